@@ -1,0 +1,81 @@
+//! The HTTP surface: the router, request logging, authentication, and the two dialects.
+//!
+//! `v1` is Pipedrive's legacy dialect (`/v1/...` and `/api/v1/...`): the seed's shapes, 201 on
+//! create, expanded `owner_id`/`org_id`, `related_objects`. Both dialects call the same domain
+//! functions; they only parse and render.
+
+pub mod auth;
+pub mod envelope;
+pub mod payload;
+pub mod v1;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{Method, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+use crate::store::Store;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+}
+
+/// The whole application: every route, with authentication, the error envelope for unknown
+/// routes and wrong methods, and one log line per request.
+pub fn router(state: AppState) -> Router {
+    let v1 = v1::routes();
+    let api = Router::new()
+        .nest("/v1", v1.clone())
+        .nest("/api/v1", v1)
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ));
+    Router::new()
+        .merge(api)
+        .fallback(|method: Method, uri: Uri| async move {
+            ApiError::NotFound(format!("Unknown route: {method} {}", uri.path()))
+        })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// One line per request: method, path (never the query, which may hold `api_token`), status
+/// and latency.
+async fn log_request(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let response = next.run(req).await;
+    tracing::info!(
+        target: "pipestack::request",
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        latency_ms = format_args!("{:.3}", start.elapsed().as_secs_f64() * 1000.0),
+    );
+    response
+}
+
+/// Parses a path id; anything but a positive integer is a 400 naming the parameter.
+pub fn path_id(raw: &str) -> Result<i64, ApiError> {
+    match raw.parse::<i64>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(ApiError::invalid("id", "must be a positive integer")),
+    }
+}
+
+/// A response that is either a success or an [`ApiError`].
+pub type ApiResult = Result<Response, ApiError>;
+
+pub fn ok(value: impl IntoResponse) -> ApiResult {
+    Ok(value.into_response())
+}

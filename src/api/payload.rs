@@ -1,0 +1,185 @@
+//! Request bodies: JSON or form-encoded (Pipedrive v1 takes both), at most 1 MiB, always read
+//! into a JSON object so that a dialect parses one shape.
+
+use axum::body::Body;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A request body as a JSON object (form fields become strings, arrays and nested objects).
+#[derive(Debug, Default)]
+pub struct Payload(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for Payload {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
+        let bytes = read_body(req.into_body()).await?;
+        let kind = match content_type.as_deref() {
+            None | Some("application/json") => Kind::Json,
+            Some(t) if t.starts_with("application/") && t.ends_with("+json") => Kind::Json,
+            Some("application/x-www-form-urlencoded") => Kind::Form,
+            Some(other) => {
+                return Err(ApiError::UnsupportedMediaType(format!(
+                    "Unsupported content type {other:?}: send application/json or application/x-www-form-urlencoded"
+                )));
+            }
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self::default());
+        }
+        match kind {
+            Kind::Json => parse_json(&bytes).map(Self),
+            Kind::Form => Ok(Self(parse_form(&bytes))),
+        }
+    }
+}
+
+enum Kind {
+    Json,
+    Form,
+}
+
+async fn read_body(body: Body) -> Result<Vec<u8>, ApiError> {
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes().to_vec()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES))
+        }
+        Err(e) => Err(ApiError::bad_request(format!(
+            "Could not read the request body: {e}"
+        ))),
+    }
+}
+
+fn parse_json(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::bad_request(
+            "Malformed request body: expected a JSON object",
+        )),
+        Err(e) => Err(ApiError::bad_request(format!(
+            "Malformed JSON in request body: {e}"
+        ))),
+    }
+}
+
+/// Parses `a=1&email[]=x&email[0][value]=y` into JSON: bracketed keys nest, numeric or empty
+/// brackets make arrays, and a plain key given twice becomes an array of its values.
+pub fn parse_form(bytes: &[u8]) -> Map<String, Value> {
+    let mut root = Value::Object(Map::new());
+    for (key, value) in form_urlencoded::parse(bytes) {
+        let path = split_key(&key);
+        insert(&mut root, &path, Value::String(value.into_owned()));
+    }
+    match arrays(root) {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn split_key(key: &str) -> Vec<String> {
+    let Some(open) = key.find('[') else {
+        return vec![key.to_owned()];
+    };
+    let mut path = vec![key[..open].to_owned()];
+    let mut rest = &key[open..];
+    while let Some(stripped) = rest.strip_prefix('[') {
+        let Some(close) = stripped.find(']') else {
+            break;
+        };
+        path.push(stripped[..close].to_owned());
+        rest = &stripped[close + 1..];
+    }
+    path
+}
+
+fn insert(node: &mut Value, path: &[String], value: Value) {
+    let Value::Object(map) = node else { return };
+    let Some((head, tail)) = path.split_first() else {
+        return;
+    };
+    // `key[]` appends: give it the next free index.
+    let head = if head.is_empty() {
+        map.len().to_string()
+    } else {
+        head.clone()
+    };
+    if tail.is_empty() {
+        match map.get_mut(&head) {
+            Some(Value::Array(items)) => items.push(value),
+            Some(existing @ Value::String(_)) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, value]);
+            }
+            _ => {
+                map.insert(head, value);
+            }
+        }
+        return;
+    }
+    let child = map.entry(head).or_insert_with(|| Value::Object(Map::new()));
+    if !child.is_object() {
+        *child = Value::Object(Map::new());
+    }
+    insert(child, tail, value);
+}
+
+/// Objects whose keys are all indices become arrays, in index order.
+fn arrays(v: Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            let all_indices = !map.is_empty() && map.keys().all(|k| k.parse::<usize>().is_ok());
+            if all_indices {
+                let mut items: Vec<(usize, Value)> = map
+                    .into_iter()
+                    .map(|(k, v)| (k.parse().unwrap_or(0), arrays(v)))
+                    .collect();
+                items.sort_by_key(|(i, _)| *i);
+                Value::Array(items.into_iter().map(|(_, v)| v).collect())
+            } else {
+                Value::Object(map.into_iter().map(|(k, v)| (k, arrays(v))).collect())
+            }
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn forms_nest_and_make_arrays() {
+        let m = parse_form(
+            b"name=Will+Smith&email[0][value]=a%40x.io&email[0][primary]=true&email[1][value]=b&phone[]=1&phone[]=2&label_ids=1&label_ids=2",
+        );
+        assert_eq!(
+            Value::Object(m),
+            json!({
+                "name": "Will Smith",
+                "email": [{"value": "a@x.io", "primary": "true"}, {"value": "b"}],
+                "phone": ["1", "2"],
+                "label_ids": ["1", "2"],
+            })
+        );
+    }
+}

@@ -1,0 +1,50 @@
+//! The legacy v1 dialect, served under `/v1` and `/api/v1`.
+
+pub mod organizations;
+pub mod persons;
+pub mod render;
+pub mod users;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use serde_json::Value;
+
+use super::AppState;
+use crate::domain::{Timestamp, values};
+use crate::error::ApiError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/persons", post(persons::add_person))
+        .route("/persons/{id}", get(persons::get_person))
+        .route("/organizations", post(organizations::add_organization))
+        .route("/organizations/{id}", get(organizations::get_organization))
+        .route("/users", get(users::get_users))
+        .route("/users/me", get(users::get_current_user))
+}
+
+/// v1's optional `add_time`: `YYYY-MM-DD HH:MM:SS` in UTC; blank means "now".
+pub fn add_time(v: &Value) -> Result<Option<Timestamp>, ApiError> {
+    if values::is_blank(v) {
+        return Ok(None);
+    }
+    let s = values::string("add_time", v)?;
+    Timestamp::parse_v1(s).map(Some).ok_or_else(|| {
+        ApiError::invalid(
+            "add_time",
+            "must be a UTC date and time in the format YYYY-MM-DD HH:MM:SS",
+        )
+    })
+}
+
+/// The 400 for body keys that may not be written, listed together.
+pub fn reject_fields(invalid: &[String]) -> Result<(), ApiError> {
+    if invalid.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(format!(
+        "Invalid field(s) in the payload: {}",
+        invalid.join(", ")
+    )))
+}

@@ -1,0 +1,93 @@
+//! The command line: `pipestack serve | users | tokens | companies`, each option also readable
+//! from a `PIPESTACK_*` environment variable.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pipestack",
+    version,
+    about = "A durable server that speaks Pipedrive's persons API"
+)]
+pub struct Cli {
+    /// Where data lives: sqlite://FILE (created on first start).
+    #[arg(
+        long,
+        global = true,
+        env = "PIPESTACK_DATABASE",
+        default_value = "sqlite://pipestack.db"
+    )]
+    pub database: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+    /// Manage users of a company.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// List every user with its API token.
+    Tokens(CompanyArg),
+    /// Manage companies (tenants).
+    #[command(subcommand)]
+    Companies(CompaniesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PIPESTACK_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Keep everything in memory: nothing is written to disk, and all is gone at exit.
+    #[arg(long, env = "PIPESTACK_MEMORY")]
+    pub memory: bool,
+    /// Fix the admin user's API token (instead of a random one), for scripts and CI.
+    #[arg(long, env = "PIPESTACK_API_TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompanyArg {
+    /// The company (default: the first one).
+    #[arg(long)]
+    pub company: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user and print its API token.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        company: CompanyArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CompaniesCommand {
+    /// List companies.
+    List,
+    /// Add a company with its own admin user, and print the admin's token.
+    Add { name: String },
+    /// Switch the Campaigns product (marketing_status) on or off.
+    Campaigns {
+        state: OnOff,
+        #[command(flatten)]
+        company: CompanyArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}

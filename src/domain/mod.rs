@@ -1,0 +1,154 @@
+//! The domain: companies, users, organizations and persons, and every business rule about them.
+//!
+//! Dialects (`api::v1`, `api::v2`) parse requests into the commands defined here and render the
+//! entities returned; the rules themselves (name splitting, primary contacts, visibility,
+//! marketing status, reference checks) live here once.
+
+pub mod organization;
+pub mod person;
+pub mod time;
+pub mod user;
+pub mod values;
+
+use serde_json::Value;
+
+use crate::error::ApiError;
+pub use time::Timestamp;
+pub use user::{Company, Session, User};
+
+/// Who may see an item (`visible_to`). v1 writes it as a string, v2 as an integer.
+///
+/// Pipedrive's plans give the numbers different names: on Light/Growth/Professional `1` is
+/// "owner & followers" and `3` "entire company"; on Premium/Ultimate `1` is "owner only", `3`
+/// "owner's visibility group", `5` "group and sub-groups" and `7` "entire company".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Visibility(i64);
+
+impl Visibility {
+    /// The default for a new item: the entire company.
+    pub const DEFAULT: Self = Self(3);
+    const ALLOWED: [i64; 4] = [1, 3, 5, 7];
+
+    pub fn new(n: i64) -> Option<Self> {
+        Self::ALLOWED.contains(&n).then_some(Self(n))
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+
+    /// Accepts `"3"` or `3`.
+    pub fn parse(field: &str, v: &Value) -> Result<Self, ApiError> {
+        let n = match v {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        n.and_then(Self::new)
+            .ok_or_else(|| ApiError::invalid(field, "must be one of \"1\", \"3\", \"5\" or \"7\""))
+    }
+}
+
+/// Consent to marketing email, for companies that use the Campaigns product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarketingStatus {
+    NoConsent,
+    Unsubscribed,
+    Subscribed,
+    Archived,
+}
+
+impl MarketingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoConsent => "no_consent",
+            Self::Unsubscribed => "unsubscribed",
+            Self::Subscribed => "subscribed",
+            Self::Archived => "archived",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        Some(match s {
+            "no_consent" => Self::NoConsent,
+            "unsubscribed" => Self::Unsubscribed,
+            "subscribed" => Self::Subscribed,
+            "archived" => Self::Archived,
+            _ => return None,
+        })
+    }
+
+    pub fn parse(field: &str, v: &Value) -> Result<Self, ApiError> {
+        v.as_str().and_then(Self::from_name).ok_or_else(|| {
+            ApiError::invalid(
+                field,
+                "must be one of \"no_consent\", \"unsubscribed\", \"subscribed\" or \"archived\"",
+            )
+        })
+    }
+}
+
+/// An option of a person field with options (the built-in `label` field, enum and set fields).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldOption {
+    pub id: i64,
+    pub field_key: String,
+    pub label: String,
+    pub color: Option<String>,
+}
+
+/// A custom person field: account-specific, keyed by a 40-hex hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomField {
+    pub id: i64,
+    pub key: String,
+    pub name: String,
+    pub field_type: String,
+}
+
+/// Whether a body key has the shape of a custom field key: 40 lowercase hex characters.
+pub fn is_custom_field_key(key: &str) -> bool {
+    key.len() == 40 && key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// A fresh random 40-hex string: API tokens and custom field keys.
+pub fn random_hex40() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(format!("getrandom: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The labels a new company's person label field starts with, as in a new Pipedrive account.
+pub const DEFAULT_PERSON_LABELS: [(&str, &str); 4] = [
+    ("Customer", "green"),
+    ("Hot lead", "red"),
+    ("Warm lead", "yellow"),
+    ("Cold lead", "blue"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn visibility_accepts_strings_and_numbers_of_the_set() {
+        assert_eq!(Visibility::parse("v", &json!("1")).unwrap().get(), 1);
+        assert_eq!(Visibility::parse("v", &json!(7)).unwrap().get(), 7);
+        for bad in [json!("2"), json!(0), json!("all"), json!(null), json!(true)] {
+            assert!(Visibility::parse("v", &bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn custom_keys_are_forty_lowercase_hex() {
+        assert!(is_custom_field_key(
+            "dcf558aac1ae4e8c4f849ba5e668430d8df9be12"
+        ));
+        assert!(!is_custom_field_key(
+            "DCF558AAC1AE4E8C4F849BA5E668430D8DF9BE12"
+        ));
+        assert!(!is_custom_field_key("name"));
+        assert_eq!(random_hex40().unwrap().len(), 40);
+    }
+}

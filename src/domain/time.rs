@@ -1,0 +1,74 @@
+//! Timestamps: stored as UTC unix seconds, written as v1's `YYYY-MM-DD HH:MM:SS` or v2's RFC 3339.
+
+use time::format_description::FormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+const V1_FORMAT: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+const RFC3339_SECONDS: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+
+/// A moment in UTC, to the second (Pipedrive's resolution).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Self(OffsetDateTime::now_utc().unix_timestamp())
+    }
+
+    fn datetime(self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(self.0).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// v1's `YYYY-MM-DD HH:MM:SS`, UTC.
+    pub fn v1(self) -> String {
+        self.datetime()
+            .format(V1_FORMAT)
+            .unwrap_or_else(|_| "0000-00-00 00:00:00".into())
+    }
+
+    /// v2's RFC 3339 with a `Z` and whole seconds (`2024-07-01T05:46:33Z`).
+    pub fn rfc3339(self) -> String {
+        self.datetime()
+            .format(RFC3339_SECONDS)
+            .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+    }
+
+    /// Parses v1's `YYYY-MM-DD HH:MM:SS` (UTC); `None` when malformed or out of range.
+    pub fn parse_v1(s: &str) -> Option<Self> {
+        let dt = PrimitiveDateTime::parse(s.trim(), V1_FORMAT).ok()?;
+        let year = dt.year();
+        if !(1900..=9999).contains(&year) {
+            return None;
+        }
+        Some(Self(dt.assume_utc().unix_timestamp()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v1_round_trip() {
+        let t = Timestamp::parse_v1("2017-10-18 13:23:07").unwrap();
+        assert_eq!(t.v1(), "2017-10-18 13:23:07");
+        assert_eq!(t.rfc3339(), "2017-10-18T13:23:07Z");
+    }
+
+    #[test]
+    fn v1_rejects_malformed() {
+        for bad in [
+            "2017-10-18",
+            "2017-13-01 00:00:00",
+            "2017-02-30 10:00:00",
+            "2017-10-18T13:23:07",
+            "yesterday",
+            "",
+        ] {
+            assert_eq!(Timestamp::parse_v1(bad), None, "{bad}");
+        }
+    }
+}

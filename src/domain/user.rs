@@ -1,0 +1,73 @@
+//! Companies (tenants), their users, and the session a token opens.
+
+use super::Timestamp;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Company {
+    pub id: i64,
+    pub name: String,
+    /// The company's subdomain-style slug (`acme-1a2b`), used in `cc_email` and `/users/me`.
+    pub domain: String,
+    /// Whether the company uses the Campaigns product: decides whether `marketing_status` is
+    /// accepted and returned.
+    pub campaigns_enabled: bool,
+    pub add_time: Timestamp,
+}
+
+impl Company {
+    /// The Smart BCC address Pipedrive shows as `cc_email` on persons and organizations.
+    pub fn cc_email(&self) -> String {
+        format!("{}@pipedrivemail.com", self.domain)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub company_id: i64,
+    pub name: String,
+    pub email: String,
+    pub is_admin: bool,
+    pub active: bool,
+    pub api_token: String,
+    pub add_time: Timestamp,
+    pub update_time: Timestamp,
+}
+
+/// The company and user an API token belongs to: every request runs as one.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub company: Company,
+    pub user: User,
+}
+
+/// Makes a company slug from its name: lowercase ASCII words joined by `-`, plus the id.
+pub fn company_domain(name: &str, id: i64) -> String {
+    let mut slug = String::new();
+    for word in name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if !slug.is_empty() {
+            slug.push('-');
+        }
+        slug.push_str(&word.to_ascii_lowercase());
+    }
+    if slug.is_empty() {
+        slug.push_str("company");
+    }
+    format!("{slug}-{id}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn company_domain_is_a_slug_with_the_id() {
+        assert_eq!(
+            super::company_domain("Acme & Sons, Ltd.", 7),
+            "acme-sons-ltd-7"
+        );
+        assert_eq!(super::company_domain("Ülo", 2), "lo-2");
+        assert_eq!(super::company_domain("!!!", 3), "company-3");
+    }
+}

@@ -1,0 +1,156 @@
+//! Reading loosely-typed request values the way Pipedrive does.
+//!
+//! v1 accepts JSON and form-encoded bodies, so an integer may arrive as `7` or `"7"` and a boolean
+//! as `true`, `"true"` or `"1"`. These readers accept exactly those spellings and turn anything
+//! else into a 400 that names the field.
+
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// A positive integer id (`7` or `"7"`).
+pub fn id(field: &str, v: &Value) -> Result<i64, ApiError> {
+    let n = match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    };
+    match n {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(ApiError::invalid(
+            field,
+            format!("must be a positive integer id, got {}", describe(v)),
+        )),
+    }
+}
+
+/// An optional id: `null` and `""` (how forms clear a value) mean none.
+pub fn opt_id(field: &str, v: &Value) -> Result<Option<i64>, ApiError> {
+    if is_blank(v) {
+        Ok(None)
+    } else {
+        id(field, v).map(Some)
+    }
+}
+
+/// A list of ids: a JSON array, or a comma-separated string (forms, v1 captures).
+pub fn id_list(field: &str, v: &Value) -> Result<Vec<i64>, ApiError> {
+    let items: Vec<Value> = match v {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(items) => items.clone(),
+        Value::String(s) if s.trim().is_empty() => return Ok(Vec::new()),
+        Value::String(s) => s.split(',').map(|p| Value::String(p.into())).collect(),
+        Value::Number(_) => vec![v.clone()],
+        _ => {
+            return Err(ApiError::invalid(
+                field,
+                format!("must be an array of integer ids, got {}", describe(v)),
+            ));
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in &items {
+        let n = id(field, item)?;
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    Ok(out)
+}
+
+/// A boolean: `true`/`false`, `"true"`/`"false"`, `1`/`0`, `"1"`/`"0"`.
+pub fn boolean(field: &str, v: &Value) -> Result<bool, ApiError> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::Number(n) if n.as_i64() == Some(1) => Ok(true),
+        Value::Number(n) if n.as_i64() == Some(0) => Ok(false),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" => Ok(true),
+            "false" | "0" => Ok(false),
+            _ => Err(ApiError::invalid(field, "must be a boolean")),
+        },
+        _ => Err(ApiError::invalid(
+            field,
+            format!("must be a boolean, got {}", describe(v)),
+        )),
+    }
+}
+
+/// A string (numbers are not silently turned into strings).
+pub fn string<'a>(field: &str, v: &'a Value) -> Result<&'a str, ApiError> {
+    v.as_str()
+        .ok_or_else(|| ApiError::invalid(field, format!("must be a string, got {}", describe(v))))
+}
+
+/// A string value, or `None` for `null`.
+pub fn opt_string<'a>(field: &str, v: &'a Value) -> Result<Option<&'a str>, ApiError> {
+    if v.is_null() {
+        Ok(None)
+    } else {
+        string(field, v).map(Some)
+    }
+}
+
+/// Checks a string's length in characters, naming the field when it is too long.
+pub fn max_chars(field: &str, s: &str, max: usize) -> Result<(), ApiError> {
+    if s.chars().count() > max {
+        Err(ApiError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+pub fn is_blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// How a wrong value is named in a message: its JSON type, not its content.
+pub fn describe(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ids_accept_numbers_and_numeric_strings_only() {
+        assert_eq!(id("x", &json!(7)).unwrap(), 7);
+        assert_eq!(id("x", &json!("7")).unwrap(), 7);
+        for bad in [
+            json!(0),
+            json!(-1),
+            json!(1.5),
+            json!("a"),
+            json!(true),
+            json!([1]),
+        ] {
+            assert!(id("x", &bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn id_lists_accept_arrays_and_comma_strings() {
+        assert_eq!(id_list("x", &json!([1, "2"])).unwrap(), vec![1, 2]);
+        assert_eq!(id_list("x", &json!("3,4")).unwrap(), vec![3, 4]);
+        assert_eq!(id_list("x", &json!([5, 5])).unwrap(), vec![5]);
+        assert!(id_list("x", &json!({})).is_err());
+        assert!(id_list("x", &json!(["a"])).is_err());
+    }
+}

@@ -1,0 +1,116 @@
+//! The one error type of the HTTP surface, rendered as Pipedrive's error envelope.
+//!
+//! Every failure a client can see goes through [`ApiError`]: validation, auth, unknown routes,
+//! malformed bodies and store failures alike. Internal causes are logged here and never leaked.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// What Pipedrive puts in `error_info` (in English; Pipedrive localises it).
+pub const ERROR_INFO: &str =
+    "Please check developers.pipedrive.com for more information about Pipedrive API.";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request names a bad value; the message says which field and why.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no token, or a token of no active user.
+    #[error("unauthorized access")]
+    Unauthorized,
+    /// 403: the token's user may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: an unknown route, or an entity this token cannot see.
+    #[error("{0}")]
+    NotFound(String),
+    /// 405: a known route with a method it does not serve.
+    #[error("Method not allowed")]
+    MethodNotAllowed,
+    /// 413: a request body over the limit.
+    #[error("Request body is too large: the limit is {0} bytes")]
+    PayloadTooLarge(usize),
+    /// 415: a body in a content type other than JSON or form-encoded.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 503: the store cannot be reached or is overloaded; safe to retry.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: a bug or an unexpected store failure. The cause is logged, not sent.
+    #[error("Internal server error")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(msg: impl Into<String>) -> Self {
+        Self::BadRequest(msg.into())
+    }
+
+    /// A 400 for one field: `"<field>: <reason>"`.
+    pub fn invalid(field: &str, reason: impl std::fmt::Display) -> Self {
+        Self::BadRequest(format!("{field}: {reason}"))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The JSON body of the envelope.
+    pub fn body(&self) -> Value {
+        if matches!(self, Self::Unauthorized) {
+            return json!({
+                "success": false,
+                "error": self.to_string(),
+                "errorCode": 401,
+                "error_info": ERROR_INFO,
+                "data": null,
+                "additional_data": null,
+            });
+        }
+        json!({
+            "success": false,
+            "error": self.to_string(),
+            "error_info": ERROR_INFO,
+            "data": null,
+            "additional_data": null,
+        })
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(cause) = &self {
+            tracing::error!(%cause, "internal error");
+        }
+        let status = self.status();
+        let mut response = (status, axum::Json(self.body())).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match e {
+            StoreError::Unavailable(m) => Self::Unavailable(m),
+            StoreError::Conflict(m) => Self::BadRequest(m),
+            StoreError::Internal(m) => Self::Internal(m),
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! pipestack: a durable, multi-tenant server that speaks Pipedrive's persons API.
+//!
+//! Integration developers point their Pipedrive client at it instead of a hand-written mock;
+//! teams keep their contacts in it. Every write is on disk before it is acknowledged.
+//!
+//! # Layout
+//!
+//! - [`config`]: the command line (clap, with `PIPESTACK_*` environment fallbacks).
+//! - [`error`]: [`error::ApiError`], the one error type, rendered as Pipedrive's envelope.
+//! - [`domain`]: companies, users, organizations, persons and every rule about them, once.
+//! - [`store`]: the [`store::Store`] trait and its SQLite backend (WAL, group commit).
+//! - [`api`]: the router, authentication, request bodies, and the dialects (`api::v1`).
+//! - [`setup`]: first-start bootstrap (a company, its admin and an API token).
+
+pub mod api;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod setup;
+pub mod store;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+pub use api::{AppState, router};
+
+/// Serves the API on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    store: Arc<dyn store::Store>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(AppState { store });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,170 @@
+//! The `pipestack` binary: parse the command line, open the store, and serve or administer.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use pipestack::config::{Cli, Command, CompaniesCommand, OnOff, UsersCommand};
+use pipestack::setup::{self, Bootstrap};
+use pipestack::store::{self, Store};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let filter =
+        EnvFilter::try_from_env("PIPESTACK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            let url = if args.memory {
+                "sqlite::memory:"
+            } else {
+                cli.database.as_str()
+            };
+            let store = open(url).await?;
+            serve(store, args.listen, args.api_token.as_deref()).await
+        }
+        command => admin(open(&cli.database).await?, command).await,
+    }
+}
+
+async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    store::open(url)
+        .await
+        .with_context(|| format!("cannot open the database {url}"))
+}
+
+async fn serve(
+    store: Arc<dyn Store>,
+    listen: std::net::SocketAddr,
+    token: Option<&str>,
+) -> Result<()> {
+    let boot = setup::bootstrap(store.as_ref(), token).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let base = format!("http://{}", listener.local_addr()?);
+    match &boot {
+        Bootstrap::Created { company, admin } => {
+            println!(
+                "pipestack: new database: created company {:?} (id {}) and its admin user (id {})",
+                company.name, company.id, admin.id
+            );
+            println!("  API token: {}", admin.api_token);
+            println!("  (printed once; `pipestack tokens` lists tokens again)");
+        }
+        Bootstrap::Existing { company, .. } => {
+            println!(
+                "pipestack: company {:?} (id {}); `pipestack tokens` lists API tokens",
+                company.name, company.id
+            );
+        }
+    }
+    println!("  base URL: {base}/v1 (legacy) and {base}/api/v2");
+    tracing::info!(%base, "listening");
+    pipestack::serve(listener, store, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn admin(store: Arc<dyn Store>, command: Command) -> Result<()> {
+    let store = store.as_ref();
+    match command {
+        Command::Serve(_) => unreachable_serve(),
+        Command::Users(UsersCommand::Add {
+            name,
+            email,
+            company,
+        }) => {
+            let company = company_id(store, company.company).await?;
+            let user = setup::add_user(store, company, &name, &email).await?;
+            println!(
+                "added user {} ({}) to company {}",
+                user.id, user.email, company
+            );
+            println!("API token: {}", user.api_token);
+        }
+        Command::Tokens(company) => {
+            let companies = match company.company {
+                Some(id) => vec![id],
+                None => store.companies().await?.iter().map(|c| c.id).collect(),
+            };
+            println!("company\tuser\tadmin\tactive\temail\ttoken");
+            for c in companies {
+                for u in store.users(c).await? {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        c, u.id, u.is_admin, u.active, u.email, u.api_token
+                    );
+                }
+            }
+        }
+        Command::Companies(CompaniesCommand::List) => {
+            println!("id\tcampaigns\tdomain\tname");
+            for c in store.companies().await? {
+                let campaigns = if c.campaigns_enabled { "on" } else { "off" };
+                println!("{}\t{}\t{}\t{}", c.id, campaigns, c.domain, c.name);
+            }
+        }
+        Command::Companies(CompaniesCommand::Add { name }) => {
+            let (company, admin) = setup::add_company(store, &name, None).await?;
+            println!(
+                "added company {:?} (id {}) with admin user {}",
+                company.name, company.id, admin.id
+            );
+            println!("API token: {}", admin.api_token);
+        }
+        Command::Companies(CompaniesCommand::Campaigns { state, company }) => {
+            let id = company_id(store, company.company).await?;
+            let on = matches!(state, OnOff::On);
+            if !store.set_campaigns(id, on).await? {
+                bail!("company {id} not found");
+            }
+            println!("company {id}: Campaigns {}", if on { "on" } else { "off" });
+        }
+    }
+    Ok(())
+}
+
+fn unreachable_serve() {
+    // `serve` is dispatched before `admin`; nothing to do here.
+}
+
+async fn company_id(store: &dyn Store, given: Option<i64>) -> Result<i64> {
+    if let Some(id) = given {
+        return Ok(id);
+    }
+    match store.companies().await?.first() {
+        Some(c) => Ok(c.id),
+        None => bail!(
+            "the database has no company yet: run `pipestack serve` once, or `pipestack companies add NAME`"
+        ),
+    }
+}

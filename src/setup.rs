@@ -1,0 +1,138 @@
+//! First start and tenant administration: creating companies, users and tokens.
+//!
+//! The CLI (`pipestack serve`, `users add`, `companies …`, `tokens`) and the tests share these.
+
+use crate::domain::{Company, DEFAULT_PERSON_LABELS, Timestamp, User, random_hex40};
+use crate::error::ApiError;
+use crate::store::{NewCompany, NewUser, Store};
+
+/// The company a fresh database gets when nobody named one.
+pub const DEFAULT_COMPANY: &str = "pipestack";
+
+/// What the first start found or made.
+#[derive(Debug)]
+pub enum Bootstrap {
+    /// The database was empty: this company, admin and token were just created.
+    Created { company: Company, admin: User },
+    /// The database already had companies; `admin` is the first company's first admin.
+    Existing { company: Company, admin: User },
+}
+
+/// Makes sure the store has a company with an admin; with `fixed_token`, that admin's token is
+/// set to it (for scripts and CI that need a known token).
+pub async fn bootstrap(
+    store: &dyn Store,
+    fixed_token: Option<&str>,
+) -> Result<Bootstrap, ApiError> {
+    if let Some(t) = fixed_token {
+        check_token(t)?;
+    }
+    let companies = store.companies().await?;
+    let Some(company) = companies.into_iter().next() else {
+        let (company, admin) = add_company(store, DEFAULT_COMPANY, fixed_token).await?;
+        return Ok(Bootstrap::Created { company, admin });
+    };
+    let mut admin = store
+        .users(company.id)
+        .await?
+        .into_iter()
+        .find(|u| u.is_admin)
+        .ok_or_else(|| ApiError::Internal(format!("company {} has no admin user", company.id)))?;
+    if let Some(t) = fixed_token
+        && admin.api_token != t
+    {
+        store.set_api_token(admin.id, t).await?;
+        admin.api_token = t.to_owned();
+    }
+    Ok(Bootstrap::Existing { company, admin })
+}
+
+/// Creates a company with its admin user and default person labels.
+pub async fn add_company(
+    store: &dyn Store,
+    name: &str,
+    token: Option<&str>,
+) -> Result<(Company, User), ApiError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ApiError::invalid("name", "must not be empty"));
+    }
+    let now = Timestamp::now();
+    let token = match token {
+        Some(t) => t.to_owned(),
+        None => random_hex40()?,
+    };
+    let company = NewCompany {
+        name: name.to_owned(),
+        campaigns_enabled: true,
+        person_labels: DEFAULT_PERSON_LABELS
+            .iter()
+            .map(|(l, c)| ((*l).to_owned(), (*c).to_owned()))
+            .collect(),
+        add_time: now,
+    };
+    let admin = NewUser {
+        company_id: 0,
+        name: "Admin".into(),
+        email: format!("admin@{}.example", slug_host(name)),
+        is_admin: true,
+        api_token: token,
+        add_time: now,
+    };
+    Ok(store.add_company(company, admin).await?)
+}
+
+/// Adds a (non-admin) user to a company, with a fresh token.
+pub async fn add_user(
+    store: &dyn Store,
+    company_id: i64,
+    name: &str,
+    email: &str,
+) -> Result<User, ApiError> {
+    let (name, email) = (name.trim(), email.trim());
+    if name.is_empty() {
+        return Err(ApiError::invalid("name", "must not be empty"));
+    }
+    if !crate::domain::person::is_valid_email(email) {
+        return Err(ApiError::invalid("email", "must be an email address"));
+    }
+    if store.company(company_id).await?.is_none() {
+        return Err(ApiError::NotFound(format!(
+            "Company {company_id} not found"
+        )));
+    }
+    let user = NewUser {
+        company_id,
+        name: name.to_owned(),
+        email: email.to_owned(),
+        is_admin: false,
+        api_token: random_hex40()?,
+        add_time: Timestamp::now(),
+    };
+    Ok(store.add_user(user).await?)
+}
+
+/// A token given by an operator must be usable in a header and a query string.
+fn check_token(t: &str) -> Result<(), ApiError> {
+    if t.len() < 8
+        || t.len() > 128
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(ApiError::invalid(
+            "api token",
+            "must be 8 to 128 characters of letters, digits, '-' or '_'",
+        ));
+    }
+    Ok(())
+}
+
+fn slug_host(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if s.is_empty() { "company".into() } else { s }
+}

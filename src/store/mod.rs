@@ -1,0 +1,108 @@
+//! Storage: the [`Store`] trait every backend implements, and the backends.
+//!
+//! The backend is chosen at start-up from the database URL's scheme ([`open`]). The store is
+//! deliberately dumb: it persists and reads what the domain has already checked, scoping every
+//! query by company. The one promise it adds is durability: a write returns only after it is
+//! committed to disk.
+
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::domain::organization::{NewOrganization, Organization};
+use crate::domain::person::{NewPerson, Person};
+use crate::domain::{Company, CustomField, FieldOption, Session, Timestamp, User};
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or is overloaded: retryable, answered with 503.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The write breaks a uniqueness rule (an email already taken, say).
+    #[error("{0}")]
+    Conflict(String),
+    /// Anything else: a bug or a corrupt database.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// A company to create, with its first (admin) user.
+#[derive(Debug, Clone)]
+pub struct NewCompany {
+    pub name: String,
+    pub campaigns_enabled: bool,
+    /// Options the person label field starts with: `(label, color)`.
+    pub person_labels: Vec<(String, String)>,
+    pub add_time: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub company_id: i64,
+    pub name: String,
+    pub email: String,
+    pub is_admin: bool,
+    pub api_token: String,
+    pub add_time: Timestamp,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // Tenants and access.
+    async fn session_by_token(&self, token: &str) -> Result<Option<Session>, StoreError>;
+    async fn companies(&self) -> Result<Vec<Company>, StoreError>;
+    async fn company(&self, id: i64) -> Result<Option<Company>, StoreError>;
+    /// Creates a company and its admin user in one transaction; the admin's `company_id` is
+    /// filled in by the store.
+    async fn add_company(
+        &self,
+        company: NewCompany,
+        admin: NewUser,
+    ) -> Result<(Company, User), StoreError>;
+    async fn set_campaigns(&self, company_id: i64, enabled: bool) -> Result<bool, StoreError>;
+    async fn add_user(&self, user: NewUser) -> Result<User, StoreError>;
+    async fn set_api_token(&self, user_id: i64, token: &str) -> Result<(), StoreError>;
+    async fn users(&self, company_id: i64) -> Result<Vec<User>, StoreError>;
+    async fn user(&self, company_id: i64, id: i64) -> Result<Option<User>, StoreError>;
+
+    // Person fields.
+    async fn label_options(&self, company_id: i64) -> Result<Vec<FieldOption>, StoreError>;
+    async fn custom_fields(&self, company_id: i64) -> Result<Vec<CustomField>, StoreError>;
+
+    // Organizations.
+    async fn insert_organization(&self, org: NewOrganization) -> Result<Organization, StoreError>;
+    async fn organization(
+        &self,
+        company_id: i64,
+        id: i64,
+    ) -> Result<Option<Organization>, StoreError>;
+
+    // Persons.
+    async fn insert_person(&self, person: NewPerson) -> Result<Person, StoreError>;
+    async fn person(&self, company_id: i64, id: i64) -> Result<Option<Person>, StoreError>;
+}
+
+/// Opens the store a database URL names: `sqlite://path` (created if missing) or `sqlite::memory:`.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url == "sqlite::memory:" {
+        return Ok(Arc::new(sqlite::SqliteStore::open_memory()?));
+    }
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        if path.is_empty() {
+            return Err(StoreError::Internal(
+                "sqlite:// URL names no file (try sqlite://pipestack.db)".into(),
+            ));
+        }
+        return Ok(Arc::new(sqlite::SqliteStore::open(path)?));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(StoreError::Internal(
+            "the PostgreSQL backend is not built yet: use sqlite://".into(),
+        ));
+    }
+    Err(StoreError::Internal(format!(
+        "unsupported database URL {url:?}: use sqlite://FILE or --memory"
+    )))
+}

@@ -1,0 +1,698 @@
+//! The embedded SQLite backend: WAL with `synchronous=FULL`, one writer thread doing group
+//! commit, and a pool of read connections that never wait behind it.
+//!
+//! Group commit: every write is a closure sent to the writer thread. The thread takes all the
+//! writes waiting, runs each inside its own SAVEPOINT of one transaction (so a failing write
+//! rolls back alone), commits once (one fsync for the batch), and only then answers each caller.
+//! An answer therefore always means "on disk".
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, mpsc};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use serde_json::{Map, Value};
+use tokio::sync::oneshot;
+
+use super::{NewCompany, NewUser, Store, StoreError};
+use crate::domain::organization::{NewOrganization, Organization};
+use crate::domain::person::{Contact, NewPerson, Person};
+use crate::domain::user::company_domain;
+use crate::domain::{
+    Company, CustomField, FieldOption, MarketingStatus, Session, Timestamp, User, Visibility,
+};
+
+/// Migrations, applied in order at start-up; never edit one that has been released.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+
+/// The most writes committed together in one transaction.
+const MAX_BATCH: usize = 512;
+/// How many idle read connections are kept.
+const MAX_IDLE_READERS: usize = 16;
+
+type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+
+pub struct SqliteStore {
+    jobs: mpsc::Sender<Job>,
+    readers: Arc<ReadPool>,
+}
+
+struct ReadPool {
+    target: Target,
+    idle: Mutex<Vec<Connection>>,
+}
+
+#[derive(Clone)]
+enum Target {
+    File(String),
+    Memory(String),
+}
+
+impl Target {
+    fn connect(&self) -> Result<Connection, StoreError> {
+        let conn = match self {
+            Target::File(path) => Connection::open(path),
+            Target::Memory(uri) => Connection::open_with_flags(
+                uri,
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_CREATE
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            ),
+        }
+        .map_err(db_error)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(db_error)?;
+        conn.execute_batch("PRAGMA foreign_keys = ON;")
+            .map_err(db_error)?;
+        Ok(conn)
+    }
+}
+
+impl ReadPool {
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let conn = self.target.connect()?;
+                conn.execute_batch("PRAGMA query_only = ON;")
+                    .map_err(db_error)?;
+                conn
+            }
+        };
+        let result = f(&conn);
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < MAX_IDLE_READERS
+        {
+            idle.push(conn);
+        }
+        result
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) a database file and applies pending migrations.
+    pub fn open(path: &str) -> Result<Self, StoreError> {
+        let target = Target::File(path.to_owned());
+        let conn = target.connect()?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
+            .map_err(db_error)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(db_error)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Internal(format!(
+                "{path}: could not switch to WAL (journal_mode is {mode})"
+            )));
+        }
+        Self::start(conn, target)
+    }
+
+    /// An ephemeral database that lives in memory while the process runs.
+    pub fn open_memory() -> Result<Self, StoreError> {
+        let name =
+            crate::domain::random_hex40().map_err(|e| StoreError::Internal(e.to_string()))?;
+        let target = Target::Memory(format!("file:/pipestack-{name}?vfs=memdb"));
+        let conn = target.connect()?;
+        Self::start(conn, target)
+    }
+
+    fn start(mut conn: Connection, target: Target) -> Result<Self, StoreError> {
+        migrate(&mut conn)?;
+        let (jobs, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("pipestack-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
+        Ok(Self {
+            jobs,
+            readers: Arc::new(ReadPool {
+                target,
+                idle: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// Runs `f` in the writer's next batch; resolves once that batch is committed.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let result = f(conn);
+            let ok = result.is_ok();
+            let completion: Completion = Box::new(move |commit_error| {
+                let outcome = match (result, commit_error) {
+                    (Ok(v), None) => Ok(v),
+                    (Ok(_), Some(e)) => Err(e.clone()),
+                    (Err(e), _) => Err(e),
+                };
+                let _ = tx.send(outcome);
+            });
+            (ok, completion)
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| StoreError::Unavailable("the database writer has stopped".into()))?;
+        // A dropped reply means the write never ran or was rolled back: nothing was stored.
+        rx.await
+            .map_err(|_| StoreError::Unavailable("the write was not committed; try again".into()))?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || pool.with(f))
+            .await
+            .map_err(|e| StoreError::Internal(format!("read task failed: {e}")))?
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(&conn, batch);
+    }
+}
+
+fn run_batch(conn: &Connection, batch: Vec<Job>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        // Dropping the jobs unrun drops their reply channels: each caller gets a retryable error.
+        tracing::error!(error = %e, jobs = batch.len(), "cannot begin a write transaction");
+        return;
+    }
+    let mut completions = Vec::with_capacity(batch.len());
+    for job in batch {
+        let savepoint = conn.execute_batch("SAVEPOINT job");
+        let (ok, done) = match savepoint {
+            Ok(()) => catch_unwind(AssertUnwindSafe(|| job(conn))).unwrap_or_else(|_| {
+                let err = StoreError::Internal("a write panicked".into());
+                (false, completion_with(err))
+            }),
+            Err(e) => (false, completion_with(db_error(e))),
+        };
+        let end = if ok {
+            conn.execute_batch("RELEASE job")
+        } else {
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")
+        };
+        if let Err(e) = end {
+            tracing::error!(error = %e, "savepoint failed");
+        }
+        completions.push(done);
+    }
+    let commit_error = conn.execute_batch("COMMIT").err().map(|e| {
+        let _ = conn.execute_batch("ROLLBACK");
+        db_error(e)
+    });
+    for done in completions {
+        done(commit_error.as_ref());
+    }
+}
+
+fn completion_with(err: StoreError) -> Completion {
+    Box::new(move |_| tracing::error!(error = %err, "write failed before it could answer"))
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    )
+    .map_err(db_error)?;
+    for (version, sql) in MIGRATIONS {
+        let tx = conn.transaction().map_err(db_error)?;
+        let applied: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+                [version],
+                |r| r.get(0),
+            )
+            .map_err(db_error)?;
+        if !applied {
+            tx.execute_batch(sql).map_err(db_error)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                params![version, Timestamp::now().0],
+            )
+            .map_err(db_error)?;
+        }
+        tx.commit().map_err(db_error)?;
+    }
+    Ok(())
+}
+
+fn db_error(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Unavailable("the database is busy, try again".into())
+        }
+        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(e.to_string()),
+        Some(ErrorCode::DiskFull | ErrorCode::CannotOpen | ErrorCode::SystemIoFailure) => {
+            StoreError::Unavailable(format!("the database cannot be written: {e}"))
+        }
+        _ => StoreError::Internal(e.to_string()),
+    }
+}
+
+fn json_error(e: serde_json::Error) -> StoreError {
+    StoreError::Internal(format!("corrupt JSON column: {e}"))
+}
+
+// ---- row mapping --------------------------------------------------------------------------
+
+const COMPANY_COLUMNS: &str = "id, name, domain, campaigns_enabled, add_time";
+
+fn company_row(r: &Row) -> rusqlite::Result<Company> {
+    Ok(Company {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        domain: r.get(2)?,
+        campaigns_enabled: r.get(3)?,
+        add_time: Timestamp(r.get(4)?),
+    })
+}
+
+const USER_COLUMNS: &str =
+    "id, company_id, name, email, is_admin, active_flag, api_token, add_time, update_time";
+
+fn user_row(r: &Row) -> rusqlite::Result<User> {
+    Ok(User {
+        id: r.get(0)?,
+        company_id: r.get(1)?,
+        name: r.get(2)?,
+        email: r.get(3)?,
+        is_admin: r.get(4)?,
+        active: r.get(5)?,
+        api_token: r.get(6)?,
+        add_time: Timestamp(r.get(7)?),
+        update_time: Timestamp(r.get(8)?),
+    })
+}
+
+const ORG_COLUMNS: &str = "o.id, o.company_id, o.owner_id, o.name, o.address, o.visible_to, \
+    o.active_flag, o.add_time, o.update_time, \
+    (SELECT COUNT(*) FROM persons p WHERE p.org_id = o.id AND p.active_flag = 1)";
+
+fn org_row(r: &Row) -> rusqlite::Result<Organization> {
+    Ok(Organization {
+        id: r.get(0)?,
+        company_id: r.get(1)?,
+        owner_id: r.get(2)?,
+        name: r.get(3)?,
+        address: r.get(4)?,
+        visible_to: Visibility::new(r.get(5)?).unwrap_or(Visibility::DEFAULT),
+        active: r.get(6)?,
+        add_time: Timestamp(r.get(7)?),
+        update_time: Timestamp(r.get(8)?),
+        people_count: r.get(9)?,
+    })
+}
+
+const PERSON_COLUMNS: &str = "p.id, p.company_id, p.owner_id, p.org_id, p.name, p.first_name, \
+    p.last_name, p.emails, p.phones, p.label_ids, p.visible_to, p.marketing_status, \
+    p.custom_fields, p.active_flag, p.add_time, p.update_time, p.delete_time, \
+    (SELECT COUNT(*) FROM person_followers f WHERE f.person_id = p.id)";
+
+/// The raw row; JSON columns are decoded outside rusqlite's error type.
+struct PersonRow {
+    person: Person,
+    emails: String,
+    phones: String,
+    label_ids: String,
+    custom_fields: String,
+}
+
+fn person_row(r: &Row) -> rusqlite::Result<PersonRow> {
+    let marketing: Option<String> = r.get(11)?;
+    Ok(PersonRow {
+        person: Person {
+            id: r.get(0)?,
+            company_id: r.get(1)?,
+            owner_id: r.get(2)?,
+            org_id: r.get(3)?,
+            name: r.get(4)?,
+            first_name: r.get(5)?,
+            last_name: r.get(6)?,
+            emails: Vec::new(),
+            phones: Vec::new(),
+            label_ids: Vec::new(),
+            visible_to: Visibility::new(r.get(10)?).unwrap_or(Visibility::DEFAULT),
+            marketing_status: marketing.as_deref().and_then(MarketingStatus::from_name),
+            custom_fields: Map::new(),
+            active: r.get(13)?,
+            add_time: Timestamp(r.get(14)?),
+            update_time: Timestamp(r.get(15)?),
+            delete_time: r.get::<_, Option<i64>>(16)?.map(Timestamp),
+            followers_count: r.get(17)?,
+        },
+        emails: r.get(7)?,
+        phones: r.get(8)?,
+        label_ids: r.get(9)?,
+        custom_fields: r.get(12)?,
+    })
+}
+
+impl PersonRow {
+    fn decode(self) -> Result<Person, StoreError> {
+        let mut p = self.person;
+        p.emails = serde_json::from_str::<Vec<Contact>>(&self.emails).map_err(json_error)?;
+        p.phones = serde_json::from_str::<Vec<Contact>>(&self.phones).map_err(json_error)?;
+        p.label_ids = serde_json::from_str(&self.label_ids).map_err(json_error)?;
+        p.custom_fields =
+            serde_json::from_str::<Map<String, Value>>(&self.custom_fields).map_err(json_error)?;
+        Ok(p)
+    }
+}
+
+fn get_person(conn: &Connection, company_id: i64, id: i64) -> Result<Option<Person>, StoreError> {
+    conn.prepare_cached(&format!(
+        "SELECT {PERSON_COLUMNS} FROM persons p WHERE p.company_id = ?1 AND p.id = ?2"
+    ))
+    .and_then(|mut s| s.query_row(params![company_id, id], person_row).optional())
+    .map_err(db_error)?
+    .map(PersonRow::decode)
+    .transpose()
+}
+
+fn get_org(
+    conn: &Connection,
+    company_id: i64,
+    id: i64,
+) -> Result<Option<Organization>, StoreError> {
+    conn.prepare_cached(&format!(
+        "SELECT {ORG_COLUMNS} FROM organizations o WHERE o.company_id = ?1 AND o.id = ?2"
+    ))
+    .and_then(|mut s| s.query_row(params![company_id, id], org_row).optional())
+    .map_err(db_error)
+}
+
+fn get_company(conn: &Connection, id: i64) -> Result<Option<Company>, StoreError> {
+    conn.prepare_cached(&format!(
+        "SELECT {COMPANY_COLUMNS} FROM companies WHERE id = ?1"
+    ))
+    .and_then(|mut s| s.query_row([id], company_row).optional())
+    .map_err(db_error)
+}
+
+fn get_user(conn: &Connection, company_id: i64, id: i64) -> Result<Option<User>, StoreError> {
+    conn.prepare_cached(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE company_id = ?1 AND id = ?2"
+    ))
+    .and_then(|mut s| s.query_row(params![company_id, id], user_row).optional())
+    .map_err(db_error)
+}
+
+fn insert_user(conn: &Connection, u: &NewUser) -> Result<User, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO users (company_id, name, email, is_admin, active_flag, api_token, add_time, update_time)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?6)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![u.company_id, u.name, u.email, u.is_admin, u.api_token, u.add_time.0])
+    })
+    .map_err(|e| match db_error(e) {
+        StoreError::Conflict(_) => StoreError::Conflict(format!(
+            "email: a user with the email {} already exists in this company",
+            u.email
+        )),
+        other => other,
+    })?;
+    let id = conn.last_insert_rowid();
+    get_user(conn, u.company_id, id)?
+        .ok_or_else(|| StoreError::Internal("inserted user vanished".into()))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn session_by_token(&self, token: &str) -> Result<Option<Session>, StoreError> {
+        let token = token.to_owned();
+        self.read(move |conn| {
+            let user = conn
+                .prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE api_token = ?1 AND active_flag = 1"
+                ))
+                .and_then(|mut s| s.query_row([&token], user_row).optional())
+                .map_err(db_error)?;
+            let Some(user) = user else { return Ok(None) };
+            let company = get_company(conn, user.company_id)?
+                .ok_or_else(|| StoreError::Internal("user without company".into()))?;
+            Ok(Some(Session { company, user }))
+        })
+        .await
+    }
+
+    async fn companies(&self) -> Result<Vec<Company>, StoreError> {
+        self.read(|conn| {
+            let mut s = conn
+                .prepare_cached(&format!(
+                    "SELECT {COMPANY_COLUMNS} FROM companies ORDER BY id"
+                ))
+                .map_err(db_error)?;
+            let rows = s.query_map([], company_row).map_err(db_error)?;
+            rows.collect::<Result<_, _>>().map_err(db_error)
+        })
+        .await
+    }
+
+    async fn company(&self, id: i64) -> Result<Option<Company>, StoreError> {
+        self.read(move |conn| get_company(conn, id)).await
+    }
+
+    async fn add_company(
+        &self,
+        company: NewCompany,
+        admin: NewUser,
+    ) -> Result<(Company, User), StoreError> {
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO companies (name, domain, campaigns_enabled, add_time) VALUES (?1, '', ?2, ?3)",
+                params![company.name, company.campaigns_enabled, company.add_time.0],
+            )
+            .map_err(db_error)?;
+            let id = conn.last_insert_rowid();
+            conn.execute(
+                "UPDATE companies SET domain = ?1 WHERE id = ?2",
+                params![company_domain(&company.name, id), id],
+            )
+            .map_err(db_error)?;
+            for (order, (label, color)) in company.person_labels.iter().enumerate() {
+                conn.execute(
+                    "INSERT INTO person_field_options (company_id, field_key, label, color, order_nr, add_time, update_time)
+                     VALUES (?1, 'label', ?2, ?3, ?4, ?5, ?5)",
+                    params![id, label, color, order as i64, company.add_time.0],
+                )
+                .map_err(db_error)?;
+            }
+            let user = insert_user(conn, &NewUser { company_id: id, ..admin })?;
+            let company = get_company(conn, id)?
+                .ok_or_else(|| StoreError::Internal("inserted company vanished".into()))?;
+            Ok((company, user))
+        })
+        .await
+    }
+
+    async fn set_campaigns(&self, company_id: i64, enabled: bool) -> Result<bool, StoreError> {
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE companies SET campaigns_enabled = ?1 WHERE id = ?2",
+                    params![enabled, company_id],
+                )
+                .map_err(db_error)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn add_user(&self, user: NewUser) -> Result<User, StoreError> {
+        self.write(move |conn| insert_user(conn, &user)).await
+    }
+
+    async fn set_api_token(&self, user_id: i64, token: &str) -> Result<(), StoreError> {
+        let token = token.to_owned();
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE users SET api_token = ?1, update_time = ?2 WHERE id = ?3",
+                params![token, Timestamp::now().0, user_id],
+            )
+            .map_err(|e| match db_error(e) {
+                StoreError::Conflict(_) => {
+                    StoreError::Conflict("api token: already used by another user".into())
+                }
+                other => other,
+            })?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn users(&self, company_id: i64) -> Result<Vec<User>, StoreError> {
+        self.read(move |conn| {
+            let mut s = conn
+                .prepare_cached(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE company_id = ?1 ORDER BY id"
+                ))
+                .map_err(db_error)?;
+            let rows = s.query_map([company_id], user_row).map_err(db_error)?;
+            rows.collect::<Result<_, _>>().map_err(db_error)
+        })
+        .await
+    }
+
+    async fn user(&self, company_id: i64, id: i64) -> Result<Option<User>, StoreError> {
+        self.read(move |conn| get_user(conn, company_id, id)).await
+    }
+
+    async fn label_options(&self, company_id: i64) -> Result<Vec<FieldOption>, StoreError> {
+        self.read(move |conn| {
+            let mut s = conn
+                .prepare_cached(
+                    "SELECT id, field_key, label, color FROM person_field_options
+                     WHERE company_id = ?1 AND field_key = 'label' AND active_flag = 1
+                     ORDER BY order_nr, id",
+                )
+                .map_err(db_error)?;
+            let rows = s
+                .query_map([company_id], |r| {
+                    Ok(FieldOption {
+                        id: r.get(0)?,
+                        field_key: r.get(1)?,
+                        label: r.get(2)?,
+                        color: r.get(3)?,
+                    })
+                })
+                .map_err(db_error)?;
+            rows.collect::<Result<_, _>>().map_err(db_error)
+        })
+        .await
+    }
+
+    async fn custom_fields(&self, company_id: i64) -> Result<Vec<CustomField>, StoreError> {
+        self.read(move |conn| {
+            let mut s = conn
+                .prepare_cached(
+                    "SELECT id, key, name, field_type FROM person_fields
+                     WHERE company_id = ?1 AND active_flag = 1 ORDER BY id",
+                )
+                .map_err(db_error)?;
+            let rows = s
+                .query_map([company_id], |r| {
+                    Ok(CustomField {
+                        id: r.get(0)?,
+                        key: r.get(1)?,
+                        name: r.get(2)?,
+                        field_type: r.get(3)?,
+                    })
+                })
+                .map_err(db_error)?;
+            rows.collect::<Result<_, _>>().map_err(db_error)
+        })
+        .await
+    }
+
+    async fn insert_organization(&self, org: NewOrganization) -> Result<Organization, StoreError> {
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO organizations (company_id, owner_id, name, address, visible_to, active_flag, add_time, update_time)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    org.company_id,
+                    org.owner_id,
+                    org.name,
+                    org.address,
+                    org.visible_to.get(),
+                    org.add_time.0,
+                    org.update_time.0
+                ])
+            })
+            .map_err(db_error)?;
+            let id = conn.last_insert_rowid();
+            get_org(conn, org.company_id, id)?
+                .ok_or_else(|| StoreError::Internal("inserted organization vanished".into()))
+        })
+        .await
+    }
+
+    async fn organization(
+        &self,
+        company_id: i64,
+        id: i64,
+    ) -> Result<Option<Organization>, StoreError> {
+        self.read(move |conn| get_org(conn, company_id, id)).await
+    }
+
+    async fn insert_person(&self, p: NewPerson) -> Result<Person, StoreError> {
+        let emails = to_json(&p.emails)?;
+        let phones = to_json(&p.phones)?;
+        let label_ids = to_json(&p.label_ids)?;
+        let custom = to_json(&p.custom_fields)?;
+        let primary_email = crate::domain::person::primary_value(&p.emails).map(str::to_owned);
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO persons (company_id, owner_id, org_id, name, first_name, last_name,
+                    emails, phones, primary_email, label_ids, visible_to, marketing_status,
+                    custom_fields, active_flag, add_time, update_time)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14, ?15)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    p.company_id,
+                    p.owner_id,
+                    p.org_id,
+                    p.name,
+                    p.first_name,
+                    p.last_name,
+                    emails,
+                    phones,
+                    primary_email,
+                    label_ids,
+                    p.visible_to.get(),
+                    p.marketing_status.map(MarketingStatus::as_str),
+                    custom,
+                    p.add_time.0,
+                    p.update_time.0
+                ])
+            })
+            .map_err(db_error)?;
+            let id = conn.last_insert_rowid();
+            for user_id in &p.followers {
+                conn.prepare_cached(
+                    "INSERT OR IGNORE INTO person_followers (company_id, person_id, user_id, add_time)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .and_then(|mut s| s.execute(params![p.company_id, id, user_id, p.update_time.0]))
+                .map_err(db_error)?;
+            }
+            get_person(conn, p.company_id, id)?
+                .ok_or_else(|| StoreError::Internal("inserted person vanished".into()))
+        })
+        .await
+    }
+
+    async fn person(&self, company_id: i64, id: i64) -> Result<Option<Person>, StoreError> {
+        self.read(move |conn| get_person(conn, company_id, id))
+            .await
+    }
+}
