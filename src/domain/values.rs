@@ -49,7 +49,8 @@ pub fn id_list(field: &str, v: &Value) -> Result<Vec<i64>, ApiError> {
         }
     };
     let mut out = Vec::with_capacity(items.len());
-    for item in &items {
+    // A blank item is how a form sends an empty list (`label_ids[]=`).
+    for item in items.iter().filter(|i| !is_blank(i)) {
         let n = id(field, item)?;
         if !out.contains(&n) {
             out.push(n);

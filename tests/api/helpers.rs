@@ -1,0 +1,206 @@
+//! The test harness: the real router on 127.0.0.1:0 over a fresh SQLite file per test.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pipestack::domain::{Company, User};
+use pipestack::setup::{self, Bootstrap};
+use pipestack::store::{self, Store};
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub struct TestApp {
+    pub base: String,
+    pub token: String,
+    pub company: Company,
+    pub admin: User,
+    pub store: Arc<dyn Store>,
+    pub db_path: PathBuf,
+    client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Resp {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    /// Asserts Pipedrive's error envelope with this status and an `error` containing `needle`.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, needle: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        assert_eq!(self.body["success"], false, "body: {}", self.body);
+        let error = self.body["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains(needle),
+            "error {error:?} should contain {needle:?}"
+        );
+        assert_eq!(self.body["data"], Value::Null);
+        assert!(self.body.get("error_info").is_some());
+        assert!(
+            self.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+    }
+}
+
+impl TestApp {
+    /// A server on a fresh database file.
+    pub async fn spawn() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pipestack.db");
+        let mut app = Self::spawn_at(path).await;
+        app._dir = Some(dir);
+        app
+    }
+
+    /// A server on the database file at `path` (created if missing).
+    pub async fn spawn_at(path: PathBuf) -> Self {
+        let url = format!("sqlite://{}", path.display());
+        let store = store::open(&url).await.unwrap();
+        let (company, admin) = match setup::bootstrap(store.as_ref(), None).await.unwrap() {
+            Bootstrap::Created { company, admin } | Bootstrap::Existing { company, admin } => {
+                (company, admin)
+            }
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(pipestack::serve(listener, store.clone(), async {
+            let _ = rx.await;
+        }));
+        Self {
+            base,
+            token: admin.api_token.clone(),
+            company,
+            admin,
+            store,
+            db_path: path,
+            client: reqwest::Client::new(),
+            shutdown: Some(tx),
+            server: Some(server),
+            _dir: None,
+        }
+    }
+
+    /// Stops the server gracefully; returns the temp dir so the file outlives the server.
+    pub async fn stop(mut self) -> Option<tempfile::TempDir> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+        self._dir.take()
+    }
+
+    /// Any request; `body` is sent as JSON when given.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Resp {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.header("x-api-token", t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        read(req.send().await.unwrap()).await
+    }
+
+    /// A request with a raw body and content type.
+    pub async fn raw(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> Resp {
+        let req = self
+            .client
+            .request(method, format!("{}{}", self.base, path))
+            .header("x-api-token", &self.token)
+            .header("content-type", content_type)
+            .body(body);
+        read(req.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.call(Method::GET, path, Some(&self.token), None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+        self.call(Method::POST, path, Some(&self.token), Some(body))
+            .await
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> Resp {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Resp {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// Adds a person through v1 and returns its data, asserting 201.
+    pub async fn add_person(&self, body: Value) -> Value {
+        let r = self.post("/v1/persons", &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "body: {}", r.body);
+        r.body["data"].clone()
+    }
+
+    /// Adds an organization through v1 and returns its id.
+    pub async fn add_org(&self, name: &str) -> i64 {
+        let r = self
+            .post("/v1/organizations", &serde_json::json!({"name": name}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "body: {}", r.body);
+        r.body["data"]["id"].as_i64().unwrap()
+    }
+
+    /// Rows in a table, read straight from the database file.
+    pub fn count_rows(&self, table: &str) -> i64 {
+        let conn = rusqlite::Connection::open(&self.db_path).unwrap();
+        conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// A second company with its own admin; returns its admin's token.
+    pub async fn other_company(&self, name: &str) -> (Company, User) {
+        setup::add_company(self.store.as_ref(), name, None)
+            .await
+            .unwrap()
+    }
+}
+
+async fn read(res: reqwest::Response) -> Resp {
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.bytes().await.unwrap();
+    let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+        panic!(
+            "response is not JSON ({status}): {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    });
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}

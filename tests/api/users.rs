@@ -1,0 +1,78 @@
+//! `GET /v1/users/me` and `GET /v1/users` in Pipedrive's v1 shape.
+
+use pipestack::setup;
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn users_me_describes_the_tokens_user_and_company() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/v1/users/me").await;
+    assert_eq!(r.status, 200);
+    let me = r.data();
+    assert_eq!(me["id"], app.admin.id);
+    assert_eq!(me["name"], app.admin.name);
+    assert_eq!(me["email"], app.admin.email);
+    assert_eq!(me["active_flag"], true);
+    assert_eq!(me["is_you"], true);
+    assert_eq!(me["is_deleted"], false);
+    assert_eq!(me["company_id"], app.company.id);
+    assert_eq!(me["company_domain"], app.company.domain);
+    assert_eq!(me["access"][0]["admin"], true);
+    assert!(me["created"].as_str().unwrap().len() == 19);
+}
+
+#[tokio::test]
+async fn users_lists_every_user_of_the_company_and_marks_the_caller() {
+    let app = TestApp::spawn().await;
+    let jane = setup::add_user(
+        app.store.as_ref(),
+        app.company.id,
+        "Jane Doe",
+        "jane@example.com",
+    )
+    .await
+    .unwrap();
+    let r = app.get("/v1/users").await;
+    assert_eq!(r.status, 200);
+    let users = r.data().as_array().unwrap();
+    assert_eq!(users.len(), 2);
+    assert_eq!(users[0]["id"], app.admin.id);
+    assert_eq!(users[0]["is_you"], true);
+    assert_eq!(users[1]["id"], jane.id);
+    assert_eq!(users[1]["name"], "Jane Doe");
+    assert_eq!(users[1]["is_you"], false);
+    assert_eq!(users[1]["access"][0]["admin"], false);
+    assert!(users[1].get("company_id").is_none());
+
+    // The new user's token works, and it can own persons.
+    let r = app.get_as(&jane.api_token, "/v1/users/me").await;
+    assert_eq!(r.data()["id"], jane.id);
+    let p = app
+        .add_person(serde_json::json!({"name": "Owned", "owner_id": jane.id}))
+        .await;
+    assert_eq!(p["owner_id"]["name"], "Jane Doe");
+    assert_eq!(p["owner_name"], "Jane Doe");
+}
+
+#[tokio::test]
+async fn a_second_user_with_the_same_email_is_refused() {
+    let app = TestApp::spawn().await;
+    setup::add_user(
+        app.store.as_ref(),
+        app.company.id,
+        "Jane",
+        "jane@example.com",
+    )
+    .await
+    .unwrap();
+    let err = setup::add_user(
+        app.store.as_ref(),
+        app.company.id,
+        "Jane 2",
+        "jane@example.com",
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("already exists"), "{err}");
+}

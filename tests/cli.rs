@@ -1,0 +1,250 @@
+//! The `pipestack` binary itself: first start, fixed tokens, admin commands, signals.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pipestack");
+
+struct Server {
+    child: Child,
+    base: String,
+    /// Everything printed to stdout before the server was ready.
+    banner: Vec<String>,
+}
+
+fn pipestack(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_remove("PIPESTACK_DATABASE")
+        .env_remove("PIPESTACK_API_TOKEN")
+        .env_remove("PIPESTACK_LISTEN")
+        .env_remove("PIPESTACK_MEMORY");
+    cmd
+}
+
+fn start(dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Server {
+    let mut cmd = pipestack(dir);
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .envs(envs.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut banner = Vec::new();
+    let mut base = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.trim().strip_prefix("base URL: ") {
+            base = Some(rest.split("/v1").next().unwrap().to_owned());
+            banner.push(line);
+            break;
+        }
+        banner.push(line);
+    }
+    Server {
+        child,
+        base: base.expect("the server printed its base URL"),
+        banner,
+    }
+}
+
+impl Server {
+    fn token(&self) -> Option<String> {
+        self.banner
+            .iter()
+            .find_map(|l| l.trim().strip_prefix("API token: ").map(str::to_owned))
+    }
+
+    /// SIGTERM, then the exit status.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        self.child.wait().unwrap()
+    }
+}
+
+async fn get(base: &str, path: &str, token: &str) -> (u16, Value) {
+    let res = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .header("x-api-token", token)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+async fn post(base: &str, path: &str, token: &str, body: Value) -> (u16, Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .header("x-api-token", token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+fn run(dir: &Path, args: &[&str]) -> String {
+    let out = pipestack(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "pipestack {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn printed_token(out: &str) -> String {
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("API token: "))
+        .expect("a token was printed")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn first_start_creates_pipestack_db_and_prints_a_working_token_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[], &[]);
+    let token = server.token().expect("the first start prints the token");
+    assert_eq!(token.len(), 40);
+    assert!(dir.path().join("pipestack.db").exists());
+    let (status, me) = get(&server.base, "/v1/users/me", &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["data"]["is_you"], true);
+    let (status, created) =
+        post(&server.base, "/v1/persons", &token, json!({"name": "Kept"})).await;
+    assert_eq!(status, 201);
+    assert!(server.terminate().success(), "SIGTERM is a clean exit");
+
+    let again = start(dir.path(), &[], &[]);
+    assert_eq!(
+        again.token(),
+        None,
+        "the token is printed only on the first start"
+    );
+    let id = created["data"]["id"].as_i64().unwrap();
+    let (status, got) = get(&again.base, &format!("/v1/persons/{id}"), &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(got["data"], created["data"]);
+    assert!(again.terminate().success());
+}
+
+#[tokio::test]
+async fn pipestack_api_token_fixes_the_admin_token_on_new_and_existing_databases() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[], &[("PIPESTACK_API_TOKEN", "ci-token-0001")]);
+    assert_eq!(server.token().as_deref(), Some("ci-token-0001"));
+    assert_eq!(
+        get(&server.base, "/v1/users/me", "ci-token-0001").await.0,
+        200
+    );
+    server.terminate();
+
+    let server = start(dir.path(), &["--api-token", "ci-token-0002"], &[]);
+    assert_eq!(
+        get(&server.base, "/v1/users/me", "ci-token-0002").await.0,
+        200
+    );
+    assert_eq!(
+        get(&server.base, "/v1/users/me", "ci-token-0001").await.0,
+        401
+    );
+    server.terminate();
+}
+
+#[tokio::test]
+async fn users_add_prints_a_token_that_tokens_lists_and_the_api_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = start(dir.path(), &[], &[]);
+    let admin_token = admin.token().unwrap();
+    admin.terminate();
+
+    let out = run(
+        dir.path(),
+        &[
+            "users",
+            "add",
+            "--name",
+            "Jane Doe",
+            "--email",
+            "jane@example.com",
+        ],
+    );
+    let token = printed_token(&out);
+    let listed = run(dir.path(), &["tokens"]);
+    assert!(
+        listed.contains(&token) && listed.contains(&admin_token),
+        "{listed}"
+    );
+    assert!(listed.contains("jane@example.com"));
+
+    let server = start(dir.path(), &[], &[]);
+    let (status, me) = get(&server.base, "/v1/users/me", &token).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["data"]["name"], "Jane Doe");
+    assert_eq!(me["data"]["is_you"], true);
+    server.terminate();
+}
+
+#[tokio::test]
+async fn companies_add_and_campaigns_off_are_honoured_by_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    start(dir.path(), &[], &[]).terminate();
+    let out = run(dir.path(), &["companies", "add", "Second Co"]);
+    let second = printed_token(&out);
+    run(
+        dir.path(),
+        &["companies", "campaigns", "off", "--company", "2"],
+    );
+    let list = run(dir.path(), &["companies", "list"]);
+    assert!(list.contains("Second Co") && list.contains("off"), "{list}");
+
+    let server = start(dir.path(), &[], &[]);
+    let (status, p) = post(
+        &server.base,
+        "/v1/persons",
+        &second,
+        json!({"name": "No Campaigns", "email": "a@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(p["data"]["company_id"], 2);
+    assert!(p["data"].get("marketing_status").is_none());
+    server.terminate();
+}
+
+#[tokio::test]
+async fn memory_mode_writes_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &["--memory"], &[]);
+    let token = server.token().unwrap();
+    let (status, _) = post(
+        &server.base,
+        "/v1/persons",
+        &token,
+        json!({"name": "Fleeting"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert!(server.terminate().success());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn an_unsupported_database_url_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pipestack(dir.path())
+        .args(["--database", "mysql://x", "tokens"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
+}
