@@ -76,9 +76,12 @@ CREATE TABLE persons (
     emails           TEXT    NOT NULL DEFAULT '[]',  -- JSON [{value, primary, label}]
     phones           TEXT    NOT NULL DEFAULT '[]',
     primary_email    TEXT,
+    first_char       TEXT,                           -- lower-cased first character of name
+    search_text      TEXT    NOT NULL DEFAULT '',    -- lower-cased name, emails, phones
     label_ids        TEXT    NOT NULL DEFAULT '[]',  -- JSON [int]
     visible_to       INTEGER NOT NULL,
     marketing_status TEXT,
+    marketing_changed INTEGER NOT NULL DEFAULT 0,    -- the one allowed change has been used
     custom_fields    TEXT    NOT NULL DEFAULT '{}',  -- JSON {key: value}
     active_flag      INTEGER NOT NULL DEFAULT 1,
     add_time         INTEGER NOT NULL,
@@ -88,7 +91,10 @@ CREATE TABLE persons (
     FOREIGN KEY (company_id, org_id) REFERENCES organizations(company_id, id)
 );
 CREATE INDEX persons_company ON persons(company_id, active_flag, id);
-CREATE INDEX persons_org ON persons(org_id, active_flag);
+CREATE INDEX persons_update_time ON persons(company_id, active_flag, update_time, id);
+CREATE INDEX persons_add_time ON persons(company_id, active_flag, add_time, id);
+CREATE INDEX persons_owner ON persons(company_id, owner_id, active_flag, id);
+CREATE INDEX persons_org ON persons(org_id, active_flag, id);
 
 CREATE TABLE person_followers (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,

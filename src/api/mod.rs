@@ -6,8 +6,11 @@
 
 pub mod auth;
 pub mod envelope;
+pub mod parse;
 pub mod payload;
+pub mod search;
 pub mod v1;
+pub mod v2;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,6 +37,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .nest("/v1", v1.clone())
         .nest("/api/v1", v1)
+        .nest("/api/v2", v2::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,

@@ -6,6 +6,8 @@
 
 pub mod organization;
 pub mod person;
+pub mod query;
+pub mod search;
 pub mod time;
 pub mod user;
 pub mod values;

@@ -45,6 +45,8 @@ pub struct Person {
     pub visible_to: Visibility,
     /// `None` when never set; shown as `no_consent` where Campaigns is on.
     pub marketing_status: Option<MarketingStatus>,
+    /// Whether the one change of marketing status Pipedrive allows has been used.
+    pub marketing_changed: bool,
     pub custom_fields: Map<String, Value>,
     pub active: bool,
     pub add_time: Timestamp,
@@ -104,6 +106,54 @@ pub struct NewPerson {
     pub update_time: Timestamp,
     /// Users who follow the person from its creation (its owner).
     pub followers: Vec<i64>,
+}
+
+/// Changes to a stored person, column by column; `None` leaves a column alone. Derived columns
+/// (`primary_email`, `first_char`, the search text) are recomputed by the store from the result.
+#[derive(Debug, Default, Clone)]
+pub struct PersonChanges {
+    pub owner_id: Option<i64>,
+    pub org_id: Option<Option<i64>>,
+    pub name: Option<Name>,
+    pub emails: Option<Vec<Contact>>,
+    pub phones: Option<Vec<Contact>>,
+    pub label_ids: Option<Vec<i64>>,
+    pub visible_to: Option<Visibility>,
+    /// The new status, and whether setting it uses up the one allowed change.
+    pub marketing_status: Option<(MarketingStatus, bool)>,
+    /// The whole new map of custom values.
+    pub custom_fields: Option<Map<String, Value>>,
+}
+
+/// What the store derives from a person's name and contacts, for sorting, filtering and search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Derived {
+    pub primary_email: Option<String>,
+    pub first_char: Option<String>,
+    /// Lower-cased name, email and phone values (phones also as digits only), one per line.
+    pub search_text: String,
+}
+
+pub fn derive(name: &str, emails: &[Contact], phones: &[Contact]) -> Derived {
+    let mut search_text = name.to_lowercase();
+    for c in emails.iter().chain(phones) {
+        search_text.push('\n');
+        search_text.push_str(&c.value.to_lowercase());
+    }
+    for c in phones {
+        search_text.push('\n');
+        search_text.push_str(&digits(&c.value));
+    }
+    Derived {
+        primary_email: primary_value(emails).map(str::to_owned),
+        first_char: first_char(name),
+        search_text,
+    }
+}
+
+/// The digits of a phone number (`"+1 (555) 12-34"` → `"15551234"`).
+pub fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// A person's name and its parts.
@@ -167,6 +217,25 @@ pub fn resolve_name(
         first_name: Some(first.to_owned()),
         last_name: Some(last.to_owned()),
     }))
+}
+
+/// The name after an update: a new `name` is split as on create; `first_name` or `last_name`
+/// alone replace that part and rebuild the name from both parts.
+pub fn resolve_update_name(
+    current: &Person,
+    name: Option<&str>,
+    first: Option<&str>,
+    last: Option<&str>,
+) -> Result<Option<Name>, ApiError> {
+    if name.is_some() || (first.is_some() && last.is_some()) {
+        return resolve_name(name, first, last);
+    }
+    if first.is_none() && last.is_none() {
+        return Ok(None);
+    }
+    let first = first.or(current.first_name.as_deref());
+    let last = last.or(current.last_name.as_deref());
+    resolve_name(None, Some(first.unwrap_or("")), Some(last.unwrap_or("")))
 }
 
 pub fn name_must_be_given() -> ApiError {
@@ -251,6 +320,25 @@ fn marketing_status_for(
     }
     let has_valid_email = emails.iter().any(|c| is_valid_email(&c.value));
     Ok(if has_valid_email { asked } else { None })
+}
+
+/// A marketing status change on update: only where Campaigns is on; not set without a valid
+/// email; and, once a status is set, changed only once: later changes are silently ignored, as
+/// Pipedrive does.
+fn marketing_change(
+    session: &Session,
+    current: &Person,
+    asked: Option<MarketingStatus>,
+    emails: &[Contact],
+) -> Result<Option<(MarketingStatus, bool)>, ApiError> {
+    let Some(asked) = marketing_status_for(session, asked, emails)? else {
+        return Ok(None);
+    };
+    match current.marketing_status {
+        None => Ok(Some((asked, false))),
+        Some(now) if now == asked || current.marketing_changed => Ok(None),
+        Some(_) => Ok(Some((asked, true))),
+    }
 }
 
 /// Checks that `owner_id` names an active user of the session's company.
@@ -363,6 +451,190 @@ pub async fn add_person(
         followers: vec![owner_id],
     };
     Ok(store.insert_person(new).await?)
+}
+
+pub fn person_not_found() -> ApiError {
+    ApiError::NotFound("Person not found".into())
+}
+
+/// Reads a person of the session's company that is not deleted, or 404.
+pub async fn active_person(
+    store: &dyn Store,
+    session: &Session,
+    id: i64,
+) -> Result<Person, ApiError> {
+    store
+        .person(session.company.id, id)
+        .await?
+        .filter(|p| p.active)
+        .ok_or_else(person_not_found)
+}
+
+/// Changes a person: the one implementation behind v1 `PUT` and v2 `PATCH`. Absent fields are
+/// left alone; lists (emails, phones, labels) are replaced whole; `update_time` always moves.
+pub async fn update_person(
+    store: &dyn Store,
+    session: &Session,
+    id: i64,
+    draft: PersonDraft,
+) -> Result<Person, ApiError> {
+    if draft.add_time.is_some() {
+        return Err(ApiError::invalid(
+            "add_time",
+            "can only be set when the person is added",
+        ));
+    }
+    let current = active_person(store, session, id).await?;
+    let mut changes = PersonChanges {
+        name: resolve_update_name(
+            &current,
+            draft.name.as_deref(),
+            draft.first_name.as_deref(),
+            draft.last_name.as_deref(),
+        )?,
+        emails: draft
+            .emails
+            .map(|e| normalize_contacts("email", e))
+            .transpose()?,
+        phones: draft
+            .phones
+            .map(|p| normalize_contacts("phone", p))
+            .transpose()?,
+        visible_to: draft.visible_to,
+        ..PersonChanges::default()
+    };
+    let emails = changes.emails.as_deref().unwrap_or(&current.emails);
+    changes.marketing_status = marketing_change(session, &current, draft.marketing_status, emails)?;
+    if let Some(owner) = draft.owner_id {
+        changes.owner_id = Some(check_owner(store, session, owner).await?);
+    }
+    if let Some(org) = draft.org_id {
+        changes.org_id = Some(match org {
+            Some(org) => Some(check_org(store, session, org).await?),
+            None => None,
+        });
+    }
+    if let Some(labels) = draft.label_ids {
+        changes.label_ids = Some(check_labels(store, session, labels).await?);
+    }
+    if !draft.custom_fields.is_empty() {
+        let given = check_custom_fields_update(store, session, draft.custom_fields).await?;
+        let mut merged = current.custom_fields.clone();
+        for (key, value) in given {
+            if value.is_null() {
+                merged.remove(&key);
+            } else {
+                merged.insert(key, value);
+            }
+        }
+        changes.custom_fields = Some(merged);
+    }
+    store
+        .update_person(session.company.id, id, changes, Timestamp::now())
+        .await?
+        .ok_or_else(person_not_found)
+}
+
+/// Checks custom field keys of an update, keeping `null`s (they clear a value).
+async fn check_custom_fields_update(
+    store: &dyn Store,
+    session: &Session,
+    given: Vec<(String, Value)>,
+) -> Result<Vec<(String, Value)>, ApiError> {
+    let nulls: Vec<String> = given
+        .iter()
+        .filter(|(_, v)| v.is_null())
+        .map(|(k, _)| k.clone())
+        .collect();
+    let checked = check_custom_fields(store, session, given).await?;
+    let mut out: Vec<(String, Value)> = checked.into_iter().collect();
+    out.extend(nulls.into_iter().map(|k| (k, Value::Null)));
+    Ok(out)
+}
+
+/// Soft-deletes persons: they stay readable by id (`active_flag: false`, `is_deleted: true`)
+/// and leave lists, search and counts. Returns the ids that were deleted now; ids that are
+/// unknown, of another company or already deleted are skipped.
+pub async fn delete_persons(
+    store: &dyn Store,
+    session: &Session,
+    ids: &[i64],
+) -> Result<Vec<i64>, ApiError> {
+    Ok(store
+        .delete_persons(session.company.id, ids, Timestamp::now())
+        .await?)
+}
+
+/// Merges person `id` into `merge_with_id`, which is kept and wins every conflict: its name,
+/// owner and visibility stay; its organization, marketing status and custom values stay where
+/// set and are filled from the other where not; emails, phones, labels and followers are united.
+/// Person `id` is deleted.
+pub async fn merge_persons(
+    store: &dyn Store,
+    session: &Session,
+    id: i64,
+    merge_with_id: i64,
+) -> Result<Person, ApiError> {
+    if id == merge_with_id {
+        return Err(ApiError::invalid(
+            "merge_with_id",
+            "a person cannot be merged with itself",
+        ));
+    }
+    let from = active_person(store, session, id).await?;
+    let into = active_person(store, session, merge_with_id)
+        .await
+        .map_err(|_| {
+            ApiError::invalid("merge_with_id", format!("person {merge_with_id} not found"))
+        })?;
+    let mut custom = from.custom_fields.clone();
+    custom.extend(into.custom_fields.clone());
+    let mut labels = into.label_ids.clone();
+    labels.extend(
+        from.label_ids
+            .iter()
+            .filter(|l| !into.label_ids.contains(l)),
+    );
+    let changes = PersonChanges {
+        org_id: Some(into.org_id.or(from.org_id)),
+        emails: Some(unite(&into.emails, &from.emails, |v| v.to_lowercase())),
+        phones: Some(unite(&into.phones, &from.phones, digits)),
+        label_ids: Some(labels),
+        marketing_status: match (into.marketing_status, from.marketing_status) {
+            (None, Some(s)) => Some((s, from.marketing_changed)),
+            _ => None,
+        },
+        custom_fields: Some(custom),
+        ..PersonChanges::default()
+    };
+    store
+        .merge_persons(
+            session.company.id,
+            id,
+            merge_with_id,
+            changes,
+            Timestamp::now(),
+        )
+        .await?
+        .ok_or_else(person_not_found)
+}
+
+/// `keep` followed by the values of `add` that `keep` lacks (compared by `key`); `keep`'s
+/// primary stays primary.
+fn unite(keep: &[Contact], add: &[Contact], key: impl Fn(&str) -> String) -> Vec<Contact> {
+    let mut out = keep.to_vec();
+    for c in add {
+        if !out.iter().any(|k| key(&k.value) == key(&c.value)) {
+            out.push(Contact {
+                primary: false,
+                ..c.clone()
+            });
+        }
+    }
+    if !out.is_empty() && !out.iter().any(|c| c.primary) {
+        out[0].primary = true;
+    }
+    out
 }
 
 #[cfg(test)]

@@ -36,6 +36,13 @@ impl Timestamp {
             .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
     }
 
+    /// Parses RFC 3339 (`2024-07-01T05:46:33Z`, any offset; fractions of a second dropped).
+    pub fn parse_rfc3339(s: &str) -> Option<Self> {
+        let dt =
+            OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339).ok()?;
+        Some(Self(dt.unix_timestamp()))
+    }
+
     /// Parses v1's `YYYY-MM-DD HH:MM:SS` (UTC); `None` when malformed or out of range.
     pub fn parse_v1(s: &str) -> Option<Self> {
         let dt = PrimitiveDateTime::parse(s.trim(), V1_FORMAT).ok()?;
@@ -56,6 +63,13 @@ mod tests {
         let t = Timestamp::parse_v1("2017-10-18 13:23:07").unwrap();
         assert_eq!(t.v1(), "2017-10-18 13:23:07");
         assert_eq!(t.rfc3339(), "2017-10-18T13:23:07Z");
+    }
+
+    #[test]
+    fn rfc3339_parses_offsets_and_fractions() {
+        let t = Timestamp::parse_rfc3339("2024-07-01T07:46:33.250+02:00").unwrap();
+        assert_eq!(t.rfc3339(), "2024-07-01T05:46:33Z");
+        assert_eq!(Timestamp::parse_rfc3339("2024-07-01 05:46:33"), None);
     }
 
     #[test]

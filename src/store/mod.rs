@@ -12,7 +12,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::domain::organization::{NewOrganization, Organization};
-use crate::domain::person::{NewPerson, Person};
+use crate::domain::person::{NewPerson, Person, PersonChanges};
+use crate::domain::query::PersonQuery;
 use crate::domain::{Company, CustomField, FieldOption, Session, Timestamp, User};
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -78,10 +79,55 @@ pub trait Store: Send + Sync + 'static {
         company_id: i64,
         id: i64,
     ) -> Result<Option<Organization>, StoreError>;
+    async fn organizations_by_ids(
+        &self,
+        company_id: i64,
+        ids: &[i64],
+    ) -> Result<Vec<Organization>, StoreError>;
 
     // Persons.
     async fn insert_person(&self, person: NewPerson) -> Result<Person, StoreError>;
+    /// A person by id, deleted or not.
     async fn person(&self, company_id: i64, id: i64) -> Result<Option<Person>, StoreError>;
+    /// Non-deleted persons in the query's order and page (up to `query.limit`).
+    async fn list_persons(
+        &self,
+        company_id: i64,
+        query: PersonQuery,
+    ) -> Result<Vec<Person>, StoreError>;
+    /// Applies changes to a non-deleted person; `None` when there is none with that id.
+    async fn update_person(
+        &self,
+        company_id: i64,
+        id: i64,
+        changes: PersonChanges,
+        now: Timestamp,
+    ) -> Result<Option<Person>, StoreError>;
+    /// Soft-deletes the non-deleted persons among `ids`; returns those deleted.
+    async fn delete_persons(
+        &self,
+        company_id: i64,
+        ids: &[i64],
+        now: Timestamp,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// In one transaction: applies `changes` to `into`, gives it `from`'s followers, and
+    /// deletes `from`. `None` when either is missing or deleted.
+    async fn merge_persons(
+        &self,
+        company_id: i64,
+        from: i64,
+        into: i64,
+        changes: PersonChanges,
+        now: Timestamp,
+    ) -> Result<Option<Person>, StoreError>;
+    /// Non-deleted persons whose search text (lower-cased name, emails, phones) contains
+    /// `needle`: a superset of the matches, which the domain then ranks exactly.
+    async fn search_candidates(
+        &self,
+        company_id: i64,
+        needle: &str,
+        org_id: Option<i64>,
+    ) -> Result<Vec<Person>, StoreError>;
 }
 
 /// Opens the store a database URL names: `sqlite://path` (created if missing) or `sqlite::memory:`.

@@ -10,13 +10,15 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, mpsc};
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params, params_from_iter};
 use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 
 use super::{NewCompany, NewUser, Store, StoreError};
 use crate::domain::organization::{NewOrganization, Organization};
-use crate::domain::person::{Contact, NewPerson, Person};
+use crate::domain::person::{Contact, NewPerson, Person, PersonChanges, derive};
+use crate::domain::query::{Direction, Page, PersonQuery, SortField};
 use crate::domain::user::company_domain;
 use crate::domain::{
     Company, CustomField, FieldOption, MarketingStatus, Session, Timestamp, User, Visibility,
@@ -327,7 +329,7 @@ fn org_row(r: &Row) -> rusqlite::Result<Organization> {
 const PERSON_COLUMNS: &str = "p.id, p.company_id, p.owner_id, p.org_id, p.name, p.first_name, \
     p.last_name, p.emails, p.phones, p.label_ids, p.visible_to, p.marketing_status, \
     p.custom_fields, p.active_flag, p.add_time, p.update_time, p.delete_time, \
-    (SELECT COUNT(*) FROM person_followers f WHERE f.person_id = p.id)";
+    (SELECT COUNT(*) FROM person_followers f WHERE f.person_id = p.id), p.marketing_changed";
 
 /// The raw row; JSON columns are decoded outside rusqlite's error type.
 struct PersonRow {
@@ -354,6 +356,7 @@ fn person_row(r: &Row) -> rusqlite::Result<PersonRow> {
             label_ids: Vec::new(),
             visible_to: Visibility::new(r.get(10)?).unwrap_or(Visibility::DEFAULT),
             marketing_status: marketing.as_deref().and_then(MarketingStatus::from_name),
+            marketing_changed: r.get(18)?,
             custom_fields: Map::new(),
             active: r.get(13)?,
             add_time: Timestamp(r.get(14)?),
@@ -440,6 +443,203 @@ fn insert_user(conn: &Connection, u: &NewUser) -> Result<User, StoreError> {
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+fn sort_column(f: SortField) -> &'static str {
+    match f {
+        SortField::Id => "p.id",
+        SortField::Name => "p.name COLLATE NOCASE",
+        SortField::FirstName => "p.first_name COLLATE NOCASE",
+        SortField::LastName => "p.last_name COLLATE NOCASE",
+        SortField::FirstChar => "p.first_char",
+        SortField::AddTime => "p.add_time",
+        SortField::UpdateTime => "p.update_time",
+        SortField::OwnerId => "p.owner_id",
+        SortField::OrgId => "p.org_id",
+        SortField::VisibleTo => "p.visible_to",
+        SortField::PrimaryEmail => "p.primary_email COLLATE NOCASE",
+    }
+}
+
+fn dir_sql(d: Direction) -> &'static str {
+    match d {
+        Direction::Asc => "ASC",
+        Direction::Desc => "DESC",
+    }
+}
+
+fn in_list(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// The SQL and parameters of a person list.
+fn list_sql(company_id: i64, q: &PersonQuery) -> (String, Vec<Sql>) {
+    let mut sql = format!(
+        "SELECT {PERSON_COLUMNS} FROM persons p WHERE p.company_id = ? AND p.active_flag = 1"
+    );
+    let mut args = vec![Sql::Integer(company_id)];
+    let f = &q.filter;
+    if let Some(owner) = f.owner_id {
+        sql.push_str(" AND p.owner_id = ?");
+        args.push(Sql::Integer(owner));
+    }
+    if let Some(org) = f.org_id {
+        sql.push_str(" AND p.org_id = ?");
+        args.push(Sql::Integer(org));
+    }
+    if let Some(ids) = &f.ids {
+        sql.push_str(&format!(" AND p.id IN ({})", in_list(ids.len().max(1))));
+        if ids.is_empty() {
+            args.push(Sql::Null);
+        }
+        args.extend(ids.iter().map(|i| Sql::Integer(*i)));
+    }
+    if let Some(c) = &f.first_char {
+        sql.push_str(" AND p.first_char = ?");
+        args.push(Sql::Text(c.clone()));
+    }
+    if let Some(t) = f.updated_since {
+        sql.push_str(" AND p.update_time >= ?");
+        args.push(Sql::Integer(t.0));
+    }
+    if let Some(t) = f.updated_until {
+        sql.push_str(" AND p.update_time < ?");
+        args.push(Sql::Integer(t.0));
+    }
+    let order: Vec<(SortField, Direction)> = if q.order.is_empty() {
+        vec![(SortField::Id, Direction::Asc)]
+    } else {
+        q.order.clone()
+    };
+    let last_dir = order.last().map_or(Direction::Asc, |(_, d)| *d);
+    let mut offset = 0;
+    match &q.page {
+        Page::Offset { start } => offset = *start,
+        Page::After(Some((key, id))) => {
+            let (field, dir) = order[0];
+            let op = if dir == Direction::Asc { ">" } else { "<" };
+            sql.push_str(&format!(" AND ({}, p.id) {op} (?, ?)", sort_column(field)));
+            args.push(Sql::Integer(*key));
+            args.push(Sql::Integer(*id));
+        }
+        Page::After(None) => {}
+    }
+    let mut keys: Vec<String> = order
+        .iter()
+        .filter(|(f, _)| *f != SortField::Id)
+        .map(|(f, d)| format!("{} {}", sort_column(*f), dir_sql(*d)))
+        .collect();
+    let id_dir = order
+        .iter()
+        .find(|(f, _)| *f == SortField::Id)
+        .map_or(last_dir, |(_, d)| *d);
+    keys.push(format!("p.id {}", dir_sql(id_dir)));
+    sql.push_str(&format!(" ORDER BY {} LIMIT ? OFFSET ?", keys.join(", ")));
+    args.push(Sql::Integer(q.limit));
+    args.push(Sql::Integer(offset));
+    (sql, args)
+}
+
+fn query_persons(conn: &Connection, sql: &str, args: Vec<Sql>) -> Result<Vec<Person>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db_error)?;
+    let rows = stmt
+        .query_map(params_from_iter(args), person_row)
+        .map_err(db_error)?;
+    let rows: Vec<PersonRow> = rows.collect::<Result<_, _>>().map_err(db_error)?;
+    rows.into_iter().map(PersonRow::decode).collect()
+}
+
+fn is_active_person(conn: &Connection, company_id: i64, id: i64) -> Result<bool, StoreError> {
+    conn.prepare_cached("SELECT active_flag FROM persons WHERE company_id = ?1 AND id = ?2")
+        .and_then(|mut s| {
+            s.query_row(params![company_id, id], |r| r.get::<_, bool>(0))
+                .optional()
+        })
+        .map(|a| a.unwrap_or(false))
+        .map_err(db_error)
+}
+
+/// Applies changes to an active person (checked by the caller) and refreshes derived columns.
+fn apply_changes(
+    conn: &Connection,
+    company_id: i64,
+    id: i64,
+    ch: PersonChanges,
+    now: Timestamp,
+) -> Result<Person, StoreError> {
+    let mut sets = vec!["update_time = ?".to_owned()];
+    let mut args = vec![Sql::Integer(now.0)];
+    let mut set = |col: &str, v: Sql| {
+        sets.push(format!("{col} = ?"));
+        args.push(v);
+    };
+    let opt_int = |v: Option<i64>| v.map_or(Sql::Null, Sql::Integer);
+    let opt_text = |v: Option<String>| v.map_or(Sql::Null, Sql::Text);
+    if let Some(owner) = ch.owner_id {
+        set("owner_id", Sql::Integer(owner));
+    }
+    if let Some(org) = ch.org_id {
+        set("org_id", opt_int(org));
+    }
+    if let Some(name) = ch.name {
+        set("name", Sql::Text(name.name));
+        set("first_name", opt_text(name.first_name));
+        set("last_name", opt_text(name.last_name));
+    }
+    if let Some(e) = &ch.emails {
+        set("emails", Sql::Text(to_json(e)?));
+    }
+    if let Some(p) = &ch.phones {
+        set("phones", Sql::Text(to_json(p)?));
+    }
+    if let Some(l) = &ch.label_ids {
+        set("label_ids", Sql::Text(to_json(l)?));
+    }
+    if let Some(v) = ch.visible_to {
+        set("visible_to", Sql::Integer(v.get()));
+    }
+    if let Some((status, used_change)) = ch.marketing_status {
+        set("marketing_status", Sql::Text(status.as_str().into()));
+        if used_change {
+            set("marketing_changed", Sql::Integer(1));
+        }
+    }
+    if let Some(c) = &ch.custom_fields {
+        set("custom_fields", Sql::Text(to_json(c)?));
+    }
+    let sql = format!(
+        "UPDATE persons SET {} WHERE company_id = ? AND id = ?",
+        sets.join(", ")
+    );
+    args.push(Sql::Integer(company_id));
+    args.push(Sql::Integer(id));
+    conn.execute(&sql, params_from_iter(args))
+        .map_err(db_error)?;
+    let person = get_person(conn, company_id, id)?
+        .ok_or_else(|| StoreError::Internal("updated person vanished".into()))?;
+    let d = derive(&person.name, &person.emails, &person.phones);
+    conn.prepare_cached(
+        "UPDATE persons SET primary_email = ?1, first_char = ?2, search_text = ?3 WHERE id = ?4",
+    )
+    .and_then(|mut s| s.execute(params![d.primary_email, d.first_char, d.search_text, id]))
+    .map_err(db_error)?;
+    Ok(person)
+}
+
+fn soft_delete(
+    conn: &Connection,
+    company_id: i64,
+    id: i64,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE persons SET active_flag = 0, delete_time = ?1, update_time = ?1
+             WHERE company_id = ?2 AND id = ?3 AND active_flag = 1",
+        )
+        .and_then(|mut s| s.execute(params![now.0, company_id, id]))
+        .map_err(db_error)?;
+    Ok(n == 1)
 }
 
 #[async_trait]
@@ -643,18 +843,43 @@ impl Store for SqliteStore {
         self.read(move |conn| get_org(conn, company_id, id)).await
     }
 
+    async fn organizations_by_ids(
+        &self,
+        company_id: i64,
+        ids: &[i64],
+    ) -> Result<Vec<Organization>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = ids.to_vec();
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT {ORG_COLUMNS} FROM organizations o WHERE o.company_id = ? AND o.id IN ({})",
+                in_list(ids.len())
+            );
+            let mut args = vec![Sql::Integer(company_id)];
+            args.extend(ids.iter().map(|i| Sql::Integer(*i)));
+            let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
+            let rows = stmt
+                .query_map(params_from_iter(args), org_row)
+                .map_err(db_error)?;
+            rows.collect::<Result<_, _>>().map_err(db_error)
+        })
+        .await
+    }
+
     async fn insert_person(&self, p: NewPerson) -> Result<Person, StoreError> {
         let emails = to_json(&p.emails)?;
         let phones = to_json(&p.phones)?;
         let label_ids = to_json(&p.label_ids)?;
         let custom = to_json(&p.custom_fields)?;
-        let primary_email = crate::domain::person::primary_value(&p.emails).map(str::to_owned);
+        let derived = derive(&p.name, &p.emails, &p.phones);
         self.write(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO persons (company_id, owner_id, org_id, name, first_name, last_name,
                     emails, phones, primary_email, label_ids, visible_to, marketing_status,
-                    custom_fields, active_flag, add_time, update_time)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14, ?15)",
+                    custom_fields, active_flag, add_time, update_time, first_char, search_text)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14, ?15, ?16, ?17)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -666,13 +891,15 @@ impl Store for SqliteStore {
                     p.last_name,
                     emails,
                     phones,
-                    primary_email,
+                    derived.primary_email,
                     label_ids,
                     p.visible_to.get(),
                     p.marketing_status.map(MarketingStatus::as_str),
                     custom,
                     p.add_time.0,
-                    p.update_time.0
+                    p.update_time.0,
+                    derived.first_char,
+                    derived.search_text
                 ])
             })
             .map_err(db_error)?;
@@ -694,5 +921,101 @@ impl Store for SqliteStore {
     async fn person(&self, company_id: i64, id: i64) -> Result<Option<Person>, StoreError> {
         self.read(move |conn| get_person(conn, company_id, id))
             .await
+    }
+
+    async fn list_persons(
+        &self,
+        company_id: i64,
+        query: PersonQuery,
+    ) -> Result<Vec<Person>, StoreError> {
+        self.read(move |conn| {
+            let (sql, args) = list_sql(company_id, &query);
+            query_persons(conn, &sql, args)
+        })
+        .await
+    }
+
+    async fn update_person(
+        &self,
+        company_id: i64,
+        id: i64,
+        changes: PersonChanges,
+        now: Timestamp,
+    ) -> Result<Option<Person>, StoreError> {
+        self.write(move |conn| {
+            if !is_active_person(conn, company_id, id)? {
+                return Ok(None);
+            }
+            apply_changes(conn, company_id, id, changes, now).map(Some)
+        })
+        .await
+    }
+
+    async fn delete_persons(
+        &self,
+        company_id: i64,
+        ids: &[i64],
+        now: Timestamp,
+    ) -> Result<Vec<i64>, StoreError> {
+        let ids = ids.to_vec();
+        self.write(move |conn| {
+            let mut deleted = Vec::new();
+            for id in ids {
+                if soft_delete(conn, company_id, id, now)? {
+                    deleted.push(id);
+                }
+            }
+            Ok(deleted)
+        })
+        .await
+    }
+
+    async fn merge_persons(
+        &self,
+        company_id: i64,
+        from: i64,
+        into: i64,
+        changes: PersonChanges,
+        now: Timestamp,
+    ) -> Result<Option<Person>, StoreError> {
+        self.write(move |conn| {
+            if !is_active_person(conn, company_id, from)?
+                || !is_active_person(conn, company_id, into)?
+            {
+                return Ok(None);
+            }
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO person_followers (company_id, person_id, user_id, add_time)
+                 SELECT company_id, ?1, user_id, ?2 FROM person_followers WHERE person_id = ?3",
+            )
+            .and_then(|mut s| s.execute(params![into, now.0, from]))
+            .map_err(db_error)?;
+            soft_delete(conn, company_id, from, now)?;
+            apply_changes(conn, company_id, into, changes, now).map(Some)
+        })
+        .await
+    }
+
+    async fn search_candidates(
+        &self,
+        company_id: i64,
+        needle: &str,
+        org_id: Option<i64>,
+    ) -> Result<Vec<Person>, StoreError> {
+        let needle = needle.to_owned();
+        self.read(move |conn| {
+            let mut sql = format!(
+                "SELECT {PERSON_COLUMNS} FROM persons p
+                 WHERE p.company_id = ? AND p.active_flag = 1 AND instr(p.search_text, ?) > 0"
+            );
+            let mut args = vec![Sql::Integer(company_id), Sql::Text(needle)];
+            if let Some(org) = org_id {
+                sql.push_str(" AND p.org_id = ?");
+                args.push(Sql::Integer(org));
+            }
+            sql.push_str(" ORDER BY p.id");
+            query_persons(conn, &sql, args)
+        })
+        .await
     }
 }

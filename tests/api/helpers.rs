@@ -149,6 +149,28 @@ impl TestApp {
             .await
     }
 
+    pub async fn put(&self, path: &str, body: &Value) -> Resp {
+        self.call(Method::PUT, path, Some(&self.token), Some(body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Resp {
+        self.call(Method::PATCH, path, Some(&self.token), Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.call(Method::DELETE, path, Some(&self.token), None)
+            .await
+    }
+
+    /// Adds a person through v2 and returns its data, asserting 200.
+    pub async fn add_person_v2(&self, body: Value) -> Value {
+        let r = self.post("/api/v2/persons", &body).await;
+        assert_eq!(r.status, StatusCode::OK, "body: {}", r.body);
+        r.body["data"].clone()
+    }
+
     pub async fn get_as(&self, token: &str, path: &str) -> Resp {
         self.call(Method::GET, path, Some(token), None).await
     }

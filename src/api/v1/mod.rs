@@ -6,7 +6,7 @@ pub mod render;
 pub mod users;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use serde_json::Value;
 
@@ -16,8 +16,20 @@ use crate::error::ApiError;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/persons", post(persons::add_person))
-        .route("/persons/{id}", get(persons::get_person))
+        .route(
+            "/persons",
+            post(persons::add_person)
+                .get(persons::list_persons)
+                .delete(persons::delete_persons),
+        )
+        .route("/persons/search", get(persons::search_persons_v1))
+        .route(
+            "/persons/{id}",
+            get(persons::get_person)
+                .put(persons::update_person)
+                .delete(persons::delete_person),
+        )
+        .route("/persons/{id}/merge", put(persons::merge_persons))
         .route("/organizations", post(organizations::add_organization))
         .route("/organizations/{id}", get(organizations::get_organization))
         .route("/users", get(users::get_users))
@@ -36,15 +48,4 @@ pub fn add_time(v: &Value) -> Result<Option<Timestamp>, ApiError> {
             "must be a UTC date and time in the format YYYY-MM-DD HH:MM:SS",
         )
     })
-}
-
-/// The 400 for body keys that may not be written, listed together.
-pub fn reject_fields(invalid: &[String]) -> Result<(), ApiError> {
-    if invalid.is_empty() {
-        return Ok(());
-    }
-    Err(ApiError::bad_request(format!(
-        "Invalid field(s) in the payload: {}",
-        invalid.join(", ")
-    )))
 }

@@ -73,6 +73,6 @@ fn draft(body: Map<String, Value>) -> Result<OrganizationDraft, ApiError> {
             _ => invalid.push(format!("{key} (unknown field)")),
         }
     }
-    super::reject_fields(&invalid)?;
+    crate::api::parse::reject_fields(&invalid)?;
     Ok(d)
 }

@@ -1,15 +1,18 @@
-//! v1 persons: `POST /persons` (the seed) and `GET /persons/{id}`.
+//! v1 persons: add, get, list, update, delete (one and bulk), search and merge.
 
-use axum::extract::{Path, State};
+use axum::Extension;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::{Extension, response::Response};
 use serde_json::{Map, Value, json};
 
 use super::render::{self, Related};
 use crate::api::envelope::success;
+use crate::api::parse::{QueryParams, contacts, required_id};
 use crate::api::payload::Payload;
-use crate::api::{ApiResult, AppState, path_id};
-use crate::domain::person::{self, ContactInput, Person, PersonDraft};
+use crate::api::{ApiResult, AppState, path_id, search};
+use crate::domain::person::{self, Person, PersonDraft, person_not_found};
+use crate::domain::query::{self, Page, PersonFilter, PersonQuery};
+use crate::domain::search::search_persons;
 use crate::domain::{MarketingStatus, Session, Visibility, is_custom_field_key, values};
 use crate::error::ApiError;
 
@@ -42,12 +45,11 @@ pub async fn add_person(
     Extension(session): Extension<Session>,
     Payload(body): Payload,
 ) -> ApiResult {
-    let draft = draft(body)?;
-    let person = person::add_person(state.store.as_ref(), &session, draft).await?;
+    let person = person::add_person(state.store.as_ref(), &session, draft(body)?).await?;
     respond(&state, &session, &person, StatusCode::CREATED, None).await
 }
 
-/// `GET /v1/persons/{id}`: the person, with `related_objects` and `additional_data.dropbox_email`.
+/// `GET /v1/persons/{id}`: the person (deleted ones too, with `active_flag: false`).
 pub async fn get_person(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
@@ -58,9 +60,177 @@ pub async fn get_person(
         .store
         .person(session.company.id, id)
         .await?
-        .ok_or_else(|| ApiError::NotFound("Person not found".into()))?;
+        .ok_or_else(person_not_found)?;
     let additional = json!({ "dropbox_email": session.company.cc_email() });
     respond(&state, &session, &person, StatusCode::OK, Some(additional)).await
+}
+
+/// `PUT /v1/persons/{id}`: a partial update; `email`/`phone` replace the whole list.
+pub async fn update_person(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+    Payload(body): Payload,
+) -> ApiResult {
+    let id = path_id(&id)?;
+    let person = person::update_person(state.store.as_ref(), &session, id, draft(body)?).await?;
+    respond(&state, &session, &person, StatusCode::OK, None).await
+}
+
+/// `DELETE /v1/persons/{id}`: a soft delete.
+pub async fn delete_person(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = path_id(&id)?;
+    let deleted = person::delete_persons(state.store.as_ref(), &session, &[id]).await?;
+    if deleted.is_empty() {
+        return Err(person_not_found());
+    }
+    Ok(success(StatusCode::OK, json!({ "id": id }), None, None))
+}
+
+/// `DELETE /v1/persons?ids=1,2,3`: deletes those of the ids that are persons of the company and
+/// not already deleted, and lists them.
+pub async fn delete_persons(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let q = QueryParams::parse(raw.as_deref());
+    let ids = q.ids("ids", 1000)?.unwrap_or_default();
+    if ids.is_empty() {
+        return Err(ApiError::bad_request(
+            "Please provide at least one item to delete",
+        ));
+    }
+    let deleted = person::delete_persons(state.store.as_ref(), &session, &ids).await?;
+    Ok(success(
+        StatusCode::OK,
+        json!({ "id": deleted }),
+        None,
+        None,
+    ))
+}
+
+/// `GET /v1/persons`: `start`/`limit` paging, `sort`, `first_char`, `user_id`.
+pub async fn list_persons(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let q = QueryParams::parse(raw.as_deref());
+    if q.str("filter_id").is_some() {
+        return Err(ApiError::invalid(
+            "filter_id",
+            "saved filters are not supported",
+        ));
+    }
+    let start = q.int("start")?.unwrap_or(0);
+    if start < 0 {
+        return Err(ApiError::invalid("start", "must not be negative"));
+    }
+    let limit = query::limit(q.int("limit")?)?;
+    let order = q
+        .str("sort")
+        .map(query::parse_sort)
+        .transpose()?
+        .unwrap_or_default();
+    let filter = PersonFilter {
+        owner_id: q.id("user_id")?,
+        first_char: q.str("first_char").and_then(person::first_char),
+        ..PersonFilter::default()
+    };
+    let page = query::list_persons(
+        state.store.as_ref(),
+        &session,
+        PersonQuery {
+            filter,
+            order,
+            page: Page::Offset { start },
+            limit,
+        },
+    )
+    .await?;
+    let persons: Vec<&Person> = page.persons.iter().collect();
+    let related = Related::load(state.store.as_ref(), &session, &persons).await?;
+    let data = persons
+        .iter()
+        .map(|p| render::person(p, &related))
+        .collect();
+    Ok(success(
+        StatusCode::OK,
+        Value::Array(data),
+        Some(json!({ "pagination": pagination(start, limit, page.persons.len(), page.more) })),
+        Some(related.objects()),
+    ))
+}
+
+/// `GET /v1/persons/search`: ranked items with `start`/`limit` paging.
+pub async fn search_persons_v1(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let q = QueryParams::parse(raw.as_deref());
+    let sq = search::query(&q)?;
+    let start = q.int("start")?.unwrap_or(0);
+    if start < 0 {
+        return Err(ApiError::invalid("start", "must not be negative"));
+    }
+    let limit = query::limit(q.int("limit")?)?;
+    let hits = search_persons(state.store.as_ref(), &session, &sq).await?;
+    let from = (start as usize).min(hits.len());
+    let to = (from + limit as usize).min(hits.len());
+    let items = search::items(
+        state.store.as_ref(),
+        &session,
+        &hits[from..to],
+        search::wants_picture(&q),
+    )
+    .await?;
+    Ok(success(
+        StatusCode::OK,
+        json!({ "items": items }),
+        Some(json!({ "pagination": pagination(start, limit, to - from, to < hits.len()) })),
+        None,
+    ))
+}
+
+/// `PUT /v1/persons/{id}/merge`: merges `{id}` into `merge_with_id`, which is kept.
+pub async fn merge_persons(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+    Payload(body): Payload,
+) -> ApiResult {
+    let id = path_id(&id)?;
+    let into = required_id(&body, "merge_with_id")?;
+    if let Some(extra) = body.keys().find(|k| *k != "merge_with_id") {
+        return Err(ApiError::bad_request(format!(
+            "Invalid field(s) in the payload: {extra} (unknown field)"
+        )));
+    }
+    let person = person::merge_persons(state.store.as_ref(), &session, id, into).await?;
+    let related = Related::load(state.store.as_ref(), &session, &[&person]).await?;
+    let mut data = render::person(&person, &related);
+    data["owner_id"] = json!(person.owner_id);
+    data["org_id"] = json!(person.org_id);
+    data["merge_what_id"] = json!(id);
+    Ok(success(StatusCode::OK, data, None, None))
+}
+
+fn pagination(start: i64, limit: i64, count: usize, more: bool) -> Value {
+    let mut p = json!({
+        "start": start,
+        "limit": limit,
+        "more_items_in_collection": more,
+    });
+    if more {
+        p["next_start"] = json!(start + count as i64);
+    }
+    p
 }
 
 async fn respond(
@@ -69,7 +239,7 @@ async fn respond(
     person: &Person,
     status: StatusCode,
     additional: Option<Value>,
-) -> Result<Response, ApiError> {
+) -> ApiResult {
     let related = Related::load(state.store.as_ref(), session, &[person]).await?;
     Ok(success(
         status,
@@ -92,8 +262,8 @@ pub fn draft(body: Map<String, Value>) -> Result<PersonDraft, ApiError> {
             "last_name" => d.last_name = values::opt_string("last_name", &v)?.map(str::to_owned),
             "owner_id" => d.owner_id = values::opt_id("owner_id", &v)?,
             "org_id" => d.org_id = Some(values::opt_id("org_id", &v)?),
-            "email" => d.emails = Some(contacts("email", &v)?),
-            "phone" => d.phones = Some(contacts("phone", &v)?),
+            "email" => d.emails = Some(contacts("email", &v, true, "")?),
+            "phone" => d.phones = Some(contacts("phone", &v, true, "")?),
             "label" => label = Some(values::opt_id("label", &v)?),
             "label_ids" => label_ids = Some(values::id_list("label_ids", &v)?),
             "visible_to" => d.visible_to = Some(Visibility::parse("visible_to", &v)?),
@@ -109,7 +279,7 @@ pub fn draft(body: Map<String, Value>) -> Result<PersonDraft, ApiError> {
             _ => invalid.push(format!("{key} (unknown field)")),
         }
     }
-    super::reject_fields(&invalid)?;
+    crate::api::parse::reject_fields(&invalid)?;
     d.label_ids = labels(label, label_ids)?;
     Ok(d)
 }
@@ -127,74 +297,6 @@ fn labels(
         (Some(_), Some(_)) => Err(ApiError::invalid(
             "label",
             "disagrees with label_ids: send one of them, or label equal to the first of label_ids",
-        )),
-    }
-}
-
-/// v1 email/phone: a string, an array of strings, or an array of `{value, primary, label}`.
-fn contacts(field: &str, v: &Value) -> Result<Vec<ContactInput>, ApiError> {
-    let plain = |value: &str| ContactInput {
-        value: value.to_owned(),
-        primary: None,
-        label: String::new(),
-    };
-    match v {
-        Value::Null => Ok(Vec::new()),
-        Value::String(s) => Ok(vec![plain(s)]),
-        Value::Object(_) => contacts(field, &Value::Array(vec![v.clone()])),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| match item {
-                Value::String(s) => Ok(plain(s)),
-                Value::Object(o) => {
-                    let at = |k: &str| format!("{field}[{i}].{k}");
-                    let value = match o.get("value") {
-                        Some(Value::String(s)) => s.clone(),
-                        Some(Value::Number(n)) => n.to_string(),
-                        Some(other) => {
-                            return Err(ApiError::invalid(
-                                &at("value"),
-                                format!("must be a string, got {}", values::describe(other)),
-                            ));
-                        }
-                        None => return Err(ApiError::invalid(&at("value"), "is required")),
-                    };
-                    let primary = match o.get("primary") {
-                        None | Some(Value::Null) => None,
-                        Some(p) => Some(values::boolean(&at("primary"), p)?),
-                    };
-                    let label = match o.get("label") {
-                        None | Some(Value::Null) => String::new(),
-                        Some(l) => values::string(&at("label"), l)?.trim().to_owned(),
-                    };
-                    if let Some(extra) = o
-                        .keys()
-                        .find(|k| !matches!(k.as_str(), "value" | "primary" | "label"))
-                    {
-                        return Err(ApiError::invalid(&at(extra), "unknown key"));
-                    }
-                    Ok(ContactInput {
-                        value,
-                        primary,
-                        label,
-                    })
-                }
-                other => Err(ApiError::invalid(
-                    &format!("{field}[{i}]"),
-                    format!(
-                        "must be a string or an object with value, primary and label, got {}",
-                        values::describe(other)
-                    ),
-                )),
-            })
-            .collect(),
-        other => Err(ApiError::invalid(
-            field,
-            format!(
-                "must be a string or an array, got {}",
-                values::describe(other)
-            ),
         )),
     }
 }

@@ -21,35 +21,35 @@ pub struct Related {
 }
 
 impl Related {
-    /// Loads what `persons` refer to.
+    /// Loads what `persons` refer to: their owners, their organizations and those
+    /// organizations' owners.
     pub async fn load(
         store: &dyn Store,
         session: &Session,
         persons: &[&Person],
     ) -> Result<Self, ApiError> {
         let company_id = session.company.id;
-        let mut users = BTreeMap::new();
-        let mut orgs = BTreeMap::new();
-        for p in persons {
-            if !users.contains_key(&p.owner_id)
-                && let Some(u) = store.user(company_id, p.owner_id).await?
-            {
-                users.insert(u.id, u);
-            }
-            if let Some(org_id) = p.org_id
-                && !orgs.contains_key(&org_id)
-                && let Some(o) = store.organization(company_id, org_id).await?
-            {
-                orgs.insert(o.id, o);
-            }
-        }
-        for o in orgs.values() {
-            if !users.contains_key(&o.owner_id)
-                && let Some(u) = store.user(company_id, o.owner_id).await?
-            {
-                users.insert(u.id, u);
-            }
-        }
+        let mut org_ids: Vec<i64> = persons.iter().filter_map(|p| p.org_id).collect();
+        org_ids.sort_unstable();
+        org_ids.dedup();
+        let orgs: BTreeMap<i64, Organization> = store
+            .organizations_by_ids(company_id, &org_ids)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o))
+            .collect();
+        let wanted: Vec<i64> = persons
+            .iter()
+            .map(|p| p.owner_id)
+            .chain(orgs.values().map(|o| o.owner_id))
+            .collect();
+        let users = store
+            .users(company_id)
+            .await?
+            .into_iter()
+            .filter(|u| wanted.contains(&u.id))
+            .map(|u| (u.id, u))
+            .collect();
         Ok(Self {
             company: session.company.clone(),
             users,

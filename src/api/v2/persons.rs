@@ -1,0 +1,323 @@
+//! v2 persons: list, get, add, update (PATCH), delete and search.
+
+use axum::Extension;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use serde_json::{Map, Value, json};
+
+use super::render::{self, Context, Options};
+use crate::api::envelope::success;
+use crate::api::parse::{QueryParams, contacts, decode_cursor, encode_cursor};
+use crate::api::payload::Payload;
+use crate::api::{ApiResult, AppState, path_id, search};
+use crate::domain::person::{self, Person, PersonDraft, person_not_found};
+use crate::domain::query::{self, Direction, Page, PersonFilter, PersonQuery, SortField};
+use crate::domain::search::search_persons as run_search;
+use crate::domain::{MarketingStatus, Session, Timestamp, Visibility, values};
+use crate::error::ApiError;
+
+/// Keys of the v2 person object a client may not write.
+const READ_ONLY: &[&str] = &["id", "update_time", "is_deleted", "picture_id", "labels"];
+/// Contact-sync fields: Pipedrive accepts them only where contact sync is on.
+const CONTACT_SYNC: &[&str] = &["notes", "im", "birthday", "job_title", "postal_address"];
+
+/// `GET /api/v2/persons/{id}`: deleted persons too, with `is_deleted: true`.
+pub async fn get_person(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let id = path_id(&id)?;
+    let opts = Options::parse(&QueryParams::parse(raw.as_deref()))?;
+    let person = state
+        .store
+        .person(session.company.id, id)
+        .await?
+        .ok_or_else(person_not_found)?;
+    one(&state, &session, &person, &opts).await
+}
+
+/// `POST /api/v2/persons`: 200 (as Pipedrive's v2 spec says) with the person.
+pub async fn add_person(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Payload(body): Payload,
+) -> ApiResult {
+    let person = person::add_person(state.store.as_ref(), &session, draft(body)?).await?;
+    one(&state, &session, &person, &Options::default()).await
+}
+
+/// `PATCH /api/v2/persons/{id}`: absent fields stay, `null` clears.
+pub async fn update_person(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+    Payload(body): Payload,
+) -> ApiResult {
+    let id = path_id(&id)?;
+    let person = person::update_person(state.store.as_ref(), &session, id, draft(body)?).await?;
+    one(&state, &session, &person, &Options::default()).await
+}
+
+/// `DELETE /api/v2/persons/{id}`: a soft delete, `{"id": N}`.
+pub async fn delete_person(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = path_id(&id)?;
+    if person::delete_persons(state.store.as_ref(), &session, &[id])
+        .await?
+        .is_empty()
+    {
+        return Err(person_not_found());
+    }
+    Ok(success(StatusCode::OK, json!({ "id": id }), None, None))
+}
+
+/// `GET /api/v2/persons`: keyset cursors over `sort_by` + id, so paging never skips or repeats
+/// a person while others are added or deleted.
+pub async fn get_persons(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let q = QueryParams::parse(raw.as_deref());
+    for unsupported in ["filter_id", "deal_id"] {
+        if q.str(unsupported).is_some() {
+            return Err(ApiError::invalid(
+                unsupported,
+                "is not supported by pipestack",
+            ));
+        }
+    }
+    let opts = Options::parse(&q)?;
+    let limit = query::limit(q.int("limit")?)?;
+    let mut sort_by = match q.str("sort_by") {
+        None => None,
+        Some(s) => Some(
+            SortField::from_name(s)
+                .filter(|f| f.is_cursorable())
+                .ok_or_else(|| {
+                    ApiError::invalid("sort_by", "must be one of id, update_time, add_time")
+                })?,
+        ),
+    };
+    let mut direction = match q.str("sort_direction") {
+        None => None,
+        Some(d) => Some(
+            Direction::from_name(d)
+                .ok_or_else(|| ApiError::invalid("sort_direction", "must be asc or desc"))?,
+        ),
+    };
+    let mut after = None;
+    if let Some(c) = q.str("cursor") {
+        let (field, dir, key) = read_cursor(c)?;
+        if sort_by.is_some_and(|s| s != field) || direction.is_some_and(|d| d != dir) {
+            return Err(ApiError::invalid(
+                "cursor",
+                "was issued for another sort_by or sort_direction",
+            ));
+        }
+        sort_by = Some(field);
+        direction = Some(dir);
+        after = Some(key);
+    }
+    let sort_by = sort_by.unwrap_or(SortField::Id);
+    let direction = direction.unwrap_or(Direction::Asc);
+    let filter = PersonFilter {
+        ids: q.ids("ids", 100)?,
+        owner_id: q.id("owner_id")?,
+        org_id: q.id("org_id")?,
+        updated_since: time_param(&q, "updated_since")?,
+        updated_until: time_param(&q, "updated_until")?,
+        ..PersonFilter::default()
+    };
+    let page = query::list_persons(
+        state.store.as_ref(),
+        &session,
+        PersonQuery {
+            filter,
+            order: vec![(sort_by, direction)],
+            page: Page::After(after),
+            limit,
+        },
+    )
+    .await?;
+    let next_cursor = match page.persons.last() {
+        Some(last) if page.more => Some(make_cursor(sort_by, direction, last)),
+        _ => None,
+    };
+    let data = render_many(&state, &session, &page.persons, &opts).await?;
+    Ok(success(
+        StatusCode::OK,
+        data,
+        Some(json!({ "next_cursor": next_cursor })),
+        None,
+    ))
+}
+
+/// `GET /api/v2/persons/search`: ranked items, cursor-paged.
+pub async fn search_persons(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let q = QueryParams::parse(raw.as_deref());
+    let sq = search::query(&q)?;
+    let limit = query::limit(q.int("limit")?)? as usize;
+    let offset = match q.str("cursor") {
+        None => 0,
+        Some(c) => decode_cursor(c)?
+            .get("offset")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| ApiError::invalid("cursor", "is not a search cursor"))?
+            as usize,
+    };
+    let hits = run_search(state.store.as_ref(), &session, &sq).await?;
+    let from = offset.min(hits.len());
+    let to = (from + limit).min(hits.len());
+    let items = search::items(
+        state.store.as_ref(),
+        &session,
+        &hits[from..to],
+        search::wants_picture(&q),
+    )
+    .await?;
+    let next_cursor = (to < hits.len()).then(|| encode_cursor(&json!({ "offset": to })));
+    Ok(success(
+        StatusCode::OK,
+        json!({ "items": items }),
+        Some(json!({ "next_cursor": next_cursor })),
+        None,
+    ))
+}
+
+fn make_cursor(field: SortField, dir: Direction, last: &Person) -> String {
+    encode_cursor(&json!({
+        "field": field.name(),
+        "fieldValue": field.key_of(last),
+        "sortDirection": dir.name(),
+        "id": last.id,
+    }))
+}
+
+fn read_cursor(c: &str) -> Result<(SortField, Direction, (i64, i64)), ApiError> {
+    let v = decode_cursor(c)?;
+    let bad = || ApiError::invalid("cursor", "is not a person list cursor");
+    let field = v["field"]
+        .as_str()
+        .and_then(SortField::from_name)
+        .filter(|f| f.is_cursorable())
+        .ok_or_else(bad)?;
+    let dir = v["sortDirection"]
+        .as_str()
+        .and_then(Direction::from_name)
+        .ok_or_else(bad)?;
+    let key = v["fieldValue"].as_i64().ok_or_else(bad)?;
+    let id = v["id"].as_i64().ok_or_else(bad)?;
+    Ok((field, dir, (key, id)))
+}
+
+fn time_param(q: &QueryParams, name: &str) -> Result<Option<Timestamp>, ApiError> {
+    q.str(name)
+        .map(|s| {
+            Timestamp::parse_rfc3339(s).ok_or_else(|| {
+                ApiError::invalid(name, "must be an RFC 3339 time, e.g. 2025-01-01T10:20:00Z")
+            })
+        })
+        .transpose()
+}
+
+async fn render_many(
+    state: &AppState,
+    session: &Session,
+    persons: &[Person],
+    opts: &Options,
+) -> Result<Value, ApiError> {
+    let labels = if opts.include_labels {
+        state.store.label_options(session.company.id).await?
+    } else {
+        Vec::new()
+    };
+    let custom_fields = state.store.custom_fields(session.company.id).await?;
+    let ctx = Context {
+        company: &session.company,
+        labels: &labels,
+        custom_fields: &custom_fields,
+    };
+    Ok(Value::Array(
+        persons
+            .iter()
+            .map(|p| render::person(p, opts, &ctx))
+            .collect(),
+    ))
+}
+
+async fn one(state: &AppState, session: &Session, person: &Person, opts: &Options) -> ApiResult {
+    let mut many = render_many(state, session, std::slice::from_ref(person), opts).await?;
+    let data = many
+        .as_array_mut()
+        .and_then(|a| a.pop())
+        .unwrap_or(Value::Null);
+    Ok(success(StatusCode::OK, data, None, None))
+}
+
+/// Parses a v2 body into the domain's command.
+pub fn draft(body: Map<String, Value>) -> Result<PersonDraft, ApiError> {
+    let mut d = PersonDraft::default();
+    let mut invalid = Vec::new();
+    for (key, v) in body {
+        match key.as_str() {
+            "name" => d.name = Some(required_string("name", &v)?),
+            "first_name" => d.first_name = values::opt_string("first_name", &v)?.map(str::to_owned),
+            "last_name" => d.last_name = values::opt_string("last_name", &v)?.map(str::to_owned),
+            "owner_id" => d.owner_id = Some(values::id("owner_id", &v)?),
+            "org_id" => d.org_id = Some(values::opt_id("org_id", &v)?),
+            "emails" => d.emails = Some(contacts("emails", &v, false, "work")?),
+            "phones" => d.phones = Some(contacts("phones", &v, false, "work")?),
+            "label_ids" => d.label_ids = Some(values::id_list("label_ids", &v)?),
+            "visible_to" => d.visible_to = Some(Visibility::parse("visible_to", &v)?),
+            "marketing_status" if !v.is_null() => {
+                d.marketing_status = Some(MarketingStatus::parse("marketing_status", &v)?)
+            }
+            "marketing_status" => {}
+            "add_time" if v.is_null() => {}
+            "add_time" => {
+                let s = values::string("add_time", &v)?;
+                d.add_time = Some(Timestamp::parse_rfc3339(s).ok_or_else(|| {
+                    ApiError::invalid(
+                        "add_time",
+                        "must be an RFC 3339 time, e.g. 2024-07-01T05:46:33Z",
+                    )
+                })?);
+            }
+            "custom_fields" => match v {
+                Value::Object(map) => d.custom_fields.extend(map),
+                Value::Null => {}
+                other => {
+                    return Err(ApiError::invalid(
+                        "custom_fields",
+                        format!("must be an object, got {}", values::describe(&other)),
+                    ));
+                }
+            },
+            k if READ_ONLY.contains(&k) => invalid.push(format!("{k} (read-only)")),
+            k if CONTACT_SYNC.contains(&k) => invalid.push(format!(
+                "{k} (a contact sync field; contact sync is not supported)"
+            )),
+            _ => invalid.push(format!("{key} (unknown field)")),
+        }
+    }
+    crate::api::parse::reject_fields(&invalid)?;
+    Ok(d)
+}
+
+/// A string that may not be null (v2's `name`: `null` would clear a required field).
+fn required_string(field: &str, v: &Value) -> Result<String, ApiError> {
+    if v.is_null() {
+        return Err(person::name_must_be_given());
+    }
+    Ok(values::string(field, v)?.to_owned())
+}

@@ -1,0 +1,226 @@
+//! Listing persons: filters, sort orders and the two ways of paging (v1 offsets, v2 keyset
+//! cursors), checked here once for both dialects.
+
+use super::person::Person;
+use super::{Session, Timestamp};
+use crate::error::ApiError;
+use crate::store::Store;
+
+/// The most items one page may hold, and the default.
+pub const MAX_LIMIT: i64 = 500;
+pub const DEFAULT_LIMIT: i64 = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortField {
+    Id,
+    Name,
+    FirstName,
+    LastName,
+    FirstChar,
+    AddTime,
+    UpdateTime,
+    OwnerId,
+    OrgId,
+    VisibleTo,
+    PrimaryEmail,
+}
+
+impl SortField {
+    pub fn from_name(s: &str) -> Option<Self> {
+        Some(match s {
+            "id" => Self::Id,
+            "name" => Self::Name,
+            "first_name" => Self::FirstName,
+            "last_name" => Self::LastName,
+            "first_char" => Self::FirstChar,
+            "add_time" => Self::AddTime,
+            "update_time" => Self::UpdateTime,
+            "owner_id" => Self::OwnerId,
+            "org_id" => Self::OrgId,
+            "visible_to" => Self::VisibleTo,
+            "primary_email" => Self::PrimaryEmail,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::Name => "name",
+            Self::FirstName => "first_name",
+            Self::LastName => "last_name",
+            Self::FirstChar => "first_char",
+            Self::AddTime => "add_time",
+            Self::UpdateTime => "update_time",
+            Self::OwnerId => "owner_id",
+            Self::OrgId => "org_id",
+            Self::VisibleTo => "visible_to",
+            Self::PrimaryEmail => "primary_email",
+        }
+    }
+
+    /// Whether lists may page by cursor on this field (integer keys only).
+    pub fn is_cursorable(self) -> bool {
+        matches!(self, Self::Id | Self::UpdateTime | Self::AddTime)
+    }
+
+    /// The integer key a keyset cursor carries for this field (only integer fields page by
+    /// cursor: `id`, `add_time`, `update_time`).
+    pub fn key_of(self, p: &Person) -> Option<i64> {
+        match self {
+            Self::Id => Some(p.id),
+            Self::AddTime => Some(p.add_time.0),
+            Self::UpdateTime => Some(p.update_time.0),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Asc,
+    Desc,
+}
+
+impl Direction {
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "asc" => Some(Self::Asc),
+            "desc" => Some(Self::Desc),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Asc => "asc",
+            Self::Desc => "desc",
+        }
+    }
+}
+
+/// Which persons a list holds. Deleted persons are never listed.
+#[derive(Debug, Clone, Default)]
+pub struct PersonFilter {
+    pub owner_id: Option<i64>,
+    pub org_id: Option<i64>,
+    pub ids: Option<Vec<i64>>,
+    /// Lower-cased; matched against the lower-cased first character of the name.
+    pub first_char: Option<String>,
+    /// `update_time >= since`.
+    pub updated_since: Option<Timestamp>,
+    /// `update_time < until`.
+    pub updated_until: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Page {
+    /// v1: skip `start` persons.
+    Offset { start: i64 },
+    /// v2: persons strictly after `(sort key, id)` in the query's order.
+    After(Option<(i64, i64)>),
+}
+
+#[derive(Debug, Clone)]
+pub struct PersonQuery {
+    pub filter: PersonFilter,
+    /// Sort keys in order; the store always adds `id` (in the last key's direction) as the
+    /// final tiebreaker, so every order is total and pages never overlap.
+    pub order: Vec<(SortField, Direction)>,
+    pub page: Page,
+    pub limit: i64,
+}
+
+/// One page of persons and whether more follow.
+#[derive(Debug)]
+pub struct PersonPage {
+    pub persons: Vec<Person>,
+    pub more: bool,
+}
+
+/// Checks a page size: 1 to 500, 100 when absent.
+pub fn limit(given: Option<i64>) -> Result<i64, ApiError> {
+    match given {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::invalid(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        )),
+    }
+}
+
+/// Lists persons of the session's company: the one implementation behind v1 and v2 lists.
+pub async fn list_persons(
+    store: &dyn Store,
+    session: &Session,
+    query: PersonQuery,
+) -> Result<PersonPage, ApiError> {
+    let limit = query.limit;
+    let mut persons = store
+        .list_persons(
+            session.company.id,
+            PersonQuery {
+                limit: limit + 1,
+                ..query
+            },
+        )
+        .await?;
+    let more = persons.len() as i64 > limit;
+    persons.truncate(limit as usize);
+    Ok(PersonPage { persons, more })
+}
+
+/// Parses v1's `sort`: `"name ASC, add_time DESC"`, first-level fields only.
+pub fn parse_sort(s: &str) -> Result<Vec<(SortField, Direction)>, ApiError> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let mut words = part.split_whitespace();
+        let field = words.next().unwrap_or_default();
+        let field = SortField::from_name(field)
+            .ok_or_else(|| ApiError::invalid("sort", format!("cannot sort by {field:?}")))?;
+        let dir = match words.next() {
+            None => Direction::Asc,
+            Some(d) => Direction::from_name(d).ok_or_else(|| {
+                ApiError::invalid("sort", format!("direction must be ASC or DESC, got {d:?}"))
+            })?,
+        };
+        if words.next().is_some() {
+            return Err(ApiError::invalid(
+                "sort",
+                format!("expected \"field ASC|DESC\", got {part:?}"),
+            ));
+        }
+        out.push((field, dir));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_strings_parse_with_default_ascending() {
+        let s = parse_sort("name ASC, add_time desc,id").unwrap();
+        assert_eq!(
+            s,
+            vec![
+                (SortField::Name, Direction::Asc),
+                (SortField::AddTime, Direction::Desc),
+                (SortField::Id, Direction::Asc)
+            ]
+        );
+        assert!(parse_sort("org_name ASC").is_err());
+        assert!(parse_sort("name UP").is_err());
+        assert!(parse_sort("name ASC extra").is_err());
+    }
+
+    #[test]
+    fn limits_are_one_to_five_hundred() {
+        assert_eq!(limit(None).unwrap(), 100);
+        assert_eq!(limit(Some(500)).unwrap(), 500);
+        assert!(limit(Some(501)).is_err());
+        assert!(limit(Some(0)).is_err());
+    }
+}

@@ -1,0 +1,236 @@
+//! Search in both dialects: term rules, fields, exact match, ranking, organization filter,
+//! paging.
+
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+fn item_ids(r: &Value) -> Vec<i64> {
+    r["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["item"]["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn search_ranks_exact_over_prefix_over_substring() {
+    let app = TestApp::spawn().await;
+    let sub = app.add_person(json!({"name": "Johnny Wills"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let exact = app.add_person(json!({"name": "Will"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let prefix = app.add_person(json!({"name": "William Smith"})).await["id"]
+        .as_i64()
+        .unwrap();
+    app.add_person(json!({"name": "Nobody"})).await;
+    let r = app.get("/api/v2/persons/search?term=will").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(item_ids(&r.body), vec![exact, prefix, sub]);
+    let scores: Vec<f64> = r.data()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["result_score"].as_f64().unwrap())
+        .collect();
+    assert!(scores[0] > scores[1] && scores[1] > scores[2], "{scores:?}");
+}
+
+#[tokio::test]
+async fn search_items_have_pipedrives_shape() {
+    let app = TestApp::spawn().await;
+    let org = app
+        .post(
+            "/v1/organizations",
+            &json!({"name": "Acme", "address": "Main St 1"}),
+        )
+        .await
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+    let id = app
+        .add_person(json!({"name": "Jane Doe", "org_id": org, "email": "jane@pipedrive.com", "phone": "+372 555555555"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let r = app.get("/api/v2/persons/search?term=jane").await;
+    assert_eq!(
+        r.data()["items"][0],
+        json!({"result_score": 0.8, "item": {
+            "id": id, "type": "person", "name": "Jane Doe",
+            "phones": ["+372 555555555"], "emails": ["jane@pipedrive.com"],
+            "visible_to": 3, "owner": {"id": app.admin.id},
+            "organization": {"id": org, "name": "Acme", "address": "Main St 1"},
+            "custom_fields": [], "notes": []
+        }})
+    );
+    let r = app
+        .get("/api/v2/persons/search?term=doe&include_fields=person.picture")
+        .await;
+    assert_eq!(r.data()["items"][0]["item"]["picture"], Value::Null);
+}
+
+#[tokio::test]
+async fn exact_match_is_whole_value_and_case_insensitive_unlike_substring() {
+    let app = TestApp::spawn().await;
+    let exact = app
+        .add_person(json!({"name": "A", "email": "john@example.com"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    app.add_person(json!({"name": "B", "email": "big.john@example.com.au"}))
+        .await;
+    let r = app
+        .get("/api/v2/persons/search?term=JOHN@example.com&fields=email&exact_match=true")
+        .await;
+    assert_eq!(
+        item_ids(&r.body),
+        vec![exact],
+        "client-nodejs#108: no partial matches"
+    );
+    let r = app
+        .get("/api/v2/persons/search?term=john@example.com&fields=email")
+        .await;
+    assert_eq!(item_ids(&r.body).len(), 2);
+    let r = app
+        .get("/api/v2/persons/search?term=a&exact_match=true&fields=name")
+        .await;
+    assert_eq!(
+        item_ids(&r.body),
+        vec![exact],
+        "one character is enough with exact_match"
+    );
+}
+
+#[tokio::test]
+async fn fields_limit_where_the_term_is_looked_for() {
+    let app = TestApp::spawn().await;
+    let by_name = app.add_person(json!({"name": "Anna Phone"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let by_phone = app
+        .add_person(json!({"name": "Zed", "phone": "+1 (555) 010-9999"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let by_email = app
+        .add_person(json!({"name": "Yan", "email": "anna@example.com"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .get("/api/v2/persons/search?term=anna&fields=name")
+        .await;
+    assert_eq!(item_ids(&r.body), vec![by_name]);
+    let r = app
+        .get("/api/v2/persons/search?term=anna&fields=email")
+        .await;
+    assert_eq!(item_ids(&r.body), vec![by_email]);
+    let r = app
+        .get("/api/v2/persons/search?term=5550109999&fields=phone")
+        .await;
+    assert_eq!(item_ids(&r.body), vec![by_phone], "phones match on digits");
+    let r = app
+        .get("/api/v2/persons/search?term=anna&fields=name,email")
+        .await;
+    assert_eq!(item_ids(&r.body).len(), 2);
+    let r = app
+        .get("/api/v2/persons/search?term=work&fields=email")
+        .await;
+    assert_eq!(
+        item_ids(&r.body),
+        Vec::<i64>::new(),
+        "labels are not searched"
+    );
+}
+
+#[tokio::test]
+async fn search_filters_by_organization_and_skips_deleted_persons() {
+    let app = TestApp::spawn().await;
+    let org = app.add_org("Acme").await;
+    let inside = app
+        .add_person(json!({"name": "Sam In", "org_id": org}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    app.add_person(json!({"name": "Sam Out"})).await;
+    let deleted = app
+        .add_person(json!({"name": "Sam Gone", "org_id": org}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    app.delete(&format!("/v1/persons/{deleted}")).await;
+    let r = app
+        .get(&format!(
+            "/api/v2/persons/search?term=sam&organization_id={org}"
+        ))
+        .await;
+    assert_eq!(item_ids(&r.body), vec![inside]);
+}
+
+#[tokio::test]
+async fn search_rejects_bad_terms_and_parameters() {
+    let app = TestApp::spawn().await;
+    for base in ["/api/v2/persons/search", "/v1/persons/search"] {
+        app.get(base).await.assert_error(400, "term: is required");
+        app.get(&format!("{base}?term=a"))
+            .await
+            .assert_error(400, "term: must be at least 2 characters");
+        app.get(&format!("{base}?term=ab&fields=address"))
+            .await
+            .assert_error(400, "fields");
+        app.get(&format!("{base}?term=ab&exact_match=perhaps"))
+            .await
+            .assert_error(400, "exact_match");
+        app.get(&format!("{base}?term=ab&limit=501"))
+            .await
+            .assert_error(400, "limit");
+        app.get(&format!("{base}?term=ab&organization_id=x"))
+            .await
+            .assert_error(400, "organization_id");
+    }
+    app.get("/api/v2/persons/search?term=ab&cursor=zzz")
+        .await
+        .assert_error(400, "cursor");
+}
+
+#[tokio::test]
+async fn search_pages_by_cursor_in_v2_and_by_start_in_v1() {
+    let app = TestApp::spawn().await;
+    for i in 0..5 {
+        app.add_person(json!({"name": format!("Page Person {i}")}))
+            .await;
+    }
+    let mut seen = Vec::new();
+    let mut url = "/api/v2/persons/search?term=page&limit=2".to_owned();
+    loop {
+        let r = app.get(&url).await;
+        seen.extend(item_ids(&r.body));
+        match r.body["additional_data"]["next_cursor"].as_str() {
+            Some(c) => url = format!("/api/v2/persons/search?term=page&limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), 5);
+
+    let r = app
+        .get("/v1/persons/search?term=page&start=4&limit=2")
+        .await;
+    assert_eq!(item_ids(&r.body).len(), 1);
+    assert_eq!(
+        r.body["additional_data"]["pagination"],
+        json!({"start": 4, "limit": 2, "more_items_in_collection": false})
+    );
+    let r = app.get("/v1/persons/search?term=page&limit=2").await;
+    assert_eq!(r.body["additional_data"]["pagination"]["next_start"], 2);
+    assert_eq!(
+        r.data()["items"][0]["item"]["visible_to"],
+        3,
+        "an integer in v1 too"
+    );
+}
