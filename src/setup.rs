@@ -2,6 +2,7 @@
 //!
 //! The CLI (`pipestack serve`, `users add`, `companies …`, `tokens`) and the tests share these.
 
+use crate::domain::fields::{BUILTIN_FIELDS, FieldType};
 use crate::domain::{Company, DEFAULT_PERSON_LABELS, Timestamp, User, random_hex40};
 use crate::error::ApiError;
 use crate::store::{NewCompany, NewUser, Store};
@@ -68,6 +69,10 @@ pub async fn add_company(
         person_labels: DEFAULT_PERSON_LABELS
             .iter()
             .map(|(l, c)| ((*l).to_owned(), (*c).to_owned()))
+            .collect(),
+        person_fields: BUILTIN_FIELDS
+            .iter()
+            .filter_map(|(k, n, t)| Some(((*k).to_owned(), (*n).to_owned(), FieldType::from_name(t)?)))
             .collect(),
         add_time: now,
     };

@@ -52,16 +52,22 @@ CREATE TABLE person_field_options (
 );
 CREATE INDEX person_field_options_field ON person_field_options(company_id, field_key);
 
--- Custom person fields, keyed by a 40-hex hash unique per company.
+-- Person fields: the built-in ones (is_custom = 0, created with the company) and custom ones,
+-- keyed by a 40-hex hash unique per company and never reused (deleted fields keep their row).
 CREATE TABLE person_fields (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    company_id  INTEGER NOT NULL REFERENCES companies(id),
-    key         TEXT    NOT NULL,
-    name        TEXT    NOT NULL,
-    field_type  TEXT    NOT NULL,
-    active_flag INTEGER NOT NULL DEFAULT 1,
-    add_time    INTEGER NOT NULL,
-    update_time INTEGER NOT NULL,
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    company_id         INTEGER NOT NULL REFERENCES companies(id),
+    key                TEXT    NOT NULL,
+    name               TEXT    NOT NULL,
+    field_type         TEXT    NOT NULL,
+    is_custom          INTEGER NOT NULL DEFAULT 1,
+    order_nr           INTEGER NOT NULL DEFAULT 0,
+    add_visible_flag   INTEGER NOT NULL DEFAULT 1,
+    active_flag        INTEGER NOT NULL DEFAULT 1,
+    created_by_user_id INTEGER,
+    updated_by_user_id INTEGER,
+    add_time           INTEGER NOT NULL,
+    update_time        INTEGER NOT NULL,
     UNIQUE (company_id, key)
 );
 

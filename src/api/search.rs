@@ -60,7 +60,7 @@ pub async fn items(
                 "visible_to": p.visible_to.get(),
                 "owner": {"id": p.owner_id},
                 "organization": org.map(|o| json!({"id": o.id, "name": o.name, "address": o.address})),
-                "custom_fields": [],
+                "custom_fields": h.custom_matches,
                 "notes": [],
             });
             if with_picture {

@@ -4,6 +4,7 @@
 //! entities returned; the rules themselves (name splitting, primary contacts, visibility,
 //! marketing status, reference checks) live here once.
 
+pub mod fields;
 pub mod organization;
 pub mod person;
 pub mod query;
@@ -15,6 +16,7 @@ pub mod values;
 use serde_json::Value;
 
 use crate::error::ApiError;
+pub use fields::{FieldDef, FieldOption, Fields};
 pub use time::Timestamp;
 pub use user::{Company, Session, User};
 
@@ -88,24 +90,6 @@ impl MarketingStatus {
             )
         })
     }
-}
-
-/// An option of a person field with options (the built-in `label` field, enum and set fields).
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldOption {
-    pub id: i64,
-    pub field_key: String,
-    pub label: String,
-    pub color: Option<String>,
-}
-
-/// A custom person field: account-specific, keyed by a 40-hex hash.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CustomField {
-    pub id: i64,
-    pub key: String,
-    pub name: String,
-    pub field_type: String,
 }
 
 /// Whether a body key has the shape of a custom field key: 40 lowercase hex characters.

@@ -3,9 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{
-    CustomField, MarketingStatus, Session, Timestamp, Visibility, is_custom_field_key, values,
-};
+use super::fields::{self, Fields};
+use super::{MarketingStatus, Session, Timestamp, Visibility, values};
 use crate::error::ApiError;
 use crate::store::Store;
 
@@ -134,7 +133,12 @@ pub struct Derived {
     pub search_text: String,
 }
 
-pub fn derive(name: &str, emails: &[Contact], phones: &[Contact]) -> Derived {
+pub fn derive(
+    name: &str,
+    emails: &[Contact],
+    phones: &[Contact],
+    custom: &Map<String, Value>,
+) -> Derived {
     let mut search_text = name.to_lowercase();
     for c in emails.iter().chain(phones) {
         search_text.push('\n');
@@ -143,6 +147,21 @@ pub fn derive(name: &str, emails: &[Contact], phones: &[Contact]) -> Derived {
     for c in phones {
         search_text.push('\n');
         search_text.push_str(&digits(&c.value));
+    }
+    // Every custom text or number: a superset of the searchable ones, which search re-checks.
+    for v in custom.values() {
+        let text = match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Object(o) => match o.get("value") {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        search_text.push('\n');
+        search_text.push_str(&text.to_lowercase());
     }
     Derived {
         primary_email: primary_value(emails).map(str::to_owned),
@@ -364,16 +383,9 @@ pub async fn check_org(store: &dyn Store, session: &Session, id: i64) -> Result<
 }
 
 /// Checks that every label id is an option of the company's person label field.
-pub async fn check_labels(
-    store: &dyn Store,
-    session: &Session,
-    ids: Vec<i64>,
-) -> Result<Vec<i64>, ApiError> {
-    if ids.is_empty() {
-        return Ok(ids);
-    }
-    let options = store.label_options(session.company.id).await?;
-    if let Some(missing) = ids.iter().find(|id| !options.iter().any(|o| o.id == **id)) {
+pub fn check_labels(fields: &Fields, ids: Vec<i64>) -> Result<Vec<i64>, ApiError> {
+    let labels = fields.labels();
+    if let Some(missing) = ids.iter().find(|id| !labels.iter().any(|o| o.id == **id)) {
         return Err(ApiError::invalid(
             "label_ids",
             format!("label {missing} is not an option of the person label field"),
@@ -382,27 +394,27 @@ pub async fn check_labels(
     Ok(ids)
 }
 
-/// Checks custom field values: every key must name a custom person field of the company.
+/// Checks custom values: every key must name a custom person field of the company and every
+/// value fit its type. Returns canonical values; `None` clears.
 pub async fn check_custom_fields(
     store: &dyn Store,
     session: &Session,
+    fields: &Fields,
     given: Vec<(String, Value)>,
-) -> Result<Map<String, Value>, ApiError> {
-    let mut out = Map::new();
-    if given.is_empty() {
-        return Ok(out);
-    }
-    let fields: Vec<CustomField> = store.custom_fields(session.company.id).await?;
+) -> Result<Vec<(String, Option<Value>)>, ApiError> {
+    let mut out = Vec::with_capacity(given.len());
     for (key, value) in given {
-        if !is_custom_field_key(&key) || !fields.iter().any(|f| f.key == key) {
-            return Err(ApiError::invalid(
+        let def = fields.custom_by_key(&key).ok_or_else(|| {
+            ApiError::invalid(
                 &key,
                 "no custom person field has this key (see GET /v1/personFields)",
-            ));
+            )
+        })?;
+        let parsed = fields::parse_value(def, &value)?;
+        if let Some(v) = &parsed {
+            fields::check_references(store, session, def, v).await?;
         }
-        if !value.is_null() {
-            out.insert(key, value);
-        }
+        out.push((key, parsed));
     }
     Ok(out)
 }
@@ -430,8 +442,13 @@ pub async fn add_person(
         Some(id) => Some(check_org(store, session, id).await?),
         None => None,
     };
-    let label_ids = check_labels(store, session, draft.label_ids.unwrap_or_default()).await?;
-    let custom_fields = check_custom_fields(store, session, draft.custom_fields).await?;
+    let fields = Fields::load(store, session.company.id).await?;
+    let label_ids = check_labels(&fields, draft.label_ids.unwrap_or_default())?;
+    let custom_fields = check_custom_fields(store, session, &fields, draft.custom_fields)
+        .await?
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
     let now = Timestamp::now();
     let new = NewPerson {
         company_id: session.company.id,
@@ -514,18 +531,18 @@ pub async fn update_person(
             None => None,
         });
     }
+    let fields = Fields::load(store, session.company.id).await?;
     if let Some(labels) = draft.label_ids {
-        changes.label_ids = Some(check_labels(store, session, labels).await?);
+        changes.label_ids = Some(check_labels(&fields, labels)?);
     }
     if !draft.custom_fields.is_empty() {
-        let given = check_custom_fields_update(store, session, draft.custom_fields).await?;
+        let given = check_custom_fields(store, session, &fields, draft.custom_fields).await?;
         let mut merged = current.custom_fields.clone();
         for (key, value) in given {
-            if value.is_null() {
-                merged.remove(&key);
-            } else {
-                merged.insert(key, value);
-            }
+            match value {
+                Some(v) => merged.insert(key, v),
+                None => merged.remove(&key),
+            };
         }
         changes.custom_fields = Some(merged);
     }
@@ -533,23 +550,6 @@ pub async fn update_person(
         .update_person(session.company.id, id, changes, Timestamp::now())
         .await?
         .ok_or_else(person_not_found)
-}
-
-/// Checks custom field keys of an update, keeping `null`s (they clear a value).
-async fn check_custom_fields_update(
-    store: &dyn Store,
-    session: &Session,
-    given: Vec<(String, Value)>,
-) -> Result<Vec<(String, Value)>, ApiError> {
-    let nulls: Vec<String> = given
-        .iter()
-        .filter(|(_, v)| v.is_null())
-        .map(|(k, _)| k.clone())
-        .collect();
-    let checked = check_custom_fields(store, session, given).await?;
-    let mut out: Vec<(String, Value)> = checked.into_iter().collect();
-    out.extend(nulls.into_iter().map(|k| (k, Value::Null)));
-    Ok(out)
 }
 
 /// Soft-deletes persons: they stay readable by id (`active_flag: false`, `is_deleted: true`)

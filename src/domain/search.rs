@@ -1,6 +1,7 @@
 //! Searching persons: term rules, field selection, matching and ranking (exact > prefix >
 //! substring), shared by v1 and v2 search.
 
+use super::fields::{self, Fields};
 use super::Session;
 use super::person::{Person, digits};
 use crate::error::ApiError;
@@ -70,6 +71,8 @@ pub struct SearchQuery {
 pub struct Hit {
     pub score: f64,
     pub person: Person,
+    /// The values of searchable custom fields that matched.
+    pub custom_matches: Vec<String>,
 }
 
 /// Checks the term: at least 2 characters, or 1 with `exact_match`.
@@ -112,10 +115,34 @@ pub async fn search_persons(
             }
         }
     }
+    let fields = if q.fields.custom_fields {
+        Fields::load(store, session.company.id).await?
+    } else {
+        Fields::default()
+    };
     let mut hits: Vec<Hit> = candidates
         .into_iter()
         .filter_map(|person| {
-            score(&person, q, &needle, phone_needle.as_deref()).map(|score| Hit { score, person })
+            let mut best = score(&person, q, &needle, phone_needle.as_deref());
+            let mut custom_matches = Vec::new();
+            for def in fields.custom() {
+                let Some(text) = person
+                    .custom_fields
+                    .get(&def.key)
+                    .and_then(|v| fields::search_text(def, v))
+                else {
+                    continue;
+                };
+                if let Some(s) = score_value(&text.to_lowercase(), &needle, q.exact_match) {
+                    best = Some(best.map_or(s, |b: f64| b.max(s)));
+                    custom_matches.push(text);
+                }
+            }
+            best.map(|score| Hit {
+                score,
+                person,
+                custom_matches,
+            })
         })
         .collect();
     hits.sort_by(|a, b| {

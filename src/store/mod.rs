@@ -14,7 +14,8 @@ use async_trait::async_trait;
 use crate::domain::organization::{NewOrganization, Organization};
 use crate::domain::person::{NewPerson, Person, PersonChanges};
 use crate::domain::query::PersonQuery;
-use crate::domain::{Company, CustomField, FieldOption, Session, Timestamp, User};
+use crate::domain::fields::FieldType;
+use crate::domain::{Company, FieldDef, FieldOption, Session, Timestamp, User};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
@@ -36,6 +37,8 @@ pub struct NewCompany {
     pub campaigns_enabled: bool,
     /// Options the person label field starts with: `(label, color)`.
     pub person_labels: Vec<(String, String)>,
+    /// The built-in person fields: `(key, name, type)`.
+    pub person_fields: Vec<(String, String, FieldType)>,
     pub add_time: Timestamp,
 }
 
@@ -47,6 +50,29 @@ pub struct NewUser {
     pub is_admin: bool,
     pub api_token: String,
     pub add_time: Timestamp,
+}
+
+/// A person field to create.
+#[derive(Debug, Clone)]
+pub struct NewField {
+    pub company_id: i64,
+    pub key: String,
+    pub name: String,
+    pub field_type: FieldType,
+    pub add_visible_flag: bool,
+    pub options: Vec<String>,
+    pub user_id: i64,
+    pub now: Timestamp,
+}
+
+/// Changes to a field, applied atomically: all or nothing.
+#[derive(Debug, Clone, Default)]
+pub struct FieldChanges {
+    pub name: Option<String>,
+    pub add_visible_flag: Option<bool>,
+    pub add_options: Vec<String>,
+    pub rename_options: Vec<(i64, String)>,
+    pub delete_options: Vec<i64>,
 }
 
 #[async_trait]
@@ -69,8 +95,37 @@ pub trait Store: Send + Sync + 'static {
     async fn user(&self, company_id: i64, id: i64) -> Result<Option<User>, StoreError>;
 
     // Person fields.
-    async fn label_options(&self, company_id: i64) -> Result<Vec<FieldOption>, StoreError>;
-    async fn custom_fields(&self, company_id: i64) -> Result<Vec<CustomField>, StoreError>;
+    /// The company's active person fields, built-in first, each with its active options.
+    async fn person_fields(&self, company_id: i64) -> Result<Vec<FieldDef>, StoreError>;
+    /// The person labels: the options of the built-in label field.
+    async fn label_options(&self, company_id: i64) -> Result<Vec<FieldOption>, StoreError> {
+        Ok(self
+            .person_fields(company_id)
+            .await?
+            .into_iter()
+            .find(|f| f.key == crate::domain::fields::LABEL_KEY)
+            .map(|f| f.options)
+            .unwrap_or_default())
+    }
+    async fn insert_field(&self, field: NewField) -> Result<FieldDef, StoreError>;
+    /// Changes an active field of the company; `None` when there is none with that id. An
+    /// option to rename or delete that is not an active option of the field fails the whole
+    /// change with [`StoreError::Conflict`].
+    async fn update_field(
+        &self,
+        company_id: i64,
+        id: i64,
+        changes: FieldChanges,
+        user_id: i64,
+        now: Timestamp,
+    ) -> Result<Option<FieldDef>, StoreError>;
+    /// Marks custom fields deleted; returns the ids deleted now.
+    async fn delete_fields(
+        &self,
+        company_id: i64,
+        ids: &[i64],
+        now: Timestamp,
+    ) -> Result<Vec<i64>, StoreError>;
 
     // Organizations.
     async fn insert_organization(&self, org: NewOrganization) -> Result<Organization, StoreError>;

@@ -15,13 +15,14 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params, params_fro
 use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 
-use super::{NewCompany, NewUser, Store, StoreError};
+use super::{FieldChanges, NewCompany, NewField, NewUser, Store, StoreError};
+use crate::domain::fields::FieldType;
 use crate::domain::organization::{NewOrganization, Organization};
 use crate::domain::person::{Contact, NewPerson, Person, PersonChanges, derive};
 use crate::domain::query::{Direction, Page, PersonQuery, SortField};
 use crate::domain::user::company_domain;
 use crate::domain::{
-    Company, CustomField, FieldOption, MarketingStatus, Session, Timestamp, User, Visibility,
+    Company, FieldDef, FieldOption, MarketingStatus, Session, Timestamp, User, Visibility,
 };
 
 /// Migrations, applied in order at start-up; never edit one that has been released.
@@ -445,6 +446,83 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Internal(e.to_string()))
 }
 
+/// Active fields of a company (or the one with `only` id), built-in first, with options.
+fn load_fields(conn: &Connection, company_id: i64, only: Option<i64>) -> Result<Vec<FieldDef>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, key, name, field_type, is_custom, order_nr, add_visible_flag,
+                    created_by_user_id, updated_by_user_id, add_time, update_time
+             FROM person_fields
+             WHERE company_id = ?1 AND active_flag = 1 AND (?2 IS NULL OR id = ?2)
+             ORDER BY is_custom, order_nr, id",
+        )
+        .map_err(db_error)?;
+    let rows = stmt
+        .query_map(params![company_id, only], |r| {
+            let t: String = r.get(3)?;
+            Ok(FieldDef {
+                id: r.get(0)?,
+                key: r.get(1)?,
+                name: r.get(2)?,
+                field_type: FieldType::from_name(&t).unwrap_or(FieldType::Varchar),
+                is_custom: r.get(4)?,
+                order_nr: r.get(5)?,
+                add_visible_flag: r.get(6)?,
+                created_by_user_id: r.get(7)?,
+                updated_by_user_id: r.get(8)?,
+                add_time: Timestamp(r.get(9)?),
+                update_time: Timestamp(r.get(10)?),
+                options: Vec::new(),
+            })
+        })
+        .map_err(db_error)?;
+    let mut fields: Vec<FieldDef> = rows.collect::<Result<_, _>>().map_err(db_error)?;
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT id, field_key, label, color, add_time, update_time FROM person_field_options
+             WHERE company_id = ?1 AND active_flag = 1 ORDER BY order_nr, id",
+        )
+        .map_err(db_error)?;
+    let options = stmt
+        .query_map([company_id], |r| {
+            Ok(FieldOption {
+                id: r.get(0)?,
+                field_key: r.get(1)?,
+                label: r.get(2)?,
+                color: r.get(3)?,
+                add_time: Timestamp(r.get(4)?),
+                update_time: Timestamp(r.get(5)?),
+            })
+        })
+        .map_err(db_error)?;
+    for o in options {
+        let o = o.map_err(db_error)?;
+        if let Some(f) = fields.iter_mut().find(|f| f.key == o.field_key) {
+            f.options.push(o);
+        }
+    }
+    Ok(fields)
+}
+
+fn insert_options(
+    conn: &Connection,
+    company_id: i64,
+    key: &str,
+    labels: &[String],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    for label in labels {
+        conn.prepare_cached(
+            "INSERT INTO person_field_options (company_id, field_key, label, order_nr, add_time, update_time)
+             VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(order_nr), 0) + 1 FROM person_field_options
+                                  WHERE company_id = ?1 AND field_key = ?2), ?4, ?4)",
+        )
+        .and_then(|mut s| s.execute(params![company_id, key, label, now.0]))
+        .map_err(db_error)?;
+    }
+    Ok(())
+}
+
 fn sort_column(f: SortField) -> &'static str {
     match f {
         SortField::Id => "p.id",
@@ -617,7 +695,7 @@ fn apply_changes(
         .map_err(db_error)?;
     let person = get_person(conn, company_id, id)?
         .ok_or_else(|| StoreError::Internal("updated person vanished".into()))?;
-    let d = derive(&person.name, &person.emails, &person.phones);
+    let d = derive(&person.name, &person.emails, &person.phones, &person.custom_fields);
     conn.prepare_cached(
         "UPDATE persons SET primary_email = ?1, first_char = ?2, search_text = ?3 WHERE id = ?4",
     )
@@ -695,6 +773,15 @@ impl Store for SqliteStore {
                 params![company_domain(&company.name, id), id],
             )
             .map_err(db_error)?;
+            for (order, (key, name, field_type)) in company.person_fields.iter().enumerate() {
+                conn.execute(
+                    "INSERT INTO person_fields (company_id, key, name, field_type, is_custom, order_nr,
+                        add_visible_flag, active_flag, add_time, update_time)
+                     VALUES (?1, ?2, ?3, ?4, 0, ?5, 1, 1, ?6, ?6)",
+                    params![id, key, name, field_type.as_str(), order as i64, company.add_time.0],
+                )
+                .map_err(db_error)?;
+            }
             for (order, (label, color)) in company.person_labels.iter().enumerate() {
                 conn.execute(
                     "INSERT INTO person_field_options (company_id, field_key, label, color, order_nr, add_time, update_time)
@@ -763,49 +850,118 @@ impl Store for SqliteStore {
         self.read(move |conn| get_user(conn, company_id, id)).await
     }
 
-    async fn label_options(&self, company_id: i64) -> Result<Vec<FieldOption>, StoreError> {
-        self.read(move |conn| {
-            let mut s = conn
-                .prepare_cached(
-                    "SELECT id, field_key, label, color FROM person_field_options
-                     WHERE company_id = ?1 AND field_key = 'label' AND active_flag = 1
-                     ORDER BY order_nr, id",
+    async fn person_fields(&self, company_id: i64) -> Result<Vec<FieldDef>, StoreError> {
+        self.read(move |conn| load_fields(conn, company_id, None)).await
+    }
+
+    async fn insert_field(&self, f: NewField) -> Result<FieldDef, StoreError> {
+        self.write(move |conn| {
+            let order: i64 = conn
+                .query_row(
+                    "SELECT COALESCE(MAX(order_nr), 0) + 1 FROM person_fields WHERE company_id = ?1",
+                    [f.company_id],
+                    |r| r.get(0),
                 )
                 .map_err(db_error)?;
-            let rows = s
-                .query_map([company_id], |r| {
-                    Ok(FieldOption {
-                        id: r.get(0)?,
-                        field_key: r.get(1)?,
-                        label: r.get(2)?,
-                        color: r.get(3)?,
-                    })
-                })
-                .map_err(db_error)?;
-            rows.collect::<Result<_, _>>().map_err(db_error)
+            conn.execute(
+                "INSERT INTO person_fields (company_id, key, name, field_type, is_custom, order_nr,
+                    add_visible_flag, active_flag, created_by_user_id, updated_by_user_id, add_time, update_time)
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, 1, ?7, ?7, ?8, ?8)",
+                params![f.company_id, f.key, f.name, f.field_type.as_str(), order, f.add_visible_flag, f.user_id, f.now.0],
+            )
+            .map_err(db_error)?;
+            let id = conn.last_insert_rowid();
+            insert_options(conn, f.company_id, &f.key, &f.options, f.now)?;
+            load_fields(conn, f.company_id, Some(id))?
+                .pop()
+                .ok_or_else(|| StoreError::Internal("inserted field vanished".into()))
         })
         .await
     }
 
-    async fn custom_fields(&self, company_id: i64) -> Result<Vec<CustomField>, StoreError> {
-        self.read(move |conn| {
-            let mut s = conn
-                .prepare_cached(
-                    "SELECT id, key, name, field_type FROM person_fields
-                     WHERE company_id = ?1 AND active_flag = 1 ORDER BY id",
+    async fn update_field(
+        &self,
+        company_id: i64,
+        id: i64,
+        ch: FieldChanges,
+        user_id: i64,
+        now: Timestamp,
+    ) -> Result<Option<FieldDef>, StoreError> {
+        self.write(move |conn| {
+            let Some(field) = load_fields(conn, company_id, Some(id))?.pop() else {
+                return Ok(None);
+            };
+            let is_option = |oid: i64| field.options.iter().any(|o| o.id == oid);
+            if let Some(bad) = ch
+                .rename_options
+                .iter()
+                .map(|(oid, _)| *oid)
+                .chain(ch.delete_options.iter().copied())
+                .find(|oid| !is_option(*oid))
+            {
+                return Err(StoreError::Conflict(format!(
+                    "options: {bad} is not an option of the field {}",
+                    field.key
+                )));
+            }
+            if let Some(name) = &ch.name {
+                conn.execute("UPDATE person_fields SET name = ?1 WHERE id = ?2", params![name, id])
+                    .map_err(db_error)?;
+            }
+            if let Some(flag) = ch.add_visible_flag {
+                conn.execute(
+                    "UPDATE person_fields SET add_visible_flag = ?1 WHERE id = ?2",
+                    params![flag, id],
                 )
                 .map_err(db_error)?;
-            let rows = s
-                .query_map([company_id], |r| {
-                    Ok(CustomField {
-                        id: r.get(0)?,
-                        key: r.get(1)?,
-                        name: r.get(2)?,
-                        field_type: r.get(3)?,
-                    })
-                })
+            }
+            for (oid, label) in &ch.rename_options {
+                conn.execute(
+                    "UPDATE person_field_options SET label = ?1, update_time = ?2 WHERE id = ?3",
+                    params![label, now.0, oid],
+                )
                 .map_err(db_error)?;
-            rows.collect::<Result<_, _>>().map_err(db_error)
+            }
+            for oid in &ch.delete_options {
+                conn.execute(
+                    "UPDATE person_field_options SET active_flag = 0, update_time = ?1 WHERE id = ?2",
+                    params![now.0, oid],
+                )
+                .map_err(db_error)?;
+            }
+            insert_options(conn, company_id, &field.key, &ch.add_options, now)?;
+            conn.execute(
+                "UPDATE person_fields SET update_time = ?1, updated_by_user_id = ?2 WHERE id = ?3",
+                params![now.0, user_id, id],
+            )
+            .map_err(db_error)?;
+            Ok(load_fields(conn, company_id, Some(id))?.pop())
+        })
+        .await
+    }
+
+    async fn delete_fields(
+        &self,
+        company_id: i64,
+        ids: &[i64],
+        now: Timestamp,
+    ) -> Result<Vec<i64>, StoreError> {
+        let ids = ids.to_vec();
+        self.write(move |conn| {
+            let mut deleted = Vec::new();
+            for id in ids {
+                let n = conn
+                    .execute(
+                        "UPDATE person_fields SET active_flag = 0, update_time = ?1
+                         WHERE company_id = ?2 AND id = ?3 AND is_custom = 1 AND active_flag = 1",
+                        params![now.0, company_id, id],
+                    )
+                    .map_err(db_error)?;
+                if n == 1 {
+                    deleted.push(id);
+                }
+            }
+            Ok(deleted)
         })
         .await
     }
@@ -873,7 +1029,7 @@ impl Store for SqliteStore {
         let phones = to_json(&p.phones)?;
         let label_ids = to_json(&p.label_ids)?;
         let custom = to_json(&p.custom_fields)?;
-        let derived = derive(&p.name, &p.emails, &p.phones);
+        let derived = derive(&p.name, &p.emails, &p.phones, &p.custom_fields);
         self.write(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO persons (company_id, owner_id, org_id, name, first_name, last_name,

@@ -13,6 +13,7 @@ use crate::api::{ApiResult, AppState, path_id, search};
 use crate::domain::person::{self, Person, PersonDraft, person_not_found};
 use crate::domain::query::{self, Page, PersonFilter, PersonQuery};
 use crate::domain::search::search_persons;
+use crate::domain::fields::ADDRESS_PARTS;
 use crate::domain::{MarketingStatus, Session, Visibility, is_custom_field_key, values};
 use crate::error::ApiError;
 
@@ -255,7 +256,19 @@ pub fn draft(body: Map<String, Value>) -> Result<PersonDraft, ApiError> {
     let mut label: Option<Option<i64>> = None;
     let mut label_ids: Option<Vec<i64>> = None;
     let mut invalid: Vec<String> = Vec::new();
+    let mut custom: Vec<(String, Map<String, Value>)> = Vec::new();
     for (key, v) in body {
+        if let Some((base, part)) = custom_key(&key) {
+            let slot = match custom.iter_mut().find(|(k, _)| k == base) {
+                Some((_, slot)) => slot,
+                None => {
+                    custom.push((base.to_owned(), Map::new()));
+                    &mut custom.last_mut().expect("just pushed").1
+                }
+            };
+            slot.insert(part.to_owned(), v);
+            continue;
+        }
         match key.as_str() {
             "name" => d.name = values::opt_string("name", &v)?.map(str::to_owned),
             "first_name" => d.first_name = values::opt_string("first_name", &v)?.map(str::to_owned),
@@ -272,7 +285,6 @@ pub fn draft(body: Map<String, Value>) -> Result<PersonDraft, ApiError> {
             }
             "marketing_status" => {}
             "add_time" => d.add_time = super::add_time(&v)?,
-            k if is_custom_field_key(k) => d.custom_fields.push((key, v)),
             k if READ_ONLY.contains(&k) || k.ends_with("_count") => {
                 invalid.push(format!("{k} (read-only)"))
             }
@@ -281,7 +293,34 @@ pub fn draft(body: Map<String, Value>) -> Result<PersonDraft, ApiError> {
     }
     crate::api::parse::reject_fields(&invalid)?;
     d.label_ids = labels(label, label_ids)?;
+    // A value alone stays as sent; with siblings (`_currency`, `_until`, address parts) the
+    // parts travel together as `{"value": …, "<part>": …}`.
+    for (key, mut parts) in custom {
+        let value = if parts.len() == 1 && parts.contains_key("value") {
+            parts.remove("value").unwrap_or(Value::Null)
+        } else {
+            Value::Object(parts)
+        };
+        d.custom_fields.push((key, value));
+    }
     Ok(d)
+}
+
+/// Splits a v1 custom key: `<hash>` → (`<hash>`, `value`); `<hash>_<part>` for the sibling
+/// parts Pipedrive uses → (`<hash>`, `<part>`).
+fn custom_key(key: &str) -> Option<(&str, &str)> {
+    let base = key.get(..40)?;
+    if !is_custom_field_key(base) {
+        return None;
+    }
+    match &key[40..] {
+        "" => Some((base, "value")),
+        rest => {
+            let part = rest.strip_prefix('_')?;
+            let known = part == "currency" || part == "until" || ADDRESS_PARTS.contains(&part);
+            known.then_some((base, part))
+        }
+    }
 }
 
 /// v1's two ways of writing labels: `label` (one id, overwriting the list) and `label_ids`

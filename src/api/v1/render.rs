@@ -7,7 +7,8 @@ use serde_json::{Map, Value, json};
 
 use crate::domain::organization::Organization;
 use crate::domain::person::{Contact, Person};
-use crate::domain::{Company, CustomField, Session, User};
+use crate::domain::fields::{self, FieldDef, FieldType, Fields};
+use crate::domain::{Company, Session, User};
 use crate::error::ApiError;
 use crate::store::Store;
 
@@ -17,7 +18,7 @@ pub struct Related {
     pub company: Company,
     pub users: BTreeMap<i64, User>,
     pub orgs: BTreeMap<i64, Organization>,
-    pub custom_fields: Vec<CustomField>,
+    pub fields: Fields,
 }
 
 impl Related {
@@ -54,7 +55,7 @@ impl Related {
             company: session.company.clone(),
             users,
             orgs,
-            custom_fields: store.custom_fields(company_id).await?,
+            fields: Fields::load(store, company_id).await?,
         })
     }
 
@@ -212,16 +213,40 @@ pub fn person(p: &Person, rel: &Related) -> Value {
     ] {
         m.insert(key.into(), Value::Null);
     }
-    m.insert("label".into(), json!(p.label_ids.first()));
-    m.insert("label_ids".into(), json!(p.label_ids));
+    let labels = rel.fields.live_labels(&p.label_ids);
+    m.insert("label".into(), json!(labels.first()));
+    m.insert("label_ids".into(), json!(labels));
     m.insert("org_name".into(), json!(org.map(|o| &o.name)));
     m.insert("owner_name".into(), json!(owner.map(|u| &u.name)));
     m.insert("cc_email".into(), json!(rel.company.cc_email()));
-    for f in &rel.custom_fields {
-        let v = p.custom_fields.get(&f.key).cloned().unwrap_or(Value::Null);
-        m.insert(f.key.clone(), v);
+    for def in rel.fields.custom() {
+        custom_value(&mut m, def, fields::live_value(def, p.custom_fields.get(&def.key)));
     }
     Value::Object(m)
+}
+
+/// A custom value as v1 writes it: at the person's root, `null` when empty, with `_currency`,
+/// `_until` and address-part siblings; enum as an option id string, set as a comma string.
+fn custom_value(m: &mut Map<String, Value>, def: &FieldDef, value: Option<Value>) {
+    let key = &def.key;
+    let part = |name: &str| value.as_ref().and_then(|v| v.get(name)).cloned().unwrap_or(Value::Null);
+    let main = match def.field_type {
+        FieldType::Monetary | FieldType::Daterange | FieldType::Timerange | FieldType::Address => {
+            part("value")
+        }
+        FieldType::Enum => value
+            .as_ref()
+            .and_then(Value::as_i64)
+            .map_or(Value::Null, |id| json!(id.to_string())),
+        FieldType::Set => value.as_ref().and_then(Value::as_array).map_or(Value::Null, |ids| {
+            json!(ids.iter().map(Value::to_string).collect::<Vec<_>>().join(","))
+        }),
+        _ => value.clone().unwrap_or(Value::Null),
+    };
+    m.insert(key.clone(), main);
+    for sub in def.subfields() {
+        m.insert(format!("{key}_{sub}"), part(sub));
+    }
 }
 
 /// An organization in the v1 shape.

@@ -13,7 +13,7 @@ use crate::api::{ApiResult, AppState, path_id, search};
 use crate::domain::person::{self, Person, PersonDraft, person_not_found};
 use crate::domain::query::{self, Direction, Page, PersonFilter, PersonQuery, SortField};
 use crate::domain::search::search_persons as run_search;
-use crate::domain::{MarketingStatus, Session, Timestamp, Visibility, values};
+use crate::domain::{Fields, MarketingStatus, Session, Timestamp, Visibility, values};
 use crate::error::ApiError;
 
 /// Keys of the v2 person object a client may not write.
@@ -236,16 +236,10 @@ async fn render_many(
     persons: &[Person],
     opts: &Options,
 ) -> Result<Value, ApiError> {
-    let labels = if opts.include_labels {
-        state.store.label_options(session.company.id).await?
-    } else {
-        Vec::new()
-    };
-    let custom_fields = state.store.custom_fields(session.company.id).await?;
+    let fields = Fields::load(state.store.as_ref(), session.company.id).await?;
     let ctx = Context {
         company: &session.company,
-        labels: &labels,
-        custom_fields: &custom_fields,
+        fields: &fields,
     };
     Ok(Value::Array(
         persons

@@ -5,7 +5,8 @@ use serde_json::{Map, Value, json};
 
 use crate::api::parse::QueryParams;
 use crate::domain::person::{Contact, Person};
-use crate::domain::{Company, CustomField, FieldOption, MarketingStatus};
+use crate::domain::fields::{self, FieldType, Fields};
+use crate::domain::{Company, MarketingStatus};
 use crate::error::ApiError;
 
 /// The optional fields `include_fields` may name.
@@ -76,8 +77,7 @@ impl Options {
 /// What rendering needs besides the person.
 pub struct Context<'a> {
     pub company: &'a Company,
-    pub labels: &'a [FieldOption],
-    pub custom_fields: &'a [CustomField],
+    pub fields: &'a Fields,
 }
 
 fn contacts(list: &[Contact]) -> Value {
@@ -102,18 +102,35 @@ pub fn person(p: &Person, opts: &Options, ctx: &Context) -> Value {
     m.insert("phones".into(), contacts(&p.phones));
     m.insert("is_deleted".into(), json!(!p.active));
     m.insert("visible_to".into(), json!(p.visible_to.get()));
-    m.insert("label_ids".into(), json!(p.label_ids));
+    let label_ids = ctx.fields.live_labels(&p.label_ids);
+    m.insert("label_ids".into(), json!(label_ids));
     m.insert("picture_id".into(), Value::Null);
     let mut custom = Map::new();
-    for f in ctx.custom_fields {
+    for def in ctx.fields.custom() {
         let wanted = opts
             .custom_keys
             .as_ref()
-            .is_none_or(|keys| keys.contains(&f.key));
-        if wanted {
-            let v = p.custom_fields.get(&f.key).cloned().unwrap_or(Value::Null);
-            custom.insert(f.key.clone(), v);
+            .is_none_or(|keys| keys.contains(&def.key));
+        if !wanted {
+            continue;
         }
+        let mut v = fields::live_value(def, p.custom_fields.get(&def.key)).unwrap_or(Value::Null);
+        if opts.include_option_labels {
+            let labelled = |id: &Value| {
+                let label = def
+                    .options
+                    .iter()
+                    .find(|o| Some(o.id) == id.as_i64())
+                    .map(|o| o.label.clone());
+                json!({"id": id, "label": label})
+            };
+            v = match (def.field_type, &v) {
+                (FieldType::Enum, id @ Value::Number(_)) => labelled(id),
+                (FieldType::Set, Value::Array(ids)) => Value::Array(ids.iter().map(labelled).collect()),
+                _ => v,
+            };
+        }
+        custom.insert(def.key.clone(), v);
     }
     m.insert("custom_fields".into(), Value::Object(custom));
     for field in &opts.include {
@@ -132,10 +149,9 @@ pub fn person(p: &Person, opts: &Options, ctx: &Context) -> Value {
         m.insert(field.clone(), value);
     }
     if opts.include_labels {
-        let labels: Vec<Value> = p
-            .label_ids
+        let labels: Vec<Value> = label_ids
             .iter()
-            .filter_map(|id| ctx.labels.iter().find(|l| l.id == *id))
+            .filter_map(|id| ctx.fields.labels().iter().find(|l| l.id == *id))
             .map(|l| json!({"id": l.id, "label": l.label}))
             .collect();
         m.insert("labels".into(), Value::Array(labels));
