@@ -72,7 +72,9 @@ pub async fn add_company(
             .collect(),
         person_fields: BUILTIN_FIELDS
             .iter()
-            .filter_map(|(k, n, t)| Some(((*k).to_owned(), (*n).to_owned(), FieldType::from_name(t)?)))
+            .filter_map(|(k, n, t)| {
+                Some(((*k).to_owned(), (*n).to_owned(), FieldType::from_name(t)?))
+            })
             .collect(),
         add_time: now,
     };

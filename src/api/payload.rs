@@ -16,6 +16,38 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Debug, Default)]
 pub struct Payload(pub Map<String, Value>);
 
+/// A JSON body of any shape (v2's option endpoints take arrays); empty reads as `null`.
+#[derive(Debug)]
+pub struct JsonBody(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| {
+                v.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            });
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType(
+                "Unsupported content type: send application/json".into(),
+            ));
+        }
+        let bytes = read_body(req.into_body()).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(Value::Null));
+        }
+        serde_json::from_slice(&bytes)
+            .map(Self)
+            .map_err(|e| ApiError::bad_request(format!("Malformed JSON in request body: {e}")))
+    }
+}
+
 impl<S: Send + Sync> FromRequest<S> for Payload {
     type Rejection = ApiError;
 

@@ -275,10 +275,9 @@ pub fn parse_value(def: &FieldDef, v: &Value) -> Result<Option<Value>, ApiError>
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
             other => {
-                return Err(def.invalid(format!(
-                    "must be a string, got {}",
-                    values::describe(other)
-                )));
+                return Err(
+                    def.invalid(format!("must be a string, got {}", values::describe(other)))
+                );
             }
         };
         if s.chars().count() > max {
@@ -289,7 +288,7 @@ pub fn parse_value(def: &FieldDef, v: &Value) -> Result<Option<Value>, ApiError>
     match def.field_type {
         FieldType::Varchar | FieldType::VarcharAuto | FieldType::Phone => text(255),
         FieldType::Text => text(65_535),
-        FieldType::Double => number(def, v).map(|n| Some(json!(n))),
+        FieldType::Double => number(def, v).map(Some),
         FieldType::Monetary => {
             let (value, currency) = match v {
                 Value::Object(o) => (
@@ -371,7 +370,8 @@ pub fn parse_value(def: &FieldDef, v: &Value) -> Result<Option<Value>, ApiError>
             Ok(Some(json!(ids)))
         }
         FieldType::User | FieldType::Org | FieldType::People => {
-            let id = values::id("value", v).map_err(|_| def.invalid("must be a positive integer id"))?;
+            let id =
+                values::id("value", v).map_err(|_| def.invalid("must be a positive integer id"))?;
             Ok(Some(json!(id)))
         }
         FieldType::Address => {
@@ -408,7 +408,10 @@ pub fn parse_value(def: &FieldDef, v: &Value) -> Result<Option<Value>, ApiError>
                     )));
                 }
             }
-            if out["value"].as_str().is_some_and(|s| s.chars().count() > 255) {
+            if out["value"]
+                .as_str()
+                .is_some_and(|s| s.chars().count() > 255)
+            {
                 return Err(def.invalid("must be at most 255 characters"));
             }
             for part in ADDRESS_PARTS {
@@ -416,7 +419,9 @@ pub fn parse_value(def: &FieldDef, v: &Value) -> Result<Option<Value>, ApiError>
             }
             Ok(Some(Value::Object(out)))
         }
-        FieldType::VisibleTo => Visibility::parse(&def.label(), v).map(|vis| Some(json!(vis.get()))),
+        FieldType::VisibleTo => {
+            Visibility::parse(&def.label(), v).map(|vis| Some(json!(vis.get())))
+        }
         FieldType::Int | FieldType::Status => Err(def.invalid("is read-only")),
     }
 }
@@ -430,14 +435,24 @@ fn check_keys(def: &FieldDef, v: &Value, allowed: &[&str]) -> Result<(), ApiErro
     Ok(())
 }
 
-fn number(def: &FieldDef, v: &Value) -> Result<f64, ApiError> {
-    let n = match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok(),
-        _ => None,
-    };
-    n.filter(|n| n.is_finite())
-        .ok_or_else(|| def.invalid(format!("must be a number, got {}", values::describe(v))))
+/// A number, kept an integer when it is one (`500`, not `500.0`).
+fn number(def: &FieldDef, v: &Value) -> Result<Value, ApiError> {
+    let bad = || def.invalid(format!("must be a number, got {}", values::describe(v)));
+    match v {
+        Value::Number(_) => Ok(v.clone()),
+        Value::String(s) => {
+            let s = s.trim();
+            if let Ok(i) = s.parse::<i64>() {
+                return Ok(json!(i));
+            }
+            s.parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .map(|n| json!(n))
+                .ok_or_else(bad)
+        }
+        _ => Err(bad()),
+    }
 }
 
 fn date(def: &FieldDef, v: &Value) -> Result<String, ApiError> {
@@ -482,7 +497,10 @@ pub async fn check_references(
     let company = session.company.id;
     let exists = match def.field_type {
         FieldType::User => store.user(company, id).await?.is_some_and(|u| u.active),
-        FieldType::Org => store.organization(company, id).await?.is_some_and(|o| o.active),
+        FieldType::Org => store
+            .organization(company, id)
+            .await?
+            .is_some_and(|o| o.active),
         FieldType::People => store.person(company, id).await?.is_some_and(|p| p.active),
         _ => true,
     };
@@ -540,12 +558,19 @@ mod tests {
     #[test]
     fn values_take_their_canonical_form() {
         let p = |t, v| parse_value(&def(t), &v);
-        assert_eq!(p(FieldType::Double, json!("1.5")).unwrap(), Some(json!(1.5)));
+        assert_eq!(
+            p(FieldType::Double, json!("1.5")).unwrap(),
+            Some(json!(1.5))
+        );
+        assert_eq!(p(FieldType::Double, json!("2")).unwrap(), Some(json!(2)));
         assert_eq!(
             p(FieldType::Monetary, json!(5)).unwrap(),
-            Some(json!({"value": 5.0, "currency": "USD"}))
+            Some(json!({"value": 5, "currency": "USD"}))
         );
-        assert_eq!(p(FieldType::Time, json!("09:30")).unwrap(), Some(json!("09:30:00")));
+        assert_eq!(
+            p(FieldType::Time, json!("09:30")).unwrap(),
+            Some(json!("09:30:00"))
+        );
         assert_eq!(p(FieldType::Enum, json!("7")).unwrap(), Some(json!(7)));
         assert_eq!(p(FieldType::Set, json!("7,7")).unwrap(), Some(json!([7])));
         assert_eq!(p(FieldType::Varchar, json!("")).unwrap(), None);
@@ -558,8 +583,20 @@ mod tests {
         assert!(p(FieldType::Date, json!("2024-02-30")).contains("YYYY-MM-DD"));
         assert!(p(FieldType::Set, json!([])).contains("must not be empty"));
         assert!(p(FieldType::Enum, json!(8)).contains("8 is not an option"));
-        assert!(p(FieldType::Monetary, json!({"value": 1, "currency": "DOLLARS"})).contains("currency"));
-        assert!(p(FieldType::Daterange, json!({"value": "2024-02-01", "until": "2024-01-01"})).contains("until"));
+        assert!(
+            p(
+                FieldType::Monetary,
+                json!({"value": 1, "currency": "DOLLARS"})
+            )
+            .contains("currency")
+        );
+        assert!(
+            p(
+                FieldType::Daterange,
+                json!({"value": "2024-02-01", "until": "2024-01-01"})
+            )
+            .contains("until")
+        );
         assert!(p(FieldType::Varchar, json!("x".repeat(256))).contains("255"));
     }
 }

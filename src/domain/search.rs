@@ -1,8 +1,8 @@
 //! Searching persons: term rules, field selection, matching and ranking (exact > prefix >
 //! substring), shared by v1 and v2 search.
 
-use super::fields::{self, Fields};
 use super::Session;
+use super::fields::{self, Fields};
 use super::person::{Person, digits};
 use crate::error::ApiError;
 use crate::store::Store;

@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::domain::fields::FieldType;
 use crate::domain::organization::{NewOrganization, Organization};
 use crate::domain::person::{NewPerson, Person, PersonChanges};
 use crate::domain::query::PersonQuery;
-use crate::domain::fields::FieldType;
 use crate::domain::{Company, FieldDef, FieldOption, Session, Timestamp, User};
 
 #[derive(Debug, Clone, thiserror::Error)]

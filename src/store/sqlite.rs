@@ -447,7 +447,11 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
 }
 
 /// Active fields of a company (or the one with `only` id), built-in first, with options.
-fn load_fields(conn: &Connection, company_id: i64, only: Option<i64>) -> Result<Vec<FieldDef>, StoreError> {
+fn load_fields(
+    conn: &Connection,
+    company_id: i64,
+    only: Option<i64>,
+) -> Result<Vec<FieldDef>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
             "SELECT id, key, name, field_type, is_custom, order_nr, add_visible_flag,
@@ -695,7 +699,12 @@ fn apply_changes(
         .map_err(db_error)?;
     let person = get_person(conn, company_id, id)?
         .ok_or_else(|| StoreError::Internal("updated person vanished".into()))?;
-    let d = derive(&person.name, &person.emails, &person.phones, &person.custom_fields);
+    let d = derive(
+        &person.name,
+        &person.emails,
+        &person.phones,
+        &person.custom_fields,
+    );
     conn.prepare_cached(
         "UPDATE persons SET primary_email = ?1, first_char = ?2, search_text = ?3 WHERE id = ?4",
     )
@@ -851,7 +860,8 @@ impl Store for SqliteStore {
     }
 
     async fn person_fields(&self, company_id: i64) -> Result<Vec<FieldDef>, StoreError> {
-        self.read(move |conn| load_fields(conn, company_id, None)).await
+        self.read(move |conn| load_fields(conn, company_id, None))
+            .await
     }
 
     async fn insert_field(&self, f: NewField) -> Result<FieldDef, StoreError> {

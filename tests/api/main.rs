@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod custom_fields;
 mod errors;
 mod helpers;
 mod organizations;

@@ -1,6 +1,7 @@
 //! The legacy v1 dialect, served under `/v1` and `/api/v1`.
 
 pub mod organizations;
+pub mod person_fields;
 pub mod persons;
 pub mod render;
 pub mod users;
@@ -30,6 +31,18 @@ pub fn routes() -> Router<AppState> {
                 .delete(persons::delete_person),
         )
         .route("/persons/{id}/merge", put(persons::merge_persons))
+        .route(
+            "/personFields",
+            get(person_fields::get_person_fields)
+                .post(person_fields::add_person_field)
+                .delete(person_fields::delete_person_fields),
+        )
+        .route(
+            "/personFields/{id}",
+            get(person_fields::get_person_field)
+                .put(person_fields::update_person_field)
+                .delete(person_fields::delete_person_field),
+        )
         .route("/organizations", post(organizations::add_organization))
         .route("/organizations/{id}", get(organizations::get_organization))
         .route("/users", get(users::get_users))

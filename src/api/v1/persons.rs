@@ -10,10 +10,10 @@ use crate::api::envelope::success;
 use crate::api::parse::{QueryParams, contacts, required_id};
 use crate::api::payload::Payload;
 use crate::api::{ApiResult, AppState, path_id, search};
+use crate::domain::fields::ADDRESS_PARTS;
 use crate::domain::person::{self, Person, PersonDraft, person_not_found};
 use crate::domain::query::{self, Page, PersonFilter, PersonQuery};
 use crate::domain::search::search_persons;
-use crate::domain::fields::ADDRESS_PARTS;
 use crate::domain::{MarketingStatus, Session, Visibility, is_custom_field_key, values};
 use crate::error::ApiError;
 
@@ -259,14 +259,14 @@ pub fn draft(body: Map<String, Value>) -> Result<PersonDraft, ApiError> {
     let mut custom: Vec<(String, Map<String, Value>)> = Vec::new();
     for (key, v) in body {
         if let Some((base, part)) = custom_key(&key) {
-            let slot = match custom.iter_mut().find(|(k, _)| k == base) {
-                Some((_, slot)) => slot,
+            let at = match custom.iter().position(|(k, _)| k == base) {
+                Some(i) => i,
                 None => {
                     custom.push((base.to_owned(), Map::new()));
-                    &mut custom.last_mut().expect("just pushed").1
+                    custom.len() - 1
                 }
             };
-            slot.insert(part.to_owned(), v);
+            custom[at].1.insert(part.to_owned(), v);
             continue;
         }
         match key.as_str() {

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use crate::domain::fields::{self, FieldDef, FieldType, Fields};
 use crate::domain::organization::Organization;
 use crate::domain::person::{Contact, Person};
-use crate::domain::fields::{self, FieldDef, FieldType, Fields};
 use crate::domain::{Company, Session, User};
 use crate::error::ApiError;
 use crate::store::Store;
@@ -220,7 +220,11 @@ pub fn person(p: &Person, rel: &Related) -> Value {
     m.insert("owner_name".into(), json!(owner.map(|u| &u.name)));
     m.insert("cc_email".into(), json!(rel.company.cc_email()));
     for def in rel.fields.custom() {
-        custom_value(&mut m, def, fields::live_value(def, p.custom_fields.get(&def.key)));
+        custom_value(
+            &mut m,
+            def,
+            fields::live_value(def, p.custom_fields.get(&def.key)),
+        );
     }
     Value::Object(m)
 }
@@ -229,7 +233,13 @@ pub fn person(p: &Person, rel: &Related) -> Value {
 /// `_until` and address-part siblings; enum as an option id string, set as a comma string.
 fn custom_value(m: &mut Map<String, Value>, def: &FieldDef, value: Option<Value>) {
     let key = &def.key;
-    let part = |name: &str| value.as_ref().and_then(|v| v.get(name)).cloned().unwrap_or(Value::Null);
+    let part = |name: &str| {
+        value
+            .as_ref()
+            .and_then(|v| v.get(name))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
     let main = match def.field_type {
         FieldType::Monetary | FieldType::Daterange | FieldType::Timerange | FieldType::Address => {
             part("value")
@@ -238,9 +248,17 @@ fn custom_value(m: &mut Map<String, Value>, def: &FieldDef, value: Option<Value>
             .as_ref()
             .and_then(Value::as_i64)
             .map_or(Value::Null, |id| json!(id.to_string())),
-        FieldType::Set => value.as_ref().and_then(Value::as_array).map_or(Value::Null, |ids| {
-            json!(ids.iter().map(Value::to_string).collect::<Vec<_>>().join(","))
-        }),
+        FieldType::Set => value
+            .as_ref()
+            .and_then(Value::as_array)
+            .map_or(Value::Null, |ids| {
+                json!(
+                    ids.iter()
+                        .map(Value::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )
+            }),
         _ => value.clone().unwrap_or(Value::Null),
     };
     m.insert(key.clone(), main);

@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use crate::api::parse::QueryParams;
-use crate::domain::person::{Contact, Person};
 use crate::domain::fields::{self, FieldType, Fields};
+use crate::domain::person::{Contact, Person};
 use crate::domain::{Company, MarketingStatus};
 use crate::error::ApiError;
 
@@ -126,7 +126,9 @@ pub fn person(p: &Person, opts: &Options, ctx: &Context) -> Value {
             };
             v = match (def.field_type, &v) {
                 (FieldType::Enum, id @ Value::Number(_)) => labelled(id),
-                (FieldType::Set, Value::Array(ids)) => Value::Array(ids.iter().map(labelled).collect()),
+                (FieldType::Set, Value::Array(ids)) => {
+                    Value::Array(ids.iter().map(labelled).collect())
+                }
                 _ => v,
             };
         }

@@ -1,0 +1,261 @@
+//! v1 personFields: list, get, add, update, delete (one and bulk).
+
+use axum::Extension;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use serde_json::{Map, Value, json};
+
+use crate::api::envelope::success;
+use crate::api::parse::{QueryParams, reject_fields};
+use crate::api::payload::Payload;
+use crate::api::{ApiResult, AppState, path_id};
+use crate::domain::field_admin::{self, OptionInput};
+use crate::domain::fields::{FieldDef, Fields};
+use crate::domain::{Session, query, values};
+use crate::error::ApiError;
+
+/// A field in v1's shape.
+pub fn field(f: &FieldDef) -> Value {
+    let options = f.has_options().then(|| {
+        f.options
+            .iter()
+            .map(|o| json!({"id": o.id, "label": o.label}))
+            .collect::<Vec<_>>()
+    });
+    let mut v = json!({
+        "id": f.id,
+        "key": f.key,
+        "name": f.name,
+        "order_nr": f.order_nr,
+        "field_type": f.field_type.as_str(),
+        "add_time": f.add_time.v1(),
+        "update_time": f.update_time.v1(),
+        "last_updated_by_user_id": f.updated_by_user_id,
+        "created_by_user_id": f.created_by_user_id,
+        "active_flag": true,
+        "edit_flag": f.is_custom,
+        "index_visible_flag": true,
+        "details_visible_flag": true,
+        "add_visible_flag": f.add_visible_flag,
+        "important_flag": false,
+        "bulk_edit_allowed": f.key != "id",
+        "searchable_flag": f.searchable() || matches!(f.key.as_str(), "name" | "email" | "phone"),
+        "filtering_allowed": true,
+        "sortable_flag": true,
+        "mandatory_flag": f.key == "name",
+        "options": options,
+    });
+    let subfields: Vec<Value> = f
+        .subfields()
+        .iter()
+        .map(|s| json!({"key": format!("{}_{s}", f.key), "name": format!("{} ({s})", f.name), "field_type": if *s == "until" { f.field_type.as_str() } else { "varchar" }}))
+        .collect();
+    if !subfields.is_empty() {
+        v["subfields"] = json!(subfields);
+    }
+    v
+}
+
+pub async fn get_person_fields(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let q = QueryParams::parse(raw.as_deref());
+    let start = q.int("start")?.unwrap_or(0);
+    if start < 0 {
+        return Err(ApiError::invalid("start", "must not be negative"));
+    }
+    let limit = query::limit(q.int("limit")?)?;
+    let fields = visible(
+        Fields::load(state.store.as_ref(), session.company.id).await?,
+        &session,
+    );
+    let page: Vec<Value> = fields
+        .iter()
+        .skip(start as usize)
+        .take(limit as usize)
+        .map(field)
+        .collect();
+    let more = (start + limit) < fields.len() as i64;
+    let mut pagination = json!({"start": start, "limit": limit, "more_items_in_collection": more});
+    if more {
+        pagination["next_start"] = json!(start + limit);
+    }
+    Ok(success(
+        StatusCode::OK,
+        Value::Array(page),
+        Some(json!({ "pagination": pagination })),
+        None,
+    ))
+}
+
+/// `marketing_status` is a field only where Campaigns is on.
+fn visible(fields: Fields, session: &Session) -> Vec<FieldDef> {
+    fields
+        .0
+        .into_iter()
+        .filter(|f| f.key != "marketing_status" || session.company.campaigns_enabled)
+        .collect()
+}
+
+pub async fn get_person_field(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let f = field_admin::field_by_id(state.store.as_ref(), &session, path_id(&id)?).await?;
+    Ok(success(StatusCode::OK, field(&f), None, None))
+}
+
+pub async fn add_person_field(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Payload(body): Payload,
+) -> ApiResult {
+    let mut name = None;
+    let mut field_type = None;
+    let mut options = Vec::new();
+    let mut add_visible = true;
+    let mut invalid = Vec::new();
+    for (k, v) in &body {
+        match k.as_str() {
+            "name" => name = values::opt_string("name", v)?,
+            "field_type" => field_type = values::opt_string("field_type", v)?,
+            "options" => {
+                options = option_inputs(v)?
+                    .into_iter()
+                    .map(|o| o.label.unwrap_or_default())
+                    .collect()
+            }
+            "add_visible_flag" => add_visible = values::boolean("add_visible_flag", v)?,
+            _ => invalid.push(format!("{k} (unknown field)")),
+        }
+    }
+    reject_fields(&invalid)?;
+    let f = field_admin::add_field(
+        state.store.as_ref(),
+        &session,
+        name,
+        field_type,
+        options,
+        add_visible,
+        true,
+    )
+    .await?;
+    Ok(success(StatusCode::OK, field(&f), None, None))
+}
+
+pub async fn update_person_field(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+    Payload(body): Payload,
+) -> ApiResult {
+    let existing = field_admin::field_by_id(state.store.as_ref(), &session, path_id(&id)?).await?;
+    let mut name = None;
+    let mut options = None;
+    let mut add_visible = None;
+    let mut invalid = Vec::new();
+    for (k, v) in &body {
+        match k.as_str() {
+            "name" => name = values::opt_string("name", v)?,
+            "options" => options = Some(option_inputs(v)?),
+            "add_visible_flag" => add_visible = Some(values::boolean("add_visible_flag", v)?),
+            "field_type" | "key" => invalid.push(format!("{k} (cannot be changed)")),
+            _ => invalid.push(format!("{k} (unknown field)")),
+        }
+    }
+    reject_fields(&invalid)?;
+    let f = field_admin::update_field(
+        state.store.as_ref(),
+        &session,
+        &existing,
+        name,
+        add_visible,
+        options,
+    )
+    .await?;
+    Ok(success(StatusCode::OK, field(&f), None, None))
+}
+
+pub async fn delete_person_field(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = path_id(&id)?;
+    let deleted = field_admin::delete_fields(state.store.as_ref(), &session, &[id]).await?;
+    if deleted.is_empty() {
+        return Err(field_admin::field_not_found());
+    }
+    Ok(success(StatusCode::OK, json!({ "id": id }), None, None))
+}
+
+pub async fn delete_person_fields(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let ids = QueryParams::parse(raw.as_deref())
+        .ids("ids", 1000)?
+        .unwrap_or_default();
+    if ids.is_empty() {
+        return Err(ApiError::bad_request(
+            "Please provide at least one item to delete",
+        ));
+    }
+    let deleted = field_admin::delete_fields(state.store.as_ref(), &session, &ids).await?;
+    Ok(success(
+        StatusCode::OK,
+        json!({ "id": deleted }),
+        None,
+        None,
+    ))
+}
+
+/// `options`: an array of `{label}` / `{id, label}` objects (or a JSON-encoded string of one,
+/// as Pipedrive's docs describe it), or plain label strings.
+fn option_inputs(v: &Value) -> Result<Vec<OptionInput>, ApiError> {
+    let parsed;
+    let v = match v {
+        Value::String(s) => {
+            parsed = serde_json::from_str::<Value>(s)
+                .map_err(|_| ApiError::invalid("options", "must be an array of {label} objects"))?;
+            &parsed
+        }
+        other => other,
+    };
+    let Value::Array(items) = v else {
+        return Err(ApiError::invalid(
+            "options",
+            "must be an array of {label} objects",
+        ));
+    };
+    items
+        .iter()
+        .map(|item| match item {
+            Value::String(s) => Ok(OptionInput {
+                id: None,
+                label: Some(s.clone()),
+            }),
+            Value::Object(o) => option_object(o),
+            _ => Err(ApiError::invalid(
+                "options",
+                "each option must be an object with a label",
+            )),
+        })
+        .collect()
+}
+
+fn option_object(o: &Map<String, Value>) -> Result<OptionInput, ApiError> {
+    let id = o
+        .get("id")
+        .map(|v| values::id("options[].id", v))
+        .transpose()?;
+    let label = o
+        .get("label")
+        .map(|v| values::string("options[].label", v).map(str::to_owned))
+        .transpose()?;
+    Ok(OptionInput { id, label })
+}

@@ -1,0 +1,347 @@
+//! v2 personFields: list, get, add, update, delete, and atomic option changes.
+
+use axum::Extension;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::api::envelope::success;
+use crate::api::parse::{QueryParams, decode_cursor, encode_cursor, reject_fields};
+use crate::api::payload::{JsonBody, Payload};
+use crate::api::{ApiResult, AppState};
+use crate::domain::field_admin;
+use crate::domain::fields::{FieldDef, FieldOption, Fields};
+use crate::domain::{Session, query, values};
+use crate::error::ApiError;
+use crate::store::FieldChanges;
+
+const NAMESPACES: [&str; 3] = ["ui_visibility", "important_fields", "required_fields"];
+
+fn option(o: &FieldOption) -> Value {
+    json!({
+        "id": o.id,
+        "label": o.label,
+        "color": o.color,
+        "update_time": o.update_time.rfc3339(),
+        "add_time": o.add_time.rfc3339(),
+    })
+}
+
+/// A field in v2's shape; `include` adds the requested namespaces.
+pub fn field(f: &FieldDef, include: &[String]) -> Value {
+    let subfields = f.subfields();
+    let mut v = json!({
+        "field_name": f.name,
+        "field_code": f.field_code(),
+        "description": null,
+        "field_type": f.field_type.as_str(),
+        "options": f.has_options().then(|| f.options.iter().map(option).collect::<Vec<_>>()),
+        "subfields": (!subfields.is_empty()).then(|| subfields.iter().map(|s| json!({
+            "field_code": format!("{}_{s}", f.key),
+            "field_name": format!("{} ({s})", f.name),
+            "field_type": if *s == "until" { f.field_type.as_str() } else { "varchar" },
+        })).collect::<Vec<_>>()),
+        "is_custom_field": f.is_custom,
+        "is_optional_response_field": matches!(f.key.as_str(), "marketing_status" | "followers_count"),
+    });
+    for ns in include {
+        v[ns.as_str()] = match ns.as_str() {
+            "ui_visibility" => json!({
+                "add_visible_flag": f.add_visible_flag,
+                "details_visible_flag": true,
+                "show_in_add_deal_dialog": {"show": false, "order": null},
+            }),
+            "important_fields" => json!({"enabled": false, "stage_ids": []}),
+            _ => json!({"enabled": f.key == "name"}),
+        };
+    }
+    v
+}
+
+fn namespaces(q: &QueryParams) -> Result<Vec<String>, ApiError> {
+    let include = q.list("include_fields");
+    if let Some(bad) = include.iter().find(|n| !NAMESPACES.contains(&n.as_str())) {
+        return Err(ApiError::invalid(
+            "include_fields",
+            format!("{bad:?} is not one of ui_visibility, important_fields, required_fields"),
+        ));
+    }
+    Ok(include)
+}
+
+pub async fn get_person_fields(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let q = QueryParams::parse(raw.as_deref());
+    let include = namespaces(&q)?;
+    let limit = query::limit(q.int("limit")?)? as usize;
+    let offset = match q.str("cursor") {
+        None => 0,
+        Some(c) => decode_cursor(c)?
+            .get("offset")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| ApiError::invalid("cursor", "is not a field list cursor"))?
+            as usize,
+    };
+    let fields: Vec<FieldDef> = Fields::load(state.store.as_ref(), session.company.id)
+        .await?
+        .0
+        .into_iter()
+        .filter(|f| f.key != "marketing_status" || session.company.campaigns_enabled)
+        .collect();
+    let page: Vec<Value> = fields
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|f| field(f, &include))
+        .collect();
+    let next = offset + limit;
+    let next_cursor = (next < fields.len()).then(|| encode_cursor(&json!({ "offset": next })));
+    Ok(success(
+        StatusCode::OK,
+        Value::Array(page),
+        Some(json!({ "next_cursor": next_cursor })),
+        None,
+    ))
+}
+
+pub async fn get_person_field(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(code): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let include = namespaces(&QueryParams::parse(raw.as_deref()))?;
+    let f = field_admin::field_by_code(state.store.as_ref(), &session, &code).await?;
+    Ok(success(StatusCode::OK, field(&f, &include), None, None))
+}
+
+pub async fn add_person_field(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Payload(body): Payload,
+) -> ApiResult {
+    let mut name = None;
+    let mut field_type = None;
+    let mut options = Vec::new();
+    let mut add_visible = false;
+    let mut invalid = Vec::new();
+    for (k, v) in &body {
+        match k.as_str() {
+            "field_name" => name = values::opt_string("field_name", v)?,
+            "field_type" => field_type = values::opt_string("field_type", v)?,
+            "options" => options = labels(v)?,
+            "ui_visibility" => add_visible = add_visible_flag(v)?.unwrap_or(false),
+            "important_fields" | "required_fields" | "description" => {}
+            _ => invalid.push(format!("{k} (unknown field)")),
+        }
+    }
+    reject_fields(&invalid)?;
+    let f = field_admin::add_field(
+        state.store.as_ref(),
+        &session,
+        name,
+        field_type,
+        options,
+        add_visible,
+        false,
+    )
+    .await?;
+    Ok(success(StatusCode::OK, field(&f, &[]), None, None))
+}
+
+pub async fn update_person_field(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(code): Path<String>,
+    Payload(body): Payload,
+) -> ApiResult {
+    let existing = field_admin::field_by_code(state.store.as_ref(), &session, &code).await?;
+    if body.is_empty() {
+        return Err(ApiError::bad_request(
+            "At least one field must be provided in the request body",
+        ));
+    }
+    let mut name = None;
+    let mut add_visible = None;
+    let mut invalid = Vec::new();
+    for (k, v) in &body {
+        match k.as_str() {
+            "field_name" => name = values::opt_string("field_name", v)?,
+            "ui_visibility" => add_visible = add_visible_flag(v)?,
+            "important_fields" | "required_fields" | "description" => {}
+            "field_code" | "field_type" => invalid.push(format!("{k} (cannot be changed)")),
+            _ => invalid.push(format!("{k} (unknown field)")),
+        }
+    }
+    reject_fields(&invalid)?;
+    let f = field_admin::update_field(
+        state.store.as_ref(),
+        &session,
+        &existing,
+        name,
+        add_visible,
+        None,
+    )
+    .await?;
+    Ok(success(StatusCode::OK, field(&f, &[]), None, None))
+}
+
+pub async fn delete_person_field(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(code): Path<String>,
+) -> ApiResult {
+    let f = field_admin::field_by_code(state.store.as_ref(), &session, &code).await?;
+    field_admin::delete_fields(state.store.as_ref(), &session, &[f.id]).await?;
+    Ok(success(StatusCode::OK, field(&f, &[]), None, None))
+}
+
+/// `POST …/options`: adds labels; answers with the new options only.
+pub async fn add_person_field_options(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(code): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
+    let items = items(&body)?;
+    let mut add = Vec::new();
+    for item in items {
+        add.push(values::string("label", item.get("label").unwrap_or(&Value::Null))?.to_owned());
+    }
+    let before = field_admin::field_by_code(state.store.as_ref(), &session, &code).await?;
+    let changes = FieldChanges {
+        add_options: add,
+        ..FieldChanges::default()
+    };
+    let after =
+        field_admin::change_options(state.store.as_ref(), &session, &before, changes).await?;
+    let added: Vec<Value> = after
+        .options
+        .iter()
+        .filter(|o| !before.options.iter().any(|b| b.id == o.id))
+        .map(|o| json!({"id": o.id, "label": o.label}))
+        .collect();
+    Ok(success(
+        StatusCode::OK,
+        Value::Array(added),
+        Some(Value::Null),
+        None,
+    ))
+}
+
+/// `PATCH …/options`: relabels existing options; answers with them.
+pub async fn update_person_field_options(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(code): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
+    let mut rename = Vec::new();
+    for item in items(&body)? {
+        let id = values::id("id", item.get("id").unwrap_or(&Value::Null))?;
+        let label = values::string("label", item.get("label").unwrap_or(&Value::Null))?;
+        rename.push((id, label.to_owned()));
+    }
+    let before = field_admin::field_by_code(state.store.as_ref(), &session, &code).await?;
+    let ids: Vec<i64> = rename.iter().map(|(id, _)| *id).collect();
+    let changes = FieldChanges {
+        rename_options: rename,
+        ..FieldChanges::default()
+    };
+    let after =
+        field_admin::change_options(state.store.as_ref(), &session, &before, changes).await?;
+    let updated: Vec<Value> = after
+        .options
+        .iter()
+        .filter(|o| ids.contains(&o.id))
+        .map(|o| json!({"id": o.id, "label": o.label}))
+        .collect();
+    Ok(success(
+        StatusCode::OK,
+        Value::Array(updated),
+        Some(Value::Null),
+        None,
+    ))
+}
+
+/// `DELETE …/options`: deletes options (and so their values on persons); answers with them.
+pub async fn delete_person_field_options(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(code): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
+    let mut ids = Vec::new();
+    for item in items(&body)? {
+        ids.push(values::id("id", item.get("id").unwrap_or(&Value::Null))?);
+    }
+    let before = field_admin::field_by_code(state.store.as_ref(), &session, &code).await?;
+    let deleted: Vec<Value> = before
+        .options
+        .iter()
+        .filter(|o| ids.contains(&o.id))
+        .map(|o| json!({"id": o.id, "label": o.label}))
+        .collect();
+    let changes = FieldChanges {
+        delete_options: ids,
+        ..FieldChanges::default()
+    };
+    field_admin::change_options(state.store.as_ref(), &session, &before, changes).await?;
+    Ok(success(
+        StatusCode::OK,
+        Value::Array(deleted),
+        Some(Value::Null),
+        None,
+    ))
+}
+
+/// The body of an option operation: a non-empty array of objects.
+fn items(body: &Value) -> Result<Vec<&serde_json::Map<String, Value>>, ApiError> {
+    let Value::Array(items) = body else {
+        return Err(ApiError::bad_request(
+            "The request body must be a non-empty JSON array of options",
+        ));
+    };
+    if items.is_empty() {
+        return Err(ApiError::bad_request("At least one option is required"));
+    }
+    items
+        .iter()
+        .map(|i| {
+            i.as_object()
+                .ok_or_else(|| ApiError::bad_request("Each option must be a JSON object"))
+        })
+        .collect()
+}
+
+fn labels(v: &Value) -> Result<Vec<String>, ApiError> {
+    let Value::Array(items) = v else {
+        return Err(ApiError::invalid(
+            "options",
+            "must be an array of {label} objects",
+        ));
+    };
+    items
+        .iter()
+        .map(|i| {
+            i.get("label")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| ApiError::invalid("options", "each option needs a label"))
+        })
+        .collect()
+}
+
+fn add_visible_flag(v: &Value) -> Result<Option<bool>, ApiError> {
+    match v {
+        Value::Object(o) => o
+            .get("add_visible_flag")
+            .map(|f| values::boolean("ui_visibility.add_visible_flag", f))
+            .transpose(),
+        Value::Null => Ok(None),
+        _ => Err(ApiError::invalid("ui_visibility", "must be an object")),
+    }
+}

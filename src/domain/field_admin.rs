@@ -1,0 +1,306 @@
+//! Managing person fields: adding, renaming, changing options, deleting. Both dialects'
+//! personFields endpoints call these.
+
+use super::fields::{FieldDef, FieldType, Fields, LABEL_KEY};
+use super::person::MAX_TEXT;
+use super::{Session, Timestamp, random_hex40, values};
+use crate::error::ApiError;
+use crate::store::{FieldChanges, NewField, Store, StoreError};
+
+pub fn field_not_found() -> ApiError {
+    ApiError::NotFound("Field not found".into())
+}
+
+/// Managing fields is for admins, as in Pipedrive.
+fn require_admin(session: &Session) -> Result<(), ApiError> {
+    if session.user.is_admin {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "You do not have permissions to do this.".into(),
+        ))
+    }
+}
+
+fn check_label(field: &str, label: &str) -> Result<String, ApiError> {
+    let label = label.trim();
+    if label.is_empty() {
+        return Err(ApiError::invalid(
+            field,
+            "an option label must not be empty",
+        ));
+    }
+    values::max_chars(field, label, MAX_TEXT)?;
+    Ok(label.to_owned())
+}
+
+fn check_name(field: &str, name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ApiError::invalid(field, "must not be empty"));
+    }
+    values::max_chars(field, name, MAX_TEXT)?;
+    Ok(name.to_owned())
+}
+
+/// Adds a custom field with a fresh 40-hex key. `v1` allows the `visible_to` type.
+pub async fn add_field(
+    store: &dyn Store,
+    session: &Session,
+    name: Option<&str>,
+    field_type: Option<&str>,
+    options: Vec<String>,
+    add_visible_flag: bool,
+    v1: bool,
+) -> Result<FieldDef, ApiError> {
+    require_admin(session)?;
+    let (name_key, type_key) = if v1 {
+        ("name", "field_type")
+    } else {
+        ("field_name", "field_type")
+    };
+    let name = check_name(
+        name_key,
+        name.ok_or_else(|| ApiError::invalid(name_key, "is required"))?,
+    )?;
+    let raw_type = field_type.ok_or_else(|| ApiError::invalid(type_key, "is required"))?;
+    let field_type = FieldType::from_name(raw_type)
+        .filter(|t| t.creatable(v1))
+        .ok_or_else(|| {
+            ApiError::invalid(
+                type_key,
+                format!("{raw_type:?} is not a type a field can be created with"),
+            )
+        })?;
+    let with_options = matches!(field_type, FieldType::Enum | FieldType::Set);
+    if with_options && options.is_empty() {
+        return Err(ApiError::invalid(
+            "options",
+            "enum and set fields need at least one option",
+        ));
+    }
+    if !with_options && !options.is_empty() {
+        return Err(ApiError::invalid(
+            "options",
+            "only enum and set fields have options",
+        ));
+    }
+    let options = options
+        .iter()
+        .map(|l| check_label("options", l))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut attempts = 0;
+    loop {
+        let field = NewField {
+            company_id: session.company.id,
+            key: random_hex40()?,
+            name: name.clone(),
+            field_type,
+            add_visible_flag,
+            options: options.clone(),
+            user_id: session.user.id,
+            now: Timestamp::now(),
+        };
+        match store.insert_field(field).await {
+            // A key collision (2^-160) is retried with a new key.
+            Err(StoreError::Conflict(_)) if attempts < 3 => attempts += 1,
+            other => return Ok(other?),
+        }
+    }
+}
+
+/// An active field by v1 id.
+pub async fn field_by_id(
+    store: &dyn Store,
+    session: &Session,
+    id: i64,
+) -> Result<FieldDef, ApiError> {
+    Fields::load(store, session.company.id)
+        .await?
+        .0
+        .into_iter()
+        .find(|f| f.id == id)
+        .ok_or_else(field_not_found)
+}
+
+/// An active field by v2 field code.
+pub async fn field_by_code(
+    store: &dyn Store,
+    session: &Session,
+    code: &str,
+) -> Result<FieldDef, ApiError> {
+    Fields::load(store, session.company.id)
+        .await?
+        .0
+        .into_iter()
+        .find(|f| f.field_code() == code || f.key == code)
+        .ok_or_else(field_not_found)
+}
+
+/// An option as a client lists it when replacing a field's options (v1 `PUT`): existing ones
+/// with their id, new ones with a label only.
+#[derive(Debug, Clone)]
+pub struct OptionInput {
+    pub id: Option<i64>,
+    pub label: Option<String>,
+}
+
+/// Changes a field: its name, its add-visible flag, and (v1) its whole option list: listed
+/// ids are kept (and relabelled), options left out are deleted, options without an id are
+/// added. Built-in fields keep their names; only the label field's options can change.
+pub async fn update_field(
+    store: &dyn Store,
+    session: &Session,
+    field: &FieldDef,
+    name: Option<&str>,
+    add_visible_flag: Option<bool>,
+    options: Option<Vec<OptionInput>>,
+) -> Result<FieldDef, ApiError> {
+    require_admin(session)?;
+    let mut changes = FieldChanges {
+        add_visible_flag,
+        ..FieldChanges::default()
+    };
+    if let Some(name) = name {
+        let name = check_name("name", name)?;
+        if !field.is_custom && name != field.name {
+            return Err(ApiError::invalid(
+                "name",
+                "built-in fields cannot be renamed",
+            ));
+        }
+        changes.name = Some(name);
+    }
+    if let Some(options) = options {
+        check_options_allowed(field)?;
+        for o in &options {
+            match (o.id, &o.label) {
+                (Some(id), label) => {
+                    if !field.options.iter().any(|x| x.id == id) {
+                        return Err(ApiError::invalid(
+                            "options",
+                            format!("{id} is not an option of this field"),
+                        ));
+                    }
+                    if let Some(l) = label {
+                        changes
+                            .rename_options
+                            .push((id, check_label("options", l)?));
+                    }
+                }
+                (None, Some(l)) => changes.add_options.push(check_label("options", l)?),
+                (None, None) => {
+                    return Err(ApiError::invalid(
+                        "options",
+                        "each option needs an id or a label",
+                    ));
+                }
+            }
+        }
+        changes.delete_options = field
+            .options
+            .iter()
+            .filter(|x| !options.iter().any(|o| o.id == Some(x.id)))
+            .map(|x| x.id)
+            .collect();
+        if field.field_type != FieldType::Set
+            && field.key != LABEL_KEY
+            && changes.add_options.is_empty()
+            && changes.delete_options.len() == field.options.len()
+        {
+            return Err(ApiError::invalid(
+                "options",
+                "an enum field needs at least one option",
+            ));
+        }
+    }
+    change(store, session, field, changes).await
+}
+
+fn check_options_allowed(field: &FieldDef) -> Result<(), ApiError> {
+    if field.has_options() || field.key == LABEL_KEY {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "options",
+            "only enum and set fields have options",
+        ))
+    }
+}
+
+/// v2's atomic option operations: add labels, relabel ids, or delete ids; all or nothing.
+pub async fn change_options(
+    store: &dyn Store,
+    session: &Session,
+    field: &FieldDef,
+    changes: FieldChanges,
+) -> Result<FieldDef, ApiError> {
+    require_admin(session)?;
+    check_options_allowed(field)?;
+    let mut changes = changes;
+    for l in &mut changes.add_options {
+        *l = check_label("label", l)?;
+    }
+    for (id, l) in &mut changes.rename_options {
+        if !field.options.iter().any(|x| x.id == *id) {
+            return Err(ApiError::invalid(
+                "id",
+                format!("{id} is not an option of this field"),
+            ));
+        }
+        *l = check_label("label", l)?;
+    }
+    if let Some(id) = changes
+        .delete_options
+        .iter()
+        .find(|id| !field.options.iter().any(|x| x.id == **id))
+    {
+        return Err(ApiError::invalid(
+            "id",
+            format!("{id} is not an option of this field"),
+        ));
+    }
+    change(store, session, field, changes).await
+}
+
+async fn change(
+    store: &dyn Store,
+    session: &Session,
+    field: &FieldDef,
+    changes: FieldChanges,
+) -> Result<FieldDef, ApiError> {
+    store
+        .update_field(
+            session.company.id,
+            field.id,
+            changes,
+            session.user.id,
+            Timestamp::now(),
+        )
+        .await?
+        .ok_or_else(field_not_found)
+}
+
+/// Deletes custom fields: their values leave every person at once and their keys are never
+/// reused. Built-in fields cannot be deleted.
+pub async fn delete_fields(
+    store: &dyn Store,
+    session: &Session,
+    ids: &[i64],
+) -> Result<Vec<i64>, ApiError> {
+    require_admin(session)?;
+    let fields = Fields::load(store, session.company.id).await?;
+    if let Some(f) = fields
+        .0
+        .iter()
+        .find(|f| !f.is_custom && ids.contains(&f.id))
+    {
+        return Err(ApiError::invalid(
+            "id",
+            format!("{} is a built-in field and cannot be deleted", f.key),
+        ));
+    }
+    Ok(store
+        .delete_fields(session.company.id, ids, Timestamp::now())
+        .await?)
+}
