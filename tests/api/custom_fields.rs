@@ -344,14 +344,12 @@ async fn v2_option_changes_are_atomic() {
     .assert_error(400, "only enum and set fields have options");
 }
 
+/// A type, the v2 value written, what v2 reads back, and the v1 root keys (suffix → value).
+type Case = (&'static str, Value, Value, Vec<(&'static str, Value)>);
+
 /// One case per creatable type: the v2 value written, what v2 reads back, and the v1 root
 /// keys (suffix → value) it reads as.
-fn cases(
-    opts: &[i64],
-    user: i64,
-    org: i64,
-    person: i64,
-) -> Vec<(&'static str, Value, Value, Vec<(&'static str, Value)>)> {
+fn cases(opts: &[i64], user: i64, org: i64, person: i64) -> Vec<Case> {
     vec![
         (
             "varchar",
@@ -782,9 +780,7 @@ async fn deleting_a_field_removes_its_values_at_once_and_renaming_keeps_them() {
             .is_none()
     );
     let r = app
-        .get(&format!(
-            "/api/v2/persons/search?term=bobby&fields=custom_fields"
-        ))
+        .get("/api/v2/persons/search?term=bobby&fields=custom_fields")
         .await;
     assert_eq!(r.data()["items"], json!([]));
     app.post(
