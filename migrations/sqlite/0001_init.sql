@@ -28,18 +28,23 @@ CREATE TABLE organizations (
     company_id  INTEGER NOT NULL REFERENCES companies(id),
     owner_id    INTEGER NOT NULL,
     name        TEXT    NOT NULL,
-    address     TEXT,
+    address     TEXT,                           -- the address value
+    address_parts TEXT NOT NULL DEFAULT '{}',   -- JSON {country, locality, …}
+    label_ids   TEXT    NOT NULL DEFAULT '[]',
     visible_to  INTEGER NOT NULL,
+    search_text TEXT    NOT NULL DEFAULT '',    -- lower-cased name and address
     active_flag INTEGER NOT NULL DEFAULT 1,
     add_time    INTEGER NOT NULL,
     update_time INTEGER NOT NULL,
+    delete_time INTEGER,
     UNIQUE (company_id, id),
     FOREIGN KEY (company_id, owner_id) REFERENCES users(company_id, id)
 );
 
--- Options of the person fields that have them: the built-in `label` field and,
--- later, custom enum/set fields. Ids are global, as Pipedrive's are.
-CREATE TABLE person_field_options (
+-- Options of fields that have them: the person `label` field (`label`), custom enum/set person
+-- fields (their key) and the organization label field (`organization.label`). Ids are global,
+-- as Pipedrive's are, and never reused.
+CREATE TABLE field_options (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     company_id  INTEGER NOT NULL REFERENCES companies(id),
     field_key   TEXT    NOT NULL,
@@ -50,7 +55,7 @@ CREATE TABLE person_field_options (
     add_time    INTEGER NOT NULL,
     update_time INTEGER NOT NULL
 );
-CREATE INDEX person_field_options_field ON person_field_options(company_id, field_key);
+CREATE INDEX field_options_field ON field_options(company_id, field_key);
 
 -- Person fields: the built-in ones (is_custom = 0, created with the company) and custom ones,
 -- keyed by a 40-hex hash unique per company and never reused (deleted fields keep their row).
@@ -101,13 +106,29 @@ CREATE INDEX persons_update_time ON persons(company_id, active_flag, update_time
 CREATE INDEX persons_add_time ON persons(company_id, active_flag, add_time, id);
 CREATE INDEX persons_owner ON persons(company_id, owner_id, active_flag, id);
 CREATE INDEX persons_org ON persons(org_id, active_flag, id);
+CREATE INDEX organizations_company ON organizations(company_id, active_flag, id);
 
-CREATE TABLE person_followers (
+-- Who follows a person or an organization (`kind`). The row id is v1's follower id.
+CREATE TABLE followers (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     company_id INTEGER NOT NULL REFERENCES companies(id),
-    person_id  INTEGER NOT NULL REFERENCES persons(id),
+    kind       TEXT    NOT NULL CHECK (kind IN ('person', 'organization')),
+    item_id    INTEGER NOT NULL,
     user_id    INTEGER NOT NULL,
     add_time   INTEGER NOT NULL,
-    UNIQUE (person_id, user_id),
+    UNIQUE (kind, item_id, user_id),
     FOREIGN KEY (company_id, user_id) REFERENCES users(company_id, id)
 );
+
+-- Every follow and unfollow, for v2's followers changelog.
+CREATE TABLE follower_changes (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    company_id    INTEGER NOT NULL REFERENCES companies(id),
+    kind          TEXT    NOT NULL,
+    item_id       INTEGER NOT NULL,
+    user_id       INTEGER NOT NULL,
+    actor_user_id INTEGER NOT NULL,
+    action        TEXT    NOT NULL CHECK (action IN ('added', 'removed')),
+    time          INTEGER NOT NULL
+);
+CREATE INDEX follower_changes_item ON follower_changes(kind, item_id, id);

@@ -6,8 +6,10 @@
 
 pub mod auth;
 pub mod envelope;
+pub mod followers;
 pub mod parse;
 pub mod payload;
+pub mod routes;
 pub mod search;
 pub mod v1;
 pub mod v2;
@@ -33,15 +35,10 @@ pub struct AppState {
 /// The whole application: every route, with authentication, the error envelope for unknown
 /// routes and wrong methods, and one log line per request.
 pub fn router(state: AppState) -> Router {
-    let v1 = v1::routes();
-    let api = Router::new()
-        .nest("/v1", v1.clone())
-        .nest("/api/v1", v1)
-        .nest("/api/v2", v2::routes())
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::authenticate,
-        ));
+    let api = routes::api().route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        auth::authenticate,
+    ));
     Router::new()
         .merge(api)
         .fallback(|method: Method, uri: Uri| async move {

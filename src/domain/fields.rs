@@ -497,11 +497,12 @@ pub async fn check_references(
     let company = session.company.id;
     let exists = match def.field_type {
         FieldType::User => store.user(company, id).await?.is_some_and(|u| u.active),
-        FieldType::Org => store
-            .organization(company, id)
-            .await?
-            .is_some_and(|o| o.active),
-        FieldType::People => store.person(company, id).await?.is_some_and(|p| p.active),
+        FieldType::Org => super::organization::active_organization(store, session, id)
+            .await
+            .is_ok(),
+        FieldType::People => super::person::active_person(store, session, id)
+            .await
+            .is_ok(),
         _ => true,
     };
     if exists {

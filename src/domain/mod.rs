@@ -6,6 +6,7 @@
 
 pub mod field_admin;
 pub mod fields;
+pub mod followers;
 pub mod organization;
 pub mod person;
 pub mod query;

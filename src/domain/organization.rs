@@ -1,9 +1,18 @@
-//! Organizations: what a person's `org_id` points at.
+//! Organizations: what a person's `org_id` points at, with owners, labels, followers and
+//! visibility like persons.
 
+use serde_json::{Map, Value};
+
+use super::followers;
 use super::person::{MAX_TEXT, check_owner};
+use super::query::{Direction, Page, SortField};
+use super::search::score_value;
 use super::{Session, Timestamp, Visibility, values};
 use crate::error::ApiError;
 use crate::store::Store;
+
+/// The key of the organization label field's options.
+pub const ORG_LABEL_KEY: &str = "organization.label";
 
 /// A stored organization, with its live count of (non-deleted) persons.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,21 +22,41 @@ pub struct Organization {
     pub owner_id: i64,
     pub name: String,
     pub address: Option<String>,
+    /// The address's parts (`country`, `locality`, …), as v2 and v1's `address_*` show them.
+    pub address_parts: Map<String, Value>,
+    pub label_ids: Vec<i64>,
     pub visible_to: Visibility,
     pub active: bool,
     pub add_time: Timestamp,
     pub update_time: Timestamp,
+    pub delete_time: Option<Timestamp>,
     pub people_count: i64,
+    pub follower_ids: Vec<i64>,
 }
 
-/// What a client asked for when adding an organization.
+impl Organization {
+    pub fn followers_count(&self) -> i64 {
+        self.follower_ids.len() as i64
+    }
+}
+
+/// What a client asked for when adding or changing an organization. For updates, `None`
+/// leaves a field alone; `address: Some(None)` clears the address.
 #[derive(Debug, Default)]
 pub struct OrganizationDraft {
     pub name: Option<String>,
     pub owner_id: Option<i64>,
-    pub address: Option<String>,
+    pub address: Option<Option<Address>>,
+    pub label_ids: Option<Vec<i64>>,
     pub visible_to: Option<Visibility>,
     pub add_time: Option<Timestamp>,
+}
+
+/// An address: its value and parts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Address {
+    pub value: String,
+    pub parts: Map<String, Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -35,10 +64,122 @@ pub struct NewOrganization {
     pub company_id: i64,
     pub owner_id: i64,
     pub name: String,
-    pub address: Option<String>,
+    pub address: Option<Address>,
+    pub label_ids: Vec<i64>,
     pub visible_to: Visibility,
     pub add_time: Timestamp,
     pub update_time: Timestamp,
+    pub created_by: i64,
+}
+
+/// Column-level changes; `None` leaves a column alone.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationChanges {
+    pub name: Option<String>,
+    pub owner_id: Option<i64>,
+    pub address: Option<Option<Address>>,
+    pub label_ids: Option<Vec<i64>>,
+    pub visible_to: Option<Visibility>,
+}
+
+/// Which organizations a list holds: never deleted ones; `viewer` hides private ones the user
+/// may not see.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationFilter {
+    pub owner_id: Option<i64>,
+    pub ids: Option<Vec<i64>>,
+    pub first_char: Option<String>,
+    pub updated_since: Option<Timestamp>,
+    pub updated_until: Option<Timestamp>,
+    pub viewer: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OrganizationQuery {
+    pub filter: OrganizationFilter,
+    pub order: Vec<(SortField, Direction)>,
+    pub page: Page,
+    pub limit: i64,
+}
+
+pub fn org_not_found() -> ApiError {
+    ApiError::NotFound("Organization not found".into())
+}
+
+pub fn can_see_org(session: &Session, o: &Organization) -> bool {
+    followers::can_see(session, o.owner_id, o.visible_to, &o.follower_ids)
+}
+
+/// An organization of the session's company that its user may see (deleted ones too), or 404.
+pub async fn find_organization(
+    store: &dyn Store,
+    session: &Session,
+    id: i64,
+) -> Result<Organization, ApiError> {
+    store
+        .organization(session.company.id, id)
+        .await?
+        .filter(|o| can_see_org(session, o))
+        .ok_or_else(org_not_found)
+}
+
+/// Like [`find_organization`], but not deleted.
+pub async fn active_organization(
+    store: &dyn Store,
+    session: &Session,
+    id: i64,
+) -> Result<Organization, ApiError> {
+    find_organization(store, session, id).await.and_then(|o| {
+        if o.active {
+            Ok(o)
+        } else {
+            Err(org_not_found())
+        }
+    })
+}
+
+fn check_address(a: Option<Address>) -> Result<Option<Address>, ApiError> {
+    let Some(mut a) = a else { return Ok(None) };
+    a.value = a.value.trim().to_owned();
+    if a.value.is_empty() {
+        return Ok(None);
+    }
+    values::max_chars("address", &a.value, MAX_TEXT)?;
+    for (k, v) in &a.parts {
+        if let Some(s) = v.as_str() {
+            values::max_chars(&format!("address.{k}"), s, MAX_TEXT)?;
+        }
+    }
+    Ok(Some(a))
+}
+
+fn check_name(name: Option<String>) -> Result<Option<String>, ApiError> {
+    match name.map(|n| n.trim().to_owned()) {
+        None => Ok(None),
+        Some(n) if n.is_empty() => Err(ApiError::bad_request("Name must be given.")),
+        Some(n) => {
+            values::max_chars("name", &n, MAX_TEXT)?;
+            Ok(Some(n))
+        }
+    }
+}
+
+async fn check_labels(
+    store: &dyn Store,
+    session: &Session,
+    ids: Vec<i64>,
+) -> Result<Vec<i64>, ApiError> {
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    let labels = store.org_label_options(session.company.id).await?;
+    if let Some(bad) = ids.iter().find(|id| !labels.iter().any(|l| l.id == **id)) {
+        return Err(ApiError::invalid(
+            "label_ids",
+            format!("label {bad} is not an option of the organization label field"),
+        ));
+    }
+    Ok(ids)
 }
 
 pub async fn add_organization(
@@ -46,32 +187,125 @@ pub async fn add_organization(
     session: &Session,
     draft: OrganizationDraft,
 ) -> Result<Organization, ApiError> {
-    let name = draft
-        .name
-        .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| ApiError::bad_request("Name must be given."))?;
-    values::max_chars("name", &name, MAX_TEXT)?;
-    let address = draft
-        .address
-        .map(|a| a.trim().to_owned())
-        .filter(|a| !a.is_empty());
-    if let Some(a) = &address {
-        values::max_chars("address", a, MAX_TEXT)?;
-    }
+    let name =
+        check_name(draft.name)?.ok_or_else(|| ApiError::bad_request("Name must be given."))?;
+    let address = check_address(draft.address.flatten())?;
     let owner_id = match draft.owner_id {
         Some(id) => check_owner(store, session, id).await?,
         None => session.user.id,
     };
+    let label_ids = check_labels(store, session, draft.label_ids.unwrap_or_default()).await?;
     let now = Timestamp::now();
     let new = NewOrganization {
         company_id: session.company.id,
         owner_id,
         name,
         address,
+        label_ids,
         visible_to: draft.visible_to.unwrap_or(Visibility::DEFAULT),
         add_time: draft.add_time.unwrap_or(now),
         update_time: now,
+        created_by: session.user.id,
     };
     Ok(store.insert_organization(new).await?)
+}
+
+pub async fn update_organization(
+    store: &dyn Store,
+    session: &Session,
+    id: i64,
+    draft: OrganizationDraft,
+) -> Result<Organization, ApiError> {
+    if draft.add_time.is_some() {
+        return Err(ApiError::invalid(
+            "add_time",
+            "can only be set when the organization is added",
+        ));
+    }
+    active_organization(store, session, id).await?;
+    let mut changes = OrganizationChanges {
+        name: check_name(draft.name)?,
+        address: draft.address.map(check_address).transpose()?,
+        visible_to: draft.visible_to,
+        ..OrganizationChanges::default()
+    };
+    if let Some(owner) = draft.owner_id {
+        changes.owner_id = Some(check_owner(store, session, owner).await?);
+    }
+    if let Some(labels) = draft.label_ids {
+        changes.label_ids = Some(check_labels(store, session, labels).await?);
+    }
+    store
+        .update_organization(session.company.id, id, changes, Timestamp::now())
+        .await?
+        .ok_or_else(org_not_found)
+}
+
+/// Deletes an organization (soft, like persons). Its persons stay, detached: their `org_id`
+/// becomes `null` (and their `update_time` moves), so no person points at a deleted
+/// organization and `people_count` needs no special case.
+pub async fn delete_organization(
+    store: &dyn Store,
+    session: &Session,
+    id: i64,
+) -> Result<(), ApiError> {
+    active_organization(store, session, id).await?;
+    if store
+        .delete_organization(session.company.id, id, Timestamp::now())
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(org_not_found())
+    }
+}
+
+/// One page of organizations and whether more follow.
+pub async fn list_organizations(
+    store: &dyn Store,
+    session: &Session,
+    mut query: OrganizationQuery,
+) -> Result<(Vec<Organization>, bool), ApiError> {
+    query.filter.viewer = followers::viewer(session);
+    let limit = query.limit;
+    query.limit += 1;
+    let mut orgs = store.list_organizations(session.company.id, query).await?;
+    let more = orgs.len() as i64 > limit;
+    orgs.truncate(limit as usize);
+    Ok((orgs, more))
+}
+
+/// Organizations matching a term in their name or address, best first.
+pub async fn search_organizations(
+    store: &dyn Store,
+    session: &Session,
+    term: &str,
+    in_name: bool,
+    in_address: bool,
+    exact: bool,
+) -> Result<Vec<(f64, Organization)>, ApiError> {
+    let needle = term.to_lowercase();
+    let candidates = store
+        .search_organization_candidates(session.company.id, &needle, followers::viewer(session))
+        .await?;
+    let mut hits: Vec<(f64, Organization)> = candidates
+        .into_iter()
+        .filter_map(|o| {
+            let mut best: Option<f64> = None;
+            let mut consider = |v: &str| {
+                if let Some(s) = score_value(&v.to_lowercase(), &needle, exact) {
+                    best = Some(best.map_or(s, |b: f64| b.max(s)));
+                }
+            };
+            if in_name {
+                consider(&o.name);
+            }
+            if in_address && let Some(a) = &o.address {
+                consider(a);
+            }
+            best.map(|s| (s, o))
+        })
+        .collect();
+    hits.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+    Ok(hits)
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::fields::{self, Fields};
+use super::followers::can_see_person;
 use super::{MarketingStatus, Session, Timestamp, Visibility, values};
 use crate::error::ApiError;
 use crate::store::Store;
@@ -51,13 +52,18 @@ pub struct Person {
     pub add_time: Timestamp,
     pub update_time: Timestamp,
     pub delete_time: Option<Timestamp>,
-    pub followers_count: i64,
+    /// Users following the person.
+    pub follower_ids: Vec<i64>,
 }
 
 impl Person {
     /// The value of the primary email, if the person has any email.
     pub fn primary_email(&self) -> Option<&str> {
         primary_value(&self.emails)
+    }
+
+    pub fn followers_count(&self) -> i64 {
+        self.follower_ids.len() as i64
     }
 
     /// The lower-cased first character of the name (v1's `first_char`).
@@ -105,6 +111,8 @@ pub struct NewPerson {
     pub update_time: Timestamp,
     /// Users who follow the person from its creation (its owner).
     pub followers: Vec<i64>,
+    /// The user adding the person.
+    pub created_by: i64,
 }
 
 /// Changes to a stored person, column by column; `None` leaves a column alone. Derived columns
@@ -371,14 +379,16 @@ pub async fn check_owner(store: &dyn Store, session: &Session, id: i64) -> Resul
     }
 }
 
-/// Checks that `org_id` names an active organization of the session's company.
+/// Checks that `org_id` names an active organization of the session's company that its user
+/// may see.
 pub async fn check_org(store: &dyn Store, session: &Session, id: i64) -> Result<i64, ApiError> {
-    match store.organization(session.company.id, id).await? {
-        Some(o) if o.active => Ok(id),
-        _ => Err(ApiError::invalid(
+    match super::organization::active_organization(store, session, id).await {
+        Ok(_) => Ok(id),
+        Err(ApiError::NotFound(_)) => Err(ApiError::invalid(
             "org_id",
             format!("organization {id} not found or not accessible"),
         )),
+        Err(e) => Err(e),
     }
 }
 
@@ -466,6 +476,7 @@ pub async fn add_person(
         add_time: draft.add_time.unwrap_or(now),
         update_time: now,
         followers: vec![owner_id],
+        created_by: session.user.id,
     };
     Ok(store.insert_person(new).await?)
 }
@@ -474,8 +485,9 @@ pub fn person_not_found() -> ApiError {
     ApiError::NotFound("Person not found".into())
 }
 
-/// Reads a person of the session's company that is not deleted, or 404.
-pub async fn active_person(
+/// A person of the session's company that its user may see (deleted ones too), or 404: a
+/// person one may not see is answered exactly like one that does not exist.
+pub async fn find_person(
     store: &dyn Store,
     session: &Session,
     id: i64,
@@ -483,8 +495,23 @@ pub async fn active_person(
     store
         .person(session.company.id, id)
         .await?
-        .filter(|p| p.active)
+        .filter(|p| can_see_person(session, p))
         .ok_or_else(person_not_found)
+}
+
+/// Like [`find_person`], but not deleted.
+pub async fn active_person(
+    store: &dyn Store,
+    session: &Session,
+    id: i64,
+) -> Result<Person, ApiError> {
+    find_person(store, session, id).await.and_then(|p| {
+        if p.active {
+            Ok(p)
+        } else {
+            Err(person_not_found())
+        }
+    })
 }
 
 /// Changes a person: the one implementation behind v1 `PUT` and v2 `PATCH`. Absent fields are
@@ -560,8 +587,14 @@ pub async fn delete_persons(
     session: &Session,
     ids: &[i64],
 ) -> Result<Vec<i64>, ApiError> {
+    let mut visible = Vec::with_capacity(ids.len());
+    for id in ids {
+        if active_person(store, session, *id).await.is_ok() {
+            visible.push(*id);
+        }
+    }
     Ok(store
-        .delete_persons(session.company.id, ids, Timestamp::now())
+        .delete_persons(session.company.id, &visible, Timestamp::now())
         .await?)
 }
 
@@ -613,6 +646,7 @@ pub async fn merge_persons(
             id,
             merge_with_id,
             changes,
+            session.user.id,
             Timestamp::now(),
         )
         .await?

@@ -111,6 +111,8 @@ pub struct PersonFilter {
     pub updated_since: Option<Timestamp>,
     /// `update_time < until`.
     pub updated_until: Option<Timestamp>,
+    /// Hide private persons this user neither owns nor follows (`None`: see all).
+    pub viewer: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -157,15 +159,10 @@ pub async fn list_persons(
     query: PersonQuery,
 ) -> Result<PersonPage, ApiError> {
     let limit = query.limit;
-    let mut persons = store
-        .list_persons(
-            session.company.id,
-            PersonQuery {
-                limit: limit + 1,
-                ..query
-            },
-        )
-        .await?;
+    let mut query = query;
+    query.filter.viewer = super::followers::viewer(session);
+    query.limit = limit + 1;
+    let mut persons = store.list_persons(session.company.id, query).await?;
     let more = persons.len() as i64 > limit;
     persons.truncate(limit as usize);
     Ok(PersonPage { persons, more })

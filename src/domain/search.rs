@@ -100,14 +100,24 @@ pub async fn search_persons(
     let needle = q.term.to_lowercase();
     let phone_needle = phone_term(&q.term);
     let mut candidates = store
-        .search_candidates(session.company.id, &needle, q.org_id)
+        .search_candidates(
+            session.company.id,
+            &needle,
+            q.org_id,
+            super::followers::viewer(session),
+        )
         .await?;
     if let Some(d) = &phone_needle
         && q.fields.phone
         && d != &needle
     {
         for p in store
-            .search_candidates(session.company.id, d, q.org_id)
+            .search_candidates(
+                session.company.id,
+                d,
+                q.org_id,
+                super::followers::viewer(session),
+            )
             .await?
         {
             if !candidates.iter().any(|c| c.id == p.id) {
@@ -188,7 +198,8 @@ fn score(p: &Person, q: &SearchQuery, needle: &str, phone_needle: Option<&str>) 
     best
 }
 
-fn score_value(value: &str, needle: &str, exact: bool) -> Option<f64> {
+/// How well one value matches: 1.0 exact, 0.8 prefix, 0.6 word prefix, 0.4 substring.
+pub fn score_value(value: &str, needle: &str, exact: bool) -> Option<f64> {
     if value.is_empty() {
         return None;
     }

@@ -7,12 +7,17 @@
 
 pub mod sqlite;
 
+pub use sqlite::org_sortable;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use crate::domain::fields::FieldType;
-use crate::domain::organization::{NewOrganization, Organization};
+use crate::domain::followers::{Follower, FollowerChange, FollowerRef, Kind};
+use crate::domain::organization::{
+    NewOrganization, Organization, OrganizationChanges, OrganizationQuery,
+};
 use crate::domain::person::{NewPerson, Person, PersonChanges};
 use crate::domain::query::PersonQuery;
 use crate::domain::{Company, FieldDef, FieldOption, Session, Timestamp, User};
@@ -35,7 +40,7 @@ pub enum StoreError {
 pub struct NewCompany {
     pub name: String,
     pub campaigns_enabled: bool,
-    /// Options the person label field starts with: `(label, color)`.
+    /// Options the person and organization label fields start with: `(label, color)`.
     pub person_labels: Vec<(String, String)>,
     /// The built-in person fields: `(key, name, type)`.
     pub person_fields: Vec<(String, String, FieldType)>,
@@ -90,6 +95,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(Company, User), StoreError>;
     async fn set_campaigns(&self, company_id: i64, enabled: bool) -> Result<bool, StoreError>;
     async fn add_user(&self, user: NewUser) -> Result<User, StoreError>;
+    /// Activates or deactivates a user; a deactivated user's token stops working at once.
+    async fn set_user_active(&self, user_id: i64, active: bool) -> Result<bool, StoreError>;
     async fn set_api_token(&self, user_id: i64, token: &str) -> Result<(), StoreError>;
     async fn users(&self, company_id: i64) -> Result<Vec<User>, StoreError>;
     async fn user(&self, company_id: i64, id: i64) -> Result<Option<User>, StoreError>;
@@ -134,6 +141,69 @@ pub trait Store: Send + Sync + 'static {
         company_id: i64,
         id: i64,
     ) -> Result<Option<Organization>, StoreError>;
+    async fn list_organizations(
+        &self,
+        company_id: i64,
+        query: OrganizationQuery,
+    ) -> Result<Vec<Organization>, StoreError>;
+    async fn update_organization(
+        &self,
+        company_id: i64,
+        id: i64,
+        changes: OrganizationChanges,
+        now: Timestamp,
+    ) -> Result<Option<Organization>, StoreError>;
+    /// Soft-deletes an active organization and detaches its persons, in one transaction.
+    async fn delete_organization(
+        &self,
+        company_id: i64,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// Active organizations whose lower-cased name or address contains `needle`.
+    async fn search_organization_candidates(
+        &self,
+        company_id: i64,
+        needle: &str,
+        viewer: Option<i64>,
+    ) -> Result<Vec<Organization>, StoreError>;
+    /// The organization labels.
+    async fn org_label_options(&self, company_id: i64) -> Result<Vec<FieldOption>, StoreError>;
+
+    // Followers.
+    async fn followers(
+        &self,
+        company_id: i64,
+        kind: Kind,
+        item_id: i64,
+    ) -> Result<Vec<Follower>, StoreError>;
+    /// `None` when the user already follows the item.
+    async fn add_follower(
+        &self,
+        company_id: i64,
+        kind: Kind,
+        item_id: i64,
+        user_id: i64,
+        actor: i64,
+        now: Timestamp,
+    ) -> Result<Option<Follower>, StoreError>;
+    /// `None` when there is no such follower.
+    async fn remove_follower(
+        &self,
+        company_id: i64,
+        kind: Kind,
+        item_id: i64,
+        which: FollowerRef,
+        actor: i64,
+        now: Timestamp,
+    ) -> Result<Option<Follower>, StoreError>;
+    async fn follower_changes(
+        &self,
+        company_id: i64,
+        kind: Kind,
+        item_id: i64,
+    ) -> Result<Vec<FollowerChange>, StoreError>;
+
     async fn organizations_by_ids(
         &self,
         company_id: i64,
@@ -173,6 +243,7 @@ pub trait Store: Send + Sync + 'static {
         from: i64,
         into: i64,
         changes: PersonChanges,
+        actor: i64,
         now: Timestamp,
     ) -> Result<Option<Person>, StoreError>;
     /// Non-deleted persons whose search text (lower-cased name, emails, phones) contains
@@ -182,6 +253,7 @@ pub trait Store: Send + Sync + 'static {
         company_id: i64,
         needle: &str,
         org_id: Option<i64>,
+        viewer: Option<i64>,
     ) -> Result<Vec<Person>, StoreError>;
 }
 

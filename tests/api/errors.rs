@@ -302,7 +302,7 @@ async fn a_failed_request_leaves_no_partial_row_behind() {
         .await;
     r.assert_error(400, "label_ids");
     assert_eq!(app.count_rows("persons"), 0);
-    assert_eq!(app.count_rows("person_followers"), 0);
+    assert_eq!(app.count_rows("followers WHERE kind = 'person'"), 0);
     assert_eq!(
         app.get(&format!("/v1/organizations/{org}")).await.data()["people_count"],
         0

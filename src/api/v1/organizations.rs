@@ -1,15 +1,20 @@
-//! v1 organizations: enough for persons' `org_id` (add and get).
+//! v1 organizations: list, add, get, update, delete, and an organization's persons.
 
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
-use super::render;
+use super::render::{self, Related};
 use crate::api::envelope::success;
+use crate::api::parse::{QueryParams, reject_fields};
 use crate::api::payload::Payload;
 use crate::api::{ApiResult, AppState, path_id};
-use crate::domain::organization::{self, Organization, OrganizationDraft};
+use crate::domain::organization::{
+    self, Address, Organization, OrganizationDraft, OrganizationFilter, OrganizationQuery,
+};
+use crate::domain::person::{self, Person};
+use crate::domain::query::{self, Page, PersonFilter, PersonQuery};
 use crate::domain::{Session, Visibility, values};
 use crate::error::ApiError;
 
@@ -19,24 +24,183 @@ pub async fn add_organization(
     Extension(session): Extension<Session>,
     Payload(body): Payload,
 ) -> ApiResult {
-    let draft = draft(body)?;
-    let org = organization::add_organization(state.store.as_ref(), &session, draft).await?;
+    let org = organization::add_organization(state.store.as_ref(), &session, draft(body)?).await?;
     respond(&state, &session, &org, StatusCode::CREATED).await
 }
 
-/// `GET /v1/organizations/{id}`.
+/// `GET /v1/organizations/{id}` (deleted ones too, with `active_flag: false`).
 pub async fn get_organization(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let id = path_id(&id)?;
-    let org = state
-        .store
-        .organization(session.company.id, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("Organization not found".into()))?;
+    let org =
+        organization::find_organization(state.store.as_ref(), &session, path_id(&id)?).await?;
     respond(&state, &session, &org, StatusCode::OK).await
+}
+
+/// `PUT /v1/organizations/{id}`: a partial update.
+pub async fn update_organization(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+    Payload(body): Payload,
+) -> ApiResult {
+    let id = path_id(&id)?;
+    let org =
+        organization::update_organization(state.store.as_ref(), &session, id, draft(body)?).await?;
+    respond(&state, &session, &org, StatusCode::OK).await
+}
+
+/// `DELETE /v1/organizations/{id}`: a soft delete that detaches the organization's persons.
+pub async fn delete_organization(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = path_id(&id)?;
+    organization::delete_organization(state.store.as_ref(), &session, id).await?;
+    Ok(success(StatusCode::OK, json!({ "id": id }), None, None))
+}
+
+/// `GET /v1/organizations`: `start`/`limit`, `sort`, `first_char`, `user_id`.
+pub async fn get_organizations(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let q = QueryParams::parse(raw.as_deref());
+    if q.str("filter_id").is_some() {
+        return Err(ApiError::invalid(
+            "filter_id",
+            "saved filters are not supported",
+        ));
+    }
+    let start = q.int("start")?.unwrap_or(0);
+    if start < 0 {
+        return Err(ApiError::invalid("start", "must not be negative"));
+    }
+    let limit = query::limit(q.int("limit")?)?;
+    let order = q
+        .str("sort")
+        .map(query::parse_sort)
+        .transpose()?
+        .unwrap_or_default();
+    if let Some((f, _)) = order.iter().find(|(f, _)| !crate::store::org_sortable(*f)) {
+        return Err(ApiError::invalid(
+            "sort",
+            format!("cannot sort organizations by {:?}", f.name()),
+        ));
+    }
+    let filter = OrganizationFilter {
+        owner_id: q.id("user_id")?,
+        first_char: q.str("first_char").and_then(person::first_char),
+        ..OrganizationFilter::default()
+    };
+    let (orgs, more) = organization::list_organizations(
+        state.store.as_ref(),
+        &session,
+        OrganizationQuery {
+            filter,
+            order,
+            page: Page::Offset { start },
+            limit,
+        },
+    )
+    .await?;
+    let users = users_by_id(&state, &session).await?;
+    let data = orgs
+        .iter()
+        .map(|o| render::organization(o, users.get(&o.owner_id), &session.company))
+        .collect();
+    let mut related = Map::new();
+    related.insert(
+        "user".into(),
+        related_users(&users, orgs.iter().map(|o| o.owner_id)),
+    );
+    Ok(success(
+        StatusCode::OK,
+        Value::Array(data),
+        Some(json!({ "pagination": pagination(start, limit, orgs.len(), more) })),
+        Some(related),
+    ))
+}
+
+/// `GET /v1/organizations/{id}/persons`: the organization's (visible) persons.
+pub async fn get_organization_persons(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let id = path_id(&id)?;
+    organization::active_organization(state.store.as_ref(), &session, id).await?;
+    let q = QueryParams::parse(raw.as_deref());
+    let start = q.int("start")?.unwrap_or(0);
+    if start < 0 {
+        return Err(ApiError::invalid("start", "must not be negative"));
+    }
+    let limit = query::limit(q.int("limit")?)?;
+    let page = query::list_persons(
+        state.store.as_ref(),
+        &session,
+        PersonQuery {
+            filter: PersonFilter {
+                org_id: Some(id),
+                ..PersonFilter::default()
+            },
+            order: Vec::new(),
+            page: Page::Offset { start },
+            limit,
+        },
+    )
+    .await?;
+    let persons: Vec<&Person> = page.persons.iter().collect();
+    let related = Related::load(state.store.as_ref(), &session, &persons).await?;
+    let data = persons
+        .iter()
+        .map(|p| render::person(p, &related))
+        .collect();
+    Ok(success(
+        StatusCode::OK,
+        Value::Array(data),
+        Some(json!({ "pagination": pagination(start, limit, persons.len(), page.more) })),
+        Some(related.objects()),
+    ))
+}
+
+fn pagination(start: i64, limit: i64, count: usize, more: bool) -> Value {
+    let mut p = json!({"start": start, "limit": limit, "more_items_in_collection": more});
+    if more {
+        p["next_start"] = json!(start + count as i64);
+    }
+    p
+}
+
+async fn users_by_id(
+    state: &AppState,
+    session: &Session,
+) -> Result<std::collections::BTreeMap<i64, crate::domain::User>, ApiError> {
+    Ok(state
+        .store
+        .users(session.company.id)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect())
+}
+
+fn related_users(
+    users: &std::collections::BTreeMap<i64, crate::domain::User>,
+    ids: impl Iterator<Item = i64>,
+) -> Value {
+    let mut out = Map::new();
+    for id in ids {
+        if let Some(u) = users.get(&id) {
+            out.insert(id.to_string(), render::user_brief(u));
+        }
+    }
+    Value::Object(out)
 }
 
 async fn respond(
@@ -45,34 +209,72 @@ async fn respond(
     org: &Organization,
     status: StatusCode,
 ) -> ApiResult {
-    let owner = state.store.user(session.company.id, org.owner_id).await?;
+    let users = users_by_id(state, session).await?;
     let mut related = Map::new();
-    let mut users = Map::new();
-    if let Some(u) = &owner {
-        users.insert(u.id.to_string(), render::user_brief(u));
-    }
-    related.insert("user".into(), Value::Object(users));
+    related.insert(
+        "user".into(),
+        related_users(&users, std::iter::once(org.owner_id)),
+    );
     Ok(success(
         status,
-        render::organization(org, owner.as_ref(), &session.company),
+        render::organization(org, users.get(&org.owner_id), &session.company),
         None,
         Some(related),
     ))
 }
 
+/// Keys of the v1 organization object a client may not write.
+const READ_ONLY: &[&str] = &[
+    "id",
+    "company_id",
+    "active_flag",
+    "first_char",
+    "update_time",
+    "delete_time",
+    "picture_id",
+    "owner_name",
+    "cc_email",
+    "country_code",
+    "next_activity_date",
+    "next_activity_time",
+    "next_activity_id",
+    "last_activity_id",
+    "last_activity_date",
+];
+
 fn draft(body: Map<String, Value>) -> Result<OrganizationDraft, ApiError> {
     let mut d = OrganizationDraft::default();
+    let mut label: Option<Option<i64>> = None;
     let mut invalid = Vec::new();
     for (key, v) in body {
         match key.as_str() {
-            "name" => d.name = values::opt_string("name", &v)?.map(str::to_owned),
+            "name" => d.name = Some(values::opt_string("name", &v)?.unwrap_or("").to_owned()),
             "owner_id" => d.owner_id = values::opt_id("owner_id", &v)?,
-            "address" => d.address = values::opt_string("address", &v)?.map(str::to_owned),
+            "address" => {
+                d.address = Some(values::opt_string("address", &v)?.map(|a| Address {
+                    value: a.to_owned(),
+                    parts: Map::new(),
+                }))
+            }
             "visible_to" => d.visible_to = Some(Visibility::parse("visible_to", &v)?),
+            "label" => label = Some(values::opt_id("label", &v)?),
+            "label_ids" => d.label_ids = Some(values::id_list("label_ids", &v)?),
             "add_time" => d.add_time = super::add_time(&v)?,
+            k if READ_ONLY.contains(&k) || k.ends_with("_count") => {
+                invalid.push(format!("{k} (read-only)"))
+            }
             _ => invalid.push(format!("{key} (unknown field)")),
         }
     }
-    crate::api::parse::reject_fields(&invalid)?;
+    reject_fields(&invalid)?;
+    if let Some(l) = label {
+        if d.label_ids
+            .as_ref()
+            .is_some_and(|ids| ids.first().copied() != l)
+        {
+            return Err(ApiError::invalid("label", "disagrees with label_ids"));
+        }
+        d.label_ids.get_or_insert_with(|| l.into_iter().collect());
+    }
     Ok(d)
 }

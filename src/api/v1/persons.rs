@@ -57,11 +57,7 @@ pub async fn get_person(
     Path(id): Path<String>,
 ) -> ApiResult {
     let id = path_id(&id)?;
-    let person = state
-        .store
-        .person(session.company.id, id)
-        .await?
-        .ok_or_else(person_not_found)?;
+    let person = person::find_person(state.store.as_ref(), &session, id).await?;
     let additional = json!({ "dropbox_email": session.company.cc_email() });
     respond(&state, &session, &person, StatusCode::OK, Some(additional)).await
 }
@@ -197,6 +193,18 @@ pub async fn search_persons_v1(
         Some(json!({ "pagination": pagination(start, limit, to - from, to < hits.len()) })),
         None,
     ))
+}
+
+/// `GET /v1/persons/{id}/permittedUsers`: ids of the users who may see the person.
+pub async fn get_person_users(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let person = person::find_person(state.store.as_ref(), &session, path_id(&id)?).await?;
+    let users =
+        crate::domain::followers::permitted_users(state.store.as_ref(), &session, &person).await?;
+    Ok(success(StatusCode::OK, json!(users), None, None))
 }
 
 /// `PUT /v1/persons/{id}/merge`: merges `{id}` into `merge_with_id`, which is kept.

@@ -182,7 +182,7 @@ pub fn person(p: &Person, rel: &Related) -> Value {
     for key in ZERO_COUNTS_BEFORE_FOLLOWERS {
         m.insert(key.into(), json!(0));
     }
-    m.insert("followers_count".into(), json!(p.followers_count));
+    m.insert("followers_count".into(), json!(p.followers_count()));
     for key in ZERO_COUNTS_AFTER_FOLLOWERS {
         m.insert(key.into(), json!(0));
     }
@@ -293,7 +293,6 @@ pub fn organization(o: &Organization, owner: Option<&User>, company: &Company) -
         "undone_activities_count",
         "files_count",
         "notes_count",
-        "followers_count",
         "won_deals_count",
         "related_won_deals_count",
         "lost_deals_count",
@@ -301,6 +300,7 @@ pub fn organization(o: &Organization, owner: Option<&User>, company: &Company) -
     ] {
         m.insert(key.into(), json!(0));
     }
+    m.insert("followers_count".into(), json!(o.followers_count()));
     m.insert("active_flag".into(), json!(o.active));
     m.insert("picture_id".into(), Value::Null);
     m.insert("country_code".into(), Value::Null);
@@ -317,11 +317,12 @@ pub fn organization(o: &Organization, owner: Option<&User>, company: &Company) -
         "next_activity_id",
         "last_activity_id",
         "last_activity_date",
-        "label",
     ] {
         m.insert(key.into(), Value::Null);
     }
-    m.insert("label_ids".into(), json!([]));
+    m.insert("delete_time".into(), json!(o.delete_time.map(|t| t.v1())));
+    m.insert("label".into(), json!(o.label_ids.first()));
+    m.insert("label_ids".into(), json!(o.label_ids));
     m.insert("address".into(), json!(o.address));
     for part in [
         "subpremise",
@@ -334,7 +335,8 @@ pub fn organization(o: &Organization, owner: Option<&User>, company: &Company) -
         "country",
         "postal_code",
     ] {
-        m.insert(format!("address_{part}"), Value::Null);
+        let v = o.address_parts.get(part).cloned().unwrap_or(Value::Null);
+        m.insert(format!("address_{part}"), v);
     }
     m.insert("address_formatted_address".into(), json!(o.address));
     m.insert("owner_name".into(), json!(owner.map(|u| &u.name)));

@@ -30,11 +30,7 @@ pub async fn get_person(
 ) -> ApiResult {
     let id = path_id(&id)?;
     let opts = Options::parse(&QueryParams::parse(raw.as_deref()))?;
-    let person = state
-        .store
-        .person(session.company.id, id)
-        .await?
-        .ok_or_else(person_not_found)?;
+    let person = person::find_person(state.store.as_ref(), &session, id).await?;
     one(&state, &session, &person, &opts).await
 }
 

@@ -137,7 +137,7 @@ pub fn person(p: &Person, opts: &Options, ctx: &Context) -> Value {
     m.insert("custom_fields".into(), Value::Object(custom));
     for field in &opts.include {
         let value = match field.as_str() {
-            "followers_count" => json!(p.followers_count),
+            "followers_count" => json!(p.followers_count()),
             f if f.ends_with("_count") => json!(0),
             "marketing_status" if ctx.company.campaigns_enabled => json!(
                 p.marketing_status

@@ -9,6 +9,10 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, mpsc};
 
+mod organizations;
+
+pub use organizations::sortable as org_sortable;
+
 use async_trait::async_trait;
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params, params_from_iter};
@@ -17,7 +21,12 @@ use tokio::sync::oneshot;
 
 use super::{FieldChanges, NewCompany, NewField, NewUser, Store, StoreError};
 use crate::domain::fields::FieldType;
-use crate::domain::organization::{NewOrganization, Organization};
+use crate::domain::fields::LABEL_KEY;
+use crate::domain::followers::Kind;
+use crate::domain::followers::{Follower, FollowerChange, FollowerRef};
+use crate::domain::organization::{
+    NewOrganization, ORG_LABEL_KEY, Organization, OrganizationChanges, OrganizationQuery,
+};
 use crate::domain::person::{Contact, NewPerson, Person, PersonChanges, derive};
 use crate::domain::query::{Direction, Page, PersonQuery, SortField};
 use crate::domain::user::company_domain;
@@ -26,7 +35,7 @@ use crate::domain::{
 };
 
 /// Migrations, applied in order at start-up; never edit one that has been released.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../../migrations/sqlite/0001_init.sql"))];
 
 /// The most writes committed together in one transaction.
 const MAX_BATCH: usize = 512;
@@ -259,7 +268,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn db_error(e: rusqlite::Error) -> StoreError {
+pub(super) fn db_error(e: rusqlite::Error) -> StoreError {
     use rusqlite::ErrorCode;
     match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
@@ -273,7 +282,7 @@ fn db_error(e: rusqlite::Error) -> StoreError {
     }
 }
 
-fn json_error(e: serde_json::Error) -> StoreError {
+pub(super) fn json_error(e: serde_json::Error) -> StoreError {
     StoreError::Internal(format!("corrupt JSON column: {e}"))
 }
 
@@ -308,29 +317,15 @@ fn user_row(r: &Row) -> rusqlite::Result<User> {
     })
 }
 
-const ORG_COLUMNS: &str = "o.id, o.company_id, o.owner_id, o.name, o.address, o.visible_to, \
-    o.active_flag, o.add_time, o.update_time, \
-    (SELECT COUNT(*) FROM persons p WHERE p.org_id = o.id AND p.active_flag = 1)";
-
-fn org_row(r: &Row) -> rusqlite::Result<Organization> {
-    Ok(Organization {
-        id: r.get(0)?,
-        company_id: r.get(1)?,
-        owner_id: r.get(2)?,
-        name: r.get(3)?,
-        address: r.get(4)?,
-        visible_to: Visibility::new(r.get(5)?).unwrap_or(Visibility::DEFAULT),
-        active: r.get(6)?,
-        add_time: Timestamp(r.get(7)?),
-        update_time: Timestamp(r.get(8)?),
-        people_count: r.get(9)?,
-    })
-}
+/// Keeps persons the viewer may see: not private, or owned or followed by the viewer.
+const PERSON_VISIBLE: &str = " AND (p.visible_to <> 1 OR p.owner_id = ? OR EXISTS (\
+    SELECT 1 FROM followers f WHERE f.kind = 'person' AND f.item_id = p.id AND f.user_id = ?))";
 
 const PERSON_COLUMNS: &str = "p.id, p.company_id, p.owner_id, p.org_id, p.name, p.first_name, \
     p.last_name, p.emails, p.phones, p.label_ids, p.visible_to, p.marketing_status, \
     p.custom_fields, p.active_flag, p.add_time, p.update_time, p.delete_time, \
-    (SELECT COUNT(*) FROM person_followers f WHERE f.person_id = p.id), p.marketing_changed";
+    (SELECT group_concat(f.user_id) FROM followers f WHERE f.kind = 'person' AND f.item_id = p.id), \
+    p.marketing_changed";
 
 /// The raw row; JSON columns are decoded outside rusqlite's error type.
 struct PersonRow {
@@ -363,7 +358,7 @@ fn person_row(r: &Row) -> rusqlite::Result<PersonRow> {
             add_time: Timestamp(r.get(14)?),
             update_time: Timestamp(r.get(15)?),
             delete_time: r.get::<_, Option<i64>>(16)?.map(Timestamp),
-            followers_count: r.get(17)?,
+            follower_ids: id_csv(r.get(17)?),
         },
         emails: r.get(7)?,
         phones: r.get(8)?,
@@ -384,7 +379,11 @@ impl PersonRow {
     }
 }
 
-fn get_person(conn: &Connection, company_id: i64, id: i64) -> Result<Option<Person>, StoreError> {
+pub(super) fn get_person(
+    conn: &Connection,
+    company_id: i64,
+    id: i64,
+) -> Result<Option<Person>, StoreError> {
     conn.prepare_cached(&format!(
         "SELECT {PERSON_COLUMNS} FROM persons p WHERE p.company_id = ?1 AND p.id = ?2"
     ))
@@ -392,18 +391,6 @@ fn get_person(conn: &Connection, company_id: i64, id: i64) -> Result<Option<Pers
     .map_err(db_error)?
     .map(PersonRow::decode)
     .transpose()
-}
-
-fn get_org(
-    conn: &Connection,
-    company_id: i64,
-    id: i64,
-) -> Result<Option<Organization>, StoreError> {
-    conn.prepare_cached(&format!(
-        "SELECT {ORG_COLUMNS} FROM organizations o WHERE o.company_id = ?1 AND o.id = ?2"
-    ))
-    .and_then(|mut s| s.query_row(params![company_id, id], org_row).optional())
-    .map_err(db_error)
 }
 
 fn get_company(conn: &Connection, id: i64) -> Result<Option<Company>, StoreError> {
@@ -414,7 +401,11 @@ fn get_company(conn: &Connection, id: i64) -> Result<Option<Company>, StoreError
     .map_err(db_error)
 }
 
-fn get_user(conn: &Connection, company_id: i64, id: i64) -> Result<Option<User>, StoreError> {
+pub(super) fn get_user(
+    conn: &Connection,
+    company_id: i64,
+    id: i64,
+) -> Result<Option<User>, StoreError> {
     conn.prepare_cached(&format!(
         "SELECT {USER_COLUMNS} FROM users WHERE company_id = ?1 AND id = ?2"
     ))
@@ -442,7 +433,7 @@ fn insert_user(conn: &Connection, u: &NewUser) -> Result<User, StoreError> {
         .ok_or_else(|| StoreError::Internal("inserted user vanished".into()))
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Internal(e.to_string()))
 }
 
@@ -481,9 +472,19 @@ fn load_fields(
         })
         .map_err(db_error)?;
     let mut fields: Vec<FieldDef> = rows.collect::<Result<_, _>>().map_err(db_error)?;
+    for o in load_options(conn, company_id)? {
+        if let Some(f) = fields.iter_mut().find(|f| f.key == o.field_key) {
+            f.options.push(o);
+        }
+    }
+    Ok(fields)
+}
+
+/// Every active option of every field of a company.
+fn load_options(conn: &Connection, company_id: i64) -> Result<Vec<FieldOption>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT id, field_key, label, color, add_time, update_time FROM person_field_options
+            "SELECT id, field_key, label, color, add_time, update_time FROM field_options
              WHERE company_id = ?1 AND active_flag = 1 ORDER BY order_nr, id",
         )
         .map_err(db_error)?;
@@ -499,13 +500,7 @@ fn load_fields(
             })
         })
         .map_err(db_error)?;
-    for o in options {
-        let o = o.map_err(db_error)?;
-        if let Some(f) = fields.iter_mut().find(|f| f.key == o.field_key) {
-            f.options.push(o);
-        }
-    }
-    Ok(fields)
+    options.collect::<Result<_, _>>().map_err(db_error)
 }
 
 fn insert_options(
@@ -517,8 +512,8 @@ fn insert_options(
 ) -> Result<(), StoreError> {
     for label in labels {
         conn.prepare_cached(
-            "INSERT INTO person_field_options (company_id, field_key, label, order_nr, add_time, update_time)
-             VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(order_nr), 0) + 1 FROM person_field_options
+            "INSERT INTO field_options (company_id, field_key, label, order_nr, add_time, update_time)
+             VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(order_nr), 0) + 1 FROM field_options
                                   WHERE company_id = ?1 AND field_key = ?2), ?4, ?4)",
         )
         .and_then(|mut s| s.execute(params![company_id, key, label, now.0]))
@@ -543,14 +538,14 @@ fn sort_column(f: SortField) -> &'static str {
     }
 }
 
-fn dir_sql(d: Direction) -> &'static str {
+pub(super) fn dir_sql(d: Direction) -> &'static str {
     match d {
         Direction::Asc => "ASC",
         Direction::Desc => "DESC",
     }
 }
 
-fn in_list(n: usize) -> String {
+pub(super) fn in_list(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
@@ -579,6 +574,11 @@ fn list_sql(company_id: i64, q: &PersonQuery) -> (String, Vec<Sql>) {
     if let Some(c) = &f.first_char {
         sql.push_str(" AND p.first_char = ?");
         args.push(Sql::Text(c.clone()));
+    }
+    if let Some(v) = f.viewer {
+        sql.push_str(PERSON_VISIBLE);
+        args.push(Sql::Integer(v));
+        args.push(Sql::Integer(v));
     }
     if let Some(t) = f.updated_since {
         sql.push_str(" AND p.update_time >= ?");
@@ -713,6 +713,85 @@ fn apply_changes(
     Ok(person)
 }
 
+fn follower_row(r: &Row) -> rusqlite::Result<Follower> {
+    Ok(Follower {
+        id: r.get(0)?,
+        item_id: r.get(1)?,
+        user_id: r.get(2)?,
+        add_time: Timestamp(r.get(3)?),
+    })
+}
+
+/// A change of followers is a change of the item: its `update_time` moves.
+fn touch(conn: &Connection, kind: Kind, item_id: i64, now: Timestamp) -> Result<(), StoreError> {
+    let table = match kind {
+        Kind::Person => "persons",
+        Kind::Organization => "organizations",
+    };
+    conn.execute(
+        &format!("UPDATE {table} SET update_time = ?1 WHERE id = ?2"),
+        params![now.0, item_id],
+    )
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// `"1,2,3"` (SQLite's group_concat) as ids.
+pub(super) fn id_csv(s: Option<String>) -> Vec<i64> {
+    s.map(|s| s.split(',').filter_map(|p| p.parse().ok()).collect())
+        .unwrap_or_default()
+}
+
+/// Adds a follower (if not already one) and logs the change; returns the relationship id
+/// when a follower was added.
+pub(super) fn follow(
+    conn: &Connection,
+    company_id: i64,
+    kind: Kind,
+    item_id: i64,
+    user_id: i64,
+    actor: i64,
+    now: Timestamp,
+) -> Result<Option<i64>, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO followers (company_id, kind, item_id, user_id, add_time)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .and_then(|mut s| s.execute(params![company_id, kind.as_str(), item_id, user_id, now.0]))
+        .map_err(db_error)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    let id = conn.last_insert_rowid();
+    log_follow(
+        conn, company_id, kind, item_id, user_id, actor, "added", now,
+    )?;
+    Ok(Some(id))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn log_follow(
+    conn: &Connection,
+    company_id: i64,
+    kind: Kind,
+    item_id: i64,
+    user_id: i64,
+    actor: i64,
+    action: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO follower_changes (company_id, kind, item_id, user_id, actor_user_id, action, time)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![company_id, kind.as_str(), item_id, user_id, actor, action, now.0])
+    })
+    .map_err(db_error)?;
+    Ok(())
+}
+
 fn soft_delete(
     conn: &Connection,
     company_id: i64,
@@ -791,13 +870,15 @@ impl Store for SqliteStore {
                 )
                 .map_err(db_error)?;
             }
-            for (order, (label, color)) in company.person_labels.iter().enumerate() {
-                conn.execute(
-                    "INSERT INTO person_field_options (company_id, field_key, label, color, order_nr, add_time, update_time)
-                     VALUES (?1, 'label', ?2, ?3, ?4, ?5, ?5)",
-                    params![id, label, color, order as i64, company.add_time.0],
-                )
-                .map_err(db_error)?;
+            for key in [LABEL_KEY, ORG_LABEL_KEY] {
+                for (order, (label, color)) in company.person_labels.iter().enumerate() {
+                    conn.execute(
+                        "INSERT INTO field_options (company_id, field_key, label, color, order_nr, add_time, update_time)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                        params![id, key, label, color, order as i64, company.add_time.0],
+                    )
+                    .map_err(db_error)?;
+                }
             }
             let user = insert_user(conn, &NewUser { company_id: id, ..admin })?;
             let company = get_company(conn, id)?
@@ -813,6 +894,19 @@ impl Store for SqliteStore {
                 .execute(
                     "UPDATE companies SET campaigns_enabled = ?1 WHERE id = ?2",
                     params![enabled, company_id],
+                )
+                .map_err(db_error)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn set_user_active(&self, user_id: i64, active: bool) -> Result<bool, StoreError> {
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE users SET active_flag = ?1, update_time = ?2 WHERE id = ?3",
+                    params![active, Timestamp::now().0, user_id],
                 )
                 .map_err(db_error)?;
             Ok(n == 1)
@@ -915,8 +1009,11 @@ impl Store for SqliteStore {
                 )));
             }
             if let Some(name) = &ch.name {
-                conn.execute("UPDATE person_fields SET name = ?1 WHERE id = ?2", params![name, id])
-                    .map_err(db_error)?;
+                conn.execute(
+                    "UPDATE person_fields SET name = ?1 WHERE id = ?2",
+                    params![name, id],
+                )
+                .map_err(db_error)?;
             }
             if let Some(flag) = ch.add_visible_flag {
                 conn.execute(
@@ -927,14 +1024,14 @@ impl Store for SqliteStore {
             }
             for (oid, label) in &ch.rename_options {
                 conn.execute(
-                    "UPDATE person_field_options SET label = ?1, update_time = ?2 WHERE id = ?3",
+                    "UPDATE field_options SET label = ?1, update_time = ?2 WHERE id = ?3",
                     params![label, now.0, oid],
                 )
                 .map_err(db_error)?;
             }
             for oid in &ch.delete_options {
                 conn.execute(
-                    "UPDATE person_field_options SET active_flag = 0, update_time = ?1 WHERE id = ?2",
+                    "UPDATE field_options SET active_flag = 0, update_time = ?1 WHERE id = ?2",
                     params![now.0, oid],
                 )
                 .map_err(db_error)?;
@@ -977,28 +1074,8 @@ impl Store for SqliteStore {
     }
 
     async fn insert_organization(&self, org: NewOrganization) -> Result<Organization, StoreError> {
-        self.write(move |conn| {
-            conn.prepare_cached(
-                "INSERT INTO organizations (company_id, owner_id, name, address, visible_to, active_flag, add_time, update_time)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    org.company_id,
-                    org.owner_id,
-                    org.name,
-                    org.address,
-                    org.visible_to.get(),
-                    org.add_time.0,
-                    org.update_time.0
-                ])
-            })
-            .map_err(db_error)?;
-            let id = conn.last_insert_rowid();
-            get_org(conn, org.company_id, id)?
-                .ok_or_else(|| StoreError::Internal("inserted organization vanished".into()))
-        })
-        .await
+        self.write(move |conn| organizations::insert(conn, &org))
+            .await
     }
 
     async fn organization(
@@ -1006,7 +1083,8 @@ impl Store for SqliteStore {
         company_id: i64,
         id: i64,
     ) -> Result<Option<Organization>, StoreError> {
-        self.read(move |conn| get_org(conn, company_id, id)).await
+        self.read(move |conn| organizations::get(conn, company_id, id))
+            .await
     }
 
     async fn organizations_by_ids(
@@ -1018,16 +1096,168 @@ impl Store for SqliteStore {
             return Ok(Vec::new());
         }
         let ids = ids.to_vec();
+        self.read(move |conn| organizations::by_ids(conn, company_id, &ids))
+            .await
+    }
+
+    async fn list_organizations(
+        &self,
+        company_id: i64,
+        query: OrganizationQuery,
+    ) -> Result<Vec<Organization>, StoreError> {
+        self.read(move |conn| organizations::list(conn, company_id, &query))
+            .await
+    }
+
+    async fn update_organization(
+        &self,
+        company_id: i64,
+        id: i64,
+        changes: OrganizationChanges,
+        now: Timestamp,
+    ) -> Result<Option<Organization>, StoreError> {
+        self.write(move |conn| organizations::update(conn, company_id, id, changes, now))
+            .await
+    }
+
+    async fn delete_organization(
+        &self,
+        company_id: i64,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.write(move |conn| organizations::delete(conn, company_id, id, now))
+            .await
+    }
+
+    async fn search_organization_candidates(
+        &self,
+        company_id: i64,
+        needle: &str,
+        viewer: Option<i64>,
+    ) -> Result<Vec<Organization>, StoreError> {
+        let needle = needle.to_owned();
+        self.read(move |conn| organizations::search(conn, company_id, &needle, viewer))
+            .await
+    }
+
+    async fn org_label_options(&self, company_id: i64) -> Result<Vec<FieldOption>, StoreError> {
         self.read(move |conn| {
-            let sql = format!(
-                "SELECT {ORG_COLUMNS} FROM organizations o WHERE o.company_id = ? AND o.id IN ({})",
-                in_list(ids.len())
-            );
-            let mut args = vec![Sql::Integer(company_id)];
-            args.extend(ids.iter().map(|i| Sql::Integer(*i)));
-            let mut stmt = conn.prepare_cached(&sql).map_err(db_error)?;
-            let rows = stmt
-                .query_map(params_from_iter(args), org_row)
+            Ok(load_options(conn, company_id)?
+                .into_iter()
+                .filter(|o| o.field_key == ORG_LABEL_KEY)
+                .collect())
+        })
+        .await
+    }
+
+    async fn followers(
+        &self,
+        company_id: i64,
+        kind: Kind,
+        item_id: i64,
+    ) -> Result<Vec<Follower>, StoreError> {
+        self.read(move |conn| {
+            let mut s = conn
+                .prepare_cached(
+                    "SELECT id, item_id, user_id, add_time FROM followers
+                     WHERE company_id = ?1 AND kind = ?2 AND item_id = ?3 ORDER BY id",
+                )
+                .map_err(db_error)?;
+            let rows = s
+                .query_map(params![company_id, kind.as_str(), item_id], follower_row)
+                .map_err(db_error)?;
+            rows.collect::<Result<_, _>>().map_err(db_error)
+        })
+        .await
+    }
+
+    async fn add_follower(
+        &self,
+        company_id: i64,
+        kind: Kind,
+        item_id: i64,
+        user_id: i64,
+        actor: i64,
+        now: Timestamp,
+    ) -> Result<Option<Follower>, StoreError> {
+        self.write(move |conn| {
+            let Some(id) = follow(conn, company_id, kind, item_id, user_id, actor, now)? else {
+                return Ok(None);
+            };
+            touch(conn, kind, item_id, now)?;
+            Ok(Some(Follower {
+                id,
+                item_id,
+                user_id,
+                add_time: now,
+            }))
+        })
+        .await
+    }
+
+    async fn remove_follower(
+        &self,
+        company_id: i64,
+        kind: Kind,
+        item_id: i64,
+        which: FollowerRef,
+        actor: i64,
+        now: Timestamp,
+    ) -> Result<Option<Follower>, StoreError> {
+        self.write(move |conn| {
+            let (column, value) = match which {
+                FollowerRef::Relationship(id) => ("id", id),
+                FollowerRef::User(id) => ("user_id", id),
+            };
+            let found = conn
+                .prepare_cached(&format!(
+                    "SELECT id, item_id, user_id, add_time FROM followers
+                     WHERE company_id = ?1 AND kind = ?2 AND item_id = ?3 AND {column} = ?4"
+                ))
+                .and_then(|mut s| {
+                    s.query_row(
+                        params![company_id, kind.as_str(), item_id, value],
+                        follower_row,
+                    )
+                    .optional()
+                })
+                .map_err(db_error)?;
+            let Some(f) = found else { return Ok(None) };
+            conn.execute("DELETE FROM followers WHERE id = ?1", [f.id])
+                .map_err(db_error)?;
+            log_follow(
+                conn, company_id, kind, item_id, f.user_id, actor, "removed", now,
+            )?;
+            touch(conn, kind, item_id, now)?;
+            Ok(Some(f))
+        })
+        .await
+    }
+
+    async fn follower_changes(
+        &self,
+        company_id: i64,
+        kind: Kind,
+        item_id: i64,
+    ) -> Result<Vec<FollowerChange>, StoreError> {
+        self.read(move |conn| {
+            let mut s = conn
+                .prepare_cached(
+                    "SELECT id, action, actor_user_id, user_id, time FROM follower_changes
+                     WHERE company_id = ?1 AND kind = ?2 AND item_id = ?3 ORDER BY id",
+                )
+                .map_err(db_error)?;
+            let rows = s
+                .query_map(params![company_id, kind.as_str(), item_id], |r| {
+                    Ok(FollowerChange {
+                        id: r.get(0)?,
+                        action: r.get(1)?,
+                        actor_user_id: r.get(2)?,
+                        follower_user_id: r.get(3)?,
+                        time: Timestamp(r.get(4)?),
+                    })
+                })
                 .map_err(db_error)?;
             rows.collect::<Result<_, _>>().map_err(db_error)
         })
@@ -1071,12 +1301,7 @@ impl Store for SqliteStore {
             .map_err(db_error)?;
             let id = conn.last_insert_rowid();
             for user_id in &p.followers {
-                conn.prepare_cached(
-                    "INSERT OR IGNORE INTO person_followers (company_id, person_id, user_id, add_time)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )
-                .and_then(|mut s| s.execute(params![p.company_id, id, user_id, p.update_time.0]))
-                .map_err(db_error)?;
+                follow(conn, p.company_id, Kind::Person, id, *user_id, p.created_by, p.update_time)?;
             }
             get_person(conn, p.company_id, id)?
                 .ok_or_else(|| StoreError::Internal("inserted person vanished".into()))
@@ -1142,6 +1367,7 @@ impl Store for SqliteStore {
         from: i64,
         into: i64,
         changes: PersonChanges,
+        actor: i64,
         now: Timestamp,
     ) -> Result<Option<Person>, StoreError> {
         self.write(move |conn| {
@@ -1150,12 +1376,15 @@ impl Store for SqliteStore {
             {
                 return Ok(None);
             }
-            conn.prepare_cached(
-                "INSERT OR IGNORE INTO person_followers (company_id, person_id, user_id, add_time)
-                 SELECT company_id, ?1, user_id, ?2 FROM person_followers WHERE person_id = ?3",
-            )
-            .and_then(|mut s| s.execute(params![into, now.0, from]))
-            .map_err(db_error)?;
+            let moving: Vec<i64> = conn
+                .prepare_cached(
+                    "SELECT user_id FROM followers WHERE kind = 'person' AND item_id = ?1",
+                )
+                .and_then(|mut s| s.query_map([from], |r| r.get(0))?.collect())
+                .map_err(db_error)?;
+            for user_id in moving {
+                follow(conn, company_id, Kind::Person, into, user_id, actor, now)?;
+            }
             soft_delete(conn, company_id, from, now)?;
             apply_changes(conn, company_id, into, changes, now).map(Some)
         })
@@ -1167,6 +1396,7 @@ impl Store for SqliteStore {
         company_id: i64,
         needle: &str,
         org_id: Option<i64>,
+        viewer: Option<i64>,
     ) -> Result<Vec<Person>, StoreError> {
         let needle = needle.to_owned();
         self.read(move |conn| {
@@ -1178,6 +1408,11 @@ impl Store for SqliteStore {
             if let Some(org) = org_id {
                 sql.push_str(" AND p.org_id = ?");
                 args.push(Sql::Integer(org));
+            }
+            if let Some(v) = viewer {
+                sql.push_str(PERSON_VISIBLE);
+                args.push(Sql::Integer(v));
+                args.push(Sql::Integer(v));
             }
             sql.push_str(" ORDER BY p.id");
             query_persons(conn, &sql, args)

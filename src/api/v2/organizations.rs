@@ -1,0 +1,434 @@
+//! v2 organizations: list, get, add, update (PATCH), delete and search.
+
+use axum::Extension;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use serde_json::{Map, Value, json};
+
+use crate::api::envelope::success;
+use crate::api::parse::{QueryParams, decode_cursor, encode_cursor, reject_fields};
+use crate::api::payload::Payload;
+use crate::api::{ApiResult, AppState, path_id};
+use crate::domain::fields::ADDRESS_PARTS;
+use crate::domain::organization::{
+    self, Address, Organization, OrganizationDraft, OrganizationFilter, OrganizationQuery,
+};
+use crate::domain::query::{self, Direction, Page, SortField};
+use crate::domain::search::check_term;
+use crate::domain::{Session, Timestamp, Visibility, values};
+use crate::error::ApiError;
+
+const INCLUDABLE: &[&str] = &[
+    "next_activity_id",
+    "last_activity_id",
+    "open_deals_count",
+    "related_open_deals_count",
+    "closed_deals_count",
+    "related_closed_deals_count",
+    "email_messages_count",
+    "people_count",
+    "activities_count",
+    "done_activities_count",
+    "undone_activities_count",
+    "files_count",
+    "notes_count",
+    "followers_count",
+    "won_deals_count",
+    "related_won_deals_count",
+    "lost_deals_count",
+    "related_lost_deals_count",
+    "smart_bcc_email",
+];
+
+struct Opts {
+    include: Vec<String>,
+    include_labels: bool,
+}
+
+fn opts(q: &QueryParams) -> Result<Opts, ApiError> {
+    let include = q.list("include_fields");
+    if let Some(bad) = include.iter().find(|f| !INCLUDABLE.contains(&f.as_str())) {
+        return Err(ApiError::invalid(
+            "include_fields",
+            format!("{bad:?} cannot be included"),
+        ));
+    }
+    Ok(Opts {
+        include,
+        include_labels: q.bool("include_labels")?,
+    })
+}
+
+fn render(
+    o: &Organization,
+    opts: &Opts,
+    session: &Session,
+    labels: &[crate::domain::FieldOption],
+) -> Value {
+    let address = o.address.as_ref().map(|value| {
+        let mut a = Map::new();
+        a.insert("value".into(), json!(value));
+        for part in ADDRESS_PARTS.iter().filter(|p| **p != "formatted_address") {
+            a.insert(
+                (*part).into(),
+                o.address_parts.get(*part).cloned().unwrap_or(Value::Null),
+            );
+        }
+        Value::Object(a)
+    });
+    let mut v = json!({
+        "id": o.id,
+        "name": o.name,
+        "owner_id": o.owner_id,
+        "add_time": o.add_time.rfc3339(),
+        "update_time": o.update_time.rfc3339(),
+        "address": address,
+        "is_deleted": !o.active,
+        "visible_to": o.visible_to.get(),
+        "label_ids": o.label_ids,
+        "custom_fields": {},
+    });
+    for f in &opts.include {
+        v[f.as_str()] = match f.as_str() {
+            "people_count" => json!(o.people_count),
+            "followers_count" => json!(o.followers_count()),
+            "smart_bcc_email" => json!(session.company.cc_email()),
+            f if f.ends_with("_count") => json!(0),
+            _ => Value::Null,
+        };
+    }
+    if opts.include_labels {
+        v["labels"] = Value::Array(
+            o.label_ids
+                .iter()
+                .filter_map(|id| labels.iter().find(|l| l.id == *id))
+                .map(|l| json!({"id": l.id, "label": l.label}))
+                .collect(),
+        );
+    }
+    v
+}
+
+async fn many(
+    state: &AppState,
+    session: &Session,
+    orgs: &[Organization],
+    opts: &Opts,
+) -> Result<Value, ApiError> {
+    let labels = if opts.include_labels {
+        state.store.org_label_options(session.company.id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Value::Array(
+        orgs.iter()
+            .map(|o| render(o, opts, session, &labels))
+            .collect(),
+    ))
+}
+
+async fn one(state: &AppState, session: &Session, org: &Organization, opts: &Opts) -> ApiResult {
+    let mut v = many(state, session, std::slice::from_ref(org), opts).await?;
+    let data = v.as_array_mut().and_then(Vec::pop).unwrap_or(Value::Null);
+    Ok(success(StatusCode::OK, data, None, None))
+}
+
+const NO_OPTS: Opts = Opts {
+    include: Vec::new(),
+    include_labels: false,
+};
+
+pub async fn get_organization(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let opts = opts(&QueryParams::parse(raw.as_deref()))?;
+    let org =
+        organization::find_organization(state.store.as_ref(), &session, path_id(&id)?).await?;
+    one(&state, &session, &org, &opts).await
+}
+
+pub async fn add_organization(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Payload(body): Payload,
+) -> ApiResult {
+    let org = organization::add_organization(state.store.as_ref(), &session, draft(body)?).await?;
+    one(&state, &session, &org, &NO_OPTS).await
+}
+
+pub async fn update_organization(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+    Payload(body): Payload,
+) -> ApiResult {
+    let id = path_id(&id)?;
+    let org =
+        organization::update_organization(state.store.as_ref(), &session, id, draft(body)?).await?;
+    one(&state, &session, &org, &NO_OPTS).await
+}
+
+pub async fn delete_organization(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = path_id(&id)?;
+    organization::delete_organization(state.store.as_ref(), &session, id).await?;
+    Ok(success(StatusCode::OK, json!({ "id": id }), None, None))
+}
+
+pub async fn get_organizations(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let q = QueryParams::parse(raw.as_deref());
+    if q.str("filter_id").is_some() {
+        return Err(ApiError::invalid(
+            "filter_id",
+            "is not supported by pipestack",
+        ));
+    }
+    let opts = opts(&q)?;
+    let limit = query::limit(q.int("limit")?)?;
+    let mut sort_by = q
+        .str("sort_by")
+        .map(|s| {
+            SortField::from_name(s)
+                .filter(|f| f.is_cursorable())
+                .ok_or_else(|| {
+                    ApiError::invalid("sort_by", "must be one of id, update_time, add_time")
+                })
+        })
+        .transpose()?;
+    let mut direction = q
+        .str("sort_direction")
+        .map(|d| {
+            Direction::from_name(d)
+                .ok_or_else(|| ApiError::invalid("sort_direction", "must be asc or desc"))
+        })
+        .transpose()?;
+    let mut after = None;
+    if let Some(c) = q.str("cursor") {
+        let v = decode_cursor(c)?;
+        let bad = || ApiError::invalid("cursor", "is not an organization list cursor");
+        let field = v["field"]
+            .as_str()
+            .and_then(SortField::from_name)
+            .filter(|f| f.is_cursorable())
+            .ok_or_else(bad)?;
+        let dir = v["sortDirection"]
+            .as_str()
+            .and_then(Direction::from_name)
+            .ok_or_else(bad)?;
+        if sort_by.is_some_and(|s| s != field) || direction.is_some_and(|d| d != dir) {
+            return Err(ApiError::invalid(
+                "cursor",
+                "was issued for another sort_by or sort_direction",
+            ));
+        }
+        sort_by = Some(field);
+        direction = Some(dir);
+        after = Some((
+            v["fieldValue"].as_i64().ok_or_else(bad)?,
+            v["id"].as_i64().ok_or_else(bad)?,
+        ));
+    }
+    let sort_by = sort_by.unwrap_or(SortField::Id);
+    let direction = direction.unwrap_or(Direction::Asc);
+    let time = |name: &str| {
+        q.str(name)
+            .map(|s| {
+                Timestamp::parse_rfc3339(s)
+                    .ok_or_else(|| ApiError::invalid(name, "must be an RFC 3339 time"))
+            })
+            .transpose()
+    };
+    let filter = OrganizationFilter {
+        owner_id: q.id("owner_id")?,
+        ids: q.ids("ids", 100)?,
+        updated_since: time("updated_since")?,
+        updated_until: time("updated_until")?,
+        ..OrganizationFilter::default()
+    };
+    let (orgs, more) = organization::list_organizations(
+        state.store.as_ref(),
+        &session,
+        OrganizationQuery {
+            filter,
+            order: vec![(sort_by, direction)],
+            page: Page::After(after),
+            limit,
+        },
+    )
+    .await?;
+    let next_cursor = match orgs.last() {
+        Some(last) if more => Some(encode_cursor(&json!({
+            "field": sort_by.name(),
+            "fieldValue": match sort_by {
+                SortField::AddTime => last.add_time.0,
+                SortField::UpdateTime => last.update_time.0,
+                _ => last.id,
+            },
+            "sortDirection": direction.name(),
+            "id": last.id,
+        }))),
+        _ => None,
+    };
+    let data = many(&state, &session, &orgs, &opts).await?;
+    Ok(success(
+        StatusCode::OK,
+        data,
+        Some(json!({ "next_cursor": next_cursor })),
+        None,
+    ))
+}
+
+/// `GET /api/v2/organizations/search`: by name and address, ranked like persons.
+pub async fn search_organization(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let q = QueryParams::parse(raw.as_deref());
+    let exact = q.bool("exact_match")?;
+    let term = check_term(q.str("term"), exact)?;
+    let fields = q.list("fields");
+    if let Some(bad) = fields
+        .iter()
+        .find(|f| !["address", "custom_fields", "notes", "name"].contains(&f.as_str()))
+    {
+        return Err(ApiError::invalid(
+            "fields",
+            format!("{bad:?} is not searchable: use name, address, notes or custom_fields"),
+        ));
+    }
+    let all = fields.is_empty();
+    let in_name = all || fields.iter().any(|f| f == "name");
+    let in_address = all || fields.iter().any(|f| f == "address");
+    let limit = query::limit(q.int("limit")?)? as usize;
+    let offset = match q.str("cursor") {
+        None => 0,
+        Some(c) => decode_cursor(c)?
+            .get("offset")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| ApiError::invalid("cursor", "is not a search cursor"))?
+            as usize,
+    };
+    let hits = organization::search_organizations(
+        state.store.as_ref(),
+        &session,
+        &term,
+        in_name,
+        in_address,
+        exact,
+    )
+    .await?;
+    let from = offset.min(hits.len());
+    let to = (from + limit).min(hits.len());
+    let items: Vec<Value> = hits[from..to]
+        .iter()
+        .map(|(score, o)| {
+            json!({"result_score": score, "item": {
+                "id": o.id, "type": "organization", "name": o.name, "address": o.address,
+                "visible_to": o.visible_to.get(), "owner": {"id": o.owner_id},
+                "custom_fields": [], "notes": [],
+            }})
+        })
+        .collect();
+    let next_cursor = (to < hits.len()).then(|| encode_cursor(&json!({ "offset": to })));
+    Ok(success(
+        StatusCode::OK,
+        json!({ "items": items }),
+        Some(json!({ "next_cursor": next_cursor })),
+        None,
+    ))
+}
+
+const READ_ONLY: &[&str] = &[
+    "id",
+    "update_time",
+    "is_deleted",
+    "people_count",
+    "followers_count",
+];
+
+fn draft(body: Map<String, Value>) -> Result<OrganizationDraft, ApiError> {
+    let mut d = OrganizationDraft::default();
+    let mut invalid = Vec::new();
+    for (key, v) in body {
+        match key.as_str() {
+            "name" => d.name = Some(values::opt_string("name", &v)?.unwrap_or("").to_owned()),
+            "owner_id" => d.owner_id = Some(values::id("owner_id", &v)?),
+            "visible_to" => d.visible_to = Some(Visibility::parse("visible_to", &v)?),
+            "label_ids" => d.label_ids = Some(values::id_list("label_ids", &v)?),
+            "add_time" if v.is_null() => {}
+            "add_time" => {
+                let s = values::string("add_time", &v)?;
+                d.add_time = Some(Timestamp::parse_rfc3339(s).ok_or_else(|| {
+                    ApiError::invalid(
+                        "add_time",
+                        "must be an RFC 3339 time, e.g. 2024-07-01T05:46:33Z",
+                    )
+                })?);
+            }
+            "address" => d.address = Some(address(&v)?),
+            k if READ_ONLY.contains(&k) => invalid.push(format!("{k} (read-only)")),
+            _ => invalid.push(format!("{key} (unknown field)")),
+        }
+    }
+    reject_fields(&invalid)?;
+    Ok(d)
+}
+
+/// v2's address: `{value, country, locality, …}` (a plain string is accepted too); `null` clears.
+fn address(v: &Value) -> Result<Option<Address>, ApiError> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(Address {
+            value: s.clone(),
+            parts: Map::new(),
+        })),
+        Value::Object(o) => {
+            let value = match o.get("value") {
+                Some(Value::String(s)) => s.clone(),
+                _ => {
+                    return Err(ApiError::invalid(
+                        "address.value",
+                        "is required and must be a string",
+                    ));
+                }
+            };
+            let mut parts = Map::new();
+            for (k, part) in o {
+                if k == "value" {
+                    continue;
+                }
+                if !ADDRESS_PARTS.contains(&k.as_str()) {
+                    return Err(ApiError::invalid(&format!("address.{k}"), "unknown key"));
+                }
+                match part {
+                    Value::Null => {}
+                    Value::String(_) => {
+                        parts.insert(k.clone(), part.clone());
+                    }
+                    _ => {
+                        return Err(ApiError::invalid(
+                            &format!("address.{k}"),
+                            "must be a string",
+                        ));
+                    }
+                }
+            }
+            Ok(Some(Address { value, parts }))
+        }
+        other => Err(ApiError::invalid(
+            "address",
+            format!("must be an object, got {}", values::describe(other)),
+        )),
+    }
+}
