@@ -70,6 +70,10 @@ pub enum UsersCommand {
         #[command(flatten)]
         company: CompanyArg,
     },
+    /// Deactivate a user: its token stops working at once; what it owns stays.
+    Deactivate { id: i64 },
+    /// Activate a deactivated user again.
+    Activate { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]

@@ -111,6 +111,18 @@ async fn admin(store: Arc<dyn Store>, command: Command) -> Result<()> {
             );
             println!("API token: {}", user.api_token);
         }
+        Command::Users(UsersCommand::Deactivate { id }) => {
+            if !store.set_user_active(id, false).await? {
+                bail!("user {id} not found");
+            }
+            println!("user {id} deactivated: its API token no longer works");
+        }
+        Command::Users(UsersCommand::Activate { id }) => {
+            if !store.set_user_active(id, true).await? {
+                bail!("user {id} not found");
+            }
+            println!("user {id} activated");
+        }
         Command::Tokens(company) => {
             let companies = match company.company {
                 Some(id) => vec![id],

@@ -71,6 +71,7 @@ pub async fn v1_add(
     body: &serde_json::Map<String, Value>,
 ) -> ApiResult {
     let id = path_id(id)?;
+    followers::check_item(state.store.as_ref(), session, kind, id).await?;
     let user_id = required_id(body, "user_id")?;
     let f = followers::add(state.store.as_ref(), session, kind, id, user_id).await?;
     Ok(success(StatusCode::OK, v1_follower(kind, &f), None, None))
@@ -127,6 +128,7 @@ pub async fn v2_add(
     body: &serde_json::Map<String, Value>,
 ) -> ApiResult {
     let id = path_id(id)?;
+    followers::check_item(state.store.as_ref(), session, kind, id).await?;
     let user_id = required_id(body, "user_id")?;
     let f = followers::add(state.store.as_ref(), session, kind, id, user_id).await?;
     Ok(success(

@@ -210,19 +210,21 @@ pub async fn add_organization(
     Ok(store.insert_organization(new).await?)
 }
 
+/// `current` is the organization as found by [`active_organization`], looked up before the
+/// body is read.
 pub async fn update_organization(
     store: &dyn Store,
     session: &Session,
-    id: i64,
+    current: &Organization,
     draft: OrganizationDraft,
 ) -> Result<Organization, ApiError> {
+    let id = current.id;
     if draft.add_time.is_some() {
         return Err(ApiError::invalid(
             "add_time",
             "can only be set when the organization is added",
         ));
     }
-    active_organization(store, session, id).await?;
     let mut changes = OrganizationChanges {
         name: check_name(draft.name)?,
         address: draft.address.map(check_address).transpose()?,

@@ -516,19 +516,22 @@ pub async fn active_person(
 
 /// Changes a person: the one implementation behind v1 `PUT` and v2 `PATCH`. Absent fields are
 /// left alone; lists (emails, phones, labels) are replaced whole; `update_time` always moves.
+///
+/// `current` is the person as found by [`active_person`]: callers look the person up before
+/// they read the body, so a person one may not see is a 404 whatever the body says.
 pub async fn update_person(
     store: &dyn Store,
     session: &Session,
-    id: i64,
+    current: Person,
     draft: PersonDraft,
 ) -> Result<Person, ApiError> {
+    let id = current.id;
     if draft.add_time.is_some() {
         return Err(ApiError::invalid(
             "add_time",
             "can only be set when the person is added",
         ));
     }
-    let current = active_person(store, session, id).await?;
     let mut changes = PersonChanges {
         name: resolve_update_name(
             &current,
@@ -605,16 +608,16 @@ pub async fn delete_persons(
 pub async fn merge_persons(
     store: &dyn Store,
     session: &Session,
-    id: i64,
+    from: Person,
     merge_with_id: i64,
 ) -> Result<Person, ApiError> {
+    let id = from.id;
     if id == merge_with_id {
         return Err(ApiError::invalid(
             "merge_with_id",
             "a person cannot be merged with itself",
         ));
     }
-    let from = active_person(store, session, id).await?;
     let into = active_person(store, session, merge_with_id)
         .await
         .map_err(|_| {

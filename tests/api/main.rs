@@ -5,6 +5,7 @@ mod auth;
 mod custom_fields;
 mod errors;
 mod helpers;
+mod isolation;
 mod organizations;
 mod paging;
 mod persons_add;

@@ -47,8 +47,10 @@ pub async fn update_organization(
     Payload(body): Payload,
 ) -> ApiResult {
     let id = path_id(&id)?;
+    let current = organization::active_organization(state.store.as_ref(), &session, id).await?;
     let org =
-        organization::update_organization(state.store.as_ref(), &session, id, draft(body)?).await?;
+        organization::update_organization(state.store.as_ref(), &session, &current, draft(body)?)
+            .await?;
     respond(&state, &session, &org, StatusCode::OK).await
 }
 

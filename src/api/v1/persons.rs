@@ -70,7 +70,9 @@ pub async fn update_person(
     Payload(body): Payload,
 ) -> ApiResult {
     let id = path_id(&id)?;
-    let person = person::update_person(state.store.as_ref(), &session, id, draft(body)?).await?;
+    let current = person::active_person(state.store.as_ref(), &session, id).await?;
+    let person =
+        person::update_person(state.store.as_ref(), &session, current, draft(body)?).await?;
     respond(&state, &session, &person, StatusCode::OK, None).await
 }
 
@@ -215,13 +217,14 @@ pub async fn merge_persons(
     Payload(body): Payload,
 ) -> ApiResult {
     let id = path_id(&id)?;
+    let from = person::active_person(state.store.as_ref(), &session, id).await?;
     let into = required_id(&body, "merge_with_id")?;
     if let Some(extra) = body.keys().find(|k| *k != "merge_with_id") {
         return Err(ApiError::bad_request(format!(
             "Invalid field(s) in the payload: {extra} (unknown field)"
         )));
     }
-    let person = person::merge_persons(state.store.as_ref(), &session, id, into).await?;
+    let person = person::merge_persons(state.store.as_ref(), &session, from, into).await?;
     let related = Related::load(state.store.as_ref(), &session, &[&person]).await?;
     let mut data = render::person(&person, &related);
     data["owner_id"] = json!(person.owner_id);

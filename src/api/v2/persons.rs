@@ -52,7 +52,9 @@ pub async fn update_person(
     Payload(body): Payload,
 ) -> ApiResult {
     let id = path_id(&id)?;
-    let person = person::update_person(state.store.as_ref(), &session, id, draft(body)?).await?;
+    let current = person::active_person(state.store.as_ref(), &session, id).await?;
+    let person =
+        person::update_person(state.store.as_ref(), &session, current, draft(body)?).await?;
     one(&state, &session, &person, &Options::default()).await
 }
 
