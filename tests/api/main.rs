@@ -4,9 +4,11 @@
 mod auth;
 mod custom_fields;
 mod errors;
+mod followers;
 mod helpers;
 mod isolation;
 mod organizations;
+mod organizations_full;
 mod paging;
 mod persons_add;
 mod persons_get;

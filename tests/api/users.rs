@@ -76,3 +76,80 @@ async fn a_second_user_with_the_same_email_is_refused() {
     .unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
 }
+
+#[tokio::test]
+async fn a_user_is_read_by_id_and_found_by_name_or_email() {
+    let app = TestApp::spawn().await;
+    let jane = setup::add_user(
+        app.store.as_ref(),
+        app.company.id,
+        "Jane Doe",
+        "jane@example.com",
+    )
+    .await
+    .unwrap();
+    let r = app.get(&format!("/v1/users/{}", jane.id)).await;
+    assert_eq!(r.data()["name"], "Jane Doe");
+    assert_eq!(r.data()["is_you"], false);
+    app.get("/v1/users/999999")
+        .await
+        .assert_error(404, "User not found");
+    let r = app.get("/v1/users/find?term=jan").await;
+    assert_eq!(r.data().as_array().unwrap().len(), 1);
+    let r = app
+        .get("/v1/users/find?term=example.com&search_by_email=1")
+        .await;
+    assert_eq!(r.data()[0]["id"], jane.id);
+    app.get("/v1/users/find")
+        .await
+        .assert_error(400, "term: is required");
+    let (_, other) = app.other_company("Other").await;
+    app.get_as(&other.api_token, &format!("/v1/users/{}", jane.id))
+        .await
+        .assert_error(404, "User not found");
+}
+
+#[tokio::test]
+async fn a_deactivated_users_token_stops_working_and_it_cannot_be_given_persons() {
+    let app = TestApp::spawn().await;
+    let jane = setup::add_user(
+        app.store.as_ref(),
+        app.company.id,
+        "Jane",
+        "jane@example.com",
+    )
+    .await
+    .unwrap();
+    let owned = app
+        .add_person(serde_json::json!({"name": "Owned", "owner_id": jane.id}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    assert!(app.store.set_user_active(jane.id, false).await.unwrap());
+    app.get_as(&jane.api_token, "/v1/users/me")
+        .await
+        .assert_error(401, "unauthorized access");
+    app.post(
+        "/v1/persons",
+        &serde_json::json!({"name": "X", "owner_id": jane.id}),
+    )
+    .await
+    .assert_error(400, "owner_id");
+    app.post(
+        &format!("/v1/persons/{owned}/followers"),
+        &serde_json::json!({"user_id": jane.id}),
+    )
+    .await
+    .assert_error(400, "user_id");
+    let r = app.get(&format!("/v1/users/{}", jane.id)).await;
+    assert_eq!(r.data()["active_flag"], false);
+    assert_eq!(
+        app.get(&format!("/v1/persons/{owned}")).await.data()["owner_id"]["active_flag"],
+        false
+    );
+    assert!(app.store.set_user_active(jane.id, true).await.unwrap());
+    assert_eq!(
+        app.get_as(&jane.api_token, "/v1/users/me").await.status,
+        200
+    );
+}

@@ -1,0 +1,392 @@
+//! Followers of persons and organizations, in both dialects, and `followers_count`.
+
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn v1_followers_are_listed_added_and_removed_by_relationship_id() {
+    let app = TestApp::spawn().await;
+    let jane = pipestack::setup::add_user(
+        app.store.as_ref(),
+        app.company.id,
+        "Jane",
+        "jane@example.com",
+    )
+    .await
+    .unwrap();
+    let p = app.add_person(json!({"name": "Followed"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let r = app.get(&format!("/v1/persons/{p}/followers")).await;
+    let list = r.data().as_array().unwrap().clone();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["user_id"], app.admin.id);
+    assert_eq!(list[0]["person_id"], p);
+    let r = app
+        .post(
+            &format!("/v1/persons/{p}/followers"),
+            &json!({"user_id": jane.id}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rel = r.data()["id"].as_i64().unwrap();
+    assert_eq!(r.data()["user_id"], jane.id);
+    assert_eq!(r.data()["person_id"], p);
+    assert_eq!(
+        app.get(&format!("/v1/persons/{p}")).await.data()["followers_count"],
+        2
+    );
+    app.post(
+        &format!("/v1/persons/{p}/followers"),
+        &json!({"user_id": jane.id}),
+    )
+    .await
+    .assert_error(400, "already follows");
+    app.post(
+        &format!("/v1/persons/{p}/followers"),
+        &json!({"user_id": 999999}),
+    )
+    .await
+    .assert_error(400, "user_id");
+    app.post(&format!("/v1/persons/{p}/followers"), &json!({}))
+        .await
+        .assert_error(400, "user_id: is required");
+    let r = app
+        .delete(&format!("/v1/persons/{p}/followers/{rel}"))
+        .await;
+    assert_eq!(r.data(), &json!({"id": rel}));
+    assert_eq!(
+        app.get(&format!("/v1/persons/{p}")).await.data()["followers_count"],
+        1
+    );
+    app.delete(&format!("/v1/persons/{p}/followers/{rel}"))
+        .await
+        .assert_error(404, "Follower not found");
+}
+
+#[tokio::test]
+async fn v2_followers_use_user_ids_and_keep_a_changelog() {
+    let app = TestApp::spawn().await;
+    let jane = pipestack::setup::add_user(
+        app.store.as_ref(),
+        app.company.id,
+        "Jane",
+        "jane@example.com",
+    )
+    .await
+    .unwrap();
+    let p = app.add_person_v2(json!({"name": "Followed"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .post(
+            &format!("/api/v2/persons/{p}/followers"),
+            &json!({"user_id": jane.id}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.data()["user_id"], jane.id);
+    assert!(r.data()["add_time"].as_str().unwrap().ends_with('Z'));
+    let r = app
+        .get(&format!("/api/v2/persons/{p}/followers?limit=1"))
+        .await;
+    assert_eq!(r.data().as_array().unwrap().len(), 1);
+    let c = r.body["additional_data"]["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .get(&format!("/api/v2/persons/{p}/followers?limit=1&cursor={c}"))
+        .await;
+    assert_eq!(r.data()[0]["user_id"], jane.id);
+    let r = app
+        .delete(&format!("/api/v2/persons/{p}/followers/{}", jane.id))
+        .await;
+    assert_eq!(r.data(), &json!({"user_id": jane.id}));
+    let r = app
+        .get(&format!("/api/v2/persons/{p}/followers/changelog"))
+        .await;
+    let log: Vec<(String, i64)> = r
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap().to_owned(),
+                c["follower_user_id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        log,
+        vec![
+            ("added".into(), app.admin.id),
+            ("added".into(), jane.id),
+            ("removed".into(), jane.id)
+        ]
+    );
+    assert_eq!(r.data()[2]["actor_user_id"], app.admin.id);
+    let r = app
+        .get(&format!(
+            "/api/v2/persons/{p}?include_fields=followers_count"
+        ))
+        .await;
+    assert_eq!(r.data()["followers_count"], 1);
+}
+
+#[tokio::test]
+async fn organizations_have_followers_too() {
+    let app = TestApp::spawn().await;
+    let jane = pipestack::setup::add_user(
+        app.store.as_ref(),
+        app.company.id,
+        "Jane",
+        "jane@example.com",
+    )
+    .await
+    .unwrap();
+    let org = app.add_org("Followed Org").await;
+    let r = app
+        .post(
+            &format!("/api/v2/organizations/{org}/followers"),
+            &json!({"user_id": jane.id}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let r = app.get(&format!("/v1/organizations/{org}/followers")).await;
+    assert_eq!(r.data().as_array().unwrap().len(), 2);
+    assert_eq!(r.data()[1]["org_id"], org);
+    let rel = r.data()[1]["id"].as_i64().unwrap();
+    assert_eq!(
+        app.get(&format!("/v1/organizations/{org}")).await.data()["followers_count"],
+        2
+    );
+    app.delete(&format!("/v1/organizations/{org}/followers/{rel}"))
+        .await;
+    assert_eq!(
+        app.get(&format!("/v1/organizations/{org}")).await.data()["followers_count"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn following_a_private_person_makes_it_visible_and_permitted() {
+    let app = TestApp::spawn().await;
+    let jane = pipestack::setup::add_user(
+        app.store.as_ref(),
+        app.company.id,
+        "Jane",
+        "jane@example.com",
+    )
+    .await
+    .unwrap();
+    let p = app
+        .add_person(json!({"name": "Private", "visible_to": "1"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    app.get_as(&jane.api_token, &format!("/v1/persons/{p}"))
+        .await
+        .assert_error(404, "Person not found");
+    assert_eq!(
+        app.get_as(&jane.api_token, "/v1/persons").await.data(),
+        &json!([])
+    );
+    let permitted = app.get(&format!("/v1/persons/{p}/permittedUsers")).await;
+    assert_eq!(permitted.data(), &json!([app.admin.id]));
+    app.post(
+        &format!("/v1/persons/{p}/followers"),
+        &json!({"user_id": jane.id}),
+    )
+    .await;
+    assert_eq!(
+        app.get_as(&jane.api_token, &format!("/v1/persons/{p}"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.get_as(&jane.api_token, "/api/v2/persons")
+            .await
+            .data()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let s = app
+        .get_as(&jane.api_token, "/api/v2/persons/search?term=private")
+        .await;
+    assert_eq!(s.data()["items"].as_array().unwrap().len(), 1);
+    let permitted = app.get(&format!("/v1/persons/{p}/permittedUsers")).await;
+    assert_eq!(permitted.data(), &json!([app.admin.id, jane.id]));
+    let public = app.add_person(json!({"name": "Public"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let permitted = app
+        .get(&format!("/v1/persons/{public}/permittedUsers"))
+        .await;
+    assert_eq!(permitted.data(), &json!([app.admin.id, jane.id]));
+}
+
+#[tokio::test]
+async fn owners_see_their_private_persons_and_admins_see_all() {
+    let app = TestApp::spawn().await;
+    let jane = pipestack::setup::add_user(
+        app.store.as_ref(),
+        app.company.id,
+        "Jane",
+        "jane@example.com",
+    )
+    .await
+    .unwrap();
+    let r = app
+        .post_as(
+            &jane.api_token,
+            "/v1/persons",
+            &json!({"name": "Janes Own", "visible_to": "1"}),
+        )
+        .await;
+    let id = r.data()["id"].as_i64().unwrap();
+    assert_eq!(
+        app.get_as(&jane.api_token, &format!("/v1/persons/{id}"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.get(&format!("/v1/persons/{id}")).await.status,
+        200,
+        "the admin sees it"
+    );
+    let bob =
+        pipestack::setup::add_user(app.store.as_ref(), app.company.id, "Bob", "bob@example.com")
+            .await
+            .unwrap();
+    app.get_as(&bob.api_token, &format!("/v1/persons/{id}"))
+        .await
+        .assert_error(404, "Person not found");
+    let r = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/v1/persons/{id}"),
+            Some(&bob.api_token),
+            Some(&json!({"name": "x"})),
+        )
+        .await;
+    r.assert_error(404, "Person not found");
+    let r = app
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/v1/persons?ids={id}"),
+            Some(&bob.api_token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.data(),
+        &json!({"id": []}),
+        "bulk delete skips what it cannot see"
+    );
+    // A private organization is hidden the same way.
+    let org = app
+        .post_as(
+            &jane.api_token,
+            "/api/v2/organizations",
+            &json!({"name": "Janes Org", "visible_to": 1}),
+        )
+        .await
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+    app.get_as(&bob.api_token, &format!("/api/v2/organizations/{org}"))
+        .await
+        .assert_error(404, "Organization not found");
+    let r = app
+        .post_as(
+            &bob.api_token,
+            "/v1/persons",
+            &json!({"name": "B", "org_id": org}),
+        )
+        .await;
+    r.assert_error(400, "org_id");
+    assert!(
+        app.get_as(&bob.api_token, "/api/v2/organizations")
+            .await
+            .data()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn followers_count_stays_right_under_concurrent_follows() {
+    let app = TestApp::spawn().await;
+    let p = app.add_person(json!({"name": "Popular"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let mut users = Vec::new();
+    for i in 0..12 {
+        users.push(
+            pipestack::setup::add_user(
+                app.store.as_ref(),
+                app.company.id,
+                &format!("U{i}"),
+                &format!("u{i}@example.com"),
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    let mut tasks = Vec::new();
+    for (i, u) in users.iter().enumerate() {
+        let (base, token, uid) = (app.base.clone(), app.token.clone(), u.id);
+        tasks.push(tokio::spawn(async move {
+            let c = reqwest::Client::new();
+            // Everyone follows twice at once; only one of the two may succeed.
+            let a = c
+                .post(format!("{base}/api/v2/persons/{p}/followers"))
+                .header("x-api-token", &token)
+                .json(&json!({"user_id": uid}))
+                .send();
+            let b = c
+                .post(format!("{base}/api/v2/persons/{p}/followers"))
+                .header("x-api-token", &token)
+                .json(&json!({"user_id": uid}))
+                .send();
+            let (a, b) = tokio::join!(a, b);
+            let mut got = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
+            got.sort_unstable();
+            assert_eq!(
+                got,
+                [201, 400],
+                "exactly one of two identical follows succeeds"
+            );
+            if i % 3 == 0 {
+                c.delete(format!("{base}/api/v2/persons/{p}/followers/{uid}"))
+                    .header("x-api-token", &token)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let listed = app
+        .get(&format!("/api/v2/persons/{p}/followers?limit=500"))
+        .await
+        .data()
+        .as_array()
+        .unwrap()
+        .len() as i64;
+    assert_eq!(listed, 1 + 12 - 4);
+    assert_eq!(
+        app.get(&format!("/v1/persons/{p}")).await.data()["followers_count"],
+        listed
+    );
+}
