@@ -33,6 +33,7 @@ CREATE TABLE organizations (
     label_ids   TEXT    NOT NULL DEFAULT '[]',
     visible_to  INTEGER NOT NULL,
     search_text TEXT    NOT NULL DEFAULT '',    -- lower-cased name and address
+    people_count INTEGER NOT NULL DEFAULT 0,    -- active persons; kept by triggers on persons
     active_flag INTEGER NOT NULL DEFAULT 1,
     add_time    INTEGER NOT NULL,
     update_time INTEGER NOT NULL,
@@ -88,7 +89,7 @@ CREATE TABLE persons (
     phones           TEXT    NOT NULL DEFAULT '[]',
     primary_email    TEXT,
     first_char       TEXT,                           -- lower-cased first character of name
-    search_text      TEXT    NOT NULL DEFAULT '',    -- lower-cased name, emails, phones
+    search_text      TEXT    NOT NULL DEFAULT '',    -- lower-cased name, emails, phone digits, custom values
     label_ids        TEXT    NOT NULL DEFAULT '[]',  -- JSON [int]
     visible_to       INTEGER NOT NULL,
     marketing_status TEXT,
@@ -102,6 +103,8 @@ CREATE TABLE persons (
     FOREIGN KEY (company_id, org_id) REFERENCES organizations(company_id, id)
 );
 CREATE INDEX persons_company ON persons(company_id, active_flag, id);
+CREATE INDEX persons_name ON persons(company_id, active_flag, name COLLATE NOCASE, id);
+CREATE INDEX persons_first_char ON persons(company_id, active_flag, first_char, id);
 CREATE INDEX persons_update_time ON persons(company_id, active_flag, update_time, id);
 CREATE INDEX persons_add_time ON persons(company_id, active_flag, add_time, id);
 CREATE INDEX persons_owner ON persons(company_id, owner_id, active_flag, id);
@@ -132,3 +135,38 @@ CREATE TABLE follower_changes (
     time          INTEGER NOT NULL
 );
 CREATE INDEX follower_changes_item ON follower_changes(kind, item_id, id);
+
+-- `people_count` is kept here, in the same transaction as every change of a person's
+-- organization or deletion, so it is always right without counting.
+CREATE TRIGGER persons_people_count_insert AFTER INSERT ON persons
+WHEN NEW.org_id IS NOT NULL AND NEW.active_flag = 1
+BEGIN
+    UPDATE organizations SET people_count = people_count + 1 WHERE id = NEW.org_id;
+END;
+
+CREATE TRIGGER persons_people_count_update AFTER UPDATE OF org_id, active_flag ON persons
+WHEN OLD.org_id IS NOT NEW.org_id OR OLD.active_flag IS NOT NEW.active_flag
+BEGIN
+    UPDATE organizations SET people_count = people_count - 1
+        WHERE id = OLD.org_id AND OLD.active_flag = 1;
+    UPDATE organizations SET people_count = people_count + 1
+        WHERE id = NEW.org_id AND NEW.active_flag = 1;
+END;
+
+-- Substring search without scanning: a trigram index over persons.search_text, kept in the
+-- same transaction as the write by these triggers.
+CREATE VIRTUAL TABLE persons_fts USING fts5(
+    search_text, content = 'persons', content_rowid = 'id', tokenize = 'trigram'
+);
+
+CREATE TRIGGER persons_fts_insert AFTER INSERT ON persons
+BEGIN
+    INSERT INTO persons_fts (rowid, search_text) VALUES (NEW.id, NEW.search_text);
+END;
+
+CREATE TRIGGER persons_fts_update AFTER UPDATE OF search_text ON persons
+WHEN OLD.search_text IS NOT NEW.search_text
+BEGIN
+    INSERT INTO persons_fts (persons_fts, rowid, search_text) VALUES ('delete', OLD.id, OLD.search_text);
+    INSERT INTO persons_fts (rowid, search_text) VALUES (NEW.id, NEW.search_text);
+END;

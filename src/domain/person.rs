@@ -137,7 +137,7 @@ pub struct PersonChanges {
 pub struct Derived {
     pub primary_email: Option<String>,
     pub first_char: Option<String>,
-    /// Lower-cased name, email and phone values (phones also as digits only), one per line.
+    /// Lower-cased name, email values, phone digits and custom values, one per line.
     pub search_text: String,
 }
 
@@ -148,7 +148,7 @@ pub fn derive(
     custom: &Map<String, Value>,
 ) -> Derived {
     let mut search_text = name.to_lowercase();
-    for c in emails.iter().chain(phones) {
+    for c in emails {
         search_text.push('\n');
         search_text.push_str(&c.value.to_lowercase());
     }

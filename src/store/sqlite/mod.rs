@@ -39,6 +39,8 @@ const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../../migrations/sqlit
 
 /// The most writes committed together in one transaction.
 const MAX_BATCH: usize = 512;
+/// The most persons a search ranks (the first by id when more match).
+const MAX_SEARCH_CANDIDATES: usize = 20_000;
 /// How many idle read connections are kept.
 const MAX_IDLE_READERS: usize = 16;
 
@@ -1400,11 +1402,21 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Person>, StoreError> {
         let needle = needle.to_owned();
         self.read(move |conn| {
+            // Three characters or more: the trigram index finds the candidates; shorter terms
+            // (which a trigram cannot match) fall back to a scan.
+            let (filter, term) = if needle.chars().count() >= 3 {
+                (
+                    "p.id IN (SELECT rowid FROM persons_fts WHERE persons_fts MATCH ?)",
+                    format!("\"{}\"", needle.replace('"', "\"\"")),
+                )
+            } else {
+                ("instr(p.search_text, ?) > 0", needle.clone())
+            };
             let mut sql = format!(
                 "SELECT {PERSON_COLUMNS} FROM persons p
-                 WHERE p.company_id = ? AND p.active_flag = 1 AND instr(p.search_text, ?) > 0"
+                 WHERE {filter} AND p.company_id = ? AND p.active_flag = 1"
             );
-            let mut args = vec![Sql::Integer(company_id), Sql::Text(needle)];
+            let mut args = vec![Sql::Text(term), Sql::Integer(company_id)];
             if let Some(org) = org_id {
                 sql.push_str(" AND p.org_id = ?");
                 args.push(Sql::Integer(org));
@@ -1414,7 +1426,7 @@ impl Store for SqliteStore {
                 args.push(Sql::Integer(v));
                 args.push(Sql::Integer(v));
             }
-            sql.push_str(" ORDER BY p.id");
+            sql.push_str(&format!(" ORDER BY p.id LIMIT {MAX_SEARCH_CANDIDATES}"));
             query_persons(conn, &sql, args)
         })
         .await

@@ -15,7 +15,7 @@ use crate::store::StoreError;
 
 const COLUMNS: &str = "o.id, o.company_id, o.owner_id, o.name, o.address, o.address_parts, \
     o.label_ids, o.visible_to, o.active_flag, o.add_time, o.update_time, o.delete_time, \
-    (SELECT COUNT(*) FROM persons p WHERE p.org_id = o.id AND p.active_flag = 1), \
+    o.people_count, \
     (SELECT group_concat(f.user_id) FROM followers f WHERE f.kind = 'organization' AND f.item_id = o.id)";
 
 /// Keeps organizations the viewer may see.
