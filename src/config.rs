@@ -37,6 +37,27 @@ pub enum Command {
     /// Manage companies (tenants).
     #[command(subcommand)]
     Companies(CompaniesCommand),
+    /// Load persons from a CSV (header of v1 field names) or JSON-lines file (v1 bodies),
+    /// with the API's validation, in large transactions.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file: `.csv`, or `.jsonl`/`.ndjson`.
+    pub file: String,
+    /// `csv` or `jsonl` (default: from the file's extension).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Rows per transaction.
+    #[arg(long, default_value_t = 20_000)]
+    pub batch: usize,
+    /// Import as this company's first admin (default: the first company).
+    #[command(flatten)]
+    pub company: CompanyArg,
+    /// No progress bar (for scripts).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ pub mod api;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod import;
 pub mod setup;
 pub mod store;
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use pipestack::config::{Cli, Command, CompaniesCommand, OnOff, UsersCommand};
+use pipestack::config::{Cli, Command, CompaniesCommand, ImportArgs, OnOff, UsersCommand};
 use pipestack::setup::{self, Bootstrap};
 use pipestack::store::{self, Store};
 use tracing_subscriber::EnvFilter;
@@ -28,6 +28,12 @@ async fn main() -> Result<()> {
             };
             let store = open(url).await?;
             serve(store, args.listen, args.api_token.as_deref()).await
+        }
+        Command::Import(args) => {
+            let store = store::open_for_bulk(&cli.database)
+                .await
+                .with_context(|| format!("cannot open the database {}", cli.database))?;
+            import(store, args).await
         }
         command => admin(open(&cli.database).await?, command).await,
     }
@@ -72,6 +78,74 @@ async fn serve(
     Ok(())
 }
 
+async fn import(store: Arc<dyn Store>, args: ImportArgs) -> Result<()> {
+    use pipestack::import::{self as loader, Format};
+    let format = match args.format.as_deref() {
+        Some("csv") => Format::Csv,
+        Some("jsonl") | Some("ndjson") => Format::JsonLines,
+        Some(other) => bail!("unknown format {other:?}: use csv or jsonl"),
+        None => Format::from_path(&args.file).with_context(|| {
+            format!(
+                "cannot tell the format of {}: use --format csv|jsonl",
+                args.file
+            )
+        })?,
+    };
+    if args.batch == 0 {
+        bail!("--batch must be at least 1");
+    }
+    let company = company_id(store.as_ref(), args.company.company).await?;
+    let company = store.company(company).await?.context("company not found")?;
+    let admin = store
+        .users(company.id)
+        .await?
+        .into_iter()
+        .find(|u| u.is_admin && u.active)
+        .context("the company has no active admin user")?;
+    let session = pipestack::domain::Session {
+        company,
+        user: admin,
+    };
+    let file =
+        std::fs::File::open(&args.file).with_context(|| format!("cannot open {}", args.file))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let counted = std::io::BufReader::new(file);
+    let bar = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} {pos} rows read ({per_sec}) {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.set_message(format!("from {} ({} bytes)", args.file, size));
+        bar
+    };
+    let started = std::time::Instant::now();
+    let summary = loader::import(
+        &store,
+        &session,
+        Box::new(counted),
+        format,
+        args.batch,
+        &|n| bar.set_position(n),
+    )
+    .await?;
+    bar.finish_and_clear();
+    for (line, reason) in &summary.rejected {
+        println!("rejected line {line}: {reason}");
+    }
+    println!(
+        "imported {} persons, rejected {} rows, in {:.1} s",
+        summary.accepted,
+        summary.rejected.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -97,7 +171,7 @@ async fn shutdown_signal() {
 async fn admin(store: Arc<dyn Store>, command: Command) -> Result<()> {
     let store = store.as_ref();
     match command {
-        Command::Serve(_) => unreachable_serve(),
+        Command::Serve(_) | Command::Import(_) => unreachable_serve(),
         Command::Users(UsersCommand::Add {
             name,
             email,

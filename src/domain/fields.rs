@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Session, Timestamp, Visibility, values};
+use super::{Timestamp, Visibility, values};
 use crate::error::ApiError;
 use crate::store::Store;
 
@@ -484,32 +484,21 @@ fn option_id(def: &FieldDef, v: &Value) -> Result<i64, ApiError> {
     Ok(id)
 }
 
-/// Checks that the ids a user, org or people value names exist in the company.
-pub async fn check_references(
-    store: &dyn Store,
-    session: &Session,
-    def: &FieldDef,
-    value: &Value,
-) -> Result<(), ApiError> {
-    let Some(id) = value.as_i64() else {
-        return Ok(());
+/// The reference a user, org or people value makes, to be checked against the company.
+pub fn reference(def: &FieldDef, value: &Value) -> Option<super::person::Reference> {
+    use super::person::{RefKind, Reference};
+    let kind = match def.field_type {
+        FieldType::User => RefKind::User,
+        FieldType::Org => RefKind::Org,
+        FieldType::People => RefKind::Person,
+        _ => return None,
     };
-    let company = session.company.id;
-    let exists = match def.field_type {
-        FieldType::User => store.user(company, id).await?.is_some_and(|u| u.active),
-        FieldType::Org => super::organization::active_organization(store, session, id)
-            .await
-            .is_ok(),
-        FieldType::People => super::person::active_person(store, session, id)
-            .await
-            .is_ok(),
-        _ => true,
-    };
-    if exists {
-        Ok(())
-    } else {
-        Err(def.invalid(format!("{id} does not exist in this company")))
-    }
+    let id = value.as_i64()?;
+    Some(Reference {
+        kind,
+        id,
+        error: format!("{}: {id} does not exist in this company", def.label()),
+    })
 }
 
 /// A value's text for search, for the searchable types.

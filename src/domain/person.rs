@@ -368,28 +368,84 @@ fn marketing_change(
     }
 }
 
-/// Checks that `owner_id` names an active user of the session's company.
-pub async fn check_owner(store: &dyn Store, session: &Session, id: i64) -> Result<i64, ApiError> {
-    match store.user(session.company.id, id).await? {
-        Some(u) if u.active => Ok(id),
-        _ => Err(ApiError::invalid(
-            "owner_id",
-            format!("user {id} not found or not accessible"),
-        )),
+/// A reference a new or changed person makes to another entity, checked against the store
+/// (the API) or against what an import has loaded, after every store-free rule has passed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    pub kind: RefKind,
+    pub id: i64,
+    /// The 400's message when the reference does not hold.
+    pub error: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefKind {
+    /// An active user of the company.
+    User,
+    /// An active organization the session's user may see.
+    Org,
+    /// An active person the session's user may see.
+    Person,
+}
+
+impl Reference {
+    pub fn owner(id: i64) -> Self {
+        Self {
+            kind: RefKind::User,
+            id,
+            error: format!("owner_id: user {id} not found or not accessible"),
+        }
+    }
+
+    pub fn org(id: i64) -> Self {
+        Self {
+            kind: RefKind::Org,
+            id,
+            error: format!("org_id: organization {id} not found or not accessible"),
+        }
+    }
+
+    pub fn fail(&self) -> ApiError {
+        ApiError::bad_request(self.error.clone())
     }
 }
 
-/// Checks that `org_id` names an active organization of the session's company that its user
-/// may see.
-pub async fn check_org(store: &dyn Store, session: &Session, id: i64) -> Result<i64, ApiError> {
-    match super::organization::active_organization(store, session, id).await {
-        Ok(_) => Ok(id),
-        Err(ApiError::NotFound(_)) => Err(ApiError::invalid(
-            "org_id",
-            format!("organization {id} not found or not accessible"),
-        )),
-        Err(e) => Err(e),
+/// Checks references against the store.
+pub async fn check_references(
+    store: &dyn Store,
+    session: &Session,
+    refs: &[Reference],
+) -> Result<(), ApiError> {
+    for r in refs {
+        let ok = match r.kind {
+            RefKind::User => store
+                .user(session.company.id, r.id)
+                .await?
+                .is_some_and(|u| u.active),
+            RefKind::Org => {
+                match super::organization::active_organization(store, session, r.id).await {
+                    Ok(_) => true,
+                    Err(ApiError::NotFound(_)) => false,
+                    Err(e) => return Err(e),
+                }
+            }
+            RefKind::Person => match active_person(store, session, r.id).await {
+                Ok(_) => true,
+                Err(ApiError::NotFound(_)) => false,
+                Err(e) => return Err(e),
+            },
+        };
+        if !ok {
+            return Err(r.fail());
+        }
     }
+    Ok(())
+}
+
+/// Checks that `owner_id` names an active user of the session's company.
+pub async fn check_owner(store: &dyn Store, session: &Session, id: i64) -> Result<i64, ApiError> {
+    check_references(store, session, &[Reference::owner(id)]).await?;
+    Ok(id)
 }
 
 /// Checks that every label id is an option of the company's person label field.
@@ -405,12 +461,12 @@ pub fn check_labels(fields: &Fields, ids: Vec<i64>) -> Result<Vec<i64>, ApiError
 }
 
 /// Checks custom values: every key must name a custom person field of the company and every
-/// value fit its type. Returns canonical values; `None` clears.
-pub async fn check_custom_fields(
-    store: &dyn Store,
-    session: &Session,
+/// value fit its type. Returns canonical values (`None` clears) and adds the references that
+/// user, org and people values make.
+pub fn check_custom_fields(
     fields: &Fields,
     given: Vec<(String, Value)>,
+    refs: &mut Vec<Reference>,
 ) -> Result<Vec<(String, Option<Value>)>, ApiError> {
     let mut out = Vec::with_capacity(given.len());
     for (key, value) in given {
@@ -421,20 +477,22 @@ pub async fn check_custom_fields(
             )
         })?;
         let parsed = fields::parse_value(def, &value)?;
-        if let Some(v) = &parsed {
-            fields::check_references(store, session, def, v).await?;
+        if let Some(r) = parsed.as_ref().and_then(|v| fields::reference(def, v)) {
+            refs.push(r);
         }
         out.push((key, parsed));
     }
     Ok(out)
 }
 
-/// Adds a person: the one implementation behind v1 `POST /persons` and v2 `POST /persons`.
-pub async fn add_person(
-    store: &dyn Store,
+/// Every rule for a new person that needs no store: the person to insert and the references
+/// it makes. The API and the importer both go through here.
+pub fn prepare_person(
     session: &Session,
+    fields: &Fields,
     draft: PersonDraft,
-) -> Result<Person, ApiError> {
+    now: Timestamp,
+) -> Result<(NewPerson, Vec<Reference>), ApiError> {
     let name = resolve_name(
         draft.name.as_deref(),
         draft.first_name.as_deref(),
@@ -444,22 +502,23 @@ pub async fn add_person(
     let emails = normalize_contacts("email", draft.emails.unwrap_or_default())?;
     let phones = normalize_contacts("phone", draft.phones.unwrap_or_default())?;
     let marketing_status = marketing_status_for(session, draft.marketing_status, &emails)?;
+    let mut refs = Vec::new();
     let owner_id = match draft.owner_id {
-        Some(id) => check_owner(store, session, id).await?,
+        Some(id) => {
+            refs.push(Reference::owner(id));
+            id
+        }
         None => session.user.id,
     };
-    let org_id = match draft.org_id.flatten() {
-        Some(id) => Some(check_org(store, session, id).await?),
-        None => None,
-    };
-    let fields = Fields::load(store, session.company.id).await?;
-    let label_ids = check_labels(&fields, draft.label_ids.unwrap_or_default())?;
-    let custom_fields = check_custom_fields(store, session, &fields, draft.custom_fields)
-        .await?
+    let org_id = draft.org_id.flatten();
+    if let Some(id) = org_id {
+        refs.push(Reference::org(id));
+    }
+    let label_ids = check_labels(fields, draft.label_ids.unwrap_or_default())?;
+    let custom_fields = check_custom_fields(fields, draft.custom_fields, &mut refs)?
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| (k, v)))
         .collect();
-    let now = Timestamp::now();
     let new = NewPerson {
         company_id: session.company.id,
         owner_id,
@@ -478,6 +537,18 @@ pub async fn add_person(
         followers: vec![owner_id],
         created_by: session.user.id,
     };
+    Ok((new, refs))
+}
+
+/// Adds a person: the one implementation behind v1 `POST /persons` and v2 `POST /persons`.
+pub async fn add_person(
+    store: &dyn Store,
+    session: &Session,
+    draft: PersonDraft,
+) -> Result<Person, ApiError> {
+    let fields = Fields::load(store, session.company.id).await?;
+    let (new, refs) = prepare_person(session, &fields, draft, Timestamp::now())?;
+    check_references(store, session, &refs).await?;
     Ok(store.insert_person(new).await?)
 }
 
@@ -552,21 +623,23 @@ pub async fn update_person(
     };
     let emails = changes.emails.as_deref().unwrap_or(&current.emails);
     changes.marketing_status = marketing_change(session, &current, draft.marketing_status, emails)?;
+    let mut refs = Vec::new();
     if let Some(owner) = draft.owner_id {
-        changes.owner_id = Some(check_owner(store, session, owner).await?);
+        refs.push(Reference::owner(owner));
+        changes.owner_id = Some(owner);
     }
     if let Some(org) = draft.org_id {
-        changes.org_id = Some(match org {
-            Some(org) => Some(check_org(store, session, org).await?),
-            None => None,
-        });
+        if let Some(id) = org {
+            refs.push(Reference::org(id));
+        }
+        changes.org_id = Some(org);
     }
     let fields = Fields::load(store, session.company.id).await?;
     if let Some(labels) = draft.label_ids {
         changes.label_ids = Some(check_labels(&fields, labels)?);
     }
     if !draft.custom_fields.is_empty() {
-        let given = check_custom_fields(store, session, &fields, draft.custom_fields).await?;
+        let given = check_custom_fields(&fields, draft.custom_fields, &mut refs)?;
         let mut merged = current.custom_fields.clone();
         for (key, value) in given {
             match value {
@@ -576,6 +649,7 @@ pub async fn update_person(
         }
         changes.custom_fields = Some(merged);
     }
+    check_references(store, session, &refs).await?;
     store
         .update_person(session.company.id, id, changes, Timestamp::now())
         .await?

@@ -212,6 +212,8 @@ pub trait Store: Send + Sync + 'static {
 
     // Persons.
     async fn insert_person(&self, person: NewPerson) -> Result<Person, StoreError>;
+    /// Inserts many persons in one transaction (the importer's batches); returns their ids.
+    async fn insert_persons(&self, persons: Vec<NewPerson>) -> Result<Vec<i64>, StoreError>;
     /// A person by id, deleted or not.
     async fn person(&self, company_id: i64, id: i64) -> Result<Option<Person>, StoreError>;
     /// Non-deleted persons in the query's order and page (up to `query.limit`).
@@ -255,6 +257,14 @@ pub trait Store: Send + Sync + 'static {
         org_id: Option<i64>,
         viewer: Option<i64>,
     ) -> Result<Vec<Person>, StoreError>;
+}
+
+/// Opens a store for a bulk load: like [`open`], with a large writer cache for SQLite.
+pub async fn open_for_bulk(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if let Some(path) = url.strip_prefix("sqlite://").filter(|p| !p.is_empty()) {
+        return Ok(Arc::new(sqlite::SqliteStore::open_tuned(path, 512 * 1024)?));
+    }
+    open(url).await
 }
 
 /// Opens the store a database URL names: `sqlite://path` (created if missing) or `sqlite::memory:`.

@@ -234,3 +234,43 @@ async fn search_pages_by_cursor_in_v2_and_by_start_in_v1() {
         "an integer in v1 too"
     );
 }
+
+#[tokio::test]
+async fn search_follows_changes_of_name_email_and_custom_values() {
+    let app = TestApp::spawn().await;
+    let id = app
+        .add_person(json!({"name": "Oldname Person", "email": "old.address@example.com"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    app.put(
+        &format!("/v1/persons/{id}"),
+        &json!({"name": "Newname Person", "email": "new.address@example.com"}),
+    )
+    .await;
+    for (term, hits) in [
+        ("oldname", 0),
+        ("old.address", 0),
+        ("newname", 1),
+        ("new.address", 1),
+    ] {
+        let r = app
+            .get(&format!("/api/v2/persons/search?term={term}"))
+            .await;
+        assert_eq!(item_ids(&r.body).len(), hits, "{term}");
+    }
+    let merged_into = app.add_person(json!({"name": "Keeper"})).await["id"]
+        .as_i64()
+        .unwrap();
+    app.put(
+        &format!("/v1/persons/{id}/merge"),
+        &json!({"merge_with_id": merged_into}),
+    )
+    .await;
+    let r = app.get("/api/v2/persons/search?term=new.address").await;
+    assert_eq!(
+        item_ids(&r.body),
+        vec![merged_into],
+        "merged emails are found on the kept person"
+    );
+}

@@ -208,6 +208,11 @@ pub fn delete(
         params![now.0, company_id, id],
     )
     .map_err(db_error)?;
+    conn.execute(
+        "UPDATE organizations SET people_count = 0 WHERE id = ?1",
+        [id],
+    )
+    .map_err(db_error)?;
     Ok(true)
 }
 
