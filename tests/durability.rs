@@ -1,0 +1,309 @@
+//! The real binary on a real file: acknowledged writes survive `kill -9`, and the bulk loader's
+//! summary, rejections and interruptions.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pipestack");
+const TOKEN: &str = "durability-token-1";
+
+fn pipestack(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_remove("PIPESTACK_DATABASE")
+        .env_remove("PIPESTACK_API_TOKEN")
+        .env("PIPESTACK_LOG", "warn");
+    cmd
+}
+
+/// Starts `serve` on `pipestack.db` in `dir`; returns the child and its base URL.
+fn serve(dir: &Path) -> (Child, String) {
+    let mut child = pipestack(dir)
+        .args(["serve", "--listen", "127.0.0.1:0", "--api-token", TOKEN])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.trim().strip_prefix("base URL: ") {
+            return (child, rest.split("/v1").next().unwrap().to_owned());
+        }
+    }
+    panic!("the server did not start");
+}
+
+fn kill9(child: &mut Child) {
+    let ok = Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    child.wait().unwrap();
+}
+
+/// Whole-database checks: SQLite's own, the search index against its content, and every
+/// person's owner among its followers (a person is written with its follower or not at all).
+fn assert_consistent(db: &Path) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    conn.execute(
+        "INSERT INTO persons_fts (persons_fts) VALUES ('integrity-check')",
+        [],
+    )
+    .expect("the search index matches the persons");
+    let orphans: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM persons p WHERE NOT EXISTS (SELECT 1 FROM followers f
+             WHERE f.kind = 'person' AND f.item_id = p.id AND f.user_id = p.owner_id)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0, "no person is missing its owner's follow");
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_person_survives_kill_9_in_the_middle_of_concurrent_creates() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = serve(dir.path());
+    let acked: Arc<Mutex<Vec<(i64, String)>>> = Arc::default();
+    let mut writers = Vec::new();
+    for w in 0..16 {
+        let (base, acked) = (base.clone(), acked.clone());
+        writers.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            for i in 0..10_000 {
+                let name = format!("Writer {w} Person {i}");
+                let res = client
+                    .post(format!("{base}/v1/persons"))
+                    .header("x-api-token", TOKEN)
+                    .json(&json!({"name": name, "email": format!("w{w}.{i}@example.com")}))
+                    .send()
+                    .await;
+                let Ok(res) = res else { return };
+                if res.status() != 201 {
+                    return;
+                }
+                let Ok(body) = res.json::<Value>().await else {
+                    return;
+                };
+                acked
+                    .lock()
+                    .unwrap()
+                    .push((body["data"]["id"].as_i64().unwrap(), name));
+            }
+        }));
+    }
+    // Kill the server once a good number of writes have been acknowledged, mid-stream.
+    loop {
+        if acked.lock().unwrap().len() >= 600 {
+            break;
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    kill9(&mut child);
+    for w in writers {
+        w.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 600);
+
+    let db = dir.path().join("pipestack.db");
+    assert_consistent(&db);
+    let (mut child, base) = serve(dir.path());
+    let client = reqwest::Client::new();
+    for (id, name) in &acked {
+        let r: Value = client
+            .get(format!("{base}/v1/persons/{id}"))
+            .header("x-api-token", TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            r["data"]["name"],
+            name.as_str(),
+            "acknowledged person {id} is intact"
+        );
+        assert_eq!(r["data"]["followers_count"], 1);
+    }
+    kill9(&mut child);
+}
+
+fn write_file(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    path.display().to_string()
+}
+
+fn import(dir: &Path, file: &str, extra: &[&str]) -> String {
+    let out = pipestack(dir)
+        .args(["import", file, "--quiet"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A fresh database with its company (the first start creates it).
+fn fresh(dir: &Path) {
+    let (mut child, _) = serve(dir);
+    kill9(&mut child);
+}
+
+#[tokio::test]
+async fn a_csv_import_loads_valid_rows_and_reports_each_rejected_one_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    fresh(dir.path());
+    let file = write_file(
+        dir.path(),
+        "persons.csv",
+        "name,email,phone,visible_to,label_ids\n\
+         Will Smith,will@example.com,+1 555 0100,3,1\n\
+         ,nobody@example.com,,,\n\
+         Jada Smith,jada@example.com,,9,\n\
+         Ada Lovelace,ada@example.com,,1,2\n\
+         Bad Label,bad@example.com,,,999\n",
+    );
+    let out = import(dir.path(), &file, &[]);
+    assert!(
+        out.contains("rejected line 3: Name must be given."),
+        "{out}"
+    );
+    assert!(
+        out.contains("rejected line 4: visible_to: must be one of"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rejected line 6: label_ids: label 999 is not an option"),
+        "{out}"
+    );
+    assert!(out.contains("imported 2 persons, rejected 3 rows"), "{out}");
+
+    let (mut child, base) = serve(dir.path());
+    let r: Value = reqwest::Client::new()
+        .get(format!("{base}/v1/persons?sort=name%20ASC"))
+        .header("x-api-token", TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let data = r["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2);
+    assert_eq!(data[0]["name"], "Ada Lovelace");
+    assert_eq!(data[0]["visible_to"], "1");
+    assert_eq!(data[0]["label"], 2);
+    assert_eq!(data[1]["primary_email"], "will@example.com");
+    assert_eq!(data[1]["phone"][0]["value"], "+1 555 0100");
+    assert_eq!(data[1]["followers_count"], 1);
+    kill9(&mut child);
+    assert_consistent(&dir.path().join("pipestack.db"));
+}
+
+#[tokio::test]
+async fn a_json_lines_import_takes_v1_bodies_and_rejects_malformed_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    fresh(dir.path());
+    let file = write_file(
+        dir.path(),
+        "persons.jsonl",
+        "{\"name\":\"One\",\"email\":[{\"value\":\"one@example.com\",\"label\":\"work\"}]}\n\
+         not json\n\
+         \n\
+         [1,2]\n\
+         {\"name\":\"Two\",\"org_id\":12345}\n\
+         {\"name\":\"Three\",\"primary_email\":\"x@example.com\"}\n\
+         {\"first_name\":\"Four\",\"last_name\":\"Last\"}\n",
+    );
+    let out = import(dir.path(), &file, &["--batch", "1"]);
+    assert!(out.contains("rejected line 2: malformed JSON"), "{out}");
+    assert!(
+        out.contains("rejected line 4: expected a JSON object"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rejected line 5: org_id: organization 12345 not found"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rejected line 6: Invalid field(s) in the payload: primary_email (read-only)"),
+        "{out}"
+    );
+    assert!(out.contains("imported 2 persons, rejected 4 rows"), "{out}");
+    let db = dir.path().join("pipestack.db");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM persons"), 2);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM persons WHERE name = 'Four Last'"),
+        1
+    );
+}
+
+#[test]
+fn an_interrupted_import_leaves_whole_batches_and_nothing_half_written() {
+    let dir = tempfile::tempdir().unwrap();
+    fresh(dir.path());
+    let mut text = String::from("name,email\n");
+    for i in 0..200_000 {
+        text.push_str(&format!("Person {i},p{i}@example.com\n"));
+    }
+    let file = write_file(dir.path(), "big.csv", &text);
+    let db = dir.path().join("pipestack.db");
+    let mut child = pipestack(dir.path())
+        .args(["import", &file, "--quiet", "--batch", "1000"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it as soon as some batches are committed.
+    loop {
+        let n = count(&db, "SELECT COUNT(*) FROM persons");
+        if n >= 3000 {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the import finished before it could be interrupted"
+        );
+    }
+    kill9(&mut child);
+    let n = count(&db, "SELECT COUNT(*) FROM persons");
+    assert!(n < 200_000, "interrupted before the end ({n})");
+    assert_eq!(n % 1000, 0, "only whole batches are stored ({n})");
+    assert_consistent(&db);
+    // The store works on: a second import of the rest is accepted.
+    let out = import(
+        dir.path(),
+        &write_file(dir.path(), "more.csv", "name\nAfter\n"),
+        &[],
+    );
+    assert!(out.contains("imported 1 persons"), "{out}");
+}
