@@ -36,6 +36,8 @@ fn serve(dir: &Path) -> (Child, String) {
             return (child, rest.split("/v1").next().unwrap().to_owned());
         }
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not start");
 }
 

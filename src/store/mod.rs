@@ -5,6 +5,7 @@
 //! query by company. The one promise it adds is durability: a write returns only after it is
 //! committed to disk.
 
+pub mod cache;
 pub mod sqlite;
 
 pub use sqlite::org_sortable;

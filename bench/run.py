@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""pipestack against the ceiling, side by side in one run (issue 6).
+
+Builds the release binaries, starts pipestack on a fresh SQLite file and the null server
+(same HTTP stack, fixed responses of the same size, no work), and drives both with
+`wrk -t1` at 2 and 32 connections for: POST /v1/persons, POST /api/v2/persons,
+GET /v1/persons/{id}, a 100-person list page in each dialect, v2 search by substring and by
+exact email. Once on a small store (1,000 persons), once at 1,000,000 (loaded with
+`pipestack import`). Also: server RSS, and time from start to first answer.
+
+Run: python3 bench/run.py [seconds per measurement] [persons]   -> bench/RESULTS.md
+"""
+
+import csv
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from common import BIN, ROOT, TOKEN, Server, machine, wrk
+
+SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+BIG = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
+SMALL = 1_000
+NULL_BIN = os.path.join(ROOT, "target", "release", "pipestack-null-server")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+V1_BODY = {"name": "John Doe", "owner_id": 1, "org_id": None,
+           "email": [{"value": "john.doe@example.com", "primary": True, "label": "work"}],
+           "phone": [{"value": "+15551234567", "primary": True, "label": "work"}],
+           "visible_to": "3", "marketing_status": "subscribed"}
+V2_BODY = {"name": "John Doe", "owner_id": 1,
+           "emails": [{"value": "john.doe@example.com", "primary": True, "label": "work"}],
+           "phones": [{"value": "+15551234567", "primary": True, "label": "work"}],
+           "visible_to": 3, "marketing_status": "subscribed"}
+
+
+def build():
+    subprocess.run(["cargo", "build", "--release", "--locked", "--bins"], cwd=ROOT, check=True)
+
+
+def gen(n, path):
+    subprocess.run([sys.executable, os.path.join(HERE, "gen_persons.py"), str(n), path], check=True)
+
+
+def row(path, index):
+    with open(path) as f:
+        for i, r in enumerate(csv.DictReader(f)):
+            if i == index:
+                return r
+    raise ValueError(index)
+
+
+def scenarios(probe):
+    """(name, method, path, body) for every measured request; `probe` is a stored person row."""
+    from urllib.parse import quote
+    email = probe["email"]
+    local = email.split("@")[0]
+    sub = local[local.index(".") + 1:]  # e.g. "berg.12345": a substring of one email
+    sub_q, email_q = quote(sub), quote(email)
+    return [
+        ("POST /v1/persons", "POST", "/v1/persons", V1_BODY, "post_v1_person"),
+        ("POST /api/v2/persons", "POST", "/api/v2/persons", V2_BODY, "post_v2_person"),
+        ("GET /v1/persons/{id}", "GET", f"/v1/persons/{probe['id']}", None, "get_v1_person"),
+        ("GET /v1/persons?limit=100", "GET", "/v1/persons?limit=100", None, "list_v1"),
+        ("GET /api/v2/persons?limit=100", "GET", "/api/v2/persons?limit=100", None, "list_v2"),
+        (f"v2 search substring `{sub}`", "GET", f"/api/v2/persons/search?term={sub_q}", None, "search_v2"),
+        ("v2 search exact email", "GET",
+         f"/api/v2/persons/search?term={email_q}&fields=email&exact_match=true", None, "search_v2_exact"),
+    ]
+
+
+def capture(server, scen, outdir):
+    for _, method, path, body, name in scen:
+        req = urllib.request.Request(
+            server.base + path, method=method,
+            data=None if body is None else __import__("json").dumps(body).encode(),
+            headers={"x-api-token": TOKEN, "content-type": "application/json"})
+        try:
+            with urllib.request.urlopen(req) as r:
+                status, data = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            status, data = e.code, e.read()
+        assert status < 300, (path, status, data[:300])
+        with open(f"{outdir}/{name}.status", "w") as f:
+            f.write(str(status))
+        with open(f"{outdir}/{name}.body", "wb") as f:
+            f.write(data)
+
+
+def start_null(outdir):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([NULL_BIN, f"127.0.0.1:{port}", outdir], stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(3000):
+        try:
+            urllib.request.urlopen(base + "/v1/users/me")
+            return proc, base
+        except OSError:
+            time.sleep(0.005)
+    raise RuntimeError("null server did not start")
+
+
+def measure(label, server, scen, null_base, results):
+    for name, method, path, body, _ in scen:
+        for c in (2, 32):
+            ours = wrk(server.base + path, c, SECONDS, method, body)
+            ceiling = wrk(null_base + path, c, SECONDS, method, body)
+            results.append((label, name, c, ours, ceiling))
+            print(f"{label:>10} {name:<40} c={c:<3} {ours['rps']:>9.0f} req/s  null {ceiling['rps']:>9.0f}"
+                  f"  ratio {ours['rps'] / ceiling['rps']:.2f}  p99 {ours['p99']:.2f} ms  non2xx {ours['non2xx']}",
+                  flush=True)
+
+
+def first_answer(server):
+    server.proc.terminate()
+    server.proc.wait()
+    return server.start()
+
+
+def main():
+    build()
+    work = tempfile.mkdtemp(prefix="pipestack-bench-")
+    results, notes = [], []
+    try:
+        big_csv = os.path.join(work, "persons.csv")
+        gen(BIG, big_csv)
+        small_csv = os.path.join(work, "small.csv")
+        with open(big_csv) as src, open(small_csv, "w") as dst:
+            for i, line in enumerate(src):
+                if i > SMALL:
+                    break
+                dst.write(line)
+
+        for label, file, n in (("small", small_csv, SMALL), ("1M", big_csv, BIG)):
+            server = Server(os.path.join(work, label))
+            os.makedirs(server.dir, exist_ok=True)
+            server.start()
+            server.proc.terminate()
+            server.proc.wait()
+            t0 = time.monotonic()
+            subprocess.run([BIN, "--database", f"sqlite://{server.dir}/bench.db", "import", file, "--quiet"],
+                           check=True, stdout=subprocess.DEVNULL)
+            load_s = time.monotonic() - t0
+            startup = server.start()
+            probe_index = min(12345, n - 1)
+            probe = row(file, probe_index)
+            probe["id"] = probe_index + 1
+            scen = scenarios(probe)
+            outdir = os.path.join(work, f"canned-{label}")
+            os.makedirs(outdir)
+            capture(server, scen, outdir)
+            null, null_base = start_null(outdir)
+            try:
+                measure(label, server, scen, null_base, results)
+            finally:
+                null.terminate()
+            rss = server.rss_mb()
+            startup_again = first_answer(server)
+            db_mb = sum(os.path.getsize(os.path.join(server.dir, f)) for f in os.listdir(server.dir)) / 2**20
+            notes.append((label, n, load_s, startup, startup_again, rss, db_mb))
+            server.proc.terminate()
+            server.proc.wait()
+        write(results, notes)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def write(results, notes):
+    lines = [
+        "# Benchmarks: pipestack against the ceiling",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()}.",
+        "",
+        f"Command: `python3 bench/run.py {SECONDS} {BIG}`. Release build; pipestack on a fresh SQLite file "
+        "(WAL, `synchronous=FULL`: every 2xx is on disk); the null server (`bench/null_server.rs`, "
+        "same tokio/hyper/axum stack) answers the same routes with pipestack's own captured "
+        f"responses, doing no work. `wrk -t1`, {SECONDS} s per cell, pipestack then null server, "
+        "back to back. Ratio = pipestack req/s ÷ null req/s in the same run.",
+        "",
+        "| store | request | conns | pipestack req/s | p50 ms | p99 ms | null req/s | null p99 ms | ratio | non-2xx |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for label, name, c, ours, null in results:
+        lines.append(
+            f"| {label} | {name} | {c} | {ours['rps']:.0f} | {ours['p50']:.2f} | {ours['p99']:.2f} | "
+            f"{null['rps']:.0f} | {null['p99']:.2f} | {ours['rps'] / null['rps']:.2f} | {ours['non2xx']} |")
+    lines += ["", "| store | persons | import time | first answer (fresh start) | first answer (restart) | "
+                  "server RSS after the runs | database on disk |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for label, n, load_s, startup, again, rss, db_mb in notes:
+        lines.append(f"| {label} | {n:,} | {load_s:.1f} s | {startup * 1000:.0f} ms | {again * 1000:.0f} ms | "
+                     f"{rss:.0f} MB | {db_mb:.0f} MB |")
+    # Flatness: the same cell at 1M vs small.
+    lines += ["", "Flatness (req/s at 1M ÷ req/s on the small store, c=32):", ""]
+    by = {(l, n, c): o for l, n, c, o, _ in results}
+    for (l, n, c), o in by.items():
+        if l == "small" and c == 32 and ("1M", n, c) in by:
+            lines.append(f"- {n}: {by[('1M', n, c)]['rps'] / o['rps']:.2f}")
+    with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
