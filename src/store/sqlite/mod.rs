@@ -253,9 +253,8 @@ fn run_batch(conn: &Connection, batch: Vec<Job>) {
     let commit_error = apply_pending_search(conn)
         .and_then(|()| conn.execute_batch("COMMIT").map_err(db_error))
         .err()
-        .map(|e| {
+        .inspect(|_| {
             let _ = conn.execute_batch("ROLLBACK");
-            e
         });
     for done in completions {
         done(commit_error.as_ref());
