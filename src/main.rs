@@ -171,7 +171,9 @@ async fn shutdown_signal() {
 async fn admin(store: Arc<dyn Store>, command: Command) -> Result<()> {
     let store = store.as_ref();
     match command {
-        Command::Serve(_) | Command::Import(_) => unreachable_serve(),
+        Command::Serve(_) | Command::Import(_) => {
+            bail!("serve and import are not administration commands")
+        }
         Command::Users(UsersCommand::Add {
             name,
             email,
@@ -237,10 +239,6 @@ async fn admin(store: Arc<dyn Store>, command: Command) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn unreachable_serve() {
-    // `serve` is dispatched before `admin`; nothing to do here.
 }
 
 async fn company_id(store: &dyn Store, given: Option<i64>) -> Result<i64> {

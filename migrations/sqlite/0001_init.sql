@@ -136,6 +136,16 @@ CREATE TABLE follower_changes (
 );
 CREATE INDEX follower_changes_item ON follower_changes(kind, item_id, id);
 
+-- Every email of every person, lower-cased: exact-email search is an index lookup (the trigram
+-- index would intersect the long lists of trigrams every address shares, like "com").
+CREATE TABLE person_emails (
+    company_id INTEGER NOT NULL,
+    value      TEXT    NOT NULL,
+    person_id  INTEGER NOT NULL REFERENCES persons(id)
+);
+CREATE INDEX person_emails_value ON person_emails(company_id, value);
+CREATE INDEX person_emails_person ON person_emails(person_id);
+
 -- Substring search without scanning: a trigram index over persons.search_text. The store
 -- writes it in the same transaction as the person (explicit statements, not triggers: a
 -- trigger makes every insert a statement transaction, and FTS5 flushes on each one, which is

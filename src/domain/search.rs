@@ -99,31 +99,40 @@ pub async fn search_persons(
 ) -> Result<Vec<Hit>, ApiError> {
     let needle = q.term.to_lowercase();
     let phone_needle = phone_term(&q.term);
-    let mut candidates = store
-        .search_candidates(
-            session.company.id,
-            &needle,
-            q.org_id,
-            super::followers::viewer(session),
-        )
-        .await?;
-    if let Some(d) = &phone_needle
-        && q.fields.phone
-        && d != &needle
-    {
-        for p in store
-            .search_candidates(
-                session.company.id,
-                d,
-                q.org_id,
-                super::followers::viewer(session),
-            )
+    let viewer = super::followers::viewer(session);
+    // Exact matches on emails are an index lookup; everything else goes through the
+    // (trigram) search index, unless only emails are searched exactly.
+    let only_emails_exactly = q.exact_match
+        && q.fields.email
+        && !(q.fields.name || q.fields.phone || q.fields.custom_fields);
+    let mut candidates = if only_emails_exactly {
+        Vec::new()
+    } else {
+        store
+            .search_candidates(session.company.id, &needle, q.org_id, viewer)
             .await?
-        {
+    };
+    let add = |more: Vec<Person>, candidates: &mut Vec<Person>| {
+        for p in more {
             if !candidates.iter().any(|c| c.id == p.id) {
                 candidates.push(p);
             }
         }
+    };
+    if q.exact_match && q.fields.email {
+        let found = store
+            .persons_by_email(session.company.id, &needle, q.org_id, viewer)
+            .await?;
+        add(found, &mut candidates);
+    }
+    if let Some(d) = &phone_needle
+        && q.fields.phone
+        && d != &needle
+    {
+        let found = store
+            .search_candidates(session.company.id, d, q.org_id, viewer)
+            .await?;
+        add(found, &mut candidates);
     }
     let fields = if q.fields.custom_fields {
         Fields::load(store, session.company.id).await?

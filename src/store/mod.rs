@@ -249,6 +249,15 @@ pub trait Store: Send + Sync + 'static {
         actor: i64,
         now: Timestamp,
     ) -> Result<Option<Person>, StoreError>;
+    /// Non-deleted persons with an email equal (case-insensitively) to `email`: an index
+    /// lookup.
+    async fn persons_by_email(
+        &self,
+        company_id: i64,
+        email: &str,
+        org_id: Option<i64>,
+        viewer: Option<i64>,
+    ) -> Result<Vec<Person>, StoreError>;
     /// Non-deleted persons whose search text (lower-cased name, emails, phones) contains
     /// `needle`: a superset of the matches, which the domain then ranks exactly.
     async fn search_candidates(

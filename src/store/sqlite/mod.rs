@@ -695,6 +695,7 @@ fn apply_changes(
     }
     if let Some(e) = &ch.emails {
         set("emails", Sql::Text(to_json(e)?));
+        index_emails(conn, company_id, id, e)?;
     }
     if let Some(p) = &ch.phones {
         set("phones", Sql::Text(to_json(p)?));
@@ -811,6 +812,7 @@ fn insert_person_row(conn: &Connection, p: &NewPerson) -> Result<i64, StoreError
     })
     .map_err(db_error)?;
     let id = conn.last_insert_rowid();
+    index_emails(conn, p.company_id, id, &p.emails)?;
     index_search(id, None, &derived.search_text);
     if let Some(org) = p.org_id {
         count_people(conn, org, 1)?;
@@ -827,6 +829,26 @@ fn insert_person_row(conn: &Connection, p: &NewPerson) -> Result<i64, StoreError
         )?;
     }
     Ok(id)
+}
+
+/// Replaces a person's rows in `person_emails` (lower-cased values, for exact-email search).
+fn index_emails(
+    conn: &Connection,
+    company_id: i64,
+    id: i64,
+    emails: &[Contact],
+) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM person_emails WHERE person_id = ?1")
+        .and_then(|mut s| s.execute([id]))
+        .map_err(db_error)?;
+    for e in emails {
+        conn.prepare_cached(
+            "INSERT INTO person_emails (company_id, value, person_id) VALUES (?1, ?2, ?3)",
+        )
+        .and_then(|mut s| s.execute(params![company_id, e.value.to_lowercase(), id]))
+        .map_err(db_error)?;
+    }
+    Ok(())
 }
 
 /// A change of the trigram index, queued by a write and applied at the end of its batch.
@@ -1571,6 +1593,36 @@ impl Store for SqliteStore {
             }
             soft_delete(conn, company_id, from, now)?;
             apply_changes(conn, company_id, into, changes, now).map(Some)
+        })
+        .await
+    }
+
+    async fn persons_by_email(
+        &self,
+        company_id: i64,
+        email: &str,
+        org_id: Option<i64>,
+        viewer: Option<i64>,
+    ) -> Result<Vec<Person>, StoreError> {
+        let email = email.to_lowercase();
+        self.read(move |conn| {
+            let mut sql = format!(
+                "SELECT {PERSON_COLUMNS} FROM persons p
+                 WHERE p.id IN (SELECT person_id FROM person_emails WHERE company_id = ? AND value = ?)
+                   AND p.company_id = ? AND p.active_flag = 1"
+            );
+            let mut args = vec![Sql::Integer(company_id), Sql::Text(email), Sql::Integer(company_id)];
+            if let Some(org) = org_id {
+                sql.push_str(" AND p.org_id = ?");
+                args.push(Sql::Integer(org));
+            }
+            if let Some(v) = viewer {
+                sql.push_str(PERSON_VISIBLE);
+                args.push(Sql::Integer(v));
+                args.push(Sql::Integer(v));
+            }
+            sql.push_str(&format!(" ORDER BY p.id LIMIT {MAX_SEARCH_CANDIDATES}"));
+            query_persons(conn, &sql, args)
         })
         .await
     }
