@@ -56,6 +56,8 @@ pub struct SqliteStore {
     sessions: Cache<String, Option<Session>>,
     users: Cache<i64, Vec<User>>,
     fields: Cache<i64, Vec<FieldDef>>,
+    /// Dropped with the store, which ends the checkpoint thread.
+    _stop_checkpoints: mpsc::Sender<()>,
 }
 
 struct ReadPool {
@@ -84,6 +86,8 @@ impl Target {
         .map_err(db_error)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(db_error)?;
+        // Every query shape the store uses stays prepared (the default keeps 16).
+        conn.set_prepared_statement_cache_capacity(256);
         conn.execute_batch("PRAGMA foreign_keys = ON;")
             .map_err(db_error)?;
         Ok(conn)
@@ -153,6 +157,14 @@ impl SqliteStore {
 
     fn start(mut conn: Connection, target: Target) -> Result<Self, StoreError> {
         migrate(&mut conn)?;
+        let (stop_checkpoints, stopped) = mpsc::channel::<()>();
+        if let Target::File(_) = &target {
+            let checkpointer = target.connect()?;
+            std::thread::Builder::new()
+                .name("pipestack-checkpoint".into())
+                .spawn(move || checkpoint_loop(checkpointer, stopped))
+                .map_err(|e| StoreError::Internal(format!("cannot start the checkpointer: {e}")))?;
+        }
         let (jobs, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("pipestack-writer".into())
@@ -167,6 +179,7 @@ impl SqliteStore {
             sessions: Cache::default(),
             users: Cache::default(),
             fields: Cache::default(),
+            _stop_checkpoints: stop_checkpoints,
         })
     }
 
@@ -205,6 +218,20 @@ impl SqliteStore {
         f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         self.readers.with(f)
+    }
+}
+
+/// Copies committed WAL frames into the database file every 50 ms beside the writer (PASSIVE:
+/// it never blocks the writer or readers), so that the writer's own automatic checkpoint,
+/// which stalls commits while it runs and is what lets the WAL start over, finds little left
+/// to do. Ends when the store is dropped.
+fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) =
+        stop.recv_timeout(std::time::Duration::from_millis(50))
+    {
+        if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);") {
+            tracing::debug!(error = %e, "background checkpoint failed; will retry");
+        }
     }
 }
 
