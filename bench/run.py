@@ -203,6 +203,10 @@ def write(results, notes):
     for (l, n, c), o in by.items():
         if l == "small" and c == 32 and ("1M", n, c) in by:
             lines.append(f"- {n}: {by[('1M', n, c)]['rps'] / o['rps']:.2f}")
+    analysis = os.path.join(HERE, "ANALYSIS.md")
+    if os.path.exists(analysis):
+        with open(analysis) as f:
+            lines += ["", f.read().rstrip()]
     with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -165,7 +165,7 @@ fn contacts(list: &[Contact]) -> Value {
 pub fn person(p: &Person, rel: &Related) -> Value {
     let owner = rel.users.get(&p.owner_id);
     let org = p.org_id.and_then(|id| rel.orgs.get(&id));
-    let mut m = Map::new();
+    let mut m = Map::with_capacity(64 + rel.fields.0.len() * 2);
     m.insert("id".into(), json!(p.id));
     m.insert("company_id".into(), json!(p.company_id));
     m.insert(
@@ -269,7 +269,7 @@ fn custom_value(m: &mut Map<String, Value>, def: &FieldDef, value: Option<Value>
 
 /// An organization in the v1 shape.
 pub fn organization(o: &Organization, owner: Option<&User>, company: &Company) -> Value {
-    let mut m = Map::new();
+    let mut m = Map::with_capacity(64);
     m.insert("id".into(), json!(o.id));
     m.insert("company_id".into(), json!(o.company_id));
     m.insert(
@@ -347,7 +347,7 @@ pub fn organization(o: &Organization, owner: Option<&User>, company: &Company) -
 /// A user in the v1 `/users` shape. `me` adds the company keys of `/users/me`.
 pub fn user(u: &User, session: &Session, me: bool) -> Value {
     let role_admin = u.is_admin;
-    let mut m = Map::new();
+    let mut m = Map::with_capacity(32);
     m.insert("id".into(), json!(u.id));
     m.insert("name".into(), json!(u.name));
     m.insert("default_currency".into(), json!("USD"));

@@ -89,7 +89,7 @@ fn contacts(list: &[Contact]) -> Value {
 }
 
 pub fn person(p: &Person, opts: &Options, ctx: &Context) -> Value {
-    let mut m = Map::new();
+    let mut m = Map::with_capacity(24 + opts.include.len());
     m.insert("id".into(), json!(p.id));
     m.insert("name".into(), json!(p.name));
     m.insert("first_name".into(), json!(p.first_name));
