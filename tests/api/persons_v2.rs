@@ -440,7 +440,7 @@ async fn list_rejects_bad_parameters() {
             "cursor=garbage!!",
             "cursor: is not a cursor this server issued",
         ),
-        ("cursor=eyJhIjoxfQ", "cursor: is not a person list cursor"),
+        ("cursor=eyJhIjoxfQ", "cursor: is not a list cursor"),
         (
             "updated_since=yesterday",
             "updated_since: must be an RFC 3339 time",

@@ -6,8 +6,10 @@ pub mod persons;
 pub mod render;
 pub mod users;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use crate::api::parse::QueryParams;
+use crate::domain::query;
 use crate::domain::{Timestamp, values};
 use crate::error::ApiError;
 
@@ -23,4 +25,23 @@ pub fn add_time(v: &Value) -> Result<Option<Timestamp>, ApiError> {
             "must be a UTC date and time in the format YYYY-MM-DD HH:MM:SS",
         )
     })
+}
+
+/// v1's offset paging parameters: `start` (default 0, not negative) and `limit` (1–500,
+/// default 100).
+pub fn paging(q: &QueryParams) -> Result<(i64, i64), ApiError> {
+    let start = q.int("start")?.unwrap_or(0);
+    if start < 0 {
+        return Err(ApiError::invalid("start", "must not be negative"));
+    }
+    Ok((start, query::limit(q.int("limit")?)?))
+}
+
+/// `additional_data.pagination`; `next_start` only when more items follow.
+pub fn pagination(start: i64, limit: i64, count: usize, more: bool) -> Value {
+    let mut p = json!({"start": start, "limit": limit, "more_items_in_collection": more});
+    if more {
+        p["next_start"] = json!(start + count as i64);
+    }
+    p
 }

@@ -78,11 +78,7 @@ pub async fn get_organizations(
             "saved filters are not supported",
         ));
     }
-    let start = q.int("start")?.unwrap_or(0);
-    if start < 0 {
-        return Err(ApiError::invalid("start", "must not be negative"));
-    }
-    let limit = query::limit(q.int("limit")?)?;
+    let (start, limit) = super::paging(&q)?;
     let order = q
         .str("sort")
         .map(query::parse_sort)
@@ -123,7 +119,7 @@ pub async fn get_organizations(
     Ok(success(
         StatusCode::OK,
         Value::Array(data),
-        Some(json!({ "pagination": pagination(start, limit, orgs.len(), more) })),
+        Some(json!({ "pagination": super::pagination(start, limit, orgs.len(), more) })),
         Some(related),
     ))
 }
@@ -138,11 +134,7 @@ pub async fn get_organization_persons(
     let id = path_id(&id)?;
     organization::active_organization(state.store.as_ref(), &session, id).await?;
     let q = QueryParams::parse(raw.as_deref());
-    let start = q.int("start")?.unwrap_or(0);
-    if start < 0 {
-        return Err(ApiError::invalid("start", "must not be negative"));
-    }
-    let limit = query::limit(q.int("limit")?)?;
+    let (start, limit) = super::paging(&q)?;
     let page = query::list_persons(
         state.store.as_ref(),
         &session,
@@ -166,17 +158,9 @@ pub async fn get_organization_persons(
     Ok(success(
         StatusCode::OK,
         Value::Array(data),
-        Some(json!({ "pagination": pagination(start, limit, persons.len(), page.more) })),
+        Some(json!({ "pagination": super::pagination(start, limit, persons.len(), page.more) })),
         Some(related.objects()),
     ))
-}
-
-fn pagination(start: i64, limit: i64, count: usize, more: bool) -> Value {
-    let mut p = json!({"start": start, "limit": limit, "more_items_in_collection": more});
-    if more {
-        p["next_start"] = json!(start + count as i64);
-    }
-    p
 }
 
 async fn users_by_id(

@@ -11,7 +11,7 @@ use crate::api::payload::Payload;
 use crate::api::{ApiResult, AppState, path_id};
 use crate::domain::field_admin::{self, OptionInput};
 use crate::domain::fields::{FieldDef, Fields};
-use crate::domain::{Session, query, values};
+use crate::domain::{Session, values};
 use crate::error::ApiError;
 
 /// A field in v1's shape.
@@ -62,11 +62,7 @@ pub async fn get_person_fields(
     RawQuery(raw): RawQuery,
 ) -> ApiResult {
     let q = QueryParams::parse(raw.as_deref());
-    let start = q.int("start")?.unwrap_or(0);
-    if start < 0 {
-        return Err(ApiError::invalid("start", "must not be negative"));
-    }
-    let limit = query::limit(q.int("limit")?)?;
+    let (start, limit) = super::paging(&q)?;
     let fields = visible(
         Fields::load(state.store.as_ref(), session.company.id).await?,
         &session,
@@ -78,10 +74,7 @@ pub async fn get_person_fields(
         .map(field)
         .collect();
     let more = (start + limit) < fields.len() as i64;
-    let mut pagination = json!({"start": start, "limit": limit, "more_items_in_collection": more});
-    if more {
-        pagination["next_start"] = json!(start + limit);
-    }
+    let pagination = super::pagination(start, limit, page.len(), more);
     Ok(success(
         StatusCode::OK,
         Value::Array(page),

@@ -126,11 +126,7 @@ pub async fn list_persons(
             "saved filters are not supported",
         ));
     }
-    let start = q.int("start")?.unwrap_or(0);
-    if start < 0 {
-        return Err(ApiError::invalid("start", "must not be negative"));
-    }
-    let limit = query::limit(q.int("limit")?)?;
+    let (start, limit) = super::paging(&q)?;
     let order = q
         .str("sort")
         .map(query::parse_sort)
@@ -161,7 +157,9 @@ pub async fn list_persons(
     Ok(success(
         StatusCode::OK,
         Value::Array(data),
-        Some(json!({ "pagination": pagination(start, limit, page.persons.len(), page.more) })),
+        Some(
+            json!({ "pagination": super::pagination(start, limit, page.persons.len(), page.more) }),
+        ),
         Some(related.objects()),
     ))
 }
@@ -174,11 +172,7 @@ pub async fn search_persons_v1(
 ) -> ApiResult {
     let q = QueryParams::parse(raw.as_deref());
     let sq = search::query(&q)?;
-    let start = q.int("start")?.unwrap_or(0);
-    if start < 0 {
-        return Err(ApiError::invalid("start", "must not be negative"));
-    }
-    let limit = query::limit(q.int("limit")?)?;
+    let (start, limit) = super::paging(&q)?;
     let hits = search_persons(state.store.as_ref(), &session, &sq).await?;
     let from = (start as usize).min(hits.len());
     let to = (from + limit as usize).min(hits.len());
@@ -192,7 +186,7 @@ pub async fn search_persons_v1(
     Ok(success(
         StatusCode::OK,
         json!({ "items": items }),
-        Some(json!({ "pagination": pagination(start, limit, to - from, to < hits.len()) })),
+        Some(json!({ "pagination": super::pagination(start, limit, to - from, to < hits.len()) })),
         None,
     ))
 }
@@ -231,18 +225,6 @@ pub async fn merge_persons(
     data["org_id"] = json!(person.org_id);
     data["merge_what_id"] = json!(id);
     Ok(success(StatusCode::OK, data, None, None))
-}
-
-fn pagination(start: i64, limit: i64, count: usize, more: bool) -> Value {
-    let mut p = json!({
-        "start": start,
-        "limit": limit,
-        "more_items_in_collection": more,
-    });
-    if more {
-        p["next_start"] = json!(start + count as i64);
-    }
-    p
 }
 
 async fn respond(

@@ -13,7 +13,7 @@ use crate::domain::fields::ADDRESS_PARTS;
 use crate::domain::organization::{
     self, Address, Organization, OrganizationDraft, OrganizationFilter, OrganizationQuery,
 };
-use crate::domain::query::{self, Direction, Page, SortField};
+use crate::domain::query::{self, Page, SortField};
 use crate::domain::search::check_term;
 use crate::domain::{Session, Timestamp, Visibility, values};
 use crate::error::ApiError;
@@ -197,64 +197,12 @@ pub async fn get_organizations(
     }
     let opts = opts(&q)?;
     let limit = query::limit(q.int("limit")?)?;
-    let mut sort_by = q
-        .str("sort_by")
-        .map(|s| {
-            SortField::from_name(s)
-                .filter(|f| f.is_cursorable())
-                .ok_or_else(|| {
-                    ApiError::invalid("sort_by", "must be one of id, update_time, add_time")
-                })
-        })
-        .transpose()?;
-    let mut direction = q
-        .str("sort_direction")
-        .map(|d| {
-            Direction::from_name(d)
-                .ok_or_else(|| ApiError::invalid("sort_direction", "must be asc or desc"))
-        })
-        .transpose()?;
-    let mut after = None;
-    if let Some(c) = q.str("cursor") {
-        let v = decode_cursor(c)?;
-        let bad = || ApiError::invalid("cursor", "is not an organization list cursor");
-        let field = v["field"]
-            .as_str()
-            .and_then(SortField::from_name)
-            .filter(|f| f.is_cursorable())
-            .ok_or_else(bad)?;
-        let dir = v["sortDirection"]
-            .as_str()
-            .and_then(Direction::from_name)
-            .ok_or_else(bad)?;
-        if sort_by.is_some_and(|s| s != field) || direction.is_some_and(|d| d != dir) {
-            return Err(ApiError::invalid(
-                "cursor",
-                "was issued for another sort_by or sort_direction",
-            ));
-        }
-        sort_by = Some(field);
-        direction = Some(dir);
-        after = Some((
-            v["fieldValue"].as_i64().ok_or_else(bad)?,
-            v["id"].as_i64().ok_or_else(bad)?,
-        ));
-    }
-    let sort_by = sort_by.unwrap_or(SortField::Id);
-    let direction = direction.unwrap_or(Direction::Asc);
-    let time = |name: &str| {
-        q.str(name)
-            .map(|s| {
-                Timestamp::parse_rfc3339(s)
-                    .ok_or_else(|| ApiError::invalid(name, "must be an RFC 3339 time"))
-            })
-            .transpose()
-    };
+    let order = super::ListOrder::parse(&q)?;
     let filter = OrganizationFilter {
         owner_id: q.id("owner_id")?,
         ids: q.ids("ids", 100)?,
-        updated_since: time("updated_since")?,
-        updated_until: time("updated_until")?,
+        updated_since: super::time_param(&q, "updated_since")?,
+        updated_until: super::time_param(&q, "updated_until")?,
         ..OrganizationFilter::default()
     };
     let (orgs, more) = organization::list_organizations(
@@ -262,25 +210,21 @@ pub async fn get_organizations(
         &session,
         OrganizationQuery {
             filter,
-            order: vec![(sort_by, direction)],
-            page: Page::After(after),
+            order: vec![(order.sort_by, order.direction)],
+            page: Page::After(order.after),
             limit,
         },
     )
     .await?;
-    let next_cursor = match orgs.last() {
-        Some(last) if more => Some(encode_cursor(&json!({
-            "field": sort_by.name(),
-            "fieldValue": match sort_by {
-                SortField::AddTime => last.add_time.0,
-                SortField::UpdateTime => last.update_time.0,
-                _ => last.id,
-            },
-            "sortDirection": direction.name(),
-            "id": last.id,
-        }))),
-        _ => None,
-    };
+    let last = orgs.last().map(|o| {
+        let key = match order.sort_by {
+            SortField::AddTime => o.add_time.0,
+            SortField::UpdateTime => o.update_time.0,
+            _ => o.id,
+        };
+        (key, o.id)
+    });
+    let next_cursor = order.next_cursor(last, more);
     let data = many(&state, &session, &orgs, &opts).await?;
     Ok(success(
         StatusCode::OK,

@@ -11,7 +11,7 @@ use crate::api::parse::{QueryParams, contacts, decode_cursor, encode_cursor};
 use crate::api::payload::Payload;
 use crate::api::{ApiResult, AppState, path_id, search};
 use crate::domain::person::{self, Person, PersonDraft, person_not_found};
-use crate::domain::query::{self, Direction, Page, PersonFilter, PersonQuery, SortField};
+use crate::domain::query::{self, Page, PersonFilter, PersonQuery};
 use crate::domain::search::search_persons as run_search;
 use crate::domain::{Fields, MarketingStatus, Session, Timestamp, Visibility, values};
 use crate::error::ApiError;
@@ -92,44 +92,13 @@ pub async fn get_persons(
     }
     let opts = Options::parse(&q)?;
     let limit = query::limit(q.int("limit")?)?;
-    let mut sort_by = match q.str("sort_by") {
-        None => None,
-        Some(s) => Some(
-            SortField::from_name(s)
-                .filter(|f| f.is_cursorable())
-                .ok_or_else(|| {
-                    ApiError::invalid("sort_by", "must be one of id, update_time, add_time")
-                })?,
-        ),
-    };
-    let mut direction = match q.str("sort_direction") {
-        None => None,
-        Some(d) => Some(
-            Direction::from_name(d)
-                .ok_or_else(|| ApiError::invalid("sort_direction", "must be asc or desc"))?,
-        ),
-    };
-    let mut after = None;
-    if let Some(c) = q.str("cursor") {
-        let (field, dir, key) = read_cursor(c)?;
-        if sort_by.is_some_and(|s| s != field) || direction.is_some_and(|d| d != dir) {
-            return Err(ApiError::invalid(
-                "cursor",
-                "was issued for another sort_by or sort_direction",
-            ));
-        }
-        sort_by = Some(field);
-        direction = Some(dir);
-        after = Some(key);
-    }
-    let sort_by = sort_by.unwrap_or(SortField::Id);
-    let direction = direction.unwrap_or(Direction::Asc);
+    let order = super::ListOrder::parse(&q)?;
     let filter = PersonFilter {
         ids: q.ids("ids", 100)?,
         owner_id: q.id("owner_id")?,
         org_id: q.id("org_id")?,
-        updated_since: time_param(&q, "updated_since")?,
-        updated_until: time_param(&q, "updated_until")?,
+        updated_since: super::time_param(&q, "updated_since")?,
+        updated_until: super::time_param(&q, "updated_until")?,
         ..PersonFilter::default()
     };
     let page = query::list_persons(
@@ -137,16 +106,17 @@ pub async fn get_persons(
         &session,
         PersonQuery {
             filter,
-            order: vec![(sort_by, direction)],
-            page: Page::After(after),
+            order: vec![(order.sort_by, order.direction)],
+            page: Page::After(order.after),
             limit,
         },
     )
     .await?;
-    let next_cursor = match page.persons.last() {
-        Some(last) if page.more => Some(make_cursor(sort_by, direction, last)),
-        _ => None,
-    };
+    let last = page
+        .persons
+        .last()
+        .and_then(|p| Some((order.sort_by.key_of(p)?, p.id)));
+    let next_cursor = order.next_cursor(last, page.more);
     let data = render_many(&state, &session, &page.persons, &opts).await?;
     Ok(success(
         StatusCode::OK,
@@ -190,42 +160,6 @@ pub async fn search_persons(
         Some(json!({ "next_cursor": next_cursor })),
         None,
     ))
-}
-
-fn make_cursor(field: SortField, dir: Direction, last: &Person) -> String {
-    encode_cursor(&json!({
-        "field": field.name(),
-        "fieldValue": field.key_of(last),
-        "sortDirection": dir.name(),
-        "id": last.id,
-    }))
-}
-
-fn read_cursor(c: &str) -> Result<(SortField, Direction, (i64, i64)), ApiError> {
-    let v = decode_cursor(c)?;
-    let bad = || ApiError::invalid("cursor", "is not a person list cursor");
-    let field = v["field"]
-        .as_str()
-        .and_then(SortField::from_name)
-        .filter(|f| f.is_cursorable())
-        .ok_or_else(bad)?;
-    let dir = v["sortDirection"]
-        .as_str()
-        .and_then(Direction::from_name)
-        .ok_or_else(bad)?;
-    let key = v["fieldValue"].as_i64().ok_or_else(bad)?;
-    let id = v["id"].as_i64().ok_or_else(bad)?;
-    Ok((field, dir, (key, id)))
-}
-
-fn time_param(q: &QueryParams, name: &str) -> Result<Option<Timestamp>, ApiError> {
-    q.str(name)
-        .map(|s| {
-            Timestamp::parse_rfc3339(s).ok_or_else(|| {
-                ApiError::invalid(name, "must be an RFC 3339 time, e.g. 2025-01-01T10:20:00Z")
-            })
-        })
-        .transpose()
 }
 
 async fn render_many(
