@@ -640,38 +640,61 @@ fn list_sql(company_id: i64, q: &PersonQuery) -> (String, Vec<Sql>) {
         sql.push_str(" AND p.update_time < ?");
         args.push(Sql::Integer(t.0));
     }
-    let order: Vec<(SortField, Direction)> = if q.order.is_empty() {
+    order_and_page(
+        &mut sql,
+        &mut args,
+        &q.order,
+        &q.page,
+        q.limit,
+        "p.id",
+        |f| Some(sort_column(f)),
+    );
+    (sql, args)
+}
+
+/// Appends a list's keyset condition, `ORDER BY` (always ending with the id, so the order is
+/// total), `LIMIT` and `OFFSET`. `column` maps a sort field to its SQL; `id` is the id column.
+pub(super) fn order_and_page(
+    sql: &mut String,
+    args: &mut Vec<Sql>,
+    order: &[(SortField, Direction)],
+    page: &Page,
+    limit: i64,
+    id: &str,
+    column: impl Fn(SortField) -> Option<&'static str>,
+) {
+    let order: Vec<(SortField, Direction)> = if order.is_empty() {
         vec![(SortField::Id, Direction::Asc)]
     } else {
-        q.order.clone()
+        order.to_vec()
     };
     let last_dir = order.last().map_or(Direction::Asc, |(_, d)| *d);
     let mut offset = 0;
-    match &q.page {
+    match page {
         Page::Offset { start } => offset = *start,
-        Page::After(Some((key, id))) => {
+        Page::After(Some((key, after_id))) => {
             let (field, dir) = order[0];
             let op = if dir == Direction::Asc { ">" } else { "<" };
-            sql.push_str(&format!(" AND ({}, p.id) {op} (?, ?)", sort_column(field)));
+            let col = column(field).unwrap_or(id);
+            sql.push_str(&format!(" AND ({col}, {id}) {op} (?, ?)"));
             args.push(Sql::Integer(*key));
-            args.push(Sql::Integer(*id));
+            args.push(Sql::Integer(*after_id));
         }
         Page::After(None) => {}
     }
     let mut keys: Vec<String> = order
         .iter()
         .filter(|(f, _)| *f != SortField::Id)
-        .map(|(f, d)| format!("{} {}", sort_column(*f), dir_sql(*d)))
+        .filter_map(|(f, d)| column(*f).map(|c| format!("{c} {}", dir_sql(*d))))
         .collect();
     let id_dir = order
         .iter()
         .find(|(f, _)| *f == SortField::Id)
         .map_or(last_dir, |(_, d)| *d);
-    keys.push(format!("p.id {}", dir_sql(id_dir)));
+    keys.push(format!("{id} {}", dir_sql(id_dir)));
     sql.push_str(&format!(" ORDER BY {} LIMIT ? OFFSET ?", keys.join(", ")));
-    args.push(Sql::Integer(q.limit));
+    args.push(Sql::Integer(limit));
     args.push(Sql::Integer(offset));
-    (sql, args)
 }
 
 fn query_persons(conn: &Connection, sql: &str, args: Vec<Sql>) -> Result<Vec<Person>, StoreError> {

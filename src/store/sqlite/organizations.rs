@@ -4,12 +4,12 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use serde_json::Map;
 
-use super::{db_error, dir_sql, follow, id_csv, in_list, to_json};
+use super::{db_error, follow, id_csv, in_list, order_and_page, to_json};
 use crate::domain::followers::Kind;
 use crate::domain::organization::{
     Address, NewOrganization, Organization, OrganizationChanges, OrganizationQuery,
 };
-use crate::domain::query::{Direction, Page, SortField};
+use crate::domain::query::SortField;
 use crate::domain::{Timestamp, Visibility};
 use crate::store::StoreError;
 
@@ -272,38 +272,15 @@ pub fn list(
         args.push(Sql::Integer(v));
         args.push(Sql::Integer(v));
     }
-    let order: Vec<(SortField, Direction)> = if q.order.is_empty() {
-        vec![(SortField::Id, Direction::Asc)]
-    } else {
-        q.order.clone()
-    };
-    let last_dir = order.last().map_or(Direction::Asc, |(_, d)| *d);
-    let mut offset = 0;
-    match &q.page {
-        Page::Offset { start } => offset = *start,
-        Page::After(Some((key, id))) => {
-            let (field, dir) = order[0];
-            let op = if dir == Direction::Asc { ">" } else { "<" };
-            let col = sort_column(field).unwrap_or("o.id");
-            sql.push_str(&format!(" AND ({col}, o.id) {op} (?, ?)"));
-            args.push(Sql::Integer(*key));
-            args.push(Sql::Integer(*id));
-        }
-        Page::After(None) => {}
-    }
-    let mut keys: Vec<String> = order
-        .iter()
-        .filter(|(f, _)| *f != SortField::Id)
-        .filter_map(|(f, d)| sort_column(*f).map(|c| format!("{c} {}", dir_sql(*d))))
-        .collect();
-    let id_dir = order
-        .iter()
-        .find(|(f, _)| *f == SortField::Id)
-        .map_or(last_dir, |(_, d)| *d);
-    keys.push(format!("o.id {}", dir_sql(id_dir)));
-    sql.push_str(&format!(" ORDER BY {} LIMIT ? OFFSET ?", keys.join(", ")));
-    args.push(Sql::Integer(q.limit));
-    args.push(Sql::Integer(offset));
+    order_and_page(
+        &mut sql,
+        &mut args,
+        &q.order,
+        &q.page,
+        q.limit,
+        "o.id",
+        sort_column,
+    );
     query(conn, &sql, args)
 }
 
