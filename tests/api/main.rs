@@ -14,6 +14,7 @@ mod persons_add;
 mod persons_get;
 mod persons_v1;
 mod persons_v2;
+mod robustness;
 mod search;
 mod tenants;
 mod users;
