@@ -40,6 +40,8 @@ pub fn router(state: AppState) -> Router {
         auth::authenticate,
     ));
     Router::new()
+        .route("/healthz", axum::routing::get(healthz))
+        .route("/readyz", axum::routing::get(readyz))
         .merge(api)
         .fallback(|method: Method, uri: Uri| async move {
             ApiError::NotFound(format!("Unknown route: {method} {}", uri.path()))
@@ -47,6 +49,23 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// `GET /healthz`: the process is alive and serving HTTP (no token needed, no data shown).
+async fn healthz() -> Response {
+    axum::Json(serde_json::json!({"success": true, "data": {"status": "ok"}})).into_response()
+}
+
+/// `GET /readyz`: the store answers; 503 in the envelope when it does not.
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => axum::Json(serde_json::json!({"success": true, "data": {"status": "ready"}}))
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            ApiError::Unavailable("not ready: the database does not answer".into()).into_response()
+        }
+    }
 }
 
 /// One line per request: method, path (never the query, which may hold `api_token`), status

@@ -83,6 +83,9 @@ pub struct FieldChanges {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Whether the database answers (for `/readyz`).
+    async fn ping(&self) -> Result<(), StoreError>;
+
     // Tenants and access.
     async fn session_by_token(&self, token: &str) -> Result<Option<Session>, StoreError>;
     async fn companies(&self) -> Result<Vec<Company>, StoreError>;

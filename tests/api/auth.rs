@@ -97,3 +97,19 @@ async fn a_generated_token_is_forty_lowercase_hex_characters() {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     );
 }
+
+#[tokio::test]
+async fn health_and_readiness_answer_without_a_token_and_show_no_data() {
+    let app = TestApp::spawn().await;
+    let r = app.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, json!({"success": true, "data": {"status": "ok"}}));
+    let r = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body,
+        json!({"success": true, "data": {"status": "ready"}})
+    );
+    let r = app.call(Method::POST, "/healthz", None, None).await;
+    r.assert_error(405, "Method not allowed");
+}

@@ -1091,6 +1091,11 @@ fn soft_delete(
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(db_error))
+            .await
+    }
+
     async fn session_by_token(&self, token: &str) -> Result<Option<Session>, StoreError> {
         if let Some(s) = self.sessions.get(&token.to_owned()) {
             return Ok(s);
