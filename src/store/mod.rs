@@ -6,6 +6,7 @@
 //! committed to disk.
 
 pub mod cache;
+pub mod postgres;
 pub mod sqlite;
 
 pub use sqlite::org_sortable;
@@ -294,9 +295,11 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         return Ok(Arc::new(sqlite::SqliteStore::open(path)?));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::Internal(
-            "the PostgreSQL backend is not built yet: use sqlite://".into(),
-        ));
+        let pool = std::env::var("PIPESTACK_PG_POOL")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(16);
+        return Ok(Arc::new(postgres::PgStore::open(url, pool).await?));
     }
     Err(StoreError::Internal(format!(
         "unsupported database URL {url:?}: use sqlite://FILE or --memory"

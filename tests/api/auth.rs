@@ -57,7 +57,7 @@ async fn no_token_is_401_unauthorized_access() {
         )
         .await;
     r.assert_error(401, "unauthorized access");
-    assert_eq!(app.count_rows("persons"), 0);
+    assert_eq!(app.count_rows("persons").await, 0);
 }
 
 #[tokio::test]

@@ -607,7 +607,7 @@ async fn each_type_refuses_a_wrong_value_with_a_400_naming_key_name_and_reason()
             .await
             .assert_error(400, &needle);
     }
-    assert_eq!(app.count_rows("persons"), 0);
+    assert_eq!(app.count_rows("persons").await, 0);
 }
 
 #[tokio::test]

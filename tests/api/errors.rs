@@ -18,7 +18,7 @@ async fn a_missing_name_is_400_name_must_be_given() {
         "Please check developers.pipedrive.com for more information about Pipedrive API."
     );
     assert_eq!(r.body["additional_data"], serde_json::Value::Null);
-    assert_eq!(app.count_rows("persons"), 0);
+    assert_eq!(app.count_rows("persons").await, 0);
 }
 
 #[tokio::test]
@@ -62,7 +62,7 @@ async fn an_owner_that_does_not_exist_is_a_400() {
         .post("/v1/persons", &json!({"name": "A", "owner_id": [1]}))
         .await;
     r.assert_error(400, "owner_id: must be a positive integer id, got an array");
-    assert_eq!(app.count_rows("persons"), 0);
+    assert_eq!(app.count_rows("persons").await, 0);
 }
 
 #[tokio::test]
@@ -91,7 +91,7 @@ async fn an_owner_or_org_of_another_company_is_a_400() {
         .await;
     r.assert_error(400, &format!("org_id: organization {their_org} not found"));
     assert!(!r.body.to_string().contains("Theirs"));
-    assert_eq!(app.count_rows("persons"), 0);
+    assert_eq!(app.count_rows("persons").await, 0);
 }
 
 #[tokio::test]
@@ -156,7 +156,7 @@ async fn read_only_fields_are_a_400_naming_each() {
         .await;
     r.assert_error(400, "primary_email (read-only)");
     r.assert_error(400, "id (read-only)");
-    assert_eq!(app.count_rows("persons"), 0);
+    assert_eq!(app.count_rows("persons").await, 0);
 }
 
 #[tokio::test]
@@ -176,7 +176,7 @@ async fn a_custom_field_key_that_names_no_field_is_a_400_naming_the_key() {
         .post("/v1/persons", &json!({"name": "A", key: "value"}))
         .await;
     r.assert_error(400, &format!("{key}: no custom person field has this key"));
-    assert_eq!(app.count_rows("persons"), 0);
+    assert_eq!(app.count_rows("persons").await, 0);
 }
 
 #[tokio::test]
@@ -209,7 +209,7 @@ async fn malformed_json_is_a_400() {
         )
         .await;
     r.assert_error(400, "Malformed JSON");
-    assert_eq!(app.count_rows("persons"), 0);
+    assert_eq!(app.count_rows("persons").await, 0);
 }
 
 #[tokio::test]
@@ -248,7 +248,7 @@ async fn a_body_over_one_mebibyte_is_a_413() {
         )
         .await;
     r.assert_error(413, "Request body is too large");
-    assert_eq!(app.count_rows("persons"), 0);
+    assert_eq!(app.count_rows("persons").await, 0);
 }
 
 #[tokio::test]
@@ -301,8 +301,8 @@ async fn a_failed_request_leaves_no_partial_row_behind() {
         )
         .await;
     r.assert_error(400, "label_ids");
-    assert_eq!(app.count_rows("persons"), 0);
-    assert_eq!(app.count_rows("followers WHERE kind = 'person'"), 0);
+    assert_eq!(app.count_rows("persons").await, 0);
+    assert_eq!(app.count_rows("followers WHERE kind = 'person'").await, 0);
     assert_eq!(
         app.get(&format!("/v1/organizations/{org}")).await.data()["people_count"],
         0

@@ -1,6 +1,5 @@
 //! The test harness: the real router on 127.0.0.1:0 over a fresh SQLite file per test.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use pipestack::domain::{Company, User};
@@ -18,7 +17,9 @@ pub struct TestApp {
     pub company: Company,
     pub admin: User,
     pub store: Arc<dyn Store>,
-    pub db_path: PathBuf,
+    /// The database URL: a fresh SQLite file, or (with `PIPESTACK_TEST_DATABASE=postgres://…`)
+    /// a fresh PostgreSQL database.
+    pub db_url: String,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
@@ -60,18 +61,23 @@ impl Resp {
 }
 
 impl TestApp {
-    /// A server on a fresh database file.
+    /// A server on a fresh database: a SQLite file, or a new PostgreSQL database when
+    /// `PIPESTACK_TEST_DATABASE` names a PostgreSQL server (the same suite runs on both).
     pub async fn spawn() -> Self {
+        if let Ok(base) = std::env::var("PIPESTACK_TEST_DATABASE")
+            && base.starts_with("postgres")
+        {
+            return Self::spawn_url(fresh_postgres(&base).await).await;
+        }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pipestack.db");
-        let mut app = Self::spawn_at(path).await;
+        let mut app = Self::spawn_url(format!("sqlite://{}", path.display())).await;
         app._dir = Some(dir);
         app
     }
 
-    /// A server on the database file at `path` (created if missing).
-    pub async fn spawn_at(path: PathBuf) -> Self {
-        let url = format!("sqlite://{}", path.display());
+    /// A server on the database at `url` (created if missing).
+    pub async fn spawn_url(url: String) -> Self {
         let store = store::open(&url).await.unwrap();
         let (company, admin) = match setup::bootstrap(store.as_ref(), None).await.unwrap() {
             Bootstrap::Created { company, admin } | Bootstrap::Existing { company, admin } => {
@@ -90,7 +96,7 @@ impl TestApp {
             company,
             admin,
             store,
-            db_path: path,
+            db_url: url,
             client: reqwest::Client::new(),
             shutdown: Some(tx),
             server: Some(server),
@@ -195,11 +201,18 @@ impl TestApp {
         r.body["data"]["id"].as_i64().unwrap()
     }
 
-    /// Rows in a table, read straight from the database file.
-    pub fn count_rows(&self, table: &str) -> i64 {
-        let conn = rusqlite::Connection::open(&self.db_path).unwrap();
-        conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap()
+    /// Rows in a table, read straight from the database.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        if let Some(path) = self.db_url.strip_prefix("sqlite://") {
+            let conn = rusqlite::Connection::open(path).unwrap();
+            return conn.query_row(&sql, [], |r| r.get(0)).unwrap();
+        }
+        let (client, conn) = tokio_postgres::connect(&self.db_url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        client.query_one(&sql, &[]).await.unwrap().get(0)
     }
 
     /// A second company with its own admin; returns its admin's token.
@@ -208,6 +221,28 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+/// Creates a new, empty database on the PostgreSQL server `base` names; returns its URL.
+async fn fresh_postgres(base: &str) -> String {
+    let (client, conn) = tokio_postgres::connect(base, tokio_postgres::NoTls)
+        .await
+        .expect("PIPESTACK_TEST_DATABASE names a reachable PostgreSQL server");
+    tokio::spawn(conn);
+    let name = format!(
+        "pipestack_test_{}",
+        &pipestack::domain::random_hex40().unwrap()[..16]
+    );
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let (server, _) = base.rsplit_once('/').expect("a URL with a database name");
+    let query = base
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    format!("{server}/{name}{query}")
 }
 
 async fn read(res: reqwest::Response) -> Resp {

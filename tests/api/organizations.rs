@@ -73,7 +73,7 @@ async fn an_organization_with_bad_fields_is_a_400_naming_them() {
     )
     .await
     .assert_error(400, "Invalid field(s) in the payload: people_count");
-    assert_eq!(app.count_rows("organizations"), 0);
+    assert_eq!(app.count_rows("organizations").await, 0);
 }
 
 #[tokio::test]

@@ -55,11 +55,11 @@ async fn a_person_survives_a_restart_on_the_same_file_identical() {
         .await;
     assert_eq!(created.status, 201);
     let id = created.data()["id"].as_i64().unwrap();
-    let path = app.db_path.clone();
+    let url = app.db_url.clone();
     let token = app.token.clone();
     let dir = app.stop().await;
 
-    let again = TestApp::spawn_at(path).await;
+    let again = TestApp::spawn_url(url).await;
     assert_eq!(again.token, token, "the admin and its token persist");
     let got = again.get(&format!("/v1/persons/{id}")).await;
     assert_eq!(got.status, 200);

@@ -147,7 +147,7 @@ async fn add_rejects_bad_bodies_with_the_envelope() {
             .await
             .assert_error(400, needle);
     }
-    assert_eq!(app.count_rows("persons"), 0);
+    assert_eq!(app.count_rows("persons").await, 0);
 }
 
 #[tokio::test]

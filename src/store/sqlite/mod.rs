@@ -654,7 +654,7 @@ fn list_sql(company_id: i64, q: &PersonQuery) -> (String, Vec<Sql>) {
 
 /// Appends a list's keyset condition, `ORDER BY` (always ending with the id, so the order is
 /// total), `LIMIT` and `OFFSET`. `column` maps a sort field to its SQL; `id` is the id column.
-pub(super) fn order_and_page(
+pub(crate) fn order_and_page(
     sql: &mut String,
     args: &mut Vec<Sql>,
     order: &[(SortField, Direction)],
