@@ -68,6 +68,13 @@ pub struct ServeArgs {
     /// Keep everything in memory: nothing is written to disk, and all is gone at exit.
     #[arg(long, env = "PIPESTACK_MEMORY")]
     pub memory: bool,
+    /// PostgreSQL: database connections kept by this instance.
+    #[arg(long, env = "PIPESTACK_POOL_SIZE", default_value_t = 16)]
+    pub pool_size: usize,
+    /// PostgreSQL: the longest a statement may run, in milliseconds; past it the request gets
+    /// a 503 (also the time allowed to get a connection).
+    #[arg(long, env = "PIPESTACK_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
+    pub statement_timeout_ms: u64,
     /// Fix the admin user's API token (instead of a random one), for scripts and CI.
     #[arg(long, env = "PIPESTACK_API_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,

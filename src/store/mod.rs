@@ -273,6 +273,25 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Person>, StoreError>;
 }
 
+/// Settings of a database connection that only some backends use.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// PostgreSQL: connections kept by each instance.
+    pub pool_size: usize,
+    /// PostgreSQL: the longest a statement may run before it is cancelled (and the request
+    /// answered 503).
+    pub statement_timeout_ms: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: 16,
+            statement_timeout_ms: 5_000,
+        }
+    }
+}
+
 /// Opens a store for a bulk load: like [`open`], with a large writer cache for SQLite.
 pub async fn open_for_bulk(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if let Some(path) = url.strip_prefix("sqlite://").filter(|p| !p.is_empty()) {
@@ -281,8 +300,14 @@ pub async fn open_for_bulk(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     open(url).await
 }
 
-/// Opens the store a database URL names: `sqlite://path` (created if missing) or `sqlite::memory:`.
+/// Opens the store a database URL names: `sqlite://path` (created if missing),
+/// `sqlite::memory:`, or `postgres://…`, with default [`StoreOptions`].
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    open_with(url, &StoreOptions::default()).await
+}
+
+/// Like [`open`], with explicit options.
+pub async fn open_with(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
     if url == "sqlite::memory:" {
         return Ok(Arc::new(sqlite::SqliteStore::open_memory()?));
     }
@@ -295,11 +320,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         return Ok(Arc::new(sqlite::SqliteStore::open(path)?));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let pool = std::env::var("PIPESTACK_PG_POOL")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(16);
-        return Ok(Arc::new(postgres::PgStore::open(url, pool).await?));
+        return Ok(Arc::new(postgres::PgStore::open(url, options).await?));
     }
     Err(StoreError::Internal(format!(
         "unsupported database URL {url:?}: use sqlite://FILE or --memory"

@@ -773,10 +773,24 @@ fn like(needle: &str) -> String {
 impl PgStore {
     /// Connects to `url`, applies pending migrations under an advisory lock (instances
     /// starting together migrate once), and keeps a pool of `pool_size` connections.
-    pub async fn open(url: &str, pool_size: usize) -> Result<Self, StoreError> {
-        let config: tokio_postgres::Config = url
+    pub async fn open(url: &str, options: &super::StoreOptions) -> Result<Self, StoreError> {
+        let pool_size = options.pool_size;
+        let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Internal(format!("bad PostgreSQL URL: {e}")))?;
+        if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+            return Err(StoreError::Internal(
+                "sslmode=require is not supported yet: connect with sslmode=disable or prefer"
+                    .into(),
+            ));
+        }
+        config.options(format!(
+            "-c statement_timeout={}",
+            options.statement_timeout_ms
+        ));
+        config.connect_timeout(std::time::Duration::from_millis(
+            options.statement_timeout_ms,
+        ));
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -784,8 +798,12 @@ impl PgStore {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
+        let wait = std::time::Duration::from_millis(options.statement_timeout_ms);
         let pool = Pool::builder(manager)
             .max_size(pool_size.max(1))
+            .wait_timeout(Some(wait))
+            .create_timeout(Some(wait))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Internal(format!("cannot build the pool: {e}")))?;
         let store = Self {

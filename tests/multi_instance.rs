@@ -1,0 +1,222 @@
+//! Several pipestack processes on one PostgreSQL database: they migrate once, never collide on
+//! ids, read each other's writes, keep counts right under concurrent writes, and accept each
+//! other's cursors. Runs when `PIPESTACK_TEST_DATABASE` names a PostgreSQL server (as `.ci/run`
+//! does in its PostgreSQL pass); on SQLite there is nothing to share, and it says so.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pipestack");
+const TOKEN: &str = "multi-instance-token";
+
+async fn fresh_database(base: &str) -> String {
+    let (client, conn) = tokio_postgres::connect(base, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let name = format!(
+        "pipestack_test_{}",
+        &pipestack::domain::random_hex40().unwrap()[..16]
+    );
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let (server, _) = base.rsplit_once('/').unwrap();
+    format!("{server}/{name}")
+}
+
+struct Instance {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(url: &str) -> Child {
+    Command::new(BIN)
+        .args([
+            "--database",
+            url,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--api-token",
+            TOKEN,
+        ])
+        .env("PIPESTACK_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn ready(mut child: Child) -> Instance {
+    let stdout = child.stdout.take().unwrap();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.trim().strip_prefix("base URL: ") {
+            let base = rest.split("/v1").next().unwrap().to_owned();
+            return Instance { child, base };
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("an instance did not start");
+}
+
+async fn call(method: reqwest::Method, url: String, body: Option<Value>) -> Value {
+    let mut req = reqwest::Client::new()
+        .request(method, url)
+        .header("x-api-token", TOKEN);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let v: Value = res.json().await.unwrap();
+    assert!(status.is_success(), "{status}: {v}");
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_instances_share_one_postgresql_database() {
+    let Ok(base) = std::env::var("PIPESTACK_TEST_DATABASE") else {
+        eprintln!(
+            "not run: set PIPESTACK_TEST_DATABASE=postgres://… (the .ci/run PostgreSQL pass does)"
+        );
+        return;
+    };
+    if !base.starts_with("postgres") {
+        eprintln!("not run: PIPESTACK_TEST_DATABASE is not a PostgreSQL URL");
+        return;
+    }
+    let url = fresh_database(&base).await;
+    // The first start creates the company; then two more start at the same moment (their
+    // migrations run under the advisory lock).
+    let a = ready(spawn(&url));
+    let (b, c) = (spawn(&url), spawn(&url));
+    let instances = [a, ready(b), ready(c)];
+    let bases: Vec<String> = instances.iter().map(|i| i.base.clone()).collect();
+
+    let org = call(
+        reqwest::Method::POST,
+        format!("{}/v1/organizations", bases[0]),
+        Some(json!({"name": "Shared"})),
+    )
+    .await["data"]["id"]
+        .as_i64()
+        .unwrap();
+    let mut writers = Vec::new();
+    for (n, base) in bases.iter().enumerate() {
+        let base = base.clone();
+        writers.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            for i in 0..40 {
+                let v = call(
+                    reqwest::Method::POST,
+                    format!("{base}/v1/persons"),
+                    Some(json!({"name": format!("Instance {n} Person {i}"), "org_id": org})),
+                )
+                .await;
+                ids.push((
+                    v["data"]["id"].as_i64().unwrap(),
+                    format!("Instance {n} Person {i}"),
+                ));
+            }
+            ids
+        }));
+    }
+    let mut all = Vec::new();
+    for w in writers {
+        all.extend(w.await.unwrap());
+    }
+    let unique: HashSet<i64> = all.iter().map(|(id, _)| *id).collect();
+    assert_eq!(unique.len(), 120, "ids never collide");
+
+    // Every person written through one instance is read through another.
+    for (k, (id, name)) in all.iter().enumerate() {
+        let base = &bases[(k + 1) % 3];
+        let v = call(
+            reqwest::Method::GET,
+            format!("{base}/v1/persons/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(v["data"]["name"], name.as_str());
+    }
+    for base in &bases {
+        let v = call(
+            reqwest::Method::GET,
+            format!("{base}/v1/organizations/{org}"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            v["data"]["people_count"], 120,
+            "people_count through {base}"
+        );
+    }
+
+    // Concurrent deletes through different instances keep the count right.
+    let mut deleters = Vec::new();
+    for (k, (id, _)) in all.iter().enumerate().filter(|(k, _)| k % 4 == 0) {
+        let base = bases[k % 3].clone();
+        let id = *id;
+        deleters.push(tokio::spawn(async move {
+            call(
+                reqwest::Method::DELETE,
+                format!("{base}/v1/persons/{id}"),
+                None,
+            )
+            .await;
+        }));
+    }
+    for d in deleters {
+        d.await.unwrap();
+    }
+    for base in &bases {
+        let v = call(
+            reqwest::Method::GET,
+            format!("{base}/v1/organizations/{org}"),
+            None,
+        )
+        .await;
+        assert_eq!(v["data"]["people_count"], 90);
+    }
+
+    // A cursor from one instance works on the others.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for k in 0.. {
+        let base = &bases[k % 3];
+        let mut url = format!("{base}/api/v2/persons?limit=25");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let v = call(reqwest::Method::GET, url, None).await;
+        seen.extend(
+            v["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["id"].as_i64().unwrap()),
+        );
+        match v["additional_data"]["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let seen_set: HashSet<i64> = seen.iter().copied().collect();
+    assert_eq!(seen.len(), 90);
+    assert_eq!(seen_set.len(), 90);
+}
