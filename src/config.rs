@@ -37,6 +37,15 @@ pub enum Command {
     /// Manage companies (tenants).
     #[command(subcommand)]
     Companies(CompaniesCommand),
+    /// Copy a whole SQLite store into an empty PostgreSQL database (ids kept), then verify it.
+    Migrate {
+        /// The source: sqlite://FILE.
+        #[arg(long)]
+        from: String,
+        /// The destination: postgres://… (an empty database).
+        #[arg(long)]
+        to: String,
+    },
     /// Load persons from a CSV (header of v1 field names) or JSON-lines file (v1 bodies),
     /// with the API's validation, in large transactions.
     Import(ImportArgs),

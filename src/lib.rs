@@ -20,6 +20,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod import;
+pub mod migrate;
 pub mod setup;
 pub mod store;
 

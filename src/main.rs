@@ -33,6 +33,19 @@ async fn main() -> Result<()> {
             let store = open(url).await?;
             serve(store, args.listen, args.api_token.as_deref()).await
         }
+        Command::Migrate { from, to } => {
+            let bar = indicatif::ProgressBar::new_spinner();
+            let counts = pipestack::migrate::migrate(&from, &to, &|table, done, total| {
+                bar.set_message(format!("{table}: {done}/{total} rows"));
+                bar.tick();
+            })
+            .await?;
+            bar.finish_and_clear();
+            for (table, n) in counts {
+                println!("{table}: {n} rows copied and verified");
+            }
+            Ok(())
+        }
         Command::Import(args) => {
             let store = store::open_for_bulk(&cli.database)
                 .await
@@ -175,7 +188,7 @@ async fn shutdown_signal() {
 async fn admin(store: Arc<dyn Store>, command: Command) -> Result<()> {
     let store = store.as_ref();
     match command {
-        Command::Serve(_) | Command::Import(_) => {
+        Command::Serve(_) | Command::Import(_) | Command::Migrate { .. } => {
             bail!("serve and import are not administration commands")
         }
         Command::Users(UsersCommand::Add {

@@ -220,3 +220,111 @@ async fn three_instances_share_one_postgresql_database() {
     assert_eq!(seen.len(), 90);
     assert_eq!(seen_set.len(), 90);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_copies_a_sqlite_store_into_postgresql_identically() {
+    let Ok(base) = std::env::var("PIPESTACK_TEST_DATABASE") else {
+        eprintln!("not run: set PIPESTACK_TEST_DATABASE=postgres://…");
+        return;
+    };
+    if !base.starts_with("postgres") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}/source.db", dir.path().display());
+    let source = ready(spawn(&sqlite));
+    let org = call(
+        reqwest::Method::POST,
+        format!("{}/v1/organizations", source.base),
+        Some(json!({"name": "Acme"})),
+    )
+    .await["data"]["id"]
+        .as_i64()
+        .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let v = call(
+            reqwest::Method::POST,
+            format!("{}/v1/persons", source.base),
+            Some(json!({"name": format!("Moved {i}"), "email": format!("m{i}@example.com"), "org_id": org})),
+        )
+        .await;
+        ids.push(v["data"]["id"].as_i64().unwrap());
+    }
+    call(
+        reqwest::Method::DELETE,
+        format!("{}/v1/persons/{}", source.base, ids[4]),
+        None,
+    )
+    .await;
+    let mut before = Vec::new();
+    for id in &ids {
+        before.push(
+            call(
+                reqwest::Method::GET,
+                format!("{}/v1/persons/{id}", source.base),
+                None,
+            )
+            .await["data"]
+                .clone(),
+        );
+    }
+    drop(source);
+
+    let pg = fresh_database(&base).await;
+    let out = Command::new(BIN)
+        .args(["migrate", "--from", &sqlite, "--to", &pg])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("persons: 5 rows copied and verified"),
+        "{text}"
+    );
+    let again = Command::new(BIN)
+        .args(["migrate", "--from", &sqlite, "--to", &pg])
+        .output()
+        .unwrap();
+    assert!(
+        !again.status.success(),
+        "a second migrate into a non-empty database is refused"
+    );
+
+    let target = ready(spawn(&pg));
+    for (id, expected) in ids.iter().zip(&before) {
+        let got = call(
+            reqwest::Method::GET,
+            format!("{}/v1/persons/{id}", target.base),
+            None,
+        )
+        .await;
+        assert_eq!(
+            &got["data"], expected,
+            "person {id} reads the same after the move"
+        );
+    }
+    // New ids continue after the copied ones.
+    let v = call(
+        reqwest::Method::POST,
+        format!("{}/v1/persons", target.base),
+        Some(json!({"name": "After"})),
+    )
+    .await;
+    assert!(v["data"]["id"].as_i64().unwrap() > ids[4]);
+    let s = call(
+        reqwest::Method::GET,
+        format!("{}/api/v2/persons/search?term=moved", target.base),
+        None,
+    )
+    .await;
+    assert_eq!(
+        s["data"]["items"].as_array().unwrap().len(),
+        4,
+        "search works on the moved store"
+    );
+}
