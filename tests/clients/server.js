@@ -1,14 +1,27 @@
 // Starts a real pipestack binary on an ephemeral port with an in-memory store.
 'use strict';
-const { spawn } = require('node:child_process');
+const { spawn, execFileSync } = require('node:child_process');
 const path = require('node:path');
 const readline = require('node:readline');
 
 const BIN = process.env.PIPESTACK_BIN || path.join(__dirname, '..', '..', 'target', 'debug', 'pipestack');
 const TOKEN = 'sdk-test-token-0001';
 
+/// The store: in memory, or (with PIPESTACK_TEST_DATABASE=postgres://…) a fresh PostgreSQL
+/// database per server, created with psql.
+function storeArgs() {
+  const base = process.env.PIPESTACK_TEST_DATABASE;
+  if (!base || !base.startsWith('postgres')) {
+    return ['serve', '--memory'];
+  }
+  const name = `pipestack_test_${Math.random().toString(16).slice(2, 14)}`;
+  execFileSync('psql', [base, '-qc', `CREATE DATABASE ${name}`]);
+  const url = base.slice(0, base.lastIndexOf('/') + 1) + name;
+  return ['--database', url, 'serve'];
+}
+
 async function startServer() {
-  const child = spawn(BIN, ['serve', '--memory', '--listen', '127.0.0.1:0', '--api-token', TOKEN], {
+  const child = spawn(BIN, [...storeArgs(), '--listen', '127.0.0.1:0', '--api-token', TOKEN], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, PIPESTACK_LOG: 'warn' },
   });
