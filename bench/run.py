@@ -23,8 +23,9 @@ import urllib.request
 
 from common import BIN, ROOT, TOKEN, Server, machine, wrk
 
-SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-BIG = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
+MAIN = __name__ == "__main__"
+SECONDS = int(sys.argv[1]) if MAIN and len(sys.argv) > 1 else 5
+BIG = int(sys.argv[2]) if MAIN and len(sys.argv) > 2 else 1_000_000
 SMALL = 1_000
 NULL_BIN = os.path.join(ROOT, "target", "release", "pipestack-null-server")
 HERE = os.path.dirname(os.path.abspath(__file__))
