@@ -9,11 +9,13 @@
 //! - [`error`]: [`error::ApiError`], the one error type, rendered as Pipedrive's envelope.
 //! - [`domain`]: companies, users, organizations, persons and every rule about them, once.
 //! - [`store`]: the [`store::Store`] trait, its SQLite backend (WAL, group commit, trigram
-//!   search index) and a short-lived cache of sessions, users and fields.
+//!   search index), its PostgreSQL backend (pg_trgm, advisory-locked migrations) and a
+//!   short-lived cache of sessions, users and fields.
 //! - [`api`]: the route table, authentication, request bodies, and the two dialects
 //!   (`api::v1`, `api::v2`), which only parse requests into domain commands and render results.
 //! - [`setup`]: first-start bootstrap (a company, its admin and an API token).
 //! - [`import`]: the bulk loader behind `pipestack import`.
+//! - [`migrate`]: `pipestack migrate`, a whole SQLite store copied into PostgreSQL.
 
 pub mod api;
 pub mod config;
