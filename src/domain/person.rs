@@ -183,6 +183,34 @@ pub fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
+impl NewPerson {
+    /// The person as stored with `id`, as a read would return it (for stores that answer a
+    /// create without reading the person back).
+    pub fn into_person(self, id: i64) -> Person {
+        Person {
+            id,
+            company_id: self.company_id,
+            owner_id: self.owner_id,
+            org_id: self.org_id,
+            name: self.name,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            emails: self.emails,
+            phones: self.phones,
+            label_ids: self.label_ids,
+            visible_to: self.visible_to,
+            marketing_status: self.marketing_status,
+            marketing_changed: false,
+            custom_fields: self.custom_fields,
+            active: true,
+            add_time: self.add_time,
+            update_time: self.update_time,
+            delete_time: None,
+            follower_ids: self.followers,
+        }
+    }
+}
+
 /// A person's name and its parts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Name {

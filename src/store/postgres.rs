@@ -552,52 +552,62 @@ async fn index_emails<C: GenericClient>(
     Ok(())
 }
 
+/// Inserts one person in a single statement (one round trip): the row, its email index rows,
+/// its organization's count, its followers and their changelog.
 async fn insert_person_row<C: GenericClient>(c: &C, p: &NewPerson) -> Result<i64, StoreError> {
     let d = derive(&p.name, &p.emails, &p.phones, &p.custom_fields);
-    let id = insert_id(
-        c,
-        "INSERT INTO persons (company_id, owner_id, org_id, name, first_name, last_name, emails, phones,
-            primary_email, label_ids, visible_to, marketing_status, custom_fields, active_flag,
-            add_time, update_time, first_char, search_text)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?)",
-        vec![
-            Sql::Integer(p.company_id),
-            Sql::Integer(p.owner_id),
-            p.org_id.map_or(Sql::Null, Sql::Integer),
-            Sql::Text(p.name.clone()),
-            p.first_name.clone().map_or(Sql::Null, Sql::Text),
-            p.last_name.clone().map_or(Sql::Null, Sql::Text),
-            Sql::Text(json(&p.emails)?),
-            Sql::Text(json(&p.phones)?),
-            d.primary_email.map_or(Sql::Null, Sql::Text),
-            Sql::Text(json(&p.label_ids)?),
-            Sql::Integer(p.visible_to.get()),
-            p.marketing_status.map_or(Sql::Null, |m| Sql::Text(m.as_str().into())),
-            Sql::Text(json(&p.custom_fields)?),
-            Sql::Integer(p.add_time.0),
-            Sql::Integer(p.update_time.0),
-            d.first_char.map_or(Sql::Null, Sql::Text),
-            Sql::Text(d.search_text),
-        ],
-    )
-    .await?;
-    index_emails(c, p.company_id, id, &p.emails).await?;
-    if let Some(org) = p.org_id {
-        count_people(c, org, 1).await?;
-    }
-    for user in &p.followers {
-        follow(
-            c,
-            p.company_id,
-            Kind::Person,
-            id,
-            *user,
-            p.created_by,
-            p.update_time,
+    let scalars = params(vec![
+        Sql::Integer(p.company_id),
+        Sql::Integer(p.owner_id),
+        p.org_id.map_or(Sql::Null, Sql::Integer),
+        Sql::Text(p.name.clone()),
+        p.first_name.clone().map_or(Sql::Null, Sql::Text),
+        p.last_name.clone().map_or(Sql::Null, Sql::Text),
+        Sql::Text(json(&p.emails)?),
+        Sql::Text(json(&p.phones)?),
+        d.primary_email.map_or(Sql::Null, Sql::Text),
+        Sql::Text(json(&p.label_ids)?),
+        Sql::Integer(p.visible_to.get()),
+        p.marketing_status
+            .map_or(Sql::Null, |m| Sql::Text(m.as_str().into())),
+        Sql::Text(json(&p.custom_fields)?),
+        Sql::Integer(p.add_time.0),
+        Sql::Integer(p.update_time.0),
+        d.first_char.map_or(Sql::Null, Sql::Text),
+        Sql::Text(d.search_text),
+        Sql::Integer(p.created_by),
+    ]);
+    let emails: Vec<String> = p.emails.iter().map(|e| e.value.to_lowercase()).collect();
+    let mut args = refs(&scalars);
+    args.push(&emails);
+    args.push(&p.followers);
+    let row = c
+        .query_one(
+            "WITH p AS (
+                INSERT INTO persons (company_id, owner_id, org_id, name, first_name, last_name,
+                    emails, phones, primary_email, label_ids, visible_to, marketing_status,
+                    custom_fields, active_flag, add_time, update_time, first_char, search_text)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, TRUE, $14, $15, $16, $17)
+                RETURNING id
+            ), e AS (
+                INSERT INTO person_emails (company_id, value, person_id)
+                SELECT $1, v, p.id FROM p, unnest($19::text[]) AS v
+            ), o AS (
+                UPDATE organizations SET people_count = people_count + 1 WHERE id = $3
+            ), f AS (
+                INSERT INTO followers (company_id, kind, item_id, user_id, add_time)
+                SELECT $1, 'person', p.id, u, $15 FROM p, unnest($20::bigint[]) AS u
+                ON CONFLICT DO NOTHING RETURNING item_id, user_id
+            ), l AS (
+                INSERT INTO follower_changes (company_id, kind, item_id, user_id, actor_user_id, action, time)
+                SELECT $1, 'person', f.item_id, f.user_id, $18, 'added', $15 FROM f
+            )
+            SELECT id FROM p",
+            &args,
         )
-        .await?;
-    }
-    Ok(id)
+        .await
+        .map_err(pg_error)?;
+    col(&row, 0)
 }
 
 async fn apply_changes<C: GenericClient>(

@@ -856,28 +856,7 @@ impl PreparedPerson {
 
     /// The stored person, as a read would return it, without reading it back.
     fn into_person(self, id: i64) -> Person {
-        let p = self.new;
-        Person {
-            id,
-            company_id: p.company_id,
-            owner_id: p.owner_id,
-            org_id: p.org_id,
-            name: p.name,
-            first_name: p.first_name,
-            last_name: p.last_name,
-            emails: p.emails,
-            phones: p.phones,
-            label_ids: p.label_ids,
-            visible_to: p.visible_to,
-            marketing_status: p.marketing_status,
-            marketing_changed: false,
-            custom_fields: p.custom_fields,
-            active: true,
-            add_time: p.add_time,
-            update_time: p.update_time,
-            delete_time: None,
-            follower_ids: p.followers,
-        }
+        self.new.into_person(id)
     }
 }
 
