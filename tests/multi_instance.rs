@@ -328,3 +328,43 @@ async fn migrate_copies_a_sqlite_store_into_postgresql_identically() {
         "search works on the moved store"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sslmode_require_connects_over_tls() {
+    let Ok(base) = std::env::var("PIPESTACK_TEST_DATABASE") else {
+        eprintln!("not run: set PIPESTACK_TEST_DATABASE=postgres://…");
+        return;
+    };
+    if !base.starts_with("postgres") {
+        return;
+    }
+    let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let ssl_on: String = client.query_one("SHOW ssl", &[]).await.unwrap().get(0);
+    if ssl_on != "on" {
+        eprintln!("not run: this PostgreSQL server has ssl = off");
+        return;
+    }
+    let url = fresh_database(&base).await;
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let server = ready(spawn(&format!("{url}?sslmode=require")));
+    let v = call(
+        reqwest::Method::POST,
+        format!("{}/v1/persons", server.base),
+        Some(json!({"name": "Over TLS"})),
+    )
+    .await;
+    assert_eq!(v["data"]["name"], "Over TLS");
+    let encrypted: i64 = client
+        .query_one(
+            "SELECT COUNT(*) FROM pg_stat_ssl s JOIN pg_stat_activity a ON a.pid = s.pid
+             WHERE a.datname = $1 AND s.ssl",
+            &[&name],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(encrypted > 0, "the instance's connections are encrypted");
+}
