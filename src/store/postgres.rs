@@ -13,7 +13,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 use super::cache::Cache;
-use super::sqlite::order_and_page;
+use super::sqlite::{PERSON_VISIBLE, in_list, order_and_page, person_filters};
 use super::{FieldChanges, NewCompany, NewField, NewUser, Store, StoreError};
 use crate::domain::fields::{FieldType, LABEL_KEY};
 use crate::domain::followers::{Follower, FollowerChange, FollowerRef, Kind};
@@ -143,8 +143,6 @@ const PERSON_COLUMNS: &str = "p.id, p.company_id, p.owner_id, p.org_id, p.name, 
     p.custom_fields, p.active_flag, p.add_time, p.update_time, p.delete_time, \
     (SELECT string_agg(f.user_id::text, ',' ORDER BY f.id) FROM followers f \
      WHERE f.kind = 'person' AND f.item_id = p.id), p.marketing_changed";
-const PERSON_VISIBLE: &str = " AND (p.visible_to <> 1 OR p.owner_id = ? OR EXISTS (\
-    SELECT 1 FROM followers f WHERE f.kind = 'person' AND f.item_id = p.id AND f.user_id = ?))";
 const ORG_COLUMNS: &str = "o.id, o.company_id, o.owner_id, o.name, o.address, o.address_parts, \
     o.label_ids, o.visible_to, o.active_flag, o.add_time, o.update_time, o.delete_time, \
     o.people_count, (SELECT string_agg(f.user_id::text, ',' ORDER BY f.id) FROM followers f \
@@ -765,10 +763,6 @@ fn org_sort(f: SortField) -> Option<&'static str> {
         SortField::VisibleTo => "o.visible_to",
         _ => return None,
     })
-}
-
-fn in_list(n: usize) -> String {
-    vec!["?"; n].join(", ")
 }
 
 /// `LIKE` pattern for a substring, with `%`, `_` and `\\` taken literally.
@@ -1538,39 +1532,7 @@ impl Store for PgStore {
             "SELECT {PERSON_COLUMNS} FROM persons p WHERE p.company_id = ? AND p.active_flag"
         );
         let mut args = vec![Sql::Integer(company_id)];
-        let f = &q.filter;
-        if let Some(owner) = f.owner_id {
-            sql.push_str(" AND p.owner_id = ?");
-            args.push(Sql::Integer(owner));
-        }
-        if let Some(org) = f.org_id {
-            sql.push_str(" AND p.org_id = ?");
-            args.push(Sql::Integer(org));
-        }
-        if let Some(ids) = &f.ids {
-            sql.push_str(&format!(" AND p.id IN ({})", in_list(ids.len().max(1))));
-            if ids.is_empty() {
-                args.push(Sql::Null);
-            }
-            args.extend(ids.iter().map(|i| Sql::Integer(*i)));
-        }
-        if let Some(ch) = &f.first_char {
-            sql.push_str(" AND p.first_char = ?");
-            args.push(Sql::Text(ch.clone()));
-        }
-        if let Some(t) = f.updated_since {
-            sql.push_str(" AND p.update_time >= ?");
-            args.push(Sql::Integer(t.0));
-        }
-        if let Some(t) = f.updated_until {
-            sql.push_str(" AND p.update_time < ?");
-            args.push(Sql::Integer(t.0));
-        }
-        if let Some(v) = f.viewer {
-            sql.push_str(PERSON_VISIBLE);
-            args.push(Sql::Integer(v));
-            args.push(Sql::Integer(v));
-        }
+        person_filters(&mut sql, &mut args, &q.filter);
         order_and_page(
             &mut sql,
             &mut args,

@@ -29,7 +29,7 @@ use crate::domain::organization::{
     NewOrganization, ORG_LABEL_KEY, Organization, OrganizationChanges, OrganizationQuery,
 };
 use crate::domain::person::{Contact, NewPerson, Person, PersonChanges, derive};
-use crate::domain::query::{Direction, Page, PersonQuery, SortField};
+use crate::domain::query::{Direction, Page, PersonFilter, PersonQuery, SortField};
 use crate::domain::user::company_domain;
 use crate::domain::{
     Company, FieldDef, FieldOption, MarketingStatus, Session, Timestamp, User, Visibility,
@@ -370,7 +370,7 @@ fn user_row(r: &Row) -> rusqlite::Result<User> {
 }
 
 /// Keeps persons the viewer may see: not private, or owned or followed by the viewer.
-const PERSON_VISIBLE: &str = " AND (p.visible_to <> 1 OR p.owner_id = ? OR EXISTS (\
+pub(crate) const PERSON_VISIBLE: &str = " AND (p.visible_to <> 1 OR p.owner_id = ? OR EXISTS (\
     SELECT 1 FROM followers f WHERE f.kind = 'person' AND f.item_id = p.id AND f.user_id = ?))";
 
 const PERSON_COLUMNS: &str = "p.id, p.company_id, p.owner_id, p.org_id, p.name, p.first_name, \
@@ -597,17 +597,12 @@ pub(super) fn dir_sql(d: Direction) -> &'static str {
     }
 }
 
-pub(super) fn in_list(n: usize) -> String {
+pub(crate) fn in_list(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-/// The SQL and parameters of a person list.
-fn list_sql(company_id: i64, q: &PersonQuery) -> (String, Vec<Sql>) {
-    let mut sql = format!(
-        "SELECT {PERSON_COLUMNS} FROM persons p WHERE p.company_id = ? AND p.active_flag = 1"
-    );
-    let mut args = vec![Sql::Integer(company_id)];
-    let f = &q.filter;
+/// Appends a person list's filters (`?` placeholders; the same SQL on both backends).
+pub(crate) fn person_filters(sql: &mut String, args: &mut Vec<Sql>, f: &PersonFilter) {
     if let Some(owner) = f.owner_id {
         sql.push_str(" AND p.owner_id = ?");
         args.push(Sql::Integer(owner));
@@ -640,6 +635,15 @@ fn list_sql(company_id: i64, q: &PersonQuery) -> (String, Vec<Sql>) {
         sql.push_str(" AND p.update_time < ?");
         args.push(Sql::Integer(t.0));
     }
+}
+
+/// The SQL and parameters of a person list.
+fn list_sql(company_id: i64, q: &PersonQuery) -> (String, Vec<Sql>) {
+    let mut sql = format!(
+        "SELECT {PERSON_COLUMNS} FROM persons p WHERE p.company_id = ? AND p.active_flag = 1"
+    );
+    let mut args = vec![Sql::Integer(company_id)];
+    person_filters(&mut sql, &mut args, &q.filter);
     order_and_page(
         &mut sql,
         &mut args,
