@@ -13,6 +13,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 use super::cache::Cache;
+use super::sqlite::organizations::{VISIBLE as ORG_VISIBLE, org_filters};
 use super::sqlite::{PERSON_VISIBLE, in_list, order_and_page, person_filters};
 use super::{FieldChanges, NewCompany, NewField, NewUser, Store, StoreError};
 use crate::domain::fields::{FieldType, LABEL_KEY};
@@ -147,8 +148,6 @@ const ORG_COLUMNS: &str = "o.id, o.company_id, o.owner_id, o.name, o.address, o.
     o.label_ids, o.visible_to, o.active_flag, o.add_time, o.update_time, o.delete_time, \
     o.people_count, (SELECT string_agg(f.user_id::text, ',' ORDER BY f.id) FROM followers f \
     WHERE f.kind = 'organization' AND f.item_id = o.id)";
-const ORG_VISIBLE: &str = " AND (o.visible_to <> 1 OR o.owner_id = ? OR EXISTS (\
-    SELECT 1 FROM followers f WHERE f.kind = 'organization' AND f.item_id = o.id AND f.user_id = ?))";
 
 fn company_row(r: &Row) -> Result<Company, StoreError> {
     Ok(Company {
@@ -1241,36 +1240,7 @@ impl Store for PgStore {
             "SELECT {ORG_COLUMNS} FROM organizations o WHERE o.company_id = ? AND o.active_flag"
         );
         let mut args = vec![Sql::Integer(company_id)];
-        let f = &q.filter;
-        if let Some(owner) = f.owner_id {
-            sql.push_str(" AND o.owner_id = ?");
-            args.push(Sql::Integer(owner));
-        }
-        if let Some(ids) = &f.ids {
-            sql.push_str(&format!(" AND o.id IN ({})", in_list(ids.len().max(1))));
-            if ids.is_empty() {
-                args.push(Sql::Null);
-            }
-            args.extend(ids.iter().map(|i| Sql::Integer(*i)));
-        }
-        if let Some(ch) = &f.first_char {
-            sql.push_str(" AND left(o.search_text, length(?)) = ?");
-            args.push(Sql::Text(ch.clone()));
-            args.push(Sql::Text(ch.clone()));
-        }
-        if let Some(t) = f.updated_since {
-            sql.push_str(" AND o.update_time >= ?");
-            args.push(Sql::Integer(t.0));
-        }
-        if let Some(t) = f.updated_until {
-            sql.push_str(" AND o.update_time < ?");
-            args.push(Sql::Integer(t.0));
-        }
-        if let Some(v) = f.viewer {
-            sql.push_str(ORG_VISIBLE);
-            args.push(Sql::Integer(v));
-            args.push(Sql::Integer(v));
-        }
+        org_filters(&mut sql, &mut args, &q.filter);
         order_and_page(
             &mut sql, &mut args, &q.order, &q.page, q.limit, "o.id", org_sort,
         );

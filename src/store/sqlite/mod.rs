@@ -9,7 +9,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, mpsc};
 
-mod organizations;
+pub(crate) mod organizations;
 
 pub use organizations::sortable as org_sortable;
 

@@ -7,7 +7,8 @@ use serde_json::Map;
 use super::{db_error, follow, id_csv, in_list, order_and_page, to_json};
 use crate::domain::followers::Kind;
 use crate::domain::organization::{
-    Address, NewOrganization, Organization, OrganizationChanges, OrganizationQuery,
+    Address, NewOrganization, Organization, OrganizationChanges, OrganizationFilter,
+    OrganizationQuery,
 };
 use crate::domain::query::SortField;
 use crate::domain::{Timestamp, Visibility};
@@ -19,7 +20,7 @@ const COLUMNS: &str = "o.id, o.company_id, o.owner_id, o.name, o.address, o.addr
     (SELECT group_concat(f.user_id) FROM followers f WHERE f.kind = 'organization' AND f.item_id = o.id)";
 
 /// Keeps organizations the viewer may see.
-const VISIBLE: &str = " AND (o.visible_to <> 1 OR o.owner_id = ? OR EXISTS (\
+pub(crate) const VISIBLE: &str = " AND (o.visible_to <> 1 OR o.owner_id = ? OR EXISTS (\
     SELECT 1 FROM followers f WHERE f.kind = 'organization' AND f.item_id = o.id AND f.user_id = ?))";
 
 fn row(r: &Row) -> rusqlite::Result<Organization> {
@@ -233,16 +234,8 @@ pub fn sortable(f: SortField) -> bool {
     sort_column(f).is_some()
 }
 
-pub fn list(
-    conn: &Connection,
-    company_id: i64,
-    q: &OrganizationQuery,
-) -> Result<Vec<Organization>, StoreError> {
-    let mut sql = format!(
-        "SELECT {COLUMNS} FROM organizations o WHERE o.company_id = ? AND o.active_flag = 1"
-    );
-    let mut args = vec![Sql::Integer(company_id)];
-    let f = &q.filter;
+/// Appends an organization list's filters (`?` placeholders; the same SQL on both backends).
+pub(crate) fn org_filters(sql: &mut String, args: &mut Vec<Sql>, f: &OrganizationFilter) {
     if let Some(owner) = f.owner_id {
         sql.push_str(" AND o.owner_id = ?");
         args.push(Sql::Integer(owner));
@@ -272,6 +265,18 @@ pub fn list(
         args.push(Sql::Integer(v));
         args.push(Sql::Integer(v));
     }
+}
+
+pub fn list(
+    conn: &Connection,
+    company_id: i64,
+    q: &OrganizationQuery,
+) -> Result<Vec<Organization>, StoreError> {
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM organizations o WHERE o.company_id = ? AND o.active_flag = 1"
+    );
+    let mut args = vec![Sql::Integer(company_id)];
+    org_filters(&mut sql, &mut args, &q.filter);
     order_and_page(
         &mut sql,
         &mut args,
