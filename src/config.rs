@@ -2,7 +2,11 @@
 //! from a `PIPESTACK_*` environment variable.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
+use crate::api::limits::Limits;
+
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
@@ -87,6 +91,57 @@ pub struct ServeArgs {
     /// Fix the admin user's API token (instead of a random one), for scripts and CI.
     #[arg(long, env = "PIPESTACK_API_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
+    /// Rate limits: `off`, `pipedrive` (Pipedrive's burst window and daily token budget), or
+    /// the path of a JSON file of limits (see the README).
+    #[arg(long, env = "PIPESTACK_RATE_LIMITS", default_value = "off")]
+    pub rate_limits: String,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The request and connection limits (the README's limits table).
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Largest request body, in bytes (413 past it).
+    #[arg(long, env = "PIPESTACK_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes)]
+    pub max_body_bytes: usize,
+    /// Largest total size of a request's headers, in bytes (431 past it).
+    #[arg(long, env = "PIPESTACK_MAX_HEADER_BYTES", default_value_t = Limits::default().max_header_bytes)]
+    pub max_header_bytes: usize,
+    /// Most header fields in one request (431 past it).
+    #[arg(long, env = "PIPESTACK_MAX_HEADERS", default_value_t = Limits::default().max_headers)]
+    pub max_headers: usize,
+    /// Deepest nesting of arrays and objects in a body, at most 128 (400 past it).
+    #[arg(long, env = "PIPESTACK_MAX_JSON_DEPTH", default_value_t = Limits::default().max_json_depth,
+          value_parser = clap::value_parser!(u16).range(1..=128).map(usize::from))]
+    pub max_json_depth: usize,
+    /// Longest array anywhere in a body (400 past it).
+    #[arg(long, env = "PIPESTACK_MAX_ARRAY_ITEMS", default_value_t = Limits::default().max_array_items)]
+    pub max_array_items: usize,
+    /// Seconds a request may take from its headers to its response (408 or 503 past it).
+    #[arg(long, env = "PIPESTACK_REQUEST_TIMEOUT_SECS", default_value_t = Limits::default().request_timeout.as_secs())]
+    pub request_timeout_secs: u64,
+    /// Seconds a connection may take to send a request's headers, and may stay idle.
+    #[arg(long, env = "PIPESTACK_IDLE_TIMEOUT_SECS", default_value_t = Limits::default().idle_timeout.as_secs())]
+    pub idle_timeout_secs: u64,
+    /// Most connections served at once (a 503 and close past it).
+    #[arg(long, env = "PIPESTACK_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
+    pub max_connections: usize,
+}
+
+impl LimitArgs {
+    pub fn to_limits(&self) -> Limits {
+        Limits {
+            max_body_bytes: self.max_body_bytes,
+            max_header_bytes: self.max_header_bytes,
+            max_headers: self.max_headers,
+            max_json_depth: self.max_json_depth,
+            max_array_items: self.max_array_items,
+            request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs.max(1)),
+            max_connections: self.max_connections.max(1),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -16,13 +16,17 @@
 //! - [`setup`]: first-start bootstrap (a company, its admin and an API token).
 //! - [`import`]: the bulk loader behind `pipestack import`.
 //! - [`migrate`]: `pipestack migrate`, a whole SQLite store copied into PostgreSQL.
+//! - [`server`]: the HTTP/1.1 accept loop (connection cap, header and idle timeouts, drain).
+//! - [`metrics`]: the counters and histograms behind `GET /metrics`.
 
 pub mod api;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod import;
+pub mod metrics;
 pub mod migrate;
+pub mod server;
 pub mod setup;
 pub mod store;
 
@@ -33,14 +37,22 @@ use tokio::net::TcpListener;
 
 pub use api::{AppState, router};
 
-/// Serves the API on `listener` until `shutdown` resolves, then finishes in-flight requests.
+/// Serves the API on `listener` with the default limits and no rate limits until `shutdown`
+/// resolves, then finishes in-flight requests.
 pub async fn serve(
     listener: TcpListener,
     store: Arc<dyn store::Store>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(AppState { store });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_state(listener, AppState::new(store), shutdown).await
+}
+
+/// Serves the API with the limits, rate limiter and metrics of `state`.
+pub async fn serve_state(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let limits = state.limits.clone();
+    server::run(listener, router(state), &limits, shutdown).await
 }

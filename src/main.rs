@@ -4,7 +4,11 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use pipestack::config::{Cli, Command, CompaniesCommand, ImportArgs, OnOff, UsersCommand};
+use pipestack::AppState;
+use pipestack::api::rate_limit::{RateLimiter, RateLimits, SystemClock};
+use pipestack::config::{
+    Cli, Command, CompaniesCommand, ImportArgs, OnOff, ServeArgs, UsersCommand,
+};
 use pipestack::setup::{self, Bootstrap};
 use pipestack::store::{self, Store};
 use tracing_subscriber::EnvFilter;
@@ -31,7 +35,7 @@ async fn main() -> Result<()> {
                 cli.database.as_str()
             };
             let store = open(url).await?;
-            serve(store, args.listen, args.api_token.as_deref()).await
+            serve(store, args).await
         }
         Command::Migrate { from, to } => {
             let bar = indicatif::ProgressBar::new_spinner();
@@ -62,12 +66,21 @@ async fn open(url: &str) -> Result<Arc<dyn Store>> {
         .with_context(|| format!("cannot open the database {url}"))
 }
 
-async fn serve(
-    store: Arc<dyn Store>,
-    listen: std::net::SocketAddr,
-    token: Option<&str>,
-) -> Result<()> {
-    let boot = setup::bootstrap(store.as_ref(), token).await?;
+async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> Result<()> {
+    let listen = args.listen;
+    let rate_limiter = match args.rate_limits.as_str() {
+        "off" => None,
+        arg => {
+            let limits = RateLimits::from_arg(arg).map_err(anyhow::Error::msg)?;
+            Some(Arc::new(RateLimiter::new(limits, Arc::new(SystemClock))))
+        }
+    };
+    let state = AppState {
+        limits: Arc::new(args.limits.to_limits()),
+        rate_limiter,
+        ..AppState::new(store.clone())
+    };
+    let boot = setup::bootstrap(store.as_ref(), args.api_token.as_deref()).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -90,7 +103,7 @@ async fn serve(
     }
     println!("  base URL: {base}/v1 (legacy) and {base}/api/v2");
     tracing::info!(%base, "listening");
-    pipestack::serve(listener, store, shutdown_signal()).await?;
+    pipestack::serve_state(listener, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -7,8 +7,10 @@
 pub mod auth;
 pub mod envelope;
 pub mod followers;
+pub mod limits;
 pub mod parse;
 pub mod payload;
+pub mod rate_limit;
 pub mod routes;
 pub mod search;
 pub mod v1;
@@ -18,36 +20,70 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::Request;
-use axum::http::{Method, Uri};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
+use crate::metrics::HttpMetrics;
 use crate::store::Store;
+use limits::Limits;
+use rate_limit::RateLimiter;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
+    pub limits: Arc<Limits>,
+    /// `None` unless rate limits are switched on.
+    pub rate_limiter: Option<Arc<RateLimiter>>,
+    pub metrics: Arc<HttpMetrics>,
 }
 
-/// The whole application: every route, with authentication, the error envelope for unknown
-/// routes and wrong methods, and one log line per request.
+impl AppState {
+    /// Default limits, no rate limits.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            limits: Arc::new(Limits::default()),
+            rate_limiter: None,
+            metrics: Arc::default(),
+        }
+    }
+}
+
+/// The whole application: every route, with authentication and rate limits, the error
+/// envelope for unknown routes and wrong methods, the request limits, metrics, and one log
+/// line per request.
 pub fn router(state: AppState) -> Router {
-    let api = routes::api().route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        auth::authenticate,
-    ));
+    let api = routes::api()
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::charge,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ));
     Router::new()
         .route("/healthz", axum::routing::get(healthz))
         .route("/readyz", axum::routing::get(readyz))
+        .route("/metrics", axum::routing::get(metrics))
         .merge(api)
+        .route_layer(middleware::from_fn(tag_route))
         .fallback(|method: Method, uri: Uri| async move {
             ApiError::NotFound(format!("Unknown route: {method} {}", uri.path()))
         })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(
+            state.limits.clone(),
+            limits::enforce,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            log_request,
+        ))
         .with_state(state)
 }
 
@@ -68,13 +104,53 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
     }
 }
 
+/// `GET /metrics`: Prometheus' text format (no token needed; counts only, never data).
+async fn metrics(State(state): State<AppState>) -> Response {
+    let mut out = String::with_capacity(16 * 1024);
+    state.metrics.render(&mut out);
+    state.store.render_metrics(&mut out);
+    let mut response = out.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
+
+/// The matched route pattern, carried out on the response for [`log_request`]'s metrics.
+#[derive(Clone)]
+struct RoutePattern(MatchedPath);
+
+async fn tag_route(req: Request, next: Next) -> Response {
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(req).await;
+    if let Some(m) = matched {
+        response.extensions_mut().insert(RoutePattern(m));
+    }
+    response
+}
+
 /// One line per request: method, path (never the query, which may hold `api_token`), status
-/// and latency.
-async fn log_request(req: Request, next: Next) -> Response {
+/// and latency; and the request counted in the metrics under its route pattern.
+async fn log_request(
+    State(metrics): State<Arc<HttpMetrics>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let response = next.run(req).await;
+    let route = response
+        .extensions()
+        .get::<RoutePattern>()
+        .map_or("unmatched", |r| r.0.as_str());
+    metrics.record(
+        method.as_str(),
+        route,
+        response.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
     tracing::info!(
         target: "pipestack::request",
         %method,

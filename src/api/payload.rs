@@ -1,5 +1,7 @@
-//! Request bodies: JSON or form-encoded (Pipedrive v1 takes both), at most 1 MiB, always read
-//! into a JSON object so that a dialect parses one shape.
+//! Request bodies: JSON or form-encoded (Pipedrive v1 takes both), within the size, depth and
+//! array limits of [`Limits`], always read into a JSON object so that a dialect parses one shape.
+
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
@@ -7,10 +9,8 @@ use axum::http::header;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{Map, Value};
 
+use super::limits::{self, BodyRead, Limits};
 use crate::error::ApiError;
-
-/// The largest request body accepted.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// A request body as a JSON object (form fields become strings, arrays and nested objects).
 #[derive(Debug, Default)]
@@ -38,13 +38,14 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 "Unsupported content type: send application/json".into(),
             ));
         }
-        let bytes = read_body(req.into_body()).await?;
+        let (limits, bytes) = read_body(req).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(Value::Null));
         }
-        serde_json::from_slice(&bytes)
-            .map(Self)
-            .map_err(|e| ApiError::bad_request(format!("Malformed JSON in request body: {e}")))
+        let value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::bad_request(format!("Malformed JSON in request body: {e}")))?;
+        limits::check_shape(&value, &limits)?;
+        Ok(Self(value))
     }
 }
 
@@ -63,7 +64,7 @@ impl<S: Send + Sync> FromRequest<S> for Payload {
                     .trim()
                     .to_ascii_lowercase()
             });
-        let bytes = read_body(req.into_body()).await?;
+        let (limits, bytes) = read_body(req).await?;
         let kind = match content_type.as_deref() {
             None | Some("application/json") => Kind::Json,
             Some(t) if t.starts_with("application/") && t.ends_with("+json") => Kind::Json,
@@ -77,9 +78,16 @@ impl<S: Send + Sync> FromRequest<S> for Payload {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self::default());
         }
-        match kind {
-            Kind::Json => parse_json(&bytes).map(Self),
-            Kind::Form => Ok(Self(parse_form(&bytes))),
+        let map = match kind {
+            Kind::Json => parse_json(&bytes)?,
+            Kind::Form => parse_form(&bytes, limits.max_json_depth)
+                .ok_or_else(|| limits::depth_error(&limits))?,
+        };
+        let map = Value::Object(map);
+        limits::check_shape(&map, &limits)?;
+        match map {
+            Value::Object(map) => Ok(Self(map)),
+            _ => Ok(Self::default()),
         }
     }
 }
@@ -89,11 +97,26 @@ enum Kind {
     Form,
 }
 
-async fn read_body(body: Body) -> Result<Vec<u8>, ApiError> {
-    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+/// Reads the whole body within the size limit, and marks it read (see [`BodyRead`]).
+async fn read_body(req: Request) -> Result<(Arc<Limits>, Vec<u8>), ApiError> {
+    let limits = req
+        .extensions()
+        .get::<Arc<Limits>>()
+        .cloned()
+        .unwrap_or_default();
+    let body_read = req.extensions().get::<BodyRead>().cloned();
+    let bytes = read_limited(req.into_body(), limits.max_body_bytes).await?;
+    if let Some(flag) = body_read {
+        flag.done();
+    }
+    Ok((limits, bytes))
+}
+
+async fn read_limited(body: Body, max: usize) -> Result<Vec<u8>, ApiError> {
+    match Limited::new(body, max).collect().await {
         Ok(collected) => Ok(collected.to_bytes().to_vec()),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES))
+            Err(ApiError::PayloadTooLarge(max))
         }
         Err(e) => Err(ApiError::bad_request(format!(
             "Could not read the request body: {e}"
@@ -114,16 +137,20 @@ fn parse_json(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
 }
 
 /// Parses `a=1&email[]=x&email[0][value]=y` into JSON: bracketed keys nest, numeric or empty
-/// brackets make arrays, and a plain key given twice becomes an array of its values.
-pub fn parse_form(bytes: &[u8]) -> Map<String, Value> {
+/// brackets make arrays, and a plain key given twice becomes an array of its values. `None`
+/// when a key nests deeper than `max_depth`.
+pub fn parse_form(bytes: &[u8], max_depth: usize) -> Option<Map<String, Value>> {
     let mut root = Value::Object(Map::new());
     for (key, value) in form_urlencoded::parse(bytes) {
         let path = split_key(&key);
+        if path.len() > max_depth {
+            return None;
+        }
         insert(&mut root, &path, Value::String(value.into_owned()));
     }
     match arrays(root) {
-        Value::Object(map) => map,
-        _ => Map::new(),
+        Value::Object(map) => Some(map),
+        _ => Some(Map::new()),
     }
 }
 
@@ -203,7 +230,9 @@ mod tests {
     fn forms_nest_and_make_arrays() {
         let m = parse_form(
             b"name=Will+Smith&email[0][value]=a%40x.io&email[0][primary]=true&email[1][value]=b&phone[]=1&phone[]=2&label_ids=1&label_ids=2",
-        );
+            32,
+        )
+        .unwrap();
         assert_eq!(
             Value::Object(m),
             json!({
@@ -213,5 +242,12 @@ mod tests {
                 "label_ids": ["1", "2"],
             })
         );
+    }
+
+    #[test]
+    fn deep_form_keys_are_refused_not_recursed() {
+        let key = format!("a{}", "[b]".repeat(100_000));
+        assert!(parse_form(format!("{key}=1").as_bytes(), 32).is_none());
+        assert!(parse_form(b"a[b][c]=1", 3).is_some());
     }
 }

@@ -85,6 +85,7 @@ pub async fn add_field(
             "only enum and set fields have options",
         ));
     }
+    values::max_items("options", options.len(), values::MAX_OPTIONS)?;
     let options = options
         .iter()
         .map(|l| check_label("options", l))
@@ -269,6 +270,13 @@ async fn change(
     field: &FieldDef,
     changes: FieldChanges,
 ) -> Result<FieldDef, ApiError> {
+    let deleted = field
+        .options
+        .iter()
+        .filter(|o| changes.delete_options.contains(&o.id))
+        .count();
+    let after = field.options.len() + changes.add_options.len() - deleted;
+    values::max_items("options", after, values::MAX_OPTIONS)?;
     store
         .update_field(
             session.company.id,

@@ -304,6 +304,7 @@ pub fn normalize_contacts(
     field: &str,
     inputs: Vec<ContactInput>,
 ) -> Result<Vec<Contact>, ApiError> {
+    values::max_items(field, inputs.len(), values::MAX_CONTACTS)?;
     let inputs: Vec<ContactInput> = inputs
         .into_iter()
         .filter(|c| !c.value.trim().is_empty())
@@ -478,6 +479,7 @@ pub async fn check_owner(store: &dyn Store, session: &Session, id: i64) -> Resul
 
 /// Checks that every label id is an option of the company's person label field.
 pub fn check_labels(fields: &Fields, ids: Vec<i64>) -> Result<Vec<i64>, ApiError> {
+    values::max_items("label_ids", ids.len(), values::MAX_LABELS)?;
     let labels = fields.labels();
     if let Some(missing) = ids.iter().find(|id| !labels.iter().any(|o| o.id == **id)) {
         return Err(ApiError::invalid(

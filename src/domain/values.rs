@@ -92,6 +92,25 @@ pub fn opt_string<'a>(field: &str, v: &'a Value) -> Result<Option<&'a str>, ApiE
     }
 }
 
+/// Most emails, and most phones, one person may have.
+pub const MAX_CONTACTS: usize = 100;
+/// Most labels on one person.
+pub const MAX_LABELS: usize = 100;
+/// Most options one enum or set field (or the label field) may have.
+pub const MAX_OPTIONS: usize = 1000;
+
+/// Checks a list's length, naming the field when it is too long.
+pub fn max_items(field: &str, len: usize, max: usize) -> Result<(), ApiError> {
+    if len > max {
+        Err(ApiError::invalid(
+            field,
+            format!("at most {max} items are allowed, got {len}"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Checks a string's length in characters, naming the field when it is too long.
 pub fn max_chars(field: &str, s: &str, max: usize) -> Result<(), ApiError> {
     if s.chars().count() > max {

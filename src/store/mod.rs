@@ -87,6 +87,9 @@ pub trait Store: Send + Sync + 'static {
     /// Whether the database answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// The store's own metrics in Prometheus' text format (none by default).
+    fn render_metrics(&self, _out: &mut String) {}
+
     // Tenants and access.
     async fn session_by_token(&self, token: &str) -> Result<Option<Session>, StoreError>;
     async fn companies(&self) -> Result<Vec<Company>, StoreError>;

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use pipestack::AppState;
 use pipestack::domain::{Company, User};
 use pipestack::setup::{self, Bootstrap};
 use pipestack::store::{self, Store};
@@ -64,20 +65,29 @@ impl TestApp {
     /// A server on a fresh database: a SQLite file, or a new PostgreSQL database when
     /// `PIPESTACK_TEST_DATABASE` names a PostgreSQL server (the same suite runs on both).
     pub async fn spawn() -> Self {
+        Self::spawn_with(|state| state).await
+    }
+
+    /// A fresh server whose state (limits, rate limiter) `configure` adjusts.
+    pub async fn spawn_with(configure: impl FnOnce(AppState) -> AppState) -> Self {
         if let Ok(base) = std::env::var("PIPESTACK_TEST_DATABASE")
             && base.starts_with("postgres")
         {
-            return Self::spawn_url(fresh_postgres(&base).await).await;
+            return Self::spawn_url_with(fresh_postgres(&base).await, configure).await;
         }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("pipestack.db");
-        let mut app = Self::spawn_url(format!("sqlite://{}", path.display())).await;
+        let mut app = Self::spawn_url_with(format!("sqlite://{}", path.display()), configure).await;
         app._dir = Some(dir);
         app
     }
 
     /// A server on the database at `url` (created if missing).
     pub async fn spawn_url(url: String) -> Self {
+        Self::spawn_url_with(url, |state| state).await
+    }
+
+    pub async fn spawn_url_with(url: String, configure: impl FnOnce(AppState) -> AppState) -> Self {
         let store = store::open(&url).await.unwrap();
         let (company, admin) = match setup::bootstrap(store.as_ref(), None).await.unwrap() {
             Bootstrap::Created { company, admin } | Bootstrap::Existing { company, admin } => {
@@ -87,7 +97,8 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(pipestack::serve(listener, store.clone(), async {
+        let state = configure(AppState::new(store.clone()));
+        let server = tokio::spawn(pipestack::serve_state(listener, state, async {
             let _ = rx.await;
         }));
         Self {

@@ -34,6 +34,7 @@ use crate::domain::user::company_domain;
 use crate::domain::{
     Company, FieldDef, FieldOption, MarketingStatus, Session, Timestamp, User, Visibility,
 };
+use crate::metrics::{BATCH_BOUNDS, Histogram};
 
 /// Migrations, applied in order at start-up; never edit one that has been released.
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../../migrations/sqlite/0001_init.sql"))];
@@ -56,6 +57,8 @@ pub struct SqliteStore {
     sessions: Cache<String, Option<Session>>,
     users: Cache<i64, Vec<User>>,
     fields: Cache<i64, Vec<FieldDef>>,
+    /// Writes per group-commit transaction.
+    batch_sizes: Arc<Histogram>,
     /// Dropped with the store, which ends the checkpoint thread.
     _stop_checkpoints: mpsc::Sender<()>,
 }
@@ -166,9 +169,11 @@ impl SqliteStore {
                 .map_err(|e| StoreError::Internal(format!("cannot start the checkpointer: {e}")))?;
         }
         let (jobs, rx) = mpsc::channel::<Job>();
+        let batch_sizes = Arc::new(Histogram::new(BATCH_BOUNDS));
+        let sizes = batch_sizes.clone();
         std::thread::Builder::new()
             .name("pipestack-writer".into())
-            .spawn(move || writer_loop(conn, rx))
+            .spawn(move || writer_loop(conn, rx, &sizes))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             jobs,
@@ -179,6 +184,7 @@ impl SqliteStore {
             sessions: Cache::default(),
             users: Cache::default(),
             fields: Cache::default(),
+            batch_sizes,
             _stop_checkpoints: stop_checkpoints,
         })
     }
@@ -235,7 +241,7 @@ fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
     }
 }
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>, sizes: &Histogram) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -244,6 +250,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        sizes.observe(batch.len() as f64);
         run_batch(&conn, batch);
     }
 }
@@ -1074,6 +1081,13 @@ fn soft_delete(
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn render_metrics(&self, out: &mut String) {
+        out.push_str("# HELP pipestack_store_commit_batch_size Writes committed together in one SQLite transaction (group commit).\n");
+        out.push_str("# TYPE pipestack_store_commit_batch_size histogram\n");
+        self.batch_sizes
+            .render(out, "pipestack_store_commit_batch_size", "");
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(db_error))
             .await

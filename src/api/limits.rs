@@ -1,0 +1,195 @@
+//! What one request or connection may take: body, headers, JSON shape, time, and connections.
+//! Every limit is answered in Pipedrive's envelope (413, 431, 400, 408, 503); the README's
+//! limits table lists them with their defaults and options. Per-field string lengths and list
+//! sizes are domain rules ([`crate::domain::values`]), not here.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// The limits of the HTTP surface (the defaults are [`Limits::default`]).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body, in bytes (413 past it).
+    pub max_body_bytes: usize,
+    /// Largest total size of a request's header names and values, in bytes (431).
+    pub max_header_bytes: usize,
+    /// Most header fields in one request (431).
+    pub max_headers: usize,
+    /// Deepest nesting of arrays and objects in a body (400).
+    pub max_json_depth: usize,
+    /// Longest array anywhere in a body (400); the domain has tighter per-field limits.
+    pub max_array_items: usize,
+    /// The longest a request may take, from its headers to its response: 408 if the client has
+    /// not sent its whole body by then, 503 if the server was too slow.
+    pub request_timeout: Duration,
+    /// The longest a connection may take to send a request's headers, and the longest an idle
+    /// keep-alive connection is kept open.
+    pub idle_timeout: Duration,
+    /// Most connections served at once; past it a connection gets one 503 and is closed.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            max_header_bytes: 16 * 1024,
+            max_headers: 100,
+            max_json_depth: 32,
+            max_array_items: 1000,
+            request_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// Whether a request's body has been read to its end (for telling 408 from 503 on a timeout).
+#[derive(Clone, Default)]
+pub struct BodyRead(Arc<AtomicBool>);
+
+impl BodyRead {
+    pub fn done(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The outermost middleware: header limits, then the request under its deadline. Handlers and
+/// extractors find the limits (and the [`BodyRead`] flag) in the request's extensions.
+pub async fn enforce(State(limits): State<Arc<Limits>>, mut req: Request, next: Next) -> Response {
+    if let Err(e) = check_headers(&req, &limits) {
+        return e.into_response();
+    }
+    let body_read = BodyRead::default();
+    let has_body = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v.as_bytes() != b"0")
+        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    if !has_body {
+        body_read.done();
+    }
+    req.extensions_mut().insert(body_read.clone());
+    req.extensions_mut().insert(limits.clone());
+    match tokio::time::timeout(limits.request_timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) if !body_read.0.load(Ordering::Relaxed) => {
+            ApiError::RequestTimeout(limits.request_timeout.as_secs()).into_response()
+        }
+        Err(_) => ApiError::Unavailable(format!(
+            "The server did not answer within {} s; the request may or may not have taken effect",
+            limits.request_timeout.as_secs()
+        ))
+        .into_response(),
+    }
+}
+
+fn check_headers(req: &Request, limits: &Limits) -> Result<(), ApiError> {
+    let headers = req.headers();
+    if headers.len() > limits.max_headers {
+        return Err(ApiError::HeadersTooLarge(format!(
+            "Too many request headers: {} (the limit is {})",
+            headers.len(),
+            limits.max_headers
+        )));
+    }
+    let size: usize = headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len())
+        .sum();
+    if size > limits.max_header_bytes {
+        return Err(ApiError::HeadersTooLarge(format!(
+            "Request headers are too large: {size} bytes (the limit is {} bytes)",
+            limits.max_header_bytes
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a parsed body against the depth and array-length limits, naming where it broke.
+pub fn check_shape(body: &Value, limits: &Limits) -> Result<(), ApiError> {
+    walk(body, "body", 1, limits)
+}
+
+fn walk(v: &Value, path: &str, depth: usize, limits: &Limits) -> Result<(), ApiError> {
+    let children: Box<dyn Iterator<Item = (String, &Value)>> = match v {
+        Value::Array(items) => {
+            if items.len() > limits.max_array_items {
+                return Err(ApiError::invalid(
+                    path,
+                    format!(
+                        "too many items ({}; the limit is {})",
+                        items.len(),
+                        limits.max_array_items
+                    ),
+                ));
+            }
+            Box::new(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| (format!("{path}[{i}]"), x)),
+            )
+        }
+        Value::Object(map) => Box::new(map.iter().map(|(k, x)| {
+            let p = if path == "body" {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            (p, x)
+        })),
+        _ => return Ok(()),
+    };
+    if depth > limits.max_json_depth {
+        return Err(depth_error(limits));
+    }
+    for (p, child) in children {
+        if child.is_array() || child.is_object() {
+            walk(child, &p, depth + 1, limits)?;
+        }
+    }
+    Ok(())
+}
+
+pub fn depth_error(limits: &Limits) -> ApiError {
+    ApiError::bad_request(format!(
+        "Malformed request body: nested deeper than {} levels",
+        limits.max_json_depth
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn limits() -> Limits {
+        Limits {
+            max_json_depth: 3,
+            max_array_items: 2,
+            ..Limits::default()
+        }
+    }
+
+    #[test]
+    fn shape_limits_name_the_place() {
+        let l = limits();
+        assert!(check_shape(&json!({"a": [{"b": 1}]}), &l).is_ok());
+        let e = check_shape(&json!({"emails": [1, 2, 3]}), &l).unwrap_err();
+        assert_eq!(e.to_string(), "emails: too many items (3; the limit is 2)");
+        let e = check_shape(&json!({"a": {"b": {"c": {"d": 1}}}}), &l).unwrap_err();
+        assert!(e.to_string().contains("deeper than 3"), "{e}");
+        let e = check_shape(&json!([[1], [1, 2, 3]]), &l).unwrap_err();
+        assert_eq!(e.to_string(), "body[1]: too many items (3; the limit is 2)");
+    }
+}
