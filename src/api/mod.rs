@@ -8,11 +8,13 @@ pub mod auth;
 pub mod envelope;
 pub mod followers;
 pub mod limits;
+pub mod openapi;
 pub mod parse;
 pub mod payload;
 pub mod rate_limit;
 pub mod routes;
 pub mod search;
+pub mod service;
 pub mod v1;
 pub mod v2;
 
@@ -21,7 +23,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method, Uri, header};
+use axum::http::{Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 
@@ -67,9 +69,7 @@ pub fn router(state: AppState) -> Router {
             auth::authenticate,
         ));
     Router::new()
-        .route("/healthz", axum::routing::get(healthz))
-        .route("/readyz", axum::routing::get(readyz))
-        .route("/metrics", axum::routing::get(metrics))
+        .merge(routes::public())
         .merge(api)
         .route_layer(middleware::from_fn(tag_route))
         .fallback(|method: Method, uri: Uri| async move {
@@ -85,36 +85,6 @@ pub fn router(state: AppState) -> Router {
             log_request,
         ))
         .with_state(state)
-}
-
-/// `GET /healthz`: the process is alive and serving HTTP (no token needed, no data shown).
-async fn healthz() -> Response {
-    axum::Json(serde_json::json!({"success": true, "data": {"status": "ok"}})).into_response()
-}
-
-/// `GET /readyz`: the store answers; 503 in the envelope when it does not.
-async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    match state.store.ping().await {
-        Ok(()) => axum::Json(serde_json::json!({"success": true, "data": {"status": "ready"}}))
-            .into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "not ready");
-            ApiError::Unavailable("not ready: the database does not answer".into()).into_response()
-        }
-    }
-}
-
-/// `GET /metrics`: Prometheus' text format (no token needed; counts only, never data).
-async fn metrics(State(state): State<AppState>) -> Response {
-    let mut out = String::with_capacity(16 * 1024);
-    state.metrics.render(&mut out);
-    state.store.render_metrics(&mut out);
-    let mut response = out.into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-    );
-    response
 }
 
 /// The matched route pattern, carried out on the response for [`log_request`]'s metrics.

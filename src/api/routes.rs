@@ -5,7 +5,7 @@ use axum::Router;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
-use super::{AppState, followers, v1, v2};
+use super::{AppState, followers, service, v1, v2};
 
 /// Which prefixes a route is served under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +14,8 @@ pub enum Dialect {
     V1,
     /// `/api/v2/...`.
     V2,
+    /// The server's own routes (health, metrics, the contract): no prefix, no token.
+    Service,
 }
 
 impl Dialect {
@@ -21,6 +23,7 @@ impl Dialect {
         match self {
             Self::V1 => &["/v1", "/api/v1"],
             Self::V2 => &["/api/v2"],
+            Self::Service => &[""],
         }
     }
 }
@@ -57,6 +60,12 @@ pub fn table() -> Vec<Entry> {
     use v1::{organizations as o1, person_fields as pf1, persons as p1, users as u1};
     use v2::{organizations as o2, person_fields as pf2, persons as p2};
     vec![
+        // the server's own
+        r!(Service GET "/healthz", 0 => service::healthz),
+        r!(Service GET "/readyz", 0 => service::readyz),
+        r!(Service GET "/metrics", 0 => service::metrics),
+        r!(Service GET "/openapi.json", 0 => service::openapi_json),
+        r!(Service GET "/docs", 0 => service::docs),
         // v1 persons
         r!(V1 GET "/persons", 20 => p1::list_persons),
         r!(V1 POST "/persons", 10 => p1::add_person),
@@ -126,10 +135,20 @@ pub fn table() -> Vec<Entry> {
     ]
 }
 
-/// Every (method, full path) the API serves, for tests and documentation.
+/// Every (method, full path) the server serves, for tests and documentation.
 pub fn list() -> Vec<(Method, String)> {
+    list_of(|_| true)
+}
+
+/// The (method, full path) of every route behind a token: the data routes.
+pub fn api_list() -> Vec<(Method, String)> {
+    list_of(|e| e.dialect != Dialect::Service)
+}
+
+fn list_of(wanted: impl Fn(&Entry) -> bool) -> Vec<(Method, String)> {
     table()
         .into_iter()
+        .filter(|e| wanted(e))
         .flat_map(|e| {
             e.dialect
                 .prefixes()
@@ -142,8 +161,17 @@ pub fn list() -> Vec<(Method, String)> {
 
 /// The authenticated API router built from the table.
 pub fn api() -> Router<AppState> {
+    build(|e| e.dialect != Dialect::Service)
+}
+
+/// The server's own routes, served without a token.
+pub fn public() -> Router<AppState> {
+    build(|e| e.dialect == Dialect::Service)
+}
+
+fn build(wanted: impl Fn(&Entry) -> bool) -> Router<AppState> {
     let mut by_path: Vec<(String, MethodRouter<AppState>)> = Vec::new();
-    for e in table() {
+    for e in table().into_iter().filter(|e| wanted(e)) {
         for prefix in e.dialect.prefixes() {
             let path = format!("{prefix}{}", e.path);
             match by_path.iter_mut().find(|(p, _)| *p == path) {

@@ -136,7 +136,7 @@ async fn another_companys_token_gets_no_byte_of_a_companys_data_on_any_route() {
     let app = TestApp::spawn().await;
     let w = company_a(&app).await;
     let (_, b) = app.other_company("Company B").await;
-    let all = routes::list();
+    let all = routes::api_list();
     assert!(
         all.len() >= 60,
         "the table lists every route ({})",
@@ -199,7 +199,7 @@ async fn a_user_without_visibility_gets_404_for_a_private_person_on_every_person
     )
     .await
     .unwrap();
-    for (method, path) in routes::list() {
+    for (method, path) in routes::api_list() {
         let (p, body) = request(&w, &method, &path, w.private_person);
         let r = app
             .call(method.clone(), &p, Some(&user.api_token), body.as_ref())

@@ -9,6 +9,7 @@ mod helpers;
 mod isolation;
 mod limits;
 mod metrics;
+mod openapi;
 mod organizations;
 mod organizations_full;
 mod paging;

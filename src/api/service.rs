@@ -1,0 +1,49 @@
+//! The server's own routes, served without a token: health, readiness, metrics, and the API's
+//! contract (`/openapi.json`) with its documentation page (`/docs`, self-contained, no CDN).
+
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::{AppState, openapi};
+use crate::error::ApiError;
+
+/// `GET /healthz`: the process is alive and serving HTTP (no token needed, no data shown).
+pub async fn healthz() -> Response {
+    axum::Json(serde_json::json!({"success": true, "data": {"status": "ok"}})).into_response()
+}
+
+/// `GET /readyz`: the store answers; 503 in the envelope when it does not.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => axum::Json(serde_json::json!({"success": true, "data": {"status": "ready"}}))
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            ApiError::Unavailable("not ready: the database does not answer".into()).into_response()
+        }
+    }
+}
+
+/// `GET /metrics`: Prometheus' text format (no token needed; counts only, never data).
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut out = String::with_capacity(16 * 1024);
+    state.metrics.render(&mut out);
+    state.store.render_metrics(&mut out);
+    let mut response = out.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
+
+/// `GET /openapi.json`: the contract, generated from the route table.
+pub async fn openapi_json() -> Response {
+    axum::Json(openapi::document()).into_response()
+}
+
+/// `GET /docs`: a page that renders `/openapi.json` in the browser, with no outside resources.
+pub async fn docs() -> Html<&'static str> {
+    Html(include_str!("docs.html"))
+}
