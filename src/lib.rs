@@ -18,11 +18,13 @@
 //! - [`migrate`]: `pipestack migrate`, a whole SQLite store copied into PostgreSQL.
 //! - [`server`]: the HTTP/1.1 accept loop (connection cap, header and idle timeouts, drain).
 //! - [`metrics`]: the counters and histograms behind `GET /metrics`.
+//! - [`fuzzing`]: the request parsers' fuzz entry points (for `fuzz/` and its regression test).
 
 pub mod api;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod fuzzing;
 pub mod import;
 pub mod metrics;
 pub mod migrate;

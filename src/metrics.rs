@@ -73,7 +73,8 @@ pub const BATCH_BOUNDS: &[f64] = &[
 /// the number of series stays bounded.
 #[derive(Default)]
 pub struct HttpMetrics {
-    routes: Mutex<BTreeMap<(String, String), RouteStats>>,
+    /// By method, then route.
+    routes: Mutex<BTreeMap<String, BTreeMap<String, RouteStats>>>,
 }
 
 struct RouteStats {
@@ -83,22 +84,38 @@ struct RouteStats {
 
 impl HttpMetrics {
     pub fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
-        let stats = routes
-            .entry((method.to_owned(), route.to_owned()))
-            .or_insert_with(|| RouteStats {
-                by_status: BTreeMap::new(),
-                latency: Histogram::new(LATENCY_BOUNDS),
-            });
-        *stats.by_status.entry(status).or_default() += 1;
-        stats.latency.observe(seconds);
+        let mut methods = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        if !methods.contains_key(method) {
+            methods.insert(method.to_owned(), BTreeMap::new());
+        }
+        let Some(routes) = methods.get_mut(method) else {
+            return;
+        };
+        if !routes.contains_key(route) {
+            routes.insert(
+                route.to_owned(),
+                RouteStats {
+                    by_status: BTreeMap::new(),
+                    latency: Histogram::new(LATENCY_BOUNDS),
+                },
+            );
+        }
+        if let Some(stats) = routes.get_mut(route) {
+            *stats.by_status.entry(status).or_default() += 1;
+            stats.latency.observe(seconds);
+        }
     }
 
     pub fn render(&self, out: &mut String) {
-        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        let methods = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        let routes = || {
+            methods
+                .iter()
+                .flat_map(|(m, routes)| routes.iter().map(move |(r, s)| (m, r, s)))
+        };
         out.push_str("# HELP pipestack_http_requests_total HTTP requests answered, by method, route and status.\n");
         out.push_str("# TYPE pipestack_http_requests_total counter\n");
-        for ((method, route), stats) in routes.iter() {
+        for (method, route, stats) in routes() {
             for (status, n) in &stats.by_status {
                 let _ = writeln!(
                     out,
@@ -109,7 +126,7 @@ impl HttpMetrics {
         }
         out.push_str("# HELP pipestack_http_request_duration_seconds Time from request to response head, by method and route.\n");
         out.push_str("# TYPE pipestack_http_request_duration_seconds histogram\n");
-        for ((method, route), stats) in routes.iter() {
+        for (method, route, stats) in routes() {
             stats.latency.render(
                 out,
                 "pipestack_http_request_duration_seconds",
