@@ -1,6 +1,6 @@
 #![allow(clippy::expect_used)]
 //! The ceiling for the benchmarks: a minimal HTTP server (same stack as pipestack: tokio, hyper
-//! through axum) answering the benchmarked routes with fixed responses of the same size as
+//! through axum, pipestack's own accept loop) answering the benchmarked routes with fixed responses of the same size as
 //! pipestack's, doing no work. Run by `bench/run.py`, which captures pipestack's responses first.
 //!
 //! Usage: pipestack-null-server ADDR DIR, where DIR holds `<name>.status` and `<name>.body`
@@ -93,5 +93,8 @@ async fn main() {
         .route("/v1/users/me", get(c(2)));
     let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
     println!("listening on {}", listener.local_addr().expect("addr"));
-    axum::serve(listener, app).await.expect("serve");
+    let limits = pipestack::api::limits::Limits::default();
+    pipestack::server::run(listener, app, &limits, std::future::pending())
+        .await
+        .expect("serve");
 }
