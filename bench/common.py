@@ -29,7 +29,8 @@ def free_port():
 class Server:
     """A pipestack release binary on a fresh database file."""
 
-    def __init__(self, db_dir=None):
+    def __init__(self, db_dir=None, args=()):
+        self.args = list(args)
         self.dir = db_dir or tempfile.mkdtemp(prefix="pipestack-bench-")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -39,7 +40,7 @@ class Server:
         t0 = time.monotonic()
         self.proc = subprocess.Popen(
             [BIN, "--database", f"sqlite://{self.dir}/bench.db", "serve",
-             "--listen", f"127.0.0.1:{self.port}", "--api-token", TOKEN],
+             "--listen", f"127.0.0.1:{self.port}", "--api-token", TOKEN, *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={**os.environ, "PIPESTACK_LOG": "warn"},
         )

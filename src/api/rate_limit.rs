@@ -160,8 +160,8 @@ type Shared<T> = Arc<Mutex<T>>;
 pub struct RateLimiter {
     limits: RateLimits,
     clock: Arc<dyn Clock>,
-    /// Costs by (method, matched route path).
-    costs: HashMap<(Method, String), (u32, bool)>,
+    /// Cost and whether it is a search, by matched route path, then method.
+    costs: HashMap<String, Vec<(Method, u32, bool)>>,
     windows: Mutex<HashMap<(i64, bool), Shared<Window>>>,
     daily: Mutex<HashMap<i64, Shared<Daily>>>,
 }
@@ -182,21 +182,15 @@ struct Verdict {
 
 impl RateLimiter {
     pub fn new(limits: RateLimits, clock: Arc<dyn Clock>) -> Self {
-        let costs = routes::table()
-            .into_iter()
-            .flat_map(|e| {
-                e.dialect
-                    .prefixes()
-                    .iter()
-                    .map(|p| {
-                        (
-                            (e.method.clone(), format!("{p}{}", e.path)),
-                            (e.cost, e.path.ends_with("/search")),
-                        )
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let mut costs: HashMap<String, Vec<(Method, u32, bool)>> = HashMap::new();
+        for e in routes::table() {
+            for prefix in e.dialect.prefixes() {
+                costs
+                    .entry(format!("{prefix}{}", e.path))
+                    .or_default()
+                    .push((e.method.clone(), e.cost, e.path.ends_with("/search")));
+            }
+        }
         Self {
             limits,
             clock,
@@ -218,7 +212,14 @@ impl RateLimiter {
         lock(&self.daily).get(&company_id).cloned()
     }
 
-    fn decide(&self, session: &Session, cost: u32, search: bool, daily: &Shared<Daily>) -> Verdict {
+    /// What the matched route costs, and whether it is a search.
+    fn cost(&self, method: &Method, path: Option<&MatchedPath>) -> (u32, bool) {
+        path.and_then(|p| self.costs.get(p.as_str()))
+            .and_then(|ops| ops.iter().find(|(m, _, _)| m == method))
+            .map_or((1, false), |&(_, cost, search)| (cost, search))
+    }
+
+    fn decide(&self, user_id: i64, cost: u32, search: bool, daily: &Shared<Daily>) -> Verdict {
         let now = self.clock.now_ms();
         let window_ms = self.limits.burst_window_secs * 1000;
         let limit = if search {
@@ -226,7 +227,7 @@ impl RateLimiter {
         } else {
             self.limits.burst_limit
         };
-        let window = self.window(session.user.id, search);
+        let window = self.window(user_id, search);
         let mut window = lock(&window);
         let used = window.trim(now, window_ms) as u32;
         let mut daily = lock(daily);
@@ -274,23 +275,20 @@ pub async fn charge(State(state): State<AppState>, req: Request, next: Next) -> 
     let Some(limiter) = state.rate_limiter.clone() else {
         return next.run(req).await;
     };
-    let Some(session) = req.extensions().get::<Session>().cloned() else {
+    let Some((company_id, user_id)) = req
+        .extensions()
+        .get::<Session>()
+        .map(|s| (s.company.id, s.user.id))
+    else {
         return next.run(req).await;
     };
-    let key = (
-        req.method().clone(),
-        req.extensions()
-            .get::<MatchedPath>()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_default(),
-    );
-    let (cost, search) = limiter.costs.get(&key).copied().unwrap_or((1, false));
+    let (cost, search) = limiter.cost(req.method(), req.extensions().get::<MatchedPath>());
     let day = limiter.clock.now_ms() / DAY_MS;
-    let daily = match limiter.daily(session.company.id) {
+    let daily = match limiter.daily(company_id) {
         Some(d) if lock(&d).day == day => d,
         existing => {
             // A new day (or a first request): the budget follows today's active seats.
-            let seats = match state.store.users(session.company.id).await {
+            let seats = match state.store.users(company_id).await {
                 Ok(users) => users.iter().filter(|u| u.active).count().max(1) as u64,
                 Err(e) => return ApiError::from(e).into_response(),
             };
@@ -310,13 +308,13 @@ pub async fn charge(State(state): State<AppState>, req: Request, next: Next) -> 
                     d
                 }
                 None => lock(&limiter.daily)
-                    .entry(session.company.id)
+                    .entry(company_id)
                     .or_insert_with(|| Arc::new(Mutex::new(fresh())))
                     .clone(),
             }
         }
     };
-    let mut verdict = limiter.decide(&session, cost, search, &daily);
+    let mut verdict = limiter.decide(user_id, cost, search, &daily);
     let mut response = match verdict.refused.take() {
         Some(e) => e.into_response(),
         None => next.run(req).await,

@@ -20,8 +20,8 @@ function storeArgs() {
   return ['--database', url, 'serve'];
 }
 
-async function startServer() {
-  const child = spawn(BIN, [...storeArgs(), '--listen', '127.0.0.1:0', '--api-token', TOKEN], {
+async function startServer(extraArgs = []) {
+  const child = spawn(BIN, [...storeArgs(), '--listen', '127.0.0.1:0', '--api-token', TOKEN, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, PIPESTACK_LOG: 'warn' },
   });
