@@ -118,7 +118,7 @@ pub struct LimitArgs {
     /// Longest array anywhere in a body (400 past it).
     #[arg(long, env = "PIPESTACK_MAX_ARRAY_ITEMS", default_value_t = Limits::default().max_array_items)]
     pub max_array_items: usize,
-    /// Seconds a request may take from its headers to its response (408 or 503 past it).
+    /// Seconds a client may take to send a request's body once its headers are in (408).
     #[arg(long, env = "PIPESTACK_REQUEST_TIMEOUT_SECS", default_value_t = Limits::default().request_timeout.as_secs())]
     pub request_timeout_secs: u64,
     /// Seconds a connection may take to send a request's headers, and may stay idle.

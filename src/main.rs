@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use pipestack::AppState;
+use pipestack::api::Options;
 use pipestack::api::rate_limit::{RateLimiter, RateLimits, SystemClock};
 use pipestack::config::{
     Cli, Command, CompaniesCommand, ImportArgs, OnOff, ServeArgs, UsersCommand,
@@ -72,14 +73,16 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> Result<()> {
         "off" => None,
         arg => {
             let limits = RateLimits::from_arg(arg).map_err(anyhow::Error::msg)?;
-            Some(Arc::new(RateLimiter::new(limits, Arc::new(SystemClock))))
+            Some(RateLimiter::new(limits, Arc::new(SystemClock)))
         }
     };
-    let state = AppState {
-        limits: Arc::new(args.limits.to_limits()),
-        rate_limiter,
-        ..AppState::new(store.clone())
-    };
+    let state = AppState::with_options(
+        store.clone(),
+        Options {
+            limits: args.limits.to_limits(),
+            rate_limiter,
+        },
+    );
     let boot = setup::bootstrap(store.as_ref(), args.api_token.as_deref()).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -1,27 +1,55 @@
 //! Token authentication: `x-api-token`, `?api_token=` or `Authorization: Bearer`, resolved to a
 //! [`Session`] (company and user) that handlers receive as an extension.
 
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
+use super::{AppState, RoutePattern};
 use crate::domain::Session;
 use crate::error::ApiError;
 
-pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// Resolves the token to a session, counts the request against the rate limits (when on), and
+/// tags the response with its route pattern for the metrics.
+pub async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let mut response = admit(&state, req, next, matched.as_ref()).await;
+    if let Some(m) = matched {
+        response.extensions_mut().insert(RoutePattern(m));
+    }
+    response
+}
+
+async fn admit(
+    state: &AppState,
+    mut req: Request,
+    next: Next,
+    matched: Option<&MatchedPath>,
+) -> Response {
     let Some(token) = token(&req) else {
         return ApiError::Unauthorized.into_response();
     };
-    match state.store.session_by_token(&token).await {
-        Ok(Some(session)) => {
-            req.extensions_mut().insert::<Session>(session);
-            next.run(req).await
-        }
-        Ok(None) => ApiError::Unauthorized.into_response(),
-        Err(e) => ApiError::from(e).into_response(),
-    }
+    let session = match state.store.session_by_token(&token).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return ApiError::Unauthorized.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let Some(limiter) = &state.rate_limiter else {
+        req.extensions_mut().insert::<Session>(session);
+        return next.run(req).await;
+    };
+    let verdict = match limiter
+        .admit(state.store.as_ref(), &session, req.method(), matched)
+        .await
+    {
+        Ok(verdict) => verdict,
+        Err(refused) => return refused,
+    };
+    req.extensions_mut().insert::<Session>(session);
+    let mut response = next.run(req).await;
+    verdict.set_headers(response.headers_mut());
+    response
 }
 
 /// The token a request carries, by precedence: header, bearer, query.

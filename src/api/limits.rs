@@ -1,16 +1,13 @@
 //! What one request or connection may take: body, headers, JSON shape, time, and connections.
-//! Every limit is answered in Pipedrive's envelope (413, 431, 400, 408, 503); the README's
+//! Every limit is answered in Pipedrive's envelope (413, 431, 400, 408, 503): the router checks
+//! headers ([`check_headers`]), the body extractor size, time and shape ([`check_shape`]), the
+//! accept loop (`crate::server`) connections and idle time. The README's
 //! limits table lists them with their defaults and options. Per-field string lengths and list
 //! sizes are domain rules ([`crate::domain::values`]), not here.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use axum::extract::{Request, State};
-use axum::http::header;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::extract::Request;
 use serde_json::Value;
 
 use crate::error::ApiError;
@@ -28,8 +25,7 @@ pub struct Limits {
     pub max_json_depth: usize,
     /// Longest array anywhere in a body (400); the domain has tighter per-field limits.
     pub max_array_items: usize,
-    /// The longest a request may take, from its headers to its response: 408 if the client has
-    /// not sent its whole body by then, 503 if the server was too slow.
+    /// The longest a client may take to send a request's body once its headers are in (408).
     pub request_timeout: Duration,
     /// The longest a connection may take to send a request's headers, and the longest an idle
     /// keep-alive connection is kept open.
@@ -53,47 +49,8 @@ impl Default for Limits {
     }
 }
 
-/// Whether a request's body has been read to its end (for telling 408 from 503 on a timeout).
-#[derive(Clone, Default)]
-pub struct BodyRead(Arc<AtomicBool>);
-
-impl BodyRead {
-    pub fn done(&self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
-
-/// The outermost middleware: header limits, then the request under its deadline. Handlers and
-/// extractors find the limits (and the [`BodyRead`] flag) in the request's extensions.
-pub async fn enforce(State(limits): State<Arc<Limits>>, mut req: Request, next: Next) -> Response {
-    if let Err(e) = check_headers(&req, &limits) {
-        return e.into_response();
-    }
-    let body_read = BodyRead::default();
-    let has_body = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .is_some_and(|v| v.as_bytes() != b"0")
-        || req.headers().contains_key(header::TRANSFER_ENCODING);
-    if !has_body {
-        body_read.done();
-    }
-    req.extensions_mut().insert(body_read.clone());
-    req.extensions_mut().insert(limits.clone());
-    match tokio::time::timeout(limits.request_timeout, next.run(req)).await {
-        Ok(response) => response,
-        Err(_) if !body_read.0.load(Ordering::Relaxed) => {
-            ApiError::RequestTimeout(limits.request_timeout.as_secs()).into_response()
-        }
-        Err(_) => ApiError::Unavailable(format!(
-            "The server did not answer within {} s; the request may or may not have taken effect",
-            limits.request_timeout.as_secs()
-        ))
-        .into_response(),
-    }
-}
-
-fn check_headers(req: &Request, limits: &Limits) -> Result<(), ApiError> {
+/// Checks the header limits (431).
+pub fn check_headers(req: &Request, limits: &Limits) -> Result<(), ApiError> {
     let headers = req.headers();
     if headers.len() > limits.max_headers {
         return Err(ApiError::HeadersTooLarge(format!(

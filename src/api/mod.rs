@@ -33,63 +33,74 @@ use crate::store::Store;
 use limits::Limits;
 use rate_limit::RateLimiter;
 
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub limits: Arc<Limits>,
+/// What the server is configured with besides its store.
+#[derive(Default)]
+pub struct Options {
+    pub limits: Limits,
     /// `None` unless rate limits are switched on.
-    pub rate_limiter: Option<Arc<RateLimiter>>,
-    pub metrics: Arc<HttpMetrics>,
+    pub rate_limiter: Option<RateLimiter>,
+}
+
+/// What every handler and middleware can reach: one `Arc`, so a clone per request is one
+/// reference count.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
+    pub store: Arc<dyn Store>,
+    pub limits: Limits,
+    pub rate_limiter: Option<RateLimiter>,
+    pub metrics: HttpMetrics,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl AppState {
     /// Default limits, no rate limits.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self {
+        Self::with_options(store, Options::default())
+    }
+
+    pub fn with_options(store: Arc<dyn Store>, options: Options) -> Self {
+        Self(Arc::new(Shared {
             store,
-            limits: Arc::new(Limits::default()),
-            rate_limiter: None,
-            metrics: Arc::default(),
-        }
+            limits: options.limits,
+            rate_limiter: options.rate_limiter,
+            metrics: HttpMetrics::default(),
+        }))
     }
 }
 
 /// The whole application: every route, with authentication and rate limits, the error
-/// envelope for unknown routes and wrong methods, the request limits, metrics, and one log
-/// line per request.
+/// envelope for unknown routes and wrong methods, the header limits, metrics, and one log line
+/// per request.
 pub fn router(state: AppState) -> Router {
-    let api = routes::api()
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            rate_limit::charge,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::authenticate,
-        ));
+    let api = routes::api().route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        auth::authenticate,
+    ));
+    let public = routes::public().route_layer(middleware::from_fn(tag_route));
     Router::new()
-        .merge(routes::public())
+        .merge(public)
         .merge(api)
-        .route_layer(middleware::from_fn(tag_route))
         .fallback(|method: Method, uri: Uri| async move {
             ApiError::NotFound(format!("Unknown route: {method} {}", uri.path()))
         })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(middleware::from_fn_with_state(
-            state.limits.clone(),
-            limits::enforce,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.metrics.clone(),
-            log_request,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), edge))
         .with_state(state)
 }
 
-/// The matched route pattern, carried out on the response for [`log_request`]'s metrics.
+/// The matched route pattern, carried out on the response for [`edge`]'s metrics (set by
+/// [`auth::authenticate`] on API routes and by [`tag_route`] on the server's own).
 #[derive(Clone)]
-struct RoutePattern(MatchedPath);
+pub struct RoutePattern(pub MatchedPath);
 
 async fn tag_route(req: Request, next: Next) -> Response {
     let matched = req.extensions().get::<MatchedPath>().cloned();
@@ -100,33 +111,31 @@ async fn tag_route(req: Request, next: Next) -> Response {
     response
 }
 
-/// One line per request: method, path (never the query, which may hold `api_token`), status
-/// and latency; and the request counted in the metrics under its route pattern.
-async fn log_request(
-    State(metrics): State<Arc<HttpMetrics>>,
-    req: Request,
-    next: Next,
-) -> Response {
+/// The outermost middleware: the header limits, then one log line per request (method, path
+/// but never the query, which may hold `api_token`, status and latency) and the request
+/// counted in the metrics under its route pattern.
+async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let response = next.run(req).await;
+    let response = match limits::check_headers(&req, &state.limits) {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    };
     let route = response
         .extensions()
         .get::<RoutePattern>()
         .map_or("unmatched", |r| r.0.as_str());
-    metrics.record(
-        method.as_str(),
-        route,
-        response.status().as_u16(),
-        start.elapsed().as_secs_f64(),
-    );
+    let elapsed = start.elapsed().as_secs_f64();
+    state
+        .metrics
+        .record(method.as_str(), route, response.status().as_u16(), elapsed);
     tracing::info!(
         target: "pipestack::request",
         %method,
         %path,
         status = response.status().as_u16(),
-        latency_ms = format_args!("{:.3}", start.elapsed().as_secs_f64() * 1000.0),
+        latency_ms = format_args!("{:.3}", elapsed * 1000.0),
     );
     response
 }

@@ -1,15 +1,14 @@
 //! Request bodies: JSON or form-encoded (Pipedrive v1 takes both), within the size, depth and
 //! array limits of [`Limits`], always read into a JSON object so that a dialect parses one shape.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{Map, Value};
 
-use super::limits::{self, BodyRead, Limits};
+use super::AppState;
+use super::limits::{self, Limits};
 use crate::error::ApiError;
 
 /// A request body as a JSON object (form fields become strings, arrays and nested objects).
@@ -20,10 +19,10 @@ pub struct Payload(pub Map<String, Value>);
 #[derive(Debug)]
 pub struct JsonBody(pub Value);
 
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
+impl FromRequest<AppState> for JsonBody {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -38,21 +37,23 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 "Unsupported content type: send application/json".into(),
             ));
         }
-        let (limits, bytes) = read_body(req).await?;
+        let limits = &state.limits;
+        let bytes = read_body(req, limits).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(Value::Null));
         }
         let value = serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::bad_request(format!("Malformed JSON in request body: {e}")))?;
-        limits::check_shape(&value, &limits)?;
+        limits::check_shape(&value, limits)?;
         Ok(Self(value))
     }
 }
 
-impl<S: Send + Sync> FromRequest<S> for Payload {
+impl FromRequest<AppState> for Payload {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let limits = &state.limits;
         let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -64,7 +65,7 @@ impl<S: Send + Sync> FromRequest<S> for Payload {
                     .trim()
                     .to_ascii_lowercase()
             });
-        let (limits, bytes) = read_body(req).await?;
+        let bytes = read_body(req, limits).await?;
         let kind = match content_type.as_deref() {
             None | Some("application/json") => Kind::Json,
             Some(t) if t.starts_with("application/") && t.ends_with("+json") => Kind::Json,
@@ -81,10 +82,10 @@ impl<S: Send + Sync> FromRequest<S> for Payload {
         let map = match kind {
             Kind::Json => parse_json(&bytes)?,
             Kind::Form => parse_form(&bytes, limits.max_json_depth)
-                .ok_or_else(|| limits::depth_error(&limits))?,
+                .ok_or_else(|| limits::depth_error(limits))?,
         };
         let map = Value::Object(map);
-        limits::check_shape(&map, &limits)?;
+        limits::check_shape(&map, limits)?;
         match map {
             Value::Object(map) => Ok(Self(map)),
             _ => Ok(Self::default()),
@@ -97,19 +98,14 @@ enum Kind {
     Form,
 }
 
-/// Reads the whole body within the size limit, and marks it read (see [`BodyRead`]).
-async fn read_body(req: Request) -> Result<(Arc<Limits>, Vec<u8>), ApiError> {
-    let limits = req
-        .extensions()
-        .get::<Arc<Limits>>()
-        .cloned()
-        .unwrap_or_default();
-    let body_read = req.extensions().get::<BodyRead>().cloned();
-    let bytes = read_limited(req.into_body(), limits.max_body_bytes).await?;
-    if let Some(flag) = body_read {
-        flag.done();
-    }
-    Ok((limits, bytes))
+/// Reads the whole body within the size and time limits (413, 408).
+async fn read_body(req: Request, limits: &Limits) -> Result<Vec<u8>, ApiError> {
+    let read = read_limited(req.into_body(), limits.max_body_bytes);
+    tokio::time::timeout(limits.request_timeout, read)
+        .await
+        .unwrap_or(Err(ApiError::RequestTimeout(
+            limits.request_timeout.as_secs(),
+        )))
 }
 
 async fn read_limited(body: Body, max: usize) -> Result<Vec<u8>, ApiError> {

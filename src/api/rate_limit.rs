@@ -19,16 +19,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::MatchedPath;
 use axum::http::{HeaderMap, HeaderValue, Method};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::AppState;
 use super::routes;
 use crate::domain::Session;
 use crate::error::ApiError;
+use crate::store::Store;
 
 const DAY_MS: u64 = 86_400_000;
 
@@ -171,7 +170,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// What a request was told.
-struct Verdict {
+pub struct Verdict {
     limit: u32,
     remaining: u32,
     reset: u64,
@@ -270,69 +269,73 @@ impl RateLimiter {
     }
 }
 
-/// The middleware, inside authentication (it needs the session) and routing (the cost).
-pub async fn charge(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(limiter) = state.rate_limiter.clone() else {
-        return next.run(req).await;
-    };
-    let Some((company_id, user_id)) = req
-        .extensions()
-        .get::<Session>()
-        .map(|s| (s.company.id, s.user.id))
-    else {
-        return next.run(req).await;
-    };
-    let (cost, search) = limiter.cost(req.method(), req.extensions().get::<MatchedPath>());
-    let day = limiter.clock.now_ms() / DAY_MS;
-    let daily = match limiter.daily(company_id) {
-        Some(d) if lock(&d).day == day => d,
-        existing => {
-            // A new day (or a first request): the budget follows today's active seats.
-            let seats = match state.store.users(company_id).await {
-                Ok(users) => users.iter().filter(|u| u.active).count().max(1) as u64,
-                Err(e) => return ApiError::from(e).into_response(),
-            };
-            let budget = limiter.limits.daily_tokens_per_seat * seats;
-            let fresh = || Daily {
-                day,
-                budget,
-                used: 0,
-            };
-            match existing {
-                Some(d) => {
-                    let mut g = lock(&d);
-                    if g.day != day {
-                        *g = fresh();
+impl RateLimiter {
+    /// Counts a request of `session` on the matched route: the verdict whose headers go on the
+    /// response, or the 429 (with those headers) to answer instead. Called by authentication.
+    pub async fn admit(
+        &self,
+        store: &dyn Store,
+        session: &Session,
+        method: &Method,
+        matched: Option<&MatchedPath>,
+    ) -> Result<Verdict, Response> {
+        let (company_id, user_id) = (session.company.id, session.user.id);
+        let (cost, search) = self.cost(method, matched);
+        let day = self.clock.now_ms() / DAY_MS;
+        let daily = match self.daily(company_id) {
+            Some(d) if lock(&d).day == day => d,
+            existing => {
+                // A new day (or a first request): the budget follows today's active seats.
+                let seats = match store.users(company_id).await {
+                    Ok(users) => users.iter().filter(|u| u.active).count().max(1) as u64,
+                    Err(e) => return Err(ApiError::from(e).into_response()),
+                };
+                let budget = self.limits.daily_tokens_per_seat * seats;
+                let fresh = || Daily {
+                    day,
+                    budget,
+                    used: 0,
+                };
+                match existing {
+                    Some(d) => {
+                        let mut g = lock(&d);
+                        if g.day != day {
+                            *g = fresh();
+                        }
+                        drop(g);
+                        d
                     }
-                    drop(g);
-                    d
+                    None => lock(&self.daily)
+                        .entry(company_id)
+                        .or_insert_with(|| Arc::new(Mutex::new(fresh())))
+                        .clone(),
                 }
-                None => lock(&limiter.daily)
-                    .entry(company_id)
-                    .or_insert_with(|| Arc::new(Mutex::new(fresh())))
-                    .clone(),
+            }
+        };
+        let mut verdict = self.decide(user_id, cost, search, &daily);
+        match verdict.refused.take() {
+            None => Ok(verdict),
+            Some(e) => {
+                let mut response = e.into_response();
+                verdict.set_headers(response.headers_mut());
+                Err(response)
             }
         }
-    };
-    let mut verdict = limiter.decide(user_id, cost, search, &daily);
-    let mut response = match verdict.refused.take() {
-        Some(e) => e.into_response(),
-        None => next.run(req).await,
-    };
-    set_headers(response.headers_mut(), &verdict);
-    response
+    }
 }
 
-fn set_headers(h: &mut HeaderMap, v: &Verdict) {
-    h.insert("x-ratelimit-limit", HeaderValue::from(v.limit));
-    h.insert("x-ratelimit-remaining", HeaderValue::from(v.remaining));
-    h.insert("x-ratelimit-reset", HeaderValue::from(v.reset));
-    h.insert(
-        "x-daily-ratelimit-token-limit",
-        HeaderValue::from(v.daily_limit),
-    );
-    h.insert(
-        "x-daily-ratelimit-token-remaining",
-        HeaderValue::from(v.daily_remaining),
-    );
+impl Verdict {
+    pub fn set_headers(&self, h: &mut HeaderMap) {
+        h.insert("x-ratelimit-limit", HeaderValue::from(self.limit));
+        h.insert("x-ratelimit-remaining", HeaderValue::from(self.remaining));
+        h.insert("x-ratelimit-reset", HeaderValue::from(self.reset));
+        h.insert(
+            "x-daily-ratelimit-token-limit",
+            HeaderValue::from(self.daily_limit),
+        );
+        h.insert(
+            "x-daily-ratelimit-token-remaining",
+            HeaderValue::from(self.daily_remaining),
+        );
+    }
 }

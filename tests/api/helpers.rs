@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use pipestack::AppState;
+use pipestack::api::Options;
 use pipestack::domain::{Company, User};
 use pipestack::setup::{self, Bootstrap};
 use pipestack::store::{self, Store};
@@ -65,11 +66,11 @@ impl TestApp {
     /// A server on a fresh database: a SQLite file, or a new PostgreSQL database when
     /// `PIPESTACK_TEST_DATABASE` names a PostgreSQL server (the same suite runs on both).
     pub async fn spawn() -> Self {
-        Self::spawn_with(|state| state).await
+        Self::spawn_with(|_| {}).await
     }
 
-    /// A fresh server whose state (limits, rate limiter) `configure` adjusts.
-    pub async fn spawn_with(configure: impl FnOnce(AppState) -> AppState) -> Self {
+    /// A fresh server whose options (limits, rate limiter) `configure` adjusts.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Options)) -> Self {
         if let Ok(base) = std::env::var("PIPESTACK_TEST_DATABASE")
             && base.starts_with("postgres")
         {
@@ -84,10 +85,10 @@ impl TestApp {
 
     /// A server on the database at `url` (created if missing).
     pub async fn spawn_url(url: String) -> Self {
-        Self::spawn_url_with(url, |state| state).await
+        Self::spawn_url_with(url, |_| {}).await
     }
 
-    pub async fn spawn_url_with(url: String, configure: impl FnOnce(AppState) -> AppState) -> Self {
+    pub async fn spawn_url_with(url: String, configure: impl FnOnce(&mut Options)) -> Self {
         let store = store::open(&url).await.unwrap();
         let (company, admin) = match setup::bootstrap(store.as_ref(), None).await.unwrap() {
             Bootstrap::Created { company, admin } | Bootstrap::Existing { company, admin } => {
@@ -97,7 +98,9 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
-        let state = configure(AppState::new(store.clone()));
+        let mut options = Options::default();
+        configure(&mut options);
+        let state = AppState::with_options(store.clone(), options);
         let server = tokio::spawn(pipestack::serve_state(listener, state, async {
             let _ = rx.await;
         }));

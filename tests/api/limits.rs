@@ -12,11 +12,7 @@ use tokio::net::TcpStream;
 use crate::helpers::TestApp;
 
 async fn with_limits(limits: Limits) -> TestApp {
-    TestApp::spawn_with(|mut state| {
-        state.limits = std::sync::Arc::new(limits);
-        state
-    })
-    .await
+    TestApp::spawn_with(|o| o.limits = limits).await
 }
 
 /// Sends raw bytes on a new connection and reads until the server closes it or `wait` passes.

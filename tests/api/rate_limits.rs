@@ -17,11 +17,8 @@ const DAY: u64 = 86_400_000;
 async fn limited(limits: RateLimits) -> (TestApp, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::at(NOON));
     let c = clock.clone();
-    let app = TestApp::spawn_with(move |mut state| {
-        state.rate_limiter = Some(Arc::new(RateLimiter::new(limits, c)));
-        state
-    })
-    .await;
+    let app =
+        TestApp::spawn_with(move |o| o.rate_limiter = Some(RateLimiter::new(limits, c))).await;
     (app, clock)
 }
 
