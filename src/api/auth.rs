@@ -1,5 +1,6 @@
 //! Token authentication: `x-api-token`, `?api_token=` or `Authorization: Bearer`, resolved to a
-//! [`Session`] (company and user) that handlers receive as an extension.
+//! [`Session`] (company and user) that handlers receive as an extension; then, when rate limits
+//! are on, the request counted against them (`super::rate_limit`).
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;

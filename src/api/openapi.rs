@@ -472,6 +472,18 @@ fn describe(e: &Entry) -> Doc {
             ),
         ]
     };
+    // What both v2 lists (persons, organizations) take.
+    let v2_list = || {
+        let mut p = v2_paging();
+        p.extend(v2_order());
+        p.extend(v2_render());
+        p.push(ids_param(100));
+        p.push(q("owner_id", id(), "Only items of this owner"));
+        p.push(q("updated_since", string(), "RFC 3339"));
+        p.push(q("updated_until", string(), "RFC 3339"));
+        p.push(q("include_labels", boolean(), "Add the labels' names"));
+        p
+    };
     use Dialect::{Service, V1, V2};
     match (e.dialect, e.name) {
         (Service, "healthz") => doc("The process is alive", vec![], None, 200, r("Status"), None),
@@ -691,15 +703,8 @@ fn describe(e: &Entry) -> Doc {
         (V1, "get_user") => doc("Get a user", vec![], None, 200, r("UserV1"), None),
 
         (V2, "get_persons") => {
-            let mut p = v2_paging();
-            p.extend(v2_order());
-            p.extend(v2_render());
-            p.push(ids_param(100));
-            p.push(q("owner_id", id(), "Only persons of this owner"));
+            let mut p = v2_list();
             p.push(q("org_id", id(), "Only persons of this organization"));
-            p.push(q("updated_since", string(), "RFC 3339"));
-            p.push(q("updated_until", string(), "RFC 3339"));
-            p.push(q("include_labels", boolean(), "Add the labels' names"));
             doc(
                 "List persons",
                 p,
@@ -851,24 +856,14 @@ fn describe(e: &Entry) -> Doc {
             list(r("FieldOption")),
             None,
         ),
-        (V2, "get_organizations") => {
-            let mut p = v2_paging();
-            p.extend(v2_order());
-            p.extend(v2_render());
-            p.push(ids_param(100));
-            p.push(q("owner_id", id(), "Only organizations of this owner"));
-            p.push(q("updated_since", string(), "RFC 3339"));
-            p.push(q("updated_until", string(), "RFC 3339"));
-            p.push(q("include_labels", boolean(), "Add the labels' names"));
-            doc(
-                "List organizations",
-                p,
-                None,
-                200,
-                list(r("OrganizationV2")),
-                Some(v2_cursor()),
-            )
-        }
+        (V2, "get_organizations") => doc(
+            "List organizations",
+            v2_list(),
+            None,
+            200,
+            list(r("OrganizationV2")),
+            Some(v2_cursor()),
+        ),
         (V2, "add_organization") => doc(
             "Add an organization",
             vec![],
