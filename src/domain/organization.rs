@@ -52,6 +52,17 @@ pub struct OrganizationDraft {
     pub add_time: Option<Timestamp>,
 }
 
+/// What substring search over organizations matches: the name and the address, lowercased
+/// (both stores index this one text).
+pub fn search_text(name: &str, address: Option<&Address>) -> String {
+    let mut t = name.to_lowercase();
+    if let Some(a) = address {
+        t.push('\n');
+        t.push_str(&a.value.to_lowercase());
+    }
+    t
+}
+
 /// An address: its value and parts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Address {

@@ -13,13 +13,16 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 use super::cache::Cache;
-use super::sqlite::organizations::{VISIBLE as ORG_VISIBLE, org_filters};
-use super::sqlite::{PERSON_VISIBLE, in_list, order_and_page, person_filters};
+use super::sqlite::organizations::{
+    VISIBLE as ORG_VISIBLE, org_filters, update_sets as org_update_sets,
+};
+use super::sqlite::{PERSON_VISIBLE, in_list, order_and_page, person_filters, person_update_sets};
 use super::{FieldChanges, NewCompany, NewField, NewUser, Store, StoreError};
 use crate::domain::fields::{FieldType, LABEL_KEY};
 use crate::domain::followers::{Follower, FollowerChange, FollowerRef, Kind};
 use crate::domain::organization::{
-    Address, NewOrganization, ORG_LABEL_KEY, Organization, OrganizationChanges, OrganizationQuery,
+    NewOrganization, ORG_LABEL_KEY, Organization, OrganizationChanges, OrganizationQuery,
+    search_text as org_search_text,
 };
 use crate::domain::person::{Contact, NewPerson, Person, PersonChanges, derive};
 use crate::domain::query::{PersonQuery, SortField};
@@ -627,44 +630,7 @@ async fn apply_changes<C: GenericClient>(
             count_people(c, o, 1).await?;
         }
     }
-    let mut sets = vec!["update_time = ?".to_owned()];
-    let mut args = vec![Sql::Integer(now.0)];
-    let mut set = |col: &str, v: Sql| {
-        sets.push(format!("{col} = ?"));
-        args.push(v);
-    };
-    if let Some(owner) = ch.owner_id {
-        set("owner_id", Sql::Integer(owner));
-    }
-    if let Some(org) = ch.org_id {
-        set("org_id", org.map_or(Sql::Null, Sql::Integer));
-    }
-    if let Some(name) = ch.name {
-        set("name", Sql::Text(name.name));
-        set("first_name", name.first_name.map_or(Sql::Null, Sql::Text));
-        set("last_name", name.last_name.map_or(Sql::Null, Sql::Text));
-    }
-    if let Some(e) = &ch.emails {
-        set("emails", Sql::Text(json(e)?));
-    }
-    if let Some(p) = &ch.phones {
-        set("phones", Sql::Text(json(p)?));
-    }
-    if let Some(l) = &ch.label_ids {
-        set("label_ids", Sql::Text(json(l)?));
-    }
-    if let Some(v) = ch.visible_to {
-        set("visible_to", Sql::Integer(v.get()));
-    }
-    if let Some((status, used)) = ch.marketing_status {
-        set("marketing_status", Sql::Text(status.as_str().into()));
-        if used {
-            set("marketing_changed", Sql::Integer(1));
-        }
-    }
-    if let Some(cf) = &ch.custom_fields {
-        set("custom_fields", Sql::Text(json(cf)?));
-    }
+    let (sets, mut args) = person_update_sets(&ch, now)?;
     args.push(Sql::Integer(company));
     args.push(Sql::Integer(id));
     exec(
@@ -1189,10 +1155,7 @@ impl Store for PgStore {
 
     async fn insert_organization(&self, o: NewOrganization) -> Result<Organization, StoreError> {
         write!(self, |tx| {
-            let search = match &o.address {
-                Some(a) => format!("{}\n{}", o.name.to_lowercase(), a.value.to_lowercase()),
-                None => o.name.to_lowercase(),
-            };
+            let search = org_search_text(&o.name, o.address.as_ref());
             let id = insert_id(
                 &tx,
                 "INSERT INTO organizations (company_id, owner_id, name, address, address_parts, label_ids, visible_to, search_text, active_flag, add_time, update_time)
@@ -1259,54 +1222,7 @@ impl Store for PgStore {
             let Some(current) = get_org(&tx, company_id, id).await?.filter(|o| o.active) else {
                 return Ok(None);
             };
-            let mut sets = vec!["update_time = ?".to_owned()];
-            let mut args = vec![Sql::Integer(now.0)];
-            let mut set = |col: &str, v: Sql| {
-                sets.push(format!("{col} = ?"));
-                args.push(v);
-            };
-            if let Some(name) = &ch.name {
-                set("name", Sql::Text(name.clone()));
-            }
-            if let Some(owner) = ch.owner_id {
-                set("owner_id", Sql::Integer(owner));
-            }
-            if let Some(address) = &ch.address {
-                set(
-                    "address",
-                    address
-                        .as_ref()
-                        .map_or(Sql::Null, |a| Sql::Text(a.value.clone())),
-                );
-                set(
-                    "address_parts",
-                    Sql::Text(json(
-                        &address
-                            .as_ref()
-                            .map(|a| a.parts.clone())
-                            .unwrap_or_default(),
-                    )?),
-                );
-            }
-            if let Some(labels) = &ch.label_ids {
-                set("label_ids", Sql::Text(json(labels)?));
-            }
-            if let Some(v) = ch.visible_to {
-                set("visible_to", Sql::Integer(v.get()));
-            }
-            let name = ch.name.clone().unwrap_or(current.name.clone());
-            let address: Option<Address> = match &ch.address {
-                Some(a) => a.clone(),
-                None => current.address.clone().map(|value| Address {
-                    value,
-                    parts: Map::new(),
-                }),
-            };
-            let search = match &address {
-                Some(a) => format!("{}\n{}", name.to_lowercase(), a.value.to_lowercase()),
-                None => name.to_lowercase(),
-            };
-            set("search_text", Sql::Text(search));
+            let (sets, mut args) = org_update_sets(&ch, &current, now)?;
             args.push(Sql::Integer(company_id));
             args.push(Sql::Integer(id));
             exec(

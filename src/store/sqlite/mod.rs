@@ -727,36 +727,32 @@ fn is_active_person(conn: &Connection, company_id: i64, id: i64) -> Result<bool,
         .map_err(db_error)
 }
 
-/// Applies changes to an active person (checked by the caller) and refreshes derived columns.
-fn apply_changes(
-    conn: &Connection,
-    company_id: i64,
-    id: i64,
-    ch: PersonChanges,
+/// The SET list and arguments of a person update, for both SQL stores: `update_time` and every
+/// column the changes name (the caller refreshes the derived columns).
+pub(crate) fn person_update_sets(
+    ch: &PersonChanges,
     now: Timestamp,
-) -> Result<Person, StoreError> {
+) -> Result<(Vec<String>, Vec<Sql>), StoreError> {
     let mut sets = vec!["update_time = ?".to_owned()];
     let mut args = vec![Sql::Integer(now.0)];
     let mut set = |col: &str, v: Sql| {
         sets.push(format!("{col} = ?"));
         args.push(v);
     };
-    let opt_int = |v: Option<i64>| v.map_or(Sql::Null, Sql::Integer);
-    let opt_text = |v: Option<String>| v.map_or(Sql::Null, Sql::Text);
+    let opt_text = |v: &Option<String>| v.clone().map_or(Sql::Null, Sql::Text);
     if let Some(owner) = ch.owner_id {
         set("owner_id", Sql::Integer(owner));
     }
     if let Some(org) = ch.org_id {
-        set("org_id", opt_int(org));
+        set("org_id", org.map_or(Sql::Null, Sql::Integer));
     }
-    if let Some(name) = ch.name {
-        set("name", Sql::Text(name.name));
-        set("first_name", opt_text(name.first_name));
-        set("last_name", opt_text(name.last_name));
+    if let Some(name) = &ch.name {
+        set("name", Sql::Text(name.name.clone()));
+        set("first_name", opt_text(&name.first_name));
+        set("last_name", opt_text(&name.last_name));
     }
     if let Some(e) = &ch.emails {
         set("emails", Sql::Text(to_json(e)?));
-        index_emails(conn, company_id, id, e)?;
     }
     if let Some(p) = &ch.phones {
         set("phones", Sql::Text(to_json(p)?));
@@ -775,6 +771,21 @@ fn apply_changes(
     }
     if let Some(c) = &ch.custom_fields {
         set("custom_fields", Sql::Text(to_json(c)?));
+    }
+    Ok((sets, args))
+}
+
+/// Applies changes to an active person (checked by the caller) and refreshes derived columns.
+fn apply_changes(
+    conn: &Connection,
+    company_id: i64,
+    id: i64,
+    ch: PersonChanges,
+    now: Timestamp,
+) -> Result<Person, StoreError> {
+    let (sets, mut args) = person_update_sets(&ch, now)?;
+    if let Some(e) = &ch.emails {
+        index_emails(conn, company_id, id, e)?;
     }
     let (old_org, old_text): (Option<i64>, String) = conn
         .prepare_cached("SELECT org_id, search_text FROM persons WHERE id = ?1")

@@ -8,7 +8,7 @@ use super::{db_error, follow, id_csv, in_list, order_and_page, to_json};
 use crate::domain::followers::Kind;
 use crate::domain::organization::{
     Address, NewOrganization, Organization, OrganizationChanges, OrganizationFilter,
-    OrganizationQuery,
+    OrganizationQuery, search_text,
 };
 use crate::domain::query::SortField;
 use crate::domain::{Timestamp, Visibility};
@@ -78,16 +78,7 @@ pub fn by_ids(
     query(conn, &sql, args)
 }
 
-fn search_text(name: &str, address: Option<&Address>) -> String {
-    let mut t = name.to_lowercase();
-    if let Some(a) = address {
-        t.push('\n');
-        t.push_str(&a.value.to_lowercase());
-    }
-    t
-}
-
-fn parts_json(a: Option<&Address>) -> Result<String, StoreError> {
+pub(crate) fn parts_json(a: Option<&Address>) -> Result<String, StoreError> {
     to_json(&a.map(|a| a.parts.clone()).unwrap_or_default())
 }
 
@@ -126,16 +117,13 @@ pub fn insert(conn: &Connection, o: &NewOrganization) -> Result<Organization, St
         .ok_or_else(|| StoreError::Internal("inserted organization vanished".into()))
 }
 
-pub fn update(
-    conn: &Connection,
-    company_id: i64,
-    id: i64,
-    ch: OrganizationChanges,
+/// The SET list and arguments of an organization update, for both SQL stores: `update_time`,
+/// every column the changes name, and the search text of the result.
+pub(crate) fn update_sets(
+    ch: &OrganizationChanges,
+    current: &Organization,
     now: Timestamp,
-) -> Result<Option<Organization>, StoreError> {
-    let Some(current) = get(conn, company_id, id)?.filter(|o| o.active) else {
-        return Ok(None);
-    };
+) -> Result<(Vec<String>, Vec<Sql>), StoreError> {
     let mut sets = vec!["update_time = ?".to_owned()];
     let mut args = vec![Sql::Integer(now.0)];
     let mut set = |col: &str, v: Sql| {
@@ -163,7 +151,7 @@ pub fn update(
     if let Some(v) = ch.visible_to {
         set("visible_to", Sql::Integer(v.get()));
     }
-    let name = ch.name.clone().unwrap_or(current.name.clone());
+    let name = ch.name.as_deref().unwrap_or(&current.name);
     let address = match &ch.address {
         Some(a) => a.clone(),
         None => current.address.clone().map(|value| Address {
@@ -173,8 +161,22 @@ pub fn update(
     };
     set(
         "search_text",
-        Sql::Text(search_text(&name, address.as_ref())),
+        Sql::Text(search_text(name, address.as_ref())),
     );
+    Ok((sets, args))
+}
+
+pub fn update(
+    conn: &Connection,
+    company_id: i64,
+    id: i64,
+    ch: OrganizationChanges,
+    now: Timestamp,
+) -> Result<Option<Organization>, StoreError> {
+    let Some(current) = get(conn, company_id, id)?.filter(|o| o.active) else {
+        return Ok(None);
+    };
+    let (sets, mut args) = update_sets(&ch, &current, now)?;
     args.push(Sql::Integer(company_id));
     args.push(Sql::Integer(id));
     conn.execute(
