@@ -5,6 +5,8 @@
 use anyhow::{Context, Result, bail};
 use rusqlite::types::Value as Sql;
 
+use crate::store::postgres::Arg;
+
 /// The tables, parents before children, and their columns (the same on both backends).
 const TABLES: &[(&str, &str)] = &[
     ("companies", "id, name, domain, campaigns_enabled, add_time"),
@@ -106,8 +108,8 @@ pub async fn migrate(
         let mut rows = stmt.query([])?;
         let mut done = 0u64;
         while let Some(row) = rows.next()? {
-            let values: Vec<Value> = (0..cols.len())
-                .map(|i| row.get::<_, Sql>(i).map(Value))
+            let values: Vec<Arg> = (0..cols.len())
+                .map(|i| row.get::<_, Sql>(i).map(Arg))
                 .collect::<Result<_, _>>()?;
             let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = values
                 .iter()
@@ -142,32 +144,4 @@ pub async fn migrate(
         }
     }
     Ok(counts)
-}
-
-/// A SQLite value bound as whatever PostgreSQL expects.
-#[derive(Debug)]
-struct Value(Sql);
-
-impl tokio_postgres::types::ToSql for Value {
-    fn to_sql(
-        &self,
-        ty: &tokio_postgres::types::Type,
-        out: &mut bytes::BytesMut,
-    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        use tokio_postgres::types::{IsNull, Type};
-        match &self.0 {
-            Sql::Null => Ok(IsNull::Yes),
-            Sql::Integer(i) if *ty == Type::BOOL => (*i != 0).to_sql(ty, out),
-            Sql::Integer(i) => i.to_sql(ty, out),
-            Sql::Real(f) => f.to_sql(ty, out),
-            Sql::Text(t) => t.to_sql(ty, out),
-            Sql::Blob(b) => b.to_sql(ty, out),
-        }
-    }
-
-    fn accepts(_: &tokio_postgres::types::Type) -> bool {
-        true
-    }
-
-    tokio_postgres::types::to_sql_checked!();
 }

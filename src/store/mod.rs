@@ -82,6 +82,28 @@ pub struct FieldChanges {
     pub delete_options: Vec<i64>,
 }
 
+impl FieldChanges {
+    /// Checked again inside the store's transaction (the domain checked before, but a
+    /// concurrent change may have removed an option since): a conflict naming the first
+    /// renamed or deleted option the field no longer has.
+    pub fn check_options_exist(&self, field: &FieldDef) -> Result<(), StoreError> {
+        let is_option = |oid: i64| field.options.iter().any(|o| o.id == oid);
+        match self
+            .rename_options
+            .iter()
+            .map(|(oid, _)| *oid)
+            .chain(self.delete_options.iter().copied())
+            .find(|oid| !is_option(*oid))
+        {
+            Some(bad) => Err(StoreError::Conflict(format!(
+                "options: {bad} is not an option of the field {}",
+                field.key
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Whether the database answers (for `/readyz`).

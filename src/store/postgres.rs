@@ -16,7 +16,7 @@ use super::cache::Cache;
 use super::sqlite::organizations::{
     VISIBLE as ORG_VISIBLE, org_filters, update_sets as org_update_sets,
 };
-use super::sqlite::{PERSON_VISIBLE, in_list, order_and_page, person_filters, person_update_sets};
+use super::sqlite::{in_list, order_and_page, person_filters, person_update_sets};
 use super::{FieldChanges, NewCompany, NewField, NewUser, Store, StoreError};
 use crate::domain::fields::{FieldType, LABEL_KEY};
 use crate::domain::followers::{Follower, FollowerChange, FollowerRef, Kind};
@@ -25,7 +25,7 @@ use crate::domain::organization::{
     search_text as org_search_text,
 };
 use crate::domain::person::{Contact, NewPerson, Person, PersonChanges, derive};
-use crate::domain::query::{PersonQuery, SortField};
+use crate::domain::query::{PersonFilter, PersonQuery, SortField};
 use crate::domain::user::company_domain;
 use crate::domain::{
     Company, FieldDef, FieldOption, MarketingStatus, Session, Timestamp, User, Visibility,
@@ -46,7 +46,7 @@ pub struct PgStore {
 /// A parameter that converts to whatever type PostgreSQL inferred for its placeholder, so the
 /// shared SQL builders' loosely typed values (and NULLs) bind anywhere.
 #[derive(Debug)]
-struct Arg(Sql);
+pub(crate) struct Arg(pub(crate) Sql);
 
 impl ToSql for Arg {
     fn to_sql(
@@ -1070,19 +1070,7 @@ impl Store for PgStore {
             let Some(field) = load_fields(&tx, company_id, Some(id)).await?.pop() else {
                 return Ok(None);
             };
-            let is_option = |oid: i64| field.options.iter().any(|o| o.id == oid);
-            if let Some(bad) = ch
-                .rename_options
-                .iter()
-                .map(|(o, _)| *o)
-                .chain(ch.delete_options.iter().copied())
-                .find(|o| !is_option(*o))
-            {
-                return Err(StoreError::Conflict(format!(
-                    "options: {bad} is not an option of the field {}",
-                    field.key
-                )));
-            }
+            ch.check_options_exist(&field)?;
             if let Some(name) = &ch.name {
                 exec(
                     &tx,
@@ -1514,15 +1502,12 @@ impl Store for PgStore {
             Sql::Text(email.to_lowercase()),
             Sql::Integer(company_id),
         ];
-        if let Some(org) = org_id {
-            sql.push_str(" AND p.org_id = ?");
-            args.push(Sql::Integer(org));
-        }
-        if let Some(v) = viewer {
-            sql.push_str(PERSON_VISIBLE);
-            args.push(Sql::Integer(v));
-            args.push(Sql::Integer(v));
-        }
+        let filter = PersonFilter {
+            org_id,
+            viewer,
+            ..PersonFilter::default()
+        };
+        person_filters(&mut sql, &mut args, &filter);
         sql.push_str(&format!(" ORDER BY p.id LIMIT {MAX_SEARCH_CANDIDATES}"));
         let c = self.client().await?;
         query_rows(&c, &sql, args, person_row).await
@@ -1539,15 +1524,12 @@ impl Store for PgStore {
             "SELECT {PERSON_COLUMNS} FROM persons p WHERE p.search_text LIKE ? AND p.company_id = ? AND p.active_flag"
         );
         let mut args = vec![Sql::Text(like(needle)), Sql::Integer(company_id)];
-        if let Some(org) = org_id {
-            sql.push_str(" AND p.org_id = ?");
-            args.push(Sql::Integer(org));
-        }
-        if let Some(v) = viewer {
-            sql.push_str(PERSON_VISIBLE);
-            args.push(Sql::Integer(v));
-            args.push(Sql::Integer(v));
-        }
+        let filter = PersonFilter {
+            org_id,
+            viewer,
+            ..PersonFilter::default()
+        };
+        person_filters(&mut sql, &mut args, &filter);
         sql.push_str(&format!(" ORDER BY p.id LIMIT {MAX_SEARCH_CANDIDATES}"));
         let c = self.client().await?;
         query_rows(&c, &sql, args, person_row).await

@@ -377,7 +377,7 @@ fn user_row(r: &Row) -> rusqlite::Result<User> {
 }
 
 /// Keeps persons the viewer may see: not private, or owned or followed by the viewer.
-pub(crate) const PERSON_VISIBLE: &str = " AND (p.visible_to <> 1 OR p.owner_id = ? OR EXISTS (\
+const PERSON_VISIBLE: &str = " AND (p.visible_to <> 1 OR p.owner_id = ? OR EXISTS (\
     SELECT 1 FROM followers f WHERE f.kind = 'person' AND f.item_id = p.id AND f.user_id = ?))";
 
 const PERSON_COLUMNS: &str = "p.id, p.company_id, p.owner_id, p.org_id, p.name, p.first_name, \
@@ -1338,19 +1338,7 @@ impl Store for SqliteStore {
                 let Some(field) = load_fields(conn, company_id, Some(id))?.pop() else {
                     return Ok(None);
                 };
-                let is_option = |oid: i64| field.options.iter().any(|o| o.id == oid);
-                if let Some(bad) = ch
-                    .rename_options
-                    .iter()
-                    .map(|(oid, _)| *oid)
-                    .chain(ch.delete_options.iter().copied())
-                    .find(|oid| !is_option(*oid))
-                {
-                    return Err(StoreError::Conflict(format!(
-                        "options: {bad} is not an option of the field {}",
-                        field.key
-                    )));
-                }
+                ch.check_options_exist(&field)?;
                 if let Some(name) = &ch.name {
                     conn.execute(
                         "UPDATE person_fields SET name = ?1 WHERE id = ?2",
@@ -1735,15 +1723,12 @@ impl Store for SqliteStore {
                    AND p.company_id = ? AND p.active_flag = 1"
             );
             let mut args = vec![Sql::Integer(company_id), Sql::Text(email), Sql::Integer(company_id)];
-            if let Some(org) = org_id {
-                sql.push_str(" AND p.org_id = ?");
-                args.push(Sql::Integer(org));
-            }
-            if let Some(v) = viewer {
-                sql.push_str(PERSON_VISIBLE);
-                args.push(Sql::Integer(v));
-                args.push(Sql::Integer(v));
-            }
+            let filter = PersonFilter {
+                org_id,
+                viewer,
+                ..PersonFilter::default()
+            };
+            person_filters(&mut sql, &mut args, &filter);
             sql.push_str(&format!(" ORDER BY p.id LIMIT {MAX_SEARCH_CANDIDATES}"));
             query_persons(conn, &sql, args)
         })
@@ -1774,15 +1759,12 @@ impl Store for SqliteStore {
                  WHERE {filter} AND p.company_id = ? AND p.active_flag = 1"
             );
             let mut args = vec![Sql::Text(term), Sql::Integer(company_id)];
-            if let Some(org) = org_id {
-                sql.push_str(" AND p.org_id = ?");
-                args.push(Sql::Integer(org));
-            }
-            if let Some(v) = viewer {
-                sql.push_str(PERSON_VISIBLE);
-                args.push(Sql::Integer(v));
-                args.push(Sql::Integer(v));
-            }
+            let filter = PersonFilter {
+                org_id,
+                viewer,
+                ..PersonFilter::default()
+            };
+            person_filters(&mut sql, &mut args, &filter);
             sql.push_str(&format!(" ORDER BY p.id LIMIT {MAX_SEARCH_CANDIDATES}"));
             query_persons(conn, &sql, args)
         })
