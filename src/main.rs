@@ -88,6 +88,7 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let base = format!("http://{}", listener.local_addr()?);
+    let shutdown = shutdown_signal()?;
     match &boot {
         Bootstrap::Created { company, admin } => {
             println!(
@@ -106,7 +107,7 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> Result<()> {
     }
     println!("  base URL: {base}/v1 (legacy) and {base}/api/v2");
     tracing::info!(%base, "listening");
-    pipestack::serve_state(listener, state, shutdown_signal()).await?;
+    pipestack::serve_state(listener, state, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -179,26 +180,29 @@ async fn import(store: Arc<dyn Store>, args: ImportArgs) -> Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Installs the SIGINT and SIGTERM handlers at once, so that a signal arriving any time after
+/// the base URL is announced stops the server gracefully instead of killing it; the returned
+/// future resolves on the first of them.
+#[cfg(unix)]
+fn shutdown_signal() -> Result<impl Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
+        tracing::info!("shutting down: finishing requests in flight");
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> Result<impl Future<Output = ()> + Send + 'static> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing requests in flight");
+    })
 }
 
 async fn admin(store: Arc<dyn Store>, command: Command) -> Result<()> {
