@@ -151,13 +151,13 @@ pub async fn get_organization_persons(
     .await?;
     let persons: Vec<&Person> = page.persons.iter().collect();
     let related = Related::load(state.store.as_ref(), &session, &persons).await?;
-    let data = persons
+    let data: Vec<_> = persons
         .iter()
         .map(|p| render::person(p, &related))
         .collect();
     Ok(success(
         StatusCode::OK,
-        Value::Array(data),
+        data,
         Some(json!({ "pagination": super::pagination(start, limit, persons.len(), page.more) })),
         Some(related.objects()),
     ))
@@ -183,7 +183,7 @@ fn related_users(
     let mut out = Map::new();
     for id in ids {
         if let Some(u) = users.get(&id) {
-            out.insert(id.to_string(), render::user_brief(u));
+            out.insert(id.to_string(), json!(render::user_brief(u)));
         }
     }
     Value::Object(out)

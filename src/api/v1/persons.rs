@@ -150,13 +150,13 @@ pub async fn list_persons(
     .await?;
     let persons: Vec<&Person> = page.persons.iter().collect();
     let related = Related::load(state.store.as_ref(), &session, &persons).await?;
-    let data = persons
+    let data: Vec<_> = persons
         .iter()
         .map(|p| render::person(p, &related))
         .collect();
     Ok(success(
         StatusCode::OK,
-        Value::Array(data),
+        data,
         Some(
             json!({ "pagination": super::pagination(start, limit, page.persons.len(), page.more) }),
         ),
@@ -220,7 +220,8 @@ pub async fn merge_persons(
     }
     let person = person::merge_persons(state.store.as_ref(), &session, from, into).await?;
     let related = Related::load(state.store.as_ref(), &session, &[&person]).await?;
-    let mut data = render::person(&person, &related);
+    let mut data = serde_json::to_value(render::person(&person, &related))
+        .map_err(|e| ApiError::Internal(format!("rendering a person: {e}")))?;
     data["owner_id"] = json!(person.owner_id);
     data["org_id"] = json!(person.org_id);
     data["merge_what_id"] = json!(id);

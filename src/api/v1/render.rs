@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
 use crate::domain::fields::{self, FieldDef, FieldType, Fields};
@@ -66,63 +68,92 @@ impl Related {
             let orgs = self
                 .orgs
                 .values()
-                .map(|o| (o.id.to_string(), org_related(o, &self.company)))
+                .map(|o| (o.id.to_string(), json!(org_related(o, &self.company))))
                 .collect();
             out.insert("organization".into(), Value::Object(orgs));
         }
         let users = self
             .users
             .values()
-            .map(|u| (u.id.to_string(), user_brief(u)))
+            .map(|u| (u.id.to_string(), json!(user_brief(u))))
             .collect();
         out.insert("user".into(), Value::Object(users));
         out
     }
 }
 
+/// A user as `related_objects.user` shows it, and (with `value`) as a person's or
+/// organization's `owner_id` shows it.
+#[derive(Serialize)]
+pub struct UserBrief<'a> {
+    id: i64,
+    name: &'a str,
+    email: &'a str,
+    has_pic: u8,
+    pic_hash: Option<&'a str>,
+    active_flag: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<i64>,
+}
+
 /// A user as `related_objects.user` shows it.
-pub fn user_brief(u: &User) -> Value {
-    json!({
-        "id": u.id,
-        "name": u.name,
-        "email": u.email,
-        "has_pic": 0,
-        "pic_hash": null,
-        "active_flag": u.active,
-    })
+pub fn user_brief(u: &User) -> UserBrief<'_> {
+    UserBrief {
+        id: u.id,
+        name: &u.name,
+        email: &u.email,
+        has_pic: 0,
+        pic_hash: None,
+        active_flag: u.active,
+        value: None,
+    }
 }
 
 /// A user as a person's or organization's `owner_id` shows it: the brief form plus `value`.
-pub fn owner_object(u: &User) -> Value {
-    let mut v = user_brief(u);
-    v["value"] = json!(u.id);
-    v
+pub fn owner_object(u: &User) -> UserBrief<'_> {
+    UserBrief {
+        value: Some(u.id),
+        ..user_brief(u)
+    }
+}
+
+/// An organization as a person's `org_id` (with `value`) or `related_objects.organization`
+/// (with `id`) shows it.
+#[derive(Serialize)]
+pub struct OrgBrief<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<i64>,
+    name: &'a str,
+    people_count: i64,
+    owner_id: i64,
+    address: &'a Option<String>,
+    active_flag: bool,
+    cc_email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<i64>,
 }
 
 /// An organization as a person's `org_id` shows it.
-pub fn org_reference(o: &Organization, company: &Company) -> Value {
-    json!({
-        "name": o.name,
-        "people_count": o.people_count,
-        "owner_id": o.owner_id,
-        "address": o.address,
-        "active_flag": o.active,
-        "cc_email": company.cc_email(),
-        "value": o.id,
-    })
+pub fn org_reference<'a>(o: &'a Organization, company: &Company) -> OrgBrief<'a> {
+    OrgBrief {
+        id: None,
+        value: Some(o.id),
+        ..org_related(o, company)
+    }
 }
 
 /// An organization as `related_objects.organization` shows it.
-pub fn org_related(o: &Organization, company: &Company) -> Value {
-    json!({
-        "id": o.id,
-        "name": o.name,
-        "people_count": o.people_count,
-        "owner_id": o.owner_id,
-        "address": o.address,
-        "active_flag": o.active,
-        "cc_email": company.cc_email(),
-    })
+pub fn org_related<'a>(o: &'a Organization, company: &Company) -> OrgBrief<'a> {
+    OrgBrief {
+        id: Some(o.id),
+        name: &o.name,
+        people_count: o.people_count,
+        owner_id: o.owner_id,
+        address: &o.address,
+        active_flag: o.active,
+        cc_email: company.cc_email(),
+        value: None,
+    }
 }
 
 /// Counts Pipedrive keeps for deals, activities, mail and files: pipestack stores none of those
@@ -148,90 +179,111 @@ const ZERO_COUNTS_AFTER_FOLLOWERS: [&str; 5] = [
     "related_lost_deals_count",
     "reference_activities_count",
 ];
+/// Activity and mail keys Pipedrive fills from entities pipestack does not store: `null`.
+const NO_ACTIVITY: [&str; 7] = [
+    "next_activity_date",
+    "next_activity_time",
+    "next_activity_id",
+    "last_activity_id",
+    "last_activity_date",
+    "last_incoming_mail_time",
+    "last_outgoing_mail_time",
+];
 
 /// v1 email/phone lists: never empty; "none" is `[{"value":"","primary":true}]`.
-fn contacts(list: &[Contact]) -> Value {
-    if list.is_empty() {
-        return json!([{"value": "", "primary": true}]);
+struct Contacts<'a>(&'a [Contact]);
+
+impl Serialize for Contacts<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct NoContact {
+            value: &'static str,
+            primary: bool,
+        }
+        if self.0.is_empty() {
+            return [NoContact {
+                value: "",
+                primary: true,
+            }]
+            .serialize(s);
+        }
+        self.0.serialize(s)
     }
-    Value::Array(
-        list.iter()
-            .map(|c| json!({"value": c.value, "primary": c.primary, "label": c.label}))
-            .collect(),
-    )
 }
 
-/// A person in the v1 shape, key for key as the seed's response.
-pub fn person(p: &Person, rel: &Related) -> Value {
-    let owner = rel.users.get(&p.owner_id);
-    let org = p.org_id.and_then(|id| rel.orgs.get(&id));
-    let mut m = Map::with_capacity(64 + rel.fields.0.len() * 2);
-    m.insert("id".into(), json!(p.id));
-    m.insert("company_id".into(), json!(p.company_id));
-    m.insert(
-        "owner_id".into(),
-        owner.map_or_else(|| json!(p.owner_id), owner_object),
-    );
-    m.insert(
-        "org_id".into(),
-        org.map_or(Value::Null, |o| org_reference(o, &rel.company)),
-    );
-    m.insert("name".into(), json!(p.name));
-    m.insert("first_name".into(), json!(p.first_name));
-    m.insert("last_name".into(), json!(p.last_name));
-    for key in ZERO_COUNTS_BEFORE_FOLLOWERS {
-        m.insert(key.into(), json!(0));
+/// A person in the v1 shape, key for key as the seed's response. Serialized straight to the
+/// response body (no intermediate `Value`: a list page renders a hundred of these).
+pub struct PersonV1<'a> {
+    p: &'a Person,
+    rel: &'a Related,
+}
+
+/// The v1 shape of `p`; `serde_json::to_value` of it where a handler needs to change keys.
+pub fn person<'a>(p: &'a Person, rel: &'a Related) -> PersonV1<'a> {
+    PersonV1 { p, rel }
+}
+
+impl Serialize for PersonV1<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let PersonV1 { p, rel } = *self;
+        let owner = rel.users.get(&p.owner_id);
+        let org = p.org_id.and_then(|id| rel.orgs.get(&id));
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", &p.id)?;
+        m.serialize_entry("company_id", &p.company_id)?;
+        match owner {
+            Some(u) => m.serialize_entry("owner_id", &owner_object(u))?,
+            None => m.serialize_entry("owner_id", &p.owner_id)?,
+        }
+        m.serialize_entry("org_id", &org.map(|o| org_reference(o, &rel.company)))?;
+        m.serialize_entry("name", &p.name)?;
+        m.serialize_entry("first_name", &p.first_name)?;
+        m.serialize_entry("last_name", &p.last_name)?;
+        for key in ZERO_COUNTS_BEFORE_FOLLOWERS {
+            m.serialize_entry(key, &0)?;
+        }
+        m.serialize_entry("followers_count", &p.followers_count())?;
+        for key in ZERO_COUNTS_AFTER_FOLLOWERS {
+            m.serialize_entry(key, &0)?;
+        }
+        m.serialize_entry("active_flag", &p.active)?;
+        m.serialize_entry("phone", &Contacts(&p.phones))?;
+        m.serialize_entry("email", &Contacts(&p.emails))?;
+        m.serialize_entry("primary_email", &p.primary_email())?;
+        m.serialize_entry("first_char", &p.first_char())?;
+        m.serialize_entry("update_time", &p.update_time.v1())?;
+        m.serialize_entry("add_time", &p.add_time.v1())?;
+        m.serialize_entry("delete_time", &p.delete_time.map(|t| t.v1()))?;
+        m.serialize_entry("visible_to", &p.visible_to.get().to_string())?;
+        if rel.company.campaigns_enabled {
+            let status = p
+                .marketing_status
+                .unwrap_or(crate::domain::MarketingStatus::NoConsent);
+            m.serialize_entry("marketing_status", status.as_str())?;
+        }
+        m.serialize_entry("picture_id", &())?;
+        for key in NO_ACTIVITY {
+            m.serialize_entry(key, &())?;
+        }
+        let labels = rel.fields.live_labels(&p.label_ids);
+        m.serialize_entry("label", &labels.first())?;
+        m.serialize_entry("label_ids", &labels)?;
+        m.serialize_entry("org_name", &org.map(|o| &o.name))?;
+        m.serialize_entry("owner_name", &owner.map(|u| &u.name))?;
+        m.serialize_entry("cc_email", &rel.company.cc_email())?;
+        for def in rel.fields.custom() {
+            let value = fields::live_value(def, p.custom_fields.get(&def.key));
+            for (key, v) in custom_value(def, value) {
+                m.serialize_entry(&key, &v)?;
+            }
+        }
+        m.end()
     }
-    m.insert("followers_count".into(), json!(p.followers_count()));
-    for key in ZERO_COUNTS_AFTER_FOLLOWERS {
-        m.insert(key.into(), json!(0));
-    }
-    m.insert("active_flag".into(), json!(p.active));
-    m.insert("phone".into(), contacts(&p.phones));
-    m.insert("email".into(), contacts(&p.emails));
-    m.insert("primary_email".into(), json!(p.primary_email()));
-    m.insert("first_char".into(), json!(p.first_char()));
-    m.insert("update_time".into(), json!(p.update_time.v1()));
-    m.insert("add_time".into(), json!(p.add_time.v1()));
-    m.insert("delete_time".into(), json!(p.delete_time.map(|t| t.v1())));
-    m.insert("visible_to".into(), json!(p.visible_to.get().to_string()));
-    if rel.company.campaigns_enabled {
-        let status = p
-            .marketing_status
-            .unwrap_or(crate::domain::MarketingStatus::NoConsent);
-        m.insert("marketing_status".into(), json!(status.as_str()));
-    }
-    m.insert("picture_id".into(), Value::Null);
-    for key in [
-        "next_activity_date",
-        "next_activity_time",
-        "next_activity_id",
-        "last_activity_id",
-        "last_activity_date",
-        "last_incoming_mail_time",
-        "last_outgoing_mail_time",
-    ] {
-        m.insert(key.into(), Value::Null);
-    }
-    let labels = rel.fields.live_labels(&p.label_ids);
-    m.insert("label".into(), json!(labels.first()));
-    m.insert("label_ids".into(), json!(labels));
-    m.insert("org_name".into(), json!(org.map(|o| &o.name)));
-    m.insert("owner_name".into(), json!(owner.map(|u| &u.name)));
-    m.insert("cc_email".into(), json!(rel.company.cc_email()));
-    for def in rel.fields.custom() {
-        custom_value(
-            &mut m,
-            def,
-            fields::live_value(def, p.custom_fields.get(&def.key)),
-        );
-    }
-    Value::Object(m)
 }
 
 /// A custom value as v1 writes it: at the person's root, `null` when empty, with `_currency`,
 /// `_until` and address-part siblings; enum as an option id string, set as a comma string.
-fn custom_value(m: &mut Map<String, Value>, def: &FieldDef, value: Option<Value>) {
+fn custom_value(def: &FieldDef, value: Option<Value>) -> Vec<(String, Value)> {
     let key = &def.key;
     let part = |name: &str| {
         value
@@ -261,10 +313,11 @@ fn custom_value(m: &mut Map<String, Value>, def: &FieldDef, value: Option<Value>
             }),
         _ => value.clone().unwrap_or(Value::Null),
     };
-    m.insert(key.clone(), main);
+    let mut out = vec![(key.clone(), main)];
     for sub in def.subfields() {
-        m.insert(format!("{key}_{sub}"), part(sub));
+        out.push((format!("{key}_{sub}"), part(sub)));
     }
+    out
 }
 
 /// An organization in the v1 shape.
@@ -274,7 +327,7 @@ pub fn organization(o: &Organization, owner: Option<&User>, company: &Company) -
     m.insert("company_id".into(), json!(o.company_id));
     m.insert(
         "owner_id".into(),
-        owner.map_or_else(|| json!(o.owner_id), owner_object),
+        owner.map_or_else(|| json!(o.owner_id), |u| json!(owner_object(u))),
     );
     m.insert("name".into(), json!(o.name));
     for key in [

@@ -117,7 +117,13 @@ pub async fn get_persons(
         .last()
         .and_then(|p| Some((order.sort_by.key_of(p)?, p.id)));
     let next_cursor = order.next_cursor(last, page.more);
-    let data = render_many(&state, &session, &page.persons, &opts).await?;
+    let fields = Fields::load(state.store.as_ref(), session.company.id).await?;
+    let ctx = Context::new(&session.company, &fields);
+    let data: Vec<_> = page
+        .persons
+        .iter()
+        .map(|p| render::person(p, &opts, &ctx))
+        .collect();
     Ok(success(
         StatusCode::OK,
         data,
@@ -162,32 +168,15 @@ pub async fn search_persons(
     ))
 }
 
-async fn render_many(
-    state: &AppState,
-    session: &Session,
-    persons: &[Person],
-    opts: &Options,
-) -> Result<Value, ApiError> {
-    let fields = Fields::load(state.store.as_ref(), session.company.id).await?;
-    let ctx = Context {
-        company: &session.company,
-        fields: &fields,
-    };
-    Ok(Value::Array(
-        persons
-            .iter()
-            .map(|p| render::person(p, opts, &ctx))
-            .collect(),
-    ))
-}
-
 async fn one(state: &AppState, session: &Session, person: &Person, opts: &Options) -> ApiResult {
-    let mut many = render_many(state, session, std::slice::from_ref(person), opts).await?;
-    let data = many
-        .as_array_mut()
-        .and_then(|a| a.pop())
-        .unwrap_or(Value::Null);
-    Ok(success(StatusCode::OK, data, None, None))
+    let fields = Fields::load(state.store.as_ref(), session.company.id).await?;
+    let ctx = Context::new(&session.company, &fields);
+    Ok(success(
+        StatusCode::OK,
+        render::person(person, opts, &ctx),
+        None,
+        None,
+    ))
 }
 
 /// Parses a v2 body into the domain's command.

@@ -1,11 +1,13 @@
 //! v2 shapes: the person object and its optional parts (`include_fields`, `custom_fields`,
 //! `include_labels`).
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::{Value, json};
 
 use crate::api::parse::QueryParams;
 use crate::domain::fields::{self, FieldType, Fields};
-use crate::domain::person::{Contact, Person};
+use crate::domain::person::Person;
 use crate::domain::{Company, MarketingStatus};
 use crate::error::ApiError;
 
@@ -51,7 +53,10 @@ pub struct Options {
 
 impl Options {
     pub fn parse(q: &QueryParams) -> Result<Self, ApiError> {
-        let include = q.list("include_fields");
+        let mut include = q.list("include_fields");
+        // Each key once, where it was first named.
+        let mut seen = std::collections::HashSet::new();
+        include.retain(|f| seen.insert(f.clone()));
         if let Some(bad) = include.iter().find(|f| !INCLUDABLE.contains(&f.as_str())) {
             return Err(ApiError::invalid(
                 "include_fields",
@@ -80,83 +85,108 @@ pub struct Context<'a> {
     pub fields: &'a Fields,
 }
 
-fn contacts(list: &[Contact]) -> Value {
-    Value::Array(
-        list.iter()
-            .map(|c| json!({"value": c.value, "primary": c.primary, "label": c.label}))
-            .collect(),
-    )
+impl<'a> Context<'a> {
+    pub fn new(company: &'a Company, fields: &'a Fields) -> Self {
+        Self { company, fields }
+    }
 }
 
-pub fn person(p: &Person, opts: &Options, ctx: &Context) -> Value {
-    let mut m = Map::with_capacity(24 + opts.include.len());
-    m.insert("id".into(), json!(p.id));
-    m.insert("name".into(), json!(p.name));
-    m.insert("first_name".into(), json!(p.first_name));
-    m.insert("last_name".into(), json!(p.last_name));
-    m.insert("owner_id".into(), json!(p.owner_id));
-    m.insert("org_id".into(), json!(p.org_id));
-    m.insert("add_time".into(), json!(p.add_time.rfc3339()));
-    m.insert("update_time".into(), json!(p.update_time.rfc3339()));
-    m.insert("emails".into(), contacts(&p.emails));
-    m.insert("phones".into(), contacts(&p.phones));
-    m.insert("is_deleted".into(), json!(!p.active));
-    m.insert("visible_to".into(), json!(p.visible_to.get()));
-    let label_ids = ctx.fields.live_labels(&p.label_ids);
-    m.insert("label_ids".into(), json!(label_ids));
-    m.insert("picture_id".into(), Value::Null);
-    let mut custom = Map::new();
-    for def in ctx.fields.custom() {
-        let wanted = opts
-            .custom_keys
-            .as_ref()
-            .is_none_or(|keys| keys.contains(&def.key));
-        if !wanted {
-            continue;
-        }
-        let mut v = fields::live_value(def, p.custom_fields.get(&def.key)).unwrap_or(Value::Null);
-        if opts.include_option_labels {
-            let labelled = |id: &Value| {
-                let label = def
-                    .options
-                    .iter()
-                    .find(|o| Some(o.id) == id.as_i64())
-                    .map(|o| o.label.clone());
-                json!({"id": id, "label": label})
+/// A person in the v2 shape, serialized straight to the response body.
+pub struct PersonV2<'a> {
+    p: &'a Person,
+    opts: &'a Options,
+    ctx: &'a Context<'a>,
+}
+
+/// The v2 shape of `p` under the read's options.
+pub fn person<'a>(p: &'a Person, opts: &'a Options, ctx: &'a Context<'a>) -> PersonV2<'a> {
+    PersonV2 { p, opts, ctx }
+}
+
+impl Serialize for PersonV2<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let PersonV2 { p, opts, ctx } = *self;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", &p.id)?;
+        m.serialize_entry("name", &p.name)?;
+        m.serialize_entry("first_name", &p.first_name)?;
+        m.serialize_entry("last_name", &p.last_name)?;
+        m.serialize_entry("owner_id", &p.owner_id)?;
+        m.serialize_entry("org_id", &p.org_id)?;
+        m.serialize_entry("add_time", &p.add_time.rfc3339())?;
+        m.serialize_entry("update_time", &p.update_time.rfc3339())?;
+        m.serialize_entry("emails", &p.emails)?;
+        m.serialize_entry("phones", &p.phones)?;
+        m.serialize_entry("is_deleted", &!p.active)?;
+        m.serialize_entry("visible_to", &p.visible_to.get())?;
+        let label_ids = ctx.fields.live_labels(&p.label_ids);
+        m.serialize_entry("label_ids", &label_ids)?;
+        m.serialize_entry("picture_id", &())?;
+        m.serialize_entry("custom_fields", &CustomFields(self))?;
+        for field in &opts.include {
+            let value = match field.as_str() {
+                "followers_count" => json!(p.followers_count()),
+                f if f.ends_with("_count") => json!(0),
+                "marketing_status" if ctx.company.campaigns_enabled => json!(
+                    p.marketing_status
+                        .unwrap_or(MarketingStatus::NoConsent)
+                        .as_str()
+                ),
+                "marketing_status" | "doi_status" if !ctx.company.campaigns_enabled => continue,
+                "smart_bcc_email" => json!(ctx.company.cc_email()),
+                _ => Value::Null,
             };
-            v = match (def.field_type, &v) {
-                (FieldType::Enum, id @ Value::Number(_)) => labelled(id),
-                (FieldType::Set, Value::Array(ids)) => {
-                    Value::Array(ids.iter().map(labelled).collect())
-                }
-                _ => v,
-            };
+            m.serialize_entry(field, &value)?;
         }
-        custom.insert(def.key.clone(), v);
+        if opts.include_labels {
+            let labels: Vec<Value> = label_ids
+                .iter()
+                .filter_map(|id| ctx.fields.labels().iter().find(|l| l.id == *id))
+                .map(|l| json!({"id": l.id, "label": l.label}))
+                .collect();
+            m.serialize_entry("labels", &labels)?;
+        }
+        m.end()
     }
-    m.insert("custom_fields".into(), Value::Object(custom));
-    for field in &opts.include {
-        let value = match field.as_str() {
-            "followers_count" => json!(p.followers_count()),
-            f if f.ends_with("_count") => json!(0),
-            "marketing_status" if ctx.company.campaigns_enabled => json!(
-                p.marketing_status
-                    .unwrap_or(MarketingStatus::NoConsent)
-                    .as_str()
-            ),
-            "marketing_status" | "doi_status" if !ctx.company.campaigns_enabled => continue,
-            "smart_bcc_email" => json!(ctx.company.cc_email()),
-            _ => Value::Null,
-        };
-        m.insert(field.clone(), value);
+}
+
+/// `custom_fields`: every custom field (or those `custom_fields=` names), `null` when empty;
+/// with `include_option_labels`, enum and set options as `{"id", "label"}`.
+struct CustomFields<'a>(&'a PersonV2<'a>);
+
+impl Serialize for CustomFields<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let PersonV2 { p, opts, ctx } = *self.0;
+        let mut m = s.serialize_map(None)?;
+        for def in ctx.fields.custom() {
+            let wanted = opts
+                .custom_keys
+                .as_ref()
+                .is_none_or(|keys| keys.contains(&def.key));
+            if !wanted {
+                continue;
+            }
+            let mut v =
+                fields::live_value(def, p.custom_fields.get(&def.key)).unwrap_or(Value::Null);
+            if opts.include_option_labels {
+                let labelled = |id: &Value| {
+                    let label = def
+                        .options
+                        .iter()
+                        .find(|o| Some(o.id) == id.as_i64())
+                        .map(|o| o.label.clone());
+                    json!({"id": id, "label": label})
+                };
+                v = match (def.field_type, &v) {
+                    (FieldType::Enum, id @ Value::Number(_)) => labelled(id),
+                    (FieldType::Set, Value::Array(ids)) => {
+                        Value::Array(ids.iter().map(labelled).collect())
+                    }
+                    _ => v,
+                };
+            }
+            m.serialize_entry(&def.key, &v)?;
+        }
+        m.end()
     }
-    if opts.include_labels {
-        let labels: Vec<Value> = label_ids
-            .iter()
-            .filter_map(|id| ctx.fields.labels().iter().find(|l| l.id == *id))
-            .map(|l| json!({"id": l.id, "label": l.label}))
-            .collect();
-        m.insert("labels".into(), Value::Array(labels));
-    }
-    Value::Object(m)
 }
