@@ -53,6 +53,7 @@ def main():
     cases = [
         ("GET /api/v2/persons/7", "GET", "/api/v2/persons/7", None),
         ("GET /v1/persons/7", "GET", "/v1/persons/7", None),
+        ("GET /v1/persons?limit=100", "GET", "/v1/persons?limit=100", None),
         ("GET /api/v2/persons?limit=100", "GET", "/api/v2/persons?limit=100", None),
         ("v2 search exact email", "GET", "/api/v2/persons/search?term=p7%40example.com&fields=email&exact_match=true", None),
         ("v2 search substring", "GET", "/api/v2/persons/search?term=rson%2017", None),
