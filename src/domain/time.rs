@@ -30,17 +30,28 @@ impl Timestamp {
         self.write('T', "Z")
     }
 
-    /// Date, `between`, time, `suffix`: written by hand, as every person in a list page has
-    /// three of these and the general formatter was a measurable part of rendering one.
+    /// Date, `between`, time, `suffix`: digits written by hand, as every person in a list page
+    /// has three of these and general-purpose formatting was a measurable part of rendering.
     fn write(self, between: char, suffix: &str) -> String {
         let dt = self.datetime();
         let (h, mi, s) = dt.to_hms();
-        format!(
-            "{:04}-{:02}-{:02}{between}{h:02}:{mi:02}:{s:02}{suffix}",
-            dt.year(),
-            u8::from(dt.month()),
-            dt.day()
-        )
+        let mut out = String::with_capacity(20);
+        // Stored times are within 1900-9999 (what the dialects accept).
+        let year = dt.year().clamp(0, 9999) as u16;
+        push_two(&mut out, (year / 100) as u8);
+        push_two(&mut out, (year % 100) as u8);
+        for (sep, n) in [
+            ('-', u8::from(dt.month())),
+            ('-', dt.day()),
+            (between, h),
+            (':', mi),
+            (':', s),
+        ] {
+            out.push(sep);
+            push_two(&mut out, n);
+        }
+        out.push_str(suffix);
+        out
     }
 
     /// Parses RFC 3339 (`2024-07-01T05:46:33Z`, any offset; fractions of a second dropped).
@@ -59,6 +70,12 @@ impl Timestamp {
         }
         Some(Self(dt.assume_utc().unix_timestamp()))
     }
+}
+
+/// `n` (0-99) as two digits.
+fn push_two(out: &mut String, n: u8) {
+    out.push(char::from(b'0' + n / 10));
+    out.push(char::from(b'0' + n % 10));
 }
 
 #[cfg(test)]

@@ -351,3 +351,9 @@ pub async fn open_with(url: &str, options: &StoreOptions) -> Result<Arc<dyn Stor
         "unsupported database URL {url:?}: use sqlite://FILE or --memory"
     )))
 }
+
+/// Follower ids as both stores aggregate them (`group_concat` / `string_agg`): `"1,5,9"`.
+pub(crate) fn id_csv(s: Option<&str>) -> Vec<i64> {
+    s.map(|s| s.split(',').filter_map(|p| p.parse().ok()).collect())
+        .unwrap_or_default()
+}

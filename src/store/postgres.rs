@@ -17,7 +17,7 @@ use super::sqlite::organizations::{
     VISIBLE as ORG_VISIBLE, org_filters, update_sets as org_update_sets,
 };
 use super::sqlite::{in_list, order_and_page, person_filters, person_update_sets};
-use super::{FieldChanges, NewCompany, NewField, NewUser, Store, StoreError};
+use super::{FieldChanges, NewCompany, NewField, NewUser, Store, StoreError, id_csv};
 use crate::domain::fields::{FieldType, LABEL_KEY};
 use crate::domain::followers::{Follower, FollowerChange, FollowerRef, Kind};
 use crate::domain::organization::{
@@ -132,11 +132,6 @@ fn refs(p: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
 
 fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Internal(e.to_string()))
-}
-
-fn id_csv(s: Option<String>) -> Vec<i64> {
-    s.map(|s| s.split(',').filter_map(|p| p.parse().ok()).collect())
-        .unwrap_or_default()
 }
 
 const COMPANY_COLUMNS: &str = "id, name, domain, campaigns_enabled, add_time";

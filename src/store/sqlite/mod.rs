@@ -17,11 +17,10 @@ use async_trait::async_trait;
 use rusqlite::config::DbConfig;
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params, params_from_iter};
-use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 
 use super::cache::Cache;
-use super::{FieldChanges, NewCompany, NewField, NewUser, Store, StoreError};
+use super::{FieldChanges, NewCompany, NewField, NewUser, Store, StoreError, id_csv};
 use crate::domain::fields::FieldType;
 use crate::domain::fields::LABEL_KEY;
 use crate::domain::followers::Kind;
@@ -347,10 +346,6 @@ pub(super) fn db_error(e: rusqlite::Error) -> StoreError {
     }
 }
 
-pub(super) fn json_error(e: serde_json::Error) -> StoreError {
-    StoreError::Internal(format!("corrupt JSON column: {e}"))
-}
-
 // ---- row mapping --------------------------------------------------------------------------
 
 const COMPANY_COLUMNS: &str = "id, name, domain, campaigns_enabled, add_time";
@@ -392,56 +387,40 @@ const PERSON_COLUMNS: &str = "p.id, p.company_id, p.owner_id, p.org_id, p.name, 
     (SELECT group_concat(f.user_id) FROM followers f WHERE f.kind = 'person' AND f.item_id = p.id), \
     p.marketing_changed";
 
-/// The raw row; JSON columns are decoded outside rusqlite's error type.
-struct PersonRow {
-    person: Person,
-    emails: String,
-    phones: String,
-    label_ids: String,
-    custom_fields: String,
-}
-
-fn person_row(r: &Row) -> rusqlite::Result<PersonRow> {
-    let marketing: Option<String> = r.get(11)?;
-    Ok(PersonRow {
-        person: Person {
-            id: r.get(0)?,
-            company_id: r.get(1)?,
-            owner_id: r.get(2)?,
-            org_id: r.get(3)?,
-            name: r.get(4)?,
-            first_name: r.get(5)?,
-            last_name: r.get(6)?,
-            emails: Vec::new(),
-            phones: Vec::new(),
-            label_ids: Vec::new(),
-            visible_to: Visibility::new(r.get(10)?).unwrap_or(Visibility::DEFAULT),
-            marketing_status: marketing.as_deref().and_then(MarketingStatus::from_name),
-            marketing_changed: r.get(18)?,
-            custom_fields: Map::new(),
-            active: r.get(13)?,
-            add_time: Timestamp(r.get(14)?),
-            update_time: Timestamp(r.get(15)?),
-            delete_time: r.get::<_, Option<i64>>(16)?.map(Timestamp),
-            follower_ids: id_csv(r.get(17)?),
-        },
-        emails: r.get(7)?,
-        phones: r.get(8)?,
-        label_ids: r.get(9)?,
-        custom_fields: r.get(12)?,
+/// A JSON column, decoded straight from SQLite's buffer; a corrupt value is a conversion error.
+fn json_column<T: serde::de::DeserializeOwned>(r: &Row, i: usize) -> rusqlite::Result<T> {
+    serde_json::from_str(r.get_ref(i)?.as_str()?).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("corrupt JSON column: {e}").into(),
+        )
     })
 }
 
-impl PersonRow {
-    fn decode(self) -> Result<Person, StoreError> {
-        let mut p = self.person;
-        p.emails = serde_json::from_str::<Vec<Contact>>(&self.emails).map_err(json_error)?;
-        p.phones = serde_json::from_str::<Vec<Contact>>(&self.phones).map_err(json_error)?;
-        p.label_ids = serde_json::from_str(&self.label_ids).map_err(json_error)?;
-        p.custom_fields =
-            serde_json::from_str::<Map<String, Value>>(&self.custom_fields).map_err(json_error)?;
-        Ok(p)
-    }
+fn person_row(r: &Row) -> rusqlite::Result<Person> {
+    let marketing = r.get_ref(11)?.as_str_or_null()?;
+    Ok(Person {
+        id: r.get(0)?,
+        company_id: r.get(1)?,
+        owner_id: r.get(2)?,
+        org_id: r.get(3)?,
+        name: r.get(4)?,
+        first_name: r.get(5)?,
+        last_name: r.get(6)?,
+        emails: json_column(r, 7)?,
+        phones: json_column(r, 8)?,
+        label_ids: json_column(r, 9)?,
+        visible_to: Visibility::new(r.get(10)?).unwrap_or(Visibility::DEFAULT),
+        marketing_status: marketing.and_then(MarketingStatus::from_name),
+        marketing_changed: r.get(18)?,
+        custom_fields: json_column(r, 12)?,
+        active: r.get(13)?,
+        add_time: Timestamp(r.get(14)?),
+        update_time: Timestamp(r.get(15)?),
+        delete_time: r.get::<_, Option<i64>>(16)?.map(Timestamp),
+        follower_ids: id_csv(r.get_ref(17)?.as_str_or_null()?),
+    })
 }
 
 pub(super) fn get_person(
@@ -453,9 +432,7 @@ pub(super) fn get_person(
         "SELECT {PERSON_COLUMNS} FROM persons p WHERE p.company_id = ?1 AND p.id = ?2"
     ))
     .and_then(|mut s| s.query_row(params![company_id, id], person_row).optional())
-    .map_err(db_error)?
-    .map(PersonRow::decode)
-    .transpose()
+    .map_err(db_error)
 }
 
 fn get_company(conn: &Connection, id: i64) -> Result<Option<Company>, StoreError> {
@@ -719,8 +696,7 @@ fn query_persons(conn: &Connection, sql: &str, args: Vec<Sql>) -> Result<Vec<Per
     let rows = stmt
         .query_map(params_from_iter(args), person_row)
         .map_err(db_error)?;
-    let rows: Vec<PersonRow> = rows.collect::<Result<_, _>>().map_err(db_error)?;
-    rows.into_iter().map(PersonRow::decode).collect()
+    rows.collect::<Result<_, _>>().map_err(db_error)
 }
 
 fn is_active_person(conn: &Connection, company_id: i64, id: i64) -> Result<bool, StoreError> {
@@ -1015,12 +991,6 @@ pub(super) fn count_people(conn: &Connection, org_id: i64, delta: i64) -> Result
         .map_err(db_error)?;
     Ok(())
 }
-
-pub(super) fn id_csv(s: Option<String>) -> Vec<i64> {
-    s.map(|s| s.split(',').filter_map(|p| p.parse().ok()).collect())
-        .unwrap_or_default()
-}
-
 /// Adds a follower (if not already one) and logs the change; returns the relationship id
 /// when a follower was added.
 pub(super) fn follow(

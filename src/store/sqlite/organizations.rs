@@ -4,7 +4,7 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use serde_json::Map;
 
-use super::{db_error, follow, id_csv, in_list, order_and_page, to_json};
+use super::{db_error, follow, in_list, order_and_page, to_json};
 use crate::domain::followers::Kind;
 use crate::domain::organization::{
     Address, NewOrganization, Organization, OrganizationChanges, OrganizationFilter,
@@ -13,6 +13,7 @@ use crate::domain::organization::{
 use crate::domain::query::SortField;
 use crate::domain::{Timestamp, Visibility};
 use crate::store::StoreError;
+use crate::store::id_csv;
 
 const COLUMNS: &str = "o.id, o.company_id, o.owner_id, o.name, o.address, o.address_parts, \
     o.label_ids, o.visible_to, o.active_flag, o.add_time, o.update_time, o.delete_time, \
@@ -40,7 +41,7 @@ fn row(r: &Row) -> rusqlite::Result<Organization> {
         update_time: Timestamp(r.get(10)?),
         delete_time: r.get::<_, Option<i64>>(11)?.map(Timestamp),
         people_count: r.get(12)?,
-        follower_ids: id_csv(r.get(13)?),
+        follower_ids: id_csv(r.get_ref(13)?.as_str_or_null()?),
     })
 }
 
