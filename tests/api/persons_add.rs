@@ -527,3 +527,50 @@ async fn org_people_count_follows_the_persons_added_to_it() {
     let r = app.get(&format!("/v1/organizations/{org}")).await;
     assert_eq!(r.data()["people_count"], 2);
 }
+
+/// Pipedrive's clients see keys in the seed's order (some integrations diff raw bodies): every
+/// key of the seed's person and envelope comes in the same relative order in ours, in both the
+/// single-person answers and a list page.
+#[tokio::test]
+async fn keys_come_in_the_seed_responses_order() {
+    let app = TestApp::spawn().await;
+    let seed: Value = serde_json::from_str(SEED_RESPONSE).unwrap();
+    let org_id = app.add_org("Org Name").await;
+    let created = app
+        .post(
+            "/v1/persons",
+            &json!({"name": "Ordered", "org_id": org_id, "email": ["o@example.com"]}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.data()["id"].as_i64().unwrap();
+    let got = app.get(&format!("/v1/persons/{id}")).await;
+    let listed = app.get("/v1/persons").await;
+    let in_seed_order = |ours: &Value, theirs: &Value, what: &str| {
+        let ours: Vec<&String> = ours.as_object().unwrap().keys().collect();
+        let theirs: Vec<&String> = theirs.as_object().unwrap().keys().collect();
+        let positions: Vec<usize> = theirs
+            .iter()
+            .map(|k| {
+                ours.iter()
+                    .position(|o| o == k)
+                    .unwrap_or_else(|| panic!("{what}: no {k}"))
+            })
+            .collect();
+        assert!(
+            positions.windows(2).all(|w| w[0] < w[1]),
+            "{what}: keys out of the seed's order: {ours:?}"
+        );
+    };
+    for (what, body, person) in [
+        ("POST", &created.body, &created.body["data"]),
+        ("GET", &got.body, &got.body["data"]),
+        ("list", &listed.body, &listed.body["data"][0]),
+    ] {
+        in_seed_order(person, &seed["data"], what);
+        in_seed_order(&person["owner_id"], &seed["data"]["owner_id"], what);
+        in_seed_order(&person["org_id"], &seed["data"]["org_id"], what);
+        let envelope = json!({"success": true, "data": null, "related_objects": null});
+        in_seed_order(body, &envelope, what);
+    }
+}
