@@ -3,7 +3,8 @@
 `new` release binary, each on a fresh SQLite file with the same data, alternating `wrk -t1`
 runs; the ratio new/old of their rates is the result. For measuring what a change costs.
 
-Run: python3 bench/compare.py OLD_BIN NEW_BIN OUT.md [seconds per run]
+Run: python3 bench/compare.py OLD_BIN NEW_BIN OUT.md [seconds per run] [postgres://…/postgres]
+With a PostgreSQL URL, each build gets a fresh database there instead of a SQLite file.
 """
 
 import os
@@ -19,13 +20,18 @@ from common import TOKEN, machine, wrk
 
 
 class Bin(common.Server):
-    def __init__(self, binary):
+    def __init__(self, binary, pg=None):
         super().__init__()
         self.binary = binary
+        self.database = f"sqlite://{self.dir}/bench.db"
+        if pg:
+            name = f"pipestack_compare_{os.getpid()}_{len(os.path.basename(binary))}_{id(self)}"
+            subprocess.run(["psql", pg, "-qc", f"CREATE DATABASE {name}"], check=True)
+            self.database = pg[: pg.rindex("/") + 1] + name
 
     def start(self):
         self.proc = subprocess.Popen(
-            [self.binary, "--database", f"sqlite://{self.dir}/bench.db", "serve",
+            [self.binary, "--database", self.database, "serve",
              "--listen", f"127.0.0.1:{self.port}", "--api-token", TOKEN],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={**os.environ, "PIPESTACK_LOG": "warn"},
@@ -43,7 +49,8 @@ class Bin(common.Server):
 def main():
     old_bin, new_bin, out = sys.argv[1], sys.argv[2], sys.argv[3]
     seconds = int(sys.argv[4]) if len(sys.argv) > 4 else 5
-    servers = {"old": Bin(old_bin), "new": Bin(new_bin)}
+    pg = sys.argv[5] if len(sys.argv) > 5 else None
+    servers = {"old": Bin(old_bin, pg), "new": Bin(new_bin, pg)}
     for s in servers.values():
         s.start()
         for i in range(200):
@@ -77,8 +84,9 @@ def main():
     lines = [
         f"# {os.path.basename(out)[:-3]}: two builds side by side",
         "",
-        f"`python3 bench/compare.py OLD NEW {out} {seconds}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
-        f"old = `{old_bin}`, new = `{new_bin}`; both release builds on fresh SQLite files with",
+        f"`python3 bench/compare.py OLD NEW {out} {seconds}{' postgres://…' if pg else ''}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        f"old = `{old_bin}`, new = `{new_bin}`; both release builds on fresh "
+        f"{'PostgreSQL databases (same machine)' if pg else 'SQLite files'} with",
         f"the same 200 persons; `wrk -t1`, two alternating runs of {seconds} s per cell, medians.",
         "",
         machine(),

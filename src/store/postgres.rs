@@ -35,6 +35,8 @@ const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/postgres
 /// The advisory lock key under which migrations run (any constant shared by all instances).
 const MIGRATION_LOCK: i64 = 0x7069_7065_7374_6163;
 const MAX_SEARCH_CANDIDATES: usize = 20_000;
+/// Prepared statements kept per pooled connection.
+const MAX_CACHED_STATEMENTS: usize = 512;
 
 pub struct PgStore {
     pool: Pool,
@@ -228,6 +230,15 @@ fn follower_row(r: &Row) -> Result<Follower, StoreError> {
     })
 }
 
+/// The connection's prepared statement for `sql`, preparing it on first use: one round trip
+/// per query instead of two (parse, then execute).
+async fn prepared<C: GenericClient>(
+    c: &C,
+    sql: &str,
+) -> Result<tokio_postgres::Statement, StoreError> {
+    c.prepare_cached(sql).await.map_err(pg_error)
+}
+
 async fn query_rows<C: GenericClient, T>(
     c: &C,
     sql: &str,
@@ -235,7 +246,8 @@ async fn query_rows<C: GenericClient, T>(
     map: fn(&Row) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
     let p = params(args);
-    let rows = c.query(&number(sql), &refs(&p)).await.map_err(pg_error)?;
+    let stmt = prepared(c, &number(sql)).await?;
+    let rows = c.query(&stmt, &refs(&p)).await.map_err(pg_error)?;
     rows.iter().map(map).collect()
 }
 
@@ -297,15 +309,14 @@ async fn get_company<C: GenericClient>(c: &C, id: i64) -> Result<Option<Company>
 
 async fn exec<C: GenericClient>(c: &C, sql: &str, args: Vec<Sql>) -> Result<u64, StoreError> {
     let p = params(args);
-    c.execute(&number(sql), &refs(&p)).await.map_err(pg_error)
+    let stmt = prepared(c, &number(sql)).await?;
+    c.execute(&stmt, &refs(&p)).await.map_err(pg_error)
 }
 
 async fn insert_id<C: GenericClient>(c: &C, sql: &str, args: Vec<Sql>) -> Result<i64, StoreError> {
     let p = params(args);
-    let row = c
-        .query_one(&format!("{} RETURNING id", number(sql)), &refs(&p))
-        .await
-        .map_err(pg_error)?;
+    let stmt = prepared(c, &format!("{} RETURNING id", number(sql))).await?;
+    let row = c.query_one(&stmt, &refs(&p)).await.map_err(pg_error)?;
     col(&row, 0)
 }
 
@@ -449,14 +460,13 @@ async fn follow<C: GenericClient>(
         Sql::Integer(user),
         Sql::Integer(now.0),
     ]);
-    let row = c
-        .query_opt(
-            "INSERT INTO followers (company_id, kind, item_id, user_id, add_time) VALUES ($1, $2, $3, $4, $5)
+    let stmt = prepared(
+        c,
+        "INSERT INTO followers (company_id, kind, item_id, user_id, add_time) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT DO NOTHING RETURNING id",
-            &refs(&p),
-        )
-        .await
-        .map_err(pg_error)?;
+    )
+    .await?;
+    let row = c.query_opt(&stmt, &refs(&p)).await.map_err(pg_error)?;
     let Some(row) = row else { return Ok(None) };
     log_follow(c, company, kind, item, user, actor, "added", now).await?;
     Ok(Some(col(&row, 0)?))
@@ -576,9 +586,9 @@ async fn insert_person_row<C: GenericClient>(c: &C, p: &NewPerson) -> Result<i64
     let mut args = refs(&scalars);
     args.push(&emails);
     args.push(&p.followers);
-    let row = c
-        .query_one(
-            "WITH p AS (
+    let stmt = prepared(
+        c,
+        "WITH p AS (
                 INSERT INTO persons (company_id, owner_id, org_id, name, first_name, last_name,
                     emails, phones, primary_email, label_ids, visible_to, marketing_status,
                     custom_fields, active_flag, add_time, update_time, first_char, search_text)
@@ -598,10 +608,9 @@ async fn insert_person_row<C: GenericClient>(c: &C, p: &NewPerson) -> Result<i64
                 SELECT $1, 'person', f.item_id, f.user_id, $18, 'added', $15 FROM f
             )
             SELECT id FROM p",
-            &args,
-        )
-        .await
-        .map_err(pg_error)?;
+    )
+    .await?;
+    let row = c.query_one(&stmt, &args).await.map_err(pg_error)?;
     col(&row, 0)
 }
 
@@ -674,14 +683,13 @@ async fn soft_delete<C: GenericClient>(
         Sql::Integer(company),
         Sql::Integer(id),
     ]);
-    let row = c
-        .query_opt(
-            "UPDATE persons SET active_flag = FALSE, delete_time = $1, update_time = $1
+    let stmt = prepared(
+        c,
+        "UPDATE persons SET active_flag = FALSE, delete_time = $1, update_time = $1
              WHERE company_id = $2 AND id = $3 AND active_flag RETURNING org_id",
-            &refs(&p),
-        )
-        .await
-        .map_err(pg_error)?;
+    )
+    .await?;
+    let row = c.query_opt(&stmt, &refs(&p)).await.map_err(pg_error)?;
     let Some(row) = row else { return Ok(false) };
     if let Some(org) = col::<Option<i64>>(&row, 0)? {
         count_people(c, org, -1).await?;
@@ -821,7 +829,13 @@ impl PgStore {
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.pool.get().await.map_err(pool_error)
+        let client = self.pool.get().await.map_err(pool_error)?;
+        // Filters and sort orders make many statement shapes: a connection that has gathered
+        // more than a bound starts its cache over (PostgreSQL frees the dropped ones).
+        if client.statement_cache.size() > MAX_CACHED_STATEMENTS {
+            client.statement_cache.clear();
+        }
+        Ok(client)
     }
 }
 
