@@ -90,6 +90,18 @@ async fn list_sorts_by_several_first_level_fields() {
     );
     let r = app.get("/v1/persons?sort=add_time%20DESC").await;
     assert_eq!(ids(r.data())[0], b2["id"].as_i64().unwrap());
+    // The id is a key like any other: first, it decides the whole order.
+    let (b1, a, b2) = (
+        b1["id"].as_i64().unwrap(),
+        a["id"].as_i64().unwrap(),
+        b2["id"].as_i64().unwrap(),
+    );
+    let r = app.get("/v1/persons?sort=id%20DESC,%20name%20ASC").await;
+    assert_eq!(ids(r.data()), vec![b2, a, b1]);
+    let r = app.get("/v1/persons?sort=id%20ASC,%20name%20DESC").await;
+    assert_eq!(ids(r.data()), vec![b1, a, b2]);
+    let r = app.get("/v1/persons?sort=name%20ASC,%20id%20DESC").await;
+    assert_eq!(ids(r.data()), vec![a, b2, b1]);
 }
 
 #[tokio::test]

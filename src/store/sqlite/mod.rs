@@ -676,11 +676,17 @@ pub(crate) fn order_and_page(
         }
         Page::After(None) => {}
     }
-    let mut keys: Vec<String> = order
-        .iter()
-        .filter(|(f, _)| *f != SortField::Id)
-        .filter_map(|(f, d)| column(*f).map(|c| format!("{c} {}", dir_sql(*d))))
-        .collect();
+    // Keys in the order given; the id is unique, so it ends the order wherever it stands, and
+    // ends it in the last key's direction when not named.
+    let mut keys = Vec::new();
+    for (field, dir) in &order {
+        if *field == SortField::Id {
+            break;
+        }
+        if let Some(c) = column(*field) {
+            keys.push(format!("{c} {}", dir_sql(*dir)));
+        }
+    }
     let id_dir = order
         .iter()
         .find(|(f, _)| *f == SortField::Id)
