@@ -260,6 +260,30 @@ pub fn live_value(def: &FieldDef, stored: Option<&Value>) -> Option<Value> {
     }
 }
 
+/// An update of a value made of parts (a monetary amount and its currency, a range's start and
+/// end, an address and its parts) keeps the stored parts it does not name, so that sending v1's
+/// `<key>` alone keeps `<key>_currency`, and `<key>_until` alone keeps the start. A new address
+/// text drops the stored parts: they described the old address. Anything else replaces.
+pub fn merge_update(def: &FieldDef, stored: Option<&Value>, given: Value) -> Value {
+    let Some(Value::Object(stored)) = stored else {
+        return given;
+    };
+    if def.subfields().is_empty() || values::is_blank(&given) {
+        return given;
+    }
+    let given = match given {
+        Value::Object(o) => o,
+        other => Map::from_iter([("value".to_owned(), other)]),
+    };
+    let mut merged = if def.field_type == FieldType::Address && given.contains_key("value") {
+        Map::new()
+    } else {
+        stored.clone()
+    };
+    merged.extend(given);
+    Value::Object(merged)
+}
+
 /// The default currency of a monetary value given without one.
 pub const DEFAULT_CURRENCY: &str = "USD";
 
@@ -318,19 +342,23 @@ pub fn parse_value(def: &FieldDef, v: &Value) -> Result<Option<Value>, ApiError>
         FieldType::Date => date(def, v).map(|d| Some(json!(d))),
         FieldType::Time => time_of_day(def, v).map(|t| Some(json!(t))),
         FieldType::Daterange | FieldType::Timerange => {
+            let both = || {
+                def.invalid(format!(
+                    "needs a start (value) and an end (until; in v1 the key {}_until)",
+                    def.key
+                ))
+            };
             let Value::Object(o) = v else {
-                return Err(def.invalid("must be an object with value and until"));
+                return Err(both());
             };
             check_keys(def, v, &["value", "until"])?;
-            let parse = |x: &Value| {
-                if def.field_type == FieldType::Daterange {
-                    date(def, x)
-                } else {
-                    time_of_day(def, x)
-                }
+            let parse = |x: Option<&Value>| match x {
+                None | Some(Value::Null) => Err(both()),
+                Some(x) if def.field_type == FieldType::Daterange => date(def, x),
+                Some(x) => time_of_day(def, x),
             };
-            let start = parse(o.get("value").unwrap_or(&Value::Null))?;
-            let until = parse(o.get("until").unwrap_or(&Value::Null))?;
+            let start = parse(o.get("value"))?;
+            let until = parse(o.get("until"))?;
             if until < start {
                 return Err(def.invalid("until must not be before value"));
             }

@@ -669,7 +669,18 @@ pub async fn update_person(
         changes.label_ids = Some(check_labels(&fields, labels)?);
     }
     if !draft.custom_fields.is_empty() {
-        let given = check_custom_fields(&fields, draft.custom_fields, &mut refs)?;
+        let given = draft
+            .custom_fields
+            .into_iter()
+            .map(|(key, value)| match fields.custom_by_key(&key) {
+                Some(def) => {
+                    let value = fields::merge_update(def, current.custom_fields.get(&key), value);
+                    (key, value)
+                }
+                None => (key, value),
+            })
+            .collect();
+        let given = check_custom_fields(&fields, given, &mut refs)?;
         let mut merged = current.custom_fields.clone();
         for (key, value) in given {
             match value {

@@ -551,7 +551,7 @@ async fn each_type_refuses_a_wrong_value_with_a_400_naming_key_name_and_reason()
         (
             "daterange",
             json!("2024-01-01"),
-            "must be an object with value and until",
+            "needs a start (value) and an end (until; in v1 the key",
         ),
         (
             "time",
@@ -833,5 +833,119 @@ async fn persons_search_finds_values_of_searchable_custom_fields() {
         r.data()["items"],
         json!([]),
         "only when custom_fields is asked for"
+    );
+}
+
+/// An update that names some parts of a value made of parts keeps the others: v1's `<key>`
+/// alone keeps `<key>_currency`, `<key>_currency` alone keeps the amount, `<key>_until` alone
+/// keeps the start (and v2's objects likewise); a new address text drops the old address's
+/// parts, a part alone keeps the text; `null` and `""` still clear.
+#[tokio::test]
+async fn updating_part_of_a_composite_value_keeps_the_other_parts() {
+    let app = TestApp::spawn().await;
+    let (money, range, addr) = (
+        key(&field(&app, "Budget", "monetary", &[]).await),
+        key(&field(&app, "Contract", "daterange", &[]).await),
+        key(&field(&app, "HQ", "address", &[]).await),
+    );
+    let mut body = json!({"name": "Parts"});
+    body[&money] = json!(500);
+    body[format!("{money}_currency")] = json!("EUR");
+    body[&range] = json!("2024-01-01");
+    body[format!("{range}_until")] = json!("2024-12-31");
+    body[&addr] = json!("221B Baker Street");
+    body[format!("{addr}_locality")] = json!("London");
+    let r = app.post("/v1/persons", &body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.data()["id"].as_i64().unwrap();
+    let put = |body: Value| {
+        let app = &app;
+        async move {
+            let r = app.put(&format!("/v1/persons/{id}"), &body).await;
+            assert_eq!(r.status, 200, "{body}: {}", r.body);
+            r.data().clone()
+        }
+    };
+
+    let p = put(json!({&money: 700})).await;
+    assert_eq!(
+        (&p[&money], &p[format!("{money}_currency")]),
+        (&json!(700), &json!("EUR"))
+    );
+    let p = put(json!({format!("{money}_currency"): "GBP"})).await;
+    assert_eq!(
+        (&p[&money], &p[format!("{money}_currency")]),
+        (&json!(700), &json!("GBP"))
+    );
+    let p = put(json!({format!("{range}_until"): "2025-06-30"})).await;
+    assert_eq!(
+        (&p[&range], &p[format!("{range}_until")]),
+        (&json!("2024-01-01"), &json!("2025-06-30"))
+    );
+    let p = put(json!({format!("{addr}_postal_code"): "NW1 6XE"})).await;
+    assert_eq!(p[&addr], "221B Baker Street");
+    assert_eq!(p[format!("{addr}_locality")], "London");
+    assert_eq!(p[format!("{addr}_postal_code")], "NW1 6XE");
+    let p = put(json!({&addr: "10 Downing Street"})).await;
+    assert_eq!(p[&addr], "10 Downing Street");
+    assert_eq!(
+        p[format!("{addr}_locality")],
+        Value::Null,
+        "parts of the old address go"
+    );
+
+    // v2 objects merge the same way.
+    let r = app
+        .patch(
+            &format!("/api/v2/persons/{id}"),
+            &json!({"custom_fields": {&money: {"value": 900}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.data()["custom_fields"][&money],
+        json!({"value": 900, "currency": "GBP"})
+    );
+    // A start after the kept end is refused, naming the field; nothing changes.
+    let r = app
+        .put(&format!("/v1/persons/{id}"), &json!({&range: "2026-01-01"}))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("until must not be before value")
+    );
+    // Clearing still clears.
+    let p = put(json!({&money: null, &range: null, &addr: ""})).await;
+    for k in [&money, &range, &addr] {
+        assert_eq!(p[k.as_str()], Value::Null, "{k}");
+    }
+    assert_eq!(p[format!("{money}_currency")], Value::Null);
+}
+
+/// v1's range keys alone on a new person name what is missing.
+#[tokio::test]
+async fn a_range_without_its_end_names_the_missing_key() {
+    let app = TestApp::spawn().await;
+    let range = key(&field(&app, "Contract", "daterange", &[]).await);
+    let r = app
+        .post("/v1/persons", &json!({"name": "R", &range: "2024-01-01"}))
+        .await;
+    assert_eq!(r.status, 400);
+    let msg = r.body["error"].as_str().unwrap();
+    assert!(msg.contains(&format!("{range}_until")), "{msg}");
+    let r = app
+        .post(
+            "/v1/persons",
+            &json!({"name": "R", format!("{range}_until"): "2024-01-01"}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(
+        r.body["error"].as_str().unwrap().contains("start (value)"),
+        "{}",
+        r.body
     );
 }
