@@ -267,8 +267,18 @@ pub fn resolve_name(
     if first.is_empty() && last.is_empty() {
         return Err(name_must_be_given());
     }
+    let name = format!("{first} {last}").trim().to_owned();
+    if name.chars().count() > MAX_TEXT {
+        return Err(ApiError::invalid(
+            "name",
+            format!(
+                "first_name and last_name make the name, which must be at most {MAX_TEXT} \
+                 characters"
+            ),
+        ));
+    }
     Ok(Some(Name {
-        name: format!("{first} {last}").trim().to_owned(),
+        name,
         first_name: Some(first.to_owned()),
         last_name: Some(last.to_owned()),
     }))

@@ -233,6 +233,34 @@ async fn long_strings_are_a_400_naming_the_field() {
     }
     assert_eq!(app.count_rows("persons").await, 0);
     assert_eq!(app.count_rows("organizations").await, 0);
+
+    // First and last names of 200 characters each are each fine, but make a name of 401.
+    let (first, last) = ("f".repeat(200), "l".repeat(200));
+    app.post(
+        "/api/v2/persons",
+        &json!({"first_name": first, "last_name": last}),
+    )
+    .await
+    .assert_error(
+        400,
+        "name: first_name and last_name make the name, which must be at most 255",
+    );
+    assert_eq!(app.count_rows("persons").await, 0);
+    let p = app
+        .add_person_v2(json!({"first_name": first, "last_name": "L"}))
+        .await;
+    let id = p["id"].as_i64().unwrap();
+    app.patch(
+        &format!("/api/v2/persons/{id}"),
+        &json!({"last_name": last}),
+    )
+    .await
+    .assert_error(400, "must be at most 255");
+    app.put(&format!("/v1/persons/{id}"), &json!({"last_name": last}))
+        .await
+        .assert_error(400, "must be at most 255");
+    let r = app.get(&format!("/api/v2/persons/{id}")).await;
+    assert_eq!(r.data()["last_name"], "L", "nothing changed");
 }
 
 #[tokio::test]
