@@ -49,12 +49,24 @@ fn offset_page<T>(
     Ok((from, to, next))
 }
 
-pub async fn v1_list(state: &AppState, session: &Session, kind: Kind, id: &str) -> ApiResult {
+pub async fn v1_list(
+    state: &AppState,
+    session: &Session,
+    kind: Kind,
+    id: &str,
+    raw: Option<&str>,
+) -> ApiResult {
     let id = path_id(id)?;
+    let (start, limit) = crate::api::v1::paging(&QueryParams::parse(raw))?;
     let list = followers::list(state.store.as_ref(), session, kind, id).await?;
-    let data: Vec<Value> = list.iter().map(|f| v1_follower(kind, f)).collect();
-    let pagination =
-        json!({"start": 0, "limit": data.len().max(1), "more_items_in_collection": false});
+    let data: Vec<Value> = list
+        .iter()
+        .skip(usize::try_from(start).unwrap_or(usize::MAX))
+        .take(limit as usize)
+        .map(|f| v1_follower(kind, f))
+        .collect();
+    let more = (start as usize).saturating_add(data.len()) < list.len();
+    let pagination = crate::api::v1::pagination(start, limit, data.len(), more);
     Ok(success(
         StatusCode::OK,
         Value::Array(data),
@@ -201,8 +213,9 @@ macro_rules! handlers {
             State(s): State<AppState>,
             Extension(session): Extension<Session>,
             Path(id): Path<String>,
+            RawQuery(q): RawQuery,
         ) -> ApiResult {
-            v1_list(&s, &session, $kind, &id).await
+            v1_list(&s, &session, $kind, &id, q.as_deref()).await
         }
         pub async fn $add1(
             State(s): State<AppState>,

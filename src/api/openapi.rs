@@ -554,7 +554,7 @@ fn describe(e: &Entry) -> Doc {
         ),
         (V1, "get_person_followers_v1") | (V1, "get_organization_followers_v1") => doc(
             "List followers",
-            vec![],
+            v1_paging(),
             None,
             200,
             list(r("FollowerV1")),

@@ -390,3 +390,72 @@ async fn followers_count_stays_right_under_concurrent_follows() {
         listed
     );
 }
+
+/// v1 follower lists page with `start`/`limit` like every v1 list, and say so in
+/// `additional_data.pagination` (the page size, not the number of followers).
+#[tokio::test]
+async fn v1_follower_lists_page_with_start_and_limit() {
+    let app = TestApp::spawn().await;
+    let p = app.add_person(json!({"name": "Followed"})).await["id"]
+        .as_i64()
+        .unwrap();
+    for name in ["Jane", "Joe"] {
+        let u = pipestack::setup::add_user(
+            app.store.as_ref(),
+            app.company.id,
+            name,
+            &format!("{name}@example.com"),
+        )
+        .await
+        .unwrap();
+        let r = app
+            .post(
+                &format!("/v1/persons/{p}/followers"),
+                &json!({"user_id": u.id}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let r = app.get(&format!("/v1/persons/{p}/followers")).await;
+    assert_eq!(r.data().as_array().unwrap().len(), 3);
+    assert_eq!(
+        r.body["additional_data"]["pagination"],
+        json!({"start": 0, "limit": 100, "more_items_in_collection": false})
+    );
+    let r = app.get(&format!("/v1/persons/{p}/followers?limit=2")).await;
+    assert_eq!(r.data().as_array().unwrap().len(), 2);
+    assert_eq!(
+        r.body["additional_data"]["pagination"],
+        json!({"start": 0, "limit": 2, "more_items_in_collection": true, "next_start": 2})
+    );
+    let r = app
+        .get(&format!("/v1/persons/{p}/followers?start=2&limit=2"))
+        .await;
+    assert_eq!(r.data().as_array().unwrap().len(), 1);
+    assert_eq!(
+        r.body["additional_data"]["pagination"]["more_items_in_collection"],
+        false
+    );
+    let r = app
+        .get(&format!(
+            "/v1/persons/{p}/followers?start=9223372036854775807"
+        ))
+        .await;
+    assert_eq!(r.data().as_array().unwrap().len(), 0);
+    assert_eq!(
+        r.body["additional_data"]["pagination"]["more_items_in_collection"],
+        false
+    );
+    app.get(&format!("/v1/persons/{p}/followers?limit=0"))
+        .await
+        .assert_error(400, "limit");
+    // personFields: a start near the largest integer is an empty last page, not an endless one.
+    let r = app
+        .get("/v1/personFields?start=9223372036854775807&limit=1")
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body["additional_data"]["pagination"],
+        json!({"start": 9223372036854775807_i64, "limit": 1, "more_items_in_collection": false})
+    );
+}

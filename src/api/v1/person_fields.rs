@@ -73,7 +73,7 @@ pub async fn get_person_fields(
         .take(limit as usize)
         .map(field)
         .collect();
-    let more = (start + limit) < fields.len() as i64;
+    let more = start.saturating_add(limit) < fields.len() as i64;
     let pagination = super::pagination(start, limit, page.len(), more);
     Ok(success(
         StatusCode::OK,
