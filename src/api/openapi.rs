@@ -954,7 +954,8 @@ fn schemas() -> Value {
                 "id": {"type": "integer"},
                 "company_id": {"type": "integer"},
                 "owner_id": {"type": ["integer", "object"]},
-                "org_id": {"type": ["object", "null"]},
+                // An object; the bare id when the user may not see the organization.
+                "org_id": {"type": ["object", "integer", "null"]},
                 "name": {"type": "string"},
                 "first_name": nullable_string,
                 "last_name": nullable_string,

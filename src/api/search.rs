@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::parse::QueryParams;
 use crate::domain::Session;
-use crate::domain::organization::Organization;
+use crate::domain::organization::{Organization, can_see_org};
 use crate::domain::search::{Hit, SearchFields, SearchQuery, check_term};
 use crate::error::ApiError;
 use crate::store::Store;
@@ -44,6 +44,7 @@ pub async fn items(
         .organizations_by_ids(session.company.id, &org_ids)
         .await?
         .into_iter()
+        .filter(|o| can_see_org(session, o))
         .map(|o| (o.id, o))
         .collect();
     let items = hits
@@ -59,7 +60,12 @@ pub async fn items(
                 "emails": p.emails.iter().map(|c| c.value.as_str()).collect::<Vec<_>>(),
                 "visible_to": p.visible_to.get(),
                 "owner": {"id": p.owner_id},
-                "organization": org.map(|o| json!({"id": o.id, "name": o.name, "address": o.address})),
+                // One the user may not see keeps its id only.
+                "organization": match (p.org_id, org) {
+                    (_, Some(o)) => json!({"id": o.id, "name": o.name, "address": o.address}),
+                    (Some(id), None) => json!({"id": id, "name": null, "address": null}),
+                    (None, None) => Value::Null,
+                },
                 "custom_fields": h.custom_matches,
                 "notes": [],
             });

@@ -97,6 +97,15 @@ pub async fn search_persons(
     session: &Session,
     q: &SearchQuery,
 ) -> Result<Vec<Hit>, ApiError> {
+    // Persons of an organization the user may not see are searched like those of one that
+    // does not exist: none.
+    if let Some(org) = q.org_id {
+        match super::organization::find_organization(store, session, org).await {
+            Ok(_) => {}
+            Err(ApiError::NotFound(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        }
+    }
     let needle = q.term.to_lowercase();
     let phone_needle = phone_term(&q.term);
     let viewer = super::followers::viewer(session);

@@ -459,3 +459,93 @@ async fn v1_follower_lists_page_with_start_and_limit() {
         json!({"start": 9223372036854775807_i64, "limit": 1, "more_items_in_collection": false})
     );
 }
+
+/// A visible person of an organization the user may not see shows that organization's id only:
+/// never its name or address (v1 reads and lists, `related_objects`, search), and searching
+/// within it finds nothing, as for an organization that does not exist.
+#[tokio::test]
+async fn a_private_organization_does_not_leak_through_its_persons() {
+    let app = TestApp::spawn().await;
+    let jane = pipestack::setup::add_user(
+        app.store.as_ref(),
+        app.company.id,
+        "Jane",
+        "jane@example.com",
+    )
+    .await
+    .unwrap();
+    let bob =
+        pipestack::setup::add_user(app.store.as_ref(), app.company.id, "Bob", "bob@example.com")
+            .await
+            .unwrap();
+    let org = app
+        .post_as(
+            &jane.api_token,
+            "/api/v2/organizations",
+            &json!({"name": "Secret Org", "visible_to": 1, "address": {"value": "Hidden Rd 1"}}),
+        )
+        .await
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+    let p = app
+        .post_as(
+            &jane.api_token,
+            "/v1/persons",
+            &json!({"name": "Public Paula", "org_id": org, "visible_to": "3"}),
+        )
+        .await
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+
+    let leaks = |body: &serde_json::Value| {
+        let text = body.to_string();
+        text.contains("Secret Org") || text.contains("Hidden Rd")
+    };
+    let get = app
+        .get_as(&bob.api_token, &format!("/v1/persons/{p}"))
+        .await;
+    assert_eq!(get.status, 200);
+    assert_eq!(get.data()["org_id"], org, "the id alone");
+    assert_eq!(get.data()["org_name"], serde_json::Value::Null);
+    assert!(get.body["related_objects"].get("organization").is_none());
+    for path in [
+        format!("/v1/persons/{p}"),
+        "/v1/persons".to_owned(),
+        "/v1/persons/search?term=paula".to_owned(),
+        "/api/v2/persons/search?term=paula".to_owned(),
+    ] {
+        let r = app.get_as(&bob.api_token, &path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        assert!(!leaks(&r.body), "{path}: {}", r.body);
+    }
+    let r = app
+        .get_as(&bob.api_token, "/api/v2/persons/search?term=paula")
+        .await;
+    assert_eq!(
+        r.data()["items"][0]["item"]["organization"],
+        json!({"id": org, "name": null, "address": null})
+    );
+    let r = app
+        .get_as(
+            &bob.api_token,
+            &format!("/api/v2/persons/search?term=paula&organization_id={org}"),
+        )
+        .await;
+    assert_eq!(r.data()["items"], json!([]));
+    // Its owner (and admins) still see it whole.
+    let r = app
+        .get_as(&jane.api_token, &format!("/v1/persons/{p}"))
+        .await;
+    assert_eq!(r.data()["org_id"]["name"], "Secret Org");
+    let r = app
+        .get(&format!(
+            "/api/v2/persons/search?term=paula&organization_id={org}"
+        ))
+        .await;
+    assert_eq!(
+        r.data()["items"][0]["item"]["organization"]["name"],
+        "Secret Org"
+    );
+}

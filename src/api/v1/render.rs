@@ -8,7 +8,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
 use crate::domain::fields::{self, FieldDef, FieldType, Fields};
-use crate::domain::organization::Organization;
+use crate::domain::organization::{Organization, can_see_org};
 use crate::domain::person::{Contact, Person};
 use crate::domain::{Company, Session, User};
 use crate::error::ApiError;
@@ -35,10 +35,13 @@ impl Related {
         let mut org_ids: Vec<i64> = persons.iter().filter_map(|p| p.org_id).collect();
         org_ids.sort_unstable();
         org_ids.dedup();
+        // An organization the user may not see stays a bare id: its name and address are not
+        // the person's to show.
         let orgs: BTreeMap<i64, Organization> = store
             .organizations_by_ids(company_id, &org_ids)
             .await?
             .into_iter()
+            .filter(|o| can_see_org(session, o))
             .map(|o| (o.id, o))
             .collect();
         let wanted: Vec<i64> = persons
@@ -235,7 +238,10 @@ impl Serialize for PersonV1<'_> {
             Some(u) => m.serialize_entry("owner_id", &owner_object(u))?,
             None => m.serialize_entry("owner_id", &p.owner_id)?,
         }
-        m.serialize_entry("org_id", &org.map(|o| org_reference(o, &rel.company)))?;
+        match org {
+            Some(o) => m.serialize_entry("org_id", &org_reference(o, &rel.company))?,
+            None => m.serialize_entry("org_id", &p.org_id)?,
+        }
         m.serialize_entry("name", &p.name)?;
         m.serialize_entry("first_name", &p.first_name)?;
         m.serialize_entry("last_name", &p.last_name)?;
