@@ -116,12 +116,22 @@ pub async fn field_by_id(
     session: &Session,
     id: i64,
 ) -> Result<FieldDef, ApiError> {
-    Fields::load(store, session.company.id)
+    shown_fields(store, session)
         .await?
-        .0
         .into_iter()
         .find(|f| f.id == id)
         .ok_or_else(field_not_found)
+}
+
+/// The company's fields as its users see them: `marketing_status` is a field only where
+/// Campaigns is on.
+pub async fn shown_fields(store: &dyn Store, session: &Session) -> Result<Vec<FieldDef>, ApiError> {
+    Ok(Fields::load(store, session.company.id)
+        .await?
+        .0
+        .into_iter()
+        .filter(|f| f.key != "marketing_status" || session.company.campaigns_enabled)
+        .collect())
 }
 
 /// An active field by v2 field code.
@@ -130,9 +140,8 @@ pub async fn field_by_code(
     session: &Session,
     code: &str,
 ) -> Result<FieldDef, ApiError> {
-    Fields::load(store, session.company.id)
+    shown_fields(store, session)
         .await?
-        .0
         .into_iter()
         .find(|f| f.field_code() == code || f.key == code)
         .ok_or_else(field_not_found)

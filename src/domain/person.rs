@@ -132,6 +132,26 @@ pub struct PersonChanges {
     pub custom_fields: Option<Map<String, Value>>,
 }
 
+impl PersonChanges {
+    /// Whether these change nothing (an update with an empty body).
+    pub fn is_empty(&self) -> bool {
+        matches!(
+            self,
+            PersonChanges {
+                owner_id: None,
+                org_id: None,
+                name: None,
+                emails: None,
+                phones: None,
+                label_ids: None,
+                visible_to: None,
+                marketing_status: None,
+                custom_fields: None,
+            }
+        )
+    }
+}
+
 /// What the store derives from a person's name and contacts, for sorting, filtering and search.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Derived {
@@ -701,6 +721,11 @@ pub async fn update_person(
         changes.custom_fields = Some(merged);
     }
     check_references(store, session, &refs).await?;
+    if changes.is_empty() {
+        // Nothing to change: no write, and `update_time` stays (syncs by `updated_since` must
+        // not see an untouched person again).
+        return Ok(current);
+    }
     store
         .update_person(session.company.id, id, changes, Timestamp::now())
         .await?

@@ -949,3 +949,30 @@ async fn a_range_without_its_end_names_the_missing_key() {
         r.body
     );
 }
+
+/// v1 shows a field with no options (the label field once all labels are deleted) with
+/// `options: null`, as Pipedrive documents.
+#[tokio::test]
+async fn a_v1_field_without_options_shows_options_null() {
+    let app = TestApp::spawn().await;
+    let fields = app.get("/v1/personFields").await;
+    let label = fields
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "label")
+        .unwrap()
+        .clone();
+    let id = label["id"].as_i64().unwrap();
+    assert!(label["options"].as_array().is_some_and(|o| !o.is_empty()));
+    let r = app
+        .put(&format!("/v1/personFields/{id}"), &json!({"options": []}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.data()["options"], Value::Null);
+    assert_eq!(
+        app.get(&format!("/v1/personFields/{id}")).await.data()["options"],
+        Value::Null
+    );
+}

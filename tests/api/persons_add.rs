@@ -574,3 +574,35 @@ async fn keys_come_in_the_seed_responses_order() {
         in_seed_order(body, &envelope, what);
     }
 }
+
+/// Without Campaigns, the `marketing_status` field is absent from the field lists and a 404 by
+/// id or code, in both dialects.
+#[tokio::test]
+async fn without_campaigns_the_marketing_status_field_is_not_found_by_id_either() {
+    let app = TestApp::spawn().await;
+    let fields = app.get("/v1/personFields").await;
+    let id = fields
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "marketing_status")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(app.get(&format!("/v1/personFields/{id}")).await.status, 200);
+    assert!(
+        app.store
+            .set_campaigns(app.company.id, false)
+            .await
+            .unwrap()
+    );
+    app.get(&format!("/v1/personFields/{id}"))
+        .await
+        .assert_error(404, "not found");
+    app.get("/api/v2/personFields/marketing_status")
+        .await
+        .assert_error(404, "not found");
+    let listed = app.get("/v1/personFields").await;
+    assert!(!listed.body.to_string().contains("\"marketing_status\""));
+}

@@ -541,3 +541,35 @@ async fn another_companys_persons_are_invisible_in_v2() {
     r.assert_error(404, "Person not found");
     assert_eq!(app.get(&path).await.data()["name"], "Mine Only");
 }
+
+/// An update with nothing in it changes nothing, not even `update_time`, in both dialects.
+#[tokio::test]
+async fn an_empty_update_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let p = app
+        .add_person_v2(json!({"name": "Still", "add_time": "2001-01-01T00:00:00Z"}))
+        .await;
+    let id = p["id"].as_i64().unwrap();
+    let before = app
+        .get(&format!("/api/v2/persons/{id}"))
+        .await
+        .data()
+        .clone();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = app
+        .patch(&format!("/api/v2/persons/{id}"), &json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.data(), &before);
+    let r = app.put(&format!("/v1/persons/{id}"), &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        app.get(&format!("/api/v2/persons/{id}")).await.data(),
+        &before
+    );
+    // A deleted person is still a 404, empty body or not.
+    app.delete(&format!("/api/v2/persons/{id}")).await;
+    app.patch(&format!("/api/v2/persons/{id}"), &json!({}))
+        .await
+        .assert_error(404, "Person not found");
+}

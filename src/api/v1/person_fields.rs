@@ -10,13 +10,14 @@ use crate::api::parse::{QueryParams, reject_fields};
 use crate::api::payload::Payload;
 use crate::api::{ApiResult, AppState, path_id};
 use crate::domain::field_admin::{self, OptionInput};
-use crate::domain::fields::{FieldDef, Fields};
+use crate::domain::fields::FieldDef;
 use crate::domain::{Session, values};
 use crate::error::ApiError;
 
 /// A field in v1's shape.
 pub fn field(f: &FieldDef) -> Value {
-    let options = f.has_options().then(|| {
+    // "When there are no options, `null` is returned."
+    let options = (f.has_options() && !f.options.is_empty()).then(|| {
         f.options
             .iter()
             .map(|o| json!({"id": o.id, "label": o.label}))
@@ -63,10 +64,7 @@ pub async fn get_person_fields(
 ) -> ApiResult {
     let q = QueryParams::parse(raw.as_deref());
     let (start, limit) = super::paging(&q)?;
-    let fields = visible(
-        Fields::load(state.store.as_ref(), session.company.id).await?,
-        &session,
-    );
+    let fields = field_admin::shown_fields(state.store.as_ref(), &session).await?;
     let page: Vec<Value> = fields
         .iter()
         .skip(start as usize)
@@ -81,15 +79,6 @@ pub async fn get_person_fields(
         Some(json!({ "pagination": pagination })),
         None,
     ))
-}
-
-/// `marketing_status` is a field only where Campaigns is on.
-fn visible(fields: Fields, session: &Session) -> Vec<FieldDef> {
-    fields
-        .0
-        .into_iter()
-        .filter(|f| f.key != "marketing_status" || session.company.campaigns_enabled)
-        .collect()
 }
 
 pub async fn get_person_field(

@@ -10,7 +10,7 @@ use crate::api::parse::{QueryParams, decode_cursor, encode_cursor, reject_fields
 use crate::api::payload::{JsonBody, Payload};
 use crate::api::{ApiResult, AppState};
 use crate::domain::field_admin;
-use crate::domain::fields::{FieldDef, FieldOption, Fields};
+use crate::domain::fields::{FieldDef, FieldOption};
 use crate::domain::{Session, query, values};
 use crate::error::ApiError;
 use crate::store::FieldChanges;
@@ -85,12 +85,7 @@ pub async fn get_person_fields(
             .ok_or_else(|| ApiError::invalid("cursor", "is not a field list cursor"))?
             as usize,
     };
-    let fields: Vec<FieldDef> = Fields::load(state.store.as_ref(), session.company.id)
-        .await?
-        .0
-        .into_iter()
-        .filter(|f| f.key != "marketing_status" || session.company.campaigns_enabled)
-        .collect();
+    let fields = field_admin::shown_fields(state.store.as_ref(), &session).await?;
     let page: Vec<Value> = fields
         .iter()
         .skip(offset)
