@@ -272,10 +272,10 @@ pub fn resolve_name(
         }
         let mut out = split_name(name);
         if let Some(first) = first {
-            out.first_name = Some(first.trim().to_owned());
+            out.first_name = name_part(first);
         }
         if let Some(last) = last {
-            out.last_name = Some(last.trim().to_owned());
+            out.last_name = name_part(last);
         }
         return Ok(Some(out));
     }
@@ -299,9 +299,15 @@ pub fn resolve_name(
     }
     Ok(Some(Name {
         name,
-        first_name: Some(first.to_owned()),
-        last_name: Some(last.to_owned()),
+        first_name: name_part(first),
+        last_name: name_part(last),
     }))
+}
+
+/// A first or last name as stored: a missing part is `None`, as for a one-word name.
+fn name_part(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
 }
 
 /// The name after an update: a new `name` is split as on create; `first_name` or `last_name`

@@ -92,6 +92,11 @@ pub fn opt_string<'a>(field: &str, v: &'a Value) -> Result<Option<&'a str>, ApiE
     }
 }
 
+/// A string that `null` clears: `null` reads as `""`.
+pub fn clearable_string(field: &str, v: &Value) -> Result<String, ApiError> {
+    Ok(opt_string(field, v)?.unwrap_or("").to_owned())
+}
+
 /// Most emails, and most phones, one person may have.
 pub const MAX_CONTACTS: usize = 100;
 /// Most labels on one person.

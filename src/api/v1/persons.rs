@@ -264,9 +264,9 @@ pub fn draft(body: Map<String, Value>) -> Result<PersonDraft, ApiError> {
             continue;
         }
         match key.as_str() {
-            "name" => d.name = values::opt_string("name", &v)?.map(str::to_owned),
-            "first_name" => d.first_name = values::opt_string("first_name", &v)?.map(str::to_owned),
-            "last_name" => d.last_name = values::opt_string("last_name", &v)?.map(str::to_owned),
+            "name" => d.name = Some(values::clearable_string("name", &v)?),
+            "first_name" => d.first_name = Some(values::clearable_string("first_name", &v)?),
+            "last_name" => d.last_name = Some(values::clearable_string("last_name", &v)?),
             "owner_id" => d.owner_id = values::opt_id("owner_id", &v)?,
             "org_id" => d.org_id = Some(values::opt_id("org_id", &v)?),
             "email" => d.emails = Some(contacts("email", &v, true, "")?),
