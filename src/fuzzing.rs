@@ -132,6 +132,7 @@ fn fixture() -> (Session, Fields) {
         updated_by_user_id: None,
         add_time: Timestamp(0),
         update_time: Timestamp(0),
+        settings: Default::default(),
     };
     use FieldType as T;
     let mut defs = vec![def(1, LABEL_KEY.into(), T::Set, false)];

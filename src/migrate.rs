@@ -20,7 +20,7 @@ const TABLES: &[(&str, &str)] = &[
     ),
     (
         "person_fields",
-        "id, company_id, key, name, field_type, is_custom, order_nr, add_visible_flag, active_flag, created_by_user_id, updated_by_user_id, add_time, update_time",
+        "id, company_id, key, name, field_type, is_custom, order_nr, add_visible_flag, active_flag, created_by_user_id, updated_by_user_id, add_time, update_time, settings",
     ),
     (
         "organizations",

@@ -1,7 +1,7 @@
 //! Managing person fields: adding, renaming, changing options, deleting. Both dialects'
 //! personFields endpoints call these.
 
-use super::fields::{FieldDef, FieldType, Fields, LABEL_KEY};
+use super::fields::{FieldDef, FieldSettings, FieldType, Fields, LABEL_KEY, MAX_DESCRIPTION};
 use super::person::MAX_TEXT;
 use super::{Session, Timestamp, random_hex40, values};
 use crate::error::ApiError;
@@ -43,17 +43,31 @@ fn check_name(field: &str, name: &str) -> Result<String, ApiError> {
     Ok(name.to_owned())
 }
 
+/// A new field as a dialect read it from a request.
+pub struct FieldDraft<'a> {
+    pub name: Option<&'a str>,
+    pub field_type: Option<&'a str>,
+    pub options: Vec<String>,
+    pub add_visible_flag: bool,
+    pub settings: FieldSettings,
+}
+
 /// Adds a custom field with a fresh 40-hex key. `v1` allows the `visible_to` type.
 pub async fn add_field(
     store: &dyn Store,
     session: &Session,
-    name: Option<&str>,
-    field_type: Option<&str>,
-    options: Vec<String>,
-    add_visible_flag: bool,
+    draft: FieldDraft<'_>,
     v1: bool,
 ) -> Result<FieldDef, ApiError> {
     require_admin(session)?;
+    let FieldDraft {
+        name,
+        field_type,
+        options,
+        add_visible_flag,
+        settings,
+    } = draft;
+    check_settings(&settings)?;
     let (name_key, type_key) = if v1 {
         ("name", "field_type")
     } else {
@@ -98,6 +112,7 @@ pub async fn add_field(
             name: name.clone(),
             field_type,
             add_visible_flag,
+            settings: settings.clone(),
             options: options.clone(),
             user_id: session.user.id,
             now: Timestamp::now(),
@@ -134,6 +149,14 @@ pub async fn shown_fields(store: &dyn Store, session: &Session) -> Result<Vec<Fi
         .collect())
 }
 
+/// A description of at most 65,535 characters.
+fn check_settings(s: &FieldSettings) -> Result<(), ApiError> {
+    if let Some(d) = &s.description {
+        values::max_chars("description", d, MAX_DESCRIPTION)?;
+    }
+    Ok(())
+}
+
 /// An active field by v2 field code.
 pub async fn field_by_code(
     store: &dyn Store,
@@ -164,11 +187,16 @@ pub async fn update_field(
     field: &FieldDef,
     name: Option<&str>,
     add_visible_flag: Option<bool>,
+    settings: Option<FieldSettings>,
     options: Option<Vec<OptionInput>>,
 ) -> Result<FieldDef, ApiError> {
     require_admin(session)?;
+    if let Some(s) = &settings {
+        check_settings(s)?;
+    }
     let mut changes = FieldChanges {
         add_visible_flag,
+        settings,
         ..FieldChanges::default()
     };
     if let Some(name) = name {

@@ -2,6 +2,7 @@
 //! their options (the built-in label field's options are the person labels), and every rule
 //! about custom values: types, validation, and the canonical form stored and rendered.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{Timestamp, Visibility, values};
@@ -34,9 +35,45 @@ pub struct FieldDef {
     pub add_time: Timestamp,
     pub update_time: Timestamp,
     pub options: Vec<FieldOption>,
+    pub settings: FieldSettings,
 }
 
+/// A field's description and how Pipedrive's UI treats it (v2's `description`,
+/// `ui_visibility`, `important_fields`, `required_fields`). pipestack has no UI: it keeps them
+/// as set and shows them back; only `add_visible_flag` (a column of its own) predates them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FieldSettings {
+    pub description: Option<String>,
+    pub details_visible_flag: bool,
+    pub show_in_add_deal_dialog: bool,
+    /// Important at every stage (pipestack has no deal stages to name).
+    pub important: bool,
+    /// Marked mandatory for the UI; the API does not enforce it (nor does Pipedrive's).
+    pub required: bool,
+}
+
+impl Default for FieldSettings {
+    fn default() -> Self {
+        Self {
+            description: None,
+            details_visible_flag: true,
+            show_in_add_deal_dialog: false,
+            important: false,
+            required: false,
+        }
+    }
+}
+
+/// The longest field description.
+pub const MAX_DESCRIPTION: usize = 65_535;
+
 impl FieldDef {
+    /// Whether the field is marked mandatory: `name` always, others when set so.
+    pub fn required(&self) -> bool {
+        self.key == "name" || self.settings.required
+    }
+
     /// How messages name the field: `"<key> (<name>)"`.
     pub fn label(&self) -> String {
         format!("{} ({})", self.key, self.name)
@@ -570,6 +607,7 @@ mod tests {
                 add_time: Timestamp(0),
                 update_time: Timestamp(0),
             }],
+            settings: FieldSettings::default(),
         }
     }
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::domain::fields::FieldType;
+use crate::domain::fields::{FieldSettings, FieldType};
 use crate::domain::followers::{Follower, FollowerChange, FollowerRef, Kind};
 use crate::domain::organization::{
     NewOrganization, Organization, OrganizationChanges, OrganizationQuery,
@@ -67,6 +67,7 @@ pub struct NewField {
     pub name: String,
     pub field_type: FieldType,
     pub add_visible_flag: bool,
+    pub settings: FieldSettings,
     pub options: Vec<String>,
     pub user_id: i64,
     pub now: Timestamp,
@@ -77,6 +78,7 @@ pub struct NewField {
 pub struct FieldChanges {
     pub name: Option<String>,
     pub add_visible_flag: Option<bool>,
+    pub settings: Option<FieldSettings>,
     pub add_options: Vec<String>,
     pub rename_options: Vec<(i64, String)>,
     pub delete_options: Vec<i64>,

@@ -31,7 +31,13 @@ use crate::domain::{
     Company, FieldDef, FieldOption, MarketingStatus, Session, Timestamp, User, Visibility,
 };
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_field_settings.sql"),
+    ),
+];
 /// The advisory lock key under which migrations run (any constant shared by all instances).
 const MIGRATION_LOCK: i64 = 0x7069_7065_7374_6163;
 const MAX_SEARCH_CANDIDATES: usize = 20_000;
@@ -358,7 +364,7 @@ async fn load_fields<C: GenericClient>(
     only: Option<i64>,
 ) -> Result<Vec<FieldDef>, StoreError> {
     let mut sql = "SELECT id, key, name, field_type, is_custom, order_nr, add_visible_flag,
-            created_by_user_id, updated_by_user_id, add_time, update_time
+            created_by_user_id, updated_by_user_id, add_time, update_time, settings
          FROM person_fields WHERE company_id = ? AND active_flag"
         .to_owned();
     let mut args = vec![Sql::Integer(company)];
@@ -382,6 +388,8 @@ async fn load_fields<C: GenericClient>(
             add_time: Timestamp(col(r, 9)?),
             update_time: Timestamp(col(r, 10)?),
             options: Vec::new(),
+            settings: serde_json::from_str(col(r, 11)?)
+                .map_err(|e| StoreError::Internal(format!("corrupt field settings: {e}")))?,
         })
     })
     .await?;
@@ -1052,9 +1060,9 @@ impl Store for PgStore {
         let done = write!(self, |tx| {
             let id = insert_id(
                 &tx,
-                "INSERT INTO person_fields (company_id, key, name, field_type, is_custom, order_nr, add_visible_flag, active_flag, created_by_user_id, updated_by_user_id, add_time, update_time)
-                 VALUES (?, ?, ?, ?, TRUE, (SELECT COALESCE(MAX(order_nr), 0) + 1 FROM person_fields WHERE company_id = ?), ?, TRUE, ?, ?, ?, ?)",
-                vec![Sql::Integer(f.company_id), Sql::Text(f.key.clone()), Sql::Text(f.name.clone()), Sql::Text(f.field_type.as_str().into()), Sql::Integer(f.company_id), b(f.add_visible_flag), Sql::Integer(f.user_id), Sql::Integer(f.user_id), Sql::Integer(f.now.0), Sql::Integer(f.now.0)],
+                "INSERT INTO person_fields (company_id, key, name, field_type, is_custom, order_nr, add_visible_flag, active_flag, created_by_user_id, updated_by_user_id, add_time, update_time, settings)
+                 VALUES (?, ?, ?, ?, TRUE, (SELECT COALESCE(MAX(order_nr), 0) + 1 FROM person_fields WHERE company_id = ?), ?, TRUE, ?, ?, ?, ?, ?)",
+                vec![Sql::Integer(f.company_id), Sql::Text(f.key.clone()), Sql::Text(f.name.clone()), Sql::Text(f.field_type.as_str().into()), Sql::Integer(f.company_id), b(f.add_visible_flag), Sql::Integer(f.user_id), Sql::Integer(f.user_id), Sql::Integer(f.now.0), Sql::Integer(f.now.0), Sql::Text(json(&f.settings)?)],
             )
             .await?;
             insert_options(&tx, f.company_id, &f.key, &f.options, f.now).await?;
@@ -1093,6 +1101,14 @@ impl Store for PgStore {
                     &tx,
                     "UPDATE person_fields SET add_visible_flag = ? WHERE id = ?",
                     vec![b(flag), Sql::Integer(id)],
+                )
+                .await?;
+            }
+            if let Some(settings) = &ch.settings {
+                exec(
+                    &tx,
+                    "UPDATE person_fields SET settings = ? WHERE id = ?",
+                    vec![Sql::Text(json(settings)?), Sql::Integer(id)],
                 )
                 .await?;
             }

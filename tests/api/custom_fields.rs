@@ -976,3 +976,110 @@ async fn a_v1_field_without_options_shows_options_null() {
         Value::Null
     );
 }
+
+/// v2 field settings (`description`, `ui_visibility`, `important_fields`, `required_fields`)
+/// are kept as set and shown back in both dialects; a PATCH changes only what it names; what
+/// pipestack cannot hold (deal stages) or does not know is a 400, never silently dropped.
+#[tokio::test]
+async fn field_settings_are_kept_and_shown_back() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .post(
+            "/api/v2/personFields",
+            &json!({
+                "field_name": "Flags",
+                "field_type": "varchar",
+                "description": "Why we call",
+                "ui_visibility": {"add_visible_flag": true, "details_visible_flag": false,
+                                  "show_in_add_deal_dialog": {"show": true}},
+                "important_fields": {"enabled": true, "stage_ids": []},
+                "required_fields": {"enabled": true}
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.data()["description"], "Why we call");
+    let code = key(r.data());
+    let all = "include_fields=ui_visibility,important_fields,required_fields";
+    let got = app.get(&format!("/api/v2/personFields/{code}?{all}")).await;
+    let d = got.data();
+    assert_eq!(
+        d["ui_visibility"],
+        json!({"add_visible_flag": true, "details_visible_flag": false,
+               "show_in_add_deal_dialog": {"show": true, "order": null}})
+    );
+    assert_eq!(
+        d["important_fields"],
+        json!({"enabled": true, "stage_ids": []})
+    );
+    assert_eq!(d["required_fields"], json!({"enabled": true}));
+
+    let r = app
+        .patch(
+            &format!("/api/v2/personFields/{code}"),
+            &json!({"required_fields": {"enabled": false}, "ui_visibility": {"details_visible_flag": true}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let d = app
+        .get(&format!("/api/v2/personFields/{code}?{all}"))
+        .await
+        .data()
+        .clone();
+    assert_eq!(d["required_fields"], json!({"enabled": false}));
+    assert_eq!(d["ui_visibility"]["details_visible_flag"], true);
+    assert_eq!(
+        d["ui_visibility"]["add_visible_flag"], true,
+        "not named: kept"
+    );
+    assert_eq!(d["important_fields"]["enabled"], true, "not named: kept");
+    assert_eq!(d["description"], "Why we call");
+
+    let v1 = app.get("/v1/personFields").await;
+    let f = v1
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == code.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            &f["important_flag"],
+            &f["details_visible_flag"],
+            &f["mandatory_flag"]
+        ),
+        (&json!(true), &json!(true), &json!(false))
+    );
+
+    for (body, needle) in [
+        (
+            json!({"important_fields": {"enabled": true, "stage_ids": [1]}}),
+            "important_fields.stage_ids: pipestack has no deal stages",
+        ),
+        (
+            json!({"ui_visibility": {"colour": "red"}}),
+            "ui_visibility.colour: is not a setting of a field",
+        ),
+        (
+            json!({"required_fields": {"enabled": "yes"}}),
+            "required_fields.enabled",
+        ),
+        (
+            json!({"required_fields": true}),
+            "required_fields: must be an object",
+        ),
+        (json!({"description": 5}), "description"),
+    ] {
+        app.patch(&format!("/api/v2/personFields/{code}"), &body)
+            .await
+            .assert_error(400, needle);
+    }
+    let after = app
+        .get(&format!("/api/v2/personFields/{code}?{all}"))
+        .await
+        .data()
+        .clone();
+    assert_eq!(after, d, "a refused PATCH changes nothing");
+}

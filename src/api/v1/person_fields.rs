@@ -10,7 +10,7 @@ use crate::api::parse::{QueryParams, reject_fields};
 use crate::api::payload::Payload;
 use crate::api::{ApiResult, AppState, path_id};
 use crate::domain::field_admin::{self, OptionInput};
-use crate::domain::fields::FieldDef;
+use crate::domain::fields::{FieldDef, FieldSettings};
 use crate::domain::{Session, values};
 use crate::error::ApiError;
 
@@ -36,14 +36,14 @@ pub fn field(f: &FieldDef) -> Value {
         "active_flag": true,
         "edit_flag": f.is_custom,
         "index_visible_flag": true,
-        "details_visible_flag": true,
+        "details_visible_flag": f.settings.details_visible_flag,
         "add_visible_flag": f.add_visible_flag,
-        "important_flag": false,
+        "important_flag": f.settings.important,
         "bulk_edit_allowed": f.key != "id",
         "searchable_flag": f.searchable() || matches!(f.key.as_str(), "name" | "email" | "phone"),
         "filtering_allowed": true,
         "sortable_flag": true,
-        "mandatory_flag": f.key == "name",
+        "mandatory_flag": f.required(),
         "options": options,
     });
     let subfields: Vec<Value> = f
@@ -115,16 +115,14 @@ pub async fn add_person_field(
         }
     }
     reject_fields(&invalid)?;
-    let f = field_admin::add_field(
-        state.store.as_ref(),
-        &session,
+    let draft = field_admin::FieldDraft {
         name,
         field_type,
         options,
-        add_visible,
-        true,
-    )
-    .await?;
+        add_visible_flag: add_visible,
+        settings: FieldSettings::default(),
+    };
+    let f = field_admin::add_field(state.store.as_ref(), &session, draft, true).await?;
     Ok(success(StatusCode::OK, field(&f), None, None))
 }
 
@@ -155,6 +153,7 @@ pub async fn update_person_field(
         &existing,
         name,
         add_visible,
+        None,
         options,
     )
     .await?;

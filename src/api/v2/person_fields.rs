@@ -3,14 +3,14 @@
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::api::envelope::success;
 use crate::api::parse::{QueryParams, decode_cursor, encode_cursor, reject_fields};
 use crate::api::payload::{JsonBody, Payload};
 use crate::api::{ApiResult, AppState};
 use crate::domain::field_admin;
-use crate::domain::fields::{FieldDef, FieldOption};
+use crate::domain::fields::{FieldDef, FieldOption, FieldSettings};
 use crate::domain::{Session, query, values};
 use crate::error::ApiError;
 use crate::store::FieldChanges;
@@ -33,7 +33,7 @@ pub fn field(f: &FieldDef, include: &[String]) -> Value {
     let mut v = json!({
         "field_name": f.name,
         "field_code": f.field_code(),
-        "description": null,
+        "description": f.settings.description,
         "field_type": f.field_type.as_str(),
         "options": f.has_options().then(|| f.options.iter().map(option).collect::<Vec<_>>()),
         "subfields": (!subfields.is_empty()).then(|| subfields.iter().map(|s| json!({
@@ -48,11 +48,11 @@ pub fn field(f: &FieldDef, include: &[String]) -> Value {
         v[ns.as_str()] = match ns.as_str() {
             "ui_visibility" => json!({
                 "add_visible_flag": f.add_visible_flag,
-                "details_visible_flag": true,
-                "show_in_add_deal_dialog": {"show": false, "order": null},
+                "details_visible_flag": f.settings.details_visible_flag,
+                "show_in_add_deal_dialog": {"show": f.settings.show_in_add_deal_dialog, "order": null},
             }),
-            "important_fields" => json!({"enabled": false, "stage_ids": []}),
-            _ => json!({"enabled": f.key == "name"}),
+            "important_fields" => json!({"enabled": f.settings.important, "stage_ids": []}),
+            _ => json!({"enabled": f.required()}),
         };
     }
     v
@@ -121,29 +121,26 @@ pub async fn add_person_field(
     let mut name = None;
     let mut field_type = None;
     let mut options = Vec::new();
-    let mut add_visible = false;
     let mut invalid = Vec::new();
     for (k, v) in &body {
         match k.as_str() {
             "field_name" => name = values::opt_string("field_name", v)?,
             "field_type" => field_type = values::opt_string("field_type", v)?,
             "options" => options = labels(v)?,
-            "ui_visibility" => add_visible = add_visible_flag(v)?.unwrap_or(false),
-            "important_fields" | "required_fields" | "description" => {}
+            k if SETTINGS.contains(&k) => {}
             _ => invalid.push(format!("{k} (unknown field)")),
         }
     }
     reject_fields(&invalid)?;
-    let f = field_admin::add_field(
-        state.store.as_ref(),
-        &session,
+    let (settings, add_visible) = settings(&body, &FieldSettings::default())?;
+    let draft = field_admin::FieldDraft {
         name,
         field_type,
         options,
-        add_visible,
-        false,
-    )
-    .await?;
+        add_visible_flag: add_visible.unwrap_or(false),
+        settings,
+    };
+    let f = field_admin::add_field(state.store.as_ref(), &session, draft, false).await?;
     Ok(success(StatusCode::OK, field(&f, &[]), None, None))
 }
 
@@ -160,24 +157,24 @@ pub async fn update_person_field(
         ));
     }
     let mut name = None;
-    let mut add_visible = None;
     let mut invalid = Vec::new();
     for (k, v) in &body {
         match k.as_str() {
             "field_name" => name = values::opt_string("field_name", v)?,
-            "ui_visibility" => add_visible = add_visible_flag(v)?,
-            "important_fields" | "required_fields" | "description" => {}
+            k if SETTINGS.contains(&k) => {}
             "field_code" | "field_type" => invalid.push(format!("{k} (cannot be changed)")),
             _ => invalid.push(format!("{k} (unknown field)")),
         }
     }
     reject_fields(&invalid)?;
+    let (settings, add_visible) = settings(&body, &existing.settings)?;
     let f = field_admin::update_field(
         state.store.as_ref(),
         &session,
         &existing,
         name,
         add_visible,
+        (settings != existing.settings).then_some(settings),
         None,
     )
     .await?;
@@ -330,13 +327,77 @@ fn labels(v: &Value) -> Result<Vec<String>, ApiError> {
         .collect()
 }
 
-fn add_visible_flag(v: &Value) -> Result<Option<bool>, ApiError> {
-    match v {
-        Value::Object(o) => o
-            .get("add_visible_flag")
-            .map(|f| values::boolean("ui_visibility.add_visible_flag", f))
-            .transpose(),
-        Value::Null => Ok(None),
-        _ => Err(ApiError::invalid("ui_visibility", "must be an object")),
+/// The body keys that hold a field's settings.
+const SETTINGS: [&str; 4] = [
+    "description",
+    "ui_visibility",
+    "important_fields",
+    "required_fields",
+];
+
+/// v2's settings keys in `body` applied over `base` (a key not sent leaves its setting alone),
+/// and `ui_visibility.add_visible_flag` when sent. pipestack has no deal stages, so
+/// `important_fields.stage_ids` can only be empty; `show_in_add_deal_dialog.order` is the
+/// system's to manage and is ignored on write.
+fn settings(
+    body: &Map<String, Value>,
+    base: &FieldSettings,
+) -> Result<(FieldSettings, Option<bool>), ApiError> {
+    fn object<'a>(name: &str, v: &'a Value) -> Result<Option<&'a Map<String, Value>>, ApiError> {
+        match v {
+            Value::Object(o) => Ok(Some(o)),
+            Value::Null => Ok(None),
+            _ => Err(ApiError::invalid(name, "must be an object")),
+        }
     }
+    let unknown = |name: String| Err(ApiError::invalid(&name, "is not a setting of a field"));
+    let mut s = base.clone();
+    let mut add_visible = None;
+    for (key, v) in body {
+        let entries = match key.as_str() {
+            "description" => {
+                s.description = values::opt_string("description", v)?.map(str::to_owned);
+                continue;
+            }
+            k if SETTINGS.contains(&k) => object(k, v)?.into_iter().flatten(),
+            _ => continue,
+        };
+        for (part, v) in entries {
+            let name = format!("{key}.{part}");
+            match (key.as_str(), part.as_str()) {
+                ("ui_visibility", "add_visible_flag") => {
+                    add_visible = Some(values::boolean(&name, v)?);
+                }
+                ("ui_visibility", "details_visible_flag") => {
+                    s.details_visible_flag = values::boolean(&name, v)?;
+                }
+                ("ui_visibility", "show_in_add_deal_dialog") => {
+                    for (k, v) in object(&name, v)?.into_iter().flatten() {
+                        match k.as_str() {
+                            "show" => {
+                                s.show_in_add_deal_dialog =
+                                    values::boolean(&format!("{name}.show"), v)?;
+                            }
+                            "order" => {}
+                            _ => return unknown(format!("{name}.{k}")),
+                        }
+                    }
+                }
+                ("important_fields", "enabled") => s.important = values::boolean(&name, v)?,
+                ("important_fields", "stage_ids") => match v {
+                    Value::Array(ids) if ids.is_empty() => {}
+                    Value::Null => {}
+                    _ => {
+                        return Err(ApiError::invalid(
+                            &name,
+                            "pipestack has no deal stages: only [] (important everywhere)",
+                        ));
+                    }
+                },
+                ("required_fields", "enabled") => s.required = values::boolean(&name, v)?,
+                _ => return unknown(name),
+            }
+        }
+    }
+    Ok((s, add_visible))
 }

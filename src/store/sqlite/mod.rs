@@ -37,7 +37,13 @@ use crate::domain::{
 use crate::metrics::{BATCH_BOUNDS, Histogram};
 
 /// Migrations, applied in order at start-up; never edit one that has been released.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../../migrations/sqlite/0001_init.sql")),
+    (
+        2,
+        include_str!("../../../migrations/sqlite/0002_field_settings.sql"),
+    ),
+];
 
 /// The most writes committed together in one transaction.
 const MAX_BATCH: usize = 512;
@@ -488,7 +494,7 @@ fn load_fields(
     let mut stmt = conn
         .prepare_cached(
             "SELECT id, key, name, field_type, is_custom, order_nr, add_visible_flag,
-                    created_by_user_id, updated_by_user_id, add_time, update_time
+                    created_by_user_id, updated_by_user_id, add_time, update_time, settings
              FROM person_fields
              WHERE company_id = ?1 AND active_flag = 1 AND (?2 IS NULL OR id = ?2)
              ORDER BY is_custom, order_nr, id",
@@ -510,6 +516,7 @@ fn load_fields(
                 add_time: Timestamp(r.get(9)?),
                 update_time: Timestamp(r.get(10)?),
                 options: Vec::new(),
+                settings: json_column(r, 11)?,
             })
         })
         .map_err(db_error)?;
@@ -1289,9 +1296,10 @@ impl Store for SqliteStore {
                 .map_err(db_error)?;
             conn.execute(
                 "INSERT INTO person_fields (company_id, key, name, field_type, is_custom, order_nr,
-                    add_visible_flag, active_flag, created_by_user_id, updated_by_user_id, add_time, update_time)
-                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, 1, ?7, ?7, ?8, ?8)",
-                params![f.company_id, f.key, f.name, f.field_type.as_str(), order, f.add_visible_flag, f.user_id, f.now.0],
+                    add_visible_flag, active_flag, created_by_user_id, updated_by_user_id, add_time, update_time,
+                    settings)
+                 VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, 1, ?7, ?7, ?8, ?8, ?9)",
+                params![f.company_id, f.key, f.name, f.field_type.as_str(), order, f.add_visible_flag, f.user_id, f.now.0, to_json(&f.settings)?],
             )
             .map_err(db_error)?;
             let id = conn.last_insert_rowid();
@@ -1332,6 +1340,13 @@ impl Store for SqliteStore {
                     conn.execute(
                         "UPDATE person_fields SET add_visible_flag = ?1 WHERE id = ?2",
                         params![flag, id],
+                    )
+                    .map_err(db_error)?;
+                }
+                if let Some(settings) = &ch.settings {
+                    conn.execute(
+                        "UPDATE person_fields SET settings = ?1 WHERE id = ?2",
+                        params![to_json(settings)?, id],
                     )
                     .map_err(db_error)?;
                 }
