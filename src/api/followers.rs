@@ -8,12 +8,11 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::envelope::success;
-use super::parse::{QueryParams, decode_cursor, encode_cursor, required_id};
+use super::parse::{QueryParams, keyset_page, required_id};
 use super::payload::Payload;
 use super::{ApiResult, AppState, path_id};
+use crate::domain::Session;
 use crate::domain::followers::{self, Follower, FollowerRef, Kind};
-use crate::domain::{Session, query};
-use crate::error::ApiError;
 
 fn item_key(kind: Kind) -> &'static str {
     match kind {
@@ -27,26 +26,6 @@ fn v1_follower(kind: Kind, f: &Follower) -> Value {
     v[item_key(kind)] = json!(f.item_id);
     v["add_time"] = json!(f.add_time.v1());
     v
-}
-
-/// A cursor over a short, fully loaded list: the offset of the next item.
-fn offset_page<T>(
-    q: &QueryParams,
-    items: &[T],
-) -> Result<(usize, usize, Option<String>), ApiError> {
-    let limit = query::limit(q.int("limit")?)? as usize;
-    let from = match q.str("cursor") {
-        None => 0,
-        Some(c) => decode_cursor(c)?
-            .get("offset")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| ApiError::invalid("cursor", "is not a followers cursor"))?
-            as usize,
-    };
-    let from = from.min(items.len());
-    let to = (from + limit).min(items.len());
-    let next = (to < items.len()).then(|| encode_cursor(&json!({ "offset": to })));
-    Ok((from, to, next))
 }
 
 pub async fn v1_list(
@@ -119,8 +98,8 @@ pub async fn v2_list(
     let id = path_id(id)?;
     let q = QueryParams::parse(raw);
     let list = followers::list(state.store.as_ref(), session, kind, id).await?;
-    let (from, to, next) = offset_page(&q, &list)?;
-    let data: Vec<Value> = list[from..to]
+    let (page, next) = keyset_page(&q, &list, |f| f.id, "followers")?;
+    let data: Vec<Value> = page
         .iter()
         .map(|f| json!({"user_id": f.user_id, "add_time": f.add_time.rfc3339()}))
         .collect();
@@ -186,8 +165,8 @@ pub async fn v2_changelog(
     let id = path_id(id)?;
     let q = QueryParams::parse(raw);
     let list = followers::changelog(state.store.as_ref(), session, kind, id).await?;
-    let (from, to, next) = offset_page(&q, &list)?;
-    let data: Vec<Value> = list[from..to]
+    let (page, next) = keyset_page(&q, &list, |c| c.id, "followers changelog")?;
+    let data: Vec<Value> = page
         .iter()
         .map(|c| {
             json!({

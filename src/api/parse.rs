@@ -196,6 +196,47 @@ pub fn decode_cursor(s: &str) -> Result<Value, ApiError> {
     if v.is_object() { Ok(v) } else { Err(bad()) }
 }
 
+/// A page of a fully loaded list kept in ascending order of `key`, cursor-paged the way v2
+/// pages everything: the cursor holds the key of the last item returned and the next page
+/// starts at the first item after it, so items added or removed between pages are neither
+/// skipped nor repeated. Returns the page and the next cursor (`None` on the last page).
+pub fn keyset_page<'a, T, K>(
+    q: &QueryParams,
+    items: &'a [T],
+    key: impl Fn(&T) -> K,
+    what: &str,
+) -> Result<(&'a [T], Option<String>), ApiError>
+where
+    K: PartialOrd + serde::Serialize + serde::de::DeserializeOwned,
+{
+    let limit = crate::domain::query::limit(q.int("limit")?)? as usize;
+    let from = match q.str("cursor") {
+        None => 0,
+        Some(c) => {
+            let after: K = decode_cursor(c)?
+                .get("after")
+                .cloned()
+                .and_then(|k| serde_json::from_value(k).ok())
+                .ok_or_else(|| ApiError::invalid("cursor", format!("is not a {what} cursor")))?;
+            items.partition_point(|it| key(it) <= after)
+        }
+    };
+    let to = from.saturating_add(limit).min(items.len());
+    let page = &items[from..to];
+    let next = match page.last() {
+        Some(last) if to < items.len() => Some(encode_cursor(&json!({ "after": key(last) }))),
+        _ => None,
+    };
+    Ok((page, next))
+}
+
+/// A search score as a key that sorts best first: scores are not negative, so their bits
+/// order like the numbers, and subtracting from the largest value reverses that order (exact,
+/// where a float in JSON could come back one unit off).
+pub fn best_first(score: f64) -> u64 {
+    u64::MAX - score.max(0.0).to_bits()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

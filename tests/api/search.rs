@@ -274,3 +274,130 @@ async fn search_follows_changes_of_name_email_and_custom_values() {
         "merged emails are found on the kept person"
     );
 }
+
+/// v2 cursors name the last item returned, not an offset: deleting an item of an earlier page
+/// between two requests skips nothing, and a better match added meanwhile repeats nothing
+/// (persons search, organization search, followers, person fields).
+#[tokio::test]
+async fn v2_cursors_neither_skip_nor_repeat_when_items_change_between_pages() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let p = app
+            .add_person(json!({"name": format!("Cursor Person {i}")}))
+            .await;
+        ids.push(p["id"].as_i64().unwrap());
+    }
+    let r = app
+        .get("/api/v2/persons/search?term=cursor%20person&limit=2")
+        .await;
+    assert_eq!(item_ids(&r.body), ids[..2]);
+    let c = r.body["additional_data"]["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The first hit goes, and an exact (better ranked) match arrives.
+    app.delete(&format!("/api/v2/persons/{}", ids[0])).await;
+    app.add_person(json!({"name": "Cursor Person"})).await;
+    let r = app
+        .get(&format!(
+            "/api/v2/persons/search?term=cursor%20person&limit=2&cursor={c}"
+        ))
+        .await;
+    assert_eq!(item_ids(&r.body), ids[2..4], "{}", r.body);
+
+    // Organization search.
+    let mut orgs = Vec::new();
+    for i in 0..3 {
+        let o = app
+            .post(
+                "/api/v2/organizations",
+                &json!({"name": format!("Cursor Org {i}")}),
+            )
+            .await;
+        orgs.push(o.data()["id"].as_i64().unwrap());
+    }
+    let r = app
+        .get("/api/v2/organizations/search?term=cursor%20org&limit=1")
+        .await;
+    assert_eq!(item_ids(&r.body), [orgs[0]]);
+    let c = r.body["additional_data"]["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.delete(&format!("/api/v2/organizations/{}", orgs[0]))
+        .await;
+    let r = app
+        .get(&format!(
+            "/api/v2/organizations/search?term=cursor%20org&limit=1&cursor={c}"
+        ))
+        .await;
+    assert_eq!(item_ids(&r.body), [orgs[1]]);
+
+    // Followers: the first follower leaves between pages.
+    let p = ids[1];
+    let mut users = vec![app.admin.id];
+    for name in ["Ann", "Ben"] {
+        let u = pipestack::setup::add_user(
+            app.store.as_ref(),
+            app.company.id,
+            name,
+            &format!("{name}@example.com"),
+        )
+        .await
+        .unwrap();
+        app.post(
+            &format!("/api/v2/persons/{p}/followers"),
+            &json!({"user_id": u.id}),
+        )
+        .await;
+        users.push(u.id);
+    }
+    let r = app
+        .get(&format!("/api/v2/persons/{p}/followers?limit=1"))
+        .await;
+    assert_eq!(r.data()[0]["user_id"], users[0]);
+    let c = r.body["additional_data"]["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.delete(&format!("/api/v2/persons/{p}/followers/{}", users[0]))
+        .await;
+    let r = app
+        .get(&format!("/api/v2/persons/{p}/followers?limit=1&cursor={c}"))
+        .await;
+    assert_eq!(r.data()[0]["user_id"], users[1], "{}", r.body);
+
+    // Person fields: the last field of the first page is deleted between pages.
+    let all = app.get("/api/v2/personFields?limit=500").await;
+    let total = all.data().as_array().unwrap().len();
+    for name in ["CF A", "CF B"] {
+        app.post(
+            "/api/v2/personFields",
+            &json!({"field_name": name, "field_type": "varchar"}),
+        )
+        .await;
+    }
+    let r = app
+        .get(&format!("/api/v2/personFields?limit={}", total + 1))
+        .await;
+    let page = r.data().as_array().unwrap().clone();
+    assert_eq!(page.last().unwrap()["field_name"], "CF A");
+    let c = r.body["additional_data"]["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = page.last().unwrap()["field_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.delete(&format!("/api/v2/personFields/{code}")).await;
+    let r = app
+        .get(&format!("/api/v2/personFields?limit=5&cursor={c}"))
+        .await;
+    assert_eq!(r.data()[0]["field_name"], "CF B", "{}", r.body);
+    // Someone else's cursor shape is a 400.
+    app.get("/api/v2/personFields?cursor=eyJvZmZzZXQiOjJ9")
+        .await
+        .assert_error(400, "cursor");
+}

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use crate::api::envelope::success;
-use crate::api::parse::{QueryParams, decode_cursor, encode_cursor, reject_fields};
+use crate::api::parse::{QueryParams, best_first, keyset_page, reject_fields};
 use crate::api::payload::Payload;
 use crate::api::{ApiResult, AppState, path_id};
 use crate::domain::fields::ADDRESS_PARTS;
@@ -256,15 +256,6 @@ pub async fn search_organization(
     let all = fields.is_empty();
     let in_name = all || fields.iter().any(|f| f == "name");
     let in_address = all || fields.iter().any(|f| f == "address");
-    let limit = query::limit(q.int("limit")?)? as usize;
-    let offset = match q.str("cursor") {
-        None => 0,
-        Some(c) => decode_cursor(c)?
-            .get("offset")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| ApiError::invalid("cursor", "is not a search cursor"))?
-            as usize,
-    };
     let hits = organization::search_organizations(
         state.store.as_ref(),
         &session,
@@ -274,9 +265,9 @@ pub async fn search_organization(
         exact,
     )
     .await?;
-    let from = offset.min(hits.len());
-    let to = (from + limit).min(hits.len());
-    let items: Vec<Value> = hits[from..to]
+    let (page, next_cursor) =
+        keyset_page(&q, &hits, |(score, o)| (best_first(*score), o.id), "search")?;
+    let items: Vec<Value> = page
         .iter()
         .map(|(score, o)| {
             json!({"result_score": score, "item": {
@@ -286,7 +277,6 @@ pub async fn search_organization(
             }})
         })
         .collect();
-    let next_cursor = (to < hits.len()).then(|| encode_cursor(&json!({ "offset": to })));
     Ok(success(
         StatusCode::OK,
         json!({ "items": items }),

@@ -6,12 +6,12 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use crate::api::envelope::success;
-use crate::api::parse::{QueryParams, decode_cursor, encode_cursor, reject_fields};
+use crate::api::parse::{QueryParams, keyset_page, reject_fields};
 use crate::api::payload::{JsonBody, Payload};
 use crate::api::{ApiResult, AppState};
 use crate::domain::field_admin;
 use crate::domain::fields::{FieldDef, FieldOption, FieldSettings};
-use crate::domain::{Session, query, values};
+use crate::domain::{Session, values};
 use crate::error::ApiError;
 use crate::store::FieldChanges;
 
@@ -76,24 +76,15 @@ pub async fn get_person_fields(
 ) -> ApiResult {
     let q = QueryParams::parse(raw.as_deref());
     let include = namespaces(&q)?;
-    let limit = query::limit(q.int("limit")?)? as usize;
-    let offset = match q.str("cursor") {
-        None => 0,
-        Some(c) => decode_cursor(c)?
-            .get("offset")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| ApiError::invalid("cursor", "is not a field list cursor"))?
-            as usize,
-    };
     let fields = field_admin::shown_fields(state.store.as_ref(), &session).await?;
-    let page: Vec<Value> = fields
-        .iter()
-        .skip(offset)
-        .take(limit)
-        .map(|f| field(f, &include))
-        .collect();
-    let next = offset + limit;
-    let next_cursor = (next < fields.len()).then(|| encode_cursor(&json!({ "offset": next })));
+    // Fields come built-in first, then by their order and id.
+    let (page, next_cursor) = keyset_page(
+        &q,
+        &fields,
+        |f| (f.is_custom, f.order_nr, f.id),
+        "field list",
+    )?;
+    let page: Vec<Value> = page.iter().map(|f| field(f, &include)).collect();
     Ok(success(
         StatusCode::OK,
         Value::Array(page),

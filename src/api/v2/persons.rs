@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::render::{self, Context, Options};
 use crate::api::envelope::success;
-use crate::api::parse::{QueryParams, contacts, decode_cursor, encode_cursor};
+use crate::api::parse::{QueryParams, best_first, contacts, keyset_page};
 use crate::api::payload::Payload;
 use crate::api::{ApiResult, AppState, path_id, search};
 use crate::domain::person::{self, Person, PersonDraft, person_not_found};
@@ -140,26 +140,16 @@ pub async fn search_persons(
 ) -> ApiResult {
     let q = QueryParams::parse(raw.as_deref());
     let sq = search::query(&q)?;
-    let limit = query::limit(q.int("limit")?)? as usize;
-    let offset = match q.str("cursor") {
-        None => 0,
-        Some(c) => decode_cursor(c)?
-            .get("offset")
-            .and_then(Value::as_u64)
-            .ok_or_else(|| ApiError::invalid("cursor", "is not a search cursor"))?
-            as usize,
-    };
     let hits = run_search(state.store.as_ref(), &session, &sq).await?;
-    let from = offset.min(hits.len());
-    let to = (from + limit).min(hits.len());
+    let (page, next_cursor) =
+        keyset_page(&q, &hits, |h| (best_first(h.score), h.person.id), "search")?;
     let items = search::items(
         state.store.as_ref(),
         &session,
-        &hits[from..to],
+        page,
         search::wants_picture(&q),
     )
     .await?;
-    let next_cursor = (to < hits.len()).then(|| encode_cursor(&json!({ "offset": to })));
     Ok(success(
         StatusCode::OK,
         json!({ "items": items }),
