@@ -690,11 +690,13 @@ pub async fn update_person(
     let emails = changes.emails.as_deref().unwrap_or(&current.emails);
     changes.marketing_status = marketing_change(session, &current, draft.marketing_status, emails)?;
     let mut refs = Vec::new();
-    if let Some(owner) = draft.owner_id {
+    // Sending back the current owner or organization changes nothing, so it is not checked
+    // again (a read-modify-write client must not fail because that owner was deactivated).
+    if let Some(owner) = draft.owner_id.filter(|o| *o != current.owner_id) {
         refs.push(Reference::owner(owner));
         changes.owner_id = Some(owner);
     }
-    if let Some(org) = draft.org_id {
+    if let Some(org) = draft.org_id.filter(|o| *o != current.org_id) {
         if let Some(id) = org {
             refs.push(Reference::org(id));
         }

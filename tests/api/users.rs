@@ -147,6 +147,15 @@ async fn a_deactivated_users_token_stops_working_and_it_cannot_be_given_persons(
         app.get(&format!("/v1/persons/{owned}")).await.data()["owner_id"]["active_flag"],
         false
     );
+    // Sending back the current (deactivated) owner with other changes is not making her one.
+    let r = app
+        .patch(
+            &format!("/api/v2/persons/{owned}"),
+            &serde_json::json!({"owner_id": jane.id, "name": "Owned Still"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.data()["owner_id"], jane.id);
     assert!(app.store.set_user_active(jane.id, true).await.unwrap());
     assert_eq!(
         app.get_as(&jane.api_token, "/v1/users/me").await.status,
