@@ -24,7 +24,7 @@ const TABLES: &[(&str, &str)] = &[
     ),
     (
         "organizations",
-        "id, company_id, owner_id, name, address, address_parts, label_ids, visible_to, search_text, people_count, active_flag, add_time, update_time, delete_time",
+        "id, company_id, owner_id, name, address, address_parts, label_ids, visible_to, search_text, people_count, active_flag, add_time, update_time, delete_time, profile",
     ),
     (
         "persons",

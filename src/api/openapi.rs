@@ -395,7 +395,7 @@ fn v2_person_body(create: bool) -> Value {
 }
 
 fn org_body(v1: bool, create: bool) -> Value {
-    json!({
+    let mut body = json!({
         "type": "object",
         "required": if create { json!(["name"]) } else { json!([]) },
         "properties": {
@@ -405,7 +405,21 @@ fn org_body(v1: bool, create: bool) -> Value {
             "visible_to": if v1 { json!({"type": "string", "enum": ["1", "3", "5", "7"]}) } else { json!({"type": "integer", "enum": [1, 3, 5, 7]}) },
             "label_ids": list(id()),
         },
-    })
+    });
+    if !v1 {
+        let text = json!({"type": ["string", "null"], "maxLength": 255});
+        let count = json!({"type": ["integer", "null"], "minimum": 0});
+        for (key, schema) in [
+            ("website", &text),
+            ("linkedin", &text),
+            ("industry", &count),
+            ("annual_revenue", &count),
+            ("employee_count", &count),
+        ] {
+            body["properties"][key] = schema.clone();
+        }
+    }
+    body
 }
 
 fn follower_body() -> Value {
@@ -1032,6 +1046,11 @@ fn schemas() -> Value {
                 "is_deleted": {"type": "boolean"},
                 "visible_to": {"type": "integer"},
                 "label_ids": list(json!({"type": "integer"})),
+                "website": nullable_string,
+                "linkedin": nullable_string,
+                "industry": {"type": ["integer", "null"]},
+                "annual_revenue": {"type": ["integer", "null"]},
+                "employee_count": {"type": ["integer", "null"]},
                 "custom_fields": {"type": "object"},
             },
         },

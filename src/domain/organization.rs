@@ -1,6 +1,7 @@
 //! Organizations: what a person's `org_id` points at, with owners, labels, followers and
 //! visibility like persons.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::followers;
@@ -32,6 +33,32 @@ pub struct Organization {
     pub delete_time: Option<Timestamp>,
     pub people_count: i64,
     pub follower_ids: Vec<i64>,
+    pub profile: OrgProfile,
+}
+
+/// v2's company facts about an organization, each `null` until set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OrgProfile {
+    pub website: Option<String>,
+    pub linkedin: Option<String>,
+    pub industry: Option<i64>,
+    pub annual_revenue: Option<i64>,
+    pub employee_count: Option<i64>,
+}
+
+impl OrgProfile {
+    /// `current` with the values `given` names (already checked by the dialect); `null`
+    /// clears one.
+    pub fn patched(&self, given: &Map<String, Value>) -> Result<Self, ApiError> {
+        let mut merged = match serde_json::to_value(self) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        merged.extend(given.iter().map(|(k, v)| (k.clone(), v.clone())));
+        serde_json::from_value(Value::Object(merged))
+            .map_err(|e| ApiError::bad_request(format!("Invalid organization field: {e}")))
+    }
 }
 
 impl Organization {
@@ -50,6 +77,8 @@ pub struct OrganizationDraft {
     pub label_ids: Option<Vec<i64>>,
     pub visible_to: Option<Visibility>,
     pub add_time: Option<Timestamp>,
+    /// [`OrgProfile`] values given, by key, checked for type by the dialect.
+    pub profile: Map<String, Value>,
 }
 
 /// What substring search over organizations matches: the name and the address, lowercased
@@ -81,6 +110,7 @@ pub struct NewOrganization {
     pub add_time: Timestamp,
     pub update_time: Timestamp,
     pub created_by: i64,
+    pub profile: OrgProfile,
 }
 
 /// Column-level changes; `None` leaves a column alone.
@@ -91,6 +121,7 @@ pub struct OrganizationChanges {
     pub address: Option<Option<Address>>,
     pub label_ids: Option<Vec<i64>>,
     pub visible_to: Option<Visibility>,
+    pub profile: Option<OrgProfile>,
 }
 
 /// Which organizations a list holds: never deleted ones; `viewer` hides private ones the user
@@ -217,6 +248,7 @@ pub async fn add_organization(
         add_time: draft.add_time.unwrap_or(now),
         update_time: now,
         created_by: session.user.id,
+        profile: OrgProfile::default().patched(&draft.profile)?,
     };
     Ok(store.insert_organization(new).await?)
 }
@@ -240,6 +272,9 @@ pub async fn update_organization(
         name: check_name(draft.name)?,
         address: draft.address.map(check_address).transpose()?,
         visible_to: draft.visible_to,
+        profile: (!draft.profile.is_empty())
+            .then(|| current.profile.patched(&draft.profile))
+            .transpose()?,
         ..OrganizationChanges::default()
     };
     if let Some(owner) = draft.owner_id {

@@ -37,6 +37,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/postgres/0002_field_settings.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_organization_profile.sql"),
+    ),
 ];
 /// The advisory lock key under which migrations run (any constant shared by all instances).
 const MIGRATION_LOCK: i64 = 0x7069_7065_7374_6163;
@@ -153,7 +157,7 @@ const PERSON_COLUMNS: &str = "p.id, p.company_id, p.owner_id, p.org_id, p.name, 
 const ORG_COLUMNS: &str = "o.id, o.company_id, o.owner_id, o.name, o.address, o.address_parts, \
     o.label_ids, o.visible_to, o.active_flag, o.add_time, o.update_time, o.delete_time, \
     o.people_count, (SELECT string_agg(f.user_id::text, ',' ORDER BY f.id) FROM followers f \
-    WHERE f.kind = 'organization' AND f.item_id = o.id)";
+    WHERE f.kind = 'organization' AND f.item_id = o.id), o.profile";
 
 fn company_row(r: &Row) -> Result<Company, StoreError> {
     Ok(Company {
@@ -224,6 +228,7 @@ fn org_row(r: &Row) -> Result<Organization, StoreError> {
         delete_time: col::<Option<i64>>(r, 11)?.map(Timestamp),
         people_count: col(r, 12)?,
         follower_ids: id_csv(col(r, 13)?),
+        profile: decode(col(r, 14)?).unwrap_or_default(),
     })
 }
 
@@ -1171,14 +1176,15 @@ impl Store for PgStore {
             let search = org_search_text(&o.name, o.address.as_ref());
             let id = insert_id(
                 &tx,
-                "INSERT INTO organizations (company_id, owner_id, name, address, address_parts, label_ids, visible_to, search_text, active_flag, add_time, update_time)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?)",
+                "INSERT INTO organizations (company_id, owner_id, name, address, address_parts, label_ids, visible_to, search_text, active_flag, add_time, update_time, profile)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?)",
                 vec![
                     Sql::Integer(o.company_id), Sql::Integer(o.owner_id), Sql::Text(o.name.clone()),
                     o.address.as_ref().map_or(Sql::Null, |a| Sql::Text(a.value.clone())),
                     Sql::Text(json(&o.address.as_ref().map(|a| a.parts.clone()).unwrap_or_default())?),
                     Sql::Text(json(&o.label_ids)?), Sql::Integer(o.visible_to.get()), Sql::Text(search),
                     Sql::Integer(o.add_time.0), Sql::Integer(o.update_time.0),
+                    Sql::Text(json(&o.profile)?),
                 ],
             )
             .await?;

@@ -91,3 +91,85 @@ async fn an_organization_without_an_address_has_a_null_address() {
     let r = app.get(&format!("/v1/organizations/{id}")).await;
     assert_eq!(r.data()["address"], Value::Null);
 }
+
+/// v2's organization facts (website, linkedin, industry, annual_revenue, employee_count) are
+/// kept, shown back, changed one by one and cleared by `null`; a wrong type names the key; an
+/// empty `custom_fields` is accepted (organization custom fields are not kept).
+#[tokio::test]
+async fn v2_organization_facts_are_kept_and_changed_one_by_one() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .post(
+            "/api/v2/organizations",
+            &json!({"name": "Acme", "website": "https://acme.example", "industry": 2,
+                    "employee_count": 10, "annual_revenue": 0,
+                    "linkedin": "https://linkedin.com/company/acme", "custom_fields": {}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = r.data()["id"].as_i64().unwrap();
+    let facts = |d: &serde_json::Value| {
+        json!([
+            d["website"],
+            d["linkedin"],
+            d["industry"],
+            d["annual_revenue"],
+            d["employee_count"]
+        ])
+    };
+    assert_eq!(
+        facts(r.data()),
+        json!([
+            "https://acme.example",
+            "https://linkedin.com/company/acme",
+            2,
+            0,
+            10
+        ])
+    );
+    let r = app
+        .patch(
+            &format!("/api/v2/organizations/{id}"),
+            &json!({"employee_count": 12, "website": null}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let got = app.get(&format!("/api/v2/organizations/{id}")).await;
+    assert_eq!(
+        facts(got.data()),
+        json!([null, "https://linkedin.com/company/acme", 2, 0, 12])
+    );
+    for (body, needle) in [
+        (
+            json!({"industry": "tech"}),
+            "industry: must be a non-negative integer or null",
+        ),
+        (
+            json!({"employee_count": -1}),
+            "employee_count: must be a non-negative integer",
+        ),
+        (json!({"website": 5}), "website"),
+        (
+            json!({"linkedin": "x".repeat(256)}),
+            "linkedin: must be at most 255 characters",
+        ),
+        (
+            json!({"custom_fields": {"abc": 1}}),
+            "organization custom fields are not supported",
+        ),
+    ] {
+        app.patch(&format!("/api/v2/organizations/{id}"), &body)
+            .await
+            .assert_error(400, needle);
+    }
+    assert_eq!(
+        facts(app.get(&format!("/api/v2/organizations/{id}")).await.data()),
+        json!([null, "https://linkedin.com/company/acme", 2, 0, 12]),
+        "a refused change changes nothing"
+    );
+    // A new organization without them shows nulls.
+    let r = app
+        .post("/api/v2/organizations", &json!({"name": "Plain"}))
+        .await;
+    assert_eq!(facts(r.data()), json!([null, null, null, null, null]));
+}

@@ -184,8 +184,8 @@ async fn v2_adds_reads_patches_lists_and_deletes_organizations() {
             "address.value",
         ),
         (
-            json!({"name": "X", "website": "x"}),
-            "website (unknown field)",
+            json!({"name": "X", "web_site": "x"}),
+            "web_site (unknown field)",
         ),
         (json!({"name": "X", "owner_id": 999999}), "owner_id"),
     ] {

@@ -13,6 +13,7 @@ use crate::domain::fields::ADDRESS_PARTS;
 use crate::domain::organization::{
     self, Address, Organization, OrganizationDraft, OrganizationFilter, OrganizationQuery,
 };
+use crate::domain::person::MAX_TEXT;
 use crate::domain::query::{self, Page, SortField};
 use crate::domain::search::check_term;
 use crate::domain::{Session, Timestamp, Visibility, values};
@@ -86,6 +87,11 @@ fn render(
         "is_deleted": !o.active,
         "visible_to": o.visible_to.get(),
         "label_ids": o.label_ids,
+        "website": o.profile.website,
+        "linkedin": o.profile.linkedin,
+        "industry": o.profile.industry,
+        "annual_revenue": o.profile.annual_revenue,
+        "employee_count": o.profile.employee_count,
         "custom_fields": {},
     });
     for f in &opts.include {
@@ -313,6 +319,29 @@ fn draft(body: Map<String, Value>) -> Result<OrganizationDraft, ApiError> {
                 })?);
             }
             "address" => d.address = Some(address(&v)?),
+            "website" | "linkedin" => {
+                if let Some(s) = values::opt_string(&key, &v)? {
+                    values::max_chars(&key, s, MAX_TEXT)?;
+                }
+                d.profile.insert(key, v);
+            }
+            "industry" | "annual_revenue" | "employee_count" => {
+                if !v.is_null() && v.as_i64().is_none_or(|n| n < 0) {
+                    return Err(ApiError::invalid(
+                        &key,
+                        format!(
+                            "must be a non-negative integer or null, got {}",
+                            values::describe(&v)
+                        ),
+                    ));
+                }
+                d.profile.insert(key, v);
+            }
+            // Organization custom fields are not kept by pipestack: an empty object is no change.
+            "custom_fields" if v.as_object().is_some_and(Map::is_empty) || v.is_null() => {}
+            "custom_fields" => invalid.push(
+                "custom_fields (organization custom fields are not supported by pipestack)".into(),
+            ),
             k if READ_ONLY.contains(&k) => invalid.push(format!("{k} (read-only)")),
             _ => invalid.push(format!("{key} (unknown field)")),
         }

@@ -43,6 +43,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../../migrations/sqlite/0002_field_settings.sql"),
     ),
+    (
+        3,
+        include_str!("../../../migrations/sqlite/0003_organization_profile.sql"),
+    ),
 ];
 
 /// The most writes committed together in one transaction.

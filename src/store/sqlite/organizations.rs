@@ -18,7 +18,8 @@ use crate::store::id_csv;
 const COLUMNS: &str = "o.id, o.company_id, o.owner_id, o.name, o.address, o.address_parts, \
     o.label_ids, o.visible_to, o.active_flag, o.add_time, o.update_time, o.delete_time, \
     o.people_count, \
-    (SELECT group_concat(f.user_id) FROM followers f WHERE f.kind = 'organization' AND f.item_id = o.id)";
+    (SELECT group_concat(f.user_id) FROM followers f WHERE f.kind = 'organization' AND f.item_id = o.id), \
+    o.profile";
 
 /// Keeps organizations the viewer may see.
 pub(crate) const VISIBLE: &str = " AND (o.visible_to <> 1 OR o.owner_id = ? OR EXISTS (\
@@ -42,6 +43,7 @@ fn row(r: &Row) -> rusqlite::Result<Organization> {
         delete_time: r.get::<_, Option<i64>>(11)?.map(Timestamp),
         people_count: r.get(12)?,
         follower_ids: id_csv(r.get_ref(13)?.as_str_or_null()?),
+        profile: serde_json::from_str(r.get_ref(14)?.as_str()?).unwrap_or_default(),
     })
 }
 
@@ -86,8 +88,8 @@ pub(crate) fn parts_json(a: Option<&Address>) -> Result<String, StoreError> {
 pub fn insert(conn: &Connection, o: &NewOrganization) -> Result<Organization, StoreError> {
     conn.prepare_cached(
         "INSERT INTO organizations (company_id, owner_id, name, address, address_parts, label_ids,
-            visible_to, search_text, active_flag, add_time, update_time)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10)",
+            visible_to, search_text, active_flag, add_time, update_time, profile)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -100,7 +102,8 @@ pub fn insert(conn: &Connection, o: &NewOrganization) -> Result<Organization, St
             o.visible_to.get(),
             search_text(&o.name, o.address.as_ref()),
             o.add_time.0,
-            o.update_time.0
+            o.update_time.0,
+            serde_json::to_string(&o.profile).unwrap_or_else(|_| "{}".into())
         ])
     })
     .map_err(db_error)?;
@@ -151,6 +154,9 @@ pub(crate) fn update_sets(
     }
     if let Some(v) = ch.visible_to {
         set("visible_to", Sql::Integer(v.get()));
+    }
+    if let Some(profile) = &ch.profile {
+        set("profile", Sql::Text(to_json(profile)?));
     }
     let name = ch.name.as_deref().unwrap_or(&current.name);
     let address = match &ch.address {
