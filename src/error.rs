@@ -16,6 +16,10 @@ pub enum ApiError {
     /// 400: the request names a bad value; the message says which field and why.
     #[error("{0}")]
     BadRequest(String),
+    /// 400 for a missing required parameter, in the older shape Pipedrive's v1 search answers
+    /// a missing `term` with: `error` is an object naming the failed fields.
+    #[error("ServerError [ERR_INVALID_INPUT]: Invalid input: \"{0}\" is required")]
+    InputRequired(String),
     /// 401: no token, or a token of no active user.
     #[error("unauthorized access")]
     Unauthorized,
@@ -63,7 +67,7 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::InputRequired(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -80,6 +84,15 @@ impl ApiError {
 
     /// The JSON body of the envelope.
     pub fn body(&self) -> Value {
+        if let Self::InputRequired(field) = self {
+            return json!({
+                "success": false,
+                "error": {"message": self.to_string(), "code": 400, "failed_fields": [field]},
+                "error_info": ERROR_INFO,
+                "data": null,
+                "additional_data": null,
+            });
+        }
         if matches!(self, Self::Unauthorized) {
             return json!({
                 "success": false,

@@ -937,7 +937,8 @@ fn schemas() -> Value {
             "required": ["success", "error", "error_info", "data"],
             "properties": {
                 "success": {"type": "boolean", "const": false},
-                "error": {"type": "string"},
+                // An object (message, code, failed_fields) where v1 search misses its term.
+                "error": {"type": ["string", "object"]},
                 "errorCode": {"type": "integer"},
                 "error_info": {"type": "string"},
                 "data": {"type": "null"},

@@ -174,8 +174,23 @@ async fn search_filters_by_organization_and_skips_deleted_persons() {
 #[tokio::test]
 async fn search_rejects_bad_terms_and_parameters() {
     let app = TestApp::spawn().await;
+    app.get("/api/v2/persons/search")
+        .await
+        .assert_error(400, "term: is required");
+    // v1 answers a missing term in the shape Pipedrive's v1 search has (API-NOTES §4): `error`
+    // is an object naming the failed field.
+    let r = app.get("/v1/persons/search").await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body["error"],
+        json!({"message": "ServerError [ERR_INVALID_INPUT]: Invalid input: \"term\" is required",
+               "code": 400, "failed_fields": ["term"]})
+    );
+    assert_eq!(
+        (&r.body["success"], &r.body["data"]),
+        (&json!(false), &Value::Null)
+    );
     for base in ["/api/v2/persons/search", "/v1/persons/search"] {
-        app.get(base).await.assert_error(400, "term: is required");
         app.get(&format!("{base}?term=a"))
             .await
             .assert_error(400, "term: must be at least 2 characters");

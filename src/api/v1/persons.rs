@@ -171,6 +171,9 @@ pub async fn search_persons_v1(
     RawQuery(raw): RawQuery,
 ) -> ApiResult {
     let q = QueryParams::parse(raw.as_deref());
+    if q.str("term").is_none() {
+        return Err(ApiError::InputRequired("term".into()));
+    }
     let sq = search::query(&q)?;
     let (start, limit) = super::paging(&q)?;
     let hits = search_persons(state.store.as_ref(), &session, &sq).await?;
