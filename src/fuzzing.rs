@@ -132,6 +132,7 @@ fn fixture() -> (Session, Fields) {
         updated_by_user_id: None,
         add_time: Timestamp(0),
         update_time: Timestamp(0),
+        deleted_options: Vec::new(),
         settings: Default::default(),
     };
     use FieldType as T;

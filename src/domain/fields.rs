@@ -35,6 +35,9 @@ pub struct FieldDef {
     pub add_time: Timestamp,
     pub update_time: Timestamp,
     pub options: Vec<FieldOption>,
+    /// Options deleted from the field, so that stored ids can still be named (v1 shows them as
+    /// `options_deleted`).
+    pub deleted_options: Vec<FieldOption>,
     pub settings: FieldSettings,
 }
 
@@ -607,6 +610,7 @@ mod tests {
                 add_time: Timestamp(0),
                 update_time: Timestamp(0),
             }],
+            deleted_options: Vec::new(),
             settings: FieldSettings::default(),
         }
     }

@@ -393,37 +393,48 @@ async fn load_fields<C: GenericClient>(
             add_time: Timestamp(col(r, 9)?),
             update_time: Timestamp(col(r, 10)?),
             options: Vec::new(),
+            deleted_options: Vec::new(),
             settings: serde_json::from_str(col(r, 11)?)
                 .map_err(|e| StoreError::Internal(format!("corrupt field settings: {e}")))?,
         })
     })
     .await?;
-    for o in load_options(c, company).await? {
+    for (o, active) in load_options(c, company, true).await? {
         if let Some(f) = fields.iter_mut().find(|f| f.key == o.field_key) {
-            f.options.push(o);
+            if active {
+                f.options.push(o);
+            } else {
+                f.deleted_options.push(o);
+            }
         }
     }
     Ok(fields)
 }
 
+/// The options of every field of a company, each with whether it is active; deleted ones
+/// only when `deleted` is true.
 async fn load_options<C: GenericClient>(
     c: &C,
     company: i64,
-) -> Result<Vec<FieldOption>, StoreError> {
+    deleted: bool,
+) -> Result<Vec<(FieldOption, bool)>, StoreError> {
     query_rows(
         c,
-        "SELECT id, field_key, label, color, add_time, update_time FROM field_options
-         WHERE company_id = ? AND active_flag ORDER BY order_nr, id",
-        vec![Sql::Integer(company)],
+        "SELECT id, field_key, label, color, add_time, update_time, active_flag FROM field_options
+         WHERE company_id = ? AND (active_flag OR ?) ORDER BY order_nr, id",
+        vec![Sql::Integer(company), Sql::Integer(i64::from(deleted))],
         |r| {
-            Ok(FieldOption {
-                id: col(r, 0)?,
-                field_key: col(r, 1)?,
-                label: col(r, 2)?,
-                color: col(r, 3)?,
-                add_time: Timestamp(col(r, 4)?),
-                update_time: Timestamp(col(r, 5)?),
-            })
+            Ok((
+                FieldOption {
+                    id: col(r, 0)?,
+                    field_key: col(r, 1)?,
+                    label: col(r, 2)?,
+                    color: col(r, 3)?,
+                    add_time: Timestamp(col(r, 4)?),
+                    update_time: Timestamp(col(r, 5)?),
+                },
+                col(r, 6)?,
+            ))
         },
     )
     .await
@@ -1301,9 +1312,10 @@ impl Store for PgStore {
 
     async fn org_label_options(&self, company_id: i64) -> Result<Vec<FieldOption>, StoreError> {
         let c = self.client().await?;
-        Ok(load_options(&c, company_id)
+        Ok(load_options(&c, company_id, false)
             .await?
             .into_iter()
+            .map(|(o, _)| o)
             .filter(|o| o.field_key == ORG_LABEL_KEY)
             .collect())
     }

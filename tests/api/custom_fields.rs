@@ -1083,3 +1083,41 @@ async fn field_settings_are_kept_and_shown_back() {
         .clone();
     assert_eq!(after, d, "a refused PATCH changes nothing");
 }
+
+/// v1 lists a field's deleted options as `options_deleted` (only when there is one), so that
+/// ids stored elsewhere can still be named.
+#[tokio::test]
+async fn v1_shows_deleted_options_as_options_deleted() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .post(
+            "/v1/personFields",
+            &json!({"name": "Tier", "field_type": "enum", "options": [{"label": "Gold"}, {"label": "Silver"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.data().get("options_deleted").is_none());
+    let id = r.data()["id"].as_i64().unwrap();
+    let gold = r.data()["options"][0]["id"].as_i64().unwrap();
+    let silver = r.data()["options"][1]["id"].as_i64().unwrap();
+    let r = app
+        .put(
+            &format!("/v1/personFields/{id}"),
+            &json!({"options": [{"id": gold, "label": "Gold"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.data()["options_deleted"],
+        json!([{"id": silver, "label": "Silver"}])
+    );
+    let got = app.get(&format!("/v1/personFields/{id}")).await;
+    assert_eq!(
+        got.data()["options"],
+        json!([{"id": gold, "label": "Gold"}])
+    );
+    assert_eq!(
+        got.data()["options_deleted"],
+        json!([{"id": silver, "label": "Silver"}])
+    );
+}

@@ -46,6 +46,14 @@ pub fn field(f: &FieldDef) -> Value {
         "mandatory_flag": f.required(),
         "options": options,
     });
+    if !f.deleted_options.is_empty() {
+        v["options_deleted"] = json!(
+            f.deleted_options
+                .iter()
+                .map(|o| json!({"id": o.id, "label": o.label}))
+                .collect::<Vec<_>>()
+        );
+    }
     let subfields: Vec<Value> = f
         .subfields()
         .iter()

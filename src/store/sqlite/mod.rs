@@ -520,37 +520,51 @@ fn load_fields(
                 add_time: Timestamp(r.get(9)?),
                 update_time: Timestamp(r.get(10)?),
                 options: Vec::new(),
+                deleted_options: Vec::new(),
                 settings: json_column(r, 11)?,
             })
         })
         .map_err(db_error)?;
     let mut fields: Vec<FieldDef> = rows.collect::<Result<_, _>>().map_err(db_error)?;
-    for o in load_options(conn, company_id)? {
+    for (o, active) in load_options(conn, company_id, true)? {
         if let Some(f) = fields.iter_mut().find(|f| f.key == o.field_key) {
-            f.options.push(o);
+            if active {
+                f.options.push(o);
+            } else {
+                f.deleted_options.push(o);
+            }
         }
     }
     Ok(fields)
 }
 
 /// Every active option of every field of a company.
-fn load_options(conn: &Connection, company_id: i64) -> Result<Vec<FieldOption>, StoreError> {
+/// The options of every field of a company, each with whether it is active; deleted ones
+/// only when `deleted` is true.
+fn load_options(
+    conn: &Connection,
+    company_id: i64,
+    deleted: bool,
+) -> Result<Vec<(FieldOption, bool)>, StoreError> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT id, field_key, label, color, add_time, update_time FROM field_options
-             WHERE company_id = ?1 AND active_flag = 1 ORDER BY order_nr, id",
+            "SELECT id, field_key, label, color, add_time, update_time, active_flag FROM field_options
+             WHERE company_id = ?1 AND (active_flag = 1 OR ?2) ORDER BY order_nr, id",
         )
         .map_err(db_error)?;
     let options = stmt
-        .query_map([company_id], |r| {
-            Ok(FieldOption {
-                id: r.get(0)?,
-                field_key: r.get(1)?,
-                label: r.get(2)?,
-                color: r.get(3)?,
-                add_time: Timestamp(r.get(4)?),
-                update_time: Timestamp(r.get(5)?),
-            })
+        .query_map(params![company_id, deleted], |r| {
+            Ok((
+                FieldOption {
+                    id: r.get(0)?,
+                    field_key: r.get(1)?,
+                    label: r.get(2)?,
+                    color: r.get(3)?,
+                    add_time: Timestamp(r.get(4)?),
+                    update_time: Timestamp(r.get(5)?),
+                },
+                r.get(6)?,
+            ))
         })
         .map_err(db_error)?;
     options.collect::<Result<_, _>>().map_err(db_error)
@@ -1484,8 +1498,9 @@ impl Store for SqliteStore {
 
     async fn org_label_options(&self, company_id: i64) -> Result<Vec<FieldOption>, StoreError> {
         self.read(move |conn| {
-            Ok(load_options(conn, company_id)?
+            Ok(load_options(conn, company_id, false)?
                 .into_iter()
+                .map(|(o, _)| o)
                 .filter(|o| o.field_key == ORG_LABEL_KEY)
                 .collect())
         })
