@@ -41,7 +41,7 @@ pub async fn add_person(
     Payload(body): Payload,
 ) -> ApiResult {
     let person = person::add_person(state.store.as_ref(), &session, draft(body)?).await?;
-    one(&state, &session, &person, &Options::default()).await
+    one(&state, &session, &person, &Options::written()).await
 }
 
 /// `PATCH /api/v2/persons/{id}`: absent fields stay, `null` clears.
@@ -55,7 +55,7 @@ pub async fn update_person(
     let current = person::active_person(state.store.as_ref(), &session, id).await?;
     let person =
         person::update_person(state.store.as_ref(), &session, current, draft(body)?).await?;
-    one(&state, &session, &person, &Options::default()).await
+    one(&state, &session, &person, &Options::written()).await
 }
 
 /// `DELETE /api/v2/persons/{id}`: a soft delete, `{"id": N}`.

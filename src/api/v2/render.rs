@@ -52,6 +52,16 @@ pub struct Options {
 }
 
 impl Options {
+    /// How a person just added or changed is answered: with `marketing_status` (where
+    /// Campaigns is on), as Pipedrive's v2 spec says these endpoints "accept and return" it,
+    /// so the client sees what its status became.
+    pub fn written() -> Self {
+        Self {
+            include: vec!["marketing_status".to_owned()],
+            ..Self::default()
+        }
+    }
+
     pub fn parse(q: &QueryParams) -> Result<Self, ApiError> {
         let mut include = q.list("include_fields");
         // Each key once, where it was first named.
