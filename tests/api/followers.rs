@@ -400,14 +400,7 @@ async fn v1_follower_lists_page_with_start_and_limit() {
         .as_i64()
         .unwrap();
     for name in ["Jane", "Joe"] {
-        let u = pipestack::setup::add_user(
-            app.store.as_ref(),
-            app.company.id,
-            name,
-            &format!("{name}@example.com"),
-        )
-        .await
-        .unwrap();
+        let u = app.add_user(name).await;
         let r = app
             .post(
                 &format!("/v1/persons/{p}/followers"),
@@ -466,18 +459,7 @@ async fn v1_follower_lists_page_with_start_and_limit() {
 #[tokio::test]
 async fn a_private_organization_does_not_leak_through_its_persons() {
     let app = TestApp::spawn().await;
-    let jane = pipestack::setup::add_user(
-        app.store.as_ref(),
-        app.company.id,
-        "Jane",
-        "jane@example.com",
-    )
-    .await
-    .unwrap();
-    let bob =
-        pipestack::setup::add_user(app.store.as_ref(), app.company.id, "Bob", "bob@example.com")
-            .await
-            .unwrap();
+    let (jane, bob) = (app.add_user("Jane").await, app.add_user("Bob").await);
     let org = app
         .post_as(
             &jane.api_token,

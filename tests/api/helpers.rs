@@ -215,6 +215,18 @@ impl TestApp {
         r.body["data"]["id"].as_i64().unwrap()
     }
 
+    /// Adds a (non-admin) user of the test company, `<name>@example.com`.
+    pub async fn add_user(&self, name: &str) -> User {
+        setup::add_user(
+            self.store.as_ref(),
+            self.company.id,
+            name,
+            &format!("{}@example.com", name.to_lowercase()),
+        )
+        .await
+        .unwrap()
+    }
+
     /// Rows in a table, read straight from the database.
     pub async fn count_rows(&self, table: &str) -> i64 {
         let sql = format!("SELECT COUNT(*) FROM {table}");

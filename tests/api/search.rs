@@ -353,14 +353,7 @@ async fn v2_cursors_neither_skip_nor_repeat_when_items_change_between_pages() {
     let p = ids[1];
     let mut users = vec![app.admin.id];
     for name in ["Ann", "Ben"] {
-        let u = pipestack::setup::add_user(
-            app.store.as_ref(),
-            app.company.id,
-            name,
-            &format!("{name}@example.com"),
-        )
-        .await
-        .unwrap();
+        let u = app.add_user(name).await;
         app.post(
             &format!("/api/v2/persons/{p}/followers"),
             &json!({"user_id": u.id}),
