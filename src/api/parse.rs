@@ -213,9 +213,10 @@ where
     let from = match q.str("cursor") {
         None => 0,
         Some(c) => {
-            let after: K = decode_cursor(c)?
-                .get("after")
-                .cloned()
+            let cursor = decode_cursor(c)?;
+            let after: K = (cursor.get("list") == Some(&json!(what)))
+                .then(|| cursor.get("after").cloned())
+                .flatten()
                 .and_then(|k| serde_json::from_value(k).ok())
                 .ok_or_else(|| ApiError::invalid("cursor", format!("is not a {what} cursor")))?;
             items.partition_point(|it| key(it) <= after)
@@ -224,7 +225,9 @@ where
     let to = from.saturating_add(limit).min(items.len());
     let page = &items[from..to];
     let next = match page.last() {
-        Some(last) if to < items.len() => Some(encode_cursor(&json!({ "after": key(last) }))),
+        Some(last) if to < items.len() => {
+            Some(encode_cursor(&json!({ "list": what, "after": key(last) })))
+        }
         _ => None,
     };
     Ok((page, next))

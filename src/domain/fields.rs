@@ -331,7 +331,9 @@ pub const DEFAULT_CURRENCY: &str = "USD";
 /// `Ok(None)` clears the value. v1's sibling keys arrive grouped by the dialect as an object
 /// `{"value": …, "currency"|"until"|<address part>: …}`.
 pub fn parse_value(def: &FieldDef, v: &Value) -> Result<Option<Value>, ApiError> {
-    if v.is_null() {
+    // `null`, or every part `null` (v1's `<k>: null, <k>_currency: null`), clears.
+    let all_null = |o: &Map<String, Value>| !o.is_empty() && o.values().all(Value::is_null);
+    if v.is_null() || v.as_object().is_some_and(all_null) {
         return Ok(None);
     }
     let text = |max: usize| -> Result<Option<Value>, ApiError> {

@@ -152,6 +152,16 @@ pub fn can_see_org(session: &Session, o: &Organization) -> bool {
     followers::can_see(session, o.owner_id, o.visible_to, &o.follower_ids)
 }
 
+/// Whether an organization exists for the session's user (visible, deleted ones too): a filter
+/// by one that does not is a filter by nothing, so lists and search within it are empty.
+pub async fn exists_for(store: &dyn Store, session: &Session, id: i64) -> Result<bool, ApiError> {
+    match find_organization(store, session, id).await {
+        Ok(_) => Ok(true),
+        Err(ApiError::NotFound(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// An organization of the session's company that its user may see (deleted ones too), or 404.
 pub async fn find_organization(
     store: &dyn Store,
@@ -277,7 +287,8 @@ pub async fn update_organization(
             .transpose()?,
         ..OrganizationChanges::default()
     };
-    if let Some(owner) = draft.owner_id {
+    // The current owner sent back is no change (and may since have been deactivated).
+    if let Some(owner) = draft.owner_id.filter(|o| *o != current.owner_id) {
         changes.owner_id = Some(check_owner(store, session, owner).await?);
     }
     if let Some(labels) = draft.label_ids {

@@ -133,6 +133,45 @@ pub struct PersonChanges {
 }
 
 impl PersonChanges {
+    /// Drops the changes that set a column to what it already holds, so that sending a person
+    /// back as read changes nothing.
+    pub fn drop_unchanged(&mut self, current: &Person) {
+        if self.owner_id == Some(current.owner_id) {
+            self.owner_id = None;
+        }
+        if self.org_id == Some(current.org_id) {
+            self.org_id = None;
+        }
+        if self.name.as_ref().is_some_and(|n| {
+            n.name == current.name
+                && n.first_name == current.first_name
+                && n.last_name == current.last_name
+        }) {
+            self.name = None;
+        }
+        if self.emails.as_ref() == Some(&current.emails) {
+            self.emails = None;
+        }
+        if self.phones.as_ref() == Some(&current.phones) {
+            self.phones = None;
+        }
+        if self.label_ids.as_ref() == Some(&current.label_ids) {
+            self.label_ids = None;
+        }
+        if self.visible_to == Some(current.visible_to) {
+            self.visible_to = None;
+        }
+        if self
+            .marketing_status
+            .is_some_and(|(s, _)| Some(s) == current.marketing_status)
+        {
+            self.marketing_status = None;
+        }
+        if self.custom_fields.as_ref() == Some(&current.custom_fields) {
+            self.custom_fields = None;
+        }
+    }
+
     /// Whether these change nothing (an update with an empty body).
     pub fn is_empty(&self) -> bool {
         matches!(
@@ -270,12 +309,14 @@ pub fn resolve_name(
         if name.trim().is_empty() {
             return Err(name_must_be_given());
         }
+        // Parts given with the name replace the split ones; an empty (or null) part leaves the
+        // split one (SDKs send null for every unset key).
         let mut out = split_name(name);
-        if let Some(first) = first {
-            out.first_name = name_part(first);
+        if let Some(first) = first.and_then(name_part) {
+            out.first_name = Some(first);
         }
-        if let Some(last) = last {
-            out.last_name = name_part(last);
+        if let Some(last) = last.and_then(name_part) {
+            out.last_name = Some(last);
         }
         return Ok(Some(out));
     }
@@ -533,6 +574,7 @@ pub fn check_custom_fields(
     fields: &Fields,
     given: Vec<(String, Value)>,
     refs: &mut Vec<Reference>,
+    stored: Option<&Map<String, Value>>,
 ) -> Result<Vec<(String, Option<Value>)>, ApiError> {
     let mut out = Vec::with_capacity(given.len());
     for (key, value) in given {
@@ -543,7 +585,10 @@ pub fn check_custom_fields(
             )
         })?;
         let parsed = fields::parse_value(def, &value)?;
-        if let Some(r) = parsed.as_ref().and_then(|v| fields::reference(def, v)) {
+        let unchanged = stored.is_some_and(|s| s.get(&key) == parsed.as_ref());
+        if let Some(r) = parsed.as_ref().and_then(|v| fields::reference(def, v))
+            && !unchanged
+        {
             refs.push(r);
         }
         out.push((key, parsed));
@@ -581,7 +626,7 @@ pub fn prepare_person(
         refs.push(Reference::org(id));
     }
     let label_ids = check_labels(fields, draft.label_ids.unwrap_or_default())?;
-    let custom_fields = check_custom_fields(fields, draft.custom_fields, &mut refs)?
+    let custom_fields = check_custom_fields(fields, draft.custom_fields, &mut refs, None)?
         .into_iter()
         .filter_map(|(k, v)| v.map(|v| (k, v)))
         .collect();
@@ -691,7 +736,8 @@ pub async fn update_person(
     changes.marketing_status = marketing_change(session, &current, draft.marketing_status, emails)?;
     let mut refs = Vec::new();
     // Sending back the current owner or organization changes nothing, so it is not checked
-    // again (a read-modify-write client must not fail because that owner was deactivated).
+    // again (a read-modify-write client must not fail because that owner was deactivated);
+    // the same holds for custom values that refer to users, organizations or persons.
     if let Some(owner) = draft.owner_id.filter(|o| *o != current.owner_id) {
         refs.push(Reference::owner(owner));
         changes.owner_id = Some(owner);
@@ -718,7 +764,7 @@ pub async fn update_person(
                 None => (key, value),
             })
             .collect();
-        let given = check_custom_fields(&fields, given, &mut refs)?;
+        let given = check_custom_fields(&fields, given, &mut refs, Some(&current.custom_fields))?;
         let mut merged = current.custom_fields.clone();
         for (key, value) in given {
             match value {
@@ -729,6 +775,7 @@ pub async fn update_person(
         changes.custom_fields = Some(merged);
     }
     check_references(store, session, &refs).await?;
+    changes.drop_unchanged(&current);
     if changes.is_empty() {
         // Nothing to change: no write, and `update_time` stays (syncs by `updated_since` must
         // not see an untouched person again).

@@ -159,6 +159,14 @@ pub async fn list_persons(
     query: PersonQuery,
 ) -> Result<PersonPage, ApiError> {
     let limit = query.limit;
+    if let Some(org) = query.filter.org_id
+        && !super::organization::exists_for(store, session, org).await?
+    {
+        return Ok(PersonPage {
+            persons: Vec::new(),
+            more: false,
+        });
+    }
     let mut query = query;
     query.filter.viewer = super::followers::viewer(session);
     query.limit = limit + 1;

@@ -99,12 +99,10 @@ pub async fn search_persons(
 ) -> Result<Vec<Hit>, ApiError> {
     // Persons of an organization the user may not see are searched like those of one that
     // does not exist: none.
-    if let Some(org) = q.org_id {
-        match super::organization::find_organization(store, session, org).await {
-            Ok(_) => {}
-            Err(ApiError::NotFound(_)) => return Ok(Vec::new()),
-            Err(e) => return Err(e),
-        }
+    if let Some(org) = q.org_id
+        && !super::organization::exists_for(store, session, org).await?
+    {
+        return Ok(Vec::new());
     }
     let needle = q.term.to_lowercase();
     let phone_needle = phone_term(&q.term);

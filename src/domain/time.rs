@@ -36,7 +36,7 @@ impl Timestamp {
         let dt = self.datetime();
         let (h, mi, s) = dt.to_hms();
         let mut out = String::with_capacity(20);
-        // Stored times are within 1900-9999 (what the dialects accept).
+        // Both dialects accept years 1900-9999 only; the clamp guards the digits.
         let year = dt.year().clamp(0, 9999) as u16;
         push_two(&mut out, (year / 100) as u8);
         push_two(&mut out, (year % 100) as u8);
@@ -55,10 +55,14 @@ impl Timestamp {
     }
 
     /// Parses RFC 3339 (`2024-07-01T05:46:33Z`, any offset; fractions of a second dropped).
+    /// Like v1's, only years 1900-9999 (in UTC) are times pipestack keeps.
     pub fn parse_rfc3339(s: &str) -> Option<Self> {
         let dt =
             OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339).ok()?;
-        Some(Self(dt.unix_timestamp()))
+        let utc = dt.to_offset(time::UtcOffset::UTC);
+        (1900..=9999)
+            .contains(&utc.year())
+            .then(|| Self(dt.unix_timestamp()))
     }
 
     /// Parses v1's `YYYY-MM-DD HH:MM:SS` (UTC); `None` when malformed or out of range.
@@ -94,6 +98,9 @@ mod tests {
         let t = Timestamp::parse_rfc3339("2024-07-01T07:46:33.250+02:00").unwrap();
         assert_eq!(t.rfc3339(), "2024-07-01T05:46:33Z");
         assert_eq!(Timestamp::parse_rfc3339("2024-07-01 05:46:33"), None);
+        assert_eq!(Timestamp::parse_rfc3339("0000-01-01T00:00:00+01:00"), None);
+        assert_eq!(Timestamp::parse_rfc3339("1899-12-31T23:59:59Z"), None);
+        assert!(Timestamp::parse_rfc3339("9999-12-31T23:59:59Z").is_some());
     }
 
     #[test]

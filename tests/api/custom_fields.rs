@@ -1121,3 +1121,26 @@ async fn v1_shows_deleted_options_as_options_deleted() {
         json!([{"id": silver, "label": "Silver"}])
     );
 }
+
+/// Every part `null` clears a value made of parts, in both dialects.
+#[tokio::test]
+async fn all_parts_null_clear_a_composite_value() {
+    let app = TestApp::spawn().await;
+    let money = key(&field(&app, "Budget", "monetary", &[]).await);
+    let mut body = json!({"name": "M"});
+    body[&money] = json!(5);
+    let id = app.add_person(body).await["id"].as_i64().unwrap();
+    let mut body = json!({});
+    body[&money] = Value::Null;
+    body[format!("{money}_currency")] = Value::Null;
+    let r = app.put(&format!("/v1/persons/{id}"), &body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.data()[&money], Value::Null);
+    let r = app
+        .patch(
+            &format!("/api/v2/persons/{id}"),
+            &json!({"custom_fields": {&money: {"value": null, "currency": null}}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}

@@ -516,6 +516,14 @@ async fn a_private_organization_does_not_leak_through_its_persons() {
         )
         .await;
     assert_eq!(r.data()["items"], json!([]));
+    let r = app
+        .get_as(&bob.api_token, &format!("/api/v2/persons?org_id={org}"))
+        .await;
+    assert_eq!(
+        r.data(),
+        &json!([]),
+        "listing within it finds nothing either"
+    );
     // Its owner (and admins) still see it whole.
     let r = app
         .get_as(&jane.api_token, &format!("/v1/persons/{p}"))

@@ -636,3 +636,70 @@ async fn null_clears_a_name_part_and_missing_parts_are_null() {
         "Jack"
     );
 }
+
+/// SDKs send `null` for every unset key: a name with null parts is split as usual (the parts
+/// are not wiped), and v1's `name: null` beside a first name builds the name from the parts.
+#[tokio::test]
+async fn null_parts_beside_a_name_keep_the_split() {
+    let app = TestApp::spawn().await;
+    let p = app
+        .add_person_v2(json!({"name": "John Smith", "first_name": null, "last_name": null}))
+        .await;
+    assert_eq!(
+        (&p["first_name"], &p["last_name"]),
+        (&json!("John"), &json!("Smith"))
+    );
+    let id = p["id"].as_i64().unwrap();
+    let r = app
+        .patch(
+            &format!("/api/v2/persons/{id}"),
+            &json!({"last_name": "Doe"}),
+        )
+        .await;
+    assert_eq!(r.data()["name"], "John Doe");
+    let r = app
+        .post(
+            "/v1/persons",
+            &json!({"name": null, "first_name": "Ann", "last_name": "Lee"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.data()["name"], "Ann Lee");
+}
+
+/// Sending back what a person already holds writes nothing: `update_time` stays, and a
+/// custom value naming a since-deactivated user is not checked again.
+#[tokio::test]
+async fn sending_a_person_back_unchanged_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let user_field = app
+        .post(
+            "/api/v2/personFields",
+            &json!({"field_name": "Buddy", "field_type": "user"}),
+        )
+        .await;
+    let k = user_field.data()["field_code"].as_str().unwrap().to_owned();
+    let bob = app.add_user("Bob").await;
+    let p = app
+        .add_person_v2(
+            json!({"name": "Same", "visible_to": 3, "custom_fields": {&k: bob.id},
+                              "add_time": "2001-01-01T00:00:00Z"}),
+        )
+        .await;
+    let id = p["id"].as_i64().unwrap();
+    assert!(app.store.set_user_active(bob.id, false).await.unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = app
+        .patch(
+            &format!("/api/v2/persons/{id}"),
+            &json!({"name": "Same", "visible_to": 3, "custom_fields": {&k: bob.id}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.data()["update_time"], p["update_time"]);
+    // A real change still writes.
+    let r = app
+        .patch(&format!("/api/v2/persons/{id}"), &json!({"visible_to": 7}))
+        .await;
+    assert_ne!(r.data()["update_time"], p["update_time"]);
+}

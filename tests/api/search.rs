@@ -179,6 +179,8 @@ async fn search_rejects_bad_terms_and_parameters() {
         .assert_error(400, "term: is required");
     // v1 answers a missing term in the shape Pipedrive's v1 search has (API-NOTES §4): `error`
     // is an object naming the failed field.
+    let blank = app.get("/v1/persons/search?term=%20").await;
+    assert_eq!(blank.body["error"]["failed_fields"], json!(["term"]));
     let r = app.get("/v1/persons/search").await;
     assert_eq!(r.status, 400);
     assert_eq!(
@@ -404,8 +406,13 @@ async fn v2_cursors_neither_skip_nor_repeat_when_items_change_between_pages() {
         .get(&format!("/api/v2/personFields?limit=5&cursor={c}"))
         .await;
     assert_eq!(r.data()[0]["field_name"], "CF B", "{}", r.body);
-    // Someone else's cursor shape is a 400.
+    // Someone else's cursor shape is a 400, and so is another list's cursor.
     app.get("/api/v2/personFields?cursor=eyJvZmZzZXQiOjJ9")
         .await
         .assert_error(400, "cursor");
+    app.get(&format!(
+        "/api/v2/persons/search?term=cursor%20person&cursor={c}"
+    ))
+    .await
+    .assert_error(400, "is not a search cursor");
 }

@@ -171,7 +171,7 @@ pub async fn search_persons_v1(
     RawQuery(raw): RawQuery,
 ) -> ApiResult {
     let q = QueryParams::parse(raw.as_deref());
-    if q.str("term").is_none() {
+    if q.str("term").is_none_or(|t| t.trim().is_empty()) {
         return Err(ApiError::InputRequired("term".into()));
     }
     let sq = search::query(&q)?;
@@ -251,6 +251,7 @@ async fn respond(
 pub fn draft(body: Map<String, Value>) -> Result<PersonDraft, ApiError> {
     let mut d = PersonDraft::default();
     let mut label: Option<Option<i64>> = None;
+    let mut name_null = false;
     let mut label_ids: Option<Vec<i64>> = None;
     let mut invalid: Vec<String> = Vec::new();
     let mut custom: Vec<(String, Map<String, Value>)> = Vec::new();
@@ -267,6 +268,9 @@ pub fn draft(body: Map<String, Value>) -> Result<PersonDraft, ApiError> {
             continue;
         }
         match key.as_str() {
+            // `null` with a first or last name is no name (it is built from the parts);
+            // alone, it is a name that cannot be empty (below).
+            "name" if v.is_null() => name_null = true,
             "name" => d.name = Some(values::clearable_string("name", &v)?),
             "first_name" => d.first_name = Some(values::clearable_string("first_name", &v)?),
             "last_name" => d.last_name = Some(values::clearable_string("last_name", &v)?),
@@ -289,6 +293,9 @@ pub fn draft(body: Map<String, Value>) -> Result<PersonDraft, ApiError> {
         }
     }
     crate::api::parse::reject_fields(&invalid)?;
+    if name_null && d.name.is_none() && d.first_name.is_none() && d.last_name.is_none() {
+        d.name = Some(String::new());
+    }
     d.label_ids = labels(label, label_ids)?;
     // A value alone stays as sent; with siblings (`_currency`, `_until`, address parts) the
     // parts travel together as `{"value": …, "<part>": …}`.

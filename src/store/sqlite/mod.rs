@@ -538,7 +538,6 @@ fn load_fields(
     Ok(fields)
 }
 
-/// Every active option of every field of a company.
 /// The options of every field of a company, each with whether it is active; deleted ones
 /// only when `deleted` is true.
 fn load_options(

@@ -103,7 +103,7 @@ pub fn insert(conn: &Connection, o: &NewOrganization) -> Result<Organization, St
             search_text(&o.name, o.address.as_ref()),
             o.add_time.0,
             o.update_time.0,
-            serde_json::to_string(&o.profile).unwrap_or_else(|_| "{}".into())
+            to_json(&o.profile).unwrap_or_else(|_| "{}".into())
         ])
     })
     .map_err(db_error)?;
