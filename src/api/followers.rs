@@ -38,13 +38,8 @@ pub async fn v1_list(
     let id = path_id(id)?;
     let (start, limit) = crate::api::v1::paging(&QueryParams::parse(raw))?;
     let list = followers::list(state.store.as_ref(), session, kind, id).await?;
-    let data: Vec<Value> = list
-        .iter()
-        .skip(usize::try_from(start).unwrap_or(usize::MAX))
-        .take(limit as usize)
-        .map(|f| v1_follower(kind, f))
-        .collect();
-    let more = (start as usize).saturating_add(data.len()) < list.len();
+    let (page, more) = crate::api::v1::page_of(&list, start, limit);
+    let data: Vec<Value> = page.iter().map(|f| v1_follower(kind, f)).collect();
     let pagination = crate::api::v1::pagination(start, limit, data.len(), more);
     Ok(success(
         StatusCode::OK,

@@ -1,12 +1,10 @@
 //! Person search parameters and result items: the same in v1 and v2 (only paging differs).
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 
 use super::parse::QueryParams;
 use crate::domain::Session;
-use crate::domain::organization::{Organization, can_see_org};
+use crate::domain::organization;
 use crate::domain::search::{Hit, SearchFields, SearchQuery, check_term};
 use crate::error::ApiError;
 use crate::store::Store;
@@ -39,14 +37,7 @@ pub async fn items(
     hits: &[Hit],
     with_picture: bool,
 ) -> Result<Value, ApiError> {
-    let org_ids: Vec<i64> = hits.iter().filter_map(|h| h.person.org_id).collect();
-    let orgs: BTreeMap<i64, Organization> = store
-        .organizations_by_ids(session.company.id, &org_ids)
-        .await?
-        .into_iter()
-        .filter(|o| can_see_org(session, o))
-        .map(|o| (o.id, o))
-        .collect();
+    let orgs = organization::of_persons(store, session, hits.iter().map(|h| &h.person)).await?;
     let items = hits
         .iter()
         .map(|h| {

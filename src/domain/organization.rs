@@ -152,6 +152,26 @@ pub fn can_see_org(session: &Session, o: &Organization) -> bool {
     followers::can_see(session, o.owner_id, o.visible_to, &o.follower_ids)
 }
 
+/// The organizations `persons` point at, by id, that the session's user may see. One the user
+/// may not see is left out: its name and address are not the person's to show (the person
+/// shows its bare id).
+pub async fn of_persons<'a>(
+    store: &dyn Store,
+    session: &Session,
+    persons: impl IntoIterator<Item = &'a super::person::Person>,
+) -> Result<std::collections::BTreeMap<i64, Organization>, ApiError> {
+    let mut ids: Vec<i64> = persons.into_iter().filter_map(|p| p.org_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(store
+        .organizations_by_ids(session.company.id, &ids)
+        .await?
+        .into_iter()
+        .filter(|o| can_see_org(session, o))
+        .map(|o| (o.id, o))
+        .collect())
+}
+
 /// Whether an organization exists for the session's user (visible, deleted ones too): a filter
 /// by one that does not is a filter by nothing, so lists and search within it are empty.
 pub async fn exists_for(store: &dyn Store, session: &Session, id: i64) -> Result<bool, ApiError> {

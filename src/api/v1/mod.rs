@@ -37,6 +37,16 @@ pub fn paging(q: &QueryParams) -> Result<(i64, i64), ApiError> {
     Ok((start, query::limit(q.int("limit")?)?))
 }
 
+/// One offset page of a fully loaded list: the items from `start`, at most `limit`, and
+/// whether more follow.
+pub fn page_of<T>(items: &[T], start: i64, limit: i64) -> (&[T], bool) {
+    let from = usize::try_from(start)
+        .unwrap_or(usize::MAX)
+        .min(items.len());
+    let to = from.saturating_add(limit as usize).min(items.len());
+    (&items[from..to], to < items.len())
+}
+
 /// `additional_data.pagination`; `next_start` only when more items follow.
 pub fn pagination(start: i64, limit: i64, count: usize, more: bool) -> Value {
     let mut p = json!({"start": start, "limit": limit, "more_items_in_collection": more});

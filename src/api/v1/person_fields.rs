@@ -73,13 +73,8 @@ pub async fn get_person_fields(
     let q = QueryParams::parse(raw.as_deref());
     let (start, limit) = super::paging(&q)?;
     let fields = field_admin::shown_fields(state.store.as_ref(), &session).await?;
-    let page: Vec<Value> = fields
-        .iter()
-        .skip(start as usize)
-        .take(limit as usize)
-        .map(field)
-        .collect();
-    let more = start.saturating_add(limit) < fields.len() as i64;
+    let (page, more) = super::page_of(&fields, start, limit);
+    let page: Vec<Value> = page.iter().map(field).collect();
     let pagination = super::pagination(start, limit, page.len(), more);
     Ok(success(
         StatusCode::OK,

@@ -177,19 +177,18 @@ pub async fn search_persons_v1(
     let sq = search::query(&q)?;
     let (start, limit) = super::paging(&q)?;
     let hits = search_persons(state.store.as_ref(), &session, &sq).await?;
-    let from = (start as usize).min(hits.len());
-    let to = (from + limit as usize).min(hits.len());
+    let (page, more) = super::page_of(&hits, start, limit);
     let items = search::items(
         state.store.as_ref(),
         &session,
-        &hits[from..to],
+        page,
         search::wants_picture(&q),
     )
     .await?;
     Ok(success(
         StatusCode::OK,
         json!({ "items": items }),
-        Some(json!({ "pagination": super::pagination(start, limit, to - from, to < hits.len()) })),
+        Some(json!({ "pagination": super::pagination(start, limit, page.len(), more) })),
         None,
     ))
 }

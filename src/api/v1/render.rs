@@ -8,7 +8,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
 use crate::domain::fields::{self, FieldDef, FieldType, Fields};
-use crate::domain::organization::{Organization, can_see_org};
+use crate::domain::organization::{self, Organization};
 use crate::domain::person::{Contact, Person};
 use crate::domain::{Company, Session, User};
 use crate::error::ApiError;
@@ -32,18 +32,7 @@ impl Related {
         persons: &[&Person],
     ) -> Result<Self, ApiError> {
         let company_id = session.company.id;
-        let mut org_ids: Vec<i64> = persons.iter().filter_map(|p| p.org_id).collect();
-        org_ids.sort_unstable();
-        org_ids.dedup();
-        // An organization the user may not see stays a bare id: its name and address are not
-        // the person's to show.
-        let orgs: BTreeMap<i64, Organization> = store
-            .organizations_by_ids(company_id, &org_ids)
-            .await?
-            .into_iter()
-            .filter(|o| can_see_org(session, o))
-            .map(|o| (o.id, o))
-            .collect();
+        let orgs = organization::of_persons(store, session, persons.iter().copied()).await?;
         let wanted: Vec<i64> = persons
             .iter()
             .map(|p| p.owner_id)
