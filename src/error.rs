@@ -139,9 +139,9 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(e: crate::store::StoreError) -> Self {
-        use crate::store::StoreError;
+impl From<crate::domain::ports::StoreError> for ApiError {
+    fn from(e: crate::domain::ports::StoreError) -> Self {
+        use crate::domain::ports::StoreError;
         match e {
             StoreError::Unavailable(m) => Self::Unavailable(m),
             StoreError::Conflict(m) => Self::BadRequest(m),

@@ -11,9 +11,9 @@ use serde_json::{Map, Value};
 
 use crate::api::v1::persons::draft;
 use crate::domain::person::{NewPerson, RefKind, Reference, prepare_person};
+use crate::domain::ports::{Store, StoreError};
 use crate::domain::{Fields, Session, Timestamp};
 use crate::error::ApiError;
-use crate::store::{Store, StoreError};
 
 /// How a file holds persons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

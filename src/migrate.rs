@@ -5,7 +5,7 @@
 use anyhow::{Context, Result, bail};
 use rusqlite::types::Value as Sql;
 
-use crate::store::postgres::Arg;
+use crate::store::sql::Arg;
 
 /// The tables, parents before children, and their columns (the same on both backends).
 const TABLES: &[(&str, &str)] = &[
@@ -50,6 +50,17 @@ const BOOLEANS: &[&str] = &[
     "add_visible_flag",
     "marketing_changed",
 ];
+
+/// A SQLite value as the SQL core's argument (booleans arrive as integers; see [`BOOLEANS`]).
+fn arg(v: Sql) -> Arg {
+    match v {
+        Sql::Null => Arg::Null,
+        Sql::Integer(i) => Arg::Int(i),
+        Sql::Real(f) => Arg::Real(f),
+        Sql::Text(t) => Arg::Text(t),
+        Sql::Blob(b) => Arg::Text(String::from_utf8_lossy(&b).into_owned()),
+    }
+}
 
 pub async fn migrate(
     from: &str,
@@ -109,7 +120,7 @@ pub async fn migrate(
         let mut done = 0u64;
         while let Some(row) = rows.next()? {
             let values: Vec<Arg> = (0..cols.len())
-                .map(|i| row.get::<_, Sql>(i).map(Arg))
+                .map(|i| row.get::<_, Sql>(i).map(arg))
                 .collect::<Result<_, _>>()?;
             let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = values
                 .iter()

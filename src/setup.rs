@@ -3,9 +3,9 @@
 //! The CLI (`pipestack serve`, `users add`, `companies …`, `tokens`) and the tests share these.
 
 use crate::domain::fields::{BUILTIN_FIELDS, FieldType};
+use crate::domain::ports::{NewCompany, NewUser, Store};
 use crate::domain::{Company, DEFAULT_PERSON_LABELS, Timestamp, User, random_hex40};
 use crate::error::ApiError;
-use crate::store::{NewCompany, NewUser, Store};
 
 /// The company a fresh database gets when nobody named one.
 pub const DEFAULT_COMPANY: &str = "pipestack";

@@ -3,9 +3,9 @@
 
 use super::fields::{FieldDef, FieldSettings, FieldType, Fields, LABEL_KEY, MAX_DESCRIPTION};
 use super::person::MAX_TEXT;
+use super::ports::{FieldChanges, NewField, Store, StoreError};
 use super::{Session, Timestamp, random_hex40, values};
 use crate::error::ApiError;
-use crate::store::{FieldChanges, NewField, Store, StoreError};
 
 pub fn field_not_found() -> ApiError {
     ApiError::NotFound("Field not found".into())

@@ -5,9 +5,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::ports::Store;
 use super::{Timestamp, Visibility, values};
 use crate::error::ApiError;
-use crate::store::Store;
 
 /// An option of a field with options (labels, enum and set fields).
 #[derive(Debug, Clone, PartialEq)]

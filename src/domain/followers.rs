@@ -6,9 +6,9 @@
 //! its sub-groups and the company coincide). Admins see everything in their company.
 
 use super::person::Person;
+use super::ports::Store;
 use super::{Session, Timestamp, Visibility};
 use crate::error::ApiError;
-use crate::store::Store;
 
 /// What a follower relationship is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

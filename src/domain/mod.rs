@@ -9,6 +9,7 @@ pub mod fields;
 pub mod followers;
 pub mod organization;
 pub mod person;
+pub mod ports;
 pub mod query;
 pub mod search;
 pub mod time;

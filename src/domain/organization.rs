@@ -6,11 +6,11 @@ use serde_json::{Map, Value};
 
 use super::followers;
 use super::person::{MAX_TEXT, check_owner};
+use super::ports::Store;
 use super::query::{Direction, Page, SortField};
 use super::search::score_value;
 use super::{Session, Timestamp, Visibility, values};
 use crate::error::ApiError;
-use crate::store::Store;
 
 /// The key of the organization label field's options.
 pub const ORG_LABEL_KEY: &str = "organization.label";
@@ -142,6 +142,19 @@ pub struct OrganizationQuery {
     pub order: Vec<(SortField, Direction)>,
     pub page: Page,
     pub limit: i64,
+}
+
+/// Whether organizations can be sorted by a field.
+pub fn sortable(f: SortField) -> bool {
+    matches!(
+        f,
+        SortField::Id
+            | SortField::Name
+            | SortField::AddTime
+            | SortField::UpdateTime
+            | SortField::OwnerId
+            | SortField::VisibleTo
+    )
 }
 
 pub fn org_not_found() -> ApiError {

@@ -5,9 +5,9 @@ use serde_json::{Map, Value};
 
 use super::fields::{self, Fields};
 use super::followers::can_see_person;
+use super::ports::Store;
 use super::{MarketingStatus, Session, Timestamp, Visibility, values};
 use crate::error::ApiError;
-use crate::store::Store;
 
 /// The longest `name`, `first_name`, `last_name`, email or phone value accepted.
 pub const MAX_TEXT: usize = 255;

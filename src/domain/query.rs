@@ -2,9 +2,9 @@
 //! cursors), checked here once for both dialects.
 
 use super::person::Person;
+use super::ports::Store;
 use super::{Session, Timestamp};
 use crate::error::ApiError;
-use crate::store::Store;
 
 /// The most items one page may hold, and the default.
 pub const MAX_LIMIT: i64 = 500;

@@ -4,8 +4,8 @@
 use super::Session;
 use super::fields::{self, Fields};
 use super::person::{Person, digits};
+use super::ports::Store;
 use crate::error::ApiError;
-use crate::store::Store;
 
 /// Which fields a search looks at (`fields=name,email,…`; all when absent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

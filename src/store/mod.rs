@@ -1,304 +1,28 @@
-//! Storage: the [`Store`] trait every backend implements, and the backends.
+//! Storage: the domain's storage traits ([`crate::domain::ports`]) implemented once over a SQL
+//! core, on SQLite or PostgreSQL.
 //!
-//! The backend is chosen at start-up from the database URL's scheme ([`open`]). The store is
-//! deliberately dumb: it persists and reads what the domain has already checked, scoping every
-//! query by company. The one promise it adds is durability: a write returns only after it is
-//! committed to disk.
+//! - [`sql`]: the one SQL core: arguments, the query builder, the row trait both drivers'
+//!   rows implement, the [`sql::Db`] and [`sql::Backend`] traits an engine implements, what
+//!   the engines' SQL differs in ([`sql::Dialect`]), and a module per entity with its column
+//!   list, row mapper and statements.
+//! - [`sql_store`]: [`SqlStore`], the domain's traits over any backend, with [`cached`] in
+//!   front (one set of invalidation rules).
+//! - [`sqlite`]: the embedded engine (group-commit writer, read pool, FTS5 search index).
+//! - [`postgres`]: the engine to scale out on (pool, transactions, one-statement inserts,
+//!   pg_trgm search).
+//!
+//! The backend is chosen at start-up from the database URL's scheme ([`open`]).
 
-pub mod cache;
+pub mod cached;
 pub mod postgres;
+pub mod sql;
+pub mod sql_store;
 pub mod sqlite;
-
-pub use sqlite::org_sortable;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-
-use crate::domain::fields::{FieldSettings, FieldType};
-use crate::domain::followers::{Follower, FollowerChange, FollowerRef, Kind};
-use crate::domain::organization::{
-    NewOrganization, Organization, OrganizationChanges, OrganizationQuery,
-};
-use crate::domain::person::{NewPerson, Person, PersonChanges};
-use crate::domain::query::PersonQuery;
-use crate::domain::{Company, FieldDef, FieldOption, Session, Timestamp, User};
-
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum StoreError {
-    /// The database cannot be reached or is overloaded: retryable, answered with 503.
-    #[error("{0}")]
-    Unavailable(String),
-    /// The write breaks a uniqueness rule (an email already taken, say).
-    #[error("{0}")]
-    Conflict(String),
-    /// Anything else: a bug or a corrupt database.
-    #[error("{0}")]
-    Internal(String),
-}
-
-/// A company to create, with its first (admin) user.
-#[derive(Debug, Clone)]
-pub struct NewCompany {
-    pub name: String,
-    pub campaigns_enabled: bool,
-    /// Options the person and organization label fields start with: `(label, color)`.
-    pub person_labels: Vec<(String, String)>,
-    /// The built-in person fields: `(key, name, type)`.
-    pub person_fields: Vec<(String, String, FieldType)>,
-    pub add_time: Timestamp,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewUser {
-    pub company_id: i64,
-    pub name: String,
-    pub email: String,
-    pub is_admin: bool,
-    pub api_token: String,
-    pub add_time: Timestamp,
-}
-
-/// A person field to create.
-#[derive(Debug, Clone)]
-pub struct NewField {
-    pub company_id: i64,
-    pub key: String,
-    pub name: String,
-    pub field_type: FieldType,
-    pub add_visible_flag: bool,
-    pub settings: FieldSettings,
-    pub options: Vec<String>,
-    pub user_id: i64,
-    pub now: Timestamp,
-}
-
-/// Changes to a field, applied atomically: all or nothing.
-#[derive(Debug, Clone, Default)]
-pub struct FieldChanges {
-    pub name: Option<String>,
-    pub add_visible_flag: Option<bool>,
-    pub settings: Option<FieldSettings>,
-    pub add_options: Vec<String>,
-    pub rename_options: Vec<(i64, String)>,
-    pub delete_options: Vec<i64>,
-}
-
-impl FieldChanges {
-    /// Checked again inside the store's transaction (the domain checked before, but a
-    /// concurrent change may have removed an option since): a conflict naming the first
-    /// renamed or deleted option the field no longer has.
-    pub fn check_options_exist(&self, field: &FieldDef) -> Result<(), StoreError> {
-        let is_option = |oid: i64| field.options.iter().any(|o| o.id == oid);
-        match self
-            .rename_options
-            .iter()
-            .map(|(oid, _)| *oid)
-            .chain(self.delete_options.iter().copied())
-            .find(|oid| !is_option(*oid))
-        {
-            Some(bad) => Err(StoreError::Conflict(format!(
-                "options: {bad} is not an option of the field {}",
-                field.key
-            ))),
-            None => Ok(()),
-        }
-    }
-}
-
-#[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Whether the database answers (for `/readyz`).
-    async fn ping(&self) -> Result<(), StoreError>;
-
-    /// The store's own metrics in Prometheus' text format (none by default).
-    fn render_metrics(&self, _out: &mut String) {}
-
-    // Tenants and access.
-    async fn session_by_token(&self, token: &str) -> Result<Option<Session>, StoreError>;
-    async fn companies(&self) -> Result<Vec<Company>, StoreError>;
-    async fn company(&self, id: i64) -> Result<Option<Company>, StoreError>;
-    /// Creates a company and its admin user in one transaction; the admin's `company_id` is
-    /// filled in by the store.
-    async fn add_company(
-        &self,
-        company: NewCompany,
-        admin: NewUser,
-    ) -> Result<(Company, User), StoreError>;
-    async fn set_campaigns(&self, company_id: i64, enabled: bool) -> Result<bool, StoreError>;
-    async fn add_user(&self, user: NewUser) -> Result<User, StoreError>;
-    /// Activates or deactivates a user; a deactivated user's token stops working at once.
-    async fn set_user_active(&self, user_id: i64, active: bool) -> Result<bool, StoreError>;
-    async fn set_api_token(&self, user_id: i64, token: &str) -> Result<(), StoreError>;
-    async fn users(&self, company_id: i64) -> Result<Vec<User>, StoreError>;
-    async fn user(&self, company_id: i64, id: i64) -> Result<Option<User>, StoreError>;
-
-    // Person fields.
-    /// The company's active person fields, built-in first, each with its active options.
-    async fn person_fields(&self, company_id: i64) -> Result<Vec<FieldDef>, StoreError>;
-    /// The person labels: the options of the built-in label field.
-    async fn label_options(&self, company_id: i64) -> Result<Vec<FieldOption>, StoreError> {
-        Ok(self
-            .person_fields(company_id)
-            .await?
-            .into_iter()
-            .find(|f| f.key == crate::domain::fields::LABEL_KEY)
-            .map(|f| f.options)
-            .unwrap_or_default())
-    }
-    async fn insert_field(&self, field: NewField) -> Result<FieldDef, StoreError>;
-    /// Changes an active field of the company; `None` when there is none with that id. An
-    /// option to rename or delete that is not an active option of the field fails the whole
-    /// change with [`StoreError::Conflict`].
-    async fn update_field(
-        &self,
-        company_id: i64,
-        id: i64,
-        changes: FieldChanges,
-        user_id: i64,
-        now: Timestamp,
-    ) -> Result<Option<FieldDef>, StoreError>;
-    /// Marks custom fields deleted; returns the ids deleted now.
-    async fn delete_fields(
-        &self,
-        company_id: i64,
-        ids: &[i64],
-        now: Timestamp,
-    ) -> Result<Vec<i64>, StoreError>;
-
-    // Organizations.
-    async fn insert_organization(&self, org: NewOrganization) -> Result<Organization, StoreError>;
-    async fn organization(
-        &self,
-        company_id: i64,
-        id: i64,
-    ) -> Result<Option<Organization>, StoreError>;
-    async fn list_organizations(
-        &self,
-        company_id: i64,
-        query: OrganizationQuery,
-    ) -> Result<Vec<Organization>, StoreError>;
-    async fn update_organization(
-        &self,
-        company_id: i64,
-        id: i64,
-        changes: OrganizationChanges,
-        now: Timestamp,
-    ) -> Result<Option<Organization>, StoreError>;
-    /// Soft-deletes an active organization and detaches its persons, in one transaction.
-    async fn delete_organization(
-        &self,
-        company_id: i64,
-        id: i64,
-        now: Timestamp,
-    ) -> Result<bool, StoreError>;
-    /// Active organizations whose lower-cased name or address contains `needle`.
-    async fn search_organization_candidates(
-        &self,
-        company_id: i64,
-        needle: &str,
-        viewer: Option<i64>,
-    ) -> Result<Vec<Organization>, StoreError>;
-    /// The organization labels.
-    async fn org_label_options(&self, company_id: i64) -> Result<Vec<FieldOption>, StoreError>;
-
-    // Followers.
-    async fn followers(
-        &self,
-        company_id: i64,
-        kind: Kind,
-        item_id: i64,
-    ) -> Result<Vec<Follower>, StoreError>;
-    /// `None` when the user already follows the item.
-    async fn add_follower(
-        &self,
-        company_id: i64,
-        kind: Kind,
-        item_id: i64,
-        user_id: i64,
-        actor: i64,
-        now: Timestamp,
-    ) -> Result<Option<Follower>, StoreError>;
-    /// `None` when there is no such follower.
-    async fn remove_follower(
-        &self,
-        company_id: i64,
-        kind: Kind,
-        item_id: i64,
-        which: FollowerRef,
-        actor: i64,
-        now: Timestamp,
-    ) -> Result<Option<Follower>, StoreError>;
-    async fn follower_changes(
-        &self,
-        company_id: i64,
-        kind: Kind,
-        item_id: i64,
-    ) -> Result<Vec<FollowerChange>, StoreError>;
-
-    async fn organizations_by_ids(
-        &self,
-        company_id: i64,
-        ids: &[i64],
-    ) -> Result<Vec<Organization>, StoreError>;
-
-    // Persons.
-    async fn insert_person(&self, person: NewPerson) -> Result<Person, StoreError>;
-    /// Inserts many persons in one transaction (the importer's batches); returns their ids.
-    async fn insert_persons(&self, persons: Vec<NewPerson>) -> Result<Vec<i64>, StoreError>;
-    /// A person by id, deleted or not.
-    async fn person(&self, company_id: i64, id: i64) -> Result<Option<Person>, StoreError>;
-    /// Non-deleted persons in the query's order and page (up to `query.limit`).
-    async fn list_persons(
-        &self,
-        company_id: i64,
-        query: PersonQuery,
-    ) -> Result<Vec<Person>, StoreError>;
-    /// Applies changes to a non-deleted person; `None` when there is none with that id.
-    async fn update_person(
-        &self,
-        company_id: i64,
-        id: i64,
-        changes: PersonChanges,
-        now: Timestamp,
-    ) -> Result<Option<Person>, StoreError>;
-    /// Soft-deletes the non-deleted persons among `ids`; returns those deleted.
-    async fn delete_persons(
-        &self,
-        company_id: i64,
-        ids: &[i64],
-        now: Timestamp,
-    ) -> Result<Vec<i64>, StoreError>;
-    /// In one transaction: applies `changes` to `into`, gives it `from`'s followers, and
-    /// deletes `from`. `None` when either is missing or deleted.
-    async fn merge_persons(
-        &self,
-        company_id: i64,
-        from: i64,
-        into: i64,
-        changes: PersonChanges,
-        actor: i64,
-        now: Timestamp,
-    ) -> Result<Option<Person>, StoreError>;
-    /// Non-deleted persons with an email equal (case-insensitively) to `email`: an index
-    /// lookup.
-    async fn persons_by_email(
-        &self,
-        company_id: i64,
-        email: &str,
-        org_id: Option<i64>,
-        viewer: Option<i64>,
-    ) -> Result<Vec<Person>, StoreError>;
-    /// Non-deleted persons whose search text (lower-cased name, emails, phones) contains
-    /// `needle`: a superset of the matches, which the domain then ranks exactly.
-    async fn search_candidates(
-        &self,
-        company_id: i64,
-        needle: &str,
-        org_id: Option<i64>,
-        viewer: Option<i64>,
-    ) -> Result<Vec<Person>, StoreError>;
-}
+pub use crate::domain::ports::{Store, StoreError};
+pub use sql_store::SqlStore;
 
 /// Settings of a database connection that only some backends use.
 #[derive(Debug, Clone)]
@@ -322,7 +46,8 @@ impl Default for StoreOptions {
 /// Opens a store for a bulk load: like [`open`], with a large writer cache for SQLite.
 pub async fn open_for_bulk(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if let Some(path) = url.strip_prefix("sqlite://").filter(|p| !p.is_empty()) {
-        return Ok(Arc::new(sqlite::SqliteStore::open_tuned(path, 512 * 1024)?));
+        let backend = sqlite::Sqlite::open_tuned(path, 512 * 1024)?;
+        return Ok(Arc::new(SqlStore::new(backend)));
     }
     open(url).await
 }
@@ -336,7 +61,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
 /// Like [`open`], with explicit options.
 pub async fn open_with(url: &str, options: &StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
     if url == "sqlite::memory:" {
-        return Ok(Arc::new(sqlite::SqliteStore::open_memory()?));
+        return Ok(Arc::new(SqlStore::new(sqlite::Sqlite::open_memory()?)));
     }
     if let Some(path) = url.strip_prefix("sqlite://") {
         if path.is_empty() {
@@ -344,18 +69,13 @@ pub async fn open_with(url: &str, options: &StoreOptions) -> Result<Arc<dyn Stor
                 "sqlite:// URL names no file (try sqlite://pipestack.db)".into(),
             ));
         }
-        return Ok(Arc::new(sqlite::SqliteStore::open(path)?));
+        return Ok(Arc::new(SqlStore::new(sqlite::Sqlite::open(path)?)));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Arc::new(postgres::PgStore::open(url, options).await?));
+        let backend = postgres::Postgres::open(url, options).await?;
+        return Ok(Arc::new(SqlStore::new(backend)));
     }
     Err(StoreError::Internal(format!(
         "unsupported database URL {url:?}: use sqlite://FILE or --memory"
     )))
-}
-
-/// Follower ids as both stores aggregate them (`group_concat` / `string_agg`): `"1,5,9"`.
-pub(crate) fn id_csv(s: Option<&str>) -> Vec<i64> {
-    s.map(|s| s.split(',').filter_map(|p| p.parse().ok()).collect())
-        .unwrap_or_default()
 }

@@ -84,7 +84,10 @@ pub async fn get_organizations(
         .map(query::parse_sort)
         .transpose()?
         .unwrap_or_default();
-    if let Some((f, _)) = order.iter().find(|(f, _)| !crate::store::org_sortable(*f)) {
+    if let Some((f, _)) = order
+        .iter()
+        .find(|(f, _)| !crate::domain::organization::sortable(*f))
+    {
         return Err(ApiError::invalid(
             "sort",
             format!("cannot sort organizations by {:?}", f.name()),

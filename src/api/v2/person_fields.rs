@@ -11,9 +11,9 @@ use crate::api::payload::{JsonBody, Payload};
 use crate::api::{ApiResult, AppState};
 use crate::domain::field_admin;
 use crate::domain::fields::{FieldDef, FieldOption, FieldSettings};
+use crate::domain::ports::FieldChanges;
 use crate::domain::{Session, values};
 use crate::error::ApiError;
-use crate::store::FieldChanges;
 
 const NAMESPACES: [&str; 3] = ["ui_visibility", "important_fields", "required_fields"];
 

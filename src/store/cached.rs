@@ -1,5 +1,6 @@
 //! A small time-bounded cache for what nearly every request reads and rarely changes: the
-//! session a token opens, a company's users, a company's person fields.
+//! session a token opens, a company's users, a company's person fields; and the one set of
+//! rules for what each write makes stale.
 //!
 //! Writes made through this process invalidate the entries they change at once. Changes made
 //! by another process on the same database (the `pipestack users …` commands while a server
@@ -10,8 +11,13 @@ use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::domain::{FieldDef, Session, User};
+
 /// How long an entry may be served without being read again.
 pub const TTL: Duration = Duration::from_secs(1);
+
+/// The most entries a cache keeps before it drops the expired ones.
+const MAX_ENTRIES: usize = 10_000;
 
 pub struct Cache<K, V> {
     entries: Mutex<HashMap<K, (Instant, V)>>,
@@ -34,7 +40,7 @@ impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
 
     pub fn put(&self, key: K, value: V) {
         if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() > 10_000 {
+            if entries.len() > MAX_ENTRIES {
                 entries.retain(|_, (at, _)| at.elapsed() < TTL);
             }
             entries.insert(key, (Instant::now(), value));
@@ -50,6 +56,43 @@ impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.lock() {
             entries.clear();
+        }
+    }
+}
+
+/// What a write changed, as far as the caches care.
+#[derive(Debug, Clone, Copy)]
+pub enum Change {
+    /// A company's settings (seen through every session of it).
+    Company,
+    /// A user was added to a company.
+    UserAdded { company_id: i64 },
+    /// A user was activated, deactivated or given a new token.
+    User,
+    /// A company's person fields or their options.
+    Fields { company_id: i64 },
+}
+
+/// The caches of a store.
+#[derive(Default)]
+pub struct Caches {
+    /// Sessions by token; only tokens that open one (a new token works at once).
+    pub sessions: Cache<String, Session>,
+    pub users: Cache<i64, Vec<User>>,
+    pub fields: Cache<i64, Vec<FieldDef>>,
+}
+
+impl Caches {
+    /// Forgets what `change` made stale: the one set of invalidation rules.
+    pub fn forget(&self, change: Change) {
+        match change {
+            Change::Company => self.sessions.clear(),
+            Change::UserAdded { company_id } => self.users.forget(&company_id),
+            Change::User => {
+                self.sessions.clear();
+                self.users.clear();
+            }
+            Change::Fields { company_id } => self.fields.forget(&company_id),
         }
     }
 }

@@ -1,0 +1,184 @@
+//! The PostgreSQL backend: the same store over one shared database, so that several pipestack
+//! instances can run behind a load balancer. Every write is one transaction, acknowledged
+//! after COMMIT (PostgreSQL groups concurrent commits into one WAL flush itself). Substring
+//! search uses pg_trgm indexes; migrations run under an advisory lock, so instances starting
+//! together migrate once. Every statement comes from the SQL core, but for the one-statement
+//! person insert ([`fast`]).
+
+mod db;
+mod fast;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+
+pub use db::PgDb;
+use db::pg_error;
+
+use super::StoreOptions;
+use super::sql::{Backend, BoxFuture};
+use crate::domain::Timestamp;
+use crate::domain::ports::StoreError;
+
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        include_str!("../../../migrations/postgres/0002_field_settings.sql"),
+    ),
+    (
+        3,
+        include_str!("../../../migrations/postgres/0003_organization_profile.sql"),
+    ),
+];
+/// The advisory lock key under which migrations run (any constant shared by all instances).
+const MIGRATION_LOCK: i64 = 0x7069_7065_7374_6163;
+/// Prepared statements kept per pooled connection.
+const MAX_CACHED_STATEMENTS: usize = 512;
+
+pub struct Postgres {
+    pool: Pool,
+}
+
+fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
+    StoreError::Unavailable(format!("no database connection: {e}"))
+}
+
+impl Postgres {
+    /// Connects to `url`, applies pending migrations under an advisory lock (instances
+    /// starting together migrate once), and keeps a pool of `pool_size` connections.
+    pub async fn open(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Internal(format!("bad PostgreSQL URL: {e}")))?;
+        config.options(format!(
+            "-c statement_timeout={}",
+            options.statement_timeout_ms
+        ));
+        config.connect_timeout(std::time::Duration::from_millis(
+            options.statement_timeout_ms,
+        ));
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        // TLS as libpq's `sslmode` says: `disable` plain; `prefer` (the default) TLS when the
+        // server offers it; `require` TLS or nothing. Like libpq's `require`, the certificate
+        // is not verified (that is `verify-full`, which this URL syntax cannot express).
+        let manager = if config.get_ssl_mode() == tokio_postgres::config::SslMode::Disable {
+            Manager::from_config(config, NoTls, manager_config)
+        } else {
+            let connector = native_tls::TlsConnector::builder()
+                .danger_accept_invalid_certs(true)
+                .danger_accept_invalid_hostnames(true)
+                .build()
+                .map_err(|e| StoreError::Internal(format!("cannot set up TLS: {e}")))?;
+            Manager::from_config(
+                config,
+                postgres_native_tls::MakeTlsConnector::new(connector),
+                manager_config,
+            )
+        };
+        let wait = std::time::Duration::from_millis(options.statement_timeout_ms);
+        let pool = Pool::builder(manager)
+            .max_size(options.pool_size.max(1))
+            .wait_timeout(Some(wait))
+            .create_timeout(Some(wait))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::Internal(format!("cannot build the pool: {e}")))?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut client = self.pool.get().await.map_err(pool_error)?;
+        let tx = client.transaction().await.map_err(pg_error)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(pg_error)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .await
+        .map_err(pg_error)?;
+        for (version, sql) in MIGRATIONS {
+            let applied = tx
+                .query_opt(
+                    "SELECT 1 FROM schema_migrations WHERE version = $1",
+                    &[version],
+                )
+                .await
+                .map_err(pg_error)?
+                .is_some();
+            if !applied {
+                tx.batch_execute(sql).await.map_err(pg_error)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                    &[version, &Timestamp::now().0],
+                )
+                .await
+                .map_err(pg_error)?;
+            }
+        }
+        tx.commit().await.map_err(pg_error)
+    }
+}
+
+/// A pooled connection. Filters and sort orders make many statement shapes: a connection that
+/// has gathered more than a bound starts its cache over (PostgreSQL frees the dropped ones).
+async fn connect(pool: &Pool) -> Result<PgDb, StoreError> {
+    let client = pool.get().await.map_err(pool_error)?;
+    if client.statement_cache.size() > MAX_CACHED_STATEMENTS {
+        client.statement_cache.clear();
+    }
+    Ok(PgDb::new(client))
+}
+
+impl Backend for Postgres {
+    type Db = PgDb;
+
+    async fn read<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'d> FnOnce(&'d PgDb) -> BoxFuture<'d, Result<T, StoreError>> + Send + 'static,
+    {
+        let db = connect(&self.pool).await?;
+        op(&db).await
+    }
+
+    async fn write<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'d> FnOnce(&'d PgDb) -> BoxFuture<'d, Result<T, StoreError>> + Send + 'static,
+    {
+        {
+            let mut db = connect(&self.pool).await?;
+            db.in_transaction = true;
+            db.batch("BEGIN").await?;
+            match op(&db).await {
+                Ok(v) => {
+                    let committed = db.batch("COMMIT").await;
+                    // Only a transaction that ended cleanly leaves a connection fit to reuse.
+                    db.in_transaction = committed.is_err();
+                    committed.map(|()| v)
+                }
+                Err(e) => {
+                    db.in_transaction = db.batch("ROLLBACK").await.is_err();
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let db = connect(&self.pool).await?;
+        db.client()?
+            .simple_query("SELECT 1")
+            .await
+            .map_err(pg_error)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,203 @@
+//! Followers of persons and organizations, and their changelog.
+
+use super::{Db, FromRow, Row, first, sql};
+use crate::domain::Timestamp;
+use crate::domain::followers::{Follower, FollowerChange, FollowerRef, Kind};
+use crate::domain::ports::StoreError;
+
+/// The user ids following the item in `item` (a column of the outer query), in follow order.
+pub const fn ids_of(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Person => {
+            "(SELECT string_agg(CAST(f.user_id AS TEXT), ',' ORDER BY f.id) FROM followers f \
+             WHERE f.kind = 'person' AND f.item_id = p.id)"
+        }
+        Kind::Organization => {
+            "(SELECT string_agg(CAST(f.user_id AS TEXT), ',' ORDER BY f.id) FROM followers f \
+             WHERE f.kind = 'organization' AND f.item_id = o.id)"
+        }
+    }
+}
+
+/// The table of an item kind.
+pub const fn table(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Person => "persons",
+        Kind::Organization => "organizations",
+    }
+}
+
+const COLUMNS: &str = "id, item_id, user_id, add_time";
+
+impl FromRow for Follower {
+    fn from_row(r: &impl Row) -> Result<Self, StoreError> {
+        Ok(Follower {
+            id: r.int(0)?,
+            item_id: r.int(1)?,
+            user_id: r.int(2)?,
+            add_time: r.time(3)?,
+        })
+    }
+}
+
+impl FromRow for FollowerChange {
+    fn from_row(r: &impl Row) -> Result<Self, StoreError> {
+        Ok(FollowerChange {
+            id: r.int(0)?,
+            action: r.string(1)?,
+            actor_user_id: r.int(2)?,
+            follower_user_id: r.int(3)?,
+            time: r.time(4)?,
+        })
+    }
+}
+
+pub async fn list(
+    db: &impl Db,
+    company_id: i64,
+    kind: Kind,
+    item_id: i64,
+) -> Result<Vec<Follower>, StoreError> {
+    db.rows(sql!(
+        format!(
+            "SELECT {COLUMNS} FROM followers WHERE company_id = ? AND kind = ? AND item_id = ? \
+             ORDER BY id"
+        ),
+        company_id,
+        kind.as_str(),
+        item_id
+    ))
+    .await
+}
+
+pub async fn changes(
+    db: &impl Db,
+    company_id: i64,
+    kind: Kind,
+    item_id: i64,
+) -> Result<Vec<FollowerChange>, StoreError> {
+    db.rows(sql!(
+        "SELECT id, action, actor_user_id, user_id, time FROM follower_changes \
+         WHERE company_id = ? AND kind = ? AND item_id = ? ORDER BY id",
+        company_id,
+        kind.as_str(),
+        item_id
+    ))
+    .await
+}
+
+/// What a follow or an unfollow is about.
+#[derive(Debug, Clone, Copy)]
+pub struct Item {
+    pub company_id: i64,
+    pub kind: Kind,
+    pub id: i64,
+}
+
+/// Adds a follower (unless the user already follows) and logs it; the relationship's id when
+/// one was added.
+pub async fn follow(
+    db: &impl Db,
+    item: Item,
+    user_id: i64,
+    actor: i64,
+    now: Timestamp,
+) -> Result<Option<i64>, StoreError> {
+    let added: Option<i64> = first(
+        db,
+        sql!(
+            "INSERT INTO followers (company_id, kind, item_id, user_id, add_time) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            item.company_id,
+            item.kind.as_str(),
+            item.id,
+            user_id,
+            now
+        ),
+    )
+    .await?;
+    if added.is_some() {
+        log(db, item, user_id, actor, "added", now).await?;
+    }
+    Ok(added)
+}
+
+/// Removes a follower and logs it; `None` when there is no such follower.
+pub async fn unfollow(
+    db: &impl Db,
+    item: Item,
+    which: FollowerRef,
+    actor: i64,
+    now: Timestamp,
+) -> Result<Option<Follower>, StoreError> {
+    let (column, value) = match which {
+        FollowerRef::Relationship(id) => ("id", id),
+        FollowerRef::User(id) => ("user_id", id),
+    };
+    let found: Option<Follower> = first(
+        db,
+        sql!(
+            format!(
+                "SELECT {COLUMNS} FROM followers WHERE company_id = ? AND kind = ? \
+                 AND item_id = ? AND {column} = ?"
+            ),
+            item.company_id,
+            item.kind.as_str(),
+            item.id,
+            value
+        ),
+    )
+    .await?;
+    let Some(f) = found else { return Ok(None) };
+    db.execute(sql!("DELETE FROM followers WHERE id = ?", f.id))
+        .await?;
+    log(db, item, f.user_id, actor, "removed", now).await?;
+    Ok(Some(f))
+}
+
+async fn log(
+    db: &impl Db,
+    item: Item,
+    user_id: i64,
+    actor: i64,
+    action: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    db.execute(sql!(
+        "INSERT INTO follower_changes (company_id, kind, item_id, user_id, actor_user_id, \
+         action, time) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        item.company_id,
+        item.kind.as_str(),
+        item.id,
+        user_id,
+        actor,
+        action,
+        now
+    ))
+    .await?;
+    Ok(())
+}
+
+/// A change of followers is a change of the item: its `update_time` moves.
+pub async fn touch(db: &impl Db, item: Item, now: Timestamp) -> Result<(), StoreError> {
+    db.execute(sql!(
+        format!(
+            "UPDATE {} SET update_time = ? WHERE id = ?",
+            table(item.kind)
+        ),
+        now,
+        item.id
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The users following a person.
+pub async fn user_ids(db: &impl Db, item: Item) -> Result<Vec<i64>, StoreError> {
+    db.rows(sql!(
+        "SELECT user_id FROM followers WHERE kind = ? AND item_id = ? ORDER BY id",
+        item.kind.as_str(),
+        item.id
+    ))
+    .await
+}

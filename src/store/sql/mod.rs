@@ -1,0 +1,290 @@
+//! The one SQL core both backends share: pipestack's own argument type, a small query
+//! builder, the row trait each driver's rows implement, the [`Db`] trait an engine executes
+//! queries through, and a module per entity holding its statements, column list and row
+//! mapper once.
+//!
+//! Statements are written once with `?` placeholders (PostgreSQL's engine numbers them) and in
+//! the SQL both engines speak: `TRUE`/`FALSE`, `ON CONFLICT DO NOTHING`, `RETURNING`,
+//! `string_agg`. What really differs is in [`Dialect`]. Every entity operation is an `async fn`
+//! generic over [`Db`]: on PostgreSQL it awaits the network; on SQLite every statement is done
+//! when its future is first polled, so the writer thread runs the same code to completion
+//! without a runtime.
+
+pub mod fields;
+pub mod followers;
+pub mod organizations;
+pub mod paging;
+pub mod persons;
+pub mod tenants;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::de::DeserializeOwned;
+
+use crate::domain::Timestamp;
+use crate::domain::ports::StoreError;
+
+/// A future an engine runs an operation as (`Send`, so PostgreSQL's can cross threads).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A value bound to a placeholder. Each engine converts it to its own type: SQLite stores
+/// booleans as integers, PostgreSQL binds whatever type it inferred for the placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    Null,
+    Int(i64),
+    Bool(bool),
+    Real(f64),
+    Text(String),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Self::Int(v)
+    }
+}
+
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Self::Bool(v)
+    }
+}
+
+impl From<f64> for Arg {
+    fn from(v: f64) -> Self {
+        Self::Real(v)
+    }
+}
+
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Self::Text(v)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Self::Text(v.to_owned())
+    }
+}
+
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Self::Text(v.clone())
+    }
+}
+
+impl From<Timestamp> for Arg {
+    fn from(v: Timestamp) -> Self {
+        Self::Int(v.0)
+    }
+}
+
+impl<T: Into<Arg>> From<Option<T>> for Arg {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Self::Null, Into::into)
+    }
+}
+
+/// A statement and its arguments, in placeholder order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    pub sql: String,
+    pub args: Vec<Arg>,
+}
+
+/// `sql!("… ? … ?", a, b)`: a [`Query`] with its arguments.
+macro_rules! sql {
+    ($text:expr $(, $arg:expr)* $(,)?) => {
+        $crate::store::sql::Query {
+            sql: ::std::string::String::from($text),
+            args: vec![$($crate::store::sql::Arg::from($arg)),*],
+        }
+    };
+}
+pub(crate) use sql;
+
+impl Query {
+    /// Appends SQL text.
+    pub fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// Appends SQL text holding one `?` and its argument.
+    pub fn push_arg(&mut self, sql: &str, arg: impl Into<Arg>) -> &mut Self {
+        self.sql.push_str(sql);
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Appends `<column> IN (?, …)` for `ids`; no ids match nothing.
+    pub fn push_in(&mut self, column: &str, ids: &[i64]) -> &mut Self {
+        self.sql.push_str(column);
+        self.sql.push_str(" IN (");
+        if ids.is_empty() {
+            self.sql.push_str("NULL");
+        }
+        for (i, id) in ids.iter().enumerate() {
+            self.sql.push_str(if i == 0 { "?" } else { ", ?" });
+            self.args.push(Arg::Int(*id));
+        }
+        self.sql.push(')');
+        self
+    }
+}
+
+/// One row of a result, as either driver returns it: columns by position.
+pub trait Row {
+    fn int(&self, i: usize) -> Result<i64, StoreError>;
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError>;
+    fn flag(&self, i: usize) -> Result<bool, StoreError>;
+    fn text(&self, i: usize) -> Result<&str, StoreError>;
+    fn opt_text(&self, i: usize) -> Result<Option<&str>, StoreError>;
+
+    fn string(&self, i: usize) -> Result<String, StoreError> {
+        self.text(i).map(str::to_owned)
+    }
+
+    fn opt_string(&self, i: usize) -> Result<Option<String>, StoreError> {
+        Ok(self.opt_text(i)?.map(str::to_owned))
+    }
+
+    fn time(&self, i: usize) -> Result<Timestamp, StoreError> {
+        self.int(i).map(Timestamp)
+    }
+
+    fn opt_time(&self, i: usize) -> Result<Option<Timestamp>, StoreError> {
+        Ok(self.opt_int(i)?.map(Timestamp))
+    }
+
+    /// A JSON column, decoded straight from the driver's buffer.
+    fn json<T: DeserializeOwned>(&self, i: usize) -> Result<T, StoreError> {
+        serde_json::from_str(self.text(i)?)
+            .map_err(|e| StoreError::Internal(format!("column {i}: corrupt JSON: {e}")))
+    }
+
+    /// Ids aggregated with `string_agg` (`"1,5,9"`; none is `NULL`).
+    fn ids(&self, i: usize) -> Result<Vec<i64>, StoreError> {
+        Ok(self
+            .opt_text(i)?
+            .map(|s| s.split(',').filter_map(|p| p.parse().ok()).collect())
+            .unwrap_or_default())
+    }
+}
+
+/// A type read from one row: each entity's one row mapper.
+pub trait FromRow: Sized {
+    fn from_row(row: &impl Row) -> Result<Self, StoreError>;
+}
+
+impl FromRow for i64 {
+    fn from_row(row: &impl Row) -> Result<Self, StoreError> {
+        row.int(0)
+    }
+}
+
+impl FromRow for Option<i64> {
+    fn from_row(row: &impl Row) -> Result<Self, StoreError> {
+        row.opt_int(0)
+    }
+}
+
+impl FromRow for bool {
+    fn from_row(row: &impl Row) -> Result<Self, StoreError> {
+        row.flag(0)
+    }
+}
+
+/// What the engines' SQL really differs in.
+pub struct Dialect {
+    /// Appends a condition: the (lower-cased) text `column` contains `needle` as a substring.
+    pub contains: fn(&mut Query, column: &str, needle: &str),
+    /// Appends the condition of person search: `p.search_text` contains `needle`, through the
+    /// engine's own text index.
+    pub person_text: fn(&mut Query, needle: &str),
+    /// An expression sorting `column` without regard to ASCII case.
+    pub nocase: fn(&str) -> String,
+}
+
+/// A connection (or a transaction on one) that runs queries: each engine implements it once.
+pub trait Db: Sync + Sized {
+    const DIALECT: &'static Dialect;
+
+    /// The rows a query returns, each mapped by `T`'s row mapper.
+    fn rows<T: FromRow + Send>(
+        &self,
+        query: Query,
+    ) -> impl Future<Output = Result<Vec<T>, StoreError>> + Send;
+
+    /// Runs a statement; how many rows it changed.
+    fn execute(&self, query: Query) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// A person's search text changed: engines whose text index does not follow the column by
+    /// itself (SQLite's FTS5) bring it up to date in the same transaction.
+    fn search_text_changed(
+        &self,
+        _id: i64,
+        _old: Option<&str>,
+        _new: &str,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Inserts a person and what comes with it; an engine with a faster way overrides it.
+    fn insert_person(
+        &self,
+        person: &persons::PreparedPerson,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send {
+        persons::insert_rows(self, person)
+    }
+}
+
+/// The first row of a query, if any.
+pub async fn first<T: FromRow + Send, D: Db>(
+    db: &D,
+    query: Query,
+) -> Result<Option<T>, StoreError> {
+    Ok(db.rows(query).await?.into_iter().next())
+}
+
+/// The one row a query must return (an id from `RETURNING`, a count).
+pub async fn one<T: FromRow + Send, D: Db>(db: &D, query: Query) -> Result<T, StoreError> {
+    first(db, query)
+        .await?
+        .ok_or_else(|| StoreError::Internal("a statement returned no row".into()))
+}
+
+pub fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+/// A row that a statement of this transaction wrote and that must therefore exist.
+pub fn vanished(what: &str) -> StoreError {
+    StoreError::Internal(format!("{what} vanished inside its own transaction"))
+}
+
+/// An engine: how operations get a [`Db`] to run on, as a read or as one committed write.
+pub trait Backend: Send + Sync + 'static {
+    type Db: Db;
+
+    /// Runs `op` on a connection for reading.
+    fn read<T, F>(&self, op: F) -> impl Future<Output = Result<T, StoreError>> + Send
+    where
+        T: Send + 'static,
+        F: for<'d> FnOnce(&'d Self::Db) -> BoxFuture<'d, Result<T, StoreError>> + Send + 'static;
+
+    /// Runs `op` in a transaction and resolves once it is committed to disk; an error rolls
+    /// back everything `op` wrote.
+    fn write<T, F>(&self, op: F) -> impl Future<Output = Result<T, StoreError>> + Send
+    where
+        T: Send + 'static,
+        F: for<'d> FnOnce(&'d Self::Db) -> BoxFuture<'d, Result<T, StoreError>> + Send + 'static;
+
+    /// Whether the database answers.
+    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The engine's own metrics, in Prometheus' text format.
+    fn render_metrics(&self, _out: &mut String) {}
+}

@@ -1,0 +1,492 @@
+//! Persons: their column list and row mapper, and every statement that reads or writes them
+//! (with the rows that come with a person: its email index, its followers, its organization's
+//! count).
+
+use std::sync::LazyLock;
+
+use super::followers::{self, Item};
+use super::paging::order_and_page;
+use super::{Db, FromRow, Query, Row, first, organizations, sql, to_json, vanished};
+use crate::domain::followers::Kind;
+use crate::domain::person::{Contact, Derived, NewPerson, Person, PersonChanges, derive};
+use crate::domain::ports::StoreError;
+use crate::domain::query::{PersonFilter, PersonQuery, SortField};
+use crate::domain::{MarketingStatus, Timestamp, Visibility};
+
+/// The most persons a search ranks (the first by id when more match).
+pub const MAX_SEARCH_CANDIDATES: usize = 20_000;
+
+static COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "p.id, p.company_id, p.owner_id, p.org_id, p.name, p.first_name, p.last_name, \
+         p.emails, p.phones, p.label_ids, p.visible_to, p.marketing_status, p.custom_fields, \
+         p.active_flag, p.add_time, p.update_time, p.delete_time, {}, p.marketing_changed",
+        followers::ids_of(Kind::Person)
+    )
+});
+
+/// Keeps persons the viewer may see: not private, or owned or followed by the viewer.
+const VISIBLE: &str = " AND (p.visible_to <> 1 OR p.owner_id = ? OR EXISTS (\
+    SELECT 1 FROM followers f WHERE f.kind = 'person' AND f.item_id = p.id AND f.user_id = ?))";
+
+impl FromRow for Person {
+    fn from_row(r: &impl Row) -> Result<Self, StoreError> {
+        Ok(Person {
+            id: r.int(0)?,
+            company_id: r.int(1)?,
+            owner_id: r.int(2)?,
+            org_id: r.opt_int(3)?,
+            name: r.string(4)?,
+            first_name: r.opt_string(5)?,
+            last_name: r.opt_string(6)?,
+            emails: r.json(7)?,
+            phones: r.json(8)?,
+            label_ids: r.json(9)?,
+            visible_to: Visibility::new(r.int(10)?).unwrap_or(Visibility::DEFAULT),
+            marketing_status: r.opt_text(11)?.and_then(MarketingStatus::from_name),
+            custom_fields: r.json(12)?,
+            active: r.flag(13)?,
+            add_time: r.time(14)?,
+            update_time: r.time(15)?,
+            delete_time: r.opt_time(16)?,
+            follower_ids: r.ids(17)?,
+            marketing_changed: r.flag(18)?,
+        })
+    }
+}
+
+/// `SELECT <columns> FROM persons p WHERE ` and the rest of the query.
+fn select(rest: &str) -> String {
+    format!("SELECT {} FROM persons p WHERE {rest}", *COLUMNS)
+}
+
+/// A new person with everything derived and serialized before it reaches a transaction (on
+/// SQLite, before the writer thread, the bottleneck of creates, which then only binds).
+#[derive(Debug, Clone)]
+pub struct PreparedPerson {
+    pub new: NewPerson,
+    pub derived: Derived,
+    pub emails: String,
+    pub phones: String,
+    pub label_ids: String,
+    pub custom_fields: String,
+}
+
+impl PreparedPerson {
+    pub fn new(p: NewPerson) -> Result<Self, StoreError> {
+        Ok(Self {
+            derived: derive(&p.name, &p.emails, &p.phones, &p.custom_fields),
+            emails: to_json(&p.emails)?,
+            phones: to_json(&p.phones)?,
+            label_ids: to_json(&p.label_ids)?,
+            custom_fields: to_json(&p.custom_fields)?,
+            new: p,
+        })
+    }
+
+    /// The person's row: the statement inserting it, returning its id.
+    pub fn insert(&self) -> Query {
+        let (p, d) = (&self.new, &self.derived);
+        sql!(
+            "INSERT INTO persons (company_id, owner_id, org_id, name, first_name, last_name, \
+             emails, phones, primary_email, label_ids, visible_to, marketing_status, \
+             custom_fields, active_flag, add_time, update_time, first_char, search_text) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?) RETURNING id",
+            p.company_id,
+            p.owner_id,
+            p.org_id,
+            &p.name,
+            p.first_name.as_deref(),
+            p.last_name.as_deref(),
+            &self.emails,
+            &self.phones,
+            d.primary_email.as_deref(),
+            &self.label_ids,
+            p.visible_to.get(),
+            p.marketing_status.map(MarketingStatus::as_str),
+            &self.custom_fields,
+            p.add_time,
+            p.update_time,
+            d.first_char.as_deref(),
+            &d.search_text
+        )
+    }
+}
+
+/// Inserts a person statement by statement: its row, its email index, its organization's
+/// count, its followers (and their changelog); its id.
+pub async fn insert_rows(db: &impl Db, prepared: &PreparedPerson) -> Result<i64, StoreError> {
+    let p = &prepared.new;
+    let id: i64 = super::one(db, prepared.insert()).await?;
+    index_emails(db, p.company_id, id, &p.emails).await?;
+    db.search_text_changed(id, None, &prepared.derived.search_text)?;
+    if let Some(org) = p.org_id {
+        organizations::count_people(db, org, 1).await?;
+    }
+    let item = Item {
+        company_id: p.company_id,
+        kind: Kind::Person,
+        id,
+    };
+    for user_id in &p.followers {
+        followers::follow(db, item, *user_id, p.created_by, p.update_time).await?;
+    }
+    Ok(id)
+}
+
+/// A person by id, deleted or not.
+pub async fn get(db: &impl Db, company_id: i64, id: i64) -> Result<Option<Person>, StoreError> {
+    first(
+        db,
+        sql!(select("p.company_id = ? AND p.id = ?"), company_id, id),
+    )
+    .await
+}
+
+/// Appends a person list's filters.
+fn push_filters(q: &mut Query, f: &PersonFilter) {
+    if let Some(owner) = f.owner_id {
+        q.push_arg(" AND p.owner_id = ?", owner);
+    }
+    if let Some(org) = f.org_id {
+        q.push_arg(" AND p.org_id = ?", org);
+    }
+    if let Some(ids) = &f.ids {
+        q.push(" AND ").push_in("p.id", ids);
+    }
+    if let Some(c) = &f.first_char {
+        q.push_arg(" AND p.first_char = ?", c);
+    }
+    if let Some(v) = f.viewer {
+        q.push(VISIBLE);
+        q.args.extend([v.into(), v.into()]);
+    }
+    if let Some(t) = f.updated_since {
+        q.push_arg(" AND p.update_time >= ?", t);
+    }
+    if let Some(t) = f.updated_until {
+        q.push_arg(" AND p.update_time < ?", t);
+    }
+}
+
+fn sort_column<D: Db>(f: SortField) -> String {
+    let nocase = D::DIALECT.nocase;
+    match f {
+        SortField::Id => "p.id".into(),
+        SortField::Name => nocase("p.name"),
+        SortField::FirstName => nocase("p.first_name"),
+        SortField::LastName => nocase("p.last_name"),
+        SortField::FirstChar => "p.first_char".into(),
+        SortField::AddTime => "p.add_time".into(),
+        SortField::UpdateTime => "p.update_time".into(),
+        SortField::OwnerId => "p.owner_id".into(),
+        SortField::OrgId => "p.org_id".into(),
+        SortField::VisibleTo => "p.visible_to".into(),
+        SortField::PrimaryEmail => nocase("p.primary_email"),
+    }
+}
+
+/// Non-deleted persons in the query's order and page.
+pub async fn list<D: Db>(
+    db: &D,
+    company_id: i64,
+    q: &PersonQuery,
+) -> Result<Vec<Person>, StoreError> {
+    let mut sql = sql!(
+        select("p.company_id = ? AND p.active_flag = TRUE"),
+        company_id
+    );
+    push_filters(&mut sql, &q.filter);
+    order_and_page(&mut sql, &q.order, &q.page, q.limit, "p.id", |f| {
+        Some(sort_column::<D>(f))
+    });
+    db.rows(sql).await
+}
+
+/// Search candidates: non-deleted persons matching `condition`, within the filter, by id.
+async fn candidates(
+    db: &impl Db,
+    mut q: Query,
+    org_id: Option<i64>,
+    viewer: Option<i64>,
+) -> Result<Vec<Person>, StoreError> {
+    let filter = PersonFilter {
+        org_id,
+        viewer,
+        ..PersonFilter::default()
+    };
+    push_filters(&mut q, &filter);
+    q.push(&format!(" ORDER BY p.id LIMIT {MAX_SEARCH_CANDIDATES}"));
+    db.rows(q).await
+}
+
+/// Non-deleted persons with an email equal (case-insensitively) to `email`.
+pub async fn by_email(
+    db: &impl Db,
+    company_id: i64,
+    email: &str,
+    org_id: Option<i64>,
+    viewer: Option<i64>,
+) -> Result<Vec<Person>, StoreError> {
+    let q = sql!(
+        select(
+            "p.id IN (SELECT person_id FROM person_emails WHERE company_id = ? AND value = ?) \
+             AND p.company_id = ? AND p.active_flag = TRUE"
+        ),
+        company_id,
+        email.to_lowercase(),
+        company_id
+    );
+    candidates(db, q, org_id, viewer).await
+}
+
+/// Non-deleted persons whose search text contains `needle`, through the engine's text index.
+pub async fn search<D: Db>(
+    db: &D,
+    company_id: i64,
+    needle: &str,
+    org_id: Option<i64>,
+    viewer: Option<i64>,
+) -> Result<Vec<Person>, StoreError> {
+    let mut q = Query {
+        sql: select(""),
+        args: Vec::new(),
+    };
+    (D::DIALECT.person_text)(&mut q, needle);
+    q.push_arg(" AND p.company_id = ? AND p.active_flag = TRUE", company_id);
+    candidates(db, q, org_id, viewer).await
+}
+
+/// Whether a person of the company exists and is not deleted.
+pub async fn is_active(db: &impl Db, company_id: i64, id: i64) -> Result<bool, StoreError> {
+    let active: Option<bool> = first(
+        db,
+        sql!(
+            "SELECT active_flag FROM persons WHERE company_id = ? AND id = ?",
+            company_id,
+            id
+        ),
+    )
+    .await?;
+    Ok(active.unwrap_or(false))
+}
+
+/// Replaces a person's rows in `person_emails` (lower-cased values, for exact-email search).
+async fn index_emails(
+    db: &impl Db,
+    company_id: i64,
+    id: i64,
+    emails: &[Contact],
+) -> Result<(), StoreError> {
+    db.execute(sql!("DELETE FROM person_emails WHERE person_id = ?", id))
+        .await?;
+    for e in emails {
+        db.execute(sql!(
+            "INSERT INTO person_emails (company_id, value, person_id) VALUES (?, ?, ?)",
+            company_id,
+            e.value.to_lowercase(),
+            id
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The `UPDATE` of a person's changes: `update_time` and every column they name.
+fn update_statement(
+    company_id: i64,
+    id: i64,
+    ch: &PersonChanges,
+    now: Timestamp,
+) -> Result<Query, StoreError> {
+    let mut q = sql!("UPDATE persons SET update_time = ?", now);
+    if let Some(owner) = ch.owner_id {
+        q.push_arg(", owner_id = ?", owner);
+    }
+    if let Some(org) = ch.org_id {
+        q.push_arg(", org_id = ?", org);
+    }
+    if let Some(name) = &ch.name {
+        q.push_arg(", name = ?", &name.name);
+        q.push_arg(", first_name = ?", name.first_name.as_deref());
+        q.push_arg(", last_name = ?", name.last_name.as_deref());
+    }
+    if let Some(e) = &ch.emails {
+        q.push_arg(", emails = ?", to_json(e)?);
+    }
+    if let Some(p) = &ch.phones {
+        q.push_arg(", phones = ?", to_json(p)?);
+    }
+    if let Some(l) = &ch.label_ids {
+        q.push_arg(", label_ids = ?", to_json(l)?);
+    }
+    if let Some(v) = ch.visible_to {
+        q.push_arg(", visible_to = ?", v.get());
+    }
+    if let Some((status, used_change)) = ch.marketing_status {
+        q.push_arg(", marketing_status = ?", status.as_str());
+        if used_change {
+            q.push(", marketing_changed = TRUE");
+        }
+    }
+    if let Some(c) = &ch.custom_fields {
+        q.push_arg(", custom_fields = ?", to_json(c)?);
+    }
+    q.push_arg(" WHERE company_id = ?", company_id);
+    q.push_arg(" AND id = ?", id);
+    Ok(q)
+}
+
+/// What a change replaces: the organization it moves the person from, and the search text the
+/// text index holds for it (the index needs the old text to take it out).
+struct Stored {
+    org_id: Option<i64>,
+    search_text: String,
+}
+
+impl FromRow for Stored {
+    fn from_row(r: &impl Row) -> Result<Self, StoreError> {
+        Ok(Stored {
+            org_id: r.opt_int(0)?,
+            search_text: r.string(1)?,
+        })
+    }
+}
+
+/// Applies changes to an active person (checked by the caller), moves organization counts,
+/// and refreshes the derived columns and indexes; the person as it now is.
+pub async fn apply_changes(
+    db: &impl Db,
+    company_id: i64,
+    id: i64,
+    ch: &PersonChanges,
+    now: Timestamp,
+) -> Result<Person, StoreError> {
+    let before: Stored = first(
+        db,
+        sql!("SELECT org_id, search_text FROM persons WHERE id = ?", id),
+    )
+    .await?
+    .ok_or_else(|| vanished("person"))?;
+    if let Some(org) = ch.org_id
+        && org != before.org_id
+    {
+        if let Some(o) = before.org_id {
+            organizations::count_people(db, o, -1).await?;
+        }
+        if let Some(o) = org {
+            organizations::count_people(db, o, 1).await?;
+        }
+    }
+    db.execute(update_statement(company_id, id, ch, now)?)
+        .await?;
+    if let Some(e) = &ch.emails {
+        index_emails(db, company_id, id, e).await?;
+    }
+    let person = get(db, company_id, id)
+        .await?
+        .ok_or_else(|| vanished("person"))?;
+    let new = derive(
+        &person.name,
+        &person.emails,
+        &person.phones,
+        &person.custom_fields,
+    );
+    if new.search_text != before.search_text {
+        db.search_text_changed(id, Some(&before.search_text), &new.search_text)?;
+    }
+    db.execute(sql!(
+        "UPDATE persons SET primary_email = ?, first_char = ?, search_text = ? WHERE id = ?",
+        new.primary_email,
+        new.first_char,
+        new.search_text,
+        id
+    ))
+    .await?;
+    Ok(person)
+}
+
+/// Soft-deletes an active person and takes it out of its organization's count; whether it
+/// was active.
+pub async fn soft_delete(
+    db: &impl Db,
+    company_id: i64,
+    id: i64,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let org: Option<Option<i64>> = first(
+        db,
+        sql!(
+            "UPDATE persons SET active_flag = FALSE, delete_time = ?, update_time = ? \
+             WHERE company_id = ? AND id = ? AND active_flag = TRUE RETURNING org_id",
+            now,
+            now,
+            company_id,
+            id
+        ),
+    )
+    .await?;
+    let Some(org) = org else { return Ok(false) };
+    if let Some(o) = org {
+        organizations::count_people(db, o, -1).await?;
+    }
+    Ok(true)
+}
+
+/// Soft-deletes the active persons among `ids`; those deleted.
+pub async fn delete_many(
+    db: &impl Db,
+    company_id: i64,
+    ids: &[i64],
+    now: Timestamp,
+) -> Result<Vec<i64>, StoreError> {
+    let mut deleted = Vec::new();
+    for id in ids {
+        if soft_delete(db, company_id, *id, now).await? {
+            deleted.push(*id);
+        }
+    }
+    Ok(deleted)
+}
+
+/// Changes a person; `None` when it is missing or deleted.
+pub async fn update(
+    db: &impl Db,
+    company_id: i64,
+    id: i64,
+    ch: &PersonChanges,
+    now: Timestamp,
+) -> Result<Option<Person>, StoreError> {
+    if !is_active(db, company_id, id).await? {
+        return Ok(None);
+    }
+    apply_changes(db, company_id, id, ch, now).await.map(Some)
+}
+
+/// Applies `changes` to `into`, gives it `from`'s followers and deletes `from`; `None` when
+/// either is missing or deleted.
+pub async fn merge(
+    db: &impl Db,
+    company_id: i64,
+    from: i64,
+    into: i64,
+    changes: &PersonChanges,
+    actor: i64,
+    now: Timestamp,
+) -> Result<Option<Person>, StoreError> {
+    if !is_active(db, company_id, from).await? || !is_active(db, company_id, into).await? {
+        return Ok(None);
+    }
+    let item = |id| Item {
+        company_id,
+        kind: Kind::Person,
+        id,
+    };
+    for user_id in followers::user_ids(db, item(from)).await? {
+        followers::follow(db, item(into), user_id, actor, now).await?;
+    }
+    soft_delete(db, company_id, from, now).await?;
+    apply_changes(db, company_id, into, changes, now)
+        .await
+        .map(Some)
+}

@@ -1,0 +1,149 @@
+//! The SQL core's [`Db`] on a SQLite connection: arguments, rows and errors in rusqlite's
+//! terms, and SQLite's dialect (FTS5 for person search, `instr` for substrings).
+
+use std::future::{Future, ready};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{Connection, ErrorCode, ToSql, params_from_iter};
+
+use super::fts::{self, SearchOp};
+use crate::domain::ports::StoreError;
+use crate::store::sql::{Arg, Db, Dialect, FromRow, Query, Row};
+
+/// A SQLite connection the SQL core runs on. The connection sits behind a mutex only so that
+/// the handle is `Sync` like PostgreSQL's (one thread uses it at a time; the lock is never
+/// contended).
+pub struct SqliteDb {
+    conn: Mutex<Connection>,
+    /// Search index changes queued by the writes of the batch under way (writer only).
+    pending_search: Mutex<Vec<SearchOp>>,
+}
+
+pub static SQLITE: Dialect = Dialect {
+    contains: |q, column, needle| {
+        q.push_arg(&format!("instr({column}, ?) > 0"), needle);
+    },
+    person_text: fts::person_text,
+    nocase: |column| format!("{column} COLLATE NOCASE"),
+};
+
+impl SqliteDb {
+    pub fn new(conn: Connection) -> Self {
+        Self {
+            conn: Mutex::new(conn),
+            pending_search: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn conn(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
+        self.conn
+            .lock()
+            .map_err(|_| StoreError::Internal("a SQLite connection was poisoned".into()))
+    }
+
+    pub fn pending_search(&self) -> Result<MutexGuard<'_, Vec<SearchOp>>, StoreError> {
+        self.pending_search
+            .lock()
+            .map_err(|_| StoreError::Internal("the search queue was poisoned".into()))
+    }
+
+    fn run_rows<T: FromRow>(&self, q: &Query) -> Result<Vec<T>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&q.sql).map_err(db_error)?;
+        let mut rows = stmt
+            .query(params_from_iter(q.args.iter()))
+            .map_err(db_error)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db_error)? {
+            out.push(T::from_row(row)?);
+        }
+        Ok(out)
+    }
+
+    fn run_execute(&self, q: &Query) -> Result<u64, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&q.sql).map_err(db_error)?;
+        let n = stmt
+            .execute(params_from_iter(q.args.iter()))
+            .map_err(db_error)?;
+        Ok(n as u64)
+    }
+}
+
+impl Db for SqliteDb {
+    const DIALECT: &'static Dialect = &SQLITE;
+
+    fn rows<T: FromRow + Send>(
+        &self,
+        query: Query,
+    ) -> impl Future<Output = Result<Vec<T>, StoreError>> + Send {
+        ready(self.run_rows(&query))
+    }
+
+    fn execute(&self, query: Query) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        ready(self.run_execute(&query))
+    }
+
+    fn search_text_changed(&self, id: i64, old: Option<&str>, new: &str) -> Result<(), StoreError> {
+        self.pending_search()?.push(SearchOp {
+            id,
+            old: old.map(str::to_owned),
+            new: new.to_owned(),
+        });
+        Ok(())
+    }
+}
+
+impl ToSql for Arg {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Arg::Null => ToSqlOutput::Owned(Value::Null),
+            Arg::Int(i) => ToSqlOutput::Owned(Value::Integer(*i)),
+            Arg::Bool(b) => ToSqlOutput::Owned(Value::Integer(i64::from(*b))),
+            Arg::Real(f) => ToSqlOutput::Owned(Value::Real(*f)),
+            Arg::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+impl Row for rusqlite::Row<'_> {
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        self.get(i).map_err(db_error)
+    }
+
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        self.get(i).map_err(db_error)
+    }
+
+    fn flag(&self, i: usize) -> Result<bool, StoreError> {
+        self.get(i).map_err(db_error)
+    }
+
+    fn text(&self, i: usize) -> Result<&str, StoreError> {
+        self.get_ref(i)
+            .map_err(db_error)?
+            .as_str()
+            .map_err(|e| StoreError::Internal(format!("column {i}: {e}")))
+    }
+
+    fn opt_text(&self, i: usize) -> Result<Option<&str>, StoreError> {
+        self.get_ref(i)
+            .map_err(db_error)?
+            .as_str_or_null()
+            .map_err(|e| StoreError::Internal(format!("column {i}: {e}")))
+    }
+}
+
+pub fn db_error(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Unavailable("the database is busy, try again".into())
+        }
+        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(e.to_string()),
+        Some(ErrorCode::DiskFull | ErrorCode::CannotOpen | ErrorCode::SystemIoFailure) => {
+            StoreError::Unavailable(format!("the database cannot be written: {e}"))
+        }
+        _ => StoreError::Internal(e.to_string()),
+    }
+}

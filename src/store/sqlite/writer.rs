@@ -1,0 +1,90 @@
+//! Group commit: every write is a job sent to one writer thread. The thread takes all the jobs
+//! waiting, runs each inside its own SAVEPOINT of one transaction (so a failing write rolls
+//! back alone), commits once (one fsync for the batch), and only then answers each caller. An
+//! answer therefore always means "on disk".
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc;
+
+use super::db::{SqliteDb, db_error};
+use super::fts;
+use crate::domain::ports::StoreError;
+use crate::metrics::Histogram;
+
+/// The most writes committed together in one transaction.
+const MAX_BATCH: usize = 512;
+
+/// What a job does once its batch is committed (or failed to commit): answers its caller.
+pub type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+/// A write: runs on the writer's connection and says whether it succeeded.
+pub type Job = Box<dyn FnOnce(&SqliteDb) -> (bool, Completion) + Send>;
+
+/// The writer thread's loop: a batch per wake-up, until every sender is gone.
+pub fn run(db: SqliteDb, rx: mpsc::Receiver<Job>, sizes: &Histogram) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        sizes.observe(batch.len() as f64);
+        run_batch(&db, batch);
+    }
+}
+
+fn execute(db: &SqliteDb, sql: &str) -> Result<(), StoreError> {
+    db.conn()?.execute_batch(sql).map_err(db_error)
+}
+
+fn run_batch(db: &SqliteDb, batch: Vec<Job>) {
+    if let Err(e) = execute(db, "BEGIN IMMEDIATE") {
+        // Dropping the jobs unrun drops their reply channels: each caller gets a retryable error.
+        tracing::error!(error = %e, jobs = batch.len(), "cannot begin a write transaction");
+        return;
+    }
+    let mut completions = Vec::with_capacity(batch.len());
+    if let Ok(mut pending) = db.pending_search() {
+        pending.clear();
+    }
+    for job in batch {
+        let mark = db.pending_search().map(|p| p.len()).unwrap_or(0);
+        let (ok, done) = match execute(db, "SAVEPOINT job") {
+            Ok(()) => catch_unwind(AssertUnwindSafe(|| job(db))).unwrap_or_else(|_| {
+                let err = StoreError::Internal("a write panicked".into());
+                (false, completion_with(err))
+            }),
+            Err(e) => (false, completion_with(e)),
+        };
+        let end = if ok {
+            execute(db, "RELEASE job")
+        } else {
+            if let Ok(mut pending) = db.pending_search() {
+                pending.truncate(mark);
+            }
+            execute(db, "ROLLBACK TO job; RELEASE job")
+        };
+        if let Err(e) = end {
+            tracing::error!(error = %e, "savepoint failed");
+        }
+        completions.push(done);
+    }
+    let commit_error = commit(db).err().inspect(|_| {
+        let _ = execute(db, "ROLLBACK");
+    });
+    for done in completions {
+        done(commit_error.as_ref());
+    }
+}
+
+/// Brings the search index up to date with the batch, then commits.
+fn commit(db: &SqliteDb) -> Result<(), StoreError> {
+    let ops = std::mem::take(&mut *db.pending_search()?);
+    fts::apply(&*db.conn()?, ops)?;
+    execute(db, "COMMIT")
+}
+
+fn completion_with(err: StoreError) -> Completion {
+    Box::new(move |_| tracing::error!(error = %err, "write failed before it could answer"))
+}
