@@ -24,11 +24,11 @@ const TABLES: &[(&str, &str)] = &[
     ),
     (
         "organizations",
-        "id, company_id, owner_id, name, address, address_parts, label_ids, visible_to, search_text, people_count, active_flag, add_time, update_time, delete_time, profile",
+        "id, company_id, owner_id, name, address, address_parts, label_ids, visible_to, search_text, people_count, active_flag, add_time, update_time, delete_time, profile, name_key",
     ),
     (
         "persons",
-        "id, company_id, owner_id, org_id, name, first_name, last_name, emails, phones, primary_email, first_char, search_text, label_ids, visible_to, marketing_status, marketing_changed, custom_fields, active_flag, add_time, update_time, delete_time",
+        "id, company_id, owner_id, org_id, name, first_name, last_name, emails, phones, primary_email, first_char, search_text, label_ids, visible_to, marketing_status, marketing_changed, custom_fields, active_flag, add_time, update_time, delete_time, name_key, first_name_key, last_name_key",
     ),
     ("person_emails", "company_id, value, person_id"),
     (

@@ -4,6 +4,7 @@
 //! entities returned; the rules themselves (name splitting, primary contacts, visibility,
 //! marketing status, reference checks) live here once.
 
+pub mod collation;
 pub mod field_admin;
 pub mod fields;
 pub mod followers;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::collation::sort_key;
 use super::fields::{self, Fields};
 use super::followers::can_see_person;
 use super::ports::Store;
@@ -64,6 +65,15 @@ impl Person {
 
     pub fn followers_count(&self) -> i64 {
         self.follower_ids.len() as i64
+    }
+
+    /// The name and its parts.
+    pub fn full_name(&self) -> Name {
+        Name {
+            name: self.name.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+        }
     }
 
     /// The lower-cased first character of the name (v1's `first_char`).
@@ -194,19 +204,41 @@ impl PersonChanges {
 /// What the store derives from a person's name and contacts, for sorting, filtering and search.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Derived {
-    pub primary_email: Option<String>,
+    pub keys: SortKeys,
     pub first_char: Option<String>,
     /// Lower-cased name, email values, phone digits and custom values, one per line.
     pub search_text: String,
 }
 
+/// What a person's v1 sort orders compare: the sort keys ([`super::collation::sort_key`]) of
+/// the name, its parts and the primary email.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKeys {
+    pub name: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub primary_email: Option<String>,
+}
+
+impl SortKeys {
+    pub fn of(name: &Name, emails: &[Contact]) -> Self {
+        let key = |part: &Option<String>| part.as_deref().map(sort_key);
+        Self {
+            name: sort_key(&name.name),
+            first_name: key(&name.first_name),
+            last_name: key(&name.last_name),
+            primary_email: primary_value(emails).map(sort_key),
+        }
+    }
+}
+
 pub fn derive(
-    name: &str,
+    name: &Name,
     emails: &[Contact],
     phones: &[Contact],
     custom: &Map<String, Value>,
 ) -> Derived {
-    let mut search_text = name.to_lowercase();
+    let mut search_text = name.name.to_lowercase();
     for c in emails {
         search_text.push('\n');
         search_text.push_str(&c.value.to_lowercase());
@@ -231,8 +263,8 @@ pub fn derive(
         search_text.push_str(&text.to_lowercase());
     }
     Derived {
-        primary_email: primary_value(emails).map(str::to_owned),
-        first_char: first_char(name),
+        keys: SortKeys::of(name, emails),
+        first_char: first_char(&name.name),
         search_text,
     }
 }
@@ -243,6 +275,15 @@ pub fn digits(s: &str) -> String {
 }
 
 impl NewPerson {
+    /// The name and its parts.
+    pub fn full_name(&self) -> Name {
+        Name {
+            name: self.name.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+        }
+    }
+
     /// The person as stored with `id`, as a read would return it (for stores that answer a
     /// create without reading the person back).
     pub fn into_person(self, id: i64) -> Person {

@@ -20,5 +20,6 @@ mod persons_v2;
 mod rate_limits;
 mod robustness;
 mod search;
+mod sorting;
 mod tenants;
 mod users;

@@ -26,7 +26,6 @@ pub static POSTGRES: Dialect = Dialect {
     person_text: |q, needle| {
         q.push_arg("p.search_text LIKE ?", like(needle));
     },
-    nocase: |column| format!("lower({column})"),
 };
 
 /// `LIKE` pattern for a substring, with `%`, `_` and `\` taken literally.
@@ -93,10 +92,6 @@ impl PgDb {
     pub async fn prepared(&self, sql: &str) -> Result<tokio_postgres::Statement, StoreError> {
         self.client()?.prepare_cached(sql).await.map_err(pg_error)
     }
-
-    pub async fn batch(&self, sql: &str) -> Result<(), StoreError> {
-        self.client()?.batch_execute(sql).await.map_err(pg_error)
-    }
 }
 
 impl Drop for PgDb {
@@ -134,6 +129,10 @@ impl Db for PgDb {
             .execute(&stmt, &refs(&query.args))
             .await
             .map_err(pg_error)
+    }
+
+    async fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        self.client()?.batch_execute(sql).await.map_err(pg_error)
     }
 
     fn insert_person(

@@ -15,23 +15,32 @@ pub use db::PgDb;
 use db::pg_error;
 
 use super::StoreOptions;
-use super::sql::{Backend, BoxFuture};
-use crate::domain::Timestamp;
+use super::sql::migrations::{self, Fill, Migration};
+use super::sql::{Backend, BoxFuture, Db, sql};
 use crate::domain::ports::StoreError;
 
-const MIGRATIONS: &[(i64, &str)] = &[
-    (
-        1,
-        include_str!("../../../migrations/postgres/0001_init.sql"),
-    ),
-    (
-        2,
-        include_str!("../../../migrations/postgres/0002_field_settings.sql"),
-    ),
-    (
-        3,
-        include_str!("../../../migrations/postgres/0003_organization_profile.sql"),
-    ),
+/// Migrations, applied in order at start-up; never edit one that has been released.
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: include_str!("../../../migrations/postgres/0001_init.sql"),
+        fill: None,
+    },
+    Migration {
+        version: 2,
+        sql: include_str!("../../../migrations/postgres/0002_field_settings.sql"),
+        fill: None,
+    },
+    Migration {
+        version: 3,
+        sql: include_str!("../../../migrations/postgres/0003_organization_profile.sql"),
+        fill: None,
+    },
+    Migration {
+        version: 4,
+        sql: include_str!("../../../migrations/postgres/0004_sort_keys.sql"),
+        fill: Some(Fill::SortKeys),
+    },
 ];
 /// The advisory lock key under which migrations run (any constant shared by all instances).
 const MIGRATION_LOCK: i64 = 0x7069_7065_7374_6163;
@@ -93,37 +102,16 @@ impl Postgres {
         Ok(store)
     }
 
+    /// Applies pending migrations in one transaction, under an advisory lock.
     async fn migrate(&self) -> Result<(), StoreError> {
-        let mut client = self.pool.get().await.map_err(pool_error)?;
-        let tx = client.transaction().await.map_err(pg_error)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-            .await
-            .map_err(pg_error)?;
-        tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
-        )
+        self.write(|db| {
+            Box::pin(async move {
+                db.execute(sql!("SELECT pg_advisory_xact_lock(?)", MIGRATION_LOCK))
+                    .await?;
+                migrations::apply(db, MIGRATIONS).await
+            })
+        })
         .await
-        .map_err(pg_error)?;
-        for (version, sql) in MIGRATIONS {
-            let applied = tx
-                .query_opt(
-                    "SELECT 1 FROM schema_migrations WHERE version = $1",
-                    &[version],
-                )
-                .await
-                .map_err(pg_error)?
-                .is_some();
-            if !applied {
-                tx.batch_execute(sql).await.map_err(pg_error)?;
-                tx.execute(
-                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
-                    &[version, &Timestamp::now().0],
-                )
-                .await
-                .map_err(pg_error)?;
-            }
-        }
-        tx.commit().await.map_err(pg_error)
     }
 }
 

@@ -12,6 +12,7 @@
 
 pub mod fields;
 pub mod followers;
+pub mod migrations;
 pub mod organizations;
 pub mod paging;
 pub mod persons;
@@ -191,6 +192,12 @@ impl FromRow for Option<i64> {
     }
 }
 
+impl FromRow for (i64, String) {
+    fn from_row(row: &impl Row) -> Result<Self, StoreError> {
+        Ok((row.int(0)?, row.string(1)?))
+    }
+}
+
 impl FromRow for bool {
     fn from_row(row: &impl Row) -> Result<Self, StoreError> {
         row.flag(0)
@@ -204,8 +211,6 @@ pub struct Dialect {
     /// Appends the condition of person search: `p.search_text` contains `needle`, through the
     /// engine's own text index.
     pub person_text: fn(&mut Query, needle: &str),
-    /// An expression sorting `column` without regard to ASCII case.
-    pub nocase: fn(&str) -> String,
 }
 
 /// A connection (or a transaction on one) that runs queries: each engine implements it once.
@@ -220,6 +225,9 @@ pub trait Db: Sync + Sized {
 
     /// Runs a statement; how many rows it changed.
     fn execute(&self, query: Query) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Runs statements without arguments, separated by `;` (migrations, transaction control).
+    fn batch(&self, sql: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// A person's search text changed: engines whose text index does not follow the column by
     /// itself (SQLite's FTS5) bring it up to date in the same transaction.

@@ -5,8 +5,9 @@ use std::sync::LazyLock;
 use serde_json::Map;
 
 use super::followers::{self, Item};
-use super::paging::order_and_page;
+use super::paging::{SortColumn, order_and_page, plain};
 use super::{Db, FromRow, Query, Row, first, one, sql, to_json, vanished};
+use crate::domain::collation::sort_key;
 use crate::domain::followers::Kind;
 use crate::domain::organization::{
     Address, NewOrganization, Organization, OrganizationChanges, OrganizationFilter,
@@ -92,8 +93,8 @@ pub async fn insert(db: &impl Db, o: &NewOrganization) -> Result<Organization, S
         db,
         sql!(
             "INSERT INTO organizations (company_id, owner_id, name, address, address_parts, \
-             label_ids, visible_to, search_text, active_flag, add_time, update_time, profile) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?) RETURNING id",
+             label_ids, visible_to, search_text, active_flag, add_time, update_time, profile, \
+             name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?) RETURNING id",
             o.company_id,
             o.owner_id,
             &o.name,
@@ -104,7 +105,8 @@ pub async fn insert(db: &impl Db, o: &NewOrganization) -> Result<Organization, S
             search_text(&o.name, o.address.as_ref()),
             o.add_time,
             o.update_time,
-            to_json(&o.profile)?
+            to_json(&o.profile)?,
+            sort_key(&o.name)
         ),
     )
     .await?;
@@ -129,6 +131,7 @@ fn update_statement(
     let mut q = sql!("UPDATE organizations SET update_time = ?", now);
     if let Some(name) = &ch.name {
         q.push_arg(", name = ?", name);
+        q.push_arg(", name_key = ?", sort_key(name));
     }
     if let Some(owner) = ch.owner_id {
         q.push_arg(", owner_id = ?", owner);
@@ -217,16 +220,18 @@ pub async fn count_people(db: &impl Db, org_id: i64, delta: i64) -> Result<(), S
     Ok(())
 }
 
-fn sort_column<D: Db>(f: SortField) -> Option<String> {
-    Some(match f {
-        SortField::Id => "o.id".into(),
-        SortField::Name => (D::DIALECT.nocase)("o.name"),
-        SortField::AddTime => "o.add_time".into(),
-        SortField::UpdateTime => "o.update_time".into(),
-        SortField::OwnerId => "o.owner_id".into(),
-        SortField::VisibleTo => "o.visible_to".into(),
-        _ => return None,
-    })
+/// The column a sort field orders by (the name by its sort key); `None` for fields
+/// organizations cannot be sorted by ([`crate::domain::organization::sortable`]).
+fn sort_column(f: SortField) -> Option<SortColumn> {
+    match f {
+        SortField::Id => plain("o.id"),
+        SortField::Name => plain("o.name_key"),
+        SortField::AddTime => plain("o.add_time"),
+        SortField::UpdateTime => plain("o.update_time"),
+        SortField::OwnerId => plain("o.owner_id"),
+        SortField::VisibleTo => plain("o.visible_to"),
+        _ => None,
+    }
 }
 
 /// Appends an organization list's filters.
@@ -257,8 +262,8 @@ fn push_visible(q: &mut Query, viewer: Option<i64>) {
     }
 }
 
-pub async fn list<D: Db>(
-    db: &D,
+pub async fn list(
+    db: &impl Db,
     company_id: i64,
     q: &OrganizationQuery,
 ) -> Result<Vec<Organization>, StoreError> {
@@ -267,14 +272,7 @@ pub async fn list<D: Db>(
         company_id
     );
     push_filters(&mut sql, &q.filter);
-    order_and_page(
-        &mut sql,
-        &q.order,
-        &q.page,
-        q.limit,
-        "o.id",
-        sort_column::<D>,
-    );
+    order_and_page(&mut sql, &q.order, &q.page, q.limit, "o.id", sort_column);
     db.rows(sql).await
 }
 
@@ -296,4 +294,20 @@ pub async fn search<D: Db>(
         super::persons::MAX_SEARCH_CANDIDATES
     ));
     db.rows(q).await
+}
+
+/// Computes every organization's name key (the migration that adds it).
+pub async fn fill_sort_keys(db: &impl Db) -> Result<(), StoreError> {
+    let names: Vec<(i64, String)> = db
+        .rows(sql!("SELECT id, name FROM organizations ORDER BY id"))
+        .await?;
+    for (id, name) in names {
+        db.execute(sql!(
+            "UPDATE organizations SET name_key = ? WHERE id = ?",
+            sort_key(&name),
+            id
+        ))
+        .await?;
+    }
+    Ok(())
 }

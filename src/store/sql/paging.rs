@@ -10,16 +10,41 @@ fn direction(d: Direction) -> &'static str {
     }
 }
 
+/// A column a list can be sorted by.
+#[derive(Debug, Clone, Copy)]
+pub struct SortColumn {
+    pub sql: &'static str,
+    /// Whether it holds NULLs, which sort as the smallest value on every engine (SQLite's
+    /// default and Pipedrive's; PostgreSQL's default is the largest).
+    pub nullable: bool,
+}
+
+/// A column without NULLs.
+pub const fn plain(sql: &'static str) -> Option<SortColumn> {
+    Some(SortColumn {
+        sql,
+        nullable: false,
+    })
+}
+
+/// A column with NULLs.
+pub const fn nullable(sql: &'static str) -> Option<SortColumn> {
+    Some(SortColumn {
+        sql,
+        nullable: true,
+    })
+}
+
 /// Appends a list's keyset condition, `ORDER BY` (always ending with the id, so the order is
-/// total), `LIMIT` and `OFFSET`. `column` maps a sort field to its SQL (`None`: not sortable,
-/// ordered by the id); `id` is the id column.
+/// total), `LIMIT` and `OFFSET`. `column` maps a sort field to its column (`None`: not
+/// sortable, ordered by the id); `id` is the id column.
 pub fn order_and_page(
     q: &mut Query,
     order: &[(SortField, Direction)],
     page: &Page,
     limit: i64,
     id: &str,
-    column: impl Fn(SortField) -> Option<String>,
+    column: impl Fn(SortField) -> Option<SortColumn>,
 ) {
     let order: Vec<(SortField, Direction)> = if order.is_empty() {
         vec![(SortField::Id, Direction::Asc)]
@@ -33,7 +58,7 @@ pub fn order_and_page(
         Page::After(Some((key, after_id))) => {
             let (field, dir) = order[0];
             let op = if dir == Direction::Asc { ">" } else { "<" };
-            let col = column(field).unwrap_or_else(|| id.to_owned());
+            let col = column(field).map_or(id, |c| c.sql);
             q.push(&format!(" AND ({col}, {id}) {op} (?, ?)"));
             q.args.extend([(*key).into(), (*after_id).into()]);
         }
@@ -47,7 +72,12 @@ pub fn order_and_page(
             break;
         }
         if let Some(c) = column(*field) {
-            keys.push(format!("{c} {}", direction(*dir)));
+            let nulls = match (c.nullable, dir) {
+                (false, _) => "",
+                (true, Direction::Asc) => " NULLS FIRST",
+                (true, Direction::Desc) => " NULLS LAST",
+            };
+            keys.push(format!("{} {}{nulls}", c.sql, direction(*dir)));
         }
     }
     let id_dir = order

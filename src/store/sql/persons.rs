@@ -5,10 +5,12 @@
 use std::sync::LazyLock;
 
 use super::followers::{self, Item};
-use super::paging::order_and_page;
+use super::paging::{SortColumn, nullable, order_and_page, plain};
 use super::{Db, FromRow, Query, Row, first, organizations, sql, to_json, vanished};
 use crate::domain::followers::Kind;
-use crate::domain::person::{Contact, Derived, NewPerson, Person, PersonChanges, derive};
+use crate::domain::person::{
+    Contact, Derived, Name, NewPerson, Person, PersonChanges, SortKeys, derive,
+};
 use crate::domain::ports::StoreError;
 use crate::domain::query::{PersonFilter, PersonQuery, SortField};
 use crate::domain::{MarketingStatus, Timestamp, Visibility};
@@ -75,7 +77,7 @@ pub struct PreparedPerson {
 impl PreparedPerson {
     pub fn new(p: NewPerson) -> Result<Self, StoreError> {
         Ok(Self {
-            derived: derive(&p.name, &p.emails, &p.phones, &p.custom_fields),
+            derived: derive(&p.full_name(), &p.emails, &p.phones, &p.custom_fields),
             emails: to_json(&p.emails)?,
             phones: to_json(&p.phones)?,
             label_ids: to_json(&p.label_ids)?,
@@ -90,8 +92,9 @@ impl PreparedPerson {
         sql!(
             "INSERT INTO persons (company_id, owner_id, org_id, name, first_name, last_name, \
              emails, phones, primary_email, label_ids, visible_to, marketing_status, \
-             custom_fields, active_flag, add_time, update_time, first_char, search_text) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?) RETURNING id",
+             custom_fields, active_flag, add_time, update_time, first_char, search_text, \
+             name_key, first_name_key, last_name_key) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             p.company_id,
             p.owner_id,
             p.org_id,
@@ -100,7 +103,7 @@ impl PreparedPerson {
             p.last_name.as_deref(),
             &self.emails,
             &self.phones,
-            d.primary_email.as_deref(),
+            d.keys.primary_email.as_deref(),
             &self.label_ids,
             p.visible_to.get(),
             p.marketing_status.map(MarketingStatus::as_str),
@@ -108,7 +111,10 @@ impl PreparedPerson {
             p.add_time,
             p.update_time,
             d.first_char.as_deref(),
-            &d.search_text
+            &d.search_text,
+            &d.keys.name,
+            d.keys.first_name.as_deref(),
+            d.keys.last_name.as_deref()
         )
     }
 }
@@ -169,26 +175,26 @@ fn push_filters(q: &mut Query, f: &PersonFilter) {
     }
 }
 
-fn sort_column<D: Db>(f: SortField) -> String {
-    let nocase = D::DIALECT.nocase;
+/// The column a sort field orders by: names and emails by their sort keys.
+fn sort_column(f: SortField) -> Option<SortColumn> {
     match f {
-        SortField::Id => "p.id".into(),
-        SortField::Name => nocase("p.name"),
-        SortField::FirstName => nocase("p.first_name"),
-        SortField::LastName => nocase("p.last_name"),
-        SortField::FirstChar => "p.first_char".into(),
-        SortField::AddTime => "p.add_time".into(),
-        SortField::UpdateTime => "p.update_time".into(),
-        SortField::OwnerId => "p.owner_id".into(),
-        SortField::OrgId => "p.org_id".into(),
-        SortField::VisibleTo => "p.visible_to".into(),
-        SortField::PrimaryEmail => nocase("p.primary_email"),
+        SortField::Id => plain("p.id"),
+        SortField::Name => plain("p.name_key"),
+        SortField::FirstName => nullable("p.first_name_key"),
+        SortField::LastName => nullable("p.last_name_key"),
+        SortField::FirstChar => nullable("p.first_char"),
+        SortField::AddTime => plain("p.add_time"),
+        SortField::UpdateTime => plain("p.update_time"),
+        SortField::OwnerId => plain("p.owner_id"),
+        SortField::OrgId => nullable("p.org_id"),
+        SortField::VisibleTo => plain("p.visible_to"),
+        SortField::PrimaryEmail => nullable("p.primary_email"),
     }
 }
 
 /// Non-deleted persons in the query's order and page.
-pub async fn list<D: Db>(
-    db: &D,
+pub async fn list(
+    db: &impl Db,
     company_id: i64,
     q: &PersonQuery,
 ) -> Result<Vec<Person>, StoreError> {
@@ -197,9 +203,7 @@ pub async fn list<D: Db>(
         company_id
     );
     push_filters(&mut sql, &q.filter);
-    order_and_page(&mut sql, &q.order, &q.page, q.limit, "p.id", |f| {
-        Some(sort_column::<D>(f))
-    });
+    order_and_page(&mut sql, &q.order, &q.page, q.limit, "p.id", sort_column);
     db.rows(sql).await
 }
 
@@ -387,7 +391,7 @@ pub async fn apply_changes(
         .await?
         .ok_or_else(|| vanished("person"))?;
     let new = derive(
-        &person.name,
+        &person.full_name(),
         &person.emails,
         &person.phones,
         &person.custom_fields,
@@ -395,15 +399,23 @@ pub async fn apply_changes(
     if new.search_text != before.search_text {
         db.search_text_changed(id, Some(&before.search_text), &new.search_text)?;
     }
-    db.execute(sql!(
-        "UPDATE persons SET primary_email = ?, first_char = ?, search_text = ? WHERE id = ?",
-        new.primary_email,
-        new.first_char,
-        new.search_text,
-        id
-    ))
-    .await?;
+    db.execute(derived_update(id, &new)).await?;
     Ok(person)
+}
+
+/// Stores what is derived from a person's data.
+fn derived_update(id: i64, d: &Derived) -> Query {
+    sql!(
+        "UPDATE persons SET primary_email = ?, first_char = ?, search_text = ?, name_key = ?, \
+         first_name_key = ?, last_name_key = ? WHERE id = ?",
+        d.keys.primary_email.as_deref(),
+        d.first_char.as_deref(),
+        &d.search_text,
+        &d.keys.name,
+        d.keys.first_name.as_deref(),
+        d.keys.last_name.as_deref(),
+        id
+    )
 }
 
 /// Soft-deletes an active person and takes it out of its organization's count; whether it
@@ -489,4 +501,56 @@ pub async fn merge(
     apply_changes(db, company_id, into, changes, now)
         .await
         .map(Some)
+}
+
+/// What a person's sort keys are made of.
+struct KeySource {
+    id: i64,
+    name: Name,
+    emails: Vec<Contact>,
+}
+
+impl FromRow for KeySource {
+    fn from_row(r: &impl Row) -> Result<Self, StoreError> {
+        Ok(KeySource {
+            id: r.int(0)?,
+            name: Name {
+                name: r.string(1)?,
+                first_name: r.opt_string(2)?,
+                last_name: r.opt_string(3)?,
+            },
+            emails: r.json(4)?,
+        })
+    }
+}
+
+/// Computes every person's sort keys (the migration that adds them), a batch of ids at a time.
+pub async fn fill_sort_keys(db: &impl Db) -> Result<(), StoreError> {
+    let mut after = 0;
+    loop {
+        let batch: Vec<KeySource> = db
+            .rows(sql!(
+                "SELECT id, name, first_name, last_name, emails FROM persons WHERE id > ? \
+                 ORDER BY id LIMIT 10000",
+                after
+            ))
+            .await?;
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
+        after = last.id;
+        for p in &batch {
+            let keys = SortKeys::of(&p.name, &p.emails);
+            db.execute(sql!(
+                "UPDATE persons SET name_key = ?, first_name_key = ?, last_name_key = ?, \
+                 primary_email = ? WHERE id = ?",
+                keys.name,
+                keys.first_name,
+                keys.last_name,
+                keys.primary_email,
+                p.id
+            ))
+            .await?;
+        }
+    }
 }

@@ -25,7 +25,6 @@ pub static SQLITE: Dialect = Dialect {
         q.push_arg(&format!("instr({column}, ?) > 0"), needle);
     },
     person_text: fts::person_text,
-    nocase: |column| format!("{column} COLLATE NOCASE"),
 };
 
 impl SqliteDb {
@@ -83,6 +82,13 @@ impl Db for SqliteDb {
 
     fn execute(&self, query: Query) -> impl Future<Output = Result<u64, StoreError>> + Send {
         ready(self.run_execute(&query))
+    }
+
+    fn batch(&self, sql: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        ready(
+            self.conn()
+                .and_then(|c| c.execute_batch(sql).map_err(db_error)),
+        )
     }
 
     fn search_text_changed(&self, id: i64, old: Option<&str>, new: &str) -> Result<(), StoreError> {

@@ -12,29 +12,40 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll, Waker};
 
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 pub use db::SqliteDb;
 use db::db_error;
 use writer::{Completion, Job};
 
-use super::sql::{Backend, BoxFuture};
-use crate::domain::Timestamp;
+use super::sql::migrations::{self, Fill, Migration};
+use super::sql::{Backend, BoxFuture, Db};
 use crate::domain::ports::StoreError;
 use crate::metrics::{BATCH_BOUNDS, Histogram};
 
 /// Migrations, applied in order at start-up; never edit one that has been released.
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../../../migrations/sqlite/0001_init.sql")),
-    (
-        2,
-        include_str!("../../../migrations/sqlite/0002_field_settings.sql"),
-    ),
-    (
-        3,
-        include_str!("../../../migrations/sqlite/0003_organization_profile.sql"),
-    ),
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: include_str!("../../../migrations/sqlite/0001_init.sql"),
+        fill: None,
+    },
+    Migration {
+        version: 2,
+        sql: include_str!("../../../migrations/sqlite/0002_field_settings.sql"),
+        fill: None,
+    },
+    Migration {
+        version: 3,
+        sql: include_str!("../../../migrations/sqlite/0003_organization_profile.sql"),
+        fill: None,
+    },
+    Migration {
+        version: 4,
+        sql: include_str!("../../../migrations/sqlite/0004_sort_keys.sql"),
+        fill: Some(Fill::SortKeys),
+    },
 ];
 
 /// The writer's page cache for a server: enough for the hot index pages, within the RSS budget.
@@ -160,8 +171,9 @@ impl Sqlite {
         Self::start(conn, target)
     }
 
-    fn start(mut conn: Connection, target: Target) -> Result<Self, StoreError> {
-        migrate(&mut conn)?;
+    fn start(conn: Connection, target: Target) -> Result<Self, StoreError> {
+        let db = SqliteDb::new(conn);
+        migrate(&db)?;
         let (stop_checkpoints, stopped) = mpsc::channel::<()>();
         if let Target::File(_) = &target {
             let checkpointer = target.connect()?;
@@ -173,7 +185,6 @@ impl Sqlite {
         let (jobs, rx) = mpsc::channel::<Job>();
         let batch_sizes = Arc::new(Histogram::new(BATCH_BOUNDS));
         let sizes = batch_sizes.clone();
-        let db = SqliteDb::new(conn);
         std::thread::Builder::new()
             .name("pipestack-writer".into())
             .spawn(move || writer::run(db, rx, &sizes))
@@ -268,30 +279,15 @@ fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
     }
 }
 
-fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
-            version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-    )
-    .map_err(db_error)?;
-    for (version, sql) in MIGRATIONS {
-        let tx = conn.transaction().map_err(db_error)?;
-        let applied: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
-                [version],
-                |r| r.get(0),
-            )
-            .map_err(db_error)?;
-        if !applied {
-            tx.execute_batch(sql).map_err(db_error)?;
-            tx.execute(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
-                params![version, Timestamp::now().0],
-            )
-            .map_err(db_error)?;
-        }
-        tx.commit().map_err(db_error)?;
-    }
-    Ok(())
+/// Applies pending migrations in one transaction.
+fn migrate(db: &SqliteDb) -> Result<(), StoreError> {
+    run_now(Box::pin(db.batch("BEGIN IMMEDIATE")))?;
+    let applied = run_now(Box::pin(migrations::apply(db, MIGRATIONS)));
+    let end = if applied.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    };
+    run_now(Box::pin(db.batch(end)))?;
+    applied
 }
