@@ -7,6 +7,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::domain::DomainError;
+use crate::domain::ports::StoreError;
+
 /// What Pipedrive puts in `error_info` (in English; Pipedrive localises it).
 pub const ERROR_INFO: &str =
     "Please check developers.pipedrive.com for more information about Pipedrive API.";
@@ -29,6 +32,9 @@ pub enum ApiError {
     /// 404: an unknown route, or an entity this token cannot see.
     #[error("{0}")]
     NotFound(String),
+    /// 409: what the change builds on changed meanwhile; nothing was written.
+    #[error("{0}")]
+    Conflict(String),
     /// 405: a known route with a method it does not serve.
     #[error("Method not allowed")]
     MethodNotAllowed,
@@ -71,6 +77,7 @@ impl ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -139,13 +146,27 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::domain::ports::StoreError> for ApiError {
-    fn from(e: crate::domain::ports::StoreError) -> Self {
-        use crate::domain::ports::StoreError;
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
         match e {
-            StoreError::Unavailable(m) => Self::Unavailable(m),
-            StoreError::Conflict(m) => Self::BadRequest(m),
-            StoreError::Internal(m) => Self::Internal(m),
+            DomainError::Invalid { .. } | DomainError::Required(_) => {
+                Self::BadRequest(e.to_string())
+            }
+            DomainError::NotFound(m) => Self::NotFound(m),
+            DomainError::Forbidden(m) => Self::Forbidden(m),
+            DomainError::Conflict(m) => Self::Conflict(m),
+            // A uniqueness rule a write broke names the value (an email already taken): 400.
+            DomainError::Store(StoreError::Conflict(m)) => Self::BadRequest(m),
+            DomainError::Store(StoreError::Unavailable(m)) => Self::Unavailable(m),
+            DomainError::Store(StoreError::Internal(m)) | DomainError::Internal(m) => {
+                Self::Internal(m)
+            }
         }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        DomainError::from(e).into()
     }
 }

@@ -12,8 +12,7 @@ use serde_json::{Map, Value};
 use crate::api::v1::persons::draft;
 use crate::domain::person::{NewPerson, RefKind, Reference, prepare_person};
 use crate::domain::ports::{Store, StoreError};
-use crate::domain::{Fields, Session, Timestamp};
-use crate::error::ApiError;
+use crate::domain::{DomainError, Fields, Session, Timestamp};
 
 /// How a file holds persons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +115,7 @@ struct Known {
 }
 
 impl Known {
-    async fn load(store: &dyn Store, session: &Session) -> Result<Self, ApiError> {
+    async fn load(store: &dyn Store, session: &Session) -> Result<Self, DomainError> {
         let users = store
             .users(session.company.id)
             .await?
@@ -152,7 +151,7 @@ impl Known {
         store: &dyn Store,
         session: &Session,
         refs: &[Reference],
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), DomainError> {
         for r in refs {
             let ok = match r.kind {
                 RefKind::User => self.users.contains(&r.id),
@@ -179,7 +178,7 @@ pub async fn import(
     format: Format,
     batch_size: usize,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<Summary, ApiError> {
+) -> Result<Summary, DomainError> {
     let fields = Fields::load(store.as_ref(), session.company.id).await?;
     let known = Known::load(store.as_ref(), session).await?;
     let mut summary = Summary::default();
@@ -192,14 +191,15 @@ pub async fn import(
         if read.is_multiple_of(1000) {
             progress(read);
         }
-        let prepared = row.map_err(ApiError::bad_request).and_then(|body| {
-            let d = draft(body)?;
-            prepare_person(session, &fields, d, now)
+        // A row is read like a v1 request body: the dialect's and the domain's messages.
+        let prepared = row.and_then(|body| {
+            let d = draft(body).map_err(|e| e.to_string())?;
+            prepare_person(session, &fields, d, now).map_err(|e| e.to_string())
         });
         let (person, refs) = match prepared {
             Ok(p) => p,
-            Err(e) => {
-                summary.rejected.push((line, e.to_string()));
+            Err(reason) => {
+                summary.rejected.push((line, reason));
                 continue;
             }
         };
@@ -235,9 +235,9 @@ fn spawn_insert(
 
 async fn finish(
     handle: tokio::task::JoinHandle<Result<Vec<i64>, StoreError>>,
-) -> Result<u64, ApiError> {
+) -> Result<u64, DomainError> {
     let ids = handle
         .await
-        .map_err(|e| ApiError::Internal(format!("import batch task failed: {e}")))??;
+        .map_err(|e| DomainError::Internal(format!("import batch task failed: {e}")))??;
     Ok(ids.len() as u64)
 }

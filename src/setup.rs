@@ -2,10 +2,10 @@
 //!
 //! The CLI (`pipestack serve`, `users add`, `companies …`, `tokens`) and the tests share these.
 
+use crate::domain::DomainError;
 use crate::domain::fields::{BUILTIN_FIELDS, FieldType};
 use crate::domain::ports::{NewCompany, NewUser, Store};
 use crate::domain::{Company, DEFAULT_PERSON_LABELS, Timestamp, User, random_hex40};
-use crate::error::ApiError;
 
 /// The company a fresh database gets when nobody named one.
 pub const DEFAULT_COMPANY: &str = "pipestack";
@@ -24,7 +24,7 @@ pub enum Bootstrap {
 pub async fn bootstrap(
     store: &dyn Store,
     fixed_token: Option<&str>,
-) -> Result<Bootstrap, ApiError> {
+) -> Result<Bootstrap, DomainError> {
     if let Some(t) = fixed_token {
         check_token(t)?;
     }
@@ -38,7 +38,9 @@ pub async fn bootstrap(
         .await?
         .into_iter()
         .find(|u| u.is_admin)
-        .ok_or_else(|| ApiError::Internal(format!("company {} has no admin user", company.id)))?;
+        .ok_or_else(|| {
+            DomainError::Internal(format!("company {} has no admin user", company.id))
+        })?;
     if let Some(t) = fixed_token
         && admin.api_token != t
     {
@@ -53,10 +55,10 @@ pub async fn add_company(
     store: &dyn Store,
     name: &str,
     token: Option<&str>,
-) -> Result<(Company, User), ApiError> {
+) -> Result<(Company, User), DomainError> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(ApiError::invalid("name", "must not be empty"));
+        return Err(DomainError::invalid("name", "must not be empty"));
     }
     let now = Timestamp::now();
     let token = match token {
@@ -95,16 +97,16 @@ pub async fn add_user(
     company_id: i64,
     name: &str,
     email: &str,
-) -> Result<User, ApiError> {
+) -> Result<User, DomainError> {
     let (name, email) = (name.trim(), email.trim());
     if name.is_empty() {
-        return Err(ApiError::invalid("name", "must not be empty"));
+        return Err(DomainError::invalid("name", "must not be empty"));
     }
     if !crate::domain::person::is_valid_email(email) {
-        return Err(ApiError::invalid("email", "must be an email address"));
+        return Err(DomainError::invalid("email", "must be an email address"));
     }
     if store.company(company_id).await?.is_none() {
-        return Err(ApiError::NotFound(format!(
+        return Err(DomainError::NotFound(format!(
             "Company {company_id} not found"
         )));
     }
@@ -120,14 +122,14 @@ pub async fn add_user(
 }
 
 /// A token given by an operator must be usable in a header and a query string.
-fn check_token(t: &str) -> Result<(), ApiError> {
+fn check_token(t: &str) -> Result<(), DomainError> {
     if t.len() < 8
         || t.len() > 128
         || !t
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             "api token",
             "must be 8 to 128 characters of letters, digits, '-' or '_'",
         ));

@@ -48,7 +48,7 @@ impl QueryParams {
     pub fn bool(&self, name: &str) -> Result<bool, ApiError> {
         match self.str(name) {
             None => Ok(false),
-            Some(s) => values::boolean(name, &Value::String(s.to_owned())),
+            Some(s) => Ok(values::boolean(name, &Value::String(s.to_owned()))?),
         }
     }
 
@@ -177,7 +177,7 @@ pub fn reject_fields(invalid: &[String]) -> Result<(), ApiError> {
 pub fn required_id(body: &serde_json::Map<String, Value>, field: &str) -> Result<i64, ApiError> {
     match body.get(field) {
         None | Some(Value::Null) => Err(ApiError::invalid(field, "is required")),
-        Some(v) => values::id(field, v),
+        Some(v) => Ok(values::id(field, v)?),
     }
 }
 

@@ -1,31 +1,31 @@
 //! Managing person fields: adding, renaming, changing options, deleting. Both dialects'
 //! personFields endpoints call these.
 
+use super::error::DomainError;
 use super::fields::{FieldDef, FieldSettings, FieldType, Fields, LABEL_KEY, MAX_DESCRIPTION};
 use super::person::MAX_TEXT;
 use super::ports::{FieldChanges, NewField, Store, StoreError};
 use super::{Session, Timestamp, random_hex40, values};
-use crate::error::ApiError;
 
-pub fn field_not_found() -> ApiError {
-    ApiError::NotFound("Field not found".into())
+pub fn field_not_found() -> DomainError {
+    DomainError::NotFound("Field not found".into())
 }
 
 /// Managing fields is for admins, as in Pipedrive.
-fn require_admin(session: &Session) -> Result<(), ApiError> {
+fn require_admin(session: &Session) -> Result<(), DomainError> {
     if session.user.is_admin {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(
+        Err(DomainError::Forbidden(
             "You do not have permissions to do this.".into(),
         ))
     }
 }
 
-fn check_label(field: &str, label: &str) -> Result<String, ApiError> {
+fn check_label(field: &str, label: &str) -> Result<String, DomainError> {
     let label = label.trim();
     if label.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             field,
             "an option label must not be empty",
         ));
@@ -34,10 +34,10 @@ fn check_label(field: &str, label: &str) -> Result<String, ApiError> {
     Ok(label.to_owned())
 }
 
-fn check_name(field: &str, name: &str) -> Result<String, ApiError> {
+fn check_name(field: &str, name: &str) -> Result<String, DomainError> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(ApiError::invalid(field, "must not be empty"));
+        return Err(DomainError::invalid(field, "must not be empty"));
     }
     values::max_chars(field, name, MAX_TEXT)?;
     Ok(name.to_owned())
@@ -58,7 +58,7 @@ pub async fn add_field(
     session: &Session,
     draft: FieldDraft<'_>,
     v1: bool,
-) -> Result<FieldDef, ApiError> {
+) -> Result<FieldDef, DomainError> {
     require_admin(session)?;
     let FieldDraft {
         name,
@@ -75,26 +75,26 @@ pub async fn add_field(
     };
     let name = check_name(
         name_key,
-        name.ok_or_else(|| ApiError::invalid(name_key, "is required"))?,
+        name.ok_or_else(|| DomainError::Required(name_key.into()))?,
     )?;
-    let raw_type = field_type.ok_or_else(|| ApiError::invalid(type_key, "is required"))?;
+    let raw_type = field_type.ok_or_else(|| DomainError::Required(type_key.into()))?;
     let field_type = FieldType::from_name(raw_type)
         .filter(|t| t.creatable(v1))
         .ok_or_else(|| {
-            ApiError::invalid(
+            DomainError::invalid(
                 type_key,
                 format!("{raw_type:?} is not a type a field can be created with"),
             )
         })?;
     let with_options = matches!(field_type, FieldType::Enum | FieldType::Set);
     if with_options && options.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             "options",
             "enum and set fields need at least one option",
         ));
     }
     if !with_options && !options.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             "options",
             "only enum and set fields have options",
         ));
@@ -130,7 +130,7 @@ pub async fn field_by_id(
     store: &dyn Store,
     session: &Session,
     id: i64,
-) -> Result<FieldDef, ApiError> {
+) -> Result<FieldDef, DomainError> {
     shown_fields(store, session)
         .await?
         .into_iter()
@@ -140,7 +140,10 @@ pub async fn field_by_id(
 
 /// The company's fields as its users see them: `marketing_status` is a field only where
 /// Campaigns is on.
-pub async fn shown_fields(store: &dyn Store, session: &Session) -> Result<Vec<FieldDef>, ApiError> {
+pub async fn shown_fields(
+    store: &dyn Store,
+    session: &Session,
+) -> Result<Vec<FieldDef>, DomainError> {
     Ok(Fields::load(store, session.company.id)
         .await?
         .0
@@ -150,7 +153,7 @@ pub async fn shown_fields(store: &dyn Store, session: &Session) -> Result<Vec<Fi
 }
 
 /// A description of at most 65,535 characters.
-fn check_settings(s: &FieldSettings) -> Result<(), ApiError> {
+fn check_settings(s: &FieldSettings) -> Result<(), DomainError> {
     if let Some(d) = &s.description {
         values::max_chars("description", d, MAX_DESCRIPTION)?;
     }
@@ -162,7 +165,7 @@ pub async fn field_by_code(
     store: &dyn Store,
     session: &Session,
     code: &str,
-) -> Result<FieldDef, ApiError> {
+) -> Result<FieldDef, DomainError> {
     shown_fields(store, session)
         .await?
         .into_iter()
@@ -189,7 +192,7 @@ pub async fn update_field(
     add_visible_flag: Option<bool>,
     settings: Option<FieldSettings>,
     options: Option<Vec<OptionInput>>,
-) -> Result<FieldDef, ApiError> {
+) -> Result<FieldDef, DomainError> {
     require_admin(session)?;
     if let Some(s) = &settings {
         check_settings(s)?;
@@ -202,7 +205,7 @@ pub async fn update_field(
     if let Some(name) = name {
         let name = check_name("name", name)?;
         if !field.is_custom && name != field.name {
-            return Err(ApiError::invalid(
+            return Err(DomainError::invalid(
                 "name",
                 "built-in fields cannot be renamed",
             ));
@@ -215,7 +218,7 @@ pub async fn update_field(
             match (o.id, &o.label) {
                 (Some(id), label) => {
                     if !field.options.iter().any(|x| x.id == id) {
-                        return Err(ApiError::invalid(
+                        return Err(DomainError::invalid(
                             "options",
                             format!("{id} is not an option of this field"),
                         ));
@@ -228,7 +231,7 @@ pub async fn update_field(
                 }
                 (None, Some(l)) => changes.add_options.push(check_label("options", l)?),
                 (None, None) => {
-                    return Err(ApiError::invalid(
+                    return Err(DomainError::invalid(
                         "options",
                         "each option needs an id or a label",
                     ));
@@ -246,7 +249,7 @@ pub async fn update_field(
             && changes.add_options.is_empty()
             && changes.delete_options.len() == field.options.len()
         {
-            return Err(ApiError::invalid(
+            return Err(DomainError::invalid(
                 "options",
                 "an enum field needs at least one option",
             ));
@@ -255,11 +258,11 @@ pub async fn update_field(
     change(store, session, field, changes).await
 }
 
-fn check_options_allowed(field: &FieldDef) -> Result<(), ApiError> {
+fn check_options_allowed(field: &FieldDef) -> Result<(), DomainError> {
     if field.has_options() || field.key == LABEL_KEY {
         Ok(())
     } else {
-        Err(ApiError::invalid(
+        Err(DomainError::invalid(
             "options",
             "only enum and set fields have options",
         ))
@@ -272,7 +275,7 @@ pub async fn change_options(
     session: &Session,
     field: &FieldDef,
     changes: FieldChanges,
-) -> Result<FieldDef, ApiError> {
+) -> Result<FieldDef, DomainError> {
     require_admin(session)?;
     check_options_allowed(field)?;
     let mut changes = changes;
@@ -281,7 +284,7 @@ pub async fn change_options(
     }
     for (id, l) in &mut changes.rename_options {
         if !field.options.iter().any(|x| x.id == *id) {
-            return Err(ApiError::invalid(
+            return Err(DomainError::invalid(
                 "id",
                 format!("{id} is not an option of this field"),
             ));
@@ -293,7 +296,7 @@ pub async fn change_options(
         .iter()
         .find(|id| !field.options.iter().any(|x| x.id == **id))
     {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             "id",
             format!("{id} is not an option of this field"),
         ));
@@ -306,7 +309,7 @@ async fn change(
     session: &Session,
     field: &FieldDef,
     changes: FieldChanges,
-) -> Result<FieldDef, ApiError> {
+) -> Result<FieldDef, DomainError> {
     let deleted = field
         .options
         .iter()
@@ -332,7 +335,7 @@ pub async fn delete_fields(
     store: &dyn Store,
     session: &Session,
     ids: &[i64],
-) -> Result<Vec<i64>, ApiError> {
+) -> Result<Vec<i64>, DomainError> {
     require_admin(session)?;
     let fields = Fields::load(store, session.company.id).await?;
     if let Some(f) = fields
@@ -340,7 +343,7 @@ pub async fn delete_fields(
         .iter()
         .find(|f| !f.is_custom && ids.contains(&f.id))
     {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             "id",
             format!("{} is a built-in field and cannot be deleted", f.key),
         ));

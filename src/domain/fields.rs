@@ -5,9 +5,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::error::DomainError;
 use super::ports::Store;
 use super::{Timestamp, Visibility, values};
-use crate::error::ApiError;
 
 /// An option of a field with options (labels, enum and set fields).
 #[derive(Debug, Clone, PartialEq)]
@@ -82,8 +82,8 @@ impl FieldDef {
         format!("{} ({})", self.key, self.name)
     }
 
-    fn invalid(&self, reason: impl std::fmt::Display) -> ApiError {
-        ApiError::invalid(&self.label(), reason)
+    fn invalid(&self, reason: impl std::fmt::Display) -> DomainError {
+        DomainError::invalid(&self.label(), reason)
     }
 
     pub fn has_options(&self) -> bool {
@@ -250,7 +250,7 @@ pub const BUILTIN_FIELDS: [(&str, &str, &str); 14] = [
 pub struct Fields(pub Vec<FieldDef>);
 
 impl Fields {
-    pub async fn load(store: &dyn Store, company_id: i64) -> Result<Self, ApiError> {
+    pub async fn load(store: &dyn Store, company_id: i64) -> Result<Self, DomainError> {
         Ok(Self(store.person_fields(company_id).await?))
     }
 
@@ -330,13 +330,13 @@ pub const DEFAULT_CURRENCY: &str = "USD";
 /// Checks a custom value against its field and turns it into the canonical stored form;
 /// `Ok(None)` clears the value. v1's sibling keys arrive grouped by the dialect as an object
 /// `{"value": …, "currency"|"until"|<address part>: …}`.
-pub fn parse_value(def: &FieldDef, v: &Value) -> Result<Option<Value>, ApiError> {
+pub fn parse_value(def: &FieldDef, v: &Value) -> Result<Option<Value>, DomainError> {
     // `null`, or every part `null` (v1's `<k>: null, <k>_currency: null`), clears.
     let all_null = |o: &Map<String, Value>| !o.is_empty() && o.values().all(Value::is_null);
     if v.is_null() || v.as_object().is_some_and(all_null) {
         return Ok(None);
     }
-    let text = |max: usize| -> Result<Option<Value>, ApiError> {
+    let text = |max: usize| -> Result<Option<Value>, DomainError> {
         let s = match v {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
@@ -496,7 +496,7 @@ pub fn parse_value(def: &FieldDef, v: &Value) -> Result<Option<Value>, ApiError>
     }
 }
 
-fn check_keys(def: &FieldDef, v: &Value, allowed: &[&str]) -> Result<(), ApiError> {
+fn check_keys(def: &FieldDef, v: &Value, allowed: &[&str]) -> Result<(), DomainError> {
     if let Value::Object(o) = v
         && let Some(k) = o.keys().find(|k| !allowed.contains(&k.as_str()))
     {
@@ -506,7 +506,7 @@ fn check_keys(def: &FieldDef, v: &Value, allowed: &[&str]) -> Result<(), ApiErro
 }
 
 /// A number, kept an integer when it is one (`500`, not `500.0`).
-fn number(def: &FieldDef, v: &Value) -> Result<Value, ApiError> {
+fn number(def: &FieldDef, v: &Value) -> Result<Value, DomainError> {
     let bad = || def.invalid(format!("must be a number, got {}", values::describe(v)));
     match v {
         Value::Number(_) => Ok(v.clone()),
@@ -525,7 +525,7 @@ fn number(def: &FieldDef, v: &Value) -> Result<Value, ApiError> {
     }
 }
 
-fn date(def: &FieldDef, v: &Value) -> Result<String, ApiError> {
+fn date(def: &FieldDef, v: &Value) -> Result<String, DomainError> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     v.as_str()
         .and_then(|s| time::Date::parse(s.trim(), fmt).ok())
@@ -533,7 +533,7 @@ fn date(def: &FieldDef, v: &Value) -> Result<String, ApiError> {
         .ok_or_else(|| def.invalid("must be a date in the format YYYY-MM-DD"))
 }
 
-fn time_of_day(def: &FieldDef, v: &Value) -> Result<String, ApiError> {
+fn time_of_day(def: &FieldDef, v: &Value) -> Result<String, DomainError> {
     let full = time::macros::format_description!("[hour]:[minute]:[second]");
     let short = time::macros::format_description!("[hour]:[minute]");
     v.as_str()
@@ -546,7 +546,7 @@ fn time_of_day(def: &FieldDef, v: &Value) -> Result<String, ApiError> {
         .ok_or_else(|| def.invalid("must be a time in the format HH:MM:SS"))
 }
 
-fn option_id(def: &FieldDef, v: &Value) -> Result<i64, ApiError> {
+fn option_id(def: &FieldDef, v: &Value) -> Result<i64, DomainError> {
     let id = values::id("value", v).map_err(|_| def.invalid("must be an option id"))?;
     if !def.options.iter().any(|o| o.id == id) {
         return Err(def.invalid(format!("{id} is not an option of this field")));

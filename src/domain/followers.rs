@@ -5,10 +5,10 @@
 //! followers a user was given); `3`, `5` and `7` are all "the entire company" (the owner's group,
 //! its sub-groups and the company coincide). Admins see everything in their company.
 
+use super::error::DomainError;
 use super::person::Person;
 use super::ports::Store;
 use super::{Session, Timestamp, Visibility};
-use crate::error::ApiError;
 
 /// What a follower relationship is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +77,7 @@ pub async fn permitted_users(
     store: &dyn Store,
     session: &Session,
     p: &Person,
-) -> Result<Vec<i64>, ApiError> {
+) -> Result<Vec<i64>, DomainError> {
     let users = store.users(session.company.id).await?;
     Ok(users
         .into_iter()
@@ -98,7 +98,7 @@ pub async fn list(
     session: &Session,
     kind: Kind,
     item_id: i64,
-) -> Result<Vec<Follower>, ApiError> {
+) -> Result<Vec<Follower>, DomainError> {
     check_item(store, session, kind, item_id).await?;
     Ok(store.followers(session.company.id, kind, item_id).await?)
 }
@@ -109,7 +109,7 @@ pub async fn changelog(
     session: &Session,
     kind: Kind,
     item_id: i64,
-) -> Result<Vec<FollowerChange>, ApiError> {
+) -> Result<Vec<FollowerChange>, DomainError> {
     check_item(store, session, kind, item_id).await?;
     Ok(store
         .follower_changes(session.company.id, kind, item_id)
@@ -123,12 +123,12 @@ pub async fn add(
     kind: Kind,
     item_id: i64,
     user_id: i64,
-) -> Result<Follower, ApiError> {
+) -> Result<Follower, DomainError> {
     check_item(store, session, kind, item_id).await?;
     match store.user(session.company.id, user_id).await? {
         Some(u) if u.active => {}
         _ => {
-            return Err(ApiError::invalid(
+            return Err(DomainError::invalid(
                 "user_id",
                 format!("user {user_id} not found or not accessible"),
             ));
@@ -145,7 +145,7 @@ pub async fn add(
         )
         .await?
         .ok_or_else(|| {
-            ApiError::invalid(
+            DomainError::invalid(
                 "user_id",
                 format!("user {user_id} already follows this {}", kind.as_str()),
             )
@@ -165,7 +165,7 @@ pub async fn remove(
     kind: Kind,
     item_id: i64,
     which: FollowerRef,
-) -> Result<Follower, ApiError> {
+) -> Result<Follower, DomainError> {
     check_item(store, session, kind, item_id).await?;
     store
         .remove_follower(
@@ -177,7 +177,7 @@ pub async fn remove(
             Timestamp::now(),
         )
         .await?
-        .ok_or_else(|| ApiError::NotFound("Follower not found".into()))
+        .ok_or_else(|| DomainError::NotFound("Follower not found".into()))
 }
 
 /// Checks that the item exists, is not deleted, and is visible to the session's user.
@@ -186,7 +186,7 @@ pub async fn check_item(
     session: &Session,
     kind: Kind,
     item_id: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     match kind {
         Kind::Person => super::person::active_person(store, session, item_id)
             .await

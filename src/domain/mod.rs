@@ -5,6 +5,7 @@
 //! marketing status, reference checks) live here once.
 
 pub mod collation;
+pub mod error;
 pub mod field_admin;
 pub mod fields;
 pub mod followers;
@@ -19,7 +20,7 @@ pub mod values;
 
 use serde_json::Value;
 
-use crate::error::ApiError;
+pub use error::DomainError;
 pub use fields::{FieldDef, FieldOption, Fields};
 pub use time::Timestamp;
 pub use user::{Company, Session, User};
@@ -46,14 +47,15 @@ impl Visibility {
     }
 
     /// Accepts `"3"` or `3`.
-    pub fn parse(field: &str, v: &Value) -> Result<Self, ApiError> {
+    pub fn parse(field: &str, v: &Value) -> Result<Self, DomainError> {
         let n = match v {
             Value::Number(n) => n.as_i64(),
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
         };
-        n.and_then(Self::new)
-            .ok_or_else(|| ApiError::invalid(field, "must be one of \"1\", \"3\", \"5\" or \"7\""))
+        n.and_then(Self::new).ok_or_else(|| {
+            DomainError::invalid(field, "must be one of \"1\", \"3\", \"5\" or \"7\"")
+        })
     }
 }
 
@@ -86,9 +88,9 @@ impl MarketingStatus {
         })
     }
 
-    pub fn parse(field: &str, v: &Value) -> Result<Self, ApiError> {
+    pub fn parse(field: &str, v: &Value) -> Result<Self, DomainError> {
         v.as_str().and_then(Self::from_name).ok_or_else(|| {
-            ApiError::invalid(
+            DomainError::invalid(
                 field,
                 "must be one of \"no_consent\", \"unsubscribed\", \"subscribed\" or \"archived\"",
             )
@@ -102,9 +104,9 @@ pub fn is_custom_field_key(key: &str) -> bool {
 }
 
 /// A fresh random 40-hex string: API tokens and custom field keys.
-pub fn random_hex40() -> Result<String, ApiError> {
+pub fn random_hex40() -> Result<String, DomainError> {
     let mut bytes = [0u8; 20];
-    getrandom::fill(&mut bytes).map_err(|e| ApiError::Internal(format!("getrandom: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| DomainError::Internal(format!("getrandom: {e}")))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 

@@ -4,13 +4,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::error::DomainError;
 use super::followers;
 use super::person::{MAX_TEXT, check_owner};
 use super::ports::Store;
 use super::query::{Direction, Page, SortField};
 use super::search::score_value;
 use super::{Session, Timestamp, Visibility, values};
-use crate::error::ApiError;
 
 /// The key of the organization label field's options.
 pub const ORG_LABEL_KEY: &str = "organization.label";
@@ -50,14 +50,14 @@ pub struct OrgProfile {
 impl OrgProfile {
     /// `current` with the values `given` names (already checked by the dialect); `null`
     /// clears one.
-    pub fn patched(&self, given: &Map<String, Value>) -> Result<Self, ApiError> {
+    pub fn patched(&self, given: &Map<String, Value>) -> Result<Self, DomainError> {
         let mut merged = match serde_json::to_value(self) {
             Ok(Value::Object(m)) => m,
             _ => Map::new(),
         };
         merged.extend(given.iter().map(|(k, v)| (k.clone(), v.clone())));
         serde_json::from_value(Value::Object(merged))
-            .map_err(|e| ApiError::bad_request(format!("Invalid organization field: {e}")))
+            .map_err(|e| DomainError::refused(format!("Invalid organization field: {e}")))
     }
 }
 
@@ -157,8 +157,8 @@ pub fn sortable(f: SortField) -> bool {
     )
 }
 
-pub fn org_not_found() -> ApiError {
-    ApiError::NotFound("Organization not found".into())
+pub fn org_not_found() -> DomainError {
+    DomainError::NotFound("Organization not found".into())
 }
 
 pub fn can_see_org(session: &Session, o: &Organization) -> bool {
@@ -172,7 +172,7 @@ pub async fn of_persons<'a>(
     store: &dyn Store,
     session: &Session,
     persons: impl IntoIterator<Item = &'a super::person::Person>,
-) -> Result<std::collections::BTreeMap<i64, Organization>, ApiError> {
+) -> Result<std::collections::BTreeMap<i64, Organization>, DomainError> {
     let mut ids: Vec<i64> = persons.into_iter().filter_map(|p| p.org_id).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -187,10 +187,14 @@ pub async fn of_persons<'a>(
 
 /// Whether an organization exists for the session's user (visible, deleted ones too): a filter
 /// by one that does not is a filter by nothing, so lists and search within it are empty.
-pub async fn exists_for(store: &dyn Store, session: &Session, id: i64) -> Result<bool, ApiError> {
+pub async fn exists_for(
+    store: &dyn Store,
+    session: &Session,
+    id: i64,
+) -> Result<bool, DomainError> {
     match find_organization(store, session, id).await {
         Ok(_) => Ok(true),
-        Err(ApiError::NotFound(_)) => Ok(false),
+        Err(DomainError::NotFound(_)) => Ok(false),
         Err(e) => Err(e),
     }
 }
@@ -200,7 +204,7 @@ pub async fn find_organization(
     store: &dyn Store,
     session: &Session,
     id: i64,
-) -> Result<Organization, ApiError> {
+) -> Result<Organization, DomainError> {
     store
         .organization(session.company.id, id)
         .await?
@@ -213,7 +217,7 @@ pub async fn active_organization(
     store: &dyn Store,
     session: &Session,
     id: i64,
-) -> Result<Organization, ApiError> {
+) -> Result<Organization, DomainError> {
     find_organization(store, session, id).await.and_then(|o| {
         if o.active {
             Ok(o)
@@ -223,7 +227,7 @@ pub async fn active_organization(
     })
 }
 
-fn check_address(a: Option<Address>) -> Result<Option<Address>, ApiError> {
+fn check_address(a: Option<Address>) -> Result<Option<Address>, DomainError> {
     let Some(mut a) = a else { return Ok(None) };
     a.value = a.value.trim().to_owned();
     if a.value.is_empty() {
@@ -238,10 +242,10 @@ fn check_address(a: Option<Address>) -> Result<Option<Address>, ApiError> {
     Ok(Some(a))
 }
 
-fn check_name(name: Option<String>) -> Result<Option<String>, ApiError> {
+fn check_name(name: Option<String>) -> Result<Option<String>, DomainError> {
     match name.map(|n| n.trim().to_owned()) {
         None => Ok(None),
-        Some(n) if n.is_empty() => Err(ApiError::bad_request("Name must be given.")),
+        Some(n) if n.is_empty() => Err(DomainError::refused("Name must be given.")),
         Some(n) => {
             values::max_chars("name", &n, MAX_TEXT)?;
             Ok(Some(n))
@@ -253,13 +257,13 @@ async fn check_labels(
     store: &dyn Store,
     session: &Session,
     ids: Vec<i64>,
-) -> Result<Vec<i64>, ApiError> {
+) -> Result<Vec<i64>, DomainError> {
     if ids.is_empty() {
         return Ok(ids);
     }
     let labels = store.org_label_options(session.company.id).await?;
     if let Some(bad) = ids.iter().find(|id| !labels.iter().any(|l| l.id == **id)) {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             "label_ids",
             format!("label {bad} is not an option of the organization label field"),
         ));
@@ -271,9 +275,9 @@ pub async fn add_organization(
     store: &dyn Store,
     session: &Session,
     draft: OrganizationDraft,
-) -> Result<Organization, ApiError> {
+) -> Result<Organization, DomainError> {
     let name =
-        check_name(draft.name)?.ok_or_else(|| ApiError::bad_request("Name must be given."))?;
+        check_name(draft.name)?.ok_or_else(|| DomainError::refused("Name must be given."))?;
     let address = check_address(draft.address.flatten())?;
     let owner_id = match draft.owner_id {
         Some(id) => check_owner(store, session, id).await?,
@@ -303,10 +307,10 @@ pub async fn update_organization(
     session: &Session,
     current: &Organization,
     draft: OrganizationDraft,
-) -> Result<Organization, ApiError> {
+) -> Result<Organization, DomainError> {
     let id = current.id;
     if draft.add_time.is_some() {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             "add_time",
             "can only be set when the organization is added",
         ));
@@ -340,7 +344,7 @@ pub async fn delete_organization(
     store: &dyn Store,
     session: &Session,
     id: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     active_organization(store, session, id).await?;
     if store
         .delete_organization(session.company.id, id, Timestamp::now())
@@ -357,7 +361,7 @@ pub async fn list_organizations(
     store: &dyn Store,
     session: &Session,
     mut query: OrganizationQuery,
-) -> Result<(Vec<Organization>, bool), ApiError> {
+) -> Result<(Vec<Organization>, bool), DomainError> {
     query.filter.viewer = followers::viewer(session);
     let limit = query.limit;
     query.limit += 1;
@@ -375,7 +379,7 @@ pub async fn search_organizations(
     in_name: bool,
     in_address: bool,
     exact: bool,
-) -> Result<Vec<(f64, Organization)>, ApiError> {
+) -> Result<Vec<(f64, Organization)>, DomainError> {
     let needle = term.to_lowercase();
     let candidates = store
         .search_organization_candidates(session.company.id, &needle, followers::viewer(session))

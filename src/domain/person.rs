@@ -4,11 +4,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::collation::sort_key;
+use super::error::DomainError;
 use super::fields::{self, Fields};
 use super::followers::can_see_person;
 use super::ports::Store;
 use super::{MarketingStatus, Session, Timestamp, Visibility, values};
-use crate::error::ApiError;
 
 /// The longest `name`, `first_name`, `last_name`, email or phone value accepted.
 pub const MAX_TEXT: usize = 255;
@@ -340,7 +340,7 @@ pub fn resolve_name(
     name: Option<&str>,
     first: Option<&str>,
     last: Option<&str>,
-) -> Result<Option<Name>, ApiError> {
+) -> Result<Option<Name>, DomainError> {
     for (field, v) in [("name", name), ("first_name", first), ("last_name", last)] {
         if let Some(v) = v {
             values::max_chars(field, v, MAX_TEXT)?;
@@ -371,7 +371,7 @@ pub fn resolve_name(
     }
     let name = format!("{first} {last}").trim().to_owned();
     if name.chars().count() > MAX_TEXT {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             "name",
             format!(
                 "first_name and last_name make the name, which must be at most {MAX_TEXT} \
@@ -399,7 +399,7 @@ pub fn resolve_update_name(
     name: Option<&str>,
     first: Option<&str>,
     last: Option<&str>,
-) -> Result<Option<Name>, ApiError> {
+) -> Result<Option<Name>, DomainError> {
     if name.is_some() || (first.is_some() && last.is_some()) {
         return resolve_name(name, first, last);
     }
@@ -411,8 +411,8 @@ pub fn resolve_update_name(
     resolve_name(None, Some(first.unwrap_or("")), Some(last.unwrap_or("")))
 }
 
-pub fn name_must_be_given() -> ApiError {
-    ApiError::bad_request("Name must be given.")
+pub fn name_must_be_given() -> DomainError {
+    DomainError::refused("Name must be given.")
 }
 
 /// Applies the primary rule to a list of emails or phones: empty values are dropped (Pipedrive
@@ -421,7 +421,7 @@ pub fn name_must_be_given() -> ApiError {
 pub fn normalize_contacts(
     field: &str,
     inputs: Vec<ContactInput>,
-) -> Result<Vec<Contact>, ApiError> {
+) -> Result<Vec<Contact>, DomainError> {
     values::max_items(field, inputs.len(), values::MAX_CONTACTS)?;
     let inputs: Vec<ContactInput> = inputs
         .into_iter()
@@ -429,7 +429,7 @@ pub fn normalize_contacts(
         .collect();
     let primaries = inputs.iter().filter(|c| c.primary == Some(true)).count();
     if primaries > 1 {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             field,
             "at most one value can be marked as primary",
         ));
@@ -485,9 +485,9 @@ fn marketing_status_for(
     session: &Session,
     asked: Option<MarketingStatus>,
     emails: &[Contact],
-) -> Result<Option<MarketingStatus>, ApiError> {
+) -> Result<Option<MarketingStatus>, DomainError> {
     if asked.is_some() && !session.company.campaigns_enabled {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             "marketing_status",
             "the Campaigns product is not enabled for this company",
         ));
@@ -504,7 +504,7 @@ fn marketing_change(
     current: &Person,
     asked: Option<MarketingStatus>,
     emails: &[Contact],
-) -> Result<Option<(MarketingStatus, bool)>, ApiError> {
+) -> Result<Option<(MarketingStatus, bool)>, DomainError> {
     let Some(asked) = marketing_status_for(session, asked, emails)? else {
         return Ok(None);
     };
@@ -552,8 +552,8 @@ impl Reference {
         }
     }
 
-    pub fn fail(&self) -> ApiError {
-        ApiError::bad_request(self.error.clone())
+    pub fn fail(&self) -> DomainError {
+        DomainError::refused(self.error.clone())
     }
 }
 
@@ -562,7 +562,7 @@ pub async fn check_references(
     store: &dyn Store,
     session: &Session,
     refs: &[Reference],
-) -> Result<(), ApiError> {
+) -> Result<(), DomainError> {
     for r in refs {
         let ok = match r.kind {
             RefKind::User => store
@@ -572,13 +572,13 @@ pub async fn check_references(
             RefKind::Org => {
                 match super::organization::active_organization(store, session, r.id).await {
                     Ok(_) => true,
-                    Err(ApiError::NotFound(_)) => false,
+                    Err(DomainError::NotFound(_)) => false,
                     Err(e) => return Err(e),
                 }
             }
             RefKind::Person => match active_person(store, session, r.id).await {
                 Ok(_) => true,
-                Err(ApiError::NotFound(_)) => false,
+                Err(DomainError::NotFound(_)) => false,
                 Err(e) => return Err(e),
             },
         };
@@ -590,17 +590,21 @@ pub async fn check_references(
 }
 
 /// Checks that `owner_id` names an active user of the session's company.
-pub async fn check_owner(store: &dyn Store, session: &Session, id: i64) -> Result<i64, ApiError> {
+pub async fn check_owner(
+    store: &dyn Store,
+    session: &Session,
+    id: i64,
+) -> Result<i64, DomainError> {
     check_references(store, session, &[Reference::owner(id)]).await?;
     Ok(id)
 }
 
 /// Checks that every label id is an option of the company's person label field.
-pub fn check_labels(fields: &Fields, ids: Vec<i64>) -> Result<Vec<i64>, ApiError> {
+pub fn check_labels(fields: &Fields, ids: Vec<i64>) -> Result<Vec<i64>, DomainError> {
     values::max_items("label_ids", ids.len(), values::MAX_LABELS)?;
     let labels = fields.labels();
     if let Some(missing) = ids.iter().find(|id| !labels.iter().any(|o| o.id == **id)) {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             "label_ids",
             format!("label {missing} is not an option of the person label field"),
         ));
@@ -616,11 +620,11 @@ pub fn check_custom_fields(
     given: Vec<(String, Value)>,
     refs: &mut Vec<Reference>,
     stored: Option<&Map<String, Value>>,
-) -> Result<Vec<(String, Option<Value>)>, ApiError> {
+) -> Result<Vec<(String, Option<Value>)>, DomainError> {
     let mut out = Vec::with_capacity(given.len());
     for (key, value) in given {
         let def = fields.custom_by_key(&key).ok_or_else(|| {
-            ApiError::invalid(
+            DomainError::invalid(
                 &key,
                 "no custom person field has this key (see GET /v1/personFields)",
             )
@@ -644,7 +648,7 @@ pub fn prepare_person(
     fields: &Fields,
     draft: PersonDraft,
     now: Timestamp,
-) -> Result<(NewPerson, Vec<Reference>), ApiError> {
+) -> Result<(NewPerson, Vec<Reference>), DomainError> {
     let name = resolve_name(
         draft.name.as_deref(),
         draft.first_name.as_deref(),
@@ -697,15 +701,15 @@ pub async fn add_person(
     store: &dyn Store,
     session: &Session,
     draft: PersonDraft,
-) -> Result<Person, ApiError> {
+) -> Result<Person, DomainError> {
     let fields = Fields::load(store, session.company.id).await?;
     let (new, refs) = prepare_person(session, &fields, draft, Timestamp::now())?;
     check_references(store, session, &refs).await?;
     Ok(store.insert_person(new).await?)
 }
 
-pub fn person_not_found() -> ApiError {
-    ApiError::NotFound("Person not found".into())
+pub fn person_not_found() -> DomainError {
+    DomainError::NotFound("Person not found".into())
 }
 
 /// A person of the session's company that its user may see (deleted ones too), or 404: a
@@ -714,7 +718,7 @@ pub async fn find_person(
     store: &dyn Store,
     session: &Session,
     id: i64,
-) -> Result<Person, ApiError> {
+) -> Result<Person, DomainError> {
     store
         .person(session.company.id, id)
         .await?
@@ -727,7 +731,7 @@ pub async fn active_person(
     store: &dyn Store,
     session: &Session,
     id: i64,
-) -> Result<Person, ApiError> {
+) -> Result<Person, DomainError> {
     find_person(store, session, id).await.and_then(|p| {
         if p.active {
             Ok(p)
@@ -747,10 +751,10 @@ pub async fn update_person(
     session: &Session,
     current: Person,
     draft: PersonDraft,
-) -> Result<Person, ApiError> {
+) -> Result<Person, DomainError> {
     let id = current.id;
     if draft.add_time.is_some() {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             "add_time",
             "can only be set when the person is added",
         ));
@@ -835,7 +839,7 @@ pub async fn delete_persons(
     store: &dyn Store,
     session: &Session,
     ids: &[i64],
-) -> Result<Vec<i64>, ApiError> {
+) -> Result<Vec<i64>, DomainError> {
     let mut visible = Vec::with_capacity(ids.len());
     for id in ids {
         if active_person(store, session, *id).await.is_ok() {
@@ -856,10 +860,10 @@ pub async fn merge_persons(
     session: &Session,
     from: Person,
     merge_with_id: i64,
-) -> Result<Person, ApiError> {
+) -> Result<Person, DomainError> {
     let id = from.id;
     if id == merge_with_id {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             "merge_with_id",
             "a person cannot be merged with itself",
         ));
@@ -867,7 +871,7 @@ pub async fn merge_persons(
     let into = active_person(store, session, merge_with_id)
         .await
         .map_err(|_| {
-            ApiError::invalid("merge_with_id", format!("person {merge_with_id} not found"))
+            DomainError::invalid("merge_with_id", format!("person {merge_with_id} not found"))
         })?;
     let mut custom = from.custom_fields.clone();
     custom.extend(into.custom_fields.clone());

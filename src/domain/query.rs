@@ -1,10 +1,10 @@
 //! Listing persons: filters, sort orders and the two ways of paging (v1 offsets, v2 keyset
 //! cursors), checked here once for both dialects.
 
+use super::error::DomainError;
 use super::person::Person;
 use super::ports::Store;
 use super::{Session, Timestamp};
-use crate::error::ApiError;
 
 /// The most items one page may hold, and the default.
 pub const MAX_LIMIT: i64 = 500;
@@ -141,11 +141,11 @@ pub struct PersonPage {
 }
 
 /// Checks a page size: 1 to 500, 100 when absent.
-pub fn limit(given: Option<i64>) -> Result<i64, ApiError> {
+pub fn limit(given: Option<i64>) -> Result<i64, DomainError> {
     match given {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::invalid(
+        Some(_) => Err(DomainError::invalid(
             "limit",
             format!("must be between 1 and {MAX_LIMIT}"),
         )),
@@ -157,7 +157,7 @@ pub async fn list_persons(
     store: &dyn Store,
     session: &Session,
     query: PersonQuery,
-) -> Result<PersonPage, ApiError> {
+) -> Result<PersonPage, DomainError> {
     let limit = query.limit;
     if let Some(org) = query.filter.org_id
         && !super::organization::exists_for(store, session, org).await?
@@ -177,21 +177,21 @@ pub async fn list_persons(
 }
 
 /// Parses v1's `sort`: `"name ASC, add_time DESC"`, first-level fields only.
-pub fn parse_sort(s: &str) -> Result<Vec<(SortField, Direction)>, ApiError> {
+pub fn parse_sort(s: &str) -> Result<Vec<(SortField, Direction)>, DomainError> {
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let mut words = part.split_whitespace();
         let field = words.next().unwrap_or_default();
         let field = SortField::from_name(field)
-            .ok_or_else(|| ApiError::invalid("sort", format!("cannot sort by {field:?}")))?;
+            .ok_or_else(|| DomainError::invalid("sort", format!("cannot sort by {field:?}")))?;
         let dir = match words.next() {
             None => Direction::Asc,
             Some(d) => Direction::from_name(d).ok_or_else(|| {
-                ApiError::invalid("sort", format!("direction must be ASC or DESC, got {d:?}"))
+                DomainError::invalid("sort", format!("direction must be ASC or DESC, got {d:?}"))
             })?,
         };
         if words.next().is_some() {
-            return Err(ApiError::invalid(
+            return Err(DomainError::invalid(
                 "sort",
                 format!("expected \"field ASC|DESC\", got {part:?}"),
             ));

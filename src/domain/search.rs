@@ -2,10 +2,10 @@
 //! substring), shared by v1 and v2 search.
 
 use super::Session;
+use super::error::DomainError;
 use super::fields::{self, Fields};
 use super::person::{Person, digits};
 use super::ports::Store;
-use crate::error::ApiError;
 
 /// Which fields a search looks at (`fields=name,email,…`; all when absent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +34,7 @@ impl SearchFields {
         custom_fields: false,
     };
 
-    pub fn parse(s: &str) -> Result<Self, ApiError> {
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
         let mut f = Self::NONE;
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             match part {
@@ -44,7 +44,7 @@ impl SearchFields {
                 "notes" => f.notes = true,
                 "custom_fields" => f.custom_fields = true,
                 other => {
-                    return Err(ApiError::invalid(
+                    return Err(DomainError::invalid(
                         "fields",
                         format!(
                             "{other:?} is not searchable: use name, email, phone, notes or custom_fields"
@@ -76,14 +76,14 @@ pub struct Hit {
 }
 
 /// Checks the term: at least 2 characters, or 1 with `exact_match`.
-pub fn check_term(term: Option<&str>, exact: bool) -> Result<String, ApiError> {
+pub fn check_term(term: Option<&str>, exact: bool) -> Result<String, DomainError> {
     let term = term.map(str::trim).unwrap_or("");
     if term.is_empty() {
-        return Err(ApiError::invalid("term", "is required"));
+        return Err(DomainError::Required("term".into()));
     }
     let min = if exact { 1 } else { 2 };
     if term.chars().count() < min {
-        return Err(ApiError::invalid(
+        return Err(DomainError::invalid(
             "term",
             format!("must be at least {min} characters long"),
         ));
@@ -96,7 +96,7 @@ pub async fn search_persons(
     store: &dyn Store,
     session: &Session,
     q: &SearchQuery,
-) -> Result<Vec<Hit>, ApiError> {
+) -> Result<Vec<Hit>, DomainError> {
     // Persons of an organization the user may not see are searched like those of one that
     // does not exist: none.
     if let Some(org) = q.org_id

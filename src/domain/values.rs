@@ -6,10 +6,10 @@
 
 use serde_json::Value;
 
-use crate::error::ApiError;
+use super::error::DomainError;
 
 /// A positive integer id (`7` or `"7"`).
-pub fn id(field: &str, v: &Value) -> Result<i64, ApiError> {
+pub fn id(field: &str, v: &Value) -> Result<i64, DomainError> {
     let n = match v {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse::<i64>().ok(),
@@ -17,7 +17,7 @@ pub fn id(field: &str, v: &Value) -> Result<i64, ApiError> {
     };
     match n {
         Some(n) if n > 0 => Ok(n),
-        _ => Err(ApiError::invalid(
+        _ => Err(DomainError::invalid(
             field,
             format!("must be a positive integer id, got {}", describe(v)),
         )),
@@ -25,7 +25,7 @@ pub fn id(field: &str, v: &Value) -> Result<i64, ApiError> {
 }
 
 /// An optional id: `null` and `""` (how forms clear a value) mean none.
-pub fn opt_id(field: &str, v: &Value) -> Result<Option<i64>, ApiError> {
+pub fn opt_id(field: &str, v: &Value) -> Result<Option<i64>, DomainError> {
     if is_blank(v) {
         Ok(None)
     } else {
@@ -34,7 +34,7 @@ pub fn opt_id(field: &str, v: &Value) -> Result<Option<i64>, ApiError> {
 }
 
 /// A list of ids: a JSON array, or a comma-separated string (forms, v1 captures).
-pub fn id_list(field: &str, v: &Value) -> Result<Vec<i64>, ApiError> {
+pub fn id_list(field: &str, v: &Value) -> Result<Vec<i64>, DomainError> {
     let items: Vec<Value> = match v {
         Value::Null => return Ok(Vec::new()),
         Value::Array(items) => items.clone(),
@@ -42,7 +42,7 @@ pub fn id_list(field: &str, v: &Value) -> Result<Vec<i64>, ApiError> {
         Value::String(s) => s.split(',').map(|p| Value::String(p.into())).collect(),
         Value::Number(_) => vec![v.clone()],
         _ => {
-            return Err(ApiError::invalid(
+            return Err(DomainError::invalid(
                 field,
                 format!("must be an array of integer ids, got {}", describe(v)),
             ));
@@ -60,7 +60,7 @@ pub fn id_list(field: &str, v: &Value) -> Result<Vec<i64>, ApiError> {
 }
 
 /// A boolean: `true`/`false`, `"true"`/`"false"`, `1`/`0`, `"1"`/`"0"`.
-pub fn boolean(field: &str, v: &Value) -> Result<bool, ApiError> {
+pub fn boolean(field: &str, v: &Value) -> Result<bool, DomainError> {
     match v {
         Value::Bool(b) => Ok(*b),
         Value::Number(n) if n.as_i64() == Some(1) => Ok(true),
@@ -68,9 +68,9 @@ pub fn boolean(field: &str, v: &Value) -> Result<bool, ApiError> {
         Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
             "true" | "1" => Ok(true),
             "false" | "0" => Ok(false),
-            _ => Err(ApiError::invalid(field, "must be a boolean")),
+            _ => Err(DomainError::invalid(field, "must be a boolean")),
         },
-        _ => Err(ApiError::invalid(
+        _ => Err(DomainError::invalid(
             field,
             format!("must be a boolean, got {}", describe(v)),
         )),
@@ -78,13 +78,14 @@ pub fn boolean(field: &str, v: &Value) -> Result<bool, ApiError> {
 }
 
 /// A string (numbers are not silently turned into strings).
-pub fn string<'a>(field: &str, v: &'a Value) -> Result<&'a str, ApiError> {
-    v.as_str()
-        .ok_or_else(|| ApiError::invalid(field, format!("must be a string, got {}", describe(v))))
+pub fn string<'a>(field: &str, v: &'a Value) -> Result<&'a str, DomainError> {
+    v.as_str().ok_or_else(|| {
+        DomainError::invalid(field, format!("must be a string, got {}", describe(v)))
+    })
 }
 
 /// A string value, or `None` for `null`.
-pub fn opt_string<'a>(field: &str, v: &'a Value) -> Result<Option<&'a str>, ApiError> {
+pub fn opt_string<'a>(field: &str, v: &'a Value) -> Result<Option<&'a str>, DomainError> {
     if v.is_null() {
         Ok(None)
     } else {
@@ -93,7 +94,7 @@ pub fn opt_string<'a>(field: &str, v: &'a Value) -> Result<Option<&'a str>, ApiE
 }
 
 /// A string that `null` clears: `null` reads as `""`.
-pub fn clearable_string(field: &str, v: &Value) -> Result<String, ApiError> {
+pub fn clearable_string(field: &str, v: &Value) -> Result<String, DomainError> {
     Ok(opt_string(field, v)?.unwrap_or("").to_owned())
 }
 
@@ -105,9 +106,9 @@ pub const MAX_LABELS: usize = 100;
 pub const MAX_OPTIONS: usize = 1000;
 
 /// Checks a list's length, naming the field when it is too long.
-pub fn max_items(field: &str, len: usize, max: usize) -> Result<(), ApiError> {
+pub fn max_items(field: &str, len: usize, max: usize) -> Result<(), DomainError> {
     if len > max {
-        Err(ApiError::invalid(
+        Err(DomainError::invalid(
             field,
             format!("at most {max} items are allowed, got {len}"),
         ))
@@ -117,9 +118,9 @@ pub fn max_items(field: &str, len: usize, max: usize) -> Result<(), ApiError> {
 }
 
 /// Checks a string's length in characters, naming the field when it is too long.
-pub fn max_chars(field: &str, s: &str, max: usize) -> Result<(), ApiError> {
+pub fn max_chars(field: &str, s: &str, max: usize) -> Result<(), DomainError> {
     if s.chars().count() > max {
-        Err(ApiError::invalid(
+        Err(DomainError::invalid(
             field,
             format!("must be at most {max} characters"),
         ))

@@ -171,7 +171,7 @@ pub async fn delete_person_field(
     let id = path_id(&id)?;
     let deleted = field_admin::delete_fields(state.store.as_ref(), &session, &[id]).await?;
     if deleted.is_empty() {
-        return Err(field_admin::field_not_found());
+        return Err(field_admin::field_not_found().into());
     }
     Ok(success(StatusCode::OK, json!({ "id": id }), None, None))
 }

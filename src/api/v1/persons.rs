@@ -85,7 +85,7 @@ pub async fn delete_person(
     let id = path_id(&id)?;
     let deleted = person::delete_persons(state.store.as_ref(), &session, &[id]).await?;
     if deleted.is_empty() {
-        return Err(person_not_found());
+        return Err(person_not_found().into());
     }
     Ok(success(StatusCode::OK, json!({ "id": id }), None, None))
 }

@@ -69,7 +69,7 @@ pub async fn delete_person(
         .await?
         .is_empty()
     {
-        return Err(person_not_found());
+        return Err(person_not_found().into());
     }
     Ok(success(StatusCode::OK, json!({ "id": id }), None, None))
 }
@@ -222,7 +222,7 @@ pub fn draft(body: Map<String, Value>) -> Result<PersonDraft, ApiError> {
 /// A string that may not be null (v2's `name`: `null` would clear a required field).
 fn required_string(field: &str, v: &Value) -> Result<String, ApiError> {
     if v.is_null() {
-        return Err(person::name_must_be_given());
+        return Err(person::name_must_be_given().into());
     }
     Ok(values::string(field, v)?.to_owned())
 }
