@@ -2,16 +2,14 @@
 //! relationship id and answers with `{user_id, id, <item>_id, add_time}`; v2 names it by user id
 //! and answers with `{user_id, add_time}`.
 
-use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use super::ApiResult;
 use super::envelope::success;
+use super::extract::{Caller, FollowerId, PathId};
 use super::parse::{QueryParams, keyset_page, required_id};
 use super::payload::Payload;
-use super::{ApiResult, AppState, path_id};
-use crate::domain::Session;
 use crate::domain::followers::{self, Follower, FollowerRef, Kind};
 
 fn item_key(kind: Kind) -> &'static str {
@@ -28,16 +26,9 @@ fn v1_follower(kind: Kind, f: &Follower) -> Value {
     v
 }
 
-pub async fn v1_list(
-    state: &AppState,
-    session: &Session,
-    kind: Kind,
-    id: &str,
-    raw: Option<&str>,
-) -> ApiResult {
-    let id = path_id(id)?;
-    let (start, limit) = crate::api::v1::paging(&QueryParams::parse(raw))?;
-    let list = followers::list(state.store.as_ref(), session, kind, id).await?;
+pub async fn v1_list(caller: &Caller, kind: Kind, id: i64, q: &QueryParams) -> ApiResult {
+    let (start, limit) = crate::api::v1::paging(q)?;
+    let list = followers::list(caller.store.as_ref(), &caller.session, kind, id).await?;
     let (page, more) = crate::api::v1::page_of(&list, start, limit);
     let data: Vec<Value> = page.iter().map(|f| v1_follower(kind, f)).collect();
     let pagination = crate::api::v1::pagination(start, limit, data.len(), more);
@@ -50,31 +41,21 @@ pub async fn v1_list(
 }
 
 pub async fn v1_add(
-    state: &AppState,
-    session: &Session,
+    caller: &Caller,
     kind: Kind,
-    id: &str,
+    id: i64,
     body: &serde_json::Map<String, Value>,
 ) -> ApiResult {
-    let id = path_id(id)?;
-    followers::check_item(state.store.as_ref(), session, kind, id).await?;
+    followers::check_item(caller.store.as_ref(), &caller.session, kind, id).await?;
     let user_id = required_id(body, "user_id")?;
-    let f = followers::add(state.store.as_ref(), session, kind, id, user_id).await?;
+    let f = followers::add(caller.store.as_ref(), &caller.session, kind, id, user_id).await?;
     Ok(success(StatusCode::OK, v1_follower(kind, &f), None, None))
 }
 
-pub async fn v1_remove(
-    state: &AppState,
-    session: &Session,
-    kind: Kind,
-    id: &str,
-    follower: &str,
-) -> ApiResult {
-    let id = path_id(id)?;
-    let follower = path_id(follower)?;
+pub async fn v1_remove(caller: &Caller, kind: Kind, id: i64, follower: i64) -> ApiResult {
     let f = followers::remove(
-        state.store.as_ref(),
-        session,
+        caller.store.as_ref(),
+        &caller.session,
         kind,
         id,
         FollowerRef::Relationship(follower),
@@ -83,17 +64,9 @@ pub async fn v1_remove(
     Ok(success(StatusCode::OK, json!({ "id": f.id }), None, None))
 }
 
-pub async fn v2_list(
-    state: &AppState,
-    session: &Session,
-    kind: Kind,
-    id: &str,
-    raw: Option<&str>,
-) -> ApiResult {
-    let id = path_id(id)?;
-    let q = QueryParams::parse(raw);
-    let list = followers::list(state.store.as_ref(), session, kind, id).await?;
-    let (page, next) = keyset_page(&q, &list, |f| f.id, "followers")?;
+pub async fn v2_list(caller: &Caller, kind: Kind, id: i64, q: &QueryParams) -> ApiResult {
+    let list = followers::list(caller.store.as_ref(), &caller.session, kind, id).await?;
+    let (page, next) = keyset_page(q, &list, |f| f.id, "followers")?;
     let data: Vec<Value> = page
         .iter()
         .map(|f| json!({"user_id": f.user_id, "add_time": f.add_time.rfc3339()}))
@@ -107,16 +80,14 @@ pub async fn v2_list(
 }
 
 pub async fn v2_add(
-    state: &AppState,
-    session: &Session,
+    caller: &Caller,
     kind: Kind,
-    id: &str,
+    id: i64,
     body: &serde_json::Map<String, Value>,
 ) -> ApiResult {
-    let id = path_id(id)?;
-    followers::check_item(state.store.as_ref(), session, kind, id).await?;
+    followers::check_item(caller.store.as_ref(), &caller.session, kind, id).await?;
     let user_id = required_id(body, "user_id")?;
-    let f = followers::add(state.store.as_ref(), session, kind, id, user_id).await?;
+    let f = followers::add(caller.store.as_ref(), &caller.session, kind, id, user_id).await?;
     Ok(success(
         StatusCode::CREATED,
         json!({"user_id": f.user_id, "add_time": f.add_time.rfc3339()}),
@@ -125,18 +96,10 @@ pub async fn v2_add(
     ))
 }
 
-pub async fn v2_remove(
-    state: &AppState,
-    session: &Session,
-    kind: Kind,
-    id: &str,
-    user: &str,
-) -> ApiResult {
-    let id = path_id(id)?;
-    let user = path_id(user)?;
+pub async fn v2_remove(caller: &Caller, kind: Kind, id: i64, user: i64) -> ApiResult {
     let f = followers::remove(
-        state.store.as_ref(),
-        session,
+        caller.store.as_ref(),
+        &caller.session,
         kind,
         id,
         FollowerRef::User(user),
@@ -150,17 +113,9 @@ pub async fn v2_remove(
     ))
 }
 
-pub async fn v2_changelog(
-    state: &AppState,
-    session: &Session,
-    kind: Kind,
-    id: &str,
-    raw: Option<&str>,
-) -> ApiResult {
-    let id = path_id(id)?;
-    let q = QueryParams::parse(raw);
-    let list = followers::changelog(state.store.as_ref(), session, kind, id).await?;
-    let (page, next) = keyset_page(&q, &list, |c| c.id, "followers changelog")?;
+pub async fn v2_changelog(caller: &Caller, kind: Kind, id: i64, q: &QueryParams) -> ApiResult {
+    let list = followers::changelog(caller.store.as_ref(), &caller.session, kind, id).await?;
+    let (page, next) = keyset_page(q, &list, |c| c.id, "followers changelog")?;
     let data: Vec<Value> = page
         .iter()
         .map(|c| {
@@ -183,59 +138,42 @@ pub async fn v2_changelog(
 /// Route handlers, one per (dialect, kind, verb).
 macro_rules! handlers {
     ($kind:expr, $list1:ident, $add1:ident, $del1:ident, $list2:ident, $add2:ident, $del2:ident, $log2:ident) => {
-        pub async fn $list1(
-            State(s): State<AppState>,
-            Extension(session): Extension<Session>,
-            Path(id): Path<String>,
-            RawQuery(q): RawQuery,
-        ) -> ApiResult {
-            v1_list(&s, &session, $kind, &id, q.as_deref()).await
+        pub async fn $list1(caller: Caller, PathId(id): PathId, q: QueryParams) -> ApiResult {
+            v1_list(&caller, $kind, id, &q).await
         }
         pub async fn $add1(
-            State(s): State<AppState>,
-            Extension(session): Extension<Session>,
-            Path(id): Path<String>,
+            caller: Caller,
+            PathId(id): PathId,
             Payload(body): Payload,
         ) -> ApiResult {
-            v1_add(&s, &session, $kind, &id, &body).await
+            v1_add(&caller, $kind, id, &body).await
         }
         pub async fn $del1(
-            State(s): State<AppState>,
-            Extension(session): Extension<Session>,
-            Path((id, f)): Path<(String, String)>,
+            caller: Caller,
+            PathId(id): PathId,
+            FollowerId(f): FollowerId,
         ) -> ApiResult {
-            v1_remove(&s, &session, $kind, &id, &f).await
+            v1_remove(&caller, $kind, id, f).await
         }
-        pub async fn $list2(
-            State(s): State<AppState>,
-            Extension(session): Extension<Session>,
-            Path(id): Path<String>,
-            RawQuery(q): RawQuery,
-        ) -> ApiResult {
-            v2_list(&s, &session, $kind, &id, q.as_deref()).await
+        pub async fn $list2(caller: Caller, PathId(id): PathId, q: QueryParams) -> ApiResult {
+            v2_list(&caller, $kind, id, &q).await
         }
         pub async fn $add2(
-            State(s): State<AppState>,
-            Extension(session): Extension<Session>,
-            Path(id): Path<String>,
+            caller: Caller,
+            PathId(id): PathId,
             Payload(body): Payload,
         ) -> ApiResult {
-            v2_add(&s, &session, $kind, &id, &body).await
+            v2_add(&caller, $kind, id, &body).await
         }
         pub async fn $del2(
-            State(s): State<AppState>,
-            Extension(session): Extension<Session>,
-            Path((id, u)): Path<(String, String)>,
+            caller: Caller,
+            PathId(id): PathId,
+            FollowerId(u): FollowerId,
         ) -> ApiResult {
-            v2_remove(&s, &session, $kind, &id, &u).await
+            v2_remove(&caller, $kind, id, u).await
         }
-        pub async fn $log2(
-            State(s): State<AppState>,
-            Extension(session): Extension<Session>,
-            Path(id): Path<String>,
-            RawQuery(q): RawQuery,
-        ) -> ApiResult {
-            v2_changelog(&s, &session, $kind, &id, q.as_deref()).await
+        pub async fn $log2(caller: Caller, PathId(id): PathId, q: QueryParams) -> ApiResult {
+            v2_changelog(&caller, $kind, id, &q).await
         }
     };
 }

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod envelope;
+pub mod extract;
 pub mod followers;
 pub mod limits;
 pub mod openapi;
@@ -138,14 +139,6 @@ async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Respon
         latency_ms = format_args!("{:.3}", elapsed * 1000.0),
     );
     response
-}
-
-/// Parses a path id; anything but a positive integer is a 400 naming the parameter.
-pub fn path_id(raw: &str) -> Result<i64, ApiError> {
-    match raw.parse::<i64>() {
-        Ok(id) if id > 0 => Ok(id),
-        _ => Err(ApiError::invalid("id", "must be a positive integer")),
-    }
 }
 
 /// A response that is either a success or an [`ApiError`].

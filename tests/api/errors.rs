@@ -290,6 +290,21 @@ async fn a_path_id_that_is_not_a_positive_integer_is_a_400() {
 }
 
 #[tokio::test]
+async fn path_parameters_that_are_not_utf8_get_the_envelope_naming_them() {
+    let app = TestApp::spawn().await;
+    app.get("/api/v2/persons/%FF")
+        .await
+        .assert_error(400, "Invalid UTF-8 in `id`");
+    app.get("/api/v2/personFields/%FF%FE")
+        .await
+        .assert_error(400, "Invalid UTF-8 in `field_code`");
+    let r = app.delete("/v1/persons/1/followers/%FF").await;
+    r.assert_error(400, "Invalid UTF-8 in `follower_id`");
+    let r = app.delete("/v1/persons/1/followers/0").await;
+    r.assert_error(400, "follower_id: must be a positive integer");
+}
+
+#[tokio::test]
 async fn a_failed_request_leaves_no_partial_row_behind() {
     let app = TestApp::spawn().await;
     let org = app.add_org("Acme").await;

@@ -1,15 +1,15 @@
 //! v1 organizations: list, add, get, update, delete, and an organization's persons.
 
-use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
+use crate::api::extract::{Caller, PathId};
+use crate::domain::ports::Store;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::render::{self, Related};
+use crate::api::ApiResult;
 use crate::api::envelope::success;
 use crate::api::parse::{QueryParams, reject_fields};
 use crate::api::payload::Payload;
-use crate::api::{ApiResult, AppState, path_id};
 use crate::domain::organization::{
     self, Address, Organization, OrganizationDraft, OrganizationFilter, OrganizationQuery,
 };
@@ -20,58 +20,42 @@ use crate::error::ApiError;
 
 /// `POST /v1/organizations`: 201 with the organization.
 pub async fn add_organization(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
+    Caller { session, store }: Caller,
     Payload(body): Payload,
 ) -> ApiResult {
-    let org = organization::add_organization(state.store.as_ref(), &session, draft(body)?).await?;
-    respond(&state, &session, &org, StatusCode::CREATED).await
+    let org = organization::add_organization(store.as_ref(), &session, draft(body)?).await?;
+    respond(store.as_ref(), &session, &org, StatusCode::CREATED).await
 }
 
 /// `GET /v1/organizations/{id}` (deleted ones too, with `active_flag: false`).
-pub async fn get_organization(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
-) -> ApiResult {
-    let org =
-        organization::find_organization(state.store.as_ref(), &session, path_id(&id)?).await?;
-    respond(&state, &session, &org, StatusCode::OK).await
+pub async fn get_organization(Caller { session, store }: Caller, PathId(id): PathId) -> ApiResult {
+    let org = organization::find_organization(store.as_ref(), &session, id).await?;
+    respond(store.as_ref(), &session, &org, StatusCode::OK).await
 }
 
 /// `PUT /v1/organizations/{id}`: a partial update.
 pub async fn update_organization(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
+    Caller { session, store }: Caller,
+    PathId(id): PathId,
     Payload(body): Payload,
 ) -> ApiResult {
-    let id = path_id(&id)?;
-    let current = organization::active_organization(state.store.as_ref(), &session, id).await?;
+    let current = organization::active_organization(store.as_ref(), &session, id).await?;
     let org =
-        organization::update_organization(state.store.as_ref(), &session, &current, draft(body)?)
-            .await?;
-    respond(&state, &session, &org, StatusCode::OK).await
+        organization::update_organization(store.as_ref(), &session, &current, draft(body)?).await?;
+    respond(store.as_ref(), &session, &org, StatusCode::OK).await
 }
 
 /// `DELETE /v1/organizations/{id}`: a soft delete that detaches the organization's persons.
 pub async fn delete_organization(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
+    Caller { session, store }: Caller,
+    PathId(id): PathId,
 ) -> ApiResult {
-    let id = path_id(&id)?;
-    organization::delete_organization(state.store.as_ref(), &session, id).await?;
+    organization::delete_organization(store.as_ref(), &session, id).await?;
     Ok(success(StatusCode::OK, json!({ "id": id }), None, None))
 }
 
 /// `GET /v1/organizations`: `start`/`limit`, `sort`, `first_char`, `user_id`.
-pub async fn get_organizations(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
-    let q = QueryParams::parse(raw.as_deref());
+pub async fn get_organizations(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
     if q.str("filter_id").is_some() {
         return Err(ApiError::invalid(
             "filter_id",
@@ -99,7 +83,7 @@ pub async fn get_organizations(
         ..OrganizationFilter::default()
     };
     let (orgs, more) = organization::list_organizations(
-        state.store.as_ref(),
+        store.as_ref(),
         &session,
         OrganizationQuery {
             filter,
@@ -109,7 +93,7 @@ pub async fn get_organizations(
         },
     )
     .await?;
-    let users = users_by_id(&state, &session).await?;
+    let users = users_by_id(store.as_ref(), &session).await?;
     let data = orgs
         .iter()
         .map(|o| render::organization(o, users.get(&o.owner_id), &session.company))
@@ -129,17 +113,14 @@ pub async fn get_organizations(
 
 /// `GET /v1/organizations/{id}/persons`: the organization's (visible) persons.
 pub async fn get_organization_persons(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    Caller { session, store }: Caller,
+    PathId(id): PathId,
+    q: QueryParams,
 ) -> ApiResult {
-    let id = path_id(&id)?;
-    organization::active_organization(state.store.as_ref(), &session, id).await?;
-    let q = QueryParams::parse(raw.as_deref());
+    organization::active_organization(store.as_ref(), &session, id).await?;
     let (start, limit) = super::paging(&q)?;
     let page = query::list_persons(
-        state.store.as_ref(),
+        store.as_ref(),
         &session,
         PersonQuery {
             filter: PersonFilter {
@@ -153,7 +134,7 @@ pub async fn get_organization_persons(
     )
     .await?;
     let persons: Vec<&Person> = page.persons.iter().collect();
-    let related = Related::load(state.store.as_ref(), &session, &persons).await?;
+    let related = Related::load(store.as_ref(), &session, &persons).await?;
     let data: Vec<_> = persons
         .iter()
         .map(|p| render::person(p, &related))
@@ -167,11 +148,10 @@ pub async fn get_organization_persons(
 }
 
 async fn users_by_id(
-    state: &AppState,
+    store: &dyn Store,
     session: &Session,
 ) -> Result<std::collections::BTreeMap<i64, crate::domain::User>, ApiError> {
-    Ok(state
-        .store
+    Ok(store
         .users(session.company.id)
         .await?
         .into_iter()
@@ -193,12 +173,12 @@ fn related_users(
 }
 
 async fn respond(
-    state: &AppState,
+    store: &dyn Store,
     session: &Session,
     org: &Organization,
     status: StatusCode,
 ) -> ApiResult {
-    let users = users_by_id(state, session).await?;
+    let users = users_by_id(store, session).await?;
     let mut related = Map::new();
     related.insert(
         "user".into(),

@@ -1,17 +1,16 @@
 //! v1 personFields: list, get, add, update, delete (one and bulk).
 
-use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
+use crate::api::extract::{Caller, PathId};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
+use crate::api::ApiResult;
 use crate::api::envelope::success;
 use crate::api::parse::{QueryParams, reject_fields};
 use crate::api::payload::Payload;
-use crate::api::{ApiResult, AppState, path_id};
 use crate::domain::field_admin::{self, OptionInput};
 use crate::domain::fields::{FieldDef, FieldSettings};
-use crate::domain::{Session, values};
+use crate::domain::values;
 use crate::error::ApiError;
 
 /// A field in v1's shape.
@@ -65,14 +64,9 @@ pub fn field(f: &FieldDef) -> Value {
     v
 }
 
-pub async fn get_person_fields(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
-    let q = QueryParams::parse(raw.as_deref());
+pub async fn get_person_fields(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
     let (start, limit) = super::paging(&q)?;
-    let fields = field_admin::shown_fields(state.store.as_ref(), &session).await?;
+    let fields = field_admin::shown_fields(store.as_ref(), &session).await?;
     let (page, more) = super::page_of(&fields, start, limit);
     let page: Vec<Value> = page.iter().map(field).collect();
     let pagination = super::pagination(start, limit, page.len(), more);
@@ -84,18 +78,13 @@ pub async fn get_person_fields(
     ))
 }
 
-pub async fn get_person_field(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
-) -> ApiResult {
-    let f = field_admin::field_by_id(state.store.as_ref(), &session, path_id(&id)?).await?;
+pub async fn get_person_field(Caller { session, store }: Caller, PathId(id): PathId) -> ApiResult {
+    let f = field_admin::field_by_id(store.as_ref(), &session, id).await?;
     Ok(success(StatusCode::OK, field(&f), None, None))
 }
 
 pub async fn add_person_field(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
+    Caller { session, store }: Caller,
     Payload(body): Payload,
 ) -> ApiResult {
     let mut name = None;
@@ -125,17 +114,16 @@ pub async fn add_person_field(
         add_visible_flag: add_visible,
         settings: FieldSettings::default(),
     };
-    let f = field_admin::add_field(state.store.as_ref(), &session, draft, true).await?;
+    let f = field_admin::add_field(store.as_ref(), &session, draft, true).await?;
     Ok(success(StatusCode::OK, field(&f), None, None))
 }
 
 pub async fn update_person_field(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
+    Caller { session, store }: Caller,
+    PathId(id): PathId,
     Payload(body): Payload,
 ) -> ApiResult {
-    let existing = field_admin::field_by_id(state.store.as_ref(), &session, path_id(&id)?).await?;
+    let existing = field_admin::field_by_id(store.as_ref(), &session, id).await?;
     let mut name = None;
     let mut options = None;
     let mut add_visible = None;
@@ -151,7 +139,7 @@ pub async fn update_person_field(
     }
     reject_fields(&invalid)?;
     let f = field_admin::update_field(
-        state.store.as_ref(),
+        store.as_ref(),
         &session,
         &existing,
         name,
@@ -164,32 +152,24 @@ pub async fn update_person_field(
 }
 
 pub async fn delete_person_field(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
+    Caller { session, store }: Caller,
+    PathId(id): PathId,
 ) -> ApiResult {
-    let id = path_id(&id)?;
-    let deleted = field_admin::delete_fields(state.store.as_ref(), &session, &[id]).await?;
+    let deleted = field_admin::delete_fields(store.as_ref(), &session, &[id]).await?;
     if deleted.is_empty() {
         return Err(field_admin::field_not_found().into());
     }
     Ok(success(StatusCode::OK, json!({ "id": id }), None, None))
 }
 
-pub async fn delete_person_fields(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
-    let ids = QueryParams::parse(raw.as_deref())
-        .ids("ids", 1000)?
-        .unwrap_or_default();
+pub async fn delete_person_fields(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
+    let ids = q.ids("ids", 1000)?.unwrap_or_default();
     if ids.is_empty() {
         return Err(ApiError::bad_request(
             "Please provide at least one item to delete",
         ));
     }
-    let deleted = field_admin::delete_fields(state.store.as_ref(), &session, &ids).await?;
+    let deleted = field_admin::delete_fields(store.as_ref(), &session, &ids).await?;
     Ok(success(
         StatusCode::OK,
         json!({ "id": deleted }),

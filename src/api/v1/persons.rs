@@ -1,7 +1,7 @@
 //! v1 persons: add, get, list, update, delete (one and bulk), search and merge.
 
-use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
+use crate::api::extract::{Caller, PathId};
+use crate::domain::ports::Store;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
@@ -9,7 +9,7 @@ use super::render::{self, Related};
 use crate::api::envelope::success;
 use crate::api::parse::{QueryParams, contacts, required_id};
 use crate::api::payload::Payload;
-use crate::api::{ApiResult, AppState, path_id, search};
+use crate::api::{ApiResult, search};
 use crate::domain::fields::ADDRESS_PARTS;
 use crate::domain::person::{self, Person, PersonDraft, person_not_found};
 use crate::domain::query::{self, Page, PersonFilter, PersonQuery};
@@ -41,49 +41,39 @@ const READ_ONLY: &[&str] = &[
 ];
 
 /// `POST /v1/persons`: 201 with the person and its `related_objects`.
-pub async fn add_person(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Payload(body): Payload,
-) -> ApiResult {
-    let person = person::add_person(state.store.as_ref(), &session, draft(body)?).await?;
-    respond(&state, &session, &person, StatusCode::CREATED, None).await
+pub async fn add_person(Caller { session, store }: Caller, Payload(body): Payload) -> ApiResult {
+    let person = person::add_person(store.as_ref(), &session, draft(body)?).await?;
+    respond(store.as_ref(), &session, &person, StatusCode::CREATED, None).await
 }
 
 /// `GET /v1/persons/{id}`: the person (deleted ones too, with `active_flag: false`).
-pub async fn get_person(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
-) -> ApiResult {
-    let id = path_id(&id)?;
-    let person = person::find_person(state.store.as_ref(), &session, id).await?;
+pub async fn get_person(Caller { session, store }: Caller, PathId(id): PathId) -> ApiResult {
+    let person = person::find_person(store.as_ref(), &session, id).await?;
     let additional = json!({ "dropbox_email": session.company.cc_email() });
-    respond(&state, &session, &person, StatusCode::OK, Some(additional)).await
+    respond(
+        store.as_ref(),
+        &session,
+        &person,
+        StatusCode::OK,
+        Some(additional),
+    )
+    .await
 }
 
 /// `PUT /v1/persons/{id}`: a partial update; `email`/`phone` replace the whole list.
 pub async fn update_person(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
+    Caller { session, store }: Caller,
+    PathId(id): PathId,
     Payload(body): Payload,
 ) -> ApiResult {
-    let id = path_id(&id)?;
-    let current = person::active_person(state.store.as_ref(), &session, id).await?;
-    let person =
-        person::update_person(state.store.as_ref(), &session, current, draft(body)?).await?;
-    respond(&state, &session, &person, StatusCode::OK, None).await
+    let current = person::active_person(store.as_ref(), &session, id).await?;
+    let person = person::update_person(store.as_ref(), &session, current, draft(body)?).await?;
+    respond(store.as_ref(), &session, &person, StatusCode::OK, None).await
 }
 
 /// `DELETE /v1/persons/{id}`: a soft delete.
-pub async fn delete_person(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
-) -> ApiResult {
-    let id = path_id(&id)?;
-    let deleted = person::delete_persons(state.store.as_ref(), &session, &[id]).await?;
+pub async fn delete_person(Caller { session, store }: Caller, PathId(id): PathId) -> ApiResult {
+    let deleted = person::delete_persons(store.as_ref(), &session, &[id]).await?;
     if deleted.is_empty() {
         return Err(person_not_found().into());
     }
@@ -92,19 +82,14 @@ pub async fn delete_person(
 
 /// `DELETE /v1/persons?ids=1,2,3`: deletes those of the ids that are persons of the company and
 /// not already deleted, and lists them.
-pub async fn delete_persons(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
-    let q = QueryParams::parse(raw.as_deref());
+pub async fn delete_persons(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
     let ids = q.ids("ids", 1000)?.unwrap_or_default();
     if ids.is_empty() {
         return Err(ApiError::bad_request(
             "Please provide at least one item to delete",
         ));
     }
-    let deleted = person::delete_persons(state.store.as_ref(), &session, &ids).await?;
+    let deleted = person::delete_persons(store.as_ref(), &session, &ids).await?;
     Ok(success(
         StatusCode::OK,
         json!({ "id": deleted }),
@@ -114,12 +99,7 @@ pub async fn delete_persons(
 }
 
 /// `GET /v1/persons`: `start`/`limit` paging, `sort`, `first_char`, `user_id`.
-pub async fn list_persons(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
-    let q = QueryParams::parse(raw.as_deref());
+pub async fn list_persons(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
     if q.str("filter_id").is_some() {
         return Err(ApiError::invalid(
             "filter_id",
@@ -138,7 +118,7 @@ pub async fn list_persons(
         ..PersonFilter::default()
     };
     let page = query::list_persons(
-        state.store.as_ref(),
+        store.as_ref(),
         &session,
         PersonQuery {
             filter,
@@ -149,7 +129,7 @@ pub async fn list_persons(
     )
     .await?;
     let persons: Vec<&Person> = page.persons.iter().collect();
-    let related = Related::load(state.store.as_ref(), &session, &persons).await?;
+    let related = Related::load(store.as_ref(), &session, &persons).await?;
     let data: Vec<_> = persons
         .iter()
         .map(|p| render::person(p, &related))
@@ -165,26 +145,15 @@ pub async fn list_persons(
 }
 
 /// `GET /v1/persons/search`: ranked items with `start`/`limit` paging.
-pub async fn search_persons_v1(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
-    let q = QueryParams::parse(raw.as_deref());
+pub async fn search_persons_v1(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
     if q.str("term").is_none_or(|t| t.trim().is_empty()) {
         return Err(ApiError::InputRequired("term".into()));
     }
     let sq = search::query(&q)?;
     let (start, limit) = super::paging(&q)?;
-    let hits = search_persons(state.store.as_ref(), &session, &sq).await?;
+    let hits = search_persons(store.as_ref(), &session, &sq).await?;
     let (page, more) = super::page_of(&hits, start, limit);
-    let items = search::items(
-        state.store.as_ref(),
-        &session,
-        page,
-        search::wants_picture(&q),
-    )
-    .await?;
+    let items = search::items(store.as_ref(), &session, page, search::wants_picture(&q)).await?;
     Ok(success(
         StatusCode::OK,
         json!({ "items": items }),
@@ -194,34 +163,28 @@ pub async fn search_persons_v1(
 }
 
 /// `GET /v1/persons/{id}/permittedUsers`: ids of the users who may see the person.
-pub async fn get_person_users(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
-) -> ApiResult {
-    let person = person::find_person(state.store.as_ref(), &session, path_id(&id)?).await?;
+pub async fn get_person_users(Caller { session, store }: Caller, PathId(id): PathId) -> ApiResult {
+    let person = person::find_person(store.as_ref(), &session, id).await?;
     let users =
-        crate::domain::followers::permitted_users(state.store.as_ref(), &session, &person).await?;
+        crate::domain::followers::permitted_users(store.as_ref(), &session, &person).await?;
     Ok(success(StatusCode::OK, json!(users), None, None))
 }
 
 /// `PUT /v1/persons/{id}/merge`: merges `{id}` into `merge_with_id`, which is kept.
 pub async fn merge_persons(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
+    Caller { session, store }: Caller,
+    PathId(id): PathId,
     Payload(body): Payload,
 ) -> ApiResult {
-    let id = path_id(&id)?;
-    let from = person::active_person(state.store.as_ref(), &session, id).await?;
+    let from = person::active_person(store.as_ref(), &session, id).await?;
     let into = required_id(&body, "merge_with_id")?;
     if let Some(extra) = body.keys().find(|k| *k != "merge_with_id") {
         return Err(ApiError::bad_request(format!(
             "Invalid field(s) in the payload: {extra} (unknown field)"
         )));
     }
-    let person = person::merge_persons(state.store.as_ref(), &session, from, into).await?;
-    let related = Related::load(state.store.as_ref(), &session, &[&person]).await?;
+    let person = person::merge_persons(store.as_ref(), &session, from, into).await?;
+    let related = Related::load(store.as_ref(), &session, &[&person]).await?;
     let mut data = serde_json::to_value(render::person(&person, &related))
         .map_err(|e| ApiError::Internal(format!("rendering a person: {e}")))?;
     data["owner_id"] = json!(person.owner_id);
@@ -231,13 +194,13 @@ pub async fn merge_persons(
 }
 
 async fn respond(
-    state: &AppState,
+    store: &dyn Store,
     session: &Session,
     person: &Person,
     status: StatusCode,
     additional: Option<Value>,
 ) -> ApiResult {
-    let related = Related::load(state.store.as_ref(), session, &[person]).await?;
+    let related = Related::load(store, session, &[person]).await?;
     Ok(success(
         status,
         render::person(person, &related),

@@ -1,14 +1,14 @@
 //! v2 organizations: list, get, add, update (PATCH), delete and search.
 
-use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
+use crate::api::extract::{Caller, PathId};
+use crate::domain::ports::Store;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
+use crate::api::ApiResult;
 use crate::api::envelope::success;
 use crate::api::parse::{QueryParams, best_first, keyset_page, reject_fields};
 use crate::api::payload::Payload;
-use crate::api::{ApiResult, AppState, path_id};
 use crate::domain::fields::ADDRESS_PARTS;
 use crate::domain::organization::{
     self, Address, Organization, OrganizationDraft, OrganizationFilter, OrganizationQuery,
@@ -116,13 +116,13 @@ fn render(
 }
 
 async fn many(
-    state: &AppState,
+    store: &dyn Store,
     session: &Session,
     orgs: &[Organization],
     opts: &Opts,
 ) -> Result<Value, ApiError> {
     let labels = if opts.include_labels {
-        state.store.org_label_options(session.company.id).await?
+        store.org_label_options(session.company.id).await?
     } else {
         Vec::new()
     };
@@ -133,8 +133,8 @@ async fn many(
     ))
 }
 
-async fn one(state: &AppState, session: &Session, org: &Organization, opts: &Opts) -> ApiResult {
-    let mut v = many(state, session, std::slice::from_ref(org), opts).await?;
+async fn one(store: &dyn Store, session: &Session, org: &Organization, opts: &Opts) -> ApiResult {
+    let mut v = many(store, session, std::slice::from_ref(org), opts).await?;
     let data = v.as_array_mut().and_then(Vec::pop).unwrap_or(Value::Null);
     Ok(success(StatusCode::OK, data, None, None))
 }
@@ -145,56 +145,43 @@ const NO_OPTS: Opts = Opts {
 };
 
 pub async fn get_organization(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    Caller { session, store }: Caller,
+    PathId(id): PathId,
+    q: QueryParams,
 ) -> ApiResult {
-    let opts = opts(&QueryParams::parse(raw.as_deref()))?;
-    let org =
-        organization::find_organization(state.store.as_ref(), &session, path_id(&id)?).await?;
-    one(&state, &session, &org, &opts).await
+    let opts = opts(&q)?;
+    let org = organization::find_organization(store.as_ref(), &session, id).await?;
+    one(store.as_ref(), &session, &org, &opts).await
 }
 
 pub async fn add_organization(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
+    Caller { session, store }: Caller,
     Payload(body): Payload,
 ) -> ApiResult {
-    let org = organization::add_organization(state.store.as_ref(), &session, draft(body)?).await?;
-    one(&state, &session, &org, &NO_OPTS).await
+    let org = organization::add_organization(store.as_ref(), &session, draft(body)?).await?;
+    one(store.as_ref(), &session, &org, &NO_OPTS).await
 }
 
 pub async fn update_organization(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
+    Caller { session, store }: Caller,
+    PathId(id): PathId,
     Payload(body): Payload,
 ) -> ApiResult {
-    let id = path_id(&id)?;
-    let current = organization::active_organization(state.store.as_ref(), &session, id).await?;
+    let current = organization::active_organization(store.as_ref(), &session, id).await?;
     let org =
-        organization::update_organization(state.store.as_ref(), &session, &current, draft(body)?)
-            .await?;
-    one(&state, &session, &org, &NO_OPTS).await
+        organization::update_organization(store.as_ref(), &session, &current, draft(body)?).await?;
+    one(store.as_ref(), &session, &org, &NO_OPTS).await
 }
 
 pub async fn delete_organization(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
+    Caller { session, store }: Caller,
+    PathId(id): PathId,
 ) -> ApiResult {
-    let id = path_id(&id)?;
-    organization::delete_organization(state.store.as_ref(), &session, id).await?;
+    organization::delete_organization(store.as_ref(), &session, id).await?;
     Ok(success(StatusCode::OK, json!({ "id": id }), None, None))
 }
 
-pub async fn get_organizations(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
-    let q = QueryParams::parse(raw.as_deref());
+pub async fn get_organizations(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
     if q.str("filter_id").is_some() {
         return Err(ApiError::invalid(
             "filter_id",
@@ -212,7 +199,7 @@ pub async fn get_organizations(
         ..OrganizationFilter::default()
     };
     let (orgs, more) = organization::list_organizations(
-        state.store.as_ref(),
+        store.as_ref(),
         &session,
         OrganizationQuery {
             filter,
@@ -231,7 +218,7 @@ pub async fn get_organizations(
         (key, o.id)
     });
     let next_cursor = order.next_cursor(last, more);
-    let data = many(&state, &session, &orgs, &opts).await?;
+    let data = many(store.as_ref(), &session, &orgs, &opts).await?;
     Ok(success(
         StatusCode::OK,
         data,
@@ -241,12 +228,7 @@ pub async fn get_organizations(
 }
 
 /// `GET /api/v2/organizations/search`: by name and address, ranked like persons.
-pub async fn search_organization(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
-    let q = QueryParams::parse(raw.as_deref());
+pub async fn search_organization(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
     let exact = q.bool("exact_match")?;
     let term = check_term(q.str("term"), exact)?;
     let fields = q.list("fields");
@@ -263,7 +245,7 @@ pub async fn search_organization(
     let in_name = all || fields.iter().any(|f| f == "name");
     let in_address = all || fields.iter().any(|f| f == "address");
     let hits = organization::search_organizations(
-        state.store.as_ref(),
+        store.as_ref(),
         &session,
         &term,
         in_name,

@@ -1,18 +1,17 @@
 //! v2 personFields: list, get, add, update, delete, and atomic option changes.
 
-use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
+use crate::api::extract::{Caller, FieldCode};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
+use crate::api::ApiResult;
 use crate::api::envelope::success;
 use crate::api::parse::{QueryParams, keyset_page, reject_fields};
 use crate::api::payload::{JsonBody, Payload};
-use crate::api::{ApiResult, AppState};
 use crate::domain::field_admin;
 use crate::domain::fields::{FieldDef, FieldOption, FieldSettings};
 use crate::domain::ports::FieldChanges;
-use crate::domain::{Session, values};
+use crate::domain::values;
 use crate::error::ApiError;
 
 const NAMESPACES: [&str; 3] = ["ui_visibility", "important_fields", "required_fields"];
@@ -69,14 +68,9 @@ fn namespaces(q: &QueryParams) -> Result<Vec<String>, ApiError> {
     Ok(include)
 }
 
-pub async fn get_person_fields(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
-    let q = QueryParams::parse(raw.as_deref());
+pub async fn get_person_fields(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
     let include = namespaces(&q)?;
-    let fields = field_admin::shown_fields(state.store.as_ref(), &session).await?;
+    let fields = field_admin::shown_fields(store.as_ref(), &session).await?;
     // Fields come built-in first, then by their order and id.
     let (page, next_cursor) = keyset_page(
         &q,
@@ -94,19 +88,17 @@ pub async fn get_person_fields(
 }
 
 pub async fn get_person_field(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(code): Path<String>,
-    RawQuery(raw): RawQuery,
+    Caller { session, store }: Caller,
+    FieldCode(code): FieldCode,
+    q: QueryParams,
 ) -> ApiResult {
-    let include = namespaces(&QueryParams::parse(raw.as_deref()))?;
-    let f = field_admin::field_by_code(state.store.as_ref(), &session, &code).await?;
+    let include = namespaces(&q)?;
+    let f = field_admin::field_by_code(store.as_ref(), &session, &code).await?;
     Ok(success(StatusCode::OK, field(&f, &include), None, None))
 }
 
 pub async fn add_person_field(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
+    Caller { session, store }: Caller,
     Payload(body): Payload,
 ) -> ApiResult {
     let mut name = None;
@@ -131,17 +123,16 @@ pub async fn add_person_field(
         add_visible_flag: add_visible.unwrap_or(false),
         settings,
     };
-    let f = field_admin::add_field(state.store.as_ref(), &session, draft, false).await?;
+    let f = field_admin::add_field(store.as_ref(), &session, draft, false).await?;
     Ok(success(StatusCode::OK, field(&f, &[]), None, None))
 }
 
 pub async fn update_person_field(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(code): Path<String>,
+    Caller { session, store }: Caller,
+    FieldCode(code): FieldCode,
     Payload(body): Payload,
 ) -> ApiResult {
-    let existing = field_admin::field_by_code(state.store.as_ref(), &session, &code).await?;
+    let existing = field_admin::field_by_code(store.as_ref(), &session, &code).await?;
     if body.is_empty() {
         return Err(ApiError::bad_request(
             "At least one field must be provided in the request body",
@@ -160,7 +151,7 @@ pub async fn update_person_field(
     reject_fields(&invalid)?;
     let (settings, add_visible) = settings(&body, &existing.settings)?;
     let f = field_admin::update_field(
-        state.store.as_ref(),
+        store.as_ref(),
         &session,
         &existing,
         name,
@@ -173,20 +164,18 @@ pub async fn update_person_field(
 }
 
 pub async fn delete_person_field(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(code): Path<String>,
+    Caller { session, store }: Caller,
+    FieldCode(code): FieldCode,
 ) -> ApiResult {
-    let f = field_admin::field_by_code(state.store.as_ref(), &session, &code).await?;
-    field_admin::delete_fields(state.store.as_ref(), &session, &[f.id]).await?;
+    let f = field_admin::field_by_code(store.as_ref(), &session, &code).await?;
+    field_admin::delete_fields(store.as_ref(), &session, &[f.id]).await?;
     Ok(success(StatusCode::OK, field(&f, &[]), None, None))
 }
 
 /// `POST …/options`: adds labels; answers with the new options only.
 pub async fn add_person_field_options(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(code): Path<String>,
+    Caller { session, store }: Caller,
+    FieldCode(code): FieldCode,
     JsonBody(body): JsonBody,
 ) -> ApiResult {
     let items = items(&body)?;
@@ -194,13 +183,12 @@ pub async fn add_person_field_options(
     for item in items {
         add.push(values::string("label", item.get("label").unwrap_or(&Value::Null))?.to_owned());
     }
-    let before = field_admin::field_by_code(state.store.as_ref(), &session, &code).await?;
+    let before = field_admin::field_by_code(store.as_ref(), &session, &code).await?;
     let changes = FieldChanges {
         add_options: add,
         ..FieldChanges::default()
     };
-    let after =
-        field_admin::change_options(state.store.as_ref(), &session, &before, changes).await?;
+    let after = field_admin::change_options(store.as_ref(), &session, &before, changes).await?;
     let added: Vec<Value> = after
         .options
         .iter()
@@ -217,9 +205,8 @@ pub async fn add_person_field_options(
 
 /// `PATCH …/options`: relabels existing options; answers with them.
 pub async fn update_person_field_options(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(code): Path<String>,
+    Caller { session, store }: Caller,
+    FieldCode(code): FieldCode,
     JsonBody(body): JsonBody,
 ) -> ApiResult {
     let mut rename = Vec::new();
@@ -228,14 +215,13 @@ pub async fn update_person_field_options(
         let label = values::string("label", item.get("label").unwrap_or(&Value::Null))?;
         rename.push((id, label.to_owned()));
     }
-    let before = field_admin::field_by_code(state.store.as_ref(), &session, &code).await?;
+    let before = field_admin::field_by_code(store.as_ref(), &session, &code).await?;
     let ids: Vec<i64> = rename.iter().map(|(id, _)| *id).collect();
     let changes = FieldChanges {
         rename_options: rename,
         ..FieldChanges::default()
     };
-    let after =
-        field_admin::change_options(state.store.as_ref(), &session, &before, changes).await?;
+    let after = field_admin::change_options(store.as_ref(), &session, &before, changes).await?;
     let updated: Vec<Value> = after
         .options
         .iter()
@@ -252,16 +238,15 @@ pub async fn update_person_field_options(
 
 /// `DELETE …/options`: deletes options (and so their values on persons); answers with them.
 pub async fn delete_person_field_options(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(code): Path<String>,
+    Caller { session, store }: Caller,
+    FieldCode(code): FieldCode,
     JsonBody(body): JsonBody,
 ) -> ApiResult {
     let mut ids = Vec::new();
     for item in items(&body)? {
         ids.push(values::id("id", item.get("id").unwrap_or(&Value::Null))?);
     }
-    let before = field_admin::field_by_code(state.store.as_ref(), &session, &code).await?;
+    let before = field_admin::field_by_code(store.as_ref(), &session, &code).await?;
     let deleted: Vec<Value> = before
         .options
         .iter()
@@ -272,7 +257,7 @@ pub async fn delete_person_field_options(
         delete_options: ids,
         ..FieldChanges::default()
     };
-    field_admin::change_options(state.store.as_ref(), &session, &before, changes).await?;
+    field_admin::change_options(store.as_ref(), &session, &before, changes).await?;
     Ok(success(
         StatusCode::OK,
         Value::Array(deleted),

@@ -1,7 +1,7 @@
 //! v2 persons: list, get, add, update (PATCH), delete and search.
 
-use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
+use crate::api::extract::{Caller, PathId};
+use crate::domain::ports::Store;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
@@ -9,7 +9,7 @@ use super::render::{self, Context, Options};
 use crate::api::envelope::success;
 use crate::api::parse::{QueryParams, best_first, contacts, keyset_page};
 use crate::api::payload::Payload;
-use crate::api::{ApiResult, AppState, path_id, search};
+use crate::api::{ApiResult, search};
 use crate::domain::person::{self, Person, PersonDraft, person_not_found};
 use crate::domain::query::{self, Page, PersonFilter, PersonQuery};
 use crate::domain::search::search_persons as run_search;
@@ -23,49 +23,35 @@ const CONTACT_SYNC: &[&str] = &["notes", "im", "birthday", "job_title", "postal_
 
 /// `GET /api/v2/persons/{id}`: deleted persons too, with `is_deleted: true`.
 pub async fn get_person(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
-    RawQuery(raw): RawQuery,
+    Caller { session, store }: Caller,
+    PathId(id): PathId,
+    q: QueryParams,
 ) -> ApiResult {
-    let id = path_id(&id)?;
-    let opts = Options::parse(&QueryParams::parse(raw.as_deref()))?;
-    let person = person::find_person(state.store.as_ref(), &session, id).await?;
-    one(&state, &session, &person, &opts).await
+    let opts = Options::parse(&q)?;
+    let person = person::find_person(store.as_ref(), &session, id).await?;
+    one(store.as_ref(), &session, &person, &opts).await
 }
 
 /// `POST /api/v2/persons`: 200 (as Pipedrive's v2 spec says) with the person.
-pub async fn add_person(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Payload(body): Payload,
-) -> ApiResult {
-    let person = person::add_person(state.store.as_ref(), &session, draft(body)?).await?;
-    one(&state, &session, &person, &Options::written()).await
+pub async fn add_person(Caller { session, store }: Caller, Payload(body): Payload) -> ApiResult {
+    let person = person::add_person(store.as_ref(), &session, draft(body)?).await?;
+    one(store.as_ref(), &session, &person, &Options::written()).await
 }
 
 /// `PATCH /api/v2/persons/{id}`: absent fields stay, `null` clears.
 pub async fn update_person(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
+    Caller { session, store }: Caller,
+    PathId(id): PathId,
     Payload(body): Payload,
 ) -> ApiResult {
-    let id = path_id(&id)?;
-    let current = person::active_person(state.store.as_ref(), &session, id).await?;
-    let person =
-        person::update_person(state.store.as_ref(), &session, current, draft(body)?).await?;
-    one(&state, &session, &person, &Options::written()).await
+    let current = person::active_person(store.as_ref(), &session, id).await?;
+    let person = person::update_person(store.as_ref(), &session, current, draft(body)?).await?;
+    one(store.as_ref(), &session, &person, &Options::written()).await
 }
 
 /// `DELETE /api/v2/persons/{id}`: a soft delete, `{"id": N}`.
-pub async fn delete_person(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    Path(id): Path<String>,
-) -> ApiResult {
-    let id = path_id(&id)?;
-    if person::delete_persons(state.store.as_ref(), &session, &[id])
+pub async fn delete_person(Caller { session, store }: Caller, PathId(id): PathId) -> ApiResult {
+    if person::delete_persons(store.as_ref(), &session, &[id])
         .await?
         .is_empty()
     {
@@ -76,12 +62,7 @@ pub async fn delete_person(
 
 /// `GET /api/v2/persons`: keyset cursors over `sort_by` + id, so paging never skips or repeats
 /// a person while others are added or deleted.
-pub async fn get_persons(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
-    let q = QueryParams::parse(raw.as_deref());
+pub async fn get_persons(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
     for unsupported in ["filter_id", "deal_id"] {
         if q.str(unsupported).is_some() {
             return Err(ApiError::invalid(
@@ -102,7 +83,7 @@ pub async fn get_persons(
         ..PersonFilter::default()
     };
     let page = query::list_persons(
-        state.store.as_ref(),
+        store.as_ref(),
         &session,
         PersonQuery {
             filter,
@@ -117,7 +98,7 @@ pub async fn get_persons(
         .last()
         .and_then(|p| Some((order.sort_by.key_of(p)?, p.id)));
     let next_cursor = order.next_cursor(last, page.more);
-    let fields = Fields::load(state.store.as_ref(), session.company.id).await?;
+    let fields = Fields::load(store.as_ref(), session.company.id).await?;
     let ctx = Context::new(&session.company, &fields);
     let data: Vec<_> = page
         .persons
@@ -133,23 +114,12 @@ pub async fn get_persons(
 }
 
 /// `GET /api/v2/persons/search`: ranked items, cursor-paged.
-pub async fn search_persons(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    RawQuery(raw): RawQuery,
-) -> ApiResult {
-    let q = QueryParams::parse(raw.as_deref());
+pub async fn search_persons(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
     let sq = search::query(&q)?;
-    let hits = run_search(state.store.as_ref(), &session, &sq).await?;
+    let hits = run_search(store.as_ref(), &session, &sq).await?;
     let (page, next_cursor) =
         keyset_page(&q, &hits, |h| (best_first(h.score), h.person.id), "search")?;
-    let items = search::items(
-        state.store.as_ref(),
-        &session,
-        page,
-        search::wants_picture(&q),
-    )
-    .await?;
+    let items = search::items(store.as_ref(), &session, page, search::wants_picture(&q)).await?;
     Ok(success(
         StatusCode::OK,
         json!({ "items": items }),
@@ -158,8 +128,8 @@ pub async fn search_persons(
     ))
 }
 
-async fn one(state: &AppState, session: &Session, person: &Person, opts: &Options) -> ApiResult {
-    let fields = Fields::load(state.store.as_ref(), session.company.id).await?;
+async fn one(store: &dyn Store, session: &Session, person: &Person, opts: &Options) -> ApiResult {
+    let fields = Fields::load(store, session.company.id).await?;
     let ctx = Context::new(&session.company, &fields);
     Ok(success(
         StatusCode::OK,
