@@ -1,0 +1,243 @@
+//! Person fields in both dialects: what their operations take and answer, and the field and
+//! option schemas. Only admins change fields, so every write may also answer 403.
+
+use serde_json::{Map, Value, json};
+
+use super::routes::Dialect;
+use super::shared::{
+    deleted_id, deleted_ids, ids_param, list, nullable_string, q, r, string, v1_pagination,
+    v1_paging, v2_cursor, v2_paging,
+};
+use super::{Doc, doc};
+
+/// The description of a person field operation, if `operation` is one in `dialect`.
+pub(super) fn describe(dialect: Dialect, operation: &str) -> Option<Doc> {
+    match dialect {
+        Dialect::V1 => describe_v1(operation),
+        Dialect::V2 => describe_v2(operation),
+        Dialect::Service => None,
+    }
+}
+
+/// A v2 list of options: by id to relabel or delete, by label to add.
+fn options_body(with_id: bool, with_label: bool) -> Value {
+    let mut props = Map::new();
+    let mut required = vec![];
+    if with_id {
+        props.insert("id".into(), json!({"type": "integer"}));
+        required.push("id");
+    }
+    if with_label {
+        props.insert(
+            "label".into(),
+            json!({"type": "string", "minLength": 1, "maxLength": 255}),
+        );
+        required.push("label");
+    }
+    list(json!({"type": "object", "required": required, "properties": props}))
+}
+
+/// The `/v1` and `/api/v1` person field operations.
+fn describe_v1(operation: &str) -> Option<Doc> {
+    Some(match operation {
+        "get_person_fields" => doc(
+            "List person fields",
+            v1_paging(),
+            None,
+            200,
+            list(r("PersonFieldV1")),
+            Some(v1_pagination()),
+        ),
+        "add_person_field" => doc(
+            "Add a person field",
+            vec![],
+            Some(
+                json!({"type": "object", "required": ["name", "field_type"], "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": 255},
+                    "field_type": {"type": "string"},
+                    "options": list(json!({"oneOf": [{"type": "string"}, {"type": "object", "properties": {"label": {"type": "string"}}}]})),
+                    "add_visible_flag": {"type": "boolean"},
+                }}),
+            ),
+            200,
+            r("PersonFieldV1"),
+            None,
+        ),
+        "delete_person_fields" => doc(
+            "Delete person fields in bulk",
+            vec![ids_param(1000)],
+            None,
+            200,
+            deleted_ids(),
+            None,
+        ),
+        "get_person_field" => doc(
+            "Get a person field",
+            vec![],
+            None,
+            200,
+            r("PersonFieldV1"),
+            None,
+        ),
+        "update_person_field" => doc(
+            "Update a person field (options replace the whole list)",
+            vec![],
+            Some(json!({"type": "object", "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 255},
+                "options": list(json!({"type": "object", "properties": {"id": {"type": "integer"}, "label": {"type": "string"}}})),
+                "add_visible_flag": {"type": "boolean"},
+            }})),
+            200,
+            r("PersonFieldV1"),
+            None,
+        ),
+        "delete_person_field" => doc(
+            "Delete a person field",
+            vec![],
+            None,
+            200,
+            deleted_id(),
+            None,
+        ),
+        _ => return None,
+    })
+}
+
+/// The `/api/v2` person field operations, whose options have endpoints of their own.
+fn describe_v2(operation: &str) -> Option<Doc> {
+    Some(match operation {
+        "get_person_fields" => {
+            let mut p = v2_paging();
+            p.push(q("include_fields", string(), "Extra field attributes"));
+            doc(
+                "List person fields",
+                p,
+                None,
+                200,
+                list(r("PersonFieldV2")),
+                Some(v2_cursor()),
+            )
+        }
+        "add_person_field" => doc(
+            "Add a person field",
+            vec![],
+            Some(
+                json!({"type": "object", "required": ["field_name", "field_type"], "properties": {
+                    "field_name": {"type": "string", "minLength": 1, "maxLength": 255},
+                    "field_type": {"type": "string"},
+                    "options": options_body(false, true),
+                    "ui_visibility": {"type": "object"},
+                }}),
+            ),
+            200,
+            r("PersonFieldV2"),
+            None,
+        ),
+        "get_person_field" => doc(
+            "Get a person field",
+            vec![q("include_fields", string(), "Extra field attributes")],
+            None,
+            200,
+            r("PersonFieldV2"),
+            None,
+        ),
+        "update_person_field" => doc(
+            "Rename a person field",
+            vec![],
+            Some(json!({"type": "object", "properties": {
+                "field_name": {"type": "string", "minLength": 1, "maxLength": 255},
+                "ui_visibility": {"type": "object"},
+            }})),
+            200,
+            r("PersonFieldV2"),
+            None,
+        ),
+        "delete_person_field" => doc(
+            "Delete a person field",
+            vec![],
+            None,
+            200,
+            r("PersonFieldV2"),
+            None,
+        ),
+        "add_person_field_options" => doc(
+            "Add options (all or none)",
+            vec![],
+            Some(options_body(false, true)),
+            200,
+            list(r("FieldOption")),
+            None,
+        ),
+        "update_person_field_options" => doc(
+            "Relabel options (all or none)",
+            vec![],
+            Some(options_body(true, true)),
+            200,
+            list(r("FieldOption")),
+            None,
+        ),
+        "delete_person_field_options" => doc(
+            "Delete options (all or none)",
+            vec![],
+            Some(options_body(true, false)),
+            200,
+            list(r("FieldOption")),
+            None,
+        ),
+        _ => return None,
+    })
+}
+
+/// The component schemas of person fields: an option, and a field in each dialect.
+pub(super) fn schemas() -> Vec<(&'static str, Value)> {
+    vec![
+        ("FieldOption", field_option()),
+        ("PersonFieldV1", person_field_v1()),
+        ("PersonFieldV2", person_field_v2()),
+    ]
+}
+
+/// An option of an enum or set field.
+fn field_option() -> Value {
+    json!({
+        "type": "object",
+        "required": ["id", "label"],
+        "properties": {"id": {"type": "integer"}, "label": {"type": "string"}},
+    })
+}
+
+/// A person field as v1 answers it.
+fn person_field_v1() -> Value {
+    json!({
+        "type": "object",
+        "required": ["id", "key", "name", "field_type"],
+        "properties": {
+            "id": {"type": "integer"},
+            "key": {"type": "string"},
+            "name": {"type": "string"},
+            "field_type": {"type": "string"},
+            "order_nr": {"type": "integer"},
+            "active_flag": {"type": "boolean"},
+            "edit_flag": {"type": "boolean"},
+            "options": {"type": ["array", "null"], "items": r("FieldOption")},
+        },
+    })
+}
+
+/// A person field as v2 answers it.
+fn person_field_v2() -> Value {
+    json!({
+        "type": "object",
+        "required": ["field_name", "field_code", "field_type", "is_custom_field"],
+        "properties": {
+            "field_name": {"type": "string"},
+            "field_code": {"type": "string"},
+            "field_type": {"type": "string"},
+            "description": nullable_string(),
+            "options": {"type": ["array", "null"], "items": r("FieldOption")},
+            "subfields": {"type": ["array", "null"]},
+            "is_custom_field": {"type": "boolean"},
+            "is_optional_response_field": {"type": "boolean"},
+        },
+    })
+}

@@ -1,0 +1,287 @@
+//! Persons in both dialects: what their operations take and answer, and the person and
+//! contact schemas.
+
+use serde_json::{Value, json};
+
+use super::routes::Dialect;
+use super::shared::{
+    boolean, deleted_id, deleted_ids, id, ids_param, list, name, nullable_string, q, r,
+    search_params, v1_list_filters, v1_pagination, v2_cursor, v2_list, v2_render,
+};
+use super::{Doc, doc};
+
+/// The description of a person operation, if `operation` is one in `dialect`.
+pub(super) fn describe(dialect: Dialect, operation: &str) -> Option<Doc> {
+    match dialect {
+        Dialect::V1 => describe_v1(operation),
+        Dialect::V2 => describe_v2(operation),
+        Dialect::Service => None,
+    }
+}
+
+/// A v1 person body: `name` on create; custom values come at the root, keyed by field key.
+fn v1_person_body(create: bool) -> Value {
+    json!({
+        "type": "object",
+        "required": if create { json!(["name"]) } else { json!([]) },
+        "properties": {
+            "name": name(),
+            "first_name": {"type": "string", "maxLength": 255},
+            "last_name": {"type": "string", "maxLength": 255},
+            "owner_id": id(),
+            "org_id": {"type": ["integer", "null"], "minimum": 1},
+            "email": {"oneOf": [{"type": "string"}, list(r("ContactInput"))]},
+            "phone": {"oneOf": [{"type": "string"}, list(r("ContactInput"))]},
+            "label": {"type": ["integer", "null"], "minimum": 1},
+            "label_ids": list(id()),
+            "visible_to": {"type": "string", "enum": ["1", "3", "5", "7"]},
+            "marketing_status": {"type": "string", "enum": ["no_consent", "unsubscribed", "subscribed", "archived"]},
+            "add_time": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$", "description": "YYYY-MM-DD HH:MM:SS (create only)"},
+        },
+        "propertyNames": {"description": "Custom field values are keyed by field key (40 hex digits)"},
+    })
+}
+
+/// A v2 person body: custom values only under `custom_fields`, and no key beyond these.
+fn v2_person_body(create: bool) -> Value {
+    json!({
+        "type": "object",
+        "required": if create { json!(["name"]) } else { json!([]) },
+        "properties": {
+            "name": name(),
+            "first_name": {"type": "string", "maxLength": 255},
+            "last_name": {"type": "string", "maxLength": 255},
+            "owner_id": id(),
+            "org_id": {"type": ["integer", "null"], "minimum": 1},
+            "emails": list(r("ContactObject")),
+            "phones": list(r("ContactObject")),
+            "label_ids": list(id()),
+            "visible_to": {"type": "integer", "enum": [1, 3, 5, 7]},
+            "marketing_status": {"type": "string", "enum": ["no_consent", "unsubscribed", "subscribed", "archived"]},
+            "add_time": {"type": "string", "format": "date-time", "description": "RFC 3339 (create only)"},
+            "custom_fields": {"type": "object", "propertyNames": {"pattern": "^[0-9a-f]{40}$"}},
+        },
+        "additionalProperties": false,
+    })
+}
+
+/// The `/v1` and `/api/v1` person operations.
+fn describe_v1(operation: &str) -> Option<Doc> {
+    Some(match operation {
+        "list_persons" => doc(
+            "List persons",
+            v1_list_filters(),
+            None,
+            200,
+            list(r("PersonV1")),
+            Some(v1_pagination()),
+        ),
+        "add_person" => doc(
+            "Add a person",
+            vec![],
+            Some(v1_person_body(true)),
+            201,
+            r("PersonV1"),
+            None,
+        ),
+        "delete_persons" => doc(
+            "Delete persons in bulk",
+            vec![ids_param(1000)],
+            None,
+            200,
+            deleted_ids(),
+            None,
+        ),
+        "search_persons_v1" => doc(
+            "Search persons",
+            search_params(true, true),
+            None,
+            200,
+            r("SearchResult"),
+            Some(v1_pagination()),
+        ),
+        "get_person" => doc("Get a person", vec![], None, 200, r("PersonV1"), None),
+        "update_person" => doc(
+            "Update a person",
+            vec![],
+            Some(v1_person_body(false)),
+            200,
+            r("PersonV1"),
+            None,
+        ),
+        "delete_person" => doc("Delete a person", vec![], None, 200, deleted_id(), None),
+        "merge_persons" => doc(
+            "Merge two persons",
+            vec![],
+            Some(
+                json!({"type": "object", "required": ["merge_with_id"], "properties": {"merge_with_id": {"type": "integer"}}}),
+            ),
+            200,
+            r("PersonV1"),
+            None,
+        ),
+        "get_person_users" => doc(
+            "Users who may see a person",
+            vec![],
+            None,
+            200,
+            list(json!({"type": "integer"})),
+            None,
+        ),
+        _ => return None,
+    })
+}
+
+/// The `/api/v2` person operations.
+fn describe_v2(operation: &str) -> Option<Doc> {
+    Some(match operation {
+        "get_persons" => {
+            let mut p = v2_list();
+            p.push(q("org_id", id(), "Only persons of this organization"));
+            doc(
+                "List persons",
+                p,
+                None,
+                200,
+                list(r("PersonV2")),
+                Some(v2_cursor()),
+            )
+        }
+        "add_person" => doc(
+            "Add a person",
+            vec![],
+            Some(v2_person_body(true)),
+            200,
+            r("PersonV2"),
+            None,
+        ),
+        "search_persons" => doc(
+            "Search persons",
+            search_params(false, true),
+            None,
+            200,
+            r("SearchResult"),
+            Some(v2_cursor()),
+        ),
+        "get_person" => {
+            let mut p = v2_render();
+            p.push(q("include_labels", boolean(), "Add the labels' names"));
+            doc("Get a person", p, None, 200, r("PersonV2"), None)
+        }
+        "update_person" => doc(
+            "Update a person",
+            vec![],
+            Some(v2_person_body(false)),
+            200,
+            r("PersonV2"),
+            None,
+        ),
+        "delete_person" => doc("Delete a person", vec![], None, 200, deleted_id(), None),
+        _ => return None,
+    })
+}
+
+/// The component schemas of persons: contacts as sent and as answered, and a person in each
+/// dialect.
+pub(super) fn schemas() -> Vec<(&'static str, Value)> {
+    vec![
+        ("ContactInput", contact_input()),
+        ("Contact", contact()),
+        ("ContactObject", contact_object()),
+        ("PersonV1", person_v1()),
+        ("PersonV2", person_v2()),
+    ]
+}
+
+/// An email or phone as v1 takes it: a bare value or an object.
+fn contact_input() -> Value {
+    json!({
+        "oneOf": [
+            {"type": "string"},
+            {"type": "object", "properties": {
+                "value": {"type": "string"},
+                "primary": {"type": "boolean"},
+                "label": {"type": "string"},
+            }},
+        ],
+    })
+}
+
+/// An email or phone as both dialects answer it.
+fn contact() -> Value {
+    json!({
+        "type": "object",
+        "required": ["value", "primary"],
+        "properties": {"value": {"type": "string"}, "primary": {"type": "boolean"}, "label": {"type": "string"}},
+    })
+}
+
+/// An email or phone as v2 takes it.
+fn contact_object() -> Value {
+    json!({
+        "type": "object",
+        "required": ["value"],
+        "properties": {"value": {"type": "string"}, "primary": {"type": "boolean"}, "label": {"type": "string"}},
+    })
+}
+
+/// A person as v1 answers it.
+fn person_v1() -> Value {
+    json!({
+        "type": "object",
+        "required": ["id", "company_id", "owner_id", "org_id", "name", "active_flag", "phone", "email", "add_time", "update_time", "visible_to", "label_ids"],
+        "properties": {
+            "id": {"type": "integer"},
+            "company_id": {"type": "integer"},
+            "owner_id": {"type": ["integer", "object"]},
+            // An object; the bare id when the user may not see the organization.
+            "org_id": {"type": ["object", "integer", "null"]},
+            "name": {"type": "string"},
+            "first_name": nullable_string(),
+            "last_name": nullable_string(),
+            "followers_count": {"type": "integer"},
+            "active_flag": {"type": "boolean"},
+            "phone": list(r("Contact")),
+            "email": list(r("Contact")),
+            "primary_email": nullable_string(),
+            "first_char": nullable_string(),
+            "add_time": {"type": "string"},
+            "update_time": {"type": "string"},
+            "delete_time": nullable_string(),
+            "visible_to": {"type": "string"},
+            "marketing_status": {"type": "string"},
+            "picture_id": {"type": "null"},
+            "label": {"type": ["integer", "null"]},
+            "label_ids": list(json!({"type": "integer"})),
+            "org_name": nullable_string(),
+            "owner_name": nullable_string(),
+            "cc_email": {"type": "string"},
+        },
+    })
+}
+
+/// A person as v2 answers it.
+fn person_v2() -> Value {
+    json!({
+        "type": "object",
+        "required": ["id", "name", "owner_id", "org_id", "add_time", "update_time", "emails", "phones", "is_deleted", "visible_to", "label_ids", "custom_fields"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "first_name": nullable_string(),
+            "last_name": nullable_string(),
+            "owner_id": {"type": "integer"},
+            "org_id": {"type": ["integer", "null"]},
+            "add_time": {"type": "string"},
+            "update_time": {"type": "string"},
+            "emails": list(r("Contact")),
+            "phones": list(r("Contact")),
+            "is_deleted": {"type": "boolean"},
+            "visible_to": {"type": "integer"},
+            "label_ids": list(json!({"type": "integer"})),
+            "picture_id": {"type": "null"},
+            "custom_fields": {"type": "object"},
+            "labels": list(json!({"type": "object", "properties": {"id": {"type": "integer"}, "label": {"type": "string"}}})),
+        },
+    })
+}
