@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::routes::Dialect;
 use super::shared::{
-    boolean, deleted_id, deleted_ids, id, ids_param, list, name, nullable_string, q, r,
+    boolean, deleted_id, deleted_ids, id, ids_param, list, merged, name, nullable_string, q, r,
     search_params, v1_list_filters, v1_pagination, v2_cursor, v2_list, v2_render,
 };
 use super::{Doc, doc};
@@ -225,39 +225,89 @@ fn contact_object() -> Value {
     })
 }
 
-/// A person as v1 answers it.
+/// A person as v1 answers it, key for key as the v1 renderer writes it (the seed's 47 keys and
+/// `delete_time`), with the company's custom values at the root.
 fn person_v1() -> Value {
     json!({
         "type": "object",
         "required": ["id", "company_id", "owner_id", "org_id", "name", "active_flag", "phone", "email", "add_time", "update_time", "visible_to", "label_ids"],
-        "properties": {
-            "id": {"type": "integer"},
-            "company_id": {"type": "integer"},
-            "owner_id": {"type": ["integer", "object"]},
-            // An object; the bare id when the user may not see the organization.
-            "org_id": {"type": ["object", "integer", "null"]},
-            "name": {"type": "string"},
-            "first_name": nullable_string(),
-            "last_name": nullable_string(),
-            "followers_count": {"type": "integer"},
-            "active_flag": {"type": "boolean"},
-            "phone": list(r("Contact")),
-            "email": list(r("Contact")),
-            "primary_email": nullable_string(),
-            "first_char": nullable_string(),
-            "add_time": {"type": "string"},
-            "update_time": {"type": "string"},
-            "delete_time": nullable_string(),
-            "visible_to": {"type": "string"},
-            "marketing_status": {"type": "string"},
-            "picture_id": {"type": "null"},
-            "label": {"type": ["integer", "null"]},
-            "label_ids": list(json!({"type": "integer"})),
-            "org_name": nullable_string(),
-            "owner_name": nullable_string(),
-            "cc_email": {"type": "string"},
-        },
+        "properties": person_v1_properties(),
+        "patternProperties": custom_keys_at_root(),
     })
+}
+
+/// The keys of a v1 person, in the renderer's order. The counts of deals, activities, mail and
+/// files are 0 and the activity and mail keys `null`: pipestack stores none of those yet.
+fn person_v1_properties() -> Value {
+    let count = json!({"type": "integer"});
+    let identity = json!({
+        "id": {"type": "integer"},
+        "company_id": {"type": "integer"},
+        "owner_id": {"type": ["integer", "object"]},
+        // An object; the bare id when the user may not see the organization.
+        "org_id": {"type": ["object", "integer", "null"]},
+        "name": {"type": "string"},
+        "first_name": nullable_string(),
+        "last_name": nullable_string(),
+    });
+    let counts = json!({
+        "open_deals_count": count,
+        "related_open_deals_count": count,
+        "closed_deals_count": count,
+        "related_closed_deals_count": count,
+        "participant_open_deals_count": count,
+        "participant_closed_deals_count": count,
+        "email_messages_count": count,
+        "activities_count": count,
+        "done_activities_count": count,
+        "undone_activities_count": count,
+        "files_count": count,
+        "notes_count": count,
+        "followers_count": count,
+        "won_deals_count": count,
+        "related_won_deals_count": count,
+        "lost_deals_count": count,
+        "related_lost_deals_count": count,
+        "reference_activities_count": count,
+    });
+    let contacts_and_times = json!({
+        "active_flag": {"type": "boolean"},
+        "phone": list(r("Contact")),
+        "email": list(r("Contact")),
+        "primary_email": nullable_string(),
+        "first_char": nullable_string(),
+        "update_time": {"type": "string"},
+        "add_time": {"type": "string"},
+        "delete_time": nullable_string(),
+        "visible_to": {"type": "string"},
+        "marketing_status": {
+            "type": "string",
+            "enum": ["no_consent", "unsubscribed", "subscribed", "archived"],
+            "description": "Only where the company has Campaigns",
+        },
+        "picture_id": {"type": "null"},
+    });
+    let activity_and_labels = json!({
+        "next_activity_date": nullable_string(),
+        "next_activity_time": nullable_string(),
+        "next_activity_id": {"type": ["integer", "null"]},
+        "last_activity_id": {"type": ["integer", "null"]},
+        "last_activity_date": nullable_string(),
+        "last_incoming_mail_time": nullable_string(),
+        "last_outgoing_mail_time": nullable_string(),
+        "label": {"type": ["integer", "null"]},
+        "label_ids": list(json!({"type": "integer"})),
+        "org_name": nullable_string(),
+        "owner_name": nullable_string(),
+        "cc_email": {"type": "string"},
+    });
+    merged([identity, counts, contacts_and_times, activity_and_labels])
+}
+
+/// v1 writes each custom value at the person's root under its field's key (40 hex digits),
+/// `null` when empty, with `_currency`, `_until` and address-part siblings.
+fn custom_keys_at_root() -> Value {
+    json!({"^[0-9a-f]{40}(_[a-z0-9_]+)?$": {"description": "A custom field's value (or one of its parts)"}})
 }
 
 /// A person as v2 answers it.

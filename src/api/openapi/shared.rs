@@ -2,7 +2,7 @@
 //! paging in both dialects, and the small answers (deleted ids, cursors) shared by many
 //! operations.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 /// A reference to a component schema, so a shape is written once.
 pub(super) fn r(name: &str) -> Value {
@@ -211,6 +211,18 @@ pub(super) fn v2_list() -> Vec<Value> {
     p.push(q("updated_until", string(), "RFC 3339"));
     p.push(q("include_labels", boolean(), "Add the labels' names"));
     p
+}
+
+/// The keys of several objects, in order, as one: a renderer's fifty keys in one `json!`
+/// literal are past the macro's recursion limit, so long schemas are written in parts.
+pub(super) fn merged<const N: usize>(parts: [Value; N]) -> Value {
+    let mut out = Map::new();
+    for part in parts {
+        if let Value::Object(keys) = part {
+            out.extend(keys);
+        }
+    }
+    Value::Object(out)
 }
 
 /// A string or `null`.
