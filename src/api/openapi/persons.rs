@@ -117,7 +117,7 @@ fn describe_v1(operation: &str) -> Option<Doc> {
                 json!({"type": "object", "required": ["merge_with_id"], "properties": {"merge_with_id": {"type": "integer"}}}),
             ),
             200,
-            r("PersonV1"),
+            r("MergedPersonV1"),
             None,
         ),
         "get_person_users" => doc(
@@ -189,6 +189,7 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
         ("Contact", contact()),
         ("ContactObject", contact_object()),
         ("PersonV1", person_v1()),
+        ("MergedPersonV1", merged_person_v1()),
         ("PersonV2", person_v2()),
     ]
 }
@@ -232,6 +233,21 @@ fn person_v1() -> Value {
         "type": "object",
         "required": ["id", "company_id", "owner_id", "org_id", "name", "active_flag", "phone", "email", "add_time", "update_time", "visible_to", "label_ids"],
         "properties": person_v1_properties(),
+        "patternProperties": custom_keys_at_root(),
+    })
+}
+
+/// A person as the v1 merge answers it (Pipedrive's `MergePersonItem`): a v1 person with the
+/// bare owner and organization ids, and the id of the person merged away.
+fn merged_person_v1() -> Value {
+    let mut properties = person_v1_properties();
+    properties["owner_id"] = json!({"type": "integer"});
+    properties["org_id"] = json!({"type": ["integer", "null"]});
+    properties["merge_what_id"] = json!({"type": "integer"});
+    json!({
+        "type": "object",
+        "required": ["id", "company_id", "owner_id", "org_id", "name", "active_flag", "phone", "email", "add_time", "update_time", "visible_to", "label_ids", "merge_what_id"],
+        "properties": properties,
         "patternProperties": custom_keys_at_root(),
     })
 }
