@@ -326,28 +326,78 @@ fn custom_keys_at_root() -> Value {
     json!({"^[0-9a-f]{40}(_[a-z0-9_]+)?$": {"description": "A custom field's value (or one of its parts)"}})
 }
 
-/// A person as v2 answers it.
+/// A person as v2 answers it. The keys after `custom_fields` come only when asked for:
+/// `include_fields` names them (add and update answer with `marketing_status`), `labels` comes
+/// with `include_labels`.
 fn person_v2() -> Value {
+    let always = json!({
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "first_name": nullable_string(),
+        "last_name": nullable_string(),
+        "owner_id": {"type": "integer"},
+        "org_id": {"type": ["integer", "null"]},
+        "add_time": {"type": "string"},
+        "update_time": {"type": "string"},
+        "emails": list(r("Contact")),
+        "phones": list(r("Contact")),
+        "is_deleted": {"type": "boolean"},
+        "visible_to": {"type": "integer"},
+        "label_ids": list(json!({"type": "integer"})),
+        "picture_id": {"type": "null"},
+        "custom_fields": {"type": "object"},
+    });
+    let labels = json!({
+        "labels": list(json!({"type": "object", "properties": {"id": {"type": "integer"}, "label": {"type": "string"}}})),
+    });
     json!({
         "type": "object",
         "required": ["id", "name", "owner_id", "org_id", "add_time", "update_time", "emails", "phones", "is_deleted", "visible_to", "label_ids", "custom_fields"],
-        "properties": {
-            "id": {"type": "integer"},
-            "name": {"type": "string"},
-            "first_name": nullable_string(),
-            "last_name": nullable_string(),
-            "owner_id": {"type": "integer"},
-            "org_id": {"type": ["integer", "null"]},
-            "add_time": {"type": "string"},
-            "update_time": {"type": "string"},
-            "emails": list(r("Contact")),
-            "phones": list(r("Contact")),
-            "is_deleted": {"type": "boolean"},
-            "visible_to": {"type": "integer"},
-            "label_ids": list(json!({"type": "integer"})),
-            "picture_id": {"type": "null"},
-            "custom_fields": {"type": "object"},
-            "labels": list(json!({"type": "object", "properties": {"id": {"type": "integer"}, "label": {"type": "string"}}})),
-        },
+        "properties": merged([always, person_v2_includable(), labels]),
     })
+}
+
+/// What v2's `include_fields` may add to a person, in the renderer's list order. The counts of
+/// deals, activities, mail and files are 0 and the activity and mail keys `null`: pipestack
+/// stores none of those yet.
+fn person_v2_includable() -> Value {
+    let count = json!({"type": "integer"});
+    let counts = json!({
+        "open_deals_count": count,
+        "related_open_deals_count": count,
+        "closed_deals_count": count,
+        "related_closed_deals_count": count,
+        "participant_open_deals_count": count,
+        "participant_closed_deals_count": count,
+        "email_messages_count": count,
+        "activities_count": count,
+        "done_activities_count": count,
+        "undone_activities_count": count,
+        "files_count": count,
+        "notes_count": count,
+        "followers_count": count,
+        "won_deals_count": count,
+        "related_won_deals_count": count,
+        "lost_deals_count": count,
+        "related_lost_deals_count": count,
+    });
+    let activity = json!({
+        "next_activity_id": {"type": ["integer", "null"]},
+        "last_activity_id": {"type": ["integer", "null"]},
+    });
+    let mail_and_marketing = json!({
+        "last_incoming_mail_time": nullable_string(),
+        "last_outgoing_mail_time": nullable_string(),
+        "marketing_status": {
+            "type": "string",
+            "enum": ["no_consent", "unsubscribed", "subscribed", "archived"],
+            "description": "Only where the company has Campaigns",
+        },
+        "doi_status": {
+            "type": ["string", "null"],
+            "description": "Only where the company has Campaigns",
+        },
+        "smart_bcc_email": {"type": "string"},
+    });
+    merged([activity, counts, mail_and_marketing])
 }
