@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::routes::Dialect;
 use super::shared::{
-    deleted_id, id, list, name, nullable_string, r, search_params, v1_list_filters, v1_pagination,
-    v1_paging, v2_cursor, v2_list, v2_render,
+    deleted_id, id, list, merged, name, nullable_string, r, search_params, v1_list_filters,
+    v1_pagination, v1_paging, v2_cursor, v2_list, v2_render,
 };
 use super::{Doc, doc};
 
@@ -166,50 +166,136 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
     ]
 }
 
-/// An organization as v1 answers it.
+/// An organization as v1 answers it, key for key as the v1 renderer writes it.
 fn organization_v1() -> Value {
     json!({
         "type": "object",
         "required": ["id", "company_id", "owner_id", "name", "people_count", "active_flag", "add_time", "update_time", "visible_to"],
-        "properties": {
-            "id": {"type": "integer"},
-            "company_id": {"type": "integer"},
-            "owner_id": {"type": ["integer", "object"]},
-            "name": {"type": "string"},
-            "people_count": {"type": "integer"},
-            "followers_count": {"type": "integer"},
-            "active_flag": {"type": "boolean"},
-            "add_time": {"type": "string"},
-            "update_time": {"type": "string"},
-            "delete_time": nullable_string(),
-            "visible_to": {"type": "string"},
-            "address": nullable_string(),
-            "label_ids": list(json!({"type": "integer"})),
-        },
+        "properties": organization_v1_properties(),
     })
 }
 
-/// An organization as v2 answers it.
+/// The keys of a v1 organization, in the renderer's order. The counts of deals, activities,
+/// mail and files are 0 and the activity keys `null`: pipestack stores none of those yet.
+fn organization_v1_properties() -> Value {
+    let count = json!({"type": "integer"});
+    let identity = json!({
+        "id": {"type": "integer"},
+        "company_id": {"type": "integer"},
+        "owner_id": {"type": ["integer", "object"]},
+        "name": {"type": "string"},
+    });
+    let counts = json!({
+        "open_deals_count": count,
+        "related_open_deals_count": count,
+        "closed_deals_count": count,
+        "related_closed_deals_count": count,
+        "email_messages_count": count,
+        "people_count": count,
+        "activities_count": count,
+        "done_activities_count": count,
+        "undone_activities_count": count,
+        "files_count": count,
+        "notes_count": count,
+        "won_deals_count": count,
+        "related_won_deals_count": count,
+        "lost_deals_count": count,
+        "related_lost_deals_count": count,
+        "followers_count": count,
+    });
+    let state_and_times = json!({
+        "active_flag": {"type": "boolean"},
+        "picture_id": {"type": "null"},
+        "country_code": nullable_string(),
+        "first_char": nullable_string(),
+        "update_time": {"type": "string"},
+        "add_time": {"type": "string"},
+        "visible_to": {"type": "string"},
+        "next_activity_date": nullable_string(),
+        "next_activity_time": nullable_string(),
+        "next_activity_id": {"type": ["integer", "null"]},
+        "last_activity_id": {"type": ["integer", "null"]},
+        "last_activity_date": nullable_string(),
+        "delete_time": nullable_string(),
+        "label": {"type": ["integer", "null"]},
+        "label_ids": list(json!({"type": "integer"})),
+    });
+    let address = json!({
+        "address": nullable_string(),
+        "address_subpremise": nullable_string(),
+        "address_street_number": nullable_string(),
+        "address_route": nullable_string(),
+        "address_sublocality": nullable_string(),
+        "address_locality": nullable_string(),
+        "address_admin_area_level_1": nullable_string(),
+        "address_admin_area_level_2": nullable_string(),
+        "address_country": nullable_string(),
+        "address_postal_code": nullable_string(),
+        "address_formatted_address": nullable_string(),
+    });
+    let owner = json!({
+        "owner_name": nullable_string(),
+        "cc_email": {"type": "string"},
+    });
+    merged([identity, counts, state_and_times, address, owner])
+}
+
+/// An organization as v2 answers it. The keys after `custom_fields` come only when asked for:
+/// `include_fields` names them, `labels` comes with `include_labels`.
 fn organization_v2() -> Value {
+    let always = json!({
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "owner_id": {"type": "integer"},
+        "add_time": {"type": "string"},
+        "update_time": {"type": "string"},
+        "address": {"type": ["object", "null"]},
+        "is_deleted": {"type": "boolean"},
+        "visible_to": {"type": "integer"},
+        "label_ids": list(json!({"type": "integer"})),
+        "website": nullable_string(),
+        "linkedin": nullable_string(),
+        "industry": {"type": ["integer", "null"]},
+        "annual_revenue": {"type": ["integer", "null"]},
+        "employee_count": {"type": ["integer", "null"]},
+        "custom_fields": {"type": "object"},
+    });
+    let labels = json!({
+        "labels": list(json!({"type": "object", "properties": {"id": {"type": "integer"}, "label": {"type": "string"}}})),
+    });
     json!({
         "type": "object",
         "required": ["id", "name", "owner_id", "add_time", "update_time", "is_deleted", "visible_to"],
-        "properties": {
-            "id": {"type": "integer"},
-            "name": {"type": "string"},
-            "owner_id": {"type": "integer"},
-            "add_time": {"type": "string"},
-            "update_time": {"type": "string"},
-            "address": {"type": ["object", "null"]},
-            "is_deleted": {"type": "boolean"},
-            "visible_to": {"type": "integer"},
-            "label_ids": list(json!({"type": "integer"})),
-            "website": nullable_string(),
-            "linkedin": nullable_string(),
-            "industry": {"type": ["integer", "null"]},
-            "annual_revenue": {"type": ["integer", "null"]},
-            "employee_count": {"type": ["integer", "null"]},
-            "custom_fields": {"type": "object"},
-        },
+        "properties": merged([always, organization_v2_includable(), labels]),
     })
+}
+
+/// What v2's `include_fields` may add to an organization, in the handler's list order. The
+/// counts of deals, activities, mail and files are 0 and the activity ids `null`.
+fn organization_v2_includable() -> Value {
+    let count = json!({"type": "integer"});
+    let activity = json!({
+        "next_activity_id": {"type": ["integer", "null"]},
+        "last_activity_id": {"type": ["integer", "null"]},
+    });
+    let counts = json!({
+        "open_deals_count": count,
+        "related_open_deals_count": count,
+        "closed_deals_count": count,
+        "related_closed_deals_count": count,
+        "email_messages_count": count,
+        "people_count": count,
+        "activities_count": count,
+        "done_activities_count": count,
+        "undone_activities_count": count,
+        "files_count": count,
+        "notes_count": count,
+        "followers_count": count,
+        "won_deals_count": count,
+        "related_won_deals_count": count,
+        "lost_deals_count": count,
+        "related_lost_deals_count": count,
+    });
+    let mail = json!({"smart_bcc_email": {"type": "string"}});
+    merged([activity, counts, mail])
 }
