@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::routes::Dialect;
 use super::shared::{
-    deleted_id, deleted_ids, ids_param, list, nullable_string, q, r, string, v1_pagination,
+    deleted_id, deleted_ids, ids_param, list, merged, nullable_string, q, r, string, v1_pagination,
     v1_paging, v2_cursor, v2_paging,
 };
 use super::{Doc, doc};
@@ -206,38 +206,101 @@ fn field_option() -> Value {
     })
 }
 
-/// A person field as v1 answers it.
+/// A person field as v1 answers it, key for key as the v1 renderer writes it: `options_deleted`
+/// only once options were deleted, `subfields` only for fields with parts (monetary, ranges,
+/// address).
 fn person_field_v1() -> Value {
+    let flag = json!({"type": "boolean"});
+    let identity = json!({
+        "id": {"type": "integer"},
+        "key": {"type": "string"},
+        "name": {"type": "string"},
+        "order_nr": {"type": "integer"},
+        "field_type": {"type": "string"},
+        "add_time": {"type": "string"},
+        "update_time": {"type": "string"},
+        "last_updated_by_user_id": {"type": ["integer", "null"]},
+        "created_by_user_id": {"type": ["integer", "null"]},
+    });
+    let flags = json!({
+        "active_flag": flag,
+        "edit_flag": flag,
+        "index_visible_flag": flag,
+        "details_visible_flag": flag,
+        "add_visible_flag": flag,
+        "important_flag": flag,
+        "bulk_edit_allowed": flag,
+        "searchable_flag": flag,
+        "filtering_allowed": flag,
+        "sortable_flag": flag,
+        "mandatory_flag": flag,
+    });
+    let subfield = json!({
+        "type": "object",
+        "required": ["key", "name", "field_type"],
+        "properties": {"key": {"type": "string"}, "name": {"type": "string"}, "field_type": {"type": "string"}},
+    });
+    let options = json!({
+        "options": {"type": ["array", "null"], "items": r("FieldOption")},
+        "options_deleted": list(r("FieldOption")),
+        "subfields": list(subfield),
+    });
     json!({
         "type": "object",
         "required": ["id", "key", "name", "field_type"],
-        "properties": {
-            "id": {"type": "integer"},
-            "key": {"type": "string"},
-            "name": {"type": "string"},
-            "field_type": {"type": "string"},
-            "order_nr": {"type": "integer"},
-            "active_flag": {"type": "boolean"},
-            "edit_flag": {"type": "boolean"},
-            "options": {"type": ["array", "null"], "items": r("FieldOption")},
-        },
+        "properties": merged([identity, flags, options]),
     })
 }
 
-/// A person field as v2 answers it.
+/// A person field as v2 answers it: `ui_visibility`, `important_fields` and `required_fields`
+/// only when `include_fields` names them.
 fn person_field_v2() -> Value {
+    let option = json!({
+        "type": "object",
+        "required": ["id", "label"],
+        "properties": {
+            "id": {"type": "integer"},
+            "label": {"type": "string"},
+            "color": nullable_string(),
+            "update_time": {"type": "string"},
+            "add_time": {"type": "string"},
+        },
+    });
+    let subfield = json!({
+        "type": "object",
+        "required": ["field_code", "field_name", "field_type"],
+        "properties": {"field_code": {"type": "string"}, "field_name": {"type": "string"}, "field_type": {"type": "string"}},
+    });
     json!({
         "type": "object",
         "required": ["field_name", "field_code", "field_type", "is_custom_field"],
         "properties": {
             "field_name": {"type": "string"},
             "field_code": {"type": "string"},
-            "field_type": {"type": "string"},
             "description": nullable_string(),
-            "options": {"type": ["array", "null"], "items": r("FieldOption")},
-            "subfields": {"type": ["array", "null"]},
+            "field_type": {"type": "string"},
+            "options": {"type": ["array", "null"], "items": option},
+            "subfields": {"type": ["array", "null"], "items": subfield},
             "is_custom_field": {"type": "boolean"},
             "is_optional_response_field": {"type": "boolean"},
+            "ui_visibility": ui_visibility(),
+            "important_fields": {"type": "object", "properties": {"enabled": {"type": "boolean"}, "stage_ids": list(json!({"type": "integer"}))}},
+            "required_fields": {"type": "object", "properties": {"enabled": {"type": "boolean"}}},
+        },
+    })
+}
+
+/// Where Pipedrive's UI shows a field (pipestack has no UI: it keeps the settings as set).
+fn ui_visibility() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "add_visible_flag": {"type": "boolean"},
+            "details_visible_flag": {"type": "boolean"},
+            "show_in_add_deal_dialog": {
+                "type": "object",
+                "properties": {"show": {"type": "boolean"}, "order": {"type": ["integer", "null"]}},
+            },
         },
     })
 }
