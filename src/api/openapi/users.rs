@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::routes::Dialect;
-use super::shared::{boolean, list, q, q_req, r};
+use super::shared::{boolean, list, merged, nullable_string, q, q_req, r};
 use super::{Doc, doc};
 
 /// The description of a user operation, if `operation` is one in `dialect`.
@@ -13,7 +13,14 @@ pub(super) fn describe(dialect: Dialect, operation: &str) -> Option<Doc> {
     }
     Some(match operation {
         "get_users" => doc("List users", vec![], None, 200, list(r("UserV1")), None),
-        "get_current_user" => doc("The token's user", vec![], None, 200, r("UserV1"), None),
+        "get_current_user" => doc(
+            "The token's user",
+            vec![],
+            None,
+            200,
+            r("CurrentUserV1"),
+            None,
+        ),
         "find_users_by_name" => doc(
             "Find users by name or email",
             vec![
@@ -34,23 +41,71 @@ pub(super) fn describe(dialect: Dialect, operation: &str) -> Option<Doc> {
     })
 }
 
-/// The component schemas of users.
+/// The component schemas of users: any user, and the token's own with its company.
 pub(super) fn schemas() -> Vec<(&'static str, Value)> {
-    vec![("UserV1", user_v1())]
+    vec![("UserV1", user_v1()), ("CurrentUserV1", current_user_v1())]
 }
 
-/// A user as v1 answers it.
+/// A user as v1 answers it, key for key as the v1 renderer writes it. pipestack keeps no
+/// phone, last login or icon: those are `null`.
 fn user_v1() -> Value {
     json!({
         "type": "object",
         "required": ["id", "name", "email", "active_flag"],
+        "properties": user_v1_properties(),
+    })
+}
+
+/// The keys of a v1 user, in the renderer's order.
+fn user_v1_properties() -> Value {
+    let access = json!({
+        "type": "object",
         "properties": {
-            "id": {"type": "integer"},
-            "name": {"type": "string"},
-            "email": {"type": "string"},
-            "active_flag": {"type": "boolean"},
-            "is_you": {"type": "boolean"},
-            "access": list(json!({"type": "object"})),
+            "app": {"type": "string"},
+            "admin": {"type": "boolean"},
+            "permission_set_id": nullable_string(),
         },
+    });
+    json!({
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "default_currency": {"type": "string"},
+        "locale": {"type": "string"},
+        "lang": {"type": "integer"},
+        "email": {"type": "string"},
+        "phone": nullable_string(),
+        "activated": {"type": "boolean"},
+        "last_login": nullable_string(),
+        "created": {"type": "string"},
+        "modified": {"type": "string"},
+        "has_created_company": {"type": "boolean"},
+        "access": list(access),
+        "active_flag": {"type": "boolean"},
+        "timezone_name": {"type": "string"},
+        "timezone_offset": {"type": "string"},
+        "role_id": {"type": "integer"},
+        "icon_url": nullable_string(),
+        "is_you": {"type": "boolean"},
+        "is_deleted": {"type": "boolean"},
+    })
+}
+
+/// The token's own user (`/users/me`): a v1 user with its company's keys.
+fn current_user_v1() -> Value {
+    let company = json!({
+        "company_id": {"type": "integer"},
+        "company_name": {"type": "string"},
+        "company_domain": {"type": "string"},
+        "company_country": nullable_string(),
+        "company_industry": nullable_string(),
+        "language": {
+            "type": "object",
+            "properties": {"language_code": {"type": "string"}, "country_code": {"type": "string"}},
+        },
+    });
+    json!({
+        "type": "object",
+        "required": ["id", "name", "email", "active_flag", "company_id"],
+        "properties": merged([user_v1_properties(), company]),
     })
 }
