@@ -21,25 +21,34 @@ fn follower_body() -> Value {
     json!({"type": "object", "required": ["user_id"], "properties": {"user_id": id()}})
 }
 
-/// The `/v1` and `/api/v1` follower operations, of persons and organizations alike.
+/// The `/v1` and `/api/v1` follower operations: a follower names its person or organization
+/// by the item's own key, so each item has its own schema.
 fn describe_v1(operation: &str) -> Option<Doc> {
-    Some(match operation {
-        "get_person_followers_v1" | "get_organization_followers_v1" => doc(
+    let list_followers = |of: &str| {
+        doc(
             "List followers",
             v1_paging(),
             None,
             200,
-            list(r("FollowerV1")),
+            list(r(of)),
             Some(v1_pagination()),
-        ),
-        "add_person_follower_v1" | "add_organization_follower_v1" => doc(
+        )
+    };
+    let add_follower = |of: &str| {
+        doc(
             "Add a follower",
             vec![],
             Some(follower_body()),
             200,
-            r("FollowerV1"),
+            r(of),
             None,
-        ),
+        )
+    };
+    Some(match operation {
+        "get_person_followers_v1" => list_followers("PersonFollowerV1"),
+        "get_organization_followers_v1" => list_followers("OrganizationFollowerV1"),
+        "add_person_follower_v1" => add_follower("PersonFollowerV1"),
+        "add_organization_follower_v1" => add_follower("OrganizationFollowerV1"),
         "delete_person_follower_v1" | "delete_organization_follower_v1" => doc(
             "Remove a follower (by relationship id)",
             vec![],
@@ -91,27 +100,26 @@ fn describe_v2(operation: &str) -> Option<Doc> {
     })
 }
 
-/// The component schemas of followers: a follower in each dialect, and a changelog entry.
+/// The component schemas of followers: a follower in each dialect (v1 names the item it
+/// follows by its own key), and a changelog entry.
 pub(super) fn schemas() -> Vec<(&'static str, Value)> {
     vec![
-        ("FollowerV1", follower_v1()),
+        ("PersonFollowerV1", follower_v1("person_id")),
+        ("OrganizationFollowerV1", follower_v1("org_id")),
         ("FollowerV2", follower_v2()),
         ("FollowerChange", follower_change()),
     ]
 }
 
-/// A follower as v1 answers it.
-fn follower_v1() -> Value {
+/// A follower as v1 answers it: `item_key` is `person_id` or `org_id`.
+fn follower_v1(item_key: &str) -> Value {
+    let mut properties = json!({"user_id": {"type": "integer"}, "id": {"type": "integer"}});
+    properties[item_key] = json!({"type": "integer"});
+    properties["add_time"] = json!({"type": "string"});
     json!({
         "type": "object",
-        "required": ["user_id", "id", "add_time"],
-        "properties": {
-            "user_id": {"type": "integer"},
-            "id": {"type": "integer"},
-            "person_id": {"type": "integer"},
-            "org_id": {"type": "integer"},
-            "add_time": {"type": "string"},
-        },
+        "required": ["user_id", "id", item_key, "add_time"],
+        "properties": properties,
     })
 }
 
