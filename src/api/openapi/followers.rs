@@ -76,7 +76,7 @@ fn describe_v2(operation: &str) -> Option<Doc> {
             "Add a follower",
             vec![],
             Some(follower_body()),
-            200,
+            201,
             r("FollowerV2"),
             None,
         ),
