@@ -19,11 +19,11 @@ pub(super) fn describe(dialect: Dialect, operation: &str) -> Option<Doc> {
     }
 }
 
-/// A v1 person body: `name` on create; custom values come at the root, keyed by field key.
+/// A v1 person body: custom values come at the root, keyed by field key.
 fn v1_person_body(create: bool) -> Value {
-    json!({
+    let mut body = json!({
         "type": "object",
-        "required": if create { json!(["name"]) } else { json!([]) },
+        "required": [],
         "properties": {
             "name": name(),
             "first_name": {"type": "string", "maxLength": 255},
@@ -39,14 +39,18 @@ fn v1_person_body(create: bool) -> Value {
             "add_time": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$", "description": "YYYY-MM-DD HH:MM:SS (create only)"},
         },
         "propertyNames": {"description": "Custom field values are keyed by field key (40 hex digits)"},
-    })
+    });
+    if create {
+        name_or_its_parts(&mut body);
+    }
+    body
 }
 
 /// A v2 person body: custom values only under `custom_fields`, and no key beyond these.
 fn v2_person_body(create: bool) -> Value {
-    json!({
+    let mut body = json!({
         "type": "object",
-        "required": if create { json!(["name"]) } else { json!([]) },
+        "required": [],
         "properties": {
             "name": name(),
             "first_name": {"type": "string", "maxLength": 255},
@@ -62,7 +66,22 @@ fn v2_person_body(create: bool) -> Value {
             "custom_fields": {"type": "object", "propertyNames": {"pattern": "^[0-9a-f]{40}$"}},
         },
         "additionalProperties": false,
-    })
+    });
+    if create {
+        name_or_its_parts(&mut body);
+    }
+    body
+}
+
+/// A person is added with a `name`, or with a first or last name (or both) to build it from
+/// (`resolve_name`), in both dialects.
+fn name_or_its_parts(body: &mut Value) {
+    body["anyOf"] = json!([
+        {"required": ["name"]},
+        {"required": ["first_name"]},
+        {"required": ["last_name"]},
+    ]);
+    body["description"] = json!("`name`, or `first_name` and/or `last_name` to build it from");
 }
 
 /// The `/v1` and `/api/v1` person operations.
