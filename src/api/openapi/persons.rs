@@ -26,8 +26,8 @@ fn v1_person_body(create: bool) -> Value {
         "required": [],
         "properties": {
             "name": name(),
-            "first_name": {"type": "string", "maxLength": 255},
-            "last_name": {"type": "string", "maxLength": 255},
+            "first_name": name_part(),
+            "last_name": name_part(),
             "owner_id": id(),
             "org_id": {"type": ["integer", "null"], "minimum": 1},
             "email": {"oneOf": [{"type": "string"}, list(r("ContactInput"))]},
@@ -53,8 +53,8 @@ fn v2_person_body(create: bool) -> Value {
         "required": [],
         "properties": {
             "name": name(),
-            "first_name": {"type": "string", "maxLength": 255},
-            "last_name": {"type": "string", "maxLength": 255},
+            "first_name": name_part(),
+            "last_name": name_part(),
             "owner_id": id(),
             "org_id": {"type": ["integer", "null"], "minimum": 1},
             "emails": list(r("ContactObject")),
@@ -71,6 +71,12 @@ fn v2_person_body(create: bool) -> Value {
         name_or_its_parts(&mut body);
     }
     body
+}
+
+/// A first or last name: `null` (what SDKs send for a key they leave unset) leaves the part to
+/// the name's split on create, and clears it on update.
+fn name_part() -> Value {
+    json!({"type": ["string", "null"], "maxLength": 255})
 }
 
 /// A person is added with a `name`, or with a first or last name (or both) to build it from
