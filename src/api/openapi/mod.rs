@@ -297,7 +297,6 @@ fn schemas() -> Value {
         person_fields::schemas(),
         users::schemas(),
         followers::schemas(),
-        vec![("SearchResult", shared::search_result())],
     ];
     for (name, schema) in by_resource.into_iter().flatten() {
         out.insert(name.into(), schema);

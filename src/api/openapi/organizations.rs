@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::routes::Dialect;
 use super::shared::{
-    deleted_id, id, list, merged, name, nullable_string, r, search_params, v1_list_filters,
-    v1_pagination, v1_paging, v2_cursor, v2_list, v2_render,
+    deleted_id, id, list, merged, name, nullable_string, r, search_owner, search_params,
+    search_result, v1_list_filters, v1_pagination, v1_paging, v2_cursor, v2_list, v2_render,
 };
 use super::{Doc, doc};
 
@@ -127,7 +127,7 @@ fn describe_v2(operation: &str) -> Option<Doc> {
             search_params(false, false),
             None,
             200,
-            r("SearchResult"),
+            r("OrganizationSearchResult"),
             Some(v2_cursor()),
         ),
         "get_organization" => doc(
@@ -163,6 +163,10 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
     vec![
         ("OrganizationV1", organization_v1()),
         ("OrganizationV2", organization_v2()),
+        (
+            "OrganizationSearchResult",
+            search_result(organization_search_item()),
+        ),
     ]
 }
 
@@ -298,4 +302,22 @@ fn organization_v2_includable() -> Value {
     });
     let mail = json!({"smart_bcc_email": {"type": "string"}});
     merged([activity, counts, mail])
+}
+
+/// An organization as a v2 search finds it.
+fn organization_search_item() -> Value {
+    json!({
+        "type": "object",
+        "required": ["id", "type", "name"],
+        "properties": {
+            "id": {"type": "integer"},
+            "type": {"type": "string", "const": "organization"},
+            "name": {"type": "string"},
+            "address": nullable_string(),
+            "visible_to": {"type": "integer"},
+            "owner": search_owner(),
+            "custom_fields": {"type": "array"},
+            "notes": {"type": "array"},
+        },
+    })
 }

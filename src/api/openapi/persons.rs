@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use super::routes::Dialect;
 use super::shared::{
     boolean, deleted_id, deleted_ids, id, ids_param, list, merged, name, nullable_string, q, r,
-    search_params, v1_list_filters, v1_pagination, v2_cursor, v2_list, v2_render,
+    search_owner, search_params, search_result, v1_list_filters, v1_pagination, v2_cursor, v2_list,
+    v2_render,
 };
 use super::{Doc, doc};
 
@@ -122,7 +123,7 @@ fn describe_v1(operation: &str) -> Option<Doc> {
             search_params(true, true),
             None,
             200,
-            r("SearchResult"),
+            r("PersonSearchResult"),
             Some(v1_pagination()),
         ),
         "get_person" => doc("Get a person", vec![], None, 200, r("PersonV1"), None),
@@ -185,7 +186,7 @@ fn describe_v2(operation: &str) -> Option<Doc> {
             search_params(false, true),
             None,
             200,
-            r("SearchResult"),
+            r("PersonSearchResult"),
             Some(v2_cursor()),
         ),
         "get_person" => {
@@ -216,6 +217,7 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
         ("PersonV1", person_v1()),
         ("MergedPersonV1", merged_person_v1()),
         ("PersonV2", person_v2()),
+        ("PersonSearchResult", search_result(person_search_item())),
     ]
 }
 
@@ -425,4 +427,31 @@ fn person_v2_includable() -> Value {
         "smart_bcc_email": {"type": "string"},
     });
     merged([activity, counts, mail_and_marketing])
+}
+
+/// A person as a search finds it (the same in both dialects): its contacts' values, its owner
+/// and organization by id (an organization the user may not see keeps its id only), and the
+/// custom values that matched.
+fn person_search_item() -> Value {
+    let organization = json!({
+        "type": ["object", "null"],
+        "properties": {"id": {"type": "integer"}, "name": nullable_string(), "address": nullable_string()},
+    });
+    json!({
+        "type": "object",
+        "required": ["id", "type", "name"],
+        "properties": {
+            "id": {"type": "integer"},
+            "type": {"type": "string", "const": "person"},
+            "name": {"type": "string"},
+            "phones": list(json!({"type": "string"})),
+            "emails": list(json!({"type": "string"})),
+            "visible_to": {"type": "integer"},
+            "owner": search_owner(),
+            "organization": organization,
+            "custom_fields": list(json!({"type": "string"})),
+            "notes": {"type": "array"},
+            "picture": {"type": "null", "description": "Only with include_fields=person.picture"},
+        },
+    })
 }

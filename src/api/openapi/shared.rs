@@ -230,22 +230,20 @@ pub(super) fn nullable_string() -> Value {
     json!({"type": ["string", "null"]})
 }
 
-/// `data` of a search: ranked items, persons or organizations.
-pub(super) fn search_result() -> Value {
+/// `data` of a search: ranked items, each its score and the `item` found.
+pub(super) fn search_result(item: Value) -> Value {
     json!({
         "type": "object",
         "required": ["items"],
         "properties": {"items": list(json!({
             "type": "object",
             "required": ["result_score", "item"],
-            "properties": {
-                "result_score": {"type": "number"},
-                "item": {
-                    "type": "object",
-                    "required": ["id", "type", "name"],
-                    "properties": {"id": {"type": "integer"}, "type": {"type": "string"}, "name": {"type": "string"}},
-                },
-            },
+            "properties": {"result_score": {"type": "number"}, "item": item},
         }))},
     })
+}
+
+/// Who owns a search item: its id only.
+pub(super) fn search_owner() -> Value {
+    json!({"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}})
 }
