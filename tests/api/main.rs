@@ -10,6 +10,7 @@ mod isolation;
 mod limits;
 mod metrics;
 mod openapi;
+mod openapi_keys;
 mod organizations;
 mod organizations_full;
 mod paging;
