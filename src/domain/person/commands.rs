@@ -1,0 +1,295 @@
+//! The commands on persons: add (and the store-free rules the importer shares), find, change,
+//! delete and merge. Both dialects call these.
+
+use super::contacts::{marketing_change, marketing_status_for, normalize_contacts};
+use super::name::{name_must_be_given, resolve_name, resolve_update_name};
+use super::references::{Reference, check_custom_fields, check_labels, check_references};
+use super::{Contact, NewPerson, Person, PersonChanges, PersonDraft, digits};
+use crate::domain::error::DomainError;
+use crate::domain::fields::{self, Fields};
+use crate::domain::followers::can_see_person;
+use crate::domain::ports::Store;
+use crate::domain::{Session, Timestamp, Visibility};
+
+/// Every rule for a new person that needs no store: the person to insert and the references
+/// it makes. The API and the importer both go through here.
+pub fn prepare_person(
+    session: &Session,
+    fields: &Fields,
+    draft: PersonDraft,
+    now: Timestamp,
+) -> Result<(NewPerson, Vec<Reference>), DomainError> {
+    let name = resolve_name(
+        draft.name.as_deref(),
+        draft.first_name.as_deref(),
+        draft.last_name.as_deref(),
+    )?
+    .ok_or_else(name_must_be_given)?;
+    let emails = normalize_contacts("email", draft.emails.unwrap_or_default())?;
+    let phones = normalize_contacts("phone", draft.phones.unwrap_or_default())?;
+    let marketing_status = marketing_status_for(session, draft.marketing_status, &emails)?;
+    let mut refs = Vec::new();
+    let owner_id = match draft.owner_id {
+        Some(id) => {
+            refs.push(Reference::owner(id));
+            id
+        }
+        None => session.user.id,
+    };
+    let org_id = draft.org_id.flatten();
+    if let Some(id) = org_id {
+        refs.push(Reference::org(id));
+    }
+    let label_ids = check_labels(fields, draft.label_ids.unwrap_or_default())?;
+    let custom_fields = check_custom_fields(fields, draft.custom_fields, &mut refs, None)?
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+    let new = NewPerson {
+        company_id: session.company.id,
+        owner_id,
+        org_id,
+        name: name.name,
+        first_name: name.first_name,
+        last_name: name.last_name,
+        emails,
+        phones,
+        label_ids,
+        visible_to: draft.visible_to.unwrap_or(Visibility::DEFAULT),
+        marketing_status,
+        custom_fields,
+        add_time: draft.add_time.unwrap_or(now),
+        update_time: now,
+        followers: vec![owner_id],
+        created_by: session.user.id,
+    };
+    Ok((new, refs))
+}
+
+/// Adds a person: the one implementation behind v1 `POST /persons` and v2 `POST /persons`.
+pub async fn add_person(
+    store: &dyn Store,
+    session: &Session,
+    draft: PersonDraft,
+) -> Result<Person, DomainError> {
+    let fields = Fields::load(store, session.company.id).await?;
+    let (new, refs) = prepare_person(session, &fields, draft, Timestamp::now())?;
+    check_references(store, session, &refs).await?;
+    Ok(store.insert_person(new).await?)
+}
+
+pub fn person_not_found() -> DomainError {
+    DomainError::NotFound("Person not found".into())
+}
+
+/// A person of the session's company that its user may see (deleted ones too), or 404: a
+/// person one may not see is answered exactly like one that does not exist.
+pub async fn find_person(
+    store: &dyn Store,
+    session: &Session,
+    id: i64,
+) -> Result<Person, DomainError> {
+    store
+        .person(session.company.id, id)
+        .await?
+        .filter(|p| can_see_person(session, p))
+        .ok_or_else(person_not_found)
+}
+
+/// Like [`find_person`], but not deleted.
+pub async fn active_person(
+    store: &dyn Store,
+    session: &Session,
+    id: i64,
+) -> Result<Person, DomainError> {
+    find_person(store, session, id).await.and_then(|p| {
+        if p.active {
+            Ok(p)
+        } else {
+            Err(person_not_found())
+        }
+    })
+}
+
+/// Changes a person: the one implementation behind v1 `PUT` and v2 `PATCH`. Absent fields are
+/// left alone; lists (emails, phones, labels) are replaced whole; `update_time` always moves.
+///
+/// `current` is the person as found by [`active_person`]: callers look the person up before
+/// they read the body, so a person one may not see is a 404 whatever the body says.
+pub async fn update_person(
+    store: &dyn Store,
+    session: &Session,
+    current: Person,
+    draft: PersonDraft,
+) -> Result<Person, DomainError> {
+    let id = current.id;
+    if draft.add_time.is_some() {
+        return Err(DomainError::invalid(
+            "add_time",
+            "can only be set when the person is added",
+        ));
+    }
+    let mut changes = PersonChanges {
+        name: resolve_update_name(
+            &current,
+            draft.name.as_deref(),
+            draft.first_name.as_deref(),
+            draft.last_name.as_deref(),
+        )?,
+        emails: draft
+            .emails
+            .map(|e| normalize_contacts("email", e))
+            .transpose()?,
+        phones: draft
+            .phones
+            .map(|p| normalize_contacts("phone", p))
+            .transpose()?,
+        visible_to: draft.visible_to,
+        ..PersonChanges::default()
+    };
+    let emails = changes.emails.as_deref().unwrap_or(&current.emails);
+    changes.marketing_status = marketing_change(session, &current, draft.marketing_status, emails)?;
+    let mut refs = Vec::new();
+    // Sending back the current owner or organization changes nothing, so it is not checked
+    // again (a read-modify-write client must not fail because that owner was deactivated);
+    // the same holds for custom values that refer to users, organizations or persons.
+    if let Some(owner) = draft.owner_id.filter(|o| *o != current.owner_id) {
+        refs.push(Reference::owner(owner));
+        changes.owner_id = Some(owner);
+    }
+    if let Some(org) = draft.org_id.filter(|o| *o != current.org_id) {
+        if let Some(id) = org {
+            refs.push(Reference::org(id));
+        }
+        changes.org_id = Some(org);
+    }
+    let fields = Fields::load(store, session.company.id).await?;
+    if let Some(labels) = draft.label_ids {
+        changes.label_ids = Some(check_labels(&fields, labels)?);
+    }
+    if !draft.custom_fields.is_empty() {
+        let given = draft
+            .custom_fields
+            .into_iter()
+            .map(|(key, value)| match fields.custom_by_key(&key) {
+                Some(def) => {
+                    let value = fields::merge_update(def, current.custom_fields.get(&key), value);
+                    (key, value)
+                }
+                None => (key, value),
+            })
+            .collect();
+        let given = check_custom_fields(&fields, given, &mut refs, Some(&current.custom_fields))?;
+        let mut merged = current.custom_fields.clone();
+        for (key, value) in given {
+            match value {
+                Some(v) => merged.insert(key, v),
+                None => merged.remove(&key),
+            };
+        }
+        changes.custom_fields = Some(merged);
+    }
+    check_references(store, session, &refs).await?;
+    changes.drop_unchanged(&current);
+    if changes.is_empty() {
+        // Nothing to change: no write, and `update_time` stays (syncs by `updated_since` must
+        // not see an untouched person again).
+        return Ok(current);
+    }
+    store
+        .update_person(session.company.id, id, changes, Timestamp::now())
+        .await?
+        .ok_or_else(person_not_found)
+}
+
+/// Soft-deletes persons: they stay readable by id (`active_flag: false`, `is_deleted: true`)
+/// and leave lists, search and counts. Returns the ids that were deleted now; ids that are
+/// unknown, of another company or already deleted are skipped.
+pub async fn delete_persons(
+    store: &dyn Store,
+    session: &Session,
+    ids: &[i64],
+) -> Result<Vec<i64>, DomainError> {
+    let mut visible = Vec::with_capacity(ids.len());
+    for id in ids {
+        if active_person(store, session, *id).await.is_ok() {
+            visible.push(*id);
+        }
+    }
+    Ok(store
+        .delete_persons(session.company.id, &visible, Timestamp::now())
+        .await?)
+}
+
+/// Merges person `id` into `merge_with_id`, which is kept and wins every conflict: its name,
+/// owner and visibility stay; its organization, marketing status and custom values stay where
+/// set and are filled from the other where not; emails, phones, labels and followers are united.
+/// Person `id` is deleted.
+pub async fn merge_persons(
+    store: &dyn Store,
+    session: &Session,
+    from: Person,
+    merge_with_id: i64,
+) -> Result<Person, DomainError> {
+    let id = from.id;
+    if id == merge_with_id {
+        return Err(DomainError::invalid(
+            "merge_with_id",
+            "a person cannot be merged with itself",
+        ));
+    }
+    let into = active_person(store, session, merge_with_id)
+        .await
+        .map_err(|_| {
+            DomainError::invalid("merge_with_id", format!("person {merge_with_id} not found"))
+        })?;
+    let mut custom = from.custom_fields.clone();
+    custom.extend(into.custom_fields.clone());
+    let mut labels = into.label_ids.clone();
+    labels.extend(
+        from.label_ids
+            .iter()
+            .filter(|l| !into.label_ids.contains(l)),
+    );
+    let changes = PersonChanges {
+        org_id: Some(into.org_id.or(from.org_id)),
+        emails: Some(unite(&into.emails, &from.emails, |v| v.to_lowercase())),
+        phones: Some(unite(&into.phones, &from.phones, digits)),
+        label_ids: Some(labels),
+        marketing_status: match (into.marketing_status, from.marketing_status) {
+            (None, Some(s)) => Some((s, from.marketing_changed)),
+            _ => None,
+        },
+        custom_fields: Some(custom),
+        ..PersonChanges::default()
+    };
+    store
+        .merge_persons(
+            session.company.id,
+            id,
+            merge_with_id,
+            changes,
+            session.user.id,
+            Timestamp::now(),
+        )
+        .await?
+        .ok_or_else(person_not_found)
+}
+
+/// `keep` followed by the values of `add` that `keep` lacks (compared by `key`); `keep`'s
+/// primary stays primary.
+fn unite(keep: &[Contact], add: &[Contact], key: impl Fn(&str) -> String) -> Vec<Contact> {
+    let mut out = keep.to_vec();
+    for c in add {
+        if !out.iter().any(|k| key(&k.value) == key(&c.value)) {
+            out.push(Contact {
+                primary: false,
+                ..c.clone()
+            });
+        }
+    }
+    if !out.is_empty() && !out.iter().any(|c| c.primary) {
+        out[0].primary = true;
+    }
+    out
+}
