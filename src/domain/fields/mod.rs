@@ -1,0 +1,285 @@
+//! Person fields: the built-in ones and the company's custom ones (keyed by 40-hex hashes),
+//! and their options (the built-in label field's options are the person labels). Every rule
+//! about custom values (types, validation, the canonical form stored and rendered) is in
+//! [`value`].
+
+mod value;
+
+pub use value::{DEFAULT_CURRENCY, live_value, merge_update, parse_value, reference, search_text};
+
+use serde::{Deserialize, Serialize};
+
+use super::Timestamp;
+use super::error::DomainError;
+use super::ports::Store;
+
+/// An option of a field with options (labels, enum and set fields).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldOption {
+    pub id: i64,
+    pub field_key: String,
+    pub label: String,
+    pub color: Option<String>,
+    pub add_time: Timestamp,
+    pub update_time: Timestamp,
+}
+
+/// A person field, built-in or custom, with its active options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDef {
+    pub id: i64,
+    pub key: String,
+    pub name: String,
+    pub field_type: FieldType,
+    pub is_custom: bool,
+    pub order_nr: i64,
+    pub add_visible_flag: bool,
+    pub created_by_user_id: Option<i64>,
+    pub updated_by_user_id: Option<i64>,
+    pub add_time: Timestamp,
+    pub update_time: Timestamp,
+    pub options: Vec<FieldOption>,
+    /// Options deleted from the field, so that stored ids can still be named (v1 shows them as
+    /// `options_deleted`).
+    pub deleted_options: Vec<FieldOption>,
+    pub settings: FieldSettings,
+}
+
+/// A field's description and how Pipedrive's UI treats it (v2's `description`,
+/// `ui_visibility`, `important_fields`, `required_fields`). pipestack has no UI: it keeps them
+/// as set and shows them back; only `add_visible_flag` (a column of its own) predates them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FieldSettings {
+    pub description: Option<String>,
+    pub details_visible_flag: bool,
+    pub show_in_add_deal_dialog: bool,
+    /// Important at every stage (pipestack has no deal stages to name).
+    pub important: bool,
+    /// Marked mandatory for the UI; the API does not enforce it (nor does Pipedrive's).
+    pub required: bool,
+}
+
+impl Default for FieldSettings {
+    fn default() -> Self {
+        Self {
+            description: None,
+            details_visible_flag: true,
+            show_in_add_deal_dialog: false,
+            important: false,
+            required: false,
+        }
+    }
+}
+
+/// The longest field description.
+pub const MAX_DESCRIPTION: usize = 65_535;
+
+impl FieldDef {
+    /// Whether the field is marked mandatory: `name` always, others when set so.
+    pub fn required(&self) -> bool {
+        self.key == "name" || self.settings.required
+    }
+
+    /// How messages name the field: `"<key> (<name>)"`.
+    pub fn label(&self) -> String {
+        format!("{} ({})", self.key, self.name)
+    }
+
+    pub(crate) fn invalid(&self, reason: impl std::fmt::Display) -> DomainError {
+        DomainError::invalid(&self.label(), reason)
+    }
+
+    pub fn has_options(&self) -> bool {
+        matches!(self.field_type, FieldType::Enum | FieldType::Set)
+    }
+
+    /// v2's `field_code`: the key, except the label field, which v2 calls `label_ids`.
+    pub fn field_code(&self) -> &str {
+        if self.key == LABEL_KEY {
+            "label_ids"
+        } else {
+            &self.key
+        }
+    }
+
+    /// The sibling keys v1 shows next to a value, and what each holds.
+    pub fn subfields(&self) -> &'static [&'static str] {
+        match self.field_type {
+            FieldType::Monetary => &["currency"],
+            FieldType::Daterange | FieldType::Timerange => &["until"],
+            FieldType::Address => &ADDRESS_PARTS,
+            _ => &[],
+        }
+    }
+
+    /// Whether persons search looks into values of this field.
+    pub fn searchable(&self) -> bool {
+        self.is_custom
+            && matches!(
+                self.field_type,
+                FieldType::Address
+                    | FieldType::Varchar
+                    | FieldType::Text
+                    | FieldType::VarcharAuto
+                    | FieldType::Double
+                    | FieldType::Monetary
+                    | FieldType::Phone
+            )
+    }
+}
+
+/// The key of the built-in label field, whose options are the person labels.
+pub const LABEL_KEY: &str = "label";
+
+/// The parts of an address value, in v1's sibling order.
+pub const ADDRESS_PARTS: [&str; 10] = [
+    "subpremise",
+    "street_number",
+    "route",
+    "sublocality",
+    "locality",
+    "admin_area_level_1",
+    "admin_area_level_2",
+    "country",
+    "postal_code",
+    "formatted_address",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Varchar,
+    VarcharAuto,
+    Text,
+    Phone,
+    Double,
+    Monetary,
+    Date,
+    Daterange,
+    Time,
+    Timerange,
+    Enum,
+    Set,
+    User,
+    Org,
+    People,
+    Address,
+    VisibleTo,
+    // Built-in only.
+    Int,
+    Status,
+}
+
+impl FieldType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Varchar => "varchar",
+            Self::VarcharAuto => "varchar_auto",
+            Self::Text => "text",
+            Self::Phone => "phone",
+            Self::Double => "double",
+            Self::Monetary => "monetary",
+            Self::Date => "date",
+            Self::Daterange => "daterange",
+            Self::Time => "time",
+            Self::Timerange => "timerange",
+            Self::Enum => "enum",
+            Self::Set => "set",
+            Self::User => "user",
+            Self::Org => "org",
+            Self::People => "people",
+            Self::Address => "address",
+            Self::VisibleTo => "visible_to",
+            Self::Int => "int",
+            Self::Status => "status",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Self> {
+        [
+            Self::Varchar,
+            Self::VarcharAuto,
+            Self::Text,
+            Self::Phone,
+            Self::Double,
+            Self::Monetary,
+            Self::Date,
+            Self::Daterange,
+            Self::Time,
+            Self::Timerange,
+            Self::Enum,
+            Self::Set,
+            Self::User,
+            Self::Org,
+            Self::People,
+            Self::Address,
+            Self::VisibleTo,
+            Self::Int,
+            Self::Status,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+
+    /// Types a client may create: v1 all of these, v2 all but `visible_to`.
+    pub fn creatable(self, v1: bool) -> bool {
+        match self {
+            Self::Int | Self::Status => false,
+            Self::VisibleTo => v1,
+            _ => true,
+        }
+    }
+}
+
+/// The built-in person fields every company has: `(key, name, type)`.
+pub const BUILTIN_FIELDS: [(&str, &str, &str); 14] = [
+    ("id", "ID", "int"),
+    ("name", "Name", "varchar"),
+    ("first_name", "First name", "varchar"),
+    ("last_name", "Last name", "varchar"),
+    ("owner_id", "Owner", "user"),
+    ("org_id", "Organization", "org"),
+    ("email", "Email", "varchar"),
+    ("phone", "Phone", "phone"),
+    (LABEL_KEY, "Labels", "set"),
+    ("visible_to", "Visible to", "visible_to"),
+    ("marketing_status", "Marketing status", "status"),
+    ("add_time", "Person created", "date"),
+    ("update_time", "Update time", "date"),
+    ("followers_count", "Number of followers", "int"),
+];
+
+/// A company's person fields, loaded once per request.
+#[derive(Debug, Clone, Default)]
+pub struct Fields(pub Vec<FieldDef>);
+
+impl Fields {
+    pub async fn load(store: &dyn Store, company_id: i64) -> Result<Self, DomainError> {
+        Ok(Self(store.person_fields(company_id).await?))
+    }
+
+    pub fn custom(&self) -> impl Iterator<Item = &FieldDef> {
+        self.0.iter().filter(|f| f.is_custom)
+    }
+
+    pub fn custom_by_key(&self, key: &str) -> Option<&FieldDef> {
+        self.custom().find(|f| f.key == key)
+    }
+
+    /// The person labels: options of the built-in label field.
+    pub fn labels(&self) -> &[FieldOption] {
+        self.0
+            .iter()
+            .find(|f| f.key == LABEL_KEY)
+            .map_or(&[], |f| f.options.as_slice())
+    }
+
+    /// Label ids without those whose option was deleted.
+    pub fn live_labels(&self, ids: &[i64]) -> Vec<i64> {
+        let labels = self.labels();
+        ids.iter()
+            .copied()
+            .filter(|id| labels.iter().any(|l| l.id == *id))
+            .collect()
+    }
+}
