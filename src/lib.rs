@@ -6,13 +6,17 @@
 //! # Layout
 //!
 //! - [`config`]: the command line (clap, with `PIPESTACK_*` environment fallbacks).
-//! - [`error`]: [`error::ApiError`], the one error type, rendered as Pipedrive's envelope.
-//! - [`domain`]: companies, users, organizations, persons and every rule about them, once.
-//! - [`store`]: the [`store::Store`] trait, its SQLite backend (WAL, group commit, trigram
-//!   search index), its PostgreSQL backend (pg_trgm, advisory-locked migrations) and a
-//!   short-lived cache of sessions, users and fields.
-//! - [`api`]: the route table, authentication, request bodies, and the two dialects
-//!   (`api::v1`, `api::v2`), which only parse requests into domain commands and render results.
+//! - [`error`]: [`error::ApiError`], the HTTP edge's error, rendered as Pipedrive's envelope
+//!   (converted from the domain's own [`domain::DomainError`]).
+//! - [`domain`]: companies, users, organizations, persons and every rule about them, once;
+//!   [`domain::ports`]: the storage traits the domain needs, one per concern.
+//! - [`store`]: those traits implemented once ([`store::SqlStore`], with a short-lived cache of
+//!   sessions, users and fields) over one SQL core (`store::sql`: a module per entity with its
+//!   columns, row mapper and statements), on two thin engines: SQLite (WAL, group commit, FTS5
+//!   trigram search) and PostgreSQL (pool, one-statement inserts, pg_trgm).
+//! - [`api`]: the route table, authentication, extractors, request bodies, the OpenAPI
+//!   document, and the two dialects (`api::v1`, `api::v2`), which only parse requests into
+//!   domain commands and render results.
 //! - [`setup`]: first-start bootstrap (a company, its admin and an API token).
 //! - [`import`]: the bulk loader behind `pipestack import`.
 //! - [`migrate`]: `pipestack migrate`, a whole SQLite store copied into PostgreSQL.
