@@ -98,8 +98,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The matched route pattern, carried out on the response for [`edge`]'s metrics (set by
-/// [`auth::authenticate`] on API routes and by [`tag_route`] on the server's own).
+/// The matched route pattern, carried out on the response for `edge`'s metrics (set by
+/// [`auth::authenticate`] on API routes and by `tag_route` on the server's own).
 #[derive(Clone)]
 pub struct RoutePattern(pub MatchedPath);
 

@@ -1,7 +1,7 @@
 //! Person fields: the built-in ones and the company's custom ones (keyed by 40-hex hashes),
 //! and their options (the built-in label field's options are the person labels). Every rule
 //! about custom values (types, validation, the canonical form stored and rendered) is in
-//! [`value`].
+//! `value`.
 
 mod value;
 

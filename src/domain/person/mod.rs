@@ -1,6 +1,6 @@
 //! Persons: the entity, the command both dialects parse into, the changes a store applies,
 //! and what is derived from a person for sorting and search. The rules live in the
-//! submodules: [`name`], [`contacts`], [`references`] and [`commands`].
+//! submodules: `name`, `contacts`, `references` and `commands`.
 
 mod commands;
 mod contacts;

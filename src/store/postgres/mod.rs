@@ -3,7 +3,7 @@
 //! after COMMIT (PostgreSQL groups concurrent commits into one WAL flush itself). Substring
 //! search uses pg_trgm indexes; migrations run under an advisory lock, so instances starting
 //! together migrate once. Every statement comes from the SQL core, but for the one-statement
-//! person insert ([`fast`]).
+//! person insert (`fast`).
 
 mod db;
 mod fast;

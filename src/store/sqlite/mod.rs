@@ -1,6 +1,6 @@
 //! The embedded SQLite backend: WAL with `synchronous=FULL`, one writer thread doing group
-//! commit ([`writer`]), a pool of read connections that never wait behind it, and an FTS5
-//! trigram index for person search ([`fts`]). Every statement comes from the SQL core.
+//! commit (`writer`), a pool of read connections that never wait behind it, and an FTS5
+//! trigram index for person search (`fts`). Every statement comes from the SQL core.
 
 mod db;
 mod fts;
