@@ -5,15 +5,16 @@ use crate::domain::Timestamp;
 use crate::domain::followers::{Follower, FollowerChange, FollowerRef, Kind};
 use crate::domain::ports::StoreError;
 
-/// The user ids following the item in `item` (a column of the outer query), in follow order.
+/// The user ids following the item of the outer query (`p` or `o`), in no particular order:
+/// only membership and count are read, and an ordered aggregate costs SQLite a sort per row.
 pub const fn ids_of(kind: Kind) -> &'static str {
     match kind {
         Kind::Person => {
-            "(SELECT string_agg(CAST(f.user_id AS TEXT), ',' ORDER BY f.id) FROM followers f \
+            "(SELECT string_agg(CAST(f.user_id AS TEXT), ',') FROM followers f \
              WHERE f.kind = 'person' AND f.item_id = p.id)"
         }
         Kind::Organization => {
-            "(SELECT string_agg(CAST(f.user_id AS TEXT), ',' ORDER BY f.id) FROM followers f \
+            "(SELECT string_agg(CAST(f.user_id AS TEXT), ',') FROM followers f \
              WHERE f.kind = 'organization' AND f.item_id = o.id)"
         }
     }
