@@ -4,6 +4,7 @@
 runs; the ratio new/old of their rates is the result. For measuring what a change costs.
 
 Run: python3 bench/compare.py OLD_BIN NEW_BIN OUT.md [seconds per run] [postgres://…/postgres]
+(BENCH_ONLY=<text> measures only the cases whose label contains it.)
 With a PostgreSQL URL, each build gets a fresh database there instead of a SQLite file.
 """
 
@@ -66,6 +67,9 @@ def main():
         ("v2 search substring", "GET", "/api/v2/persons/search?term=rson%2017", None),
         ("POST /api/v2/persons", "POST", "/api/v2/persons", body),
     ]
+    # BENCH_ONLY="GET /v1" measures only the cases whose label contains it (a quick look).
+    only = os.environ.get("BENCH_ONLY")
+    cases = [c for c in cases if not only or only in c[0]]
     rows = []
     try:
         for label, method, path, b in cases:
