@@ -1,12 +1,12 @@
 //! The SQL core's [`Db`] on a pooled PostgreSQL connection: arguments, rows and errors in
-//! tokio-postgres' terms, and PostgreSQL's dialect (`LIKE` over pg_trgm indexes).
+//! tokio-postgres' terms.
 
 use std::future::Future;
 
 use deadpool_postgres::Object;
 use tokio_postgres::types::{IsNull, ToSql, Type};
 
-use super::fast;
+use super::{fast, trgm};
 use crate::domain::ports::StoreError;
 use crate::store::sql::persons::PreparedPerson;
 use crate::store::sql::{Arg, Db, Dialect, FromRow, Query, Row};
@@ -17,24 +17,6 @@ pub struct PgDb {
     /// Set between `BEGIN` and the end of the transaction: a connection dropped in between
     /// (its request cancelled) is closed, not returned to the pool with the transaction open.
     pub(super) in_transaction: bool,
-}
-
-pub static POSTGRES: Dialect = Dialect {
-    contains: |q, column, needle| {
-        q.push_arg(&format!("{column} LIKE ?"), like(needle));
-    },
-    person_text: |q, needle| {
-        q.push_arg("p.search_text LIKE ?", like(needle));
-    },
-};
-
-/// `LIKE` pattern for a substring, with `%`, `_` and `\` taken literally.
-fn like(needle: &str) -> String {
-    let escaped = needle
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
 }
 
 /// `?` placeholders (the SQL core's) to PostgreSQL's `$1, $2, …`.
@@ -111,7 +93,7 @@ fn refs(args: &[Arg]) -> Vec<&(dyn ToSql + Sync)> {
 }
 
 impl Db for PgDb {
-    const DIALECT: &'static Dialect = &POSTGRES;
+    const DIALECT: &'static Dialect = &trgm::POSTGRES;
 
     async fn rows<T: FromRow + Send>(&self, query: Query) -> Result<Vec<T>, StoreError> {
         let stmt = self.prepared(&number(&query.sql)).await?;

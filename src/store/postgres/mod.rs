@@ -3,10 +3,11 @@
 //! after COMMIT (PostgreSQL groups concurrent commits into one WAL flush itself). Substring
 //! search uses pg_trgm indexes; migrations run under an advisory lock, so instances starting
 //! together migrate once. Every statement comes from the SQL core, but for the one-statement
-//! person insert (`fast`).
+//! person insert (`fast`) and the pg_trgm search conditions (`trgm`).
 
 mod db;
 mod fast;
+mod trgm;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
@@ -15,33 +16,10 @@ pub use db::PgDb;
 use db::pg_error;
 
 use super::StoreOptions;
-use super::sql::migrations::{self, Fill, Migration};
+use super::sql::migrations::{self, Engine};
 use super::sql::{Backend, BoxFuture, Db, sql};
 use crate::domain::ports::StoreError;
 
-/// Migrations, applied in order at start-up; never edit one that has been released.
-const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        sql: include_str!("../../../migrations/postgres/0001_init.sql"),
-        fill: None,
-    },
-    Migration {
-        version: 2,
-        sql: include_str!("../../../migrations/postgres/0002_field_settings.sql"),
-        fill: None,
-    },
-    Migration {
-        version: 3,
-        sql: include_str!("../../../migrations/postgres/0003_organization_profile.sql"),
-        fill: None,
-    },
-    Migration {
-        version: 4,
-        sql: include_str!("../../../migrations/postgres/0004_sort_keys.sql"),
-        fill: Some(Fill::SortKeys),
-    },
-];
 /// The advisory lock key under which migrations run (any constant shared by all instances).
 const MIGRATION_LOCK: i64 = 0x7069_7065_7374_6163;
 /// Prepared statements kept per pooled connection.
@@ -108,7 +86,7 @@ impl Postgres {
             Box::pin(async move {
                 db.execute(sql!("SELECT pg_advisory_xact_lock(?)", MIGRATION_LOCK))
                     .await?;
-                migrations::apply(db, MIGRATIONS).await
+                migrations::apply(db, Engine::Postgres).await
             })
         })
         .await

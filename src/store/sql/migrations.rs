@@ -6,13 +6,42 @@ use super::{Db, first, organizations, persons, sql};
 use crate::domain::Timestamp;
 use crate::domain::ports::StoreError;
 
-/// One migration: never edit one that has been released; add a new one.
+/// One migration: never edit one that has been released; add a new one (its SQL for each
+/// engine in `migrations/<engine>/`, and its line in [`MIGRATIONS`]).
 pub struct Migration {
     pub version: i64,
-    pub sql: &'static str,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
     /// What to compute for existing rows once the SQL has run.
     pub fill: Option<Fill>,
 }
+
+/// Which engine's SQL a migration runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A migration's line: its version, file name (the same in both engines' folders) and fill.
+macro_rules! migration {
+    ($version:literal, $file:literal, $fill:expr) => {
+        Migration {
+            version: $version,
+            sqlite: include_str!(concat!("../../../migrations/sqlite/", $file)),
+            postgres: include_str!(concat!("../../../migrations/postgres/", $file)),
+            fill: $fill,
+        }
+    };
+}
+
+/// Every migration, in order.
+pub const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_init.sql", None),
+    migration!(2, "0002_field_settings.sql", None),
+    migration!(3, "0003_organization_profile.sql", None),
+    migration!(4, "0004_sort_keys.sql", Some(Fill::SortKeys)),
+];
 
 /// A step of a migration done in Rust.
 #[derive(Debug, Clone, Copy)]
@@ -22,13 +51,13 @@ pub enum Fill {
 }
 
 /// Applies the pending migrations, inside the caller's transaction.
-pub async fn apply(db: &impl Db, migrations: &[Migration]) -> Result<(), StoreError> {
+pub async fn apply(db: &impl Db, engine: Engine) -> Result<(), StoreError> {
     db.batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
     )
     .await?;
-    for m in migrations {
+    for m in MIGRATIONS {
         let applied: Option<i64> = first(
             db,
             sql!(
@@ -40,7 +69,11 @@ pub async fn apply(db: &impl Db, migrations: &[Migration]) -> Result<(), StoreEr
         if applied.is_some() {
             continue;
         }
-        db.batch(m.sql).await?;
+        db.batch(match engine {
+            Engine::Sqlite => m.sqlite,
+            Engine::Postgres => m.postgres,
+        })
+        .await?;
         match m.fill {
             Some(Fill::SortKeys) => {
                 persons::fill_sort_keys(db).await?;

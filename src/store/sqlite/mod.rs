@@ -19,34 +19,10 @@ pub use db::SqliteDb;
 use db::db_error;
 use writer::{Completion, Job};
 
-use super::sql::migrations::{self, Fill, Migration};
+use super::sql::migrations::{self, Engine};
 use super::sql::{Backend, BoxFuture, Db};
 use crate::domain::ports::StoreError;
 use crate::metrics::{BATCH_BOUNDS, Histogram};
-
-/// Migrations, applied in order at start-up; never edit one that has been released.
-const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        sql: include_str!("../../../migrations/sqlite/0001_init.sql"),
-        fill: None,
-    },
-    Migration {
-        version: 2,
-        sql: include_str!("../../../migrations/sqlite/0002_field_settings.sql"),
-        fill: None,
-    },
-    Migration {
-        version: 3,
-        sql: include_str!("../../../migrations/sqlite/0003_organization_profile.sql"),
-        fill: None,
-    },
-    Migration {
-        version: 4,
-        sql: include_str!("../../../migrations/sqlite/0004_sort_keys.sql"),
-        fill: Some(Fill::SortKeys),
-    },
-];
 
 /// The writer's page cache for a server: enough for the hot index pages, within the RSS budget.
 const WRITER_CACHE_KIB: u32 = 32 * 1024;
@@ -282,7 +258,7 @@ fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
 /// Applies pending migrations in one transaction.
 fn migrate(db: &SqliteDb) -> Result<(), StoreError> {
     run_now(Box::pin(db.batch("BEGIN IMMEDIATE")))?;
-    let applied = run_now(Box::pin(migrations::apply(db, MIGRATIONS)));
+    let applied = run_now(Box::pin(migrations::apply(db, Engine::Sqlite)));
     let end = if applied.is_ok() {
         "COMMIT"
     } else {

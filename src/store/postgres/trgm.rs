@@ -1,0 +1,23 @@
+//! Substring search on PostgreSQL: `LIKE` patterns, which the pg_trgm GIN indexes on
+//! `persons.search_text` and `organizations.search_text` answer without a scan. The indexes
+//! follow their columns by themselves, so writes need nothing more.
+
+use crate::store::sql::Dialect;
+
+pub static POSTGRES: Dialect = Dialect {
+    contains: |q, column, needle| {
+        q.push_arg(&format!("{column} LIKE ?"), like(needle));
+    },
+    person_text: |q, needle| {
+        q.push_arg("p.search_text LIKE ?", like(needle));
+    },
+};
+
+/// `LIKE` pattern for a substring, with `%`, `_` and `\` taken literally.
+fn like(needle: &str) -> String {
+    let escaped = needle
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
