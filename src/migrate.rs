@@ -7,51 +7,21 @@ use rusqlite::types::Value as Sql;
 
 use crate::store::sql::Arg;
 
-/// The tables, parents before children, and their columns (the same on both backends).
-const TABLES: &[(&str, &str)] = &[
-    ("companies", "id, name, domain, campaigns_enabled, add_time"),
-    (
-        "users",
-        "id, company_id, name, email, is_admin, active_flag, api_token, add_time, update_time",
-    ),
-    (
-        "field_options",
-        "id, company_id, field_key, label, color, order_nr, active_flag, add_time, update_time",
-    ),
-    (
-        "person_fields",
-        "id, company_id, key, name, field_type, is_custom, order_nr, add_visible_flag, active_flag, created_by_user_id, updated_by_user_id, add_time, update_time, settings",
-    ),
-    (
-        "organizations",
-        "id, company_id, owner_id, name, address, address_parts, label_ids, visible_to, search_text, people_count, active_flag, add_time, update_time, delete_time, profile, name_key",
-    ),
-    (
-        "persons",
-        "id, company_id, owner_id, org_id, name, first_name, last_name, emails, phones, primary_email, first_char, search_text, label_ids, visible_to, marketing_status, marketing_changed, custom_fields, active_flag, add_time, update_time, delete_time, name_key, first_name_key, last_name_key",
-    ),
-    ("person_emails", "company_id, value, person_id"),
-    (
-        "followers",
-        "id, company_id, kind, item_id, user_id, add_time",
-    ),
-    (
-        "follower_changes",
-        "id, company_id, kind, item_id, user_id, actor_user_id, action, time",
-    ),
+/// The tables, parents before children. Their columns are read from SQLite, and which of
+/// them are booleans (integers in SQLite) from PostgreSQL, so a new column needs nothing here.
+const TABLES: &[&str] = &[
+    "companies",
+    "users",
+    "field_options",
+    "person_fields",
+    "organizations",
+    "persons",
+    "person_emails",
+    "followers",
+    "follower_changes",
 ];
 
-/// Columns that are booleans in PostgreSQL (integers in SQLite).
-const BOOLEANS: &[&str] = &[
-    "campaigns_enabled",
-    "is_admin",
-    "active_flag",
-    "is_custom",
-    "add_visible_flag",
-    "marketing_changed",
-];
-
-/// A SQLite value as the SQL core's argument (booleans arrive as integers; see [`BOOLEANS`]).
+/// A SQLite value as the SQL core's argument (booleans arrive as integers).
 fn arg(v: Sql) -> Arg {
     match v {
         Sql::Null => Arg::Null,
@@ -94,15 +64,32 @@ pub async fn migrate(
     }
     let tx = pg.transaction().await?;
     let mut counts = Vec::new();
-    for (table, columns) in TABLES {
+    for table in TABLES {
         let total: i64 =
             src.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
-        let cols: Vec<&str> = columns.split(", ").collect();
+        let cols: Vec<String> = src
+            .prepare(&format!("SELECT * FROM {table} LIMIT 0"))?
+            .column_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let columns = cols.join(", ");
+        let booleans: Vec<String> = tx
+            .query(
+                "SELECT column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1 \
+                 AND data_type = 'boolean'",
+                &[table],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
         let placeholders: Vec<String> = cols
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                if BOOLEANS.contains(c) {
+                if booleans.contains(c) {
                     format!("(${}::bigint <> 0)", i + 1)
                 } else {
                     format!("${}", i + 1)
@@ -135,7 +122,7 @@ pub async fn migrate(
             }
         }
         progress(table, done, total as u64);
-        if cols.first() == Some(&"id") {
+        if cols.first().is_some_and(|c| c == "id") {
             tx.execute(
                 &format!("SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT MAX(id) FROM {table}), 1))"),
                 &[],
