@@ -113,6 +113,19 @@ impl Db for PgDb {
             .map_err(pg_error)
     }
 
+    async fn insert(&self, query: Query) -> Result<Option<i64>, StoreError> {
+        let stmt = self
+            .prepared(&format!("{} RETURNING id", number(&query.sql)))
+            .await?;
+        let row = self
+            .client()?
+            .query_opt(&stmt, &refs(&query.args))
+            .await
+            .map_err(pg_error)?;
+        row.map(|r| r.try_get(0).map_err(|e| column_error(0, e)))
+            .transpose()
+    }
+
     async fn batch(&self, sql: &str) -> Result<(), StoreError> {
         self.client()?.batch_execute(sql).await.map_err(pg_error)
     }

@@ -12,7 +12,7 @@ pub async fn insert_person(db: &PgDb, prepared: &PreparedPerson) -> Result<i64, 
     let row = prepared.insert();
     let n = row.args.len();
     let sql = format!(
-        "WITH p AS ({}), e AS (
+        "WITH p AS ({} RETURNING id), e AS (
             INSERT INTO person_emails (company_id, value, person_id)
             SELECT ${c}, v, p.id FROM p, unnest(${emails}::text[]) AS v
         ), o AS (

@@ -1,7 +1,7 @@
 //! Person fields and the options of fields that have them (the person and organization labels
 //! among them): columns, row mappers and statements.
 
-use super::{Db, FromRow, Query, Row, one, sql, to_json, vanished};
+use super::{Db, FromRow, Query, Row, insert_id, sql, to_json, vanished};
 use crate::domain::Timestamp;
 use crate::domain::fields::{FieldDef, FieldOption, FieldType};
 use crate::domain::organization::ORG_LABEL_KEY;
@@ -183,13 +183,13 @@ async fn insert_options(
 
 /// A custom field, after the company's last field.
 pub async fn insert(db: &impl Db, f: &NewField) -> Result<FieldDef, StoreError> {
-    let id: i64 = one(
+    let id = insert_id(
         db,
         sql!(
             "INSERT INTO person_fields (company_id, key, name, field_type, is_custom, order_nr, \
              add_visible_flag, active_flag, created_by_user_id, updated_by_user_id, add_time, \
              update_time, settings) VALUES (?, ?, ?, ?, TRUE, (SELECT COALESCE(MAX(order_nr), 0) \
-             + 1 FROM person_fields WHERE company_id = ?), ?, TRUE, ?, ?, ?, ?, ?) RETURNING id",
+             + 1 FROM person_fields WHERE company_id = ?), ?, TRUE, ?, ?, ?, ?, ?)",
             f.company_id,
             &f.key,
             &f.name,

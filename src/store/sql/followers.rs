@@ -104,19 +104,17 @@ pub async fn follow(
     actor: i64,
     now: Timestamp,
 ) -> Result<Option<i64>, StoreError> {
-    let added: Option<i64> = first(
-        db,
-        sql!(
+    let added = db
+        .insert(sql!(
             "INSERT INTO followers (company_id, kind, item_id, user_id, add_time) \
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             item.company_id,
             item.kind.as_str(),
             item.id,
             user_id,
             now
-        ),
-    )
-    .await?;
+        ))
+        .await?;
     if added.is_some() {
         log(db, item, user_id, actor, "added", now).await?;
     }

@@ -4,7 +4,7 @@
 //! mapper once.
 //!
 //! Statements are written once with `?` placeholders (PostgreSQL's engine numbers them) and in
-//! the SQL both engines speak: `TRUE`/`FALSE`, `ON CONFLICT DO NOTHING`, `RETURNING`,
+//! the SQL both engines speak: `TRUE`/`FALSE`, `ON CONFLICT DO NOTHING`,
 //! `string_agg`. What really differs is in [`Dialect`]. Every entity operation is an `async fn`
 //! generic over [`Db`]: on PostgreSQL it awaits the network; on SQLite every statement is done
 //! when its future is first polled, so the writer thread runs the same code to completion
@@ -226,6 +226,11 @@ pub trait Db: Sync + Sized {
     /// Runs a statement; how many rows it changed.
     fn execute(&self, query: Query) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Runs an `INSERT` written without `RETURNING`: the new row's id, or `None` when it
+    /// inserted nothing (`ON CONFLICT DO NOTHING`). SQLite reads the rowid (its `RETURNING`
+    /// costs a temporary table per statement); PostgreSQL appends `RETURNING id`.
+    fn insert(&self, query: Query) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+
     /// Runs statements without arguments, separated by `;` (migrations, transaction control).
     fn batch(&self, sql: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
@@ -257,11 +262,11 @@ pub async fn first<T: FromRow + Send, D: Db>(
     Ok(db.rows(query).await?.into_iter().next())
 }
 
-/// The one row a query must return (an id from `RETURNING`, a count).
-pub async fn one<T: FromRow + Send, D: Db>(db: &D, query: Query) -> Result<T, StoreError> {
-    first(db, query)
+/// The id of a row an `INSERT` must have inserted.
+pub async fn insert_id<D: Db>(db: &D, query: Query) -> Result<i64, StoreError> {
+    db.insert(query)
         .await?
-        .ok_or_else(|| StoreError::Internal("a statement returned no row".into()))
+        .ok_or_else(|| StoreError::Internal("an insert inserted nothing".into()))
 }
 
 pub fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {

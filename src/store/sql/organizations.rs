@@ -6,7 +6,7 @@ use serde_json::Map;
 
 use super::followers::{self, Item};
 use super::paging::{SortColumn, order_and_page, plain};
-use super::{Db, FromRow, Query, Row, first, one, sql, to_json, vanished};
+use super::{Db, FromRow, Query, Row, first, insert_id, sql, to_json, vanished};
 use crate::domain::collation::sort_key;
 use crate::domain::followers::Kind;
 use crate::domain::organization::{
@@ -89,12 +89,12 @@ fn parts_json(a: Option<&Address>) -> Result<String, StoreError> {
 }
 
 pub async fn insert(db: &impl Db, o: &NewOrganization) -> Result<Organization, StoreError> {
-    let id: i64 = one(
+    let id = insert_id(
         db,
         sql!(
             "INSERT INTO organizations (company_id, owner_id, name, address, address_parts, \
              label_ids, visible_to, search_text, active_flag, add_time, update_time, profile, \
-             name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?) RETURNING id",
+             name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?)",
             o.company_id,
             o.owner_id,
             &o.name,

@@ -86,7 +86,7 @@ impl PreparedPerson {
         })
     }
 
-    /// The person's row: the statement inserting it, returning its id.
+    /// The statement inserting the person's row.
     pub fn insert(&self) -> Query {
         let (p, d) = (&self.new, &self.derived);
         sql!(
@@ -94,7 +94,7 @@ impl PreparedPerson {
              emails, phones, primary_email, label_ids, visible_to, marketing_status, \
              custom_fields, active_flag, add_time, update_time, first_char, search_text, \
              name_key, first_name_key, last_name_key) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?, ?, ?, ?)",
             p.company_id,
             p.owner_id,
             p.org_id,
@@ -123,7 +123,7 @@ impl PreparedPerson {
 /// count, its followers (and their changelog); its id.
 pub async fn insert_rows(db: &impl Db, prepared: &PreparedPerson) -> Result<i64, StoreError> {
     let p = &prepared.new;
-    let id: i64 = super::one(db, prepared.insert()).await?;
+    let id = super::insert_id(db, prepared.insert()).await?;
     index_emails(db, p.company_id, id, &p.emails).await?;
     db.search_text_changed(id, None, &prepared.derived.search_text)?;
     if let Some(org) = p.org_id {

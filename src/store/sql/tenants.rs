@@ -1,6 +1,6 @@
 //! Companies and users: their columns, row mappers and statements.
 
-use super::{Db, FromRow, Row, fields, first, one, sql, vanished};
+use super::{Db, FromRow, Row, fields, first, insert_id, sql, vanished};
 use crate::domain::fields::LABEL_KEY;
 use crate::domain::organization::ORG_LABEL_KEY;
 use crate::domain::ports::{NewCompany, NewUser, StoreError};
@@ -66,11 +66,11 @@ pub async fn add_company(
     admin: NewUser,
 ) -> Result<(Company, User), StoreError> {
     let at = company.add_time;
-    let id: i64 = one(
+    let id = insert_id(
         db,
         sql!(
             "INSERT INTO companies (name, domain, campaigns_enabled, add_time) VALUES (?, '', ?, ?) \
-             RETURNING id",
+            ",
             &company.name,
             company.campaigns_enabled,
             at
@@ -158,11 +158,11 @@ pub async fn session(db: &impl Db, token: &str) -> Result<Option<Session>, Store
 }
 
 pub async fn add_user(db: &impl Db, u: &NewUser) -> Result<User, StoreError> {
-    let id: i64 = one(
+    let id = insert_id(
         db,
         sql!(
             "INSERT INTO users (company_id, name, email, is_admin, active_flag, api_token, \
-             add_time, update_time) VALUES (?, ?, ?, ?, TRUE, ?, ?, ?) RETURNING id",
+             add_time, update_time) VALUES (?, ?, ?, ?, TRUE, ?, ?, ?)",
             u.company_id,
             &u.name,
             &u.email,

@@ -60,6 +60,15 @@ impl SqliteDb {
         Ok(out)
     }
 
+    fn run_insert(&self, q: &Query) -> Result<Option<i64>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(&q.sql).map_err(db_error)?;
+        let n = stmt
+            .execute(params_from_iter(q.args.iter()))
+            .map_err(db_error)?;
+        Ok((n > 0).then(|| conn.last_insert_rowid()))
+    }
+
     fn run_execute(&self, q: &Query) -> Result<u64, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(&q.sql).map_err(db_error)?;
@@ -82,6 +91,10 @@ impl Db for SqliteDb {
 
     fn execute(&self, query: Query) -> impl Future<Output = Result<u64, StoreError>> + Send {
         ready(self.run_execute(&query))
+    }
+
+    fn insert(&self, query: Query) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send {
+        ready(self.run_insert(&query))
     }
 
     fn batch(&self, sql: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
