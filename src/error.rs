@@ -158,6 +158,8 @@ impl From<DomainError> for ApiError {
             // A uniqueness rule a write broke names the value (an email already taken): 400.
             DomainError::Store(StoreError::Conflict(m)) => Self::BadRequest(m),
             DomainError::Store(StoreError::Unavailable(m)) => Self::Unavailable(m),
+            DomainError::Store(StoreError::Contended(m)) => Self::Conflict(m),
+            DomainError::Store(StoreError::Refused(e)) => (*e).into(),
             DomainError::Store(StoreError::Internal(m)) | DomainError::Internal(m) => {
                 Self::Internal(m)
             }

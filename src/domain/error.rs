@@ -4,7 +4,7 @@
 
 use super::ports::StoreError;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum DomainError {
     /// A value breaks a rule; `field` names it when there is one (the message then reads
     /// `"<field>: <reason>"`), so that a form can show it next to that field.
@@ -26,9 +26,10 @@ pub enum DomainError {
     /// What the change builds on changed meanwhile, and it cannot be applied as asked.
     #[error("{0}")]
     Conflict(String),
-    /// Storage failed (unavailable, a uniqueness rule, or a fault), its cause kept.
+    /// Storage failed (unavailable, a uniqueness rule, a lost race, or a fault), its cause
+    /// kept.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// A fault outside storage (the system's random source, say).
     #[error("{0}")]
     Internal(String),
@@ -38,6 +39,16 @@ fn describe(field: Option<&str>, reason: &str) -> String {
     match field {
         Some(field) => format!("{field}: {reason}"),
         None => reason.to_owned(),
+    }
+}
+
+impl From<StoreError> for DomainError {
+    /// A rule's refusal carried through the store is the rule's own error again.
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Refused(e) => *e,
+            other => Self::Store(other),
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use super::error::DomainError;
 use super::fields::{FieldDef, FieldSettings, FieldType, Fields, LABEL_KEY, MAX_DESCRIPTION};
 use super::person::MAX_TEXT;
-use super::ports::{FieldChanges, NewField, Store, StoreError};
+use super::ports::{Edit, FieldChanges, NewField, Store, StoreError};
 use super::{Session, Timestamp, random_hex40, values};
 
 pub fn field_not_found() -> DomainError {
@@ -188,21 +188,36 @@ pub async fn update_field(
     store: &dyn Store,
     session: &Session,
     field: &FieldDef,
-    name: Option<&str>,
-    add_visible_flag: Option<bool>,
-    settings: Option<FieldSettings>,
-    options: Option<Vec<OptionInput>>,
+    update: FieldUpdate,
 ) -> Result<FieldDef, DomainError> {
     require_admin(session)?;
-    if let Some(s) = &settings {
+    change(store, session, field, move |current| {
+        plan_update(current, &update)
+    })
+    .await
+}
+
+/// What a client asked to change on a field (v1 `PUT`, v2 `PATCH`).
+#[derive(Debug, Clone, Default)]
+pub struct FieldUpdate {
+    pub name: Option<String>,
+    pub add_visible_flag: Option<bool>,
+    pub settings: Option<FieldSettings>,
+    /// v1's whole option list.
+    pub options: Option<Vec<OptionInput>>,
+}
+
+/// The changes `update` makes to `field` as it is.
+fn plan_update(field: &FieldDef, update: &FieldUpdate) -> Result<FieldChanges, DomainError> {
+    if let Some(s) = &update.settings {
         check_settings(s)?;
     }
     let mut changes = FieldChanges {
-        add_visible_flag,
-        settings,
+        add_visible_flag: update.add_visible_flag,
+        settings: update.settings.clone(),
         ..FieldChanges::default()
     };
-    if let Some(name) = name {
+    if let Some(name) = &update.name {
         let name = check_name("name", name)?;
         if !field.is_custom && name != field.name {
             return Err(DomainError::invalid(
@@ -212,50 +227,60 @@ pub async fn update_field(
         }
         changes.name = Some(name);
     }
-    if let Some(options) = options {
-        check_options_allowed(field)?;
-        for o in &options {
-            match (o.id, &o.label) {
-                (Some(id), label) => {
-                    if !field.options.iter().any(|x| x.id == id) {
-                        return Err(DomainError::invalid(
-                            "options",
-                            format!("{id} is not an option of this field"),
-                        ));
-                    }
-                    if let Some(l) = label {
-                        changes
-                            .rename_options
-                            .push((id, check_label("options", l)?));
-                    }
-                }
-                (None, Some(l)) => changes.add_options.push(check_label("options", l)?),
-                (None, None) => {
+    if let Some(options) = &update.options {
+        plan_option_list(field, options, &mut changes)?;
+    }
+    Ok(changes)
+}
+
+/// v1's whole option list as adds, relabels and deletes against the field's options.
+fn plan_option_list(
+    field: &FieldDef,
+    options: &[OptionInput],
+    changes: &mut FieldChanges,
+) -> Result<(), DomainError> {
+    check_options_allowed(field)?;
+    for o in options {
+        match (o.id, &o.label) {
+            (Some(id), label) => {
+                if !field.options.iter().any(|x| x.id == id) {
                     return Err(DomainError::invalid(
                         "options",
-                        "each option needs an id or a label",
+                        format!("{id} is not an option of this field"),
                     ));
                 }
+                if let Some(l) = label {
+                    changes
+                        .rename_options
+                        .push((id, check_label("options", l)?));
+                }
+            }
+            (None, Some(l)) => changes.add_options.push(check_label("options", l)?),
+            (None, None) => {
+                return Err(DomainError::invalid(
+                    "options",
+                    "each option needs an id or a label",
+                ));
             }
         }
-        changes.delete_options = field
-            .options
-            .iter()
-            .filter(|x| !options.iter().any(|o| o.id == Some(x.id)))
-            .map(|x| x.id)
-            .collect();
-        if field.field_type != FieldType::Set
-            && field.key != LABEL_KEY
-            && changes.add_options.is_empty()
-            && changes.delete_options.len() == field.options.len()
-        {
-            return Err(DomainError::invalid(
-                "options",
-                "an enum field needs at least one option",
-            ));
-        }
     }
-    change(store, session, field, changes).await
+    changes.delete_options = field
+        .options
+        .iter()
+        .filter(|x| !options.iter().any(|o| o.id == Some(x.id)))
+        .map(|x| x.id)
+        .collect();
+    if field.field_type != FieldType::Set
+        && field.key != LABEL_KEY
+        && changes.add_options.is_empty()
+        && changes.delete_options.len() == field.options.len()
+    {
+        return Err(DomainError::invalid(
+            "options",
+            "an enum field needs at least one option",
+        ));
+    }
+    Ok(())
 }
 
 fn check_options_allowed(field: &FieldDef) -> Result<(), DomainError> {
@@ -274,11 +299,19 @@ pub async fn change_options(
     store: &dyn Store,
     session: &Session,
     field: &FieldDef,
-    changes: FieldChanges,
+    asked: FieldChanges,
 ) -> Result<FieldDef, DomainError> {
     require_admin(session)?;
+    change(store, session, field, move |current| {
+        plan_options(current, asked.clone())
+    })
+    .await
+}
+
+/// v2's option operations checked against `field` as it is.
+fn plan_options(field: &FieldDef, asked: FieldChanges) -> Result<FieldChanges, DomainError> {
     check_options_allowed(field)?;
-    let mut changes = changes;
+    let mut changes = asked;
     for l in &mut changes.add_options {
         *l = check_label("label", l)?;
     }
@@ -301,32 +334,45 @@ pub async fn change_options(
             format!("{id} is not an option of this field"),
         ));
     }
-    change(store, session, field, changes).await
+    Ok(changes)
 }
 
+/// Applies what `plan` decides on a field: once on `field` as read (a bad request is refused
+/// before any write), then inside the write's transaction on the field as it is there, so that
+/// two replacements of its option list apply one after the other instead of mixing.
 async fn change(
     store: &dyn Store,
     session: &Session,
     field: &FieldDef,
-    changes: FieldChanges,
+    plan: impl Fn(&FieldDef) -> Result<FieldChanges, DomainError> + Send + 'static,
 ) -> Result<FieldDef, DomainError> {
+    within_option_limit(field, &plan(field)?)?;
+    let edit: Edit<FieldDef, FieldChanges> = Box::new(move |current| {
+        let changes = plan(current)?;
+        within_option_limit(current, &changes)?;
+        Ok(changes)
+    });
+    store
+        .update_field(
+            session.company.id,
+            field.id,
+            edit,
+            session.user.id,
+            Timestamp::now(),
+        )
+        .await?
+        .ok_or_else(field_not_found)
+}
+
+/// A field keeps at most [`values::MAX_OPTIONS`] options.
+fn within_option_limit(field: &FieldDef, changes: &FieldChanges) -> Result<(), DomainError> {
     let deleted = field
         .options
         .iter()
         .filter(|o| changes.delete_options.contains(&o.id))
         .count();
     let after = field.options.len() + changes.add_options.len() - deleted;
-    values::max_items("options", after, values::MAX_OPTIONS)?;
-    store
-        .update_field(
-            session.company.id,
-            field.id,
-            changes,
-            session.user.id,
-            Timestamp::now(),
-        )
-        .await?
-        .ok_or_else(field_not_found)
+    values::max_items("options", after, values::MAX_OPTIONS)
 }
 
 /// Deletes custom fields: their values leave every person at once and their keys are never

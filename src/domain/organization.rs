@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::error::DomainError;
 use super::followers;
 use super::person::{MAX_TEXT, check_owner};
-use super::ports::Store;
+use super::ports::{Edit, Store};
 use super::query::{Direction, Page, SortField};
 use super::search::score_value;
 use super::{Session, Timestamp, Visibility, values};
@@ -301,7 +301,9 @@ pub async fn add_organization(
 }
 
 /// `current` is the organization as found by [`active_organization`], looked up before the
-/// body is read.
+/// body is read. Every change but the profile replaces a value whole; the profile's keys are
+/// merged into the profile as it is inside the write's transaction, so that two requests
+/// setting different keys both keep theirs.
 pub async fn update_organization(
     store: &dyn Store,
     session: &Session,
@@ -319,11 +321,10 @@ pub async fn update_organization(
         name: check_name(draft.name)?,
         address: draft.address.map(check_address).transpose()?,
         visible_to: draft.visible_to,
-        profile: (!draft.profile.is_empty())
-            .then(|| current.profile.patched(&draft.profile))
-            .transpose()?,
         ..OrganizationChanges::default()
     };
+    // Refused now, before writing, if the keys do not fit.
+    current.profile.patched(&draft.profile)?;
     // The current owner sent back is no change (and may since have been deactivated).
     if let Some(owner) = draft.owner_id.filter(|o| *o != current.owner_id) {
         changes.owner_id = Some(check_owner(store, session, owner).await?);
@@ -331,8 +332,15 @@ pub async fn update_organization(
     if let Some(labels) = draft.label_ids {
         changes.label_ids = Some(check_labels(store, session, labels).await?);
     }
+    let profile = draft.profile;
+    let edit: Edit<Organization, OrganizationChanges> = Box::new(move |org| {
+        if !profile.is_empty() {
+            changes.profile = Some(org.profile.patched(&profile)?);
+        }
+        Ok(changes)
+    });
     store
-        .update_organization(session.company.id, id, changes, Timestamp::now())
+        .update_organization(session.company.id, id, edit, Timestamp::now())
         .await?
         .ok_or_else(org_not_found)
 }

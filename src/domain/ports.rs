@@ -13,7 +13,22 @@ use super::followers::{Follower, FollowerChange, FollowerRef, Kind};
 use super::organization::{NewOrganization, Organization, OrganizationChanges, OrganizationQuery};
 use super::person::{NewPerson, Person, PersonChanges};
 use super::query::PersonQuery;
-use super::{Company, Session, Timestamp, User};
+use super::{Company, DomainError, Session, Timestamp, User};
+
+/// A change decided on an entity as it is inside the write's transaction (where engines that
+/// run writes side by side have locked it): what a concurrent write did is built on, never
+/// undone. An error refuses the change ([`StoreError::Refused`]).
+pub type Edit<T, C> = Box<dyn FnOnce(&T) -> Result<C, DomainError> + Send>;
+
+/// A merge decided on both persons (`from`, `into`) as they are inside the transaction.
+pub type MergeEdit = Box<dyn FnOnce(&Person, &Person) -> Result<PersonChanges, DomainError> + Send>;
+
+impl StoreError {
+    /// A rule's refusal, carried through the store unchanged.
+    pub fn refused(e: DomainError) -> Self {
+        Self::Refused(Box::new(e))
+    }
+}
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
@@ -23,6 +38,14 @@ pub enum StoreError {
     /// The write breaks a uniqueness rule (an email already taken, say).
     #[error("{0}")]
     Conflict(String),
+    /// A rule refused the change as things stand inside its transaction (an [`Edit`] failed,
+    /// or what it refers to is gone): nothing was written; the domain's own error.
+    #[error("{0}")]
+    Refused(Box<DomainError>),
+    /// The transaction lost a race the engine cannot serialize (a deadlock): nothing was
+    /// written, and the same request may succeed if sent again.
+    #[error("{0}")]
+    Contended(String),
     /// Anything else: a bug or a corrupt database.
     #[error("{0}")]
     Internal(String),
@@ -137,14 +160,13 @@ pub trait FieldStore: Send + Sync {
     /// The organization labels.
     async fn org_label_options(&self, company_id: i64) -> Result<Vec<FieldOption>, StoreError>;
     async fn insert_field(&self, field: NewField) -> Result<FieldDef, StoreError>;
-    /// Changes an active field of the company; `None` when there is none with that id. An
-    /// option to rename or delete that is not an active option of the field fails the whole
-    /// change with [`StoreError::Conflict`].
+    /// Changes an active field of the company as `edit` decides on it (with its options);
+    /// `None` when there is none with that id.
     async fn update_field(
         &self,
         company_id: i64,
         id: i64,
-        changes: FieldChanges,
+        edit: Edit<FieldDef, FieldChanges>,
         user_id: i64,
         now: Timestamp,
     ) -> Result<Option<FieldDef>, StoreError>;
@@ -159,6 +181,7 @@ pub trait FieldStore: Send + Sync {
 
 #[async_trait]
 pub trait PersonStore: Send + Sync {
+    /// Inserts a person; its organization, if it has one, must still be active then.
     async fn insert_person(&self, person: NewPerson) -> Result<Person, StoreError>;
     /// Inserts many persons in one transaction (the importer's batches); returns their ids.
     async fn insert_persons(&self, persons: Vec<NewPerson>) -> Result<Vec<i64>, StoreError>;
@@ -170,12 +193,14 @@ pub trait PersonStore: Send + Sync {
         company_id: i64,
         query: PersonQuery,
     ) -> Result<Vec<Person>, StoreError>;
-    /// Applies changes to a non-deleted person; `None` when there is none with that id.
+    /// Changes a non-deleted person as `edit` decides on it; `None` when there is none with
+    /// that id. Changes that change nothing write nothing (`update_time` stays); an
+    /// organization the person joins must still be active.
     async fn update_person(
         &self,
         company_id: i64,
         id: i64,
-        changes: PersonChanges,
+        edit: Edit<Person, PersonChanges>,
         now: Timestamp,
     ) -> Result<Option<Person>, StoreError>;
     /// Soft-deletes the non-deleted persons among `ids`; returns those deleted.
@@ -185,14 +210,15 @@ pub trait PersonStore: Send + Sync {
         ids: &[i64],
         now: Timestamp,
     ) -> Result<Vec<i64>, StoreError>;
-    /// In one transaction: applies `changes` to `into`, gives it `from`'s followers, and
-    /// deletes `from`. `None` when either is missing or deleted.
+    /// In one transaction: applies to `into` what `edit` decides on both persons as they are
+    /// there, gives it `from`'s followers, and deletes `from`. `None` when either is missing
+    /// or deleted.
     async fn merge_persons(
         &self,
         company_id: i64,
         from: i64,
         into: i64,
-        changes: PersonChanges,
+        edit: MergeEdit,
         actor: i64,
         now: Timestamp,
     ) -> Result<Option<Person>, StoreError>;
@@ -235,11 +261,12 @@ pub trait OrganizationStore: Send + Sync {
         company_id: i64,
         query: OrganizationQuery,
     ) -> Result<Vec<Organization>, StoreError>;
+    /// Changes an active organization as `edit` decides on it; `None` when there is none.
     async fn update_organization(
         &self,
         company_id: i64,
         id: i64,
-        changes: OrganizationChanges,
+        edit: Edit<Organization, OrganizationChanges>,
         now: Timestamp,
     ) -> Result<Option<Organization>, StoreError>;
     /// Soft-deletes an active organization and detaches its persons, in one transaction.

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use super::cached::{Caches, Change};
 use super::sql::persons::PreparedPerson;
-use super::sql::{Backend, Db, fields, followers, organizations, persons, tenants};
+use super::sql::{Backend, fields, followers, organizations, persons, tenants};
 use crate::domain::fields::{FieldDef, FieldOption};
 use crate::domain::followers::{Follower, FollowerChange, FollowerRef, Kind};
 use crate::domain::organization::{
@@ -13,8 +13,8 @@ use crate::domain::organization::{
 };
 use crate::domain::person::{NewPerson, Person, PersonChanges};
 use crate::domain::ports::{
-    FieldChanges, FieldStore, FollowerStore, NewCompany, NewField, NewUser, OrganizationStore,
-    PersonStore, Store, StoreError, TenantStore,
+    Edit, FieldChanges, FieldStore, FollowerStore, MergeEdit, NewCompany, NewField, NewUser,
+    OrganizationStore, PersonStore, Store, StoreError, TenantStore,
 };
 use crate::domain::query::PersonQuery;
 use crate::domain::{Company, Session, Timestamp, User};
@@ -180,13 +180,13 @@ impl<B: Backend> FieldStore for SqlStore<B> {
         &self,
         company_id: i64,
         id: i64,
-        changes: FieldChanges,
+        edit: Edit<FieldDef, FieldChanges>,
         user_id: i64,
         now: Timestamp,
     ) -> Result<Option<FieldDef>, StoreError> {
         self.write_then_forget(
             Change::Fields { company_id },
-            op!(db => fields::update(db, company_id, id, &changes, user_id, now).await),
+            op!(db => fields::update(db, company_id, id, edit, user_id, now).await),
         )
         .await
     }
@@ -213,7 +213,7 @@ impl<B: Backend> PersonStore for SqlStore<B> {
         let (id, prepared) = self
             .backend
             .write(op!(db => {
-                let id = db.insert_person(&prepared).await?;
+                let id = persons::insert(db, &prepared).await?;
                 Ok((id, prepared))
             }))
             .await?;
@@ -229,7 +229,7 @@ impl<B: Backend> PersonStore for SqlStore<B> {
             .write(op!(db => {
                 let mut ids = Vec::with_capacity(prepared.len());
                 for p in &prepared {
-                    ids.push(db.insert_person(p).await?);
+                    ids.push(persons::insert(db, p).await?);
                 }
                 Ok(ids)
             }))
@@ -256,11 +256,11 @@ impl<B: Backend> PersonStore for SqlStore<B> {
         &self,
         company_id: i64,
         id: i64,
-        changes: PersonChanges,
+        edit: Edit<Person, PersonChanges>,
         now: Timestamp,
     ) -> Result<Option<Person>, StoreError> {
         self.backend
-            .write(op!(db => persons::update(db, company_id, id, &changes, now).await))
+            .write(op!(db => persons::update(db, company_id, id, edit, now).await))
             .await
     }
 
@@ -281,14 +281,12 @@ impl<B: Backend> PersonStore for SqlStore<B> {
         company_id: i64,
         from: i64,
         into: i64,
-        changes: PersonChanges,
+        edit: MergeEdit,
         actor: i64,
         now: Timestamp,
     ) -> Result<Option<Person>, StoreError> {
         self.backend
-            .write(
-                op!(db => persons::merge(db, company_id, from, into, &changes, actor, now).await),
-            )
+            .write(op!(db => persons::merge(db, company_id, from, into, edit, actor, now).await))
             .await
     }
 
@@ -365,11 +363,11 @@ impl<B: Backend> OrganizationStore for SqlStore<B> {
         &self,
         company_id: i64,
         id: i64,
-        changes: OrganizationChanges,
+        edit: Edit<Organization, OrganizationChanges>,
         now: Timestamp,
     ) -> Result<Option<Organization>, StoreError> {
         self.backend
-            .write(op!(db => organizations::update(db, company_id, id, &changes, now).await))
+            .write(op!(db => organizations::update(db, company_id, id, edit, now).await))
             .await
     }
 

@@ -204,9 +204,9 @@ async fn update_applies_the_same_rules_as_create() {
     app.put(&path, &json!({"primary_email": "x@y.z"}))
         .await
         .assert_error(400, "read-only");
-    app.put(&path, &json!({"add_time": "2001-01-01 00:00:00"}))
+    app.put(&path, &json!({"add_time": "2001-13-01 00:00:00"}))
         .await
-        .assert_error(400, "add_time: can only be set when the person is added");
+        .assert_error(400, "add_time");
     app.put("/v1/persons/999999", &json!({"name": "B"}))
         .await
         .assert_error(404, "Person not found");
@@ -420,4 +420,32 @@ async fn merge_rejects_bad_input() {
     app.put(&path, &json!({"merge_with_id": a, "extra": 1}))
         .await
         .assert_error(400, "extra");
+}
+
+#[tokio::test]
+async fn update_sets_the_creation_time_as_pipedrives_v1_documents_and_v2_refuses_it() {
+    let app = TestApp::spawn().await;
+    let id = app.add_person(json!({"name": "A"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .put(
+            &format!("/v1/persons/{id}"),
+            &json!({"add_time": "2001-02-03 04:05:06"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.data()["add_time"], "2001-02-03 04:05:06");
+    let r = app.get(&format!("/api/v2/persons/{id}")).await;
+    assert_eq!(r.data()["add_time"], "2001-02-03T04:05:06Z");
+    app.patch(
+        &format!("/api/v2/persons/{id}"),
+        &json!({"add_time": "2002-02-03T04:05:06Z"}),
+    )
+    .await
+    .assert_error(400, "add_time: can only be set when the person is added");
+    assert_eq!(
+        app.get(&format!("/v1/persons/{id}")).await.data()["add_time"],
+        "2001-02-03 04:05:06"
+    );
 }

@@ -8,7 +8,7 @@ use crate::api::ApiResult;
 use crate::api::envelope::success;
 use crate::api::parse::{QueryParams, reject_fields};
 use crate::api::payload::Payload;
-use crate::domain::field_admin::{self, OptionInput};
+use crate::domain::field_admin::{self, FieldUpdate, OptionInput};
 use crate::domain::fields::{FieldDef, FieldSettings};
 use crate::domain::values;
 use crate::error::ApiError;
@@ -138,16 +138,13 @@ pub async fn update_person_field(
         }
     }
     reject_fields(&invalid)?;
-    let f = field_admin::update_field(
-        store.as_ref(),
-        &session,
-        &existing,
-        name,
-        add_visible,
-        None,
+    let update = FieldUpdate {
+        name: name.map(str::to_owned),
+        add_visible_flag: add_visible,
+        settings: None,
         options,
-    )
-    .await?;
+    };
+    let f = field_admin::update_field(store.as_ref(), &session, &existing, update).await?;
     Ok(success(StatusCode::OK, field(&f), None, None))
 }
 

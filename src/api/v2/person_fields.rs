@@ -8,7 +8,7 @@ use crate::api::ApiResult;
 use crate::api::envelope::success;
 use crate::api::parse::{QueryParams, keyset_page, reject_fields};
 use crate::api::payload::{JsonBody, Payload};
-use crate::domain::field_admin;
+use crate::domain::field_admin::{self, FieldUpdate};
 use crate::domain::fields::{FieldDef, FieldOption, FieldSettings};
 use crate::domain::ports::FieldChanges;
 use crate::domain::values;
@@ -150,16 +150,13 @@ pub async fn update_person_field(
     }
     reject_fields(&invalid)?;
     let (settings, add_visible) = settings(&body, &existing.settings)?;
-    let f = field_admin::update_field(
-        store.as_ref(),
-        &session,
-        &existing,
-        name,
-        add_visible,
-        (settings != existing.settings).then_some(settings),
-        None,
-    )
-    .await?;
+    let update = FieldUpdate {
+        name: name.map(str::to_owned),
+        add_visible_flag: add_visible,
+        settings: (settings != existing.settings).then_some(settings),
+        options: None,
+    };
+    let f = field_admin::update_field(store.as_ref(), &session, &existing, update).await?;
     Ok(success(StatusCode::OK, field(&f, &[]), None, None))
 }
 

@@ -38,14 +38,22 @@ pub async fn add_person(Caller { session, store }: Caller, Payload(body): Payloa
     one(store.as_ref(), &session, &person, &Options::written()).await
 }
 
-/// `PATCH /api/v2/persons/{id}`: absent fields stay, `null` clears.
+/// `PATCH /api/v2/persons/{id}`: absent fields stay, `null` clears. v2's PATCH has no
+/// `add_time` (v1's `PUT` does).
 pub async fn update_person(
     Caller { session, store }: Caller,
     PathId(id): PathId,
     Payload(body): Payload,
 ) -> ApiResult {
     let current = person::active_person(store.as_ref(), &session, id).await?;
-    let person = person::update_person(store.as_ref(), &session, current, draft(body)?).await?;
+    let draft = draft(body)?;
+    if draft.add_time.is_some() {
+        return Err(ApiError::invalid(
+            "add_time",
+            "can only be set when the person is added",
+        ));
+    }
+    let person = person::update_person(store.as_ref(), &session, current, draft).await?;
     one(store.as_ref(), &session, &person, &Options::written()).await
 }
 

@@ -8,7 +8,7 @@ use super::{Contact, NewPerson, Person, PersonChanges, PersonDraft, digits};
 use crate::domain::error::DomainError;
 use crate::domain::fields::{self, Fields};
 use crate::domain::followers::can_see_person;
-use crate::domain::ports::Store;
+use crate::domain::ports::{Edit, MergeEdit, Store};
 use crate::domain::{Session, Timestamp, Visibility};
 
 /// Every rule for a new person that needs no store: the person to insert and the references
@@ -112,26 +112,65 @@ pub async fn active_person(
 }
 
 /// Changes a person: the one implementation behind v1 `PUT` and v2 `PATCH`. Absent fields are
-/// left alone; lists (emails, phones, labels) are replaced whole; `update_time` always moves.
+/// left alone; lists (emails, phones, labels) are replaced whole; `update_time` moves when
+/// something changes.
 ///
-/// `current` is the person as found by [`active_person`]: callers look the person up before
-/// they read the body, so a person one may not see is a 404 whatever the body says.
+/// The change is decided twice by [`person_changes`]: here, on `current` (the person as found
+/// by [`active_person`], looked up before the body was read, so a person one may not see is a
+/// 404 whatever the body says), to refuse a bad request and check what it refers to; then
+/// inside the write's transaction, on the person as it is there, so that what a concurrent
+/// write did (another custom value, the other name part, the one marketing change) is built
+/// on, never undone.
 pub async fn update_person(
     store: &dyn Store,
     session: &Session,
     current: Person,
     draft: PersonDraft,
 ) -> Result<Person, DomainError> {
-    let id = current.id;
-    if draft.add_time.is_some() {
-        return Err(DomainError::invalid(
-            "add_time",
-            "can only be set when the person is added",
-        ));
+    let fields = Fields::load(store, session.company.id).await?;
+    let (changes, checked) = person_changes(session, &fields, &current, draft.clone())?;
+    check_references(store, session, &checked).await?;
+    if changes.is_empty() {
+        // Nothing to change: no write, and `update_time` stays (syncs by `updated_since` must
+        // not see an untouched person again).
+        return Ok(current);
     }
+    let (company_id, id) = (session.company.id, current.id);
+    let session = session.clone();
+    let edit: Edit<Person, PersonChanges> = Box::new(move |person| {
+        let (changes, refs) = person_changes(&session, &fields, person, draft)?;
+        // What the change refers to was checked on the person as read; a reference that only
+        // the person as it is now makes (its owner changed meanwhile) was not, so the change
+        // is refused rather than written unchecked.
+        match refs.into_iter().find(|r| !checked.contains(r)) {
+            Some(_) => Err(changed_meanwhile()),
+            None => Ok(changes),
+        }
+    });
+    store
+        .update_person(company_id, id, edit, Timestamp::now())
+        .await?
+        .ok_or_else(person_not_found)
+}
+
+/// The answer to a change that could not be applied to the person as it now is.
+fn changed_meanwhile() -> DomainError {
+    DomainError::Conflict(
+        "The person was changed by another request meanwhile; read it again and retry.".into(),
+    )
+}
+
+/// What `draft` changes on `current` (nothing where it sets what `current` holds), and the
+/// references the changes make: the rules of an update, with no store.
+pub fn person_changes(
+    session: &Session,
+    fields: &Fields,
+    current: &Person,
+    draft: PersonDraft,
+) -> Result<(PersonChanges, Vec<Reference>), DomainError> {
     let mut changes = PersonChanges {
         name: resolve_update_name(
-            &current,
+            current,
             draft.name.as_deref(),
             draft.first_name.as_deref(),
             draft.last_name.as_deref(),
@@ -145,10 +184,11 @@ pub async fn update_person(
             .map(|p| normalize_contacts("phone", p))
             .transpose()?,
         visible_to: draft.visible_to,
+        add_time: draft.add_time,
         ..PersonChanges::default()
     };
     let emails = changes.emails.as_deref().unwrap_or(&current.emails);
-    changes.marketing_status = marketing_change(session, &current, draft.marketing_status, emails)?;
+    changes.marketing_status = marketing_change(session, current, draft.marketing_status, emails)?;
     let mut refs = Vec::new();
     // Sending back the current owner or organization changes nothing, so it is not checked
     // again (a read-modify-write client must not fail because that owner was deactivated);
@@ -163,43 +203,47 @@ pub async fn update_person(
         }
         changes.org_id = Some(org);
     }
-    let fields = Fields::load(store, session.company.id).await?;
     if let Some(labels) = draft.label_ids {
-        changes.label_ids = Some(check_labels(&fields, labels)?);
+        changes.label_ids = Some(check_labels(fields, labels)?);
     }
     if !draft.custom_fields.is_empty() {
-        let given = draft
-            .custom_fields
-            .into_iter()
-            .map(|(key, value)| match fields.custom_by_key(&key) {
-                Some(def) => {
-                    let value = fields::merge_update(def, current.custom_fields.get(&key), value);
-                    (key, value)
-                }
-                None => (key, value),
-            })
-            .collect();
-        let given = check_custom_fields(&fields, given, &mut refs, Some(&current.custom_fields))?;
-        let mut merged = current.custom_fields.clone();
-        for (key, value) in given {
-            match value {
-                Some(v) => merged.insert(key, v),
-                None => merged.remove(&key),
-            };
-        }
-        changes.custom_fields = Some(merged);
+        changes.custom_fields = Some(custom_values(
+            fields,
+            current,
+            draft.custom_fields,
+            &mut refs,
+        )?);
     }
-    check_references(store, session, &refs).await?;
-    changes.drop_unchanged(&current);
-    if changes.is_empty() {
-        // Nothing to change: no write, and `update_time` stays (syncs by `updated_since` must
-        // not see an untouched person again).
-        return Ok(current);
+    changes.drop_unchanged(current);
+    Ok((changes, refs))
+}
+
+/// The person's custom values with the given ones merged in (`null` clears one).
+fn custom_values(
+    fields: &Fields,
+    current: &Person,
+    given: Vec<(String, serde_json::Value)>,
+    refs: &mut Vec<Reference>,
+) -> Result<serde_json::Map<String, serde_json::Value>, DomainError> {
+    let given = given
+        .into_iter()
+        .map(|(key, value)| match fields.custom_by_key(&key) {
+            Some(def) => {
+                let value = fields::merge_update(def, current.custom_fields.get(&key), value);
+                (key, value)
+            }
+            None => (key, value),
+        })
+        .collect();
+    let given = check_custom_fields(fields, given, refs, Some(&current.custom_fields))?;
+    let mut merged = current.custom_fields.clone();
+    for (key, value) in given {
+        match value {
+            Some(v) => merged.insert(key, v),
+            None => merged.remove(&key),
+        };
     }
-    store
-        .update_person(session.company.id, id, changes, Timestamp::now())
-        .await?
-        .ok_or_else(person_not_found)
+    Ok(merged)
 }
 
 /// Soft-deletes persons: they stay readable by id (`active_flag: false`, `is_deleted: true`)
@@ -224,7 +268,8 @@ pub async fn delete_persons(
 /// Merges person `id` into `merge_with_id`, which is kept and wins every conflict: its name,
 /// owner and visibility stay; its organization, marketing status and custom values stay where
 /// set and are filled from the other where not; emails, phones, labels and followers are united.
-/// Person `id` is deleted.
+/// Person `id` is deleted. What is united is decided inside the write's transaction, on both
+/// persons as they are there ([`merged`]): a change made to either meanwhile is kept.
 pub async fn merge_persons(
     store: &dyn Store,
     session: &Session,
@@ -238,11 +283,27 @@ pub async fn merge_persons(
             "a person cannot be merged with itself",
         ));
     }
-    let into = active_person(store, session, merge_with_id)
+    let not_found =
+        || DomainError::invalid("merge_with_id", format!("person {merge_with_id} not found"));
+    active_person(store, session, merge_with_id)
         .await
-        .map_err(|_| {
-            DomainError::invalid("merge_with_id", format!("person {merge_with_id} not found"))
-        })?;
+        .map_err(|_| not_found())?;
+    let edit: MergeEdit = Box::new(|from, into| Ok(merged(from, into)));
+    store
+        .merge_persons(
+            session.company.id,
+            id,
+            merge_with_id,
+            edit,
+            session.user.id,
+            Timestamp::now(),
+        )
+        .await?
+        .ok_or_else(person_not_found)
+}
+
+/// What merging `from` into `into` changes on `into`.
+pub fn merged(from: &Person, into: &Person) -> PersonChanges {
     let mut custom = from.custom_fields.clone();
     custom.extend(into.custom_fields.clone());
     let mut labels = into.label_ids.clone();
@@ -251,7 +312,7 @@ pub async fn merge_persons(
             .iter()
             .filter(|l| !into.label_ids.contains(l)),
     );
-    let changes = PersonChanges {
+    PersonChanges {
         org_id: Some(into.org_id.or(from.org_id)),
         emails: Some(unite(&into.emails, &from.emails, |v| v.to_lowercase())),
         phones: Some(unite(&into.phones, &from.phones, digits)),
@@ -262,18 +323,7 @@ pub async fn merge_persons(
         },
         custom_fields: Some(custom),
         ..PersonChanges::default()
-    };
-    store
-        .merge_persons(
-            session.company.id,
-            id,
-            merge_with_id,
-            changes,
-            session.user.id,
-            Timestamp::now(),
-        )
-        .await?
-        .ok_or_else(person_not_found)
+    }
 }
 
 /// `keep` followed by the values of `add` that `keep` lacks (compared by `key`); `keep`'s

@@ -97,7 +97,7 @@ impl Person {
 
 /// What a client asked for when adding (or, later, changing) a person, parsed but not yet
 /// checked against the company's data. Both dialects produce this.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct PersonDraft {
     pub name: Option<String>,
     pub first_name: Option<String>,
@@ -153,6 +153,8 @@ pub struct PersonChanges {
     pub marketing_status: Option<(MarketingStatus, bool)>,
     /// The whole new map of custom values.
     pub custom_fields: Option<Map<String, Value>>,
+    /// v1's update may set the creation time (Pipedrive documents it).
+    pub add_time: Option<Timestamp>,
 }
 
 impl PersonChanges {
@@ -193,6 +195,9 @@ impl PersonChanges {
         if self.custom_fields.as_ref() == Some(&current.custom_fields) {
             self.custom_fields = None;
         }
+        if self.add_time == Some(current.add_time) {
+            self.add_time = None;
+        }
     }
 
     /// Whether these change nothing (an update with an empty body).
@@ -209,6 +214,7 @@ impl PersonChanges {
                 visible_to: None,
                 marketing_status: None,
                 custom_fields: None,
+                add_time: None,
             }
         )
     }

@@ -11,6 +11,7 @@ pub static POSTGRES: Dialect = Dialect {
     person_text: |q, needle| {
         q.push_arg("p.search_text LIKE ?", like(needle));
     },
+    row_locks: true,
 };
 
 /// `LIKE` pattern for a substring, with `%`, `_` and `\` taken literally.

@@ -1,11 +1,11 @@
 //! Person fields and the options of fields that have them (the person and organization labels
 //! among them): columns, row mappers and statements.
 
-use super::{Db, FromRow, Query, Row, insert_id, sql, to_json, vanished};
+use super::{Db, FromRow, Query, Row, first, insert_id, lock, sql, to_json, vanished};
 use crate::domain::Timestamp;
 use crate::domain::fields::{FieldDef, FieldOption, FieldType};
 use crate::domain::organization::ORG_LABEL_KEY;
-use crate::domain::ports::{FieldChanges, NewField, StoreError};
+use crate::domain::ports::{Edit, FieldChanges, NewField, StoreError};
 
 const FIELD_COLUMNS: &str = "id, key, name, field_type, is_custom, order_nr, add_visible_flag, \
     created_by_user_id, updated_by_user_id, add_time, update_time, settings";
@@ -210,18 +210,31 @@ pub async fn insert(db: &impl Db, f: &NewField) -> Result<FieldDef, StoreError> 
         .ok_or_else(|| vanished("field"))
 }
 
-/// Applies changes to an active field, all or nothing; `None` when there is no such field.
-pub async fn update(
-    db: &impl Db,
+/// Changes an active field as `edit` decides on it (locked, with its options as they are
+/// then), all or nothing; `None` when there is no such field.
+pub async fn update<D: Db>(
+    db: &D,
     company_id: i64,
     id: i64,
-    ch: &FieldChanges,
+    edit: Edit<FieldDef, FieldChanges>,
     user_id: i64,
     now: Timestamp,
 ) -> Result<Option<FieldDef>, StoreError> {
+    let mut q = sql!(
+        "SELECT f.id FROM person_fields f WHERE f.company_id = ? AND f.id = ? \
+         AND f.active_flag = TRUE",
+        company_id,
+        id
+    );
+    lock::<D>(&mut q, "f");
+    let locked: Option<i64> = first(db, q).await?;
+    if locked.is_none() {
+        return Ok(None);
+    }
     let Some(current) = field(db, company_id, id).await? else {
         return Ok(None);
     };
+    let ch = edit(&current).map_err(StoreError::refused)?;
     ch.check_options_exist(&current)?;
     let mut q = sql!(
         "UPDATE person_fields SET update_time = ?, updated_by_user_id = ?",

@@ -211,6 +211,17 @@ pub struct Dialect {
     /// Appends the condition of person search: `p.search_text` contains `needle`, through the
     /// engine's own text index.
     pub person_text: fn(&mut Query, needle: &str),
+    /// Whether writes run side by side and must lock the rows they decide on
+    /// (`FOR NO KEY UPDATE`); SQLite's one writer runs them one after the other.
+    pub row_locks: bool,
+}
+
+/// Appends the lock a write takes on the rows of `alias` it reads to decide on them.
+pub fn lock<D: Db>(q: &mut Query, alias: &str) {
+    if D::DIALECT.row_locks {
+        q.push(" FOR NO KEY UPDATE OF ");
+        q.push(alias);
+    }
 }
 
 /// A connection (or a transaction on one) that runs queries: each engine implements it once.

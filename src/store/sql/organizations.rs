@@ -6,14 +6,15 @@ use serde_json::Map;
 
 use super::followers::{self, Item};
 use super::paging::{SortColumn, order_and_page, plain};
-use super::{Db, FromRow, Query, Row, first, insert_id, sql, to_json, vanished};
+use super::{Db, FromRow, Query, Row, first, insert_id, lock, sql, to_json, vanished};
 use crate::domain::collation::sort_key;
 use crate::domain::followers::Kind;
 use crate::domain::organization::{
     Address, NewOrganization, Organization, OrganizationChanges, OrganizationFilter,
     OrganizationQuery, search_text,
 };
-use crate::domain::ports::StoreError;
+use crate::domain::person::Reference;
+use crate::domain::ports::{Edit, StoreError};
 use crate::domain::query::SortField;
 use crate::domain::{Timestamp, Visibility};
 
@@ -163,18 +164,24 @@ fn update_statement(
     Ok(q)
 }
 
-/// Changes an active organization; `None` when there is none with that id.
-pub async fn update(
-    db: &impl Db,
+/// Changes an active organization as `edit` decides on it, locked; `None` when there is none
+/// with that id.
+pub async fn update<D: Db>(
+    db: &D,
     company_id: i64,
     id: i64,
-    ch: &OrganizationChanges,
+    edit: Edit<Organization, OrganizationChanges>,
     now: Timestamp,
 ) -> Result<Option<Organization>, StoreError> {
-    let Some(current) = get(db, company_id, id).await?.filter(|o| o.active) else {
+    let mut q = sql!(select("o.company_id = ? AND o.id = ?"), company_id, id);
+    lock::<D>(&mut q, "o");
+    let current: Option<Organization> = first(db, q).await?;
+    let Some(current) = current.filter(|o| o.active) else {
         return Ok(None);
     };
-    db.execute(update_statement(&current, ch, now)?).await?;
+    let changes = edit(&current).map_err(StoreError::refused)?;
+    db.execute(update_statement(&current, &changes, now)?)
+        .await?;
     get(db, company_id, id).await
 }
 
@@ -206,6 +213,24 @@ pub async fn delete(
     ))
     .await?;
     Ok(true)
+}
+
+/// Checks, inside a write that puts a person in an organization, that the organization is
+/// still active, and locks it until the write commits: a concurrent delete either runs first
+/// (and the write is refused as it would have been) or after (and detaches the person).
+pub async fn require_active<D: Db>(db: &D, company_id: i64, id: i64) -> Result<(), StoreError> {
+    let mut q = sql!(
+        "SELECT o.id FROM organizations o WHERE o.company_id = ? AND o.id = ? \
+         AND o.active_flag = TRUE",
+        company_id,
+        id
+    );
+    lock::<D>(&mut q, "o");
+    let found: Option<i64> = first(db, q).await?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(StoreError::refused(Reference::org(id).fail())),
+    }
 }
 
 /// Moves an organization's `people_count` by `delta`, in the transaction that changes a

@@ -6,12 +6,12 @@ use std::sync::LazyLock;
 
 use super::followers::{self, Item};
 use super::paging::{SortColumn, nullable, order_and_page, plain};
-use super::{Db, FromRow, Query, Row, first, organizations, sql, to_json, vanished};
+use super::{Db, FromRow, Query, Row, first, lock, organizations, sql, to_json, vanished};
 use crate::domain::followers::Kind;
 use crate::domain::person::{
     Contact, Derived, Name, NewPerson, Person, PersonChanges, SortKeys, derive,
 };
-use crate::domain::ports::StoreError;
+use crate::domain::ports::{Edit, MergeEdit, StoreError};
 use crate::domain::query::{PersonFilter, PersonQuery, SortField};
 use crate::domain::{MarketingStatus, Timestamp, Visibility};
 
@@ -119,6 +119,14 @@ impl PreparedPerson {
     }
 }
 
+/// Inserts a person (the engine's way), once its organization is known to be active.
+pub async fn insert<D: Db>(db: &D, prepared: &PreparedPerson) -> Result<i64, StoreError> {
+    if let Some(org) = prepared.new.org_id {
+        organizations::require_active(db, prepared.new.company_id, org).await?;
+    }
+    db.insert_person(prepared).await
+}
+
 /// Inserts a person statement by statement: its row, its email index, its organization's
 /// count, its followers (and their changelog); its id.
 pub async fn insert_rows(db: &impl Db, prepared: &PreparedPerson) -> Result<i64, StoreError> {
@@ -147,6 +155,20 @@ pub async fn get(db: &impl Db, company_id: i64, id: i64) -> Result<Option<Person
         sql!(select("p.company_id = ? AND p.id = ?"), company_id, id),
     )
     .await
+}
+
+/// Active persons among `ids`, locked for the write that decides on them, by id.
+async fn lock_active<D: Db>(
+    db: &D,
+    company_id: i64,
+    ids: &[i64],
+) -> Result<Vec<Person>, StoreError> {
+    let mut q = sql!(select("p.company_id = ? AND "), company_id);
+    q.push_in("p.id", ids);
+    q.push(" ORDER BY p.id");
+    lock::<D>(&mut q, "p");
+    let persons: Vec<Person> = db.rows(q).await?;
+    Ok(persons.into_iter().filter(|p| p.active).collect())
 }
 
 /// Appends a person list's filters.
@@ -336,6 +358,9 @@ fn update_statement(
     if let Some(c) = &ch.custom_fields {
         q.push_arg(", custom_fields = ?", to_json(c)?);
     }
+    if let Some(t) = ch.add_time {
+        q.push_arg(", add_time = ?", t);
+    }
     q.push_arg(" WHERE company_id = ?", company_id);
     q.push_arg(" AND id = ?", id);
     Ok(q)
@@ -461,34 +486,60 @@ pub async fn delete_many(
     Ok(deleted)
 }
 
-/// Changes a person; `None` when it is missing or deleted.
-pub async fn update(
-    db: &impl Db,
+/// Changes a person as `edit` decides on it, locked; `None` when it is missing or deleted.
+/// Changes that change nothing write nothing.
+pub async fn update<D: Db>(
+    db: &D,
     company_id: i64,
     id: i64,
-    ch: &PersonChanges,
+    edit: Edit<Person, PersonChanges>,
     now: Timestamp,
 ) -> Result<Option<Person>, StoreError> {
-    if !is_active(db, company_id, id).await? {
+    let Some(current) = lock_active(db, company_id, &[id]).await?.pop() else {
         return Ok(None);
+    };
+    let changes = edit(&current).map_err(StoreError::refused)?;
+    if changes.is_empty() {
+        return Ok(Some(current));
     }
-    apply_changes(db, company_id, id, ch, now).await.map(Some)
+    require_org(db, company_id, &changes).await?;
+    apply_changes(db, company_id, id, &changes, now)
+        .await
+        .map(Some)
 }
 
-/// Applies `changes` to `into`, gives it `from`'s followers and deletes `from`; `None` when
-/// either is missing or deleted.
-pub async fn merge(
-    db: &impl Db,
+/// The organization a change moves a person into must still be active.
+async fn require_org<D: Db>(
+    db: &D,
+    company_id: i64,
+    changes: &PersonChanges,
+) -> Result<(), StoreError> {
+    match changes.org_id {
+        Some(Some(org)) => organizations::require_active(db, company_id, org).await,
+        _ => Ok(()),
+    }
+}
+
+/// Applies to `into` what `edit` decides on both persons (locked, in id order), gives it
+/// `from`'s followers and deletes `from`; `None` when either is missing or deleted.
+pub async fn merge<D: Db>(
+    db: &D,
     company_id: i64,
     from: i64,
     into: i64,
-    changes: &PersonChanges,
+    edit: MergeEdit,
     actor: i64,
     now: Timestamp,
 ) -> Result<Option<Person>, StoreError> {
-    if !is_active(db, company_id, from).await? || !is_active(db, company_id, into).await? {
+    let both = lock_active(db, company_id, &[from, into]).await?;
+    let (Some(source), Some(target)) = (
+        both.iter().find(|p| p.id == from),
+        both.iter().find(|p| p.id == into),
+    ) else {
         return Ok(None);
-    }
+    };
+    let changes = edit(source, target).map_err(StoreError::refused)?;
+    require_org(db, company_id, &changes).await?;
     let item = |id| Item {
         company_id,
         kind: Kind::Person,
@@ -498,7 +549,7 @@ pub async fn merge(
         followers::follow(db, item(into), user_id, actor, now).await?;
     }
     soft_delete(db, company_id, from, now).await?;
-    apply_changes(db, company_id, into, changes, now)
+    apply_changes(db, company_id, into, &changes, now)
         .await
         .map(Some)
 }

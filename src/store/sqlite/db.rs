@@ -25,6 +25,7 @@ pub static SQLITE: Dialect = Dialect {
         q.push_arg(&format!("instr({column}, ?) > 0"), needle);
     },
     person_text: fts::person_text,
+    row_locks: false,
 };
 
 impl SqliteDb {
