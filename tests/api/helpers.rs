@@ -241,6 +241,32 @@ impl TestApp {
         client.query_one(&sql, &[]).await.unwrap().get(0)
     }
 
+    /// Sends two requests released together: each waits on its own task at a barrier, so
+    /// that both reach the server at the same moment and race there.
+    pub async fn race(
+        &self,
+        a: (Method, String, Option<Value>),
+        b: (Method, String, Option<Value>),
+    ) -> (Resp, Resp) {
+        let barrier = Arc::new(tokio::sync::Barrier::new(2));
+        let send = |(method, path, body): (Method, String, Option<Value>)| {
+            let barrier = barrier.clone();
+            let mut req = self
+                .client
+                .request(method, format!("{}{}", self.base, path))
+                .header("x-api-token", &self.token);
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            tokio::spawn(async move {
+                barrier.wait().await;
+                read(req.send().await.unwrap()).await
+            })
+        };
+        let (a, b) = (send(a), send(b));
+        (a.await.unwrap(), b.await.unwrap())
+    }
+
     /// A second company with its own admin; returns its admin's token.
     pub async fn other_company(&self, name: &str) -> (Company, User) {
         setup::add_company(self.store.as_ref(), name, None)

@@ -18,6 +18,7 @@ mod persons_add;
 mod persons_get;
 mod persons_v1;
 mod persons_v2;
+mod races;
 mod rate_limits;
 mod robustness;
 mod search;

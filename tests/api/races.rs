@@ -1,0 +1,377 @@
+//! Two requests released together (a barrier), many rounds, on both backends: no
+//! acknowledged change is lost, and the invariants hold afterwards. Each write decides on what
+//! it reads inside its own transaction (README, "Durability").
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Resp, TestApp};
+
+/// Rounds per race (`PIPESTACK_RACE_ROUNDS`, 25 by default).
+fn rounds() -> usize {
+    std::env::var("PIPESTACK_RACE_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(25)
+}
+
+fn req(method: Method, path: String, body: Value) -> (Method, String, Option<Value>) {
+    (method, path, Some(body))
+}
+
+fn id(v: &Value) -> i64 {
+    v["id"].as_i64().unwrap()
+}
+
+#[track_caller]
+fn ok(r: &Resp) {
+    assert!(r.status.is_success(), "{}: {}", r.status, r.body);
+}
+
+async fn custom_field(app: &TestApp, name: &str) -> String {
+    let r = app
+        .post(
+            "/v1/personFields",
+            &json!({"name": name, "field_type": "varchar"}),
+        )
+        .await;
+    ok(&r);
+    r.data()["key"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn patches_of_two_custom_fields_both_stay() {
+    let app = TestApp::spawn().await;
+    let (k1, k2) = (
+        custom_field(&app, "One").await,
+        custom_field(&app, "Two").await,
+    );
+    for round in 0..rounds() {
+        let p = id(&app
+            .add_person_v2(json!({"name": format!("P{round}")}))
+            .await);
+        let path = format!("/api/v2/persons/{p}");
+        let (a, b) = app
+            .race(
+                req(
+                    Method::PATCH,
+                    path.clone(),
+                    json!({"custom_fields": {&k1: "one"}}),
+                ),
+                req(
+                    Method::PATCH,
+                    path.clone(),
+                    json!({"custom_fields": {&k2: "two"}}),
+                ),
+            )
+            .await;
+        ok(&a);
+        ok(&b);
+        let now = app.get(&path).await;
+        assert_eq!(now.data()["custom_fields"][&k1], "one", "round {round}");
+        assert_eq!(now.data()["custom_fields"][&k2], "two", "round {round}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn first_and_last_name_set_together_make_the_name() {
+    let app = TestApp::spawn().await;
+    for round in 0..rounds() {
+        let p = id(&app.add_person(json!({"name": "Old Name"})).await);
+        let path = format!("/v1/persons/{p}");
+        let (a, b) = app
+            .race(
+                req(Method::PUT, path.clone(), json!({"first_name": "Ada"})),
+                req(Method::PUT, path.clone(), json!({"last_name": "Lovelace"})),
+            )
+            .await;
+        ok(&a);
+        ok(&b);
+        let now = app.get(&path).await;
+        assert_eq!(now.data()["name"], "Ada Lovelace", "round {round}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn patches_of_two_organization_fields_both_stay() {
+    let app = TestApp::spawn().await;
+    for round in 0..rounds() {
+        let o = app.add_org(&format!("Org {round}")).await;
+        let path = format!("/api/v2/organizations/{o}");
+        let (a, b) = app
+            .race(
+                req(
+                    Method::PATCH,
+                    path.clone(),
+                    json!({"website": "https://a.example"}),
+                ),
+                req(
+                    Method::PATCH,
+                    path.clone(),
+                    json!({"linkedin": "https://l.example"}),
+                ),
+            )
+            .await;
+        ok(&a);
+        ok(&b);
+        let now = app.get(&path).await;
+        assert_eq!(now.data()["website"], "https://a.example", "round {round}");
+        assert_eq!(now.data()["linkedin"], "https://l.example", "round {round}");
+    }
+}
+
+fn emails(person: &Value) -> Vec<String> {
+    person["email"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["value"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_merge_keeps_an_email_set_on_the_kept_person_meanwhile() {
+    let app = TestApp::spawn().await;
+    for round in 0..rounds() {
+        let a = id(&app
+            .add_person(json!({"name": "A", "email": format!("a{round}@x.io")}))
+            .await);
+        let b = id(&app
+            .add_person(json!({"name": "B", "email": format!("b{round}@x.io")}))
+            .await);
+        let new = format!("new{round}@x.io");
+        let (merge, put) = app
+            .race(
+                req(
+                    Method::PUT,
+                    format!("/v1/persons/{a}/merge"),
+                    json!({"merge_with_id": b}),
+                ),
+                req(
+                    Method::PUT,
+                    format!("/v1/persons/{b}"),
+                    json!({"email": [new]}),
+                ),
+            )
+            .await;
+        ok(&merge);
+        ok(&put);
+        let kept = app.get(&format!("/v1/persons/{b}")).await;
+        assert!(
+            emails(kept.data()).contains(&new),
+            "round {round}: {}",
+            kept.body
+        );
+        assert_eq!(
+            app.get(&format!("/v1/persons/{a}")).await.data()["active_flag"],
+            false
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn chained_merges_never_leave_an_email_on_no_active_person() {
+    let app = TestApp::spawn().await;
+    for round in 0..rounds() {
+        let email = format!("a{round}@x.io");
+        let a = id(&app.add_person(json!({"name": "A", "email": &email})).await);
+        let b = id(&app
+            .add_person(json!({"name": "B", "email": format!("b{round}@x.io")}))
+            .await);
+        let c = id(&app
+            .add_person(json!({"name": "C", "email": format!("c{round}@x.io")}))
+            .await);
+        let (ab, bc) = app
+            .race(
+                req(
+                    Method::PUT,
+                    format!("/v1/persons/{a}/merge"),
+                    json!({"merge_with_id": b}),
+                ),
+                req(
+                    Method::PUT,
+                    format!("/v1/persons/{b}/merge"),
+                    json!({"merge_with_id": c}),
+                ),
+            )
+            .await;
+        ok(&bc);
+        // A into B runs first (and B, with A's email, then goes into C), or it is refused
+        // because B is gone: either way A's email is on an active person.
+        assert!(
+            ab.status.is_success() || ab.status == 400 || ab.status == 404,
+            "{}",
+            ab.body
+        );
+        let found = app
+            .get(&format!(
+                "/api/v2/persons/search?term={email}&fields=email&exact_match=true"
+            ))
+            .await;
+        let items = found.data()["items"].as_array().unwrap().len();
+        assert_eq!(items, 1, "round {round}: {}", found.body);
+    }
+}
+
+/// Active persons of an organization, as the API lists them.
+async fn members(app: &TestApp, org: i64) -> usize {
+    app.get(&format!("/api/v2/persons?org_id={org}&limit=500"))
+        .await
+        .data()
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_person_is_left_in_an_organization_deleted_meanwhile() {
+    let app = TestApp::spawn().await;
+    for round in 0..rounds() {
+        let org = app.add_org(&format!("Doomed {round}")).await;
+        let (del, add) = app
+            .race(
+                (Method::DELETE, format!("/v1/organizations/{org}"), None),
+                req(
+                    Method::POST,
+                    "/v1/persons".into(),
+                    json!({"name": "P", "org_id": org}),
+                ),
+            )
+            .await;
+        ok(&del);
+        if add.status.is_success() {
+            // Added first, then detached by the delete.
+            let p = app.get(&format!("/v1/persons/{}", id(add.data()))).await;
+            assert_eq!(p.data()["org_id"], Value::Null, "round {round}: {}", p.body);
+        } else {
+            add.assert_error(400, &format!("org_id: organization {org} not found"));
+        }
+        assert_eq!(members(&app, org).await, 0, "round {round}");
+        let o = app.get(&format!("/v1/organizations/{org}")).await;
+        assert_eq!(o.data()["people_count"], 0, "round {round}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn people_count_follows_persons_added_and_moved_together() {
+    let app = TestApp::spawn().await;
+    let (o1, o2) = (app.add_org("One").await, app.add_org("Two").await);
+    for _ in 0..rounds() {
+        let p = id(&app.add_person(json!({"name": "P", "org_id": o1})).await);
+        let (a, b) = app
+            .race(
+                req(
+                    Method::POST,
+                    "/v1/persons".into(),
+                    json!({"name": "Q", "org_id": o2}),
+                ),
+                req(
+                    Method::PUT,
+                    format!("/v1/persons/{p}"),
+                    json!({"org_id": o2}),
+                ),
+            )
+            .await;
+        ok(&a);
+        ok(&b);
+    }
+    for org in [o1, o2] {
+        let count = app.get(&format!("/v1/organizations/{org}")).await.data()["people_count"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(count as usize, members(&app, org).await);
+    }
+}
+
+fn option_labels(field: &Value) -> Vec<String> {
+    let mut labels: Vec<String> = field["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["label"].as_str().unwrap().to_owned())
+        .collect();
+    labels.sort();
+    labels
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_option_lists_replace_each_other_never_mix() {
+    let app = TestApp::spawn().await;
+    for round in 0..rounds() {
+        let r = app
+            .post(
+                "/v1/personFields",
+                &json!({"name": format!("F{round}"), "field_type": "enum", "options": ["x", "y", "z"]}),
+            )
+            .await;
+        ok(&r);
+        let field = r.data()["id"].as_i64().unwrap();
+        let ids: Vec<i64> = r.data()["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_i64().unwrap())
+            .collect();
+        let path = format!("/v1/personFields/{field}");
+        let (a, b) = app
+            .race(
+                req(
+                    Method::PUT,
+                    path.clone(),
+                    json!({"options": [{"id": ids[0], "label": "A1"}, {"label": "N1"}]}),
+                ),
+                req(
+                    Method::PUT,
+                    path.clone(),
+                    json!({"options": [{"id": ids[1], "label": "B2"}, {"label": "N2"}]}),
+                ),
+            )
+            .await;
+        // The second to run names an option the first deleted: refused, not mixed in.
+        assert!(
+            a.status.is_success() != b.status.is_success(),
+            "round {round}: {} / {}",
+            a.body,
+            b.body
+        );
+        let now = option_labels(app.get(&path).await.data());
+        assert!(
+            now == ["A1", "N1"] || now == ["B2", "N2"],
+            "round {round}: {now:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn marketing_status_changes_once_however_two_changes_interleave() {
+    let app = TestApp::spawn().await;
+    for round in 0..rounds() {
+        let p = id(&app
+            .add_person_v2(json!({"name": "M", "emails": [{"value": "m@example.com"}], "marketing_status": "subscribed"}))
+            .await);
+        let path = format!("/api/v2/persons/{p}");
+        let (a, b) = app
+            .race(
+                req(
+                    Method::PATCH,
+                    path.clone(),
+                    json!({"marketing_status": "unsubscribed"}),
+                ),
+                req(
+                    Method::PATCH,
+                    path.clone(),
+                    json!({"marketing_status": "archived"}),
+                ),
+            )
+            .await;
+        ok(&a);
+        ok(&b);
+        let now = app
+            .get(&format!("{path}?include_fields=marketing_status"))
+            .await;
+        let status = now.data()["marketing_status"].clone();
+        // One change was applied; the other, second, was ignored: both answers show the one.
+        assert_eq!(a.data()["marketing_status"], status, "round {round}");
+        assert_eq!(b.data()["marketing_status"], status, "round {round}");
+    }
+}
