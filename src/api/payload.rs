@@ -42,7 +42,7 @@ impl FromRequest<AppState> for JsonBody {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(Value::Null));
         }
-        let value = serde_json::from_slice(&bytes)
+        let value = super::json::parse(&bytes, limits.max_json_depth)
             .map_err(|e| ApiError::bad_request(format!("Malformed JSON in request body: {e}")))?;
         limits::check_shape(&value, limits)?;
         Ok(Self(value))
@@ -80,7 +80,7 @@ impl FromRequest<AppState> for Payload {
             return Ok(Self::default());
         }
         let map = match kind {
-            Kind::Json => parse_json(&bytes)?,
+            Kind::Json => parse_json(&bytes, limits.max_json_depth)?,
             Kind::Form => parse_form(&bytes, limits.max_json_depth)
                 .ok_or_else(|| limits::depth_error(limits))?,
         };
@@ -120,8 +120,8 @@ async fn read_limited(body: Body, max: usize) -> Result<Vec<u8>, ApiError> {
     }
 }
 
-fn parse_json(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    match serde_json::from_slice::<Value>(bytes) {
+fn parse_json(bytes: &[u8], max_depth: usize) -> Result<Map<String, Value>, ApiError> {
+    match super::json::parse(bytes, max_depth) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::bad_request(
             "Malformed request body: expected a JSON object",
