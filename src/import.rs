@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::api::limits::check_texts;
 use crate::api::v1::persons::draft;
 use crate::domain::person::{NewPerson, RefKind, Reference, prepare_person};
 use crate::domain::ports::{Store, StoreError};
@@ -193,6 +194,7 @@ pub async fn import(
         }
         // A row is read like a v1 request body: the dialect's and the domain's messages.
         let prepared = row.and_then(|body| {
+            check_texts(&body).map_err(|e| e.to_string())?;
             let d = draft(body).map_err(|e| e.to_string())?;
             prepare_person(session, &fields, d, now).map_err(|e| e.to_string())
         });

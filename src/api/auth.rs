@@ -31,6 +31,9 @@ async fn admit(
     let Some(token) = token(&req) else {
         return ApiError::Unauthorized.into_response();
     };
+    if let Err(e) = super::limits::check_text("api_token", &token) {
+        return e.into_response();
+    }
     let session = match state.store.session_by_token(&token).await {
         Ok(Some(session)) => session,
         Ok(None) => return ApiError::Unauthorized.into_response(),

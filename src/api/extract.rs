@@ -9,6 +9,7 @@ use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 
 use super::AppState;
+use super::limits::check_text;
 use super::parse::QueryParams;
 use crate::domain::Session;
 use crate::domain::ports::Store;
@@ -50,6 +51,10 @@ async fn path_text(parts: &mut Parts, name: &str) -> Result<String, ApiError> {
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value.to_owned())
         .ok_or_else(|| ApiError::Internal(format!("the route has no path parameter {name}")))
+        .and_then(|value| {
+            check_text(name, &value)?;
+            Ok(value)
+        })
 }
 
 /// A path parameter by name, as a positive integer; anything else is a 400 naming it.
@@ -97,6 +102,8 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        Ok(Self::parse(parts.uri.query()))
+        let query = Self::parse(parts.uri.query());
+        query.check_text()?;
+        Ok(query)
     }
 }

@@ -72,9 +72,44 @@ pub fn check_headers(req: &Request, limits: &Limits) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Checks a parsed body against the depth and array-length limits, naming where it broke.
+/// Checks a parsed body against the depth and array-length limits, and for NUL characters
+/// (which no stored text may hold), naming where it broke.
 pub fn check_shape(body: &Value, limits: &Limits) -> Result<(), ApiError> {
     walk(body, "body", 1, limits)
+}
+
+/// Refuses NUL characters in every key and string of a body read outside the API (the
+/// importer's rows), naming where.
+pub fn check_texts(body: &serde_json::Map<String, Value>) -> Result<(), ApiError> {
+    fn value(path: &str, v: &Value) -> Result<(), ApiError> {
+        match v {
+            Value::String(s) => check_text(path, s),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, x)| value(&format!("{path}[{i}]"), x)),
+            Value::Object(map) => map.iter().try_for_each(|(k, x)| {
+                let path = format!("{path}.{k}");
+                check_text(&path, k)?;
+                value(&path, x)
+            }),
+            _ => Ok(()),
+        }
+    }
+    body.iter().try_for_each(|(k, v)| {
+        check_text(k, k)?;
+        value(k, v)
+    })
+}
+
+/// Text a client sends may not hold NUL characters: PostgreSQL cannot store them, and on
+/// SQLite they cut names short and break the search index.
+pub fn check_text(name: &str, text: &str) -> Result<(), ApiError> {
+    if text.contains('\0') {
+        let name = name.replace('\0', "\\0");
+        return Err(ApiError::invalid(&name, "must not contain NUL characters"));
+    }
+    Ok(())
 }
 
 fn walk(v: &Value, path: &str, depth: usize, limits: &Limits) -> Result<(), ApiError> {
@@ -105,13 +140,15 @@ fn walk(v: &Value, path: &str, depth: usize, limits: &Limits) -> Result<(), ApiE
             };
             (p, x)
         })),
+        Value::String(s) => return check_text(path, s),
         _ => return Ok(()),
     };
     if depth > limits.max_json_depth {
         return Err(depth_error(limits));
     }
     for (p, child) in children {
-        if child.is_array() || child.is_object() {
+        check_text(&p, &p)?;
+        if child.is_array() || child.is_object() || child.is_string() {
             walk(child, &p, depth + 1, limits)?;
         }
     }

@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
+use super::limits::check_text;
 use crate::domain::person::ContactInput;
 use crate::domain::values;
 use crate::error::ApiError;
@@ -21,6 +22,15 @@ impl QueryParams {
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect(),
         )
+    }
+
+    /// Refuses a parameter (name or value) with a NUL character, naming it.
+    pub fn check_text(&self) -> Result<(), ApiError> {
+        for (name, value) in &self.0 {
+            check_text(name, name)?;
+            check_text(name, value)?;
+        }
+        Ok(())
     }
 
     /// A parameter's value; a blank one counts as absent.
@@ -167,11 +177,17 @@ pub fn reject_fields(invalid: &[String]) -> Result<(), ApiError> {
     if invalid.is_empty() {
         return Ok(());
     }
+    let mut listed = invalid[..invalid.len().min(MAX_LISTED_FIELDS)].join(", ");
+    if invalid.len() > MAX_LISTED_FIELDS {
+        listed.push_str(&format!(" and {} more", invalid.len() - MAX_LISTED_FIELDS));
+    }
     Err(ApiError::bad_request(format!(
-        "Invalid field(s) in the payload: {}",
-        invalid.join(", ")
+        "Invalid field(s) in the payload: {listed}"
     )))
 }
+
+/// The most invalid fields an error lists (a body of 100,000 unknown keys gets a short answer).
+const MAX_LISTED_FIELDS: usize = 20;
 
 /// A required positive integer field of a body (`merge_with_id`, `user_id`).
 pub fn required_id(body: &serde_json::Map<String, Value>, field: &str) -> Result<i64, ApiError> {

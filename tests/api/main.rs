@@ -6,6 +6,7 @@ mod custom_fields;
 mod errors;
 mod followers;
 mod helpers;
+mod hostile;
 mod isolation;
 mod limits;
 mod metrics;
