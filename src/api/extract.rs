@@ -1,6 +1,9 @@
 //! The request plumbing every handler needs, as extractors that reject with Pipedrive's
 //! envelope: who is asking ([`Caller`]), the path's parameters ([`PathId`], [`FollowerId`],
-//! [`FieldCode`]) and the query string ([`QueryParams`]). Request bodies are in `super::payload`.
+//! [`FieldCode`]), the entity the path names as the caller may see it ([`ActivePerson`],
+//! [`ActiveOrganization`]) and the query string ([`QueryParams`]). Request bodies are in
+//! `super::payload`; extractors run in the order a handler lists them, so one that names an
+//! entity before the body is looked up before the body is read.
 
 use std::sync::Arc;
 
@@ -12,6 +15,8 @@ use super::AppState;
 use super::limits::check_text;
 use super::parse::QueryParams;
 use crate::domain::Session;
+use crate::domain::organization::{self, Organization};
+use crate::domain::person::{self, Person};
 use crate::domain::ports::Store;
 use crate::error::ApiError;
 
@@ -25,14 +30,46 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let session = parts
-            .extensions
-            .remove::<Session>()
-            .ok_or(ApiError::Unauthorized)?;
         Ok(Self {
-            session,
+            session: session(parts)?,
             store: state.store.clone(),
         })
+    }
+}
+
+fn session(parts: &Parts) -> Result<Session, ApiError> {
+    parts
+        .extensions
+        .get::<Session>()
+        .cloned()
+        .ok_or(ApiError::Unauthorized)
+}
+
+/// The active person the path's `{id}` names, as the caller may see it: one it may not see
+/// is a 404 whatever the body says.
+pub struct ActivePerson(pub Person);
+
+impl FromRequestParts<AppState> for ActivePerson {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let id = path_param(parts, "id").await?;
+        let found = person::active_person(state.store.as_ref(), &session(parts)?, id).await?;
+        Ok(Self(found))
+    }
+}
+
+/// The active organization the path's `{id}` names, as the caller may see it.
+pub struct ActiveOrganization(pub Organization);
+
+impl FromRequestParts<AppState> for ActiveOrganization {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let id = path_param(parts, "id").await?;
+        let session = session(parts)?;
+        let found = organization::active_organization(state.store.as_ref(), &session, id).await?;
+        Ok(Self(found))
     }
 }
 
@@ -57,9 +94,23 @@ async fn path_text(parts: &mut Parts, name: &str) -> Result<String, ApiError> {
         })
 }
 
-/// A path parameter by name, as a positive integer; anything else is a 400 naming it.
+/// A path parameter by name, as a positive integer. A number that is not one (`0`, `-1`, one
+/// too large) is a 400 naming the parameter; a word is no id at all, so the path names no
+/// route (`/v1/persons/collection`): a 404, as for any path pipestack does not serve.
 async fn path_param(parts: &mut Parts, name: &str) -> Result<i64, ApiError> {
-    match path_text(parts, name).await?.parse::<i64>() {
+    let raw = path_text(parts, name).await?;
+    let numeric = {
+        let digits = raw.strip_prefix('-').unwrap_or(&raw);
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    };
+    if !numeric {
+        return Err(ApiError::NotFound(format!(
+            "Unknown route: {} {}",
+            parts.method,
+            parts.uri.path()
+        )));
+    }
+    match raw.parse::<i64>() {
         Ok(id) if id > 0 => Ok(id),
         _ => Err(ApiError::invalid(name, "must be a positive integer")),
     }

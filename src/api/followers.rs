@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::ApiResult;
 use super::envelope::success;
-use super::extract::{Caller, FollowerId, PathId};
+use super::extract::{ActiveOrganization, ActivePerson, Caller, FollowerId, PathId};
 use super::parse::{QueryParams, keyset_page, required_id};
 use super::payload::Payload;
 use crate::domain::followers::{self, Follower, FollowerRef, Kind};
@@ -46,7 +46,6 @@ pub async fn v1_add(
     id: i64,
     body: &serde_json::Map<String, Value>,
 ) -> ApiResult {
-    followers::check_item(caller.store.as_ref(), &caller.session, kind, id).await?;
     let user_id = required_id(body, "user_id")?;
     let f = followers::add(caller.store.as_ref(), &caller.session, kind, id, user_id).await?;
     Ok(success(StatusCode::OK, v1_follower(kind, &f), None, None))
@@ -85,7 +84,6 @@ pub async fn v2_add(
     id: i64,
     body: &serde_json::Map<String, Value>,
 ) -> ApiResult {
-    followers::check_item(caller.store.as_ref(), &caller.session, kind, id).await?;
     let user_id = required_id(body, "user_id")?;
     let f = followers::add(caller.store.as_ref(), &caller.session, kind, id, user_id).await?;
     Ok(success(
@@ -137,16 +135,16 @@ pub async fn v2_changelog(caller: &Caller, kind: Kind, id: i64, q: &QueryParams)
 
 /// Route handlers, one per (dialect, kind, verb).
 macro_rules! handlers {
-    ($kind:expr, $list1:ident, $add1:ident, $del1:ident, $list2:ident, $add2:ident, $del2:ident, $log2:ident) => {
+    ($kind:expr, $item:ident, $list1:ident, $add1:ident, $del1:ident, $list2:ident, $add2:ident, $del2:ident, $log2:ident) => {
         pub async fn $list1(caller: Caller, PathId(id): PathId, q: QueryParams) -> ApiResult {
             v1_list(&caller, $kind, id, &q).await
         }
         pub async fn $add1(
             caller: Caller,
-            PathId(id): PathId,
+            $item(item): $item,
             Payload(body): Payload,
         ) -> ApiResult {
-            v1_add(&caller, $kind, id, &body).await
+            v1_add(&caller, $kind, item.id, &body).await
         }
         pub async fn $del1(
             caller: Caller,
@@ -160,10 +158,10 @@ macro_rules! handlers {
         }
         pub async fn $add2(
             caller: Caller,
-            PathId(id): PathId,
+            $item(item): $item,
             Payload(body): Payload,
         ) -> ApiResult {
-            v2_add(&caller, $kind, id, &body).await
+            v2_add(&caller, $kind, item.id, &body).await
         }
         pub async fn $del2(
             caller: Caller,
@@ -180,6 +178,7 @@ macro_rules! handlers {
 
 handlers!(
     Kind::Person,
+    ActivePerson,
     get_person_followers_v1,
     add_person_follower_v1,
     delete_person_follower_v1,
@@ -190,6 +189,7 @@ handlers!(
 );
 handlers!(
     Kind::Organization,
+    ActiveOrganization,
     get_organization_followers_v1,
     add_organization_follower_v1,
     delete_organization_follower_v1,

@@ -278,7 +278,7 @@ async fn a_wrong_method_is_a_405_in_the_envelope() {
 #[tokio::test]
 async fn a_path_id_that_is_not_a_positive_integer_is_a_400() {
     let app = TestApp::spawn().await;
-    app.get("/v1/persons/abc")
+    app.get("/v1/persons/-3")
         .await
         .assert_error(400, "id: must be a positive integer");
     app.get("/v1/persons/0")
@@ -287,6 +287,25 @@ async fn a_path_id_that_is_not_a_positive_integer_is_a_400() {
     app.get("/v1/persons/99999999999999999999")
         .await
         .assert_error(400, "id: must be a positive integer");
+}
+
+#[tokio::test]
+async fn a_word_where_an_id_goes_names_no_route_a_404() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/v1/persons/collection",
+        "/v1/persons/abc",
+        "/v1/organizations/search",
+        "/api/v2/persons/collection",
+        "/api/v2/organizations/abc/followers",
+    ] {
+        app.get(path)
+            .await
+            .assert_error(404, &format!("Unknown route: GET {path}"));
+    }
+    app.put("/v1/persons/collection", &serde_json::json!({"name": "A"}))
+        .await
+        .assert_error(404, "Unknown route: PUT /v1/persons/collection");
 }
 
 #[tokio::test]

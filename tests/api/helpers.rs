@@ -160,6 +160,24 @@ impl TestApp {
         read(req.send().await.unwrap()).await
     }
 
+    /// A request with a raw body, as another user.
+    pub async fn raw_as(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Resp {
+        let req = self
+            .client
+            .request(method, format!("{}{}", self.base, path))
+            .header("x-api-token", token)
+            .header("content-type", content_type)
+            .body(body);
+        read(req.send().await.unwrap()).await
+    }
+
     pub async fn get(&self, path: &str) -> Resp {
         self.call(Method::GET, path, Some(&self.token), None).await
     }

@@ -110,3 +110,47 @@ async fn a_flood_of_unknown_keys_gets_a_short_answer() {
     assert!(error.ends_with("and 29980 more"), "{error}");
     assert!(error.len() < 2_000, "{} bytes", error.len());
 }
+
+#[tokio::test]
+async fn what_one_may_not_see_is_a_404_before_the_body_is_read() {
+    let app = TestApp::spawn().await;
+    let user = app.add_user("Jane").await;
+    let person = app
+        .add_person(json!({"name": "Private", "visible_to": "1"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let org = app
+        .post(
+            "/v1/organizations",
+            &json!({"name": "Private Org", "visible_to": 1}),
+        )
+        .await
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+    let bad = b"{not json".to_vec();
+    for (method, path) in [
+        (Method::PUT, format!("/v1/persons/{person}")),
+        (Method::PATCH, format!("/api/v2/persons/{person}")),
+        (Method::PUT, format!("/v1/persons/{person}/merge")),
+        (Method::PUT, format!("/v1/organizations/{org}")),
+        (Method::PATCH, format!("/api/v2/organizations/{org}")),
+        (Method::POST, format!("/v1/persons/{person}/followers")),
+        (
+            Method::POST,
+            format!("/api/v2/organizations/{org}/followers"),
+        ),
+    ] {
+        let r = app
+            .raw_as(
+                &user.api_token,
+                method.clone(),
+                &path,
+                "application/json",
+                bad.clone(),
+            )
+            .await;
+        assert_eq!(r.status, 404, "{method} {path}: {}", r.body);
+    }
+}

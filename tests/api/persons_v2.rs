@@ -190,7 +190,10 @@ async fn get_reads_a_person_with_optional_fields_on_request() {
     app.get("/api/v2/persons/424242")
         .await
         .assert_error(404, "Person not found");
-    app.get("/api/v2/persons/x").await.assert_error(400, "id");
+    app.get("/api/v2/persons/0").await.assert_error(400, "id");
+    app.get("/api/v2/persons/x")
+        .await
+        .assert_error(404, "Unknown route");
 }
 
 #[tokio::test]

@@ -73,7 +73,7 @@ async fn every_response_carries_the_headers_and_each_operation_its_cost() {
     assert_eq!(r.status, 200);
     assert_limits(&r, 3, 2, 2, 100, 90);
     // A v1 get costs 2, and errors are charged and carry the headers too.
-    let r = app.get("/v1/persons/abc").await;
+    let r = app.get("/v1/persons/0").await;
     r.assert_error(400, "id");
     assert_limits(&r, 3, 1, 2, 100, 88);
     // A v2 get by id costs 1.

@@ -1,6 +1,6 @@
 //! v1 organizations: list, add, get, update, delete, and an organization's persons.
 
-use crate::api::extract::{Caller, PathId};
+use crate::api::extract::{ActiveOrganization, Caller, PathId};
 use crate::domain::ports::Store;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -36,10 +36,9 @@ pub async fn get_organization(Caller { session, store }: Caller, PathId(id): Pat
 /// `PUT /v1/organizations/{id}`: a partial update.
 pub async fn update_organization(
     Caller { session, store }: Caller,
-    PathId(id): PathId,
+    ActiveOrganization(current): ActiveOrganization,
     Payload(body): Payload,
 ) -> ApiResult {
-    let current = organization::active_organization(store.as_ref(), &session, id).await?;
     let org =
         organization::update_organization(store.as_ref(), &session, &current, draft(body)?).await?;
     respond(store.as_ref(), &session, &org, StatusCode::OK).await

@@ -1,6 +1,6 @@
 //! v1 persons: add, get, list, update, delete (one and bulk), search and merge.
 
-use crate::api::extract::{Caller, PathId};
+use crate::api::extract::{ActivePerson, Caller, PathId};
 use crate::domain::ports::Store;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -63,10 +63,9 @@ pub async fn get_person(Caller { session, store }: Caller, PathId(id): PathId) -
 /// `PUT /v1/persons/{id}`: a partial update; `email`/`phone` replace the whole list.
 pub async fn update_person(
     Caller { session, store }: Caller,
-    PathId(id): PathId,
+    ActivePerson(current): ActivePerson,
     Payload(body): Payload,
 ) -> ApiResult {
-    let current = person::active_person(store.as_ref(), &session, id).await?;
     let person = person::update_person(store.as_ref(), &session, current, draft(body)?).await?;
     respond(store.as_ref(), &session, &person, StatusCode::OK, None).await
 }
@@ -173,10 +172,10 @@ pub async fn get_person_users(Caller { session, store }: Caller, PathId(id): Pat
 /// `PUT /v1/persons/{id}/merge`: merges `{id}` into `merge_with_id`, which is kept.
 pub async fn merge_persons(
     Caller { session, store }: Caller,
-    PathId(id): PathId,
+    ActivePerson(from): ActivePerson,
     Payload(body): Payload,
 ) -> ApiResult {
-    let from = person::active_person(store.as_ref(), &session, id).await?;
+    let id = from.id;
     let into = required_id(&body, "merge_with_id")?;
     if let Some(extra) = body.keys().find(|k| *k != "merge_with_id") {
         return Err(ApiError::bad_request(format!(

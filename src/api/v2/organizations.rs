@@ -1,6 +1,6 @@
 //! v2 organizations: list, get, add, update (PATCH), delete and search.
 
-use crate::api::extract::{Caller, PathId};
+use crate::api::extract::{ActiveOrganization, Caller, PathId};
 use crate::domain::ports::Store;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -164,10 +164,9 @@ pub async fn add_organization(
 
 pub async fn update_organization(
     Caller { session, store }: Caller,
-    PathId(id): PathId,
+    ActiveOrganization(current): ActiveOrganization,
     Payload(body): Payload,
 ) -> ApiResult {
-    let current = organization::active_organization(store.as_ref(), &session, id).await?;
     let org =
         organization::update_organization(store.as_ref(), &session, &current, draft(body)?).await?;
     one(store.as_ref(), &session, &org, &NO_OPTS).await

@@ -1,6 +1,6 @@
 //! v2 persons: list, get, add, update (PATCH), delete and search.
 
-use crate::api::extract::{Caller, PathId};
+use crate::api::extract::{ActivePerson, Caller, PathId};
 use crate::domain::ports::Store;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -42,10 +42,9 @@ pub async fn add_person(Caller { session, store }: Caller, Payload(body): Payloa
 /// `add_time` (v1's `PUT` does).
 pub async fn update_person(
     Caller { session, store }: Caller,
-    PathId(id): PathId,
+    ActivePerson(current): ActivePerson,
     Payload(body): Payload,
 ) -> ApiResult {
-    let current = person::active_person(store.as_ref(), &session, id).await?;
     let draft = draft(body)?;
     if draft.add_time.is_some() {
         return Err(ApiError::invalid(
