@@ -36,7 +36,7 @@ pub enum Command {
     /// Manage users of a company.
     #[command(subcommand)]
     Users(UsersCommand),
-    /// List every user with its API token.
+    /// List every user (API tokens are shown only when made: `users token ID` makes a new one).
     Tokens(CompanyArg),
     /// Manage companies (tenants).
     #[command(subcommand)]
@@ -166,6 +166,9 @@ pub enum UsersCommand {
     Deactivate { id: i64 },
     /// Activate a deactivated user again.
     Activate { id: i64 },
+    /// Give a user a new API token and print it (tokens are stored only as digests, so this
+    /// is how an admin gets one again); the old one stops working at once.
+    Token { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,6 +177,18 @@ pub enum CompaniesCommand {
     List,
     /// Add a company with its own admin user, and print the admin's token.
     Add { name: String },
+    /// Set where the company is and what it does (`/v1/users/me`'s `company_country` and
+    /// `company_industry`; "US" and "Other" until set).
+    Profile {
+        /// A country code, such as US or EE.
+        #[arg(long)]
+        country: Option<String>,
+        /// An industry, such as "IT Services".
+        #[arg(long)]
+        industry: Option<String>,
+        #[command(flatten)]
+        company: CompanyArg,
+    },
     /// Switch the Campaigns product (marketing_status) on or off.
     Campaigns {
         state: OnOff,

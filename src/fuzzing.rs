@@ -94,6 +94,8 @@ fn fixture() -> (Session, Fields) {
         name: "Fuzz".into(),
         domain: "fuzz-1".into(),
         campaigns_enabled: true,
+        country: "US".into(),
+        industry: "Other".into(),
         add_time: Timestamp(0),
     };
     let user = User {
@@ -103,9 +105,9 @@ fn fixture() -> (Session, Fields) {
         email: "admin@fuzz.example".into(),
         is_admin: true,
         active: true,
-        api_token: "0".repeat(40),
         add_time: Timestamp(0),
         update_time: Timestamp(0),
+        last_login: None,
     };
     let option = |id: i64, key: &str| FieldOption {
         id,

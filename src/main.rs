@@ -93,15 +93,18 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> Result<()> {
         Bootstrap::Created { company, admin } => {
             println!(
                 "pipestack: new database: created company {:?} (id {}) and its admin user (id {})",
-                company.name, company.id, admin.id
+                company.name, company.id, admin.user.id
             );
             println!("  API token: {}", admin.api_token);
-            println!("  (printed once; `pipestack tokens` lists tokens again)");
-        }
-        Bootstrap::Existing { company, .. } => {
             println!(
-                "pipestack: company {:?} (id {}); `pipestack tokens` lists API tokens",
-                company.name, company.id
+                "  (printed once: only its digest is stored; `pipestack users token {}` makes a new one)",
+                admin.user.id
+            );
+        }
+        Bootstrap::Existing { company, admin, .. } => {
+            println!(
+                "pipestack: company {:?} (id {}); `pipestack users token {}` gives its admin a new API token",
+                company.name, company.id, admin.id
             );
         }
     }
@@ -217,18 +220,24 @@ async fn admin(store: Arc<dyn Store>, command: Command) -> Result<()> {
             company,
         }) => {
             let company = company_id(store, company.company).await?;
-            let user = setup::add_user(store, company, &name, &email).await?;
+            let issued = setup::add_user(store, company, &name, &email).await?;
             println!(
                 "added user {} ({}) to company {}",
-                user.id, user.email, company
+                issued.user.id, issued.user.email, company
             );
-            println!("API token: {}", user.api_token);
+            println!("API token: {}", issued.api_token);
+            println!("(printed once: only its digest is stored)");
         }
         Command::Users(UsersCommand::Deactivate { id }) => {
             if !store.set_user_active(id, false).await? {
                 bail!("user {id} not found");
             }
             println!("user {id} deactivated: its API token no longer works");
+        }
+        Command::Users(UsersCommand::Token { id }) => {
+            let token = setup::new_token(store, id).await?;
+            println!("user {id}: new API token (the old one no longer works): {token}");
+            println!("(printed once: only its digest is stored)");
         }
         Command::Users(UsersCommand::Activate { id }) => {
             if !store.set_user_active(id, true).await? {
@@ -241,15 +250,16 @@ async fn admin(store: Arc<dyn Store>, command: Command) -> Result<()> {
                 Some(id) => vec![id],
                 None => store.companies().await?.iter().map(|c| c.id).collect(),
             };
-            println!("company\tuser\tadmin\tactive\temail\ttoken");
+            println!("company\tuser\tadmin\tactive\temail");
             for c in companies {
                 for u in store.users(c).await? {
-                    println!(
-                        "{}\t{}\t{}\t{}\t{}\t{}",
-                        c, u.id, u.is_admin, u.active, u.email, u.api_token
-                    );
+                    println!("{}\t{}\t{}\t{}\t{}", c, u.id, u.is_admin, u.active, u.email);
                 }
             }
+            println!(
+                "API tokens are shown once, when made, and stored only as digests: \
+                 `pipestack users token ID` gives a user a new one."
+            );
         }
         Command::Companies(CompaniesCommand::List) => {
             println!("id\tcampaigns\tdomain\tname");
@@ -262,9 +272,25 @@ async fn admin(store: Arc<dyn Store>, command: Command) -> Result<()> {
             let (company, admin) = setup::add_company(store, &name, None).await?;
             println!(
                 "added company {:?} (id {}) with admin user {}",
-                company.name, company.id, admin.id
+                company.name, company.id, admin.user.id
             );
             println!("API token: {}", admin.api_token);
+            println!("(printed once: only its digest is stored)");
+        }
+        Command::Companies(CompaniesCommand::Profile {
+            country,
+            industry,
+            company,
+        }) => {
+            let id = company_id(store, company.company).await?;
+            let current = store
+                .company(id)
+                .await?
+                .with_context(|| format!("company {id} not found"))?;
+            let country = country.unwrap_or(current.country);
+            let industry = industry.unwrap_or(current.industry);
+            store.set_company_profile(id, &country, &industry).await?;
+            println!("company {id}: country {country:?}, industry {industry:?}");
         }
         Command::Companies(CompaniesCommand::Campaigns { state, company }) => {
             let id = company_id(store, company.company).await?;

@@ -1,22 +1,44 @@
 //! First start and tenant administration: creating companies, users and tokens.
 //!
-//! The CLI (`pipestack serve`, `users add`, `companies …`, `tokens`) and the tests share these.
+//! The CLI (`pipestack serve`, `users add`, `users token`, `companies …`) and the tests share
+//! these. A token is shown once, by the call that makes it: the store keeps only its digest.
 
 use crate::domain::DomainError;
 use crate::domain::fields::{BUILTIN_FIELDS, FieldType};
 use crate::domain::ports::{NewCompany, NewUser, Store};
+use crate::domain::user::token_digest;
 use crate::domain::{Company, DEFAULT_PERSON_LABELS, Timestamp, User, random_hex40};
 
 /// The company a fresh database gets when nobody named one.
 pub const DEFAULT_COMPANY: &str = "pipestack";
 
+/// A user and the API token just made for it (shown once: the store keeps only its digest).
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub user: User,
+    pub api_token: String,
+}
+
+impl std::ops::Deref for Issued {
+    type Target = User;
+
+    fn deref(&self) -> &User {
+        &self.user
+    }
+}
+
 /// What the first start found or made.
 #[derive(Debug)]
 pub enum Bootstrap {
     /// The database was empty: this company, admin and token were just created.
-    Created { company: Company, admin: User },
-    /// The database already had companies; `admin` is the first company's first admin.
-    Existing { company: Company, admin: User },
+    Created { company: Company, admin: Issued },
+    /// The database already had companies; `admin` is the first company's first admin, with
+    /// its token when one was fixed.
+    Existing {
+        company: Company,
+        admin: User,
+        token: Option<String>,
+    },
 }
 
 /// Makes sure the store has a company with an admin; with `fixed_token`, that admin's token is
@@ -33,7 +55,7 @@ pub async fn bootstrap(
         let (company, admin) = add_company(store, DEFAULT_COMPANY, fixed_token).await?;
         return Ok(Bootstrap::Created { company, admin });
     };
-    let mut admin = store
+    let admin = store
         .users(company.id)
         .await?
         .into_iter()
@@ -41,13 +63,26 @@ pub async fn bootstrap(
         .ok_or_else(|| {
             DomainError::Internal(format!("company {} has no admin user", company.id))
         })?;
-    if let Some(t) = fixed_token
-        && admin.api_token != t
-    {
-        store.set_api_token(admin.id, t).await?;
-        admin.api_token = t.to_owned();
+    if let Some(t) = fixed_token {
+        store.set_token_digest(admin.id, &token_digest(t)).await?;
     }
-    Ok(Bootstrap::Existing { company, admin })
+    Ok(Bootstrap::Existing {
+        company,
+        admin,
+        token: fixed_token.map(str::to_owned),
+    })
+}
+
+/// Gives a user a new random token, shown once; the old one stops working at once.
+pub async fn new_token(store: &dyn Store, user_id: i64) -> Result<String, DomainError> {
+    let token = random_hex40()?;
+    if !store
+        .set_token_digest(user_id, &token_digest(&token))
+        .await?
+    {
+        return Err(DomainError::NotFound(format!("User {user_id} not found")));
+    }
+    Ok(token)
 }
 
 /// Creates a company with its admin user and default person labels.
@@ -55,7 +90,7 @@ pub async fn add_company(
     store: &dyn Store,
     name: &str,
     token: Option<&str>,
-) -> Result<(Company, User), DomainError> {
+) -> Result<(Company, Issued), DomainError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(DomainError::invalid("name", "must not be empty"));
@@ -85,10 +120,17 @@ pub async fn add_company(
         name: "Admin".into(),
         email: format!("admin@{}.example", slug_host(name)),
         is_admin: true,
-        api_token: token,
+        token_digest: token_digest(&token),
         add_time: now,
     };
-    Ok(store.add_company(company, admin).await?)
+    let (company, user) = store.add_company(company, admin).await?;
+    Ok((
+        company,
+        Issued {
+            user,
+            api_token: token,
+        },
+    ))
 }
 
 /// Adds a (non-admin) user to a company, with a fresh token.
@@ -97,7 +139,7 @@ pub async fn add_user(
     company_id: i64,
     name: &str,
     email: &str,
-) -> Result<User, DomainError> {
+) -> Result<Issued, DomainError> {
     let (name, email) = (name.trim(), email.trim());
     if name.is_empty() {
         return Err(DomainError::invalid("name", "must not be empty"));
@@ -110,15 +152,20 @@ pub async fn add_user(
             "Company {company_id} not found"
         )));
     }
+    let token = random_hex40()?;
     let user = NewUser {
         company_id,
         name: name.to_owned(),
         email: email.to_owned(),
         is_admin: false,
-        api_token: random_hex40()?,
+        token_digest: token_digest(&token),
         add_time: Timestamp::now(),
     };
-    Ok(store.add_user(user).await?)
+    let user = store.add_user(user).await?;
+    Ok(Issued {
+        user,
+        api_token: token,
+    })
 }
 
 /// A token given by an operator must be usable in a header and a query string.

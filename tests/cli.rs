@@ -162,7 +162,7 @@ async fn pipestack_api_token_fixes_the_admin_token_on_new_and_existing_databases
 }
 
 #[tokio::test]
-async fn users_add_prints_a_token_that_tokens_lists_and_the_api_accepts() {
+async fn users_add_prints_a_token_once_that_the_api_accepts_and_the_database_does_not_hold() {
     let dir = tempfile::tempdir().unwrap();
     let admin = start(dir.path(), &[], &[]);
     let admin_token = admin.token().unwrap();
@@ -182,10 +182,16 @@ async fn users_add_prints_a_token_that_tokens_lists_and_the_api_accepts() {
     let token = printed_token(&out);
     let listed = run(dir.path(), &["tokens"]);
     assert!(
-        listed.contains(&token) && listed.contains(&admin_token),
+        !listed.contains(&token) && !listed.contains(&admin_token),
         "{listed}"
     );
     assert!(listed.contains("jane@example.com"));
+    assert!(listed.contains("users token ID"), "{listed}");
+    // Only digests are stored: the database file holds neither token.
+    let db = std::fs::read(dir.path().join("pipestack.db")).unwrap();
+    for t in [&token, &admin_token] {
+        assert!(!db.windows(t.len()).any(|w| w == t.as_bytes()));
+    }
 
     let server = start(dir.path(), &[], &[]);
     let (status, me) = get(&server.base, "/v1/users/me", &token).await;
@@ -248,4 +254,50 @@ fn an_unsupported_database_url_is_a_clear_error() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
+}
+
+#[tokio::test]
+async fn users_token_gives_a_new_token_and_the_old_one_stops_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = start(dir.path(), &[], &[]);
+    let old = admin.token().unwrap();
+    admin.terminate();
+    let out = run(dir.path(), &["users", "token", "1"]);
+    let new = out
+        .lines()
+        .find_map(|l| l.split("(the old one no longer works): ").nth(1))
+        .expect("a token was printed")
+        .trim()
+        .to_owned();
+    let server = start(dir.path(), &[], &[]);
+    assert_eq!(get(&server.base, "/v1/users/me", &new).await.0, 200);
+    assert_eq!(get(&server.base, "/v1/users/me", &old).await.0, 401);
+    server.terminate();
+}
+
+#[tokio::test]
+async fn companies_profile_sets_what_users_me_says_of_the_company() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = start(dir.path(), &[], &[]);
+    let token = admin.token().unwrap();
+    let (_, me) = get(&admin.base, "/v1/users/me", &token).await;
+    assert_eq!(me["data"]["company_country"], "US");
+    assert_eq!(me["data"]["company_industry"], "Other");
+    admin.terminate();
+    run(
+        dir.path(),
+        &[
+            "companies",
+            "profile",
+            "--country",
+            "EE",
+            "--industry",
+            "IT Services",
+        ],
+    );
+    let server = start(dir.path(), &[], &[]);
+    let (_, me) = get(&server.base, "/v1/users/me", &token).await;
+    assert_eq!(me["data"]["company_country"], "EE");
+    assert_eq!(me["data"]["company_industry"], "IT Services");
+    server.terminate();
 }

@@ -135,3 +135,24 @@ async fn a_release_3_database_gets_the_sort_keys_of_its_names_filled_in() {
     let zoe = store.person(1, 2).await.unwrap().unwrap();
     assert_eq!(zoe.emails[0].value, "ZOË@example.com");
 }
+
+#[tokio::test]
+async fn a_release_3_database_keeps_its_tokens_working_as_digests_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    release_3_database(&path);
+    let store = store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let digest = pipestack::domain::user::token_digest("upgrade-token-1");
+    let session = store.session_by_digest(&digest).await.unwrap().unwrap();
+    assert_eq!(session.user.email, "admin@example.com");
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let stored: String = conn
+        .query_row("SELECT api_token_sha256 FROM users WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(stored, digest);
+}

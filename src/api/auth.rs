@@ -2,13 +2,17 @@
 //! [`Session`] (company and user) that handlers receive as an extension; then, when rate limits
 //! are on, the request counted against them (`super::rate_limit`).
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::{AppState, RoutePattern};
-use crate::domain::Session;
+use crate::domain::user::token_digest;
+use crate::domain::{Session, Timestamp};
 use crate::error::ApiError;
 
 /// Resolves the token to a session, counts the request against the rate limits (when on), and
@@ -34,11 +38,12 @@ async fn admit(
     if let Err(e) = super::limits::check_text("api_token", &token) {
         return e.into_response();
     }
-    let session = match state.store.session_by_token(&token).await {
+    let session = match state.store.session_by_digest(&token_digest(&token)).await {
         Ok(Some(session)) => session,
         Ok(None) => return ApiError::Unauthorized.into_response(),
         Err(e) => return ApiError::from(e).into_response(),
     };
+    note_login(state, &session).await;
     let Some(limiter) = &state.rate_limiter else {
         req.extensions_mut().insert::<Session>(session);
         return next.run(req).await;
@@ -54,6 +59,48 @@ async fn admit(
     let mut response = next.run(req).await;
     verdict.set_headers(response.headers_mut());
     response
+}
+
+/// How stale a user's `last_login` may get before a request moves it.
+const LOGIN_GRANULARITY_SECS: i64 = 60;
+
+/// When this process last noted each user's login (`user id → unix seconds`).
+#[derive(Default)]
+pub struct Logins(Mutex<HashMap<i64, i64>>);
+
+impl Logins {
+    /// Whether a login at `now` is news: the user's last one, as stored or as noted here, is a
+    /// minute old or more. Notes it if so.
+    fn is_news(&self, session: &Session, now: Timestamp) -> bool {
+        let fresh = |t: i64| now.0 - t < LOGIN_GRANULARITY_SECS;
+        if session.user.last_login.is_some_and(|t| fresh(t.0)) {
+            return false;
+        }
+        let Ok(mut noted) = self.0.lock() else {
+            return false;
+        };
+        if noted.get(&session.user.id).is_some_and(|t| fresh(*t)) {
+            return false;
+        }
+        if noted.len() > 100_000 {
+            noted.clear();
+        }
+        noted.insert(session.user.id, now.0);
+        true
+    }
+}
+
+/// Moves the user's `last_login` to now when it is a minute old or more: a write at most once
+/// a minute per user and process. It is a note, not the request's change: if it fails, the
+/// request goes on.
+async fn note_login(state: &AppState, session: &Session) {
+    let now = Timestamp::now();
+    if !state.logins.is_news(session, now) {
+        return;
+    }
+    if let Err(e) = state.store.record_login(session.user.id, now).await {
+        tracing::warn!(error = %e, user_id = session.user.id, "could not note the login");
+    }
 }
 
 /// The token a request carries, by precedence: header, bearer, query.

@@ -53,6 +53,8 @@ pub struct Shared {
     pub limits: Limits,
     pub rate_limiter: Option<RateLimiter>,
     pub metrics: HttpMetrics,
+    /// Logins noted lately, so that a user's `last_login` is written once a minute.
+    pub logins: auth::Logins,
 }
 
 impl std::ops::Deref for AppState {
@@ -75,6 +77,7 @@ impl AppState {
             limits: options.limits,
             rate_limiter: options.rate_limiter,
             metrics: HttpMetrics::default(),
+            logins: auth::Logins::default(),
         }))
     }
 }

@@ -69,7 +69,8 @@ pub struct NewUser {
     pub name: String,
     pub email: String,
     pub is_admin: bool,
-    pub api_token: String,
+    /// The SHA-256 of the user's API token ([`super::user::token_digest`]).
+    pub token_digest: String,
     pub add_time: Timestamp,
 }
 
@@ -123,7 +124,8 @@ impl FieldChanges {
 /// Companies, users and the sessions their tokens open.
 #[async_trait]
 pub trait TenantStore: Send + Sync {
-    async fn session_by_token(&self, token: &str) -> Result<Option<Session>, StoreError>;
+    /// The session of the active user whose token has this digest.
+    async fn session_by_digest(&self, digest: &str) -> Result<Option<Session>, StoreError>;
     async fn companies(&self) -> Result<Vec<Company>, StoreError>;
     async fn company(&self, id: i64) -> Result<Option<Company>, StoreError>;
     /// Creates a company and its admin user in one transaction; the admin's `company_id` is
@@ -137,7 +139,17 @@ pub trait TenantStore: Send + Sync {
     async fn add_user(&self, user: NewUser) -> Result<User, StoreError>;
     /// Activates or deactivates a user; a deactivated user's token stops working at once.
     async fn set_user_active(&self, user_id: i64, active: bool) -> Result<bool, StoreError>;
-    async fn set_api_token(&self, user_id: i64, token: &str) -> Result<(), StoreError>;
+    /// Gives a user a new token (by its digest): the old one stops working at once.
+    async fn set_token_digest(&self, user_id: i64, digest: &str) -> Result<bool, StoreError>;
+    /// Notes that the user's token opened a session at `at`.
+    async fn record_login(&self, user_id: i64, at: Timestamp) -> Result<(), StoreError>;
+    /// Sets where a company is and what it does.
+    async fn set_company_profile(
+        &self,
+        company_id: i64,
+        country: &str,
+        industry: &str,
+    ) -> Result<bool, StoreError>;
     async fn users(&self, company_id: i64) -> Result<Vec<User>, StoreError>;
     async fn user(&self, company_id: i64, id: i64) -> Result<Option<User>, StoreError>;
 }

@@ -1,5 +1,7 @@
 //! Companies (tenants), their users, and the session a token opens.
 
+use sha2::{Digest, Sha256};
+
 use super::Timestamp;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -11,6 +13,10 @@ pub struct Company {
     /// Whether the company uses the Campaigns product: decides whether `marketing_status` is
     /// accepted and returned.
     pub campaigns_enabled: bool,
+    /// Where the company is (a country code, `/users/me`'s `company_country`).
+    pub country: String,
+    /// What the company does (`/users/me`'s `company_industry`).
+    pub industry: String,
     pub add_time: Timestamp,
 }
 
@@ -29,9 +35,28 @@ pub struct User {
     pub email: String,
     pub is_admin: bool,
     pub active: bool,
-    pub api_token: String,
     pub add_time: Timestamp,
     pub update_time: Timestamp,
+    /// When the user's token last opened a session (to the minute); `None` before it ever did.
+    pub last_login: Option<Timestamp>,
+}
+
+/// How an API token is kept: its SHA-256, in hex. The token itself is shown once, when it is
+/// made, and never stored, so a copy of the database opens no session.
+pub fn token_digest(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether two digests are equal, in time that does not depend on where they first differ.
+pub fn digests_match(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
+            == 0
 }
 
 /// The company and user an API token belongs to: every request runs as one.
@@ -61,6 +86,17 @@ pub fn company_domain(name: &str, id: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn tokens_are_kept_as_their_sha256() {
+        assert_eq!(
+            super::token_digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(super::digests_match("ab", "ab"));
+        assert!(!super::digests_match("ab", "ac"));
+        assert!(!super::digests_match("ab", "abc"));
+    }
+
     #[test]
     fn company_domain_is_a_slug_with_the_id() {
         assert_eq!(

@@ -76,7 +76,7 @@ pub enum Change {
 /// The caches of a store.
 #[derive(Default)]
 pub struct Caches {
-    /// Sessions by token; only tokens that open one (a new token works at once).
+    /// Sessions by token digest; only those that open one (a new token works at once).
     pub sessions: Cache<String, Session>,
     pub users: Cache<i64, Vec<User>>,
     pub fields: Cache<i64, Vec<FieldDef>>,

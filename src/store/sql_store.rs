@@ -56,15 +56,15 @@ macro_rules! op {
 
 #[async_trait]
 impl<B: Backend> TenantStore for SqlStore<B> {
-    async fn session_by_token(&self, token: &str) -> Result<Option<Session>, StoreError> {
-        let key = token.to_owned();
+    async fn session_by_digest(&self, digest: &str) -> Result<Option<Session>, StoreError> {
+        let key = digest.to_owned();
         if let Some(s) = self.caches.sessions.get(&key) {
             return Ok(Some(s));
         }
-        let token = key.clone();
+        let digest = key.clone();
         let found = self
             .backend
-            .read(op!(db => tenants::session(db, &token).await))
+            .read(op!(db => tenants::session(db, &digest).await))
             .await?;
         if let Some(s) = &found {
             self.caches.sessions.put(key, s.clone());
@@ -119,11 +119,31 @@ impl<B: Backend> TenantStore for SqlStore<B> {
         .await
     }
 
-    async fn set_api_token(&self, user_id: i64, token: &str) -> Result<(), StoreError> {
-        let token = token.to_owned();
+    async fn set_token_digest(&self, user_id: i64, digest: &str) -> Result<bool, StoreError> {
+        let digest = digest.to_owned();
         self.write_then_forget(
             Change::User,
-            op!(db => tenants::set_api_token(db, user_id, &token).await),
+            op!(db => tenants::set_token_digest(db, user_id, &digest).await),
+        )
+        .await
+    }
+
+    async fn record_login(&self, user_id: i64, at: Timestamp) -> Result<(), StoreError> {
+        self.backend
+            .write(op!(db => tenants::record_login(db, user_id, at).await))
+            .await
+    }
+
+    async fn set_company_profile(
+        &self,
+        company_id: i64,
+        country: &str,
+        industry: &str,
+    ) -> Result<bool, StoreError> {
+        let (country, industry) = (country.to_owned(), industry.to_owned());
+        self.write_then_forget(
+            Change::Company,
+            op!(db => tenants::set_company_profile(db, company_id, &country, &industry).await),
         )
         .await
     }

@@ -28,6 +28,9 @@ pub struct TestApp {
     _dir: Option<tempfile::TempDir>,
 }
 
+/// A user and its API token (which the store keeps only as a digest).
+pub type TestUser = setup::Issued;
+
 /// A response, read whole.
 #[derive(Debug)]
 pub struct Resp {
@@ -83,17 +86,26 @@ impl TestApp {
         app
     }
 
-    /// A server on the database at `url` (created if missing).
-    pub async fn spawn_url(url: String) -> Self {
-        Self::spawn_url_with(url, |_| {}).await
+    /// A server again on the database at `url`, its admin keeping the token it had.
+    pub async fn restart(url: String, token: &str) -> Self {
+        Self::start(url, token.to_owned(), |_| {}).await
     }
 
     pub async fn spawn_url_with(url: String, configure: impl FnOnce(&mut Options)) -> Self {
+        // A token of this server's own: on a database that exists already, the admin is given
+        // it, as `--api-token` does.
+        let token = pipestack::domain::random_hex40().unwrap();
+        Self::start(url, token, configure).await
+    }
+
+    async fn start(url: String, token: String, configure: impl FnOnce(&mut Options)) -> Self {
         let store = store::open(&url).await.unwrap();
-        let (company, admin) = match setup::bootstrap(store.as_ref(), None).await.unwrap() {
-            Bootstrap::Created { company, admin } | Bootstrap::Existing { company, admin } => {
-                (company, admin)
-            }
+        let (company, admin) = match setup::bootstrap(store.as_ref(), Some(&token))
+            .await
+            .unwrap()
+        {
+            Bootstrap::Created { company, admin } => (company, admin.user),
+            Bootstrap::Existing { company, admin, .. } => (company, admin),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -106,7 +118,7 @@ impl TestApp {
         }));
         Self {
             base,
-            token: admin.api_token.clone(),
+            token,
             company,
             admin,
             store,
@@ -234,7 +246,7 @@ impl TestApp {
     }
 
     /// Adds a (non-admin) user of the test company, `<name>@example.com`.
-    pub async fn add_user(&self, name: &str) -> User {
+    pub async fn add_user(&self, name: &str) -> TestUser {
         setup::add_user(
             self.store.as_ref(),
             self.company.id,
@@ -285,11 +297,12 @@ impl TestApp {
         (a.await.unwrap(), b.await.unwrap())
     }
 
-    /// A second company with its own admin; returns its admin's token.
-    pub async fn other_company(&self, name: &str) -> (Company, User) {
-        setup::add_company(self.store.as_ref(), name, None)
+    /// A second company with its own admin.
+    pub async fn other_company(&self, name: &str) -> (Company, TestUser) {
+        let (company, admin) = setup::add_company(self.store.as_ref(), name, None)
             .await
-            .unwrap()
+            .unwrap();
+        (company, admin)
     }
 }
 

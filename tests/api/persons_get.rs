@@ -57,10 +57,11 @@ async fn a_person_survives_a_restart_on_the_same_file_identical() {
     let id = created.data()["id"].as_i64().unwrap();
     let url = app.db_url.clone();
     let token = app.token.clone();
+    let app_admin = app.admin.id;
     let dir = app.stop().await;
 
-    let again = TestApp::spawn_url(url).await;
-    assert_eq!(again.token, token, "the admin and its token persist");
+    let again = TestApp::restart(url, &token).await;
+    assert_eq!(again.admin.id, app_admin, "the admin and its token persist");
     let got = again.get(&format!("/v1/persons/{id}")).await;
     assert_eq!(got.status, 200);
     assert_eq!(got.data(), created.data());

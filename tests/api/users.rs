@@ -20,6 +20,40 @@ async fn users_me_describes_the_tokens_user_and_company() {
     assert_eq!(me["company_domain"], app.company.domain);
     assert_eq!(me["access"][0]["admin"], true);
     assert!(me["created"].as_str().unwrap().len() == 19);
+    // Pipedrive's v1 contract: strings, not nulls.
+    assert_eq!(me["company_country"], "US");
+    assert_eq!(me["company_industry"], "Other");
+    for access in me["access"].as_array().unwrap() {
+        let id = access["permission_set_id"].as_str().unwrap();
+        let groups: Vec<usize> = id.split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12], "a UUID: {id}");
+        assert!(
+            id.chars().all(|c| c == '-' || c.is_ascii_hexdigit()),
+            "{id}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn last_login_is_the_creation_time_until_the_token_is_used_then_that_time() {
+    let app = TestApp::spawn().await;
+    let jane = app.add_user("Jane").await;
+    let r = app.get(&format!("/v1/users/{}", jane.id)).await;
+    assert_eq!(r.data()["last_login"], r.data()["created"]);
+    assert_eq!(
+        app.get_as(&jane.api_token, "/v1/users/me").await.status,
+        200
+    );
+    let user = app
+        .store
+        .user(app.company.id, jane.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let noted = user.last_login.expect("the login was noted");
+    assert!(noted.0 >= jane.add_time.0);
+    let r = app.get(&format!("/v1/users/{}", jane.id)).await;
+    assert_eq!(r.data()["last_login"], noted.v1());
 }
 
 #[tokio::test]

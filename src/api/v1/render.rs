@@ -393,6 +393,16 @@ pub fn organization(o: &Organization, owner: Option<&User>, company: &Company) -
 }
 
 /// A user in the v1 `/users` shape. `me` adds the company keys of `/users/me`.
+/// The id of the permission set a user has in an app: pipestack's companies have two per app
+/// (regular users and admins), with ids in UUID form as Pipedrive's, stable for the company.
+fn permission_set_id(company_id: i64, app: u16, admin: bool) -> String {
+    format!(
+        "{:08x}-{app:04x}-4000-8000-{:012x}",
+        company_id & 0xffff_ffff,
+        u64::from(admin)
+    )
+}
+
 pub fn user(u: &User, session: &Session, me: bool) -> Value {
     let role_admin = u.is_admin;
     let mut m = Map::with_capacity(32);
@@ -404,15 +414,18 @@ pub fn user(u: &User, session: &Session, me: bool) -> Value {
     m.insert("email".into(), json!(u.email));
     m.insert("phone".into(), Value::Null);
     m.insert("activated".into(), json!(u.active));
-    m.insert("last_login".into(), Value::Null);
+    m.insert(
+        "last_login".into(),
+        json!(u.last_login.unwrap_or(u.add_time).v1()),
+    );
     m.insert("created".into(), json!(u.add_time.v1()));
     m.insert("modified".into(), json!(u.update_time.v1()));
     m.insert("has_created_company".into(), json!(role_admin));
     m.insert(
         "access".into(),
         json!([
-            {"app": "sales", "admin": role_admin, "permission_set_id": null},
-            {"app": "global", "admin": role_admin, "permission_set_id": null},
+            {"app": "sales", "admin": role_admin, "permission_set_id": permission_set_id(u.company_id, 1, role_admin)},
+            {"app": "global", "admin": role_admin, "permission_set_id": permission_set_id(u.company_id, 2, role_admin)},
         ]),
     );
     m.insert("active_flag".into(), json!(u.active));
@@ -427,8 +440,8 @@ pub fn user(u: &User, session: &Session, me: bool) -> Value {
         m.insert("company_id".into(), json!(c.id));
         m.insert("company_name".into(), json!(c.name));
         m.insert("company_domain".into(), json!(c.domain));
-        m.insert("company_country".into(), Value::Null);
-        m.insert("company_industry".into(), Value::Null);
+        m.insert("company_country".into(), json!(c.country));
+        m.insert("company_industry".into(), json!(c.industry));
         m.insert(
             "language".into(),
             json!({"language_code": "en", "country_code": "US"}),

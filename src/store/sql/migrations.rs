@@ -2,7 +2,7 @@
 //! files (types and indexes differ), and the steps only pipestack can do, such as filling a
 //! new column with what the domain derives from existing rows.
 
-use super::{Db, first, organizations, persons, sql};
+use super::{Db, first, organizations, persons, sql, tenants};
 use crate::domain::Timestamp;
 use crate::domain::ports::StoreError;
 
@@ -41,6 +41,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_field_settings.sql", None),
     migration!(3, "0003_organization_profile.sql", None),
     migration!(4, "0004_sort_keys.sql", Some(Fill::SortKeys)),
+    migration!(5, "0005_hashed_tokens.sql", Some(Fill::TokenDigests)),
 ];
 
 /// A step of a migration done in Rust.
@@ -48,6 +49,8 @@ pub const MIGRATIONS: &[Migration] = &[
 pub enum Fill {
     /// The sort keys of every person's and organization's name (migration 4).
     SortKeys,
+    /// Every API token replaced by its SHA-256 (migration 5).
+    TokenDigests,
 }
 
 /// Applies the pending migrations, inside the caller's transaction.
@@ -79,6 +82,7 @@ pub async fn apply(db: &impl Db, engine: Engine) -> Result<(), StoreError> {
                 persons::fill_sort_keys(db).await?;
                 organizations::fill_sort_keys(db).await?;
             }
+            Some(Fill::TokenDigests) => tenants::fill_token_digests(db).await?,
             None => {}
         }
         db.execute(sql!(

@@ -4,13 +4,13 @@ use super::{Db, FromRow, Row, fields, first, insert_id, sql, vanished};
 use crate::domain::fields::LABEL_KEY;
 use crate::domain::organization::ORG_LABEL_KEY;
 use crate::domain::ports::{NewCompany, NewUser, StoreError};
-use crate::domain::user::company_domain;
+use crate::domain::user::{company_domain, digests_match, token_digest};
 use crate::domain::{Company, Session, Timestamp, User};
 
-const COMPANY_COLUMNS: &str = "id, name, domain, campaigns_enabled, add_time";
+const COMPANY_COLUMNS: &str = "id, name, domain, campaigns_enabled, add_time, country, industry";
 
 const USER_COLUMNS: &str =
-    "id, company_id, name, email, is_admin, active_flag, api_token, add_time, update_time";
+    "id, company_id, name, email, is_admin, active_flag, add_time, update_time, last_login";
 
 impl FromRow for Company {
     fn from_row(r: &impl Row) -> Result<Self, StoreError> {
@@ -20,6 +20,8 @@ impl FromRow for Company {
             domain: r.string(2)?,
             campaigns_enabled: r.flag(3)?,
             add_time: r.time(4)?,
+            country: r.string(5)?,
+            industry: r.string(6)?,
         })
     }
 }
@@ -33,9 +35,9 @@ impl FromRow for User {
             email: r.string(3)?,
             is_admin: r.flag(4)?,
             active: r.flag(5)?,
-            api_token: r.string(6)?,
-            add_time: r.time(7)?,
-            update_time: r.time(8)?,
+            add_time: r.time(6)?,
+            update_time: r.time(7)?,
+            last_login: r.opt_time(8)?,
         })
     }
 }
@@ -140,17 +142,32 @@ pub async fn users(db: &impl Db, company_id: i64) -> Result<Vec<User>, StoreErro
     .await
 }
 
-/// The session an active user's token opens.
-pub async fn session(db: &impl Db, token: &str) -> Result<Option<Session>, StoreError> {
-    let user: Option<User> = first(
+/// A user with the digest of its token, as the session lookup reads it.
+struct Holder(User, String);
+
+impl FromRow for Holder {
+    fn from_row(r: &impl Row) -> Result<Self, StoreError> {
+        Ok(Holder(User::from_row(r)?, r.string(9)?))
+    }
+}
+
+/// The session of the active user whose token has `digest`. The index finds the row by the
+/// digest; the digests are then compared again in constant time.
+pub async fn session(db: &impl Db, digest: &str) -> Result<Option<Session>, StoreError> {
+    let holder: Option<Holder> = first(
         db,
         sql!(
-            format!("SELECT {USER_COLUMNS} FROM users WHERE api_token = ? AND active_flag = TRUE"),
-            token
+            format!(
+                "SELECT {USER_COLUMNS}, api_token_sha256 FROM users \
+                 WHERE api_token_sha256 = ? AND active_flag = TRUE"
+            ),
+            digest
         ),
     )
     .await?;
-    let Some(user) = user else { return Ok(None) };
+    let Some(Holder(user, _)) = holder.filter(|h| digests_match(&h.1, digest)) else {
+        return Ok(None);
+    };
     let company = company(db, user.company_id)
         .await?
         .ok_or_else(|| StoreError::Internal("a user without a company".into()))?;
@@ -161,13 +178,13 @@ pub async fn add_user(db: &impl Db, u: &NewUser) -> Result<User, StoreError> {
     let id = insert_id(
         db,
         sql!(
-            "INSERT INTO users (company_id, name, email, is_admin, active_flag, api_token, \
-             add_time, update_time) VALUES (?, ?, ?, ?, TRUE, ?, ?, ?)",
+            "INSERT INTO users (company_id, name, email, is_admin, active_flag, \
+             api_token_sha256, add_time, update_time) VALUES (?, ?, ?, ?, TRUE, ?, ?, ?)",
             u.company_id,
             &u.name,
             &u.email,
             u.is_admin,
-            &u.api_token,
+            &u.token_digest,
             u.add_time,
             u.add_time
         ),
@@ -197,19 +214,68 @@ pub async fn set_user_active(db: &impl Db, user_id: i64, active: bool) -> Result
     Ok(n == 1)
 }
 
-pub async fn set_api_token(db: &impl Db, user_id: i64, token: &str) -> Result<(), StoreError> {
+pub async fn set_token_digest(
+    db: &impl Db,
+    user_id: i64,
+    digest: &str,
+) -> Result<bool, StoreError> {
+    let n = db
+        .execute(sql!(
+            "UPDATE users SET api_token_sha256 = ?, update_time = ? WHERE id = ?",
+            digest,
+            Timestamp::now(),
+            user_id
+        ))
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => {
+                StoreError::Conflict("api token: already used by another user".into())
+            }
+            other => other,
+        })?;
+    Ok(n == 1)
+}
+
+pub async fn record_login(db: &impl Db, user_id: i64, at: Timestamp) -> Result<(), StoreError> {
     db.execute(sql!(
-        "UPDATE users SET api_token = ?, update_time = ? WHERE id = ?",
-        token,
-        Timestamp::now(),
+        "UPDATE users SET last_login = ? WHERE id = ?",
+        at,
         user_id
     ))
-    .await
-    .map_err(|e| match e {
-        StoreError::Conflict(_) => {
-            StoreError::Conflict("api token: already used by another user".into())
-        }
-        other => other,
-    })?;
+    .await?;
+    Ok(())
+}
+
+pub async fn set_company_profile(
+    db: &impl Db,
+    company_id: i64,
+    country: &str,
+    industry: &str,
+) -> Result<bool, StoreError> {
+    let n = db
+        .execute(sql!(
+            "UPDATE companies SET country = ?, industry = ? WHERE id = ?",
+            country,
+            industry,
+            company_id
+        ))
+        .await?;
+    Ok(n == 1)
+}
+
+/// Keeps every token as its digest (the migration that renames the column holds the tokens
+/// themselves until this runs).
+pub async fn fill_token_digests(db: &impl Db) -> Result<(), StoreError> {
+    let held: Vec<(i64, String)> = db
+        .rows(sql!("SELECT id, api_token_sha256 FROM users ORDER BY id"))
+        .await?;
+    for (id, token) in held {
+        db.execute(sql!(
+            "UPDATE users SET api_token_sha256 = ? WHERE id = ?",
+            token_digest(&token),
+            id
+        ))
+        .await?;
+    }
     Ok(())
 }
