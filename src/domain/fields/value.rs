@@ -270,10 +270,16 @@ fn number(def: &FieldDef, v: &Value) -> Result<Value, DomainError> {
     }
 }
 
+/// A calendar date written `YYYY-MM-DD`: four-digit years only (0001 to 9999), no sign.
 fn date(def: &FieldDef, v: &Value) -> Result<String, DomainError> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let shaped = |s: &&str| {
+        s.len() == 10 && s.as_bytes()[..4].iter().all(u8::is_ascii_digit) && !s.starts_with("0000")
+    };
     v.as_str()
-        .and_then(|s| time::Date::parse(s.trim(), fmt).ok())
+        .map(str::trim)
+        .filter(shaped)
+        .and_then(|s| time::Date::parse(s, fmt).ok())
         .map(|d| d.format(fmt).unwrap_or_default())
         .ok_or_else(|| def.invalid("must be a date in the format YYYY-MM-DD"))
 }
@@ -389,6 +395,12 @@ mod tests {
         let p = |t, v| parse_value(&def(t), &v).unwrap_err().to_string();
         assert!(p(FieldType::Double, json!("x")).contains("(F): must be a number"));
         assert!(p(FieldType::Date, json!("2024-02-30")).contains("YYYY-MM-DD"));
+        for before_year_one in ["-2024-01-01", "0000-01-01", "+2024-01-01", "20240-01-01"] {
+            assert!(
+                p(FieldType::Date, json!(before_year_one)).contains("YYYY-MM-DD"),
+                "{before_year_one}"
+            );
+        }
         assert!(p(FieldType::Set, json!([])).contains("must not be empty"));
         assert!(p(FieldType::Enum, json!(8)).contains("8 is not an option"));
         assert!(
