@@ -301,3 +301,43 @@ async fn companies_profile_sets_what_users_me_says_of_the_company() {
     assert_eq!(me["data"]["company_industry"], "IT Services");
     server.terminate();
 }
+
+#[tokio::test]
+async fn serve_refuses_a_damaged_database_file_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[], &[]);
+    let token = server.token().unwrap();
+    for i in 0..200 {
+        post(
+            &server.base,
+            "/v1/persons",
+            &token,
+            json!({"name": format!("Person {i}"), "email": format!("p{i}@example.com")}),
+        )
+        .await;
+    }
+    server.terminate();
+    // Fold the write-ahead log in, then overwrite pages in the middle of the file.
+    let db = dir.path().join("pipestack.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    let mut bytes = std::fs::read(&db).unwrap();
+    let page = 4096;
+    assert!(bytes.len() > 8 * page, "a file of several pages");
+    for b in &mut bytes[3 * page..6 * page] {
+        *b = 0xA5;
+    }
+    std::fs::write(&db, bytes).unwrap();
+    let out = pipestack(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("damaged") || stderr.contains("malformed"),
+        "{stderr}"
+    );
+}

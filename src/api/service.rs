@@ -13,14 +13,15 @@ pub async fn healthz() -> Response {
     axum::Json(serde_json::json!({"success": true, "data": {"status": "ok"}})).into_response()
 }
 
-/// `GET /readyz`: the store answers; 503 in the envelope when it does not.
+/// `GET /readyz`: the store answers and takes writes; 503 in the envelope, saying why, when it
+/// does not (the database is unreachable, damaged, or writes are failing).
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
         Ok(()) => axum::Json(serde_json::json!({"success": true, "data": {"status": "ready"}}))
             .into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
-            ApiError::Unavailable("not ready: the database does not answer".into()).into_response()
+            ApiError::Unavailable(format!("not ready: {e}")).into_response()
         }
     }
 }

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Context, Poll, Waker};
 
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, MAIN_DB, OpenFlags};
 use tokio::sync::oneshot;
 
 pub use db::SqliteDb;
@@ -34,6 +34,7 @@ pub struct Sqlite {
     readers: Arc<ReadPool>,
     /// Writes per group-commit transaction.
     batch_sizes: Arc<Histogram>,
+    health: Arc<Health>,
     /// Dropped with the store, which ends the checkpoint thread.
     _stop_checkpoints: mpsc::Sender<()>,
 }
@@ -135,7 +136,15 @@ impl Sqlite {
                 "{path}: could not switch to WAL (journal_mode is {mode})"
             )));
         }
-        Self::start(conn, target)
+        if conn.is_readonly(MAIN_DB).map_err(db_error)? {
+            return Err(StoreError::Unavailable(format!(
+                "{path}: this process cannot write the database file; check the permissions of \
+                 the file and of its folder (SQLite keeps its -wal and -shm files there)"
+            )));
+        }
+        let health = Arc::new(Health::default());
+        check_integrity(&conn, path, &health)?;
+        Self::start_with(conn, target, health)
     }
 
     /// An ephemeral database that lives in memory while the process runs.
@@ -144,10 +153,14 @@ impl Sqlite {
             crate::domain::random_hex40().map_err(|e| StoreError::Internal(e.to_string()))?;
         let target = Target::Memory(format!("file:/pipestack-{name}?vfs=memdb"));
         let conn = target.connect()?;
-        Self::start(conn, target)
+        Self::start_with(conn, target, Arc::new(Health::default()))
     }
 
-    fn start(conn: Connection, target: Target) -> Result<Self, StoreError> {
+    fn start_with(
+        conn: Connection,
+        target: Target,
+        health: Arc<Health>,
+    ) -> Result<Self, StoreError> {
         let db = SqliteDb::new(conn);
         migrate(&db)?;
         let (stop_checkpoints, stopped) = mpsc::channel::<()>();
@@ -161,9 +174,10 @@ impl Sqlite {
         let (jobs, rx) = mpsc::channel::<Job>();
         let batch_sizes = Arc::new(Histogram::new(BATCH_BOUNDS));
         let sizes = batch_sizes.clone();
+        let writer_health = health.clone();
         std::thread::Builder::new()
             .name("pipestack-writer".into())
-            .spawn(move || writer::run(db, rx, &sizes))
+            .spawn(move || writer::run(db, rx, &sizes, &writer_health))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             jobs,
@@ -172,8 +186,82 @@ impl Sqlite {
                 idle: Mutex::new(Vec::new()),
             }),
             batch_sizes,
+            health,
             _stop_checkpoints: stop_checkpoints,
         })
+    }
+}
+
+/// What `/readyz` must know beyond "the file answers a read": whether the last write batch
+/// committed, and whether the integrity check found damage.
+#[derive(Default)]
+pub struct Health {
+    problem: Mutex<Option<String>>,
+}
+
+impl Health {
+    pub fn fail(&self, problem: String) {
+        if let Ok(mut p) = self.problem.lock() {
+            *p = Some(problem);
+        }
+    }
+
+    pub fn recover(&self) {
+        if let Ok(mut p) = self.problem.lock()
+            && p.is_some()
+        {
+            *p = None;
+        }
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        match self.problem.lock().ok().and_then(|p| p.clone()) {
+            Some(problem) => Err(StoreError::Unavailable(problem)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Files up to this size are checked before the server starts; larger ones beside it (the
+/// check reads every page, seconds at a million persons).
+const CHECK_BEFORE_START_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Runs SQLite's `quick_check`: before starting on a small file (damage refuses the start), in
+/// the background on a large one (damage is logged and makes `/readyz` answer 503).
+fn check_integrity(conn: &Connection, path: &str, health: &Arc<Health>) -> Result<(), StoreError> {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if size <= CHECK_BEFORE_START_BYTES {
+        return quick_check(conn, path);
+    }
+    let checker = Target::File(path.to_owned()).connect()?;
+    let (health, path) = (health.clone(), path.to_owned());
+    std::thread::Builder::new()
+        .name("pipestack-check".into())
+        .spawn(move || match quick_check(&checker, &path) {
+            Ok(()) => tracing::info!(%path, "database check: ok"),
+            Err(e) => {
+                tracing::error!(error = %e, "database check failed");
+                health.fail(e.to_string());
+            }
+        })
+        .map_err(|e| StoreError::Internal(format!("cannot start the database check: {e}")))?;
+    Ok(())
+}
+
+fn quick_check(conn: &Connection, path: &str) -> Result<(), StoreError> {
+    let damaged = |what: String| {
+        StoreError::Internal(format!(
+            "{path}: the database file is damaged ({what}, from SQLite's quick_check); restore \
+             it from a backup"
+        ))
+    };
+    let result: String = conn
+        .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+        .map_err(|e| damaged(e.to_string()))?;
+    if result == "ok" {
+        Ok(())
+    } else {
+        Err(damaged(result))
     }
 }
 
@@ -190,6 +278,21 @@ impl Backend for Sqlite {
     {
         let readers = self.readers.clone();
         async move { readers.with(|db| run_now(op(db))) }
+    }
+
+    /// On a blocking thread: SQLite works on the calling thread, and a read of seconds there
+    /// would hold up every request that runtime thread serves.
+    fn read_long<T, F>(&self, op: F) -> impl Future<Output = Result<T, StoreError>> + Send
+    where
+        T: Send + 'static,
+        F: for<'d> FnOnce(&'d SqliteDb) -> BoxFuture<'d, Result<T, StoreError>> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        async move {
+            tokio::task::spawn_blocking(move || readers.with(|db| run_now(op(db))))
+                .await
+                .map_err(|e| StoreError::Internal(format!("a read failed: {e}")))?
+        }
     }
 
     /// Runs `op` in the writer's next batch; resolves once that batch is committed.
@@ -224,7 +327,9 @@ impl Backend for Sqlite {
 
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send {
         let readers = self.readers.clone();
+        let health = self.health.check();
         async move {
+            health?;
             readers.with(|db| {
                 db.conn()?
                     .query_row("SELECT 1", [], |_| Ok(()))

@@ -7,7 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 
 use super::db::{SqliteDb, db_error};
-use super::fts;
+use super::{Health, fts};
 use crate::domain::ports::StoreError;
 use crate::metrics::Histogram;
 
@@ -20,7 +20,7 @@ pub type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
 pub type Job = Box<dyn FnOnce(&SqliteDb) -> (bool, Completion) + Send>;
 
 /// The writer thread's loop: a batch per wake-up, until every sender is gone.
-pub fn run(db: SqliteDb, rx: mpsc::Receiver<Job>, sizes: &Histogram) {
+pub fn run(db: SqliteDb, rx: mpsc::Receiver<Job>, sizes: &Histogram, health: &Health) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -30,7 +30,10 @@ pub fn run(db: SqliteDb, rx: mpsc::Receiver<Job>, sizes: &Histogram) {
             }
         }
         sizes.observe(batch.len() as f64);
-        run_batch(&db, batch);
+        match run_batch(&db, batch) {
+            Ok(()) => health.recover(),
+            Err(e) => health.fail(format!("writes are failing: {e}")),
+        }
     }
 }
 
@@ -38,11 +41,12 @@ fn execute(db: &SqliteDb, sql: &str) -> Result<(), StoreError> {
     db.conn()?.execute_batch(sql).map_err(db_error)
 }
 
-fn run_batch(db: &SqliteDb, batch: Vec<Job>) {
+/// Runs a batch; an error when it could not be committed (every caller was told).
+fn run_batch(db: &SqliteDb, batch: Vec<Job>) -> Result<(), StoreError> {
     if let Err(e) = execute(db, "BEGIN IMMEDIATE") {
         // Dropping the jobs unrun drops their reply channels: each caller gets a retryable error.
         tracing::error!(error = %e, jobs = batch.len(), "cannot begin a write transaction");
-        return;
+        return Err(e);
     }
     let mut completions = Vec::with_capacity(batch.len());
     if let Ok(mut pending) = db.pending_search() {
@@ -76,6 +80,7 @@ fn run_batch(db: &SqliteDb, batch: Vec<Job>) {
     for done in completions {
         done(commit_error.as_ref());
     }
+    commit_error.map_or(Ok(()), Err)
 }
 
 /// Brings the search index up to date with the batch, then commits.
