@@ -267,8 +267,14 @@ impl<B: Backend> PersonStore for SqlStore<B> {
         company_id: i64,
         query: PersonQuery,
     ) -> Result<Vec<Person>, StoreError> {
+        if persons::is_quick(&query) {
+            return self
+                .backend
+                .read(op!(db => persons::list(db, company_id, &query).await))
+                .await;
+        }
         self.backend
-            .read(op!(db => persons::list(db, company_id, &query).await))
+            .read_long(op!(db => persons::list(db, company_id, &query).await))
             .await
     }
 
@@ -332,7 +338,7 @@ impl<B: Backend> PersonStore for SqlStore<B> {
     ) -> Result<Vec<Person>, StoreError> {
         let needle = needle.to_owned();
         self.backend
-            .read(op!(db => persons::search(db, company_id, &needle, org_id, viewer).await))
+            .read_long(op!(db => persons::search(db, company_id, &needle, org_id, viewer).await))
             .await
     }
 }
@@ -375,7 +381,7 @@ impl<B: Backend> OrganizationStore for SqlStore<B> {
         query: OrganizationQuery,
     ) -> Result<Vec<Organization>, StoreError> {
         self.backend
-            .read(op!(db => organizations::list(db, company_id, &query).await))
+            .read_long(op!(db => organizations::list(db, company_id, &query).await))
             .await
     }
 
@@ -410,7 +416,7 @@ impl<B: Backend> OrganizationStore for SqlStore<B> {
     ) -> Result<Vec<Organization>, StoreError> {
         let needle = needle.to_owned();
         self.backend
-            .read(op!(db => organizations::search(db, company_id, &needle, viewer).await))
+            .read_long(op!(db => organizations::search(db, company_id, &needle, viewer).await))
             .await
     }
 }

@@ -299,6 +299,16 @@ pub trait Backend: Send + Sync + 'static {
         T: Send + 'static,
         F: for<'d> FnOnce(&'d Self::Db) -> BoxFuture<'d, Result<T, StoreError>> + Send + 'static;
 
+    /// Runs `op`, a read that may take long (a list at a deep offset, a sort no index serves,
+    /// a search), without holding up anything else the process serves meanwhile.
+    fn read_long<T, F>(&self, op: F) -> impl Future<Output = Result<T, StoreError>> + Send
+    where
+        T: Send + 'static,
+        F: for<'d> FnOnce(&'d Self::Db) -> BoxFuture<'d, Result<T, StoreError>> + Send + 'static,
+    {
+        self.read(op)
+    }
+
     /// Runs `op` in a transaction and resolves once it is committed to disk; an error rolls
     /// back everything `op` wrote.
     fn write<T, F>(&self, op: F) -> impl Future<Output = Result<T, StoreError>> + Send

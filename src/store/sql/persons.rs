@@ -12,7 +12,7 @@ use crate::domain::person::{
     Contact, Derived, Name, NewPerson, Person, PersonChanges, SortKeys, derive,
 };
 use crate::domain::ports::{Edit, MergeEdit, StoreError};
-use crate::domain::query::{PersonFilter, PersonQuery, SortField};
+use crate::domain::query::{Page, PersonFilter, PersonQuery, SortField};
 use crate::domain::{MarketingStatus, Timestamp, Visibility};
 
 /// The most persons a search ranks (the first by id when more match).
@@ -228,6 +228,31 @@ pub async fn list(
     order_and_page(&mut sql, &q.order, &q.page, q.limit, "p.id", sort_column);
     db.rows(sql).await
 }
+
+/// Whether a list is sure to be quick: an order an index walks (`persons_company`,
+/// `persons_name_key`, `persons_first_char`, `persons_add_time`, `persons_update_time`) and an
+/// offset of at most [`QUICK_OFFSET`]. Others (a sort on an unindexed column, a deep offset)
+/// may read far more rows than they return.
+pub fn is_quick(q: &PersonQuery) -> bool {
+    let indexed = q.order.iter().all(|(f, _)| {
+        matches!(
+            f,
+            SortField::Id
+                | SortField::Name
+                | SortField::FirstChar
+                | SortField::AddTime
+                | SortField::UpdateTime
+        )
+    }) && q.order.len() <= 1;
+    let shallow = match q.page {
+        Page::Offset { start } => start <= QUICK_OFFSET,
+        Page::After(_) => true,
+    };
+    indexed && shallow
+}
+
+/// The deepest offset a list may start at and still count as quick.
+pub const QUICK_OFFSET: i64 = 1_000;
 
 /// Search candidates: non-deleted persons matching `condition`, within the filter, by id.
 async fn candidates(
