@@ -124,9 +124,13 @@ pub struct LimitArgs {
     /// Seconds a connection may take to send a request's headers, and may stay idle.
     #[arg(long, env = "PIPESTACK_IDLE_TIMEOUT_SECS", default_value_t = Limits::default().idle_timeout.as_secs())]
     pub idle_timeout_secs: u64,
-    /// Most connections served at once (a 503 and close past it).
+    /// Most connections served at once; past it the one that has kept the server waiting
+    /// longest is closed to make room (a 503 and close when none can be).
     #[arg(long, env = "PIPESTACK_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
     pub max_connections: usize,
+    /// Most connections served at once for one client address, the same way.
+    #[arg(long, env = "PIPESTACK_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = Limits::default().max_connections_per_address)]
+    pub max_connections_per_address: usize,
 }
 
 impl LimitArgs {
@@ -140,6 +144,8 @@ impl LimitArgs {
             request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
             idle_timeout: Duration::from_secs(self.idle_timeout_secs.max(1)),
             max_connections: self.max_connections.max(1),
+            max_connections_per_address: self.max_connections_per_address.max(1),
+            ..Limits::default()
         }
     }
 }

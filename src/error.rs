@@ -50,6 +50,9 @@ pub enum ApiError {
     /// 429: a rate limit is exhausted; retry after this many seconds.
     #[error("{message}")]
     TooManyRequests { message: String, retry_after: u64 },
+    /// 414: the request's URI is over the limit.
+    #[error("{0}")]
+    UriTooLong(String),
     /// 431: the request's headers are over a limit.
     #[error("{0}")]
     HeadersTooLarge(String),
@@ -84,6 +87,7 @@ impl ApiError {
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

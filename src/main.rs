@@ -84,6 +84,9 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> Result<()> {
         },
     );
     let boot = setup::bootstrap(store.as_ref(), args.api_token.as_deref()).await?;
+    if let Some(open_files) = pipestack::server::raise_open_files_limit() {
+        tracing::info!(open_files, "open files limit");
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -1,6 +1,7 @@
 //! What one request or connection may take: body, headers, JSON shape, time, and connections.
-//! Every limit is answered in Pipedrive's envelope (413, 431, 400, 408, 503): the router checks
-//! headers ([`check_headers`]), the body extractor size, time and shape ([`check_shape`]), the
+//! Every limit is answered in Pipedrive's envelope (413, 414, 431, 400, 408, 503): the router
+//! checks the URI, headers and announced body size ([`check_head`]), the body extractor size,
+//! time and shape ([`check_shape`]), the
 //! accept loop (`crate::server`) connections and idle time. The README's
 //! limits table lists them with their defaults and options. Per-field string lengths and list
 //! sizes are domain rules ([`crate::domain::values`]), not here.
@@ -30,8 +31,15 @@ pub struct Limits {
     /// The longest a connection may take to send a request's headers, and the longest an idle
     /// keep-alive connection is kept open.
     pub idle_timeout: Duration,
-    /// Most connections served at once; past it a connection gets one 503 and is closed.
+    /// Most connections served at once. Past it, the connection that has kept the server
+    /// waiting longest is closed to make room (`crate::server`); with none to close, the
+    /// newcomer gets one 503 (`/healthz` and `/readyz` are still answered) and is closed.
     pub max_connections: usize,
+    /// Most connections served at once for one client address, the same way.
+    pub max_connections_per_address: usize,
+    /// The least a connection must have kept the server waiting before it may be closed to
+    /// make room: any client sends a request head far faster.
+    pub evict_after: Duration,
 }
 
 impl Default for Limits {
@@ -45,12 +53,40 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             max_connections: 1024,
+            max_connections_per_address: 512,
+            evict_after: Duration::from_millis(250),
         }
     }
 }
 
+/// The longest request URI (path and query) answered; past it a 414. Pipedrive's own URIs
+/// stay far below it (a v2 `ids` list of 100 ids is under 1 KiB).
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// Checks the URI (414) and header (431) limits, and a body announced larger than the body
+/// limit (413 at once, before any of it is read).
+pub fn check_head(req: &Request, limits: &Limits) -> Result<(), ApiError> {
+    let uri = req.uri().to_string();
+    if uri.len() > MAX_URI_BYTES {
+        return Err(ApiError::UriTooLong(format!(
+            "Request URI is too long: {} bytes (the limit is {MAX_URI_BYTES} bytes)",
+            uri.len()
+        )));
+    }
+    check_headers(req, limits)?;
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limits.max_body_bytes as u64) {
+        return Err(ApiError::PayloadTooLarge(limits.max_body_bytes));
+    }
+    Ok(())
+}
+
 /// Checks the header limits (431).
-pub fn check_headers(req: &Request, limits: &Limits) -> Result<(), ApiError> {
+fn check_headers(req: &Request, limits: &Limits) -> Result<(), ApiError> {
     let headers = req.headers();
     if headers.len() > limits.max_headers {
         return Err(ApiError::HeadersTooLarge(format!(

@@ -123,7 +123,7 @@ async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Respon
     let start = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let response = match limits::check_headers(&req, &state.limits) {
+    let response = match limits::check_head(&req, &state.limits) {
         Ok(()) => next.run(req).await,
         Err(e) => e.into_response(),
     };

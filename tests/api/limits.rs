@@ -306,9 +306,11 @@ async fn slow_headers_and_idle_connections_are_closed() {
 }
 
 #[tokio::test]
-async fn connections_past_the_cap_get_a_503_and_are_closed() {
+async fn past_the_cap_with_none_to_close_a_connection_gets_a_503_but_health_is_answered() {
     let app = with_limits(Limits {
         max_connections: 2,
+        // Nothing has waited long enough to be closed in this test.
+        evict_after: Duration::from_secs(3600),
         ..Limits::default()
     })
     .await;
@@ -317,11 +319,9 @@ async fn connections_past_the_cap_get_a_503_and_are_closed() {
         TcpStream::connect(&addr).await.unwrap(),
         TcpStream::connect(&addr).await.unwrap(),
     ];
-    // Let the server accept both.
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let out = raw_exchange(
         &app,
-        b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n",
+        b"GET /v1/users/me HTTP/1.1\r\nhost: x\r\n\r\n",
         Duration::from_secs(10),
     )
     .await;
@@ -338,16 +338,70 @@ async fn connections_past_the_cap_get_a_503_and_are_closed() {
             .unwrap()
             .contains("Too many connections")
     );
-    drop(held);
-    // The slots free once the held connections close.
-    let mut ok = false;
-    for _ in 0..50 {
-        let r = app.call(Method::GET, "/healthz", None, None).await;
-        if r.status == 200 {
-            ok = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    for health in ["/healthz", "/readyz"] {
+        let request = format!("GET {health} HTTP/1.1\r\nhost: x\r\n\r\n");
+        let out = raw_exchange(&app, request.as_bytes(), Duration::from_secs(10)).await;
+        assert!(out.starts_with("HTTP/1.1 200"), "{health}: {out}");
     }
-    assert!(ok, "the server never accepted again");
+    drop(held);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_client_is_served_within_a_second_while_1100_connections_keep_the_server_waiting() {
+    pipestack::server::raise_open_files_limit();
+    let app = TestApp::spawn().await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut held = Vec::new();
+    for i in 0..1100 {
+        let mut stream = TcpStream::connect(&addr).await.unwrap();
+        // Idle sockets, request heads never finished (slowloris), and bodies never finished.
+        let start: &[u8] = match i % 3 {
+            0 => b"",
+            1 => b"GET /v1/users/me HTTP/1.1\r\nhost: x\r\nx-slow: ",
+            _ => b"POST /v1/persons HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"name\":",
+        };
+        let _ = stream.write_all(start).await;
+        held.push(stream);
+    }
+    // The clients above keep the server waiting a while, as such clients do.
+    tokio::time::sleep(Limits::default().evict_after + Duration::from_millis(100)).await;
+    let served = tokio::time::timeout(Duration::from_secs(1), app.get("/v1/users/me"))
+        .await
+        .expect("answered within a second");
+    assert_eq!(served.status, 200, "{}", served.body);
+    let health = tokio::time::timeout(
+        Duration::from_secs(1),
+        app.call(Method::GET, "/healthz", None, None),
+    )
+    .await
+    .expect("answered within a second");
+    assert_eq!(health.status, 200);
+    drop(held);
+}
+
+#[tokio::test]
+async fn an_over_long_uri_is_a_414_in_the_envelope() {
+    let app = TestApp::spawn().await;
+    let long = format!("/v1/persons?term={}", "a".repeat(9 * 1024));
+    let r = app.get(&long).await;
+    r.assert_error(414, "Request URI is too long");
+}
+
+#[tokio::test]
+async fn a_body_announced_over_the_limit_is_a_413_before_any_of_it_is_sent() {
+    let app = TestApp::spawn().await;
+    let head = format!(
+        "POST /v1/persons HTTP/1.1\r\nhost: x\r\nx-api-token: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        app.token,
+        10 * 1024 * 1024
+    );
+    // Only the head is sent: the answer must come without the body.
+    let out = raw_exchange(&app, head.as_bytes(), Duration::from_secs(10)).await;
+    assert!(out.starts_with("HTTP/1.1 413"), "{out}");
+    assert!(
+        envelope_of(&out)["error"]
+            .as_str()
+            .unwrap()
+            .contains("too large")
+    );
 }
