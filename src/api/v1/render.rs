@@ -383,10 +383,18 @@ pub fn organization(o: &Organization, owner: Option<&User>, company: &Company) -
         "country",
         "postal_code",
     ] {
-        let v = o.address_parts.get(part).cloned().unwrap_or(Value::Null);
+        // A part the address lacks is "", as Pipedrive writes it (its v1 contract: strings).
+        let v = o
+            .address_parts
+            .get(part)
+            .cloned()
+            .unwrap_or_else(|| json!(""));
         m.insert(format!("address_{part}"), v);
     }
-    m.insert("address_formatted_address".into(), json!(o.address));
+    m.insert(
+        "address_formatted_address".into(),
+        json!(o.address.as_deref().unwrap_or("")),
+    );
     m.insert("owner_name".into(), json!(owner.map(|u| &u.name)));
     m.insert("cc_email".into(), json!(company.cc_email()));
     Value::Object(m)
