@@ -341,3 +341,27 @@ async fn serve_refuses_a_damaged_database_file_saying_so() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn serve_refuses_a_database_file_it_cannot_write_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    start(dir.path(), &[], &[]).terminate();
+    let db = dir.path().join("pipestack.db");
+    // Root writes whatever the permissions say: the immutable attribute stops even root.
+    let locked = Command::new("chattr").arg("+i").arg(&db).status();
+    if !locked.is_ok_and(|s| s.success()) {
+        eprintln!("chattr +i is not available on this file system: this test cannot run here");
+        return;
+    }
+    let out = pipestack(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    Command::new("chattr").arg("-i").arg(&db).status().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("cannot write the database file"),
+        "{stderr}"
+    );
+}
