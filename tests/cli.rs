@@ -365,3 +365,54 @@ async fn serve_refuses_a_database_file_it_cannot_write_saying_so() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn out_of_file_descriptors_the_server_backs_off_logs_little_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    // A hard limit of 64 open files, which the server cannot raise: 100 connections exhaust it.
+    let mut child = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 64 && exec {BIN} serve --listen 127.0.0.1:0 --api-token fd-test-token-1"
+        ))
+        .current_dir(dir.path())
+        .env_remove("PIPESTACK_DATABASE")
+        .env("PIPESTACK_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let base = BufReader::new(stdout)
+        .lines()
+        .find_map(|l| {
+            l.unwrap()
+                .trim()
+                .strip_prefix("base URL: ")
+                .map(|r| r.split("/v1").next().unwrap().to_owned())
+        })
+        .expect("the server printed its base URL");
+    let addr = base.trim_start_matches("http://").to_owned();
+    let held: Vec<std::net::TcpStream> = (0..100)
+        .filter_map(|_| std::net::TcpStream::connect(&addr).ok())
+        .collect();
+    // The server runs out of descriptors accepting them, for a while.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    drop(held);
+    let (status, _) = get(&base, "/v1/users/me", "fd-test-token-1").await;
+    assert_eq!(
+        status, 200,
+        "the server serves again once descriptors are free"
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    let failures = log.matches("accept failed").count();
+    assert!(
+        (1..=4).contains(&failures),
+        "accept failures are logged, once a second at most: {failures} lines\n{log}"
+    );
+}
