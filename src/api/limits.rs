@@ -66,11 +66,11 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 /// Checks the URI (414) and header (431) limits, and a body announced larger than the body
 /// limit (413 at once, before any of it is read).
 pub fn check_head(req: &Request, limits: &Limits) -> Result<(), ApiError> {
-    let uri = req.uri().to_string();
-    if uri.len() > MAX_URI_BYTES {
+    let uri = req.uri();
+    let length = uri.path().len() + uri.query().map_or(0, |q| q.len() + 1);
+    if length > MAX_URI_BYTES {
         return Err(ApiError::UriTooLong(format!(
-            "Request URI is too long: {} bytes (the limit is {MAX_URI_BYTES} bytes)",
-            uri.len()
+            "Request URI is too long: {length} bytes (the limit is {MAX_URI_BYTES} bytes)"
         )));
     }
     check_headers(req, limits)?;
