@@ -163,5 +163,5 @@ fn fixture() -> (Session, Fields) {
         let id = i as i64 + 2;
         defs.push(def(id, format!("{id:040x}"), t, true));
     }
-    (Session { company, user }, Fields(defs))
+    (Session { company, user }, Fields(defs.into()))
 }

@@ -120,7 +120,7 @@ impl Known {
         let users = store
             .users(session.company.id)
             .await?
-            .into_iter()
+            .iter()
             .filter(|u| u.active)
             .map(|u| u.id)
             .collect();

@@ -139,8 +139,9 @@ async fn import(store: Arc<dyn Store>, args: ImportArgs) -> Result<()> {
     let admin = store
         .users(company.id)
         .await?
-        .into_iter()
+        .iter()
         .find(|u| u.is_admin && u.active)
+        .cloned()
         .context("the company has no active admin user")?;
     let session = pipestack::domain::Session {
         company,
@@ -255,7 +256,7 @@ async fn admin(store: Arc<dyn Store>, command: Command) -> Result<()> {
             };
             println!("company\tuser\tadmin\tactive\temail");
             for c in companies {
-                for u in store.users(c).await? {
+                for u in store.users(c).await?.iter() {
                     println!("{}\t{}\t{}\t{}\t{}", c, u.id, u.is_admin, u.active, u.email);
                 }
             }

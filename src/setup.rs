@@ -58,8 +58,9 @@ pub async fn bootstrap(
     let admin = store
         .users(company.id)
         .await?
-        .into_iter()
+        .iter()
         .find(|u| u.is_admin)
+        .cloned()
         .ok_or_else(|| {
             DomainError::Internal(format!("company {} has no admin user", company.id))
         })?;

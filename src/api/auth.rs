@@ -3,7 +3,7 @@
 //! are on, the request counted against them (`super::rate_limit`).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
@@ -45,7 +45,7 @@ async fn admit(
     };
     note_login(state, &session).await;
     let Some(limiter) = &state.rate_limiter else {
-        req.extensions_mut().insert::<Session>(session);
+        req.extensions_mut().insert::<Arc<Session>>(session);
         return next.run(req).await;
     };
     let verdict = match limiter
@@ -55,7 +55,7 @@ async fn admit(
         Ok(verdict) => verdict,
         Err(refused) => return refused,
     };
-    req.extensions_mut().insert::<Session>(session);
+    req.extensions_mut().insert::<Arc<Session>>(session);
     let mut response = next.run(req).await;
     verdict.set_headers(response.headers_mut());
     response

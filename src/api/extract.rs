@@ -22,7 +22,7 @@ use crate::error::ApiError;
 
 /// The session the request's token opened (set by `super::auth`) and the store it works on.
 pub struct Caller {
-    pub session: Session,
+    pub session: Arc<Session>,
     pub store: Arc<dyn Store>,
 }
 
@@ -37,10 +37,10 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-fn session(parts: &Parts) -> Result<Session, ApiError> {
+fn session(parts: &Parts) -> Result<Arc<Session>, ApiError> {
     parts
         .extensions
-        .get::<Session>()
+        .get::<Arc<Session>>()
         .cloned()
         .ok_or(ApiError::Unauthorized)
 }
@@ -54,7 +54,8 @@ impl FromRequestParts<AppState> for ActivePerson {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let id = path_param(parts, "id").await?;
-        let found = person::active_person(state.store.as_ref(), &session(parts)?, id).await?;
+        let session = session(parts)?;
+        let found = person::active_person(state.store.as_ref(), &session, id).await?;
         Ok(Self(found))
     }
 }

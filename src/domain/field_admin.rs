@@ -147,8 +147,9 @@ pub async fn shown_fields(
     Ok(Fields::load(store, session.company.id)
         .await?
         .0
-        .into_iter()
+        .iter()
         .filter(|f| f.key != "marketing_status" || session.company.campaigns_enabled)
+        .cloned()
         .collect())
 }
 

@@ -80,7 +80,7 @@ pub async fn permitted_users(
 ) -> Result<Vec<i64>, DomainError> {
     let users = store.users(session.company.id).await?;
     Ok(users
-        .into_iter()
+        .iter()
         .filter(|u| u.active)
         .filter(|u| {
             p.visible_to.get() != PRIVATE

@@ -6,6 +6,8 @@
 //! domain has already checked, scoping every query by company. The one promise it adds is
 //! durability: a write returns only after it is committed to disk.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use super::fields::{FieldDef, FieldOption, FieldSettings, FieldType, LABEL_KEY};
@@ -125,7 +127,7 @@ impl FieldChanges {
 #[async_trait]
 pub trait TenantStore: Send + Sync {
     /// The session of the active user whose token has this digest.
-    async fn session_by_digest(&self, digest: &str) -> Result<Option<Session>, StoreError>;
+    async fn session_by_digest(&self, digest: &str) -> Result<Option<Arc<Session>>, StoreError>;
     async fn companies(&self) -> Result<Vec<Company>, StoreError>;
     async fn company(&self, id: i64) -> Result<Option<Company>, StoreError>;
     /// Creates a company and its admin user in one transaction; the admin's `company_id` is
@@ -150,7 +152,7 @@ pub trait TenantStore: Send + Sync {
         country: &str,
         industry: &str,
     ) -> Result<bool, StoreError>;
-    async fn users(&self, company_id: i64) -> Result<Vec<User>, StoreError>;
+    async fn users(&self, company_id: i64) -> Result<Arc<[User]>, StoreError>;
     async fn user(&self, company_id: i64, id: i64) -> Result<Option<User>, StoreError>;
 }
 
@@ -158,15 +160,15 @@ pub trait TenantStore: Send + Sync {
 #[async_trait]
 pub trait FieldStore: Send + Sync {
     /// The company's active person fields, built-in first, each with its active options.
-    async fn person_fields(&self, company_id: i64) -> Result<Vec<FieldDef>, StoreError>;
+    async fn person_fields(&self, company_id: i64) -> Result<Arc<[FieldDef]>, StoreError>;
     /// The person labels: the options of the built-in label field.
     async fn label_options(&self, company_id: i64) -> Result<Vec<FieldOption>, StoreError> {
         Ok(self
             .person_fields(company_id)
             .await?
-            .into_iter()
+            .iter()
             .find(|f| f.key == LABEL_KEY)
-            .map(|f| f.options)
+            .map(|f| f.options.clone())
             .unwrap_or_default())
     }
     /// The organization labels.

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::domain::{FieldDef, Session, User};
@@ -77,9 +77,9 @@ pub enum Change {
 #[derive(Default)]
 pub struct Caches {
     /// Sessions by token digest; only those that open one (a new token works at once).
-    pub sessions: Cache<String, Session>,
-    pub users: Cache<i64, Vec<User>>,
-    pub fields: Cache<i64, Vec<FieldDef>>,
+    pub sessions: Cache<String, Arc<Session>>,
+    pub users: Cache<i64, Arc<[User]>>,
+    pub fields: Cache<i64, Arc<[FieldDef]>>,
 }
 
 impl Caches {

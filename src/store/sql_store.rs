@@ -1,6 +1,8 @@
 //! The domain's storage traits, implemented once over any [`Backend`]: each operation is the
 //! SQL core's statement run as a read or as one committed write, with the caches in front.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use super::cached::{Caches, Change};
@@ -56,7 +58,7 @@ macro_rules! op {
 
 #[async_trait]
 impl<B: Backend> TenantStore for SqlStore<B> {
-    async fn session_by_digest(&self, digest: &str) -> Result<Option<Session>, StoreError> {
+    async fn session_by_digest(&self, digest: &str) -> Result<Option<Arc<Session>>, StoreError> {
         let key = digest.to_owned();
         if let Some(s) = self.caches.sessions.get(&key) {
             return Ok(Some(s));
@@ -65,7 +67,8 @@ impl<B: Backend> TenantStore for SqlStore<B> {
         let found = self
             .backend
             .read(op!(db => tenants::session(db, &digest).await))
-            .await?;
+            .await?
+            .map(Arc::new);
         if let Some(s) = &found {
             self.caches.sessions.put(key, s.clone());
         }
@@ -148,14 +151,15 @@ impl<B: Backend> TenantStore for SqlStore<B> {
         .await
     }
 
-    async fn users(&self, company_id: i64) -> Result<Vec<User>, StoreError> {
+    async fn users(&self, company_id: i64) -> Result<Arc<[User]>, StoreError> {
         if let Some(u) = self.caches.users.get(&company_id) {
             return Ok(u);
         }
-        let users = self
+        let users: Arc<[User]> = self
             .backend
             .read(op!(db => tenants::users(db, company_id).await))
-            .await?;
+            .await?
+            .into();
         self.caches.users.put(company_id, users.clone());
         Ok(users)
     }
@@ -169,14 +173,15 @@ impl<B: Backend> TenantStore for SqlStore<B> {
 
 #[async_trait]
 impl<B: Backend> FieldStore for SqlStore<B> {
-    async fn person_fields(&self, company_id: i64) -> Result<Vec<FieldDef>, StoreError> {
+    async fn person_fields(&self, company_id: i64) -> Result<Arc<[FieldDef]>, StoreError> {
         if let Some(f) = self.caches.fields.get(&company_id) {
             return Ok(f);
         }
-        let loaded = self
+        let loaded: Arc<[FieldDef]> = self
             .backend
             .read(op!(db => fields::load(db, company_id, None).await))
-            .await?;
+            .await?
+            .into();
         self.caches.fields.put(company_id, loaded.clone());
         Ok(loaded)
     }

@@ -153,8 +153,8 @@ async fn users_by_id(
     Ok(store
         .users(session.company.id)
         .await?
-        .into_iter()
-        .map(|u| (u.id, u))
+        .iter()
+        .map(|u| (u.id, u.clone()))
         .collect())
 }
 

@@ -41,9 +41,9 @@ impl Related {
         let users = store
             .users(company_id)
             .await?
-            .into_iter()
+            .iter()
             .filter(|u| wanted.contains(&u.id))
-            .map(|u| (u.id, u))
+            .map(|u| (u.id, u.clone()))
             .collect();
         Ok(Self {
             company: session.company.clone(),

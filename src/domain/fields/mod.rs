@@ -7,6 +7,8 @@ mod value;
 
 pub use value::{DEFAULT_CURRENCY, live_value, merge_update, parse_value, reference, search_text};
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::Timestamp;
@@ -251,7 +253,7 @@ pub const BUILTIN_FIELDS: [(&str, &str, &str); 14] = [
 
 /// A company's person fields, loaded once per request.
 #[derive(Debug, Clone, Default)]
-pub struct Fields(pub Vec<FieldDef>);
+pub struct Fields(pub Arc<[FieldDef]>);
 
 impl Fields {
     pub async fn load(store: &dyn Store, company_id: i64) -> Result<Self, DomainError> {
