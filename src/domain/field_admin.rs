@@ -11,17 +11,6 @@ pub fn field_not_found() -> DomainError {
     DomainError::NotFound("Field not found".into())
 }
 
-/// Managing fields is for admins, as in Pipedrive.
-fn require_admin(session: &Session) -> Result<(), DomainError> {
-    if session.user.is_admin {
-        Ok(())
-    } else {
-        Err(DomainError::Forbidden(
-            "You do not have permissions to do this.".into(),
-        ))
-    }
-}
-
 fn check_label(field: &str, label: &str) -> Result<String, DomainError> {
     let label = label.trim();
     if label.is_empty() {
@@ -59,7 +48,7 @@ pub async fn add_field(
     draft: FieldDraft<'_>,
     v1: bool,
 ) -> Result<FieldDef, DomainError> {
-    require_admin(session)?;
+    session.require_admin()?;
     let FieldDraft {
         name,
         field_type,
@@ -191,7 +180,7 @@ pub async fn update_field(
     field: &FieldDef,
     update: FieldUpdate,
 ) -> Result<FieldDef, DomainError> {
-    require_admin(session)?;
+    session.require_admin()?;
     change(store, session, field, move |current| {
         plan_update(current, &update)
     })
@@ -302,7 +291,7 @@ pub async fn change_options(
     field: &FieldDef,
     asked: FieldChanges,
 ) -> Result<FieldDef, DomainError> {
-    require_admin(session)?;
+    session.require_admin()?;
     change(store, session, field, move |current| {
         plan_options(current, asked.clone())
     })
@@ -383,7 +372,7 @@ pub async fn delete_fields(
     session: &Session,
     ids: &[i64],
 ) -> Result<Vec<i64>, DomainError> {
-    require_admin(session)?;
+    session.require_admin()?;
     let fields = Fields::load(store, session.company.id).await?;
     if let Some(f) = fields
         .0

@@ -2,7 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::Timestamp;
+use super::{DomainError, Timestamp};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Company {
@@ -67,6 +67,19 @@ pub fn digests_match(a: &str, b: &str) -> bool {
 pub struct Session {
     pub company: Company,
     pub user: User,
+}
+
+impl Session {
+    /// Managing the company's setup (fields, pipelines, stages) is for admins, as in Pipedrive.
+    pub fn require_admin(&self) -> Result<(), DomainError> {
+        if self.user.is_admin {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden(
+                "You do not have permissions to do this.".into(),
+            ))
+        }
+    }
 }
 
 /// Makes a company slug from its name: lowercase ASCII words joined by `-`, plus the id.
