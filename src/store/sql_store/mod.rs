@@ -1,0 +1,60 @@
+//! The domain's storage traits, implemented once over any [`Backend`]: each operation is the
+//! SQL core's statement run as a read or as one committed write, with the caches in front.
+
+use async_trait::async_trait;
+
+use super::cached::{Caches, Change};
+use super::sql::Backend;
+use crate::domain::ports::{Store, StoreError};
+
+/// A store on a SQL engine.
+pub struct SqlStore<B> {
+    backend: B,
+    caches: Caches,
+}
+
+impl<B: Backend> SqlStore<B> {
+    pub fn new(backend: B) -> Self {
+        Self {
+            backend,
+            caches: Caches::default(),
+        }
+    }
+
+    /// A write that makes `change` stale in the caches.
+    async fn write_then_forget<T: Send + 'static>(
+        &self,
+        change: Change,
+        op: impl for<'d> FnOnce(&'d B::Db) -> super::sql::BoxFuture<'d, Result<T, StoreError>>
+        + Send
+        + 'static,
+    ) -> Result<T, StoreError> {
+        let done = self.backend.write(op).await;
+        self.caches.forget(change);
+        done
+    }
+}
+
+/// `op!(db => expression)`: the boxed operation a backend runs, `db` naming its connection.
+macro_rules! op {
+    ($db:ident => $body:expr) => {
+        move |$db| Box::pin(async move { $body })
+    };
+}
+
+mod fields;
+mod followers;
+mod organizations;
+mod persons;
+mod tenants;
+
+#[async_trait]
+impl<B: Backend> Store for SqlStore<B> {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.backend.ping().await
+    }
+
+    fn render_metrics(&self, out: &mut String) {
+        self.backend.render_metrics(out);
+    }
+}

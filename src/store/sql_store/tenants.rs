@@ -1,0 +1,126 @@
+//! Companies, users and sessions (cached).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::SqlStore;
+use crate::domain::ports::{NewCompany, NewUser, StoreError, TenantStore};
+use crate::domain::{Company, Session, Timestamp, User};
+use crate::store::cached::Change;
+use crate::store::sql::{Backend, tenants};
+
+#[async_trait]
+impl<B: Backend> TenantStore for SqlStore<B> {
+    async fn session_by_digest(&self, digest: &str) -> Result<Option<Arc<Session>>, StoreError> {
+        let key = digest.to_owned();
+        if let Some(s) = self.caches.sessions.get(&key) {
+            return Ok(Some(s));
+        }
+        let digest = key.clone();
+        let found = self
+            .backend
+            .read(op!(db => tenants::session(db, &digest).await))
+            .await?
+            .map(Arc::new);
+        if let Some(s) = &found {
+            self.caches.sessions.put(key, s.clone());
+        }
+        Ok(found)
+    }
+
+    async fn companies(&self) -> Result<Vec<Company>, StoreError> {
+        self.backend
+            .read(op!(db => tenants::companies(db).await))
+            .await
+    }
+
+    async fn company(&self, id: i64) -> Result<Option<Company>, StoreError> {
+        self.backend
+            .read(op!(db => tenants::company(db, id).await))
+            .await
+    }
+
+    async fn add_company(
+        &self,
+        company: NewCompany,
+        admin: NewUser,
+    ) -> Result<(Company, User), StoreError> {
+        self.backend
+            .write(op!(db => tenants::add_company(db, company, admin).await))
+            .await
+    }
+
+    async fn set_campaigns(&self, company_id: i64, enabled: bool) -> Result<bool, StoreError> {
+        self.write_then_forget(
+            Change::Company,
+            op!(db => tenants::set_campaigns(db, company_id, enabled).await),
+        )
+        .await
+    }
+
+    async fn add_user(&self, user: NewUser) -> Result<User, StoreError> {
+        let company_id = user.company_id;
+        self.write_then_forget(
+            Change::UserAdded { company_id },
+            op!(db => tenants::add_user(db, &user).await),
+        )
+        .await
+    }
+
+    async fn set_user_active(&self, user_id: i64, active: bool) -> Result<bool, StoreError> {
+        self.write_then_forget(
+            Change::User,
+            op!(db => tenants::set_user_active(db, user_id, active).await),
+        )
+        .await
+    }
+
+    async fn set_token_digest(&self, user_id: i64, digest: &str) -> Result<bool, StoreError> {
+        let digest = digest.to_owned();
+        self.write_then_forget(
+            Change::User,
+            op!(db => tenants::set_token_digest(db, user_id, &digest).await),
+        )
+        .await
+    }
+
+    async fn record_login(&self, user_id: i64, at: Timestamp) -> Result<(), StoreError> {
+        self.backend
+            .write(op!(db => tenants::record_login(db, user_id, at).await))
+            .await
+    }
+
+    async fn set_company_profile(
+        &self,
+        company_id: i64,
+        country: &str,
+        industry: &str,
+    ) -> Result<bool, StoreError> {
+        let (country, industry) = (country.to_owned(), industry.to_owned());
+        self.write_then_forget(
+            Change::Company,
+            op!(db => tenants::set_company_profile(db, company_id, &country, &industry).await),
+        )
+        .await
+    }
+
+    async fn users(&self, company_id: i64) -> Result<Arc<[User]>, StoreError> {
+        if let Some(u) = self.caches.users.get(&company_id) {
+            return Ok(u);
+        }
+        let users: Arc<[User]> = self
+            .backend
+            .read(op!(db => tenants::users(db, company_id).await))
+            .await?
+            .into();
+        self.caches.users.put(company_id, users.clone());
+        Ok(users)
+    }
+
+    async fn user(&self, company_id: i64, id: i64) -> Result<Option<User>, StoreError> {
+        self.backend
+            .read(op!(db => tenants::user(db, company_id, id).await))
+            .await
+    }
+}
