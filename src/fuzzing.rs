@@ -75,11 +75,13 @@ pub fn sort_and_cursor(data: &[u8]) {
     let Ok(s) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = query::parse_sort(s);
+    let _ = query::parse_sort(s, "persons", query::person_sortable);
     let _ = decode_cursor(s);
     let q = QueryParams::parse(Some(s));
     let _ = v2::ListOrder::parse(&q);
-    let _ = q.str("sort").map(query::parse_sort);
+    let _ = q
+        .str("sort")
+        .map(|s| query::parse_sort(s, "persons", query::person_sortable));
     let _ = q.int("limit").map(query::limit);
     let _ = q.ids("ids", 100);
     let _ = q.bool("exact_match");

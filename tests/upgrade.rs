@@ -1,9 +1,11 @@
 //! A database written by an earlier release opens in this one: pending migrations run, and
-//! what a migration derives for existing rows (the sort keys of names) is filled in.
+//! what a migration derives for existing rows (the sort keys of names, the default pipeline)
+//! is filled in.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use pipestack::domain::organization::{OrganizationFilter, OrganizationQuery};
-use pipestack::domain::query::{Direction, Page, PersonFilter, PersonQuery, SortField};
+use pipestack::domain::pipeline::StageFilter;
+use pipestack::domain::query::{Direction, ListQuery, Page, PersonFilter, PersonQuery, SortField};
 use pipestack::store;
 
 /// The schema of release 3 (the migrations before the sort keys), with a company, a user,
@@ -155,4 +157,39 @@ async fn a_release_3_database_keeps_its_tokens_working_as_digests_only() {
         })
         .unwrap();
     assert_eq!(stored, digest);
+}
+
+#[tokio::test]
+async fn a_release_3_database_gets_the_default_pipeline_for_its_company() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    release_3_database(&path);
+    let store = store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let query = ListQuery {
+        filter: (),
+        order: vec![],
+        page: Page::Offset { start: 0 },
+        limit: 10,
+    };
+    let pipelines = store.list_pipelines(1, query).await.unwrap();
+    assert_eq!(pipelines.len(), 1);
+    assert_eq!(pipelines[0].name, "Pipeline");
+    let stages = store
+        .list_stages(
+            1,
+            ListQuery {
+                filter: StageFilter {
+                    pipeline_id: Some(pipelines[0].id),
+                },
+                order: vec![(SortField::OrderNr, Direction::Asc)],
+                page: Page::Offset { start: 0 },
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, pipestack::domain::pipeline::DEFAULT_STAGES);
 }

@@ -58,7 +58,7 @@ macro_rules! r {
 pub fn table() -> Vec<Entry> {
     use followers as f;
     use v1::{organizations as o1, person_fields as pf1, persons as p1, users as u1};
-    use v2::{organizations as o2, person_fields as pf2, persons as p2};
+    use v2::{organizations as o2, person_fields as pf2, persons as p2, pipelines as pl2};
     vec![
         // the server's own
         r!(Service GET "/healthz", 0 => service::healthz),
@@ -132,6 +132,17 @@ pub fn table() -> Vec<Entry> {
         r!(V2 POST "/organizations/{id}/followers", 5 => f::add_organization_follower),
         r!(V2 GET "/organizations/{id}/followers/changelog", 10 => f::get_organization_followers_changelog),
         r!(V2 DELETE "/organizations/{id}/followers/{follower_id}", 3 => f::delete_organization_follower),
+        // v2 pipelines and stages
+        r!(V2 GET "/pipelines", 5 => pl2::get_pipelines),
+        r!(V2 POST "/pipelines", 5 => pl2::add_pipeline),
+        r!(V2 GET "/pipelines/{id}", 1 => pl2::get_pipeline),
+        r!(V2 PATCH "/pipelines/{id}", 5 => pl2::update_pipeline),
+        r!(V2 DELETE "/pipelines/{id}", 3 => pl2::delete_pipeline),
+        r!(V2 GET "/stages", 5 => pl2::get_stages),
+        r!(V2 POST "/stages", 5 => pl2::add_stage),
+        r!(V2 GET "/stages/{id}", 1 => pl2::get_stage),
+        r!(V2 PATCH "/stages/{id}", 5 => pl2::update_stage),
+        r!(V2 DELETE "/stages/{id}", 3 => pl2::delete_stage),
     ]
 }
 

@@ -11,6 +11,7 @@ pub mod fields;
 pub mod followers;
 pub mod organization;
 pub mod person;
+pub mod pipeline;
 pub mod ports;
 pub mod query;
 pub mod search;

@@ -14,7 +14,10 @@ use super::fields::{FieldDef, FieldOption, FieldSettings, FieldType, LABEL_KEY};
 use super::followers::{Follower, FollowerChange, FollowerRef, Kind};
 use super::organization::{NewOrganization, Organization, OrganizationChanges, OrganizationQuery};
 use super::person::{NewPerson, Person, PersonChanges};
-use super::query::PersonQuery;
+use super::pipeline::{
+    NewPipeline, NewStage, Pipeline, PipelineChanges, Stage, StageChanges, StageFilter,
+};
+use super::query::{ListQuery, PersonQuery};
 use super::{Company, DomainError, Session, Timestamp, User};
 
 /// A change decided on an entity as it is inside the write's transaction (where engines that
@@ -299,6 +302,62 @@ pub trait OrganizationStore: Send + Sync {
     ) -> Result<Vec<Organization>, StoreError>;
 }
 
+/// Pipelines and their stages. A stage belongs to an active pipeline: adding one to, or
+/// moving one into, a pipeline that is not (checked inside the write) is refused.
+#[async_trait]
+pub trait PipelineStore: Send + Sync {
+    /// Adds a pipeline after the company's last one.
+    async fn insert_pipeline(&self, pipeline: NewPipeline) -> Result<Pipeline, StoreError>;
+    /// A pipeline by id, deleted or not.
+    async fn pipeline(&self, company_id: i64, id: i64) -> Result<Option<Pipeline>, StoreError>;
+    /// Active pipelines in the query's order and page.
+    async fn list_pipelines(
+        &self,
+        company_id: i64,
+        query: ListQuery<()>,
+    ) -> Result<Vec<Pipeline>, StoreError>;
+    /// `None` when there is no active pipeline with that id.
+    async fn update_pipeline(
+        &self,
+        company_id: i64,
+        id: i64,
+        changes: PipelineChanges,
+        now: Timestamp,
+    ) -> Result<Option<Pipeline>, StoreError>;
+    /// Soft-deletes an active pipeline and its stages; whether it was active.
+    async fn delete_pipeline(
+        &self,
+        company_id: i64,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// Adds a stage after the last one of its pipeline.
+    async fn insert_stage(&self, stage: NewStage) -> Result<Stage, StoreError>;
+    /// A stage by id, deleted or not.
+    async fn stage(&self, company_id: i64, id: i64) -> Result<Option<Stage>, StoreError>;
+    /// Active stages in the query's order and page.
+    async fn list_stages(
+        &self,
+        company_id: i64,
+        query: ListQuery<StageFilter>,
+    ) -> Result<Vec<Stage>, StoreError>;
+    /// `None` when there is no active stage with that id.
+    async fn update_stage(
+        &self,
+        company_id: i64,
+        id: i64,
+        changes: StageChanges,
+        now: Timestamp,
+    ) -> Result<Option<Stage>, StoreError>;
+    /// Soft-deletes an active stage; whether it was active.
+    async fn delete_stage(
+        &self,
+        company_id: i64,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+}
+
 /// Who follows persons and organizations, and the history of it.
 #[async_trait]
 pub trait FollowerStore: Send + Sync {
@@ -339,7 +398,7 @@ pub trait FollowerStore: Send + Sync {
 /// Everything the domain stores, behind one object for call sites that need several concerns.
 #[async_trait]
 pub trait Store:
-    TenantStore + FieldStore + PersonStore + OrganizationStore + FollowerStore + 'static
+    TenantStore + FieldStore + PersonStore + OrganizationStore + PipelineStore + FollowerStore + 'static
 {
     /// Whether the database answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;

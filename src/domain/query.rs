@@ -23,6 +23,8 @@ pub enum SortField {
     OrgId,
     VisibleTo,
     PrimaryEmail,
+    /// Pipelines' and stages' position.
+    OrderNr,
 }
 
 impl SortField {
@@ -39,6 +41,7 @@ impl SortField {
             "org_id" => Self::OrgId,
             "visible_to" => Self::VisibleTo,
             "primary_email" => Self::PrimaryEmail,
+            "order_nr" => Self::OrderNr,
             _ => return None,
         })
     }
@@ -56,12 +59,8 @@ impl SortField {
             Self::OrgId => "org_id",
             Self::VisibleTo => "visible_to",
             Self::PrimaryEmail => "primary_email",
+            Self::OrderNr => "order_nr",
         }
-    }
-
-    /// Whether lists may page by cursor on this field (integer keys only).
-    pub fn is_cursorable(self) -> bool {
-        matches!(self, Self::Id | Self::UpdateTime | Self::AddTime)
     }
 
     /// The integer key a keyset cursor carries for this field (only integer fields page by
@@ -140,6 +139,34 @@ pub struct PersonPage {
     pub more: bool,
 }
 
+/// A page of a list of pipelines, stages or deals: which items (`filter`), in what order,
+/// from where, how many.
+#[derive(Debug, Clone)]
+pub struct ListQuery<F> {
+    pub filter: F,
+    /// Sort keys in order; the store ends every order with the id.
+    pub order: Vec<(SortField, Direction)>,
+    pub page: Page,
+    pub limit: i64,
+}
+
+/// Runs a list query for one item more than its page holds, to tell whether more follow:
+/// the page and whether they do.
+pub async fn one_page<F, T, Fut>(
+    mut query: ListQuery<F>,
+    run: impl FnOnce(ListQuery<F>) -> Fut,
+) -> Result<(Vec<T>, bool), DomainError>
+where
+    Fut: Future<Output = Result<Vec<T>, super::ports::StoreError>>,
+{
+    let limit = query.limit;
+    query.limit = limit + 1;
+    let mut items = run(query).await?;
+    let more = items.len() as i64 > limit;
+    items.truncate(limit as usize);
+    Ok((items, more))
+}
+
 /// Checks a page size: 1 to 500, 100 when absent.
 pub fn limit(given: Option<i64>) -> Result<i64, DomainError> {
     match given {
@@ -176,14 +203,27 @@ pub async fn list_persons(
     Ok(PersonPage { persons, more })
 }
 
-/// Parses v1's `sort`: `"name ASC, add_time DESC"`, first-level fields only.
-pub fn parse_sort(s: &str) -> Result<Vec<(SortField, Direction)>, DomainError> {
+/// Whether persons can be sorted by a field.
+pub fn person_sortable(f: SortField) -> bool {
+    f != SortField::OrderNr
+}
+
+/// Parses v1's `sort`: `"name ASC, add_time DESC"`, first-level fields only, each one the
+/// items (`what`) can be sorted by.
+pub fn parse_sort(
+    s: &str,
+    what: &str,
+    sortable: fn(SortField) -> bool,
+) -> Result<Vec<(SortField, Direction)>, DomainError> {
     let mut out = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let mut words = part.split_whitespace();
-        let field = words.next().unwrap_or_default();
-        let field = SortField::from_name(field)
-            .ok_or_else(|| DomainError::invalid("sort", format!("cannot sort by {field:?}")))?;
+        let name = words.next().unwrap_or_default();
+        let field = SortField::from_name(name)
+            .filter(|f| sortable(*f))
+            .ok_or_else(|| {
+                DomainError::invalid("sort", format!("cannot sort {what} by {name:?}"))
+            })?;
         let dir = match words.next() {
             None => Direction::Asc,
             Some(d) => Direction::from_name(d).ok_or_else(|| {
@@ -207,7 +247,7 @@ mod tests {
 
     #[test]
     fn sort_strings_parse_with_default_ascending() {
-        let s = parse_sort("name ASC, add_time desc,id").unwrap();
+        let s = parse_sort("name ASC, add_time desc,id", "persons", person_sortable).unwrap();
         assert_eq!(
             s,
             vec![
@@ -216,9 +256,11 @@ mod tests {
                 (SortField::Id, Direction::Asc)
             ]
         );
-        assert!(parse_sort("org_name ASC").is_err());
-        assert!(parse_sort("name UP").is_err());
-        assert!(parse_sort("name ASC extra").is_err());
+        let persons = |s| parse_sort(s, "persons", person_sortable);
+        assert!(persons("org_name ASC").is_err());
+        assert!(persons("order_nr ASC").is_err());
+        assert!(persons("name UP").is_err());
+        assert!(persons("name ASC extra").is_err());
     }
 
     #[test]

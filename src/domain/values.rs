@@ -77,6 +77,28 @@ pub fn boolean(field: &str, v: &Value) -> Result<bool, DomainError> {
     }
 }
 
+/// An integer (`7` or `"7"`).
+pub fn integer(field: &str, v: &Value) -> Result<i64, DomainError> {
+    let n = match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    };
+    n.ok_or_else(|| DomainError::invalid(field, format!("must be an integer, got {}", describe(v))))
+}
+
+/// A finite number (`1.5` or `"1.5"`).
+pub fn number(field: &str, v: &Value) -> Result<f64, DomainError> {
+    let n = match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    n.filter(|n| n.is_finite()).ok_or_else(|| {
+        DomainError::invalid(field, format!("must be a number, got {}", describe(v)))
+    })
+}
+
 /// A string (numbers are not silently turned into strings).
 pub fn string<'a>(field: &str, v: &'a Value) -> Result<&'a str, DomainError> {
     v.as_str().ok_or_else(|| {
@@ -169,6 +191,17 @@ mod tests {
         ] {
             assert!(id("x", &bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn integers_and_numbers_accept_their_json_type_or_a_numeric_string() {
+        assert_eq!(integer("x", &json!(-3)).unwrap(), -3);
+        assert_eq!(integer("x", &json!("4")).unwrap(), 4);
+        assert!(integer("x", &json!(1.5)).is_err());
+        assert_eq!(number("x", &json!(1.5)).unwrap(), 1.5);
+        assert_eq!(number("x", &json!("2")).unwrap(), 2.0);
+        assert!(number("x", &json!("NaN")).is_err());
+        assert!(number("x", &json!(true)).is_err());
     }
 
     #[test]

@@ -16,6 +16,8 @@ struct World {
     field_code: String,
     follower_rel: i64,
     admin: i64,
+    pipeline: i64,
+    stage: i64,
 }
 
 async fn company_a(app: &TestApp) -> World {
@@ -61,8 +63,25 @@ async fn company_a(app: &TestApp) -> World {
         .data()[0]["id"]
         .as_i64()
         .unwrap();
+    let pipeline = app
+        .post("/api/v2/pipelines", &json!({"name": "SECRET-A Pipeline"}))
+        .await
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+    let stage = app
+        .post(
+            "/api/v2/stages",
+            &json!({"name": "SECRET-A Stage", "pipeline_id": pipeline}),
+        )
+        .await
+        .data()["id"]
+        .as_i64()
+        .unwrap();
     World {
         person,
+        pipeline,
+        stage,
         private_person,
         org,
         field_id,
@@ -92,6 +111,10 @@ fn request(w: &World, method: &Method, path: &str, person: i64) -> (String, Opti
         )
     } else if path.contains("/personFields/{id}") {
         (w.field_id, 0)
+    } else if path.contains("/pipelines/{id}") {
+        (w.pipeline, 0)
+    } else if path.contains("/stages/{id}") {
+        (w.stage, 0)
     } else {
         (w.admin, 0)
     };
@@ -118,6 +141,7 @@ fn request(w: &World, method: &Method, path: &str, person: i64) -> (String, Opti
             "owner_id": w.admin,
             "merge_with_id": w.person,
             "user_id": w.admin,
+            "pipeline_id": w.pipeline,
         })),
         Method::DELETE if p.ends_with("/options") => Some(json!([{"id": w.field_id}])),
         _ => None,
@@ -185,6 +209,12 @@ async fn another_companys_token_gets_no_byte_of_a_companys_data_on_any_route() {
             .data()["name"],
         "SECRET-A Org"
     );
+    let p = app.get(&format!("/api/v2/pipelines/{}", w.pipeline)).await;
+    assert_eq!(p.data()["name"], "SECRET-A Pipeline");
+    assert_eq!(p.data()["is_deleted"], false);
+    let s = app.get(&format!("/api/v2/stages/{}", w.stage)).await;
+    assert_eq!(s.data()["name"], "SECRET-A Stage");
+    assert_eq!(s.data()["pipeline_id"], w.pipeline);
 }
 
 #[tokio::test]

@@ -19,6 +19,7 @@ mod persons_add;
 mod persons_get;
 mod persons_v1;
 mod persons_v2;
+mod pipelines;
 mod races;
 mod rate_limits;
 mod robustness;

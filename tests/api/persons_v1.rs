@@ -53,7 +53,7 @@ async fn list_rejects_bad_paging_and_sorting() {
         .assert_error(400, "start: must not be negative");
     app.get("/v1/persons?sort=nope%20ASC")
         .await
-        .assert_error(400, "sort: cannot sort by \"nope\"");
+        .assert_error(400, "sort: cannot sort persons by \"nope\"");
     app.get("/v1/persons?sort=name%20SIDEWAYS")
         .await
         .assert_error(400, "sort: direction");

@@ -12,6 +12,7 @@ mod followers;
 mod organizations;
 mod person_fields;
 mod persons;
+mod pipelines;
 mod service;
 mod shared;
 mod users;
@@ -45,7 +46,7 @@ pub fn document() -> Value {
         "security": [{"api_token": []}, {"api_token_query": []}, {"bearer": []}],
         "tags": [
             {"name": "Persons"}, {"name": "PersonFields"}, {"name": "Organizations"},
-            {"name": "Users"}, {"name": "Service"},
+            {"name": "Users"}, {"name": "Pipelines"}, {"name": "Stages"}, {"name": "Service"},
         ],
         "paths": paths,
         "components": {
@@ -100,7 +101,8 @@ fn describe(e: &Entry) -> Doc {
             .or_else(|| followers::describe(dialect, name))
             .or_else(|| person_fields::describe(dialect, name))
             .or_else(|| organizations::describe(dialect, name))
-            .or_else(|| users::describe(dialect, name)),
+            .or_else(|| users::describe(dialect, name))
+            .or_else(|| pipelines::describe(dialect, name)),
     };
     described.unwrap_or_else(|| doc("Undescribed", vec![], None, 200, json!({}), None))
 }
@@ -174,6 +176,10 @@ fn tag(e: &Entry) -> &'static str {
         "Organizations"
     } else if e.path.starts_with("/users") {
         "Users"
+    } else if e.path.starts_with("/pipelines") {
+        "Pipelines"
+    } else if e.path.starts_with("/stages") {
+        "Stages"
     } else if e.dialect == Dialect::Service {
         "Service"
     } else {
@@ -252,8 +258,9 @@ fn errors(e: &Entry, has_body: bool) -> Vec<(u16, &'static str)> {
         out.push((413, "The body is over the size limit"));
         out.push((415, "The body is neither JSON nor form-encoded"));
     }
-    if e.path.starts_with("/personFields") && e.method != axum::http::Method::GET {
-        out.push((403, "Only admins manage fields"));
+    let setup = ["/personFields", "/pipelines", "/stages"];
+    if setup.iter().any(|p| e.path.starts_with(p)) && e.method != axum::http::Method::GET {
+        out.push((403, "Only admins manage the company's setup"));
     }
     out
 }
@@ -297,6 +304,7 @@ fn schemas() -> Value {
         person_fields::schemas(),
         users::schemas(),
         followers::schemas(),
+        pipelines::schemas(),
     ];
     for (name, schema) in by_resource.into_iter().flatten() {
         out.insert(name.into(), schema);

@@ -64,18 +64,9 @@ pub async fn get_organizations(Caller { session, store }: Caller, q: QueryParams
     let (start, limit) = super::paging(&q)?;
     let order = q
         .str("sort")
-        .map(query::parse_sort)
+        .map(|s| query::parse_sort(s, "organizations", crate::domain::organization::sortable))
         .transpose()?
         .unwrap_or_default();
-    if let Some((f, _)) = order
-        .iter()
-        .find(|(f, _)| !crate::domain::organization::sortable(*f))
-    {
-        return Err(ApiError::invalid(
-            "sort",
-            format!("cannot sort organizations by {:?}", f.name()),
-        ));
-    }
     let filter = OrganizationFilter {
         owner_id: q.id("user_id")?,
         first_char: q.str("first_char").and_then(person::first_char),

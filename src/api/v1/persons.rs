@@ -108,7 +108,7 @@ pub async fn list_persons(Caller { session, store }: Caller, q: QueryParams) -> 
     let (start, limit) = super::paging(&q)?;
     let order = q
         .str("sort")
-        .map(query::parse_sort)
+        .map(|s| query::parse_sort(s, "persons", query::person_sortable))
         .transpose()?
         .unwrap_or_default();
     let filter = PersonFilter {

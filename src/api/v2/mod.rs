@@ -4,6 +4,7 @@
 pub mod organizations;
 pub mod person_fields;
 pub mod persons;
+pub mod pipelines;
 pub mod render;
 
 use serde_json::json;
@@ -23,16 +24,24 @@ pub struct ListOrder {
     pub after: Option<(i64, i64)>,
 }
 
+/// What most v2 lists can be sorted by.
+pub const SORTS: &[SortField] = &[SortField::Id, SortField::UpdateTime, SortField::AddTime];
+
 impl ListOrder {
     pub fn parse(q: &QueryParams) -> Result<Self, ApiError> {
+        Self::parse_among(q, SORTS)
+    }
+
+    /// The order of a list that can be sorted by `allowed` (integer keys only).
+    pub fn parse_among(q: &QueryParams, allowed: &[SortField]) -> Result<Self, ApiError> {
+        let sortable = |f: &SortField| allowed.contains(f);
         let mut sort_by = q
             .str("sort_by")
             .map(|s| {
-                SortField::from_name(s)
-                    .filter(|f| f.is_cursorable())
-                    .ok_or_else(|| {
-                        ApiError::invalid("sort_by", "must be one of id, update_time, add_time")
-                    })
+                SortField::from_name(s).filter(sortable).ok_or_else(|| {
+                    let names: Vec<&str> = allowed.iter().map(|f| f.name()).collect();
+                    ApiError::invalid("sort_by", format!("must be one of {}", names.join(", ")))
+                })
             })
             .transpose()?;
         let mut direction = q
@@ -49,7 +58,7 @@ impl ListOrder {
             let field = v["field"]
                 .as_str()
                 .and_then(SortField::from_name)
-                .filter(|f| f.is_cursorable())
+                .filter(sortable)
                 .ok_or_else(bad)?;
             let dir = v["sortDirection"]
                 .as_str()

@@ -2,7 +2,7 @@
 //! files (types and indexes differ), and the steps only pipestack can do, such as filling a
 //! new column with what the domain derives from existing rows.
 
-use super::{Db, first, organizations, persons, sql, tenants};
+use super::{Db, first, organizations, persons, pipelines, sql, tenants};
 use crate::domain::Timestamp;
 use crate::domain::ports::StoreError;
 
@@ -42,6 +42,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_organization_profile.sql", None),
     migration!(4, "0004_sort_keys.sql", Some(Fill::SortKeys)),
     migration!(5, "0005_hashed_tokens.sql", Some(Fill::TokenDigests)),
+    migration!(6, "0006_pipelines.sql", Some(Fill::DefaultPipelines)),
 ];
 
 /// A step of a migration done in Rust.
@@ -51,6 +52,8 @@ pub enum Fill {
     SortKeys,
     /// Every API token replaced by its SHA-256 (migration 5).
     TokenDigests,
+    /// Every company's default pipeline and stages (migration 6).
+    DefaultPipelines,
 }
 
 /// Applies the pending migrations, inside the caller's transaction.
@@ -83,6 +86,7 @@ pub async fn apply(db: &impl Db, engine: Engine) -> Result<(), StoreError> {
                 organizations::fill_sort_keys(db).await?;
             }
             Some(Fill::TokenDigests) => tenants::fill_token_digests(db).await?,
+            Some(Fill::DefaultPipelines) => pipelines::fill_defaults(db).await?,
             None => {}
         }
         db.execute(sql!(

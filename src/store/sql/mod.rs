@@ -16,6 +16,7 @@ pub mod migrations;
 pub mod organizations;
 pub mod paging;
 pub mod persons;
+pub mod pipelines;
 pub mod tenants;
 
 use std::future::Future;
@@ -220,6 +221,16 @@ pub struct Dialect {
 pub fn lock<D: Db>(q: &mut Query, alias: &str) {
     if D::DIALECT.row_locks {
         q.push(" FOR NO KEY UPDATE OF ");
+        q.push(alias);
+    }
+}
+
+/// Appends the lock a write takes on rows of `alias` it only refers to (the stage a deal goes
+/// into, say): others may refer to them too, but none may change or delete them until the
+/// write commits.
+pub fn share<D: Db>(q: &mut Query, alias: &str) {
+    if D::DIALECT.row_locks {
+        q.push(" FOR SHARE OF ");
         q.push(alias);
     }
 }

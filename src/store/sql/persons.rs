@@ -211,6 +211,7 @@ fn sort_column(f: SortField) -> Option<SortColumn> {
         SortField::OrgId => nullable("p.org_id"),
         SortField::VisibleTo => plain("p.visible_to"),
         SortField::PrimaryEmail => nullable("p.primary_email"),
+        SortField::OrderNr => None,
     }
 }
 

@@ -93,6 +93,7 @@ pub async fn add_company(
             fields::insert_label(db, id, key, label, color, order as i64, at).await?;
         }
     }
+    super::pipelines::add_defaults(db, id, at).await?;
     let user = add_user(
         db,
         &NewUser {

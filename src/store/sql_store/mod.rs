@@ -46,6 +46,7 @@ mod fields;
 mod followers;
 mod organizations;
 mod persons;
+mod pipelines;
 mod tenants;
 
 #[async_trait]
