@@ -12,7 +12,7 @@ use crate::api::payload::parse_form;
 use crate::api::{v1, v2};
 use crate::domain::fields::{self, FieldDef, FieldOption, FieldType, Fields, LABEL_KEY};
 use crate::domain::person::prepare_person;
-use crate::domain::{Company, Session, Timestamp, User, query};
+use crate::domain::{Company, Kind, Session, Timestamp, User, query};
 
 /// A fuzz entry point.
 pub type Target = fn(&[u8]);
@@ -165,5 +165,11 @@ fn fixture() -> (Session, Fields) {
         let id = i as i64 + 2;
         defs.push(def(id, format!("{id:040x}"), t, true));
     }
-    (Session { company, user }, Fields(defs.into()))
+    (
+        Session { company, user },
+        Fields {
+            kind: Kind::Person,
+            defs: defs.into(),
+        },
+    )
 }

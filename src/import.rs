@@ -13,7 +13,7 @@ use crate::api::limits::check_texts;
 use crate::api::v1::persons::draft;
 use crate::domain::person::{NewPerson, RefKind, Reference, prepare_person};
 use crate::domain::ports::{Store, StoreError};
-use crate::domain::{DomainError, Fields, Session, Timestamp};
+use crate::domain::{DomainError, Fields, Kind, Session, Timestamp};
 
 /// How a file holds persons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,7 +180,7 @@ pub async fn import(
     batch_size: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary, DomainError> {
-    let fields = Fields::load(store.as_ref(), session.company.id).await?;
+    let fields = Fields::load(store.as_ref(), Kind::Person, session.company.id).await?;
     let known = Known::load(store.as_ref(), session).await?;
     let mut summary = Summary::default();
     let mut batch: Vec<NewPerson> = Vec::with_capacity(batch_size);

@@ -4,10 +4,10 @@
 //! these. A token is shown once, by the call that makes it: the store keeps only its digest.
 
 use crate::domain::DomainError;
-use crate::domain::fields::{BUILTIN_FIELDS, FieldType};
+use crate::domain::fields::{FieldType, builtin_fields};
 use crate::domain::ports::{NewCompany, NewUser, Store};
 use crate::domain::user::token_digest;
-use crate::domain::{Company, DEFAULT_PERSON_LABELS, Timestamp, User, random_hex40};
+use crate::domain::{Company, DEFAULT_LABELS, Kind, Timestamp, User, random_hex40};
 
 /// The company a fresh database gets when nobody named one.
 pub const DEFAULT_COMPANY: &str = "pipestack";
@@ -104,14 +104,26 @@ pub async fn add_company(
     let company = NewCompany {
         name: name.to_owned(),
         campaigns_enabled: true,
-        person_labels: DEFAULT_PERSON_LABELS
-            .iter()
-            .map(|(l, c)| ((*l).to_owned(), (*c).to_owned()))
+        fields: Kind::ALL
+            .into_iter()
+            .map(|kind| {
+                let builtins = builtin_fields(kind)
+                    .iter()
+                    .filter_map(|(k, n, t)| {
+                        Some(((*k).to_owned(), (*n).to_owned(), FieldType::from_name(t)?))
+                    })
+                    .collect();
+                (kind, builtins)
+            })
             .collect(),
-        person_fields: BUILTIN_FIELDS
-            .iter()
-            .filter_map(|(k, n, t)| {
-                Some(((*k).to_owned(), (*n).to_owned(), FieldType::from_name(t)?))
+        labels: Kind::ALL
+            .into_iter()
+            .map(|kind| {
+                let labels = DEFAULT_LABELS
+                    .iter()
+                    .map(|(l, c)| ((*l).to_owned(), (*c).to_owned()))
+                    .collect();
+                (kind, labels)
             })
             .collect(),
         add_time: now,

@@ -6,6 +6,7 @@
 use pipestack::domain::organization::{OrganizationFilter, OrganizationQuery};
 use pipestack::domain::pipeline::StageFilter;
 use pipestack::domain::query::{Direction, ListQuery, Page, PersonFilter, PersonQuery, SortField};
+use pipestack::domain::{Fields, Kind};
 use pipestack::store;
 
 /// The schema of release 3 (the migrations before the sort keys), with a company, a user,
@@ -33,6 +34,9 @@ fn release_3_database(path: &std::path::Path) {
     }
     conn.execute_batch(
         "INSERT INTO companies VALUES (1, 'Acme', 'acme-1', 1, 0);
+         INSERT INTO field_options (id, company_id, field_key, label, color, order_nr, add_time,
+           update_time) VALUES (1, 1, 'label', 'Person label', 'green', 1, 0, 0),
+           (2, 1, 'organization.label', 'Org label', 'red', 1, 0, 0);
          INSERT INTO users (id, company_id, name, email, is_admin, api_token, add_time, update_time)
            VALUES (1, 1, 'Admin', 'admin@example.com', 1, 'upgrade-token-1', 0, 0);",
     )
@@ -192,4 +196,20 @@ async fn a_release_3_database_gets_the_default_pipeline_for_its_company() {
         .unwrap();
     let names: Vec<&str> = stages.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, pipestack::domain::pipeline::DEFAULT_STAGES);
+}
+
+#[tokio::test]
+async fn a_release_3_database_gets_organization_fields_and_keeps_its_organization_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    release_3_database(&path);
+    let store = store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let orgs = Fields::load(store.as_ref(), Kind::Organization, 1)
+        .await
+        .unwrap();
+    assert!(orgs.defs.iter().any(|f| f.key == "name" && !f.is_custom));
+    let labels: Vec<&str> = orgs.labels().iter().map(|l| l.label.as_str()).collect();
+    assert_eq!(labels, ["Org label"], "the person label stays the persons'");
 }

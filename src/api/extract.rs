@@ -14,11 +14,28 @@ use axum::http::request::Parts;
 use super::AppState;
 use super::limits::check_text;
 use super::parse::QueryParams;
-use crate::domain::Session;
 use crate::domain::organization::{self, Organization};
 use crate::domain::person::{self, Person};
 use crate::domain::ports::Store;
+use crate::domain::{Kind, Session};
 use crate::error::ApiError;
+
+/// Which kind of item a route is about, for handlers every kind shares (the fields routes):
+/// the route table names the handler with its kind, `get_fields::<Organizations>`.
+pub trait ItemKind: Send + Sync + 'static {
+    const KIND: Kind;
+}
+
+pub struct Persons;
+pub struct Organizations;
+
+impl ItemKind for Persons {
+    const KIND: Kind = Kind::Person;
+}
+
+impl ItemKind for Organizations {
+    const KIND: Kind = Kind::Organization;
+}
 
 /// The session the request's token opened (set by `super::auth`) and the store it works on.
 pub struct Caller {

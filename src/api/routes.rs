@@ -42,6 +42,17 @@ pub struct Entry {
 }
 
 macro_rules! r {
+    // A handler every kind shares, named for the kind it serves here.
+    ($dialect:ident $method:ident $path:literal, $cost:literal => $module:ident :: $handler:ident :: <$kind:ident> as $name:ident) => {
+        Entry {
+            dialect: Dialect::$dialect,
+            method: Method::$method,
+            path: $path,
+            cost: $cost,
+            name: stringify!($name),
+            handler: on(MethodFilter::$method, $module::$handler::<$kind>),
+        }
+    };
     ($dialect:ident $method:ident $path:literal, $cost:literal => $module:ident :: $handler:ident) => {
         Entry {
             dialect: Dialect::$dialect,
@@ -56,9 +67,10 @@ macro_rules! r {
 
 /// The route table.
 pub fn table() -> Vec<Entry> {
+    use super::extract::{Organizations, Persons};
     use followers as f;
-    use v1::{organizations as o1, person_fields as pf1, persons as p1, users as u1};
-    use v2::{organizations as o2, person_fields as pf2, persons as p2, pipelines as pl2};
+    use v1::{fields as f1, organizations as o1, persons as p1, users as u1};
+    use v2::{fields as f2, organizations as o2, persons as p2, pipelines as pl2};
     vec![
         // the server's own
         r!(Service GET "/healthz", 0 => service::healthz),
@@ -79,13 +91,19 @@ pub fn table() -> Vec<Entry> {
         r!(V1 GET "/persons/{id}/followers", 20 => f::get_person_followers_v1),
         r!(V1 POST "/persons/{id}/followers", 10 => f::add_person_follower_v1),
         r!(V1 DELETE "/persons/{id}/followers/{follower_id}", 6 => f::delete_person_follower_v1),
-        // v1 person fields
-        r!(V1 GET "/personFields", 20 => pf1::get_person_fields),
-        r!(V1 POST "/personFields", 10 => pf1::add_person_field),
-        r!(V1 DELETE "/personFields", 10 => pf1::delete_person_fields),
-        r!(V1 GET "/personFields/{id}", 2 => pf1::get_person_field),
-        r!(V1 PUT "/personFields/{id}", 10 => pf1::update_person_field),
-        r!(V1 DELETE "/personFields/{id}", 6 => pf1::delete_person_field),
+        // v1 person and organization fields
+        r!(V1 GET "/personFields", 20 => f1::get_fields::<Persons> as get_person_fields),
+        r!(V1 POST "/personFields", 10 => f1::add_field::<Persons> as add_person_field),
+        r!(V1 DELETE "/personFields", 10 => f1::delete_fields::<Persons> as delete_person_fields),
+        r!(V1 GET "/personFields/{id}", 2 => f1::get_field::<Persons> as get_person_field),
+        r!(V1 PUT "/personFields/{id}", 10 => f1::update_field::<Persons> as update_person_field),
+        r!(V1 DELETE "/personFields/{id}", 6 => f1::delete_field::<Persons> as delete_person_field),
+        r!(V1 GET "/organizationFields", 20 => f1::get_fields::<Organizations> as get_organization_fields),
+        r!(V1 POST "/organizationFields", 10 => f1::add_field::<Organizations> as add_organization_field),
+        r!(V1 DELETE "/organizationFields", 10 => f1::delete_fields::<Organizations> as delete_organization_fields),
+        r!(V1 GET "/organizationFields/{id}", 2 => f1::get_field::<Organizations> as get_organization_field),
+        r!(V1 PUT "/organizationFields/{id}", 10 => f1::update_field::<Organizations> as update_organization_field),
+        r!(V1 DELETE "/organizationFields/{id}", 6 => f1::delete_field::<Organizations> as delete_organization_field),
         // v1 organizations
         r!(V1 GET "/organizations", 20 => o1::get_organizations),
         r!(V1 POST "/organizations", 10 => o1::add_organization),
@@ -112,15 +130,23 @@ pub fn table() -> Vec<Entry> {
         r!(V2 POST "/persons/{id}/followers", 5 => f::add_person_follower),
         r!(V2 GET "/persons/{id}/followers/changelog", 10 => f::get_person_followers_changelog),
         r!(V2 DELETE "/persons/{id}/followers/{follower_id}", 3 => f::delete_person_follower),
-        // v2 person fields
-        r!(V2 GET "/personFields", 10 => pf2::get_person_fields),
-        r!(V2 POST "/personFields", 5 => pf2::add_person_field),
-        r!(V2 GET "/personFields/{field_code}", 1 => pf2::get_person_field),
-        r!(V2 PATCH "/personFields/{field_code}", 5 => pf2::update_person_field),
-        r!(V2 DELETE "/personFields/{field_code}", 3 => pf2::delete_person_field),
-        r!(V2 POST "/personFields/{field_code}/options", 5 => pf2::add_person_field_options),
-        r!(V2 PATCH "/personFields/{field_code}/options", 5 => pf2::update_person_field_options),
-        r!(V2 DELETE "/personFields/{field_code}/options", 3 => pf2::delete_person_field_options),
+        // v2 person and organization fields
+        r!(V2 GET "/personFields", 10 => f2::get_fields::<Persons> as get_person_fields),
+        r!(V2 POST "/personFields", 5 => f2::add_field::<Persons> as add_person_field),
+        r!(V2 GET "/personFields/{field_code}", 1 => f2::get_field::<Persons> as get_person_field),
+        r!(V2 PATCH "/personFields/{field_code}", 5 => f2::update_field::<Persons> as update_person_field),
+        r!(V2 DELETE "/personFields/{field_code}", 3 => f2::delete_field::<Persons> as delete_person_field),
+        r!(V2 POST "/personFields/{field_code}/options", 5 => f2::add_field_options::<Persons> as add_person_field_options),
+        r!(V2 PATCH "/personFields/{field_code}/options", 5 => f2::update_field_options::<Persons> as update_person_field_options),
+        r!(V2 DELETE "/personFields/{field_code}/options", 3 => f2::delete_field_options::<Persons> as delete_person_field_options),
+        r!(V2 GET "/organizationFields", 10 => f2::get_fields::<Organizations> as get_organization_fields),
+        r!(V2 POST "/organizationFields", 5 => f2::add_field::<Organizations> as add_organization_field),
+        r!(V2 GET "/organizationFields/{field_code}", 1 => f2::get_field::<Organizations> as get_organization_field),
+        r!(V2 PATCH "/organizationFields/{field_code}", 5 => f2::update_field::<Organizations> as update_organization_field),
+        r!(V2 DELETE "/organizationFields/{field_code}", 3 => f2::delete_field::<Organizations> as delete_organization_field),
+        r!(V2 POST "/organizationFields/{field_code}/options", 5 => f2::add_field_options::<Organizations> as add_organization_field_options),
+        r!(V2 PATCH "/organizationFields/{field_code}/options", 5 => f2::update_field_options::<Organizations> as update_organization_field_options),
+        r!(V2 DELETE "/organizationFields/{field_code}/options", 3 => f2::delete_field_options::<Organizations> as delete_organization_field_options),
         // v2 organizations
         r!(V2 GET "/organizations", 10 => o2::get_organizations),
         r!(V2 POST "/organizations", 5 => o2::add_organization),

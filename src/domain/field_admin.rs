@@ -1,11 +1,11 @@
-//! Managing person fields: adding, renaming, changing options, deleting. Both dialects'
-//! personFields endpoints call these.
+//! Managing fields of every kind: adding, renaming, changing options, deleting. Both
+//! dialects' personFields and organizationFields endpoints call these.
 
 use super::error::DomainError;
 use super::fields::{FieldDef, FieldSettings, FieldType, Fields, LABEL_KEY, MAX_DESCRIPTION};
 use super::person::MAX_TEXT;
 use super::ports::{Edit, FieldChanges, NewField, Store, StoreError};
-use super::{Session, Timestamp, random_hex40, values};
+use super::{Kind, Session, Timestamp, random_hex40, values};
 
 pub fn field_not_found() -> DomainError {
     DomainError::NotFound("Field not found".into())
@@ -45,6 +45,7 @@ pub struct FieldDraft<'a> {
 pub async fn add_field(
     store: &dyn Store,
     session: &Session,
+    kind: Kind,
     draft: FieldDraft<'_>,
     v1: bool,
 ) -> Result<FieldDef, DomainError> {
@@ -97,6 +98,7 @@ pub async fn add_field(
     loop {
         let field = NewField {
             company_id: session.company.id,
+            kind,
             key: random_hex40()?,
             name: name.clone(),
             field_type,
@@ -118,24 +120,26 @@ pub async fn add_field(
 pub async fn field_by_id(
     store: &dyn Store,
     session: &Session,
+    kind: Kind,
     id: i64,
 ) -> Result<FieldDef, DomainError> {
-    shown_fields(store, session)
+    shown_fields(store, session, kind)
         .await?
         .into_iter()
         .find(|f| f.id == id)
         .ok_or_else(field_not_found)
 }
 
-/// The company's fields as its users see them: `marketing_status` is a field only where
-/// Campaigns is on.
+/// The company's fields of a kind as its users see them: a person's `marketing_status` is a
+/// field only where Campaigns is on.
 pub async fn shown_fields(
     store: &dyn Store,
     session: &Session,
+    kind: Kind,
 ) -> Result<Vec<FieldDef>, DomainError> {
-    Ok(Fields::load(store, session.company.id)
+    Ok(Fields::load(store, kind, session.company.id)
         .await?
-        .0
+        .defs
         .iter()
         .filter(|f| f.key != "marketing_status" || session.company.campaigns_enabled)
         .cloned()
@@ -154,9 +158,10 @@ fn check_settings(s: &FieldSettings) -> Result<(), DomainError> {
 pub async fn field_by_code(
     store: &dyn Store,
     session: &Session,
+    kind: Kind,
     code: &str,
 ) -> Result<FieldDef, DomainError> {
-    shown_fields(store, session)
+    shown_fields(store, session, kind)
         .await?
         .into_iter()
         .find(|f| f.field_code() == code || f.key == code)
@@ -177,11 +182,12 @@ pub struct OptionInput {
 pub async fn update_field(
     store: &dyn Store,
     session: &Session,
+    kind: Kind,
     field: &FieldDef,
     update: FieldUpdate,
 ) -> Result<FieldDef, DomainError> {
     session.require_admin()?;
-    change(store, session, field, move |current| {
+    change(store, session, kind, field, move |current| {
         plan_update(current, &update)
     })
     .await
@@ -288,11 +294,12 @@ fn check_options_allowed(field: &FieldDef) -> Result<(), DomainError> {
 pub async fn change_options(
     store: &dyn Store,
     session: &Session,
+    kind: Kind,
     field: &FieldDef,
     asked: FieldChanges,
 ) -> Result<FieldDef, DomainError> {
     session.require_admin()?;
-    change(store, session, field, move |current| {
+    change(store, session, kind, field, move |current| {
         plan_options(current, asked.clone())
     })
     .await
@@ -333,6 +340,7 @@ fn plan_options(field: &FieldDef, asked: FieldChanges) -> Result<FieldChanges, D
 async fn change(
     store: &dyn Store,
     session: &Session,
+    kind: Kind,
     field: &FieldDef,
     plan: impl Fn(&FieldDef) -> Result<FieldChanges, DomainError> + Send + 'static,
 ) -> Result<FieldDef, DomainError> {
@@ -345,6 +353,7 @@ async fn change(
     store
         .update_field(
             session.company.id,
+            kind,
             field.id,
             edit,
             session.user.id,
@@ -365,17 +374,18 @@ fn within_option_limit(field: &FieldDef, changes: &FieldChanges) -> Result<(), D
     values::max_items("options", after, values::MAX_OPTIONS)
 }
 
-/// Deletes custom fields: their values leave every person at once and their keys are never
+/// Deletes custom fields: their values leave every item at once and their keys are never
 /// reused. Built-in fields cannot be deleted.
 pub async fn delete_fields(
     store: &dyn Store,
     session: &Session,
+    kind: Kind,
     ids: &[i64],
 ) -> Result<Vec<i64>, DomainError> {
     session.require_admin()?;
-    let fields = Fields::load(store, session.company.id).await?;
+    let fields = Fields::load(store, kind, session.company.id).await?;
     if let Some(f) = fields
-        .0
+        .defs
         .iter()
         .find(|f| !f.is_custom && ids.contains(&f.id))
     {
@@ -385,6 +395,6 @@ pub async fn delete_fields(
         ));
     }
     Ok(store
-        .delete_fields(session.company.id, ids, Timestamp::now())
+        .delete_fields(session.company.id, kind, ids, Timestamp::now())
         .await?)
 }

@@ -10,21 +10,7 @@ use super::person::Person;
 use super::ports::Store;
 use super::{Session, Timestamp, Visibility};
 
-/// What a follower relationship is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Person,
-    Organization,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Person => "person",
-            Self::Organization => "organization",
-        }
-    }
-}
+pub use super::Kind;
 
 /// One follower relationship; `id` is v1's follower id.
 #[derive(Debug, Clone, PartialEq)]

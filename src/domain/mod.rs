@@ -14,6 +14,7 @@ pub mod person;
 pub mod pipeline;
 pub mod ports;
 pub mod query;
+pub mod references;
 pub mod search;
 pub mod time;
 pub mod user;
@@ -25,6 +26,33 @@ pub use error::DomainError;
 pub use fields::{FieldDef, FieldOption, Fields};
 pub use time::Timestamp;
 pub use user::{Company, Session, User};
+
+/// What an item is. Followers, fields (built-in and custom) and labels are each of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Person,
+    Organization,
+}
+
+impl Kind {
+    pub const ALL: [Self; 2] = [Self::Person, Self::Organization];
+
+    /// How the database and messages name the kind: `person`, `organization`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Person => "person",
+            Self::Organization => "organization",
+        }
+    }
+
+    /// The resource of its fields (`personFields`, `organizationFields`).
+    pub fn fields_resource(self) -> &'static str {
+        match self {
+            Self::Person => "personFields",
+            Self::Organization => "organizationFields",
+        }
+    }
+}
 
 /// Who may see an item (`visible_to`). v1 writes it as a string, v2 as an integer.
 ///
@@ -111,8 +139,9 @@ pub fn random_hex40() -> Result<String, DomainError> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The labels a new company's person label field starts with, as in a new Pipedrive account.
-pub const DEFAULT_PERSON_LABELS: [(&str, &str); 4] = [
+/// The labels a new company's person and organization label fields start with, as in a new
+/// Pipedrive account.
+pub const DEFAULT_LABELS: [(&str, &str); 4] = [
     ("Customer", "green"),
     ("Hot lead", "red"),
     ("Warm lead", "yellow"),

@@ -1,19 +1,18 @@
-//! Organizations: what a person's `org_id` points at, with owners, labels, followers and
-//! visibility like persons.
+//! Organizations: what a person's `org_id` points at, with owners, labels, custom fields,
+//! followers and visibility like persons.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::error::DomainError;
+use super::fields::{Fields, push_custom_text};
 use super::followers;
 use super::person::{MAX_TEXT, check_owner};
 use super::ports::{Edit, Store};
 use super::query::{Direction, Page, SortField};
+use super::references::{check_labels, check_references, merge_custom_values, new_custom_values};
 use super::search::score_value;
-use super::{Session, Timestamp, Visibility, values};
-
-/// The key of the organization label field's options.
-pub const ORG_LABEL_KEY: &str = "organization.label";
+use super::{Kind, Session, Timestamp, Visibility, values};
 
 /// A stored organization, with its live count of (non-deleted) persons.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +33,8 @@ pub struct Organization {
     pub people_count: i64,
     pub follower_ids: Vec<i64>,
     pub profile: OrgProfile,
+    /// Custom values by field key, in their canonical form.
+    pub custom_fields: Map<String, Value>,
 }
 
 /// v2's company facts about an organization, each `null` until set.
@@ -79,16 +80,19 @@ pub struct OrganizationDraft {
     pub add_time: Option<Timestamp>,
     /// [`OrgProfile`] values given, by key, checked for type by the dialect.
     pub profile: Map<String, Value>,
+    /// Custom values given, by key (`null` clears one).
+    pub custom_fields: Vec<(String, Value)>,
 }
 
-/// What substring search over organizations matches: the name and the address, lowercased
-/// (both stores index this one text).
-pub fn search_text(name: &str, address: Option<&Address>) -> String {
+/// What substring search over organizations matches: the name, the address and the custom
+/// values, lowercased (both stores index this one text).
+pub fn search_text(name: &str, address: Option<&str>, custom: &Map<String, Value>) -> String {
     let mut t = name.to_lowercase();
     if let Some(a) = address {
         t.push('\n');
-        t.push_str(&a.value.to_lowercase());
+        t.push_str(&a.to_lowercase());
     }
+    push_custom_text(&mut t, custom);
     t
 }
 
@@ -111,6 +115,7 @@ pub struct NewOrganization {
     pub update_time: Timestamp,
     pub created_by: i64,
     pub profile: OrgProfile,
+    pub custom_fields: Map<String, Value>,
 }
 
 /// Column-level changes; `None` leaves a column alone.
@@ -122,6 +127,8 @@ pub struct OrganizationChanges {
     pub label_ids: Option<Vec<i64>>,
     pub visible_to: Option<Visibility>,
     pub profile: Option<OrgProfile>,
+    /// The whole set of custom values after the change.
+    pub custom_fields: Option<Map<String, Value>>,
 }
 
 /// Which organizations a list holds: never deleted ones; `viewer` hides private ones the user
@@ -253,29 +260,12 @@ fn check_name(name: Option<String>) -> Result<Option<String>, DomainError> {
     }
 }
 
-async fn check_labels(
-    store: &dyn Store,
-    session: &Session,
-    ids: Vec<i64>,
-) -> Result<Vec<i64>, DomainError> {
-    if ids.is_empty() {
-        return Ok(ids);
-    }
-    let labels = store.org_label_options(session.company.id).await?;
-    if let Some(bad) = ids.iter().find(|id| !labels.iter().any(|l| l.id == **id)) {
-        return Err(DomainError::invalid(
-            "label_ids",
-            format!("label {bad} is not an option of the organization label field"),
-        ));
-    }
-    Ok(ids)
-}
-
 pub async fn add_organization(
     store: &dyn Store,
     session: &Session,
     draft: OrganizationDraft,
 ) -> Result<Organization, DomainError> {
+    let fields = Fields::load(store, Kind::Organization, session.company.id).await?;
     let name =
         check_name(draft.name)?.ok_or_else(|| DomainError::refused("Name must be given."))?;
     let address = check_address(draft.address.flatten())?;
@@ -283,7 +273,10 @@ pub async fn add_organization(
         Some(id) => check_owner(store, session, id).await?,
         None => session.user.id,
     };
-    let label_ids = check_labels(store, session, draft.label_ids.unwrap_or_default()).await?;
+    let label_ids = check_labels(&fields, draft.label_ids.unwrap_or_default())?;
+    let mut refs = Vec::new();
+    let custom_fields = new_custom_values(&fields, draft.custom_fields, &mut refs)?;
+    check_references(store, session, &refs).await?;
     let now = Timestamp::now();
     let new = NewOrganization {
         company_id: session.company.id,
@@ -296,14 +289,15 @@ pub async fn add_organization(
         update_time: now,
         created_by: session.user.id,
         profile: OrgProfile::default().patched(&draft.profile)?,
+        custom_fields,
     };
     Ok(store.insert_organization(new).await?)
 }
 
 /// `current` is the organization as found by [`active_organization`], looked up before the
-/// body is read. Every change but the profile replaces a value whole; the profile's keys are
-/// merged into the profile as it is inside the write's transaction, so that two requests
-/// setting different keys both keep theirs.
+/// body is read. Every change but the profile and the custom values replaces a value whole;
+/// the profile's keys and the custom values are merged into the organization as it is inside
+/// the write's transaction, so that two requests setting different keys both keep theirs.
 pub async fn update_organization(
     store: &dyn Store,
     session: &Session,
@@ -329,13 +323,35 @@ pub async fn update_organization(
     if let Some(owner) = draft.owner_id.filter(|o| *o != current.owner_id) {
         changes.owner_id = Some(check_owner(store, session, owner).await?);
     }
+    let fields = Fields::load(store, Kind::Organization, session.company.id).await?;
     if let Some(labels) = draft.label_ids {
-        changes.label_ids = Some(check_labels(store, session, labels).await?);
+        changes.label_ids = Some(check_labels(&fields, labels)?);
+    }
+    // Checked on the organization as read (a bad value is refused before any write, and what
+    // the values refer to is checked), then merged again inside the write.
+    let mut checked = Vec::new();
+    let custom = draft.custom_fields;
+    if !custom.is_empty() {
+        merge_custom_values(
+            &fields,
+            &current.custom_fields,
+            custom.clone(),
+            &mut checked,
+        )?;
+        check_references(store, session, &checked).await?;
     }
     let profile = draft.profile;
     let edit: Edit<Organization, OrganizationChanges> = Box::new(move |org| {
         if !profile.is_empty() {
             changes.profile = Some(org.profile.patched(&profile)?);
+        }
+        if !custom.is_empty() {
+            let mut refs = Vec::new();
+            let merged = merge_custom_values(&fields, &org.custom_fields, custom, &mut refs)?;
+            if refs.iter().any(|r| !checked.contains(r)) {
+                return Err(changed_meanwhile());
+            }
+            changes.custom_fields = Some(merged);
         }
         Ok(changes)
     });
@@ -343,6 +359,14 @@ pub async fn update_organization(
         .update_organization(session.company.id, id, edit, Timestamp::now())
         .await?
         .ok_or_else(org_not_found)
+}
+
+/// The answer to a change that could not be applied to the organization as it now is.
+fn changed_meanwhile() -> DomainError {
+    DomainError::Conflict(
+        "The organization was changed by another request meanwhile; read it again and retry."
+            .into(),
+    )
 }
 
 /// Deletes an organization (soft, like persons). Its persons stay, detached: their `org_id`
@@ -379,19 +403,32 @@ pub async fn list_organizations(
     Ok((orgs, more))
 }
 
-/// Organizations matching a term in their name or address, best first.
+/// Where organization search looks.
+#[derive(Debug, Clone, Copy)]
+pub struct OrgSearchFields {
+    pub name: bool,
+    pub address: bool,
+    pub custom_fields: bool,
+}
+
+/// Organizations matching a term in their name, address or searchable custom values, best
+/// first (ranked as persons are).
 pub async fn search_organizations(
     store: &dyn Store,
     session: &Session,
     term: &str,
-    in_name: bool,
-    in_address: bool,
+    within: OrgSearchFields,
     exact: bool,
 ) -> Result<Vec<(f64, Organization)>, DomainError> {
     let needle = term.to_lowercase();
     let candidates = store
         .search_organization_candidates(session.company.id, &needle, followers::viewer(session))
         .await?;
+    let fields = if within.custom_fields {
+        Fields::load(store, Kind::Organization, session.company.id).await?
+    } else {
+        Fields::none(Kind::Organization)
+    };
     let mut hits: Vec<(f64, Organization)> = candidates
         .into_iter()
         .filter_map(|o| {
@@ -401,11 +438,22 @@ pub async fn search_organizations(
                     best = Some(best.map_or(s, |b: f64| b.max(s)));
                 }
             };
-            if in_name {
+            if within.name {
                 consider(&o.name);
             }
-            if in_address && let Some(a) = &o.address {
+            if within.address
+                && let Some(a) = &o.address
+            {
                 consider(a);
+            }
+            for def in fields.custom() {
+                if let Some(text) = o
+                    .custom_fields
+                    .get(&def.key)
+                    .and_then(|v| super::fields::search_text(def, v))
+                {
+                    consider(&text);
+                }
             }
             best.map(|s| (s, o))
         })

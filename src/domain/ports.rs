@@ -1,5 +1,5 @@
-//! What the domain needs from storage: one narrow trait per concern (tenants, person fields,
-//! persons, organizations, followers), the types they speak, and [`StoreError`].
+//! What the domain needs from storage: one narrow trait per concern (tenants, fields,
+//! persons, organizations, pipelines, followers), the types they speak, and [`StoreError`].
 //!
 //! The domain owns these traits and `store/` implements them, so storage depends on the domain
 //! and never the other way round. A store is deliberately dumb: it persists and reads what the
@@ -10,15 +10,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::fields::{FieldDef, FieldOption, FieldSettings, FieldType, LABEL_KEY};
-use super::followers::{Follower, FollowerChange, FollowerRef, Kind};
+use super::fields::{FieldDef, FieldSettings, FieldType};
+use super::followers::{Follower, FollowerChange, FollowerRef};
 use super::organization::{NewOrganization, Organization, OrganizationChanges, OrganizationQuery};
 use super::person::{NewPerson, Person, PersonChanges};
 use super::pipeline::{
     NewPipeline, NewStage, Pipeline, PipelineChanges, Stage, StageChanges, StageFilter,
 };
 use super::query::{ListQuery, PersonQuery};
-use super::{Company, DomainError, Session, Timestamp, User};
+use super::{Company, DomainError, Kind, Session, Timestamp, User};
 
 /// A change decided on an entity as it is inside the write's transaction (where engines that
 /// run writes side by side have locked it): what a concurrent write did is built on, never
@@ -56,15 +56,18 @@ pub enum StoreError {
     Internal(String),
 }
 
+/// A built-in field a company is created with: `(key, name, type)`.
+pub type BuiltinField = (String, String, FieldType);
+
 /// A company to create, with its first (admin) user.
 #[derive(Debug, Clone)]
 pub struct NewCompany {
     pub name: String,
     pub campaigns_enabled: bool,
-    /// Options the person and organization label fields start with: `(label, color)`.
-    pub person_labels: Vec<(String, String)>,
-    /// The built-in person fields: `(key, name, type)`.
-    pub person_fields: Vec<(String, String, FieldType)>,
+    /// The built-in fields of each kind.
+    pub fields: Vec<(Kind, Vec<BuiltinField>)>,
+    /// Options each kind's label field starts with: `(label, color)`.
+    pub labels: Vec<(Kind, Vec<(String, String)>)>,
     pub add_time: Timestamp,
 }
 
@@ -79,10 +82,11 @@ pub struct NewUser {
     pub add_time: Timestamp,
 }
 
-/// A person field to create.
+/// A custom field to create.
 #[derive(Debug, Clone)]
 pub struct NewField {
     pub company_id: i64,
+    pub kind: Kind,
     pub key: String,
     pub name: String,
     pub field_type: FieldType,
@@ -159,29 +163,18 @@ pub trait TenantStore: Send + Sync {
     async fn user(&self, company_id: i64, id: i64) -> Result<Option<User>, StoreError>;
 }
 
-/// Person fields and the label options of persons and organizations.
+/// Fields of every kind, with their options (the labels among them).
 #[async_trait]
 pub trait FieldStore: Send + Sync {
-    /// The company's active person fields, built-in first, each with its active options.
-    async fn person_fields(&self, company_id: i64) -> Result<Arc<[FieldDef]>, StoreError>;
-    /// The person labels: the options of the built-in label field.
-    async fn label_options(&self, company_id: i64) -> Result<Vec<FieldOption>, StoreError> {
-        Ok(self
-            .person_fields(company_id)
-            .await?
-            .iter()
-            .find(|f| f.key == LABEL_KEY)
-            .map(|f| f.options.clone())
-            .unwrap_or_default())
-    }
-    /// The organization labels.
-    async fn org_label_options(&self, company_id: i64) -> Result<Vec<FieldOption>, StoreError>;
+    /// The company's active fields of a kind, built-in first, each with its active options.
+    async fn fields(&self, company_id: i64, kind: Kind) -> Result<Arc<[FieldDef]>, StoreError>;
     async fn insert_field(&self, field: NewField) -> Result<FieldDef, StoreError>;
     /// Changes an active field of the company as `edit` decides on it (with its options);
-    /// `None` when there is none with that id.
+    /// `None` when there is none of that kind with that id.
     async fn update_field(
         &self,
         company_id: i64,
+        kind: Kind,
         id: i64,
         edit: Edit<FieldDef, FieldChanges>,
         user_id: i64,
@@ -191,6 +184,7 @@ pub trait FieldStore: Send + Sync {
     async fn delete_fields(
         &self,
         company_id: i64,
+        kind: Kind,
         ids: &[i64],
         now: Timestamp,
     ) -> Result<Vec<i64>, StoreError>;

@@ -1,11 +1,11 @@
 //! Searching persons: term rules, field selection, matching and ranking (exact > prefix >
 //! substring), shared by v1 and v2 search.
 
-use super::Session;
 use super::error::DomainError;
 use super::fields::{self, Fields};
 use super::person::{Person, digits};
 use super::ports::Store;
+use super::{Kind, Session};
 
 /// Which fields a search looks at (`fields=name,email,…`; all when absent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,9 +142,9 @@ pub async fn search_persons(
         add(found, &mut candidates);
     }
     let fields = if q.fields.custom_fields {
-        Fields::load(store, session.company.id).await?
+        Fields::load(store, Kind::Person, session.company.id).await?
     } else {
-        Fields::default()
+        Fields::none(Kind::Person)
     };
     let mut hits: Vec<Hit> = candidates
         .into_iter()

@@ -1,5 +1,5 @@
 //! A small time-bounded cache for what nearly every request reads and rarely changes: the
-//! session a token opens, a company's users, a company's person fields; and the one set of
+//! session a token opens, a company's users, a company's fields of each kind; and the one set of
 //! rules for what each write makes stale.
 //!
 //! Writes made through this process invalidate the entries they change at once. Changes made
@@ -11,7 +11,7 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::domain::{FieldDef, Session, User};
+use crate::domain::{FieldDef, Kind, Session, User};
 
 /// How long an entry may be served without being read again.
 pub const TTL: Duration = Duration::from_secs(1);
@@ -69,7 +69,7 @@ pub enum Change {
     UserAdded { company_id: i64 },
     /// A user was activated, deactivated or given a new token.
     User,
-    /// A company's person fields or their options.
+    /// A company's fields (of any kind) or their options.
     Fields { company_id: i64 },
 }
 
@@ -79,7 +79,8 @@ pub struct Caches {
     /// Sessions by token digest; only those that open one (a new token works at once).
     pub sessions: Cache<String, Arc<Session>>,
     pub users: Cache<i64, Arc<[User]>>,
-    pub fields: Cache<i64, Arc<[FieldDef]>>,
+    /// A company's fields, by kind.
+    pub fields: Cache<(i64, Kind), Arc<[FieldDef]>>,
 }
 
 impl Caches {
@@ -92,7 +93,11 @@ impl Caches {
                 self.sessions.clear();
                 self.users.clear();
             }
-            Change::Fields { company_id } => self.fields.forget(&company_id),
+            Change::Fields { company_id } => {
+                for kind in Kind::ALL {
+                    self.fields.forget(&(company_id, kind));
+                }
+            }
         }
     }
 }

@@ -728,7 +728,9 @@ async fn labels_are_the_options_of_the_label_field() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let labels = app.store.label_options(app.company.id).await.unwrap();
+    let labels = app
+        .labels_of(app.company.id, pipestack::domain::Kind::Person)
+        .await;
     assert!(labels.iter().any(|l| l.label == "Partner"));
 }
 

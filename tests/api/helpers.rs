@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use pipestack::AppState;
 use pipestack::api::Options;
-use pipestack::domain::{Company, User};
+use pipestack::domain::{Company, FieldOption, Fields, Kind, User};
 use pipestack::setup::{self, Bootstrap};
 use pipestack::store::{self, Store};
 use reqwest::header::HeaderMap;
@@ -255,6 +255,15 @@ impl TestApp {
         )
         .await
         .unwrap()
+    }
+
+    /// The labels of a kind of a company: the options of its label field.
+    pub async fn labels_of(&self, company_id: i64, kind: Kind) -> Vec<FieldOption> {
+        Fields::load(self.store.as_ref(), kind, company_id)
+            .await
+            .unwrap()
+            .labels()
+            .to_vec()
     }
 
     /// Rows in a table, read straight from the database.

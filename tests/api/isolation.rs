@@ -63,6 +63,13 @@ async fn company_a(app: &TestApp) -> World {
         .data()[0]["id"]
         .as_i64()
         .unwrap();
+    let org_field = app
+        .post(
+            "/api/v2/organizationFields",
+            &json!({"field_name": "SECRET-A OrgField", "field_type": "varchar"}),
+        )
+        .await;
+    assert_eq!(org_field.status, 200, "{}", org_field.body);
     let pipeline = app
         .post("/api/v2/pipelines", &json!({"name": "SECRET-A Pipeline"}))
         .await

@@ -12,6 +12,7 @@ mod limits;
 mod metrics;
 mod openapi;
 mod openapi_keys;
+mod organization_fields;
 mod organizations;
 mod organizations_full;
 mod paging;

@@ -155,7 +155,7 @@ async fn v2_organization_facts_are_kept_and_changed_one_by_one() {
         ),
         (
             json!({"custom_fields": {"abc": 1}}),
-            "organization custom fields are not supported",
+            "abc: no custom organization field has this key (see GET /v1/organizationFields)",
         ),
     ] {
         app.patch(&format!("/api/v2/organizations/{id}"), &body)

@@ -33,7 +33,9 @@ async fn v1_lists_updates_and_deletes_organizations() {
         .await
         .assert_error(400, "sort");
 
-    let labels = app.store.org_label_options(app.company.id).await.unwrap();
+    let labels = app
+        .labels_of(app.company.id, pipestack::domain::Kind::Organization)
+        .await;
     let r = app
         .put(&format!("/v1/organizations/{a}"), &json!({"name": "Beta Ltd", "address": "Main St 1", "label": labels[0].id, "visible_to": "1"}))
         .await;

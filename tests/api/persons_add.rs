@@ -24,7 +24,9 @@ fn json_type(v: &Value) -> &'static str {
 async fn the_seed_request_with_real_ids_returns_201_and_every_key_of_the_seed_response() {
     let app = TestApp::spawn().await;
     let org_id = app.add_org("Org Name").await;
-    let labels = app.store.label_options(app.company.id).await.unwrap();
+    let labels = app
+        .labels_of(app.company.id, pipestack::domain::Kind::Person)
+        .await;
     let (l1, l2) = (labels[0].id, labels[1].id);
     let owner = app.admin.id;
 
@@ -351,7 +353,9 @@ async fn a_form_encoded_body_is_accepted_with_nested_contacts() {
 #[tokio::test]
 async fn label_sets_label_ids_and_label_ids_set_label_to_their_first() {
     let app = TestApp::spawn().await;
-    let labels = app.store.label_options(app.company.id).await.unwrap();
+    let labels = app
+        .labels_of(app.company.id, pipestack::domain::Kind::Person)
+        .await;
     assert!(labels.len() >= 3, "a new company has default labels");
     let p = app
         .add_person(json!({"name": "A", "label": labels[2].id}))
@@ -382,7 +386,10 @@ async fn a_label_that_is_no_option_of_the_label_field_is_a_400() {
 async fn another_companys_label_is_not_an_option() {
     let app = TestApp::spawn().await;
     let (other, _) = app.other_company("Other").await;
-    let theirs = app.store.label_options(other.id).await.unwrap()[0].id;
+    let theirs = app
+        .labels_of(other.id, pipestack::domain::Kind::Person)
+        .await[0]
+        .id;
     let r = app
         .post("/v1/persons", &json!({"name": "A", "label": theirs}))
         .await;
@@ -392,7 +399,9 @@ async fn another_companys_label_is_not_an_option() {
 #[tokio::test]
 async fn label_and_label_ids_that_disagree_are_a_400() {
     let app = TestApp::spawn().await;
-    let labels = app.store.label_options(app.company.id).await.unwrap();
+    let labels = app
+        .labels_of(app.company.id, pipestack::domain::Kind::Person)
+        .await;
     let r = app
         .post(
             "/v1/persons",

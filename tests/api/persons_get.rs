@@ -37,7 +37,9 @@ async fn an_unknown_person_is_404_person_not_found() {
 async fn a_person_survives_a_restart_on_the_same_file_identical() {
     let app = TestApp::spawn().await;
     let org = app.add_org("Acme").await;
-    let labels = app.store.label_options(app.company.id).await.unwrap();
+    let labels = app
+        .labels_of(app.company.id, pipestack::domain::Kind::Person)
+        .await;
     let created = app
         .post(
             "/v1/persons",

@@ -359,7 +359,9 @@ async fn merge_keeps_merge_with_id_unites_contacts_and_followers_and_deletes_the
     .await
     .unwrap();
     let org = app.add_org("Acme").await;
-    let labels = app.store.label_options(app.company.id).await.unwrap();
+    let labels = app
+        .labels_of(app.company.id, pipestack::domain::Kind::Person)
+        .await;
     let from = app
         .add_person(json!({"name": "Old Name", "owner_id": jane.id, "org_id": org, "email": ["same@example.com", "old@example.com"], "phone": "111", "label": labels[0].id}))
         .await;

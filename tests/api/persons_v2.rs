@@ -7,7 +7,9 @@ use crate::helpers::TestApp;
 #[tokio::test]
 async fn add_returns_200_with_the_v2_shape() {
     let app = TestApp::spawn().await;
-    let labels = app.store.label_options(app.company.id).await.unwrap();
+    let labels = app
+        .labels_of(app.company.id, pipestack::domain::Kind::Person)
+        .await;
     let org = app.add_org("Acme").await;
     let r = app
         .post(
@@ -160,7 +162,9 @@ async fn add_rejects_bad_bodies_with_the_envelope() {
 #[tokio::test]
 async fn get_reads_a_person_with_optional_fields_on_request() {
     let app = TestApp::spawn().await;
-    let labels = app.store.label_options(app.company.id).await.unwrap();
+    let labels = app
+        .labels_of(app.company.id, pipestack::domain::Kind::Person)
+        .await;
     let id = app
         .add_person_v2(json!({"name": "A", "emails": [{"value": "a@example.com"}], "marketing_status": "subscribed", "label_ids": [labels[1].id]}))
         .await["id"]
@@ -200,7 +204,9 @@ async fn get_reads_a_person_with_optional_fields_on_request() {
 async fn patch_leaves_absent_fields_and_null_clears() {
     let app = TestApp::spawn().await;
     let org = app.add_org("Acme").await;
-    let labels = app.store.label_options(app.company.id).await.unwrap();
+    let labels = app
+        .labels_of(app.company.id, pipestack::domain::Kind::Person)
+        .await;
     let p = app
         .add_person_v2(json!({"name": "Will Smith", "org_id": org, "emails": [{"value": "w@example.com"}], "phones": [{"value": "1"}], "label_ids": [labels[0].id]}))
         .await;

@@ -120,6 +120,46 @@ async fn patches_of_two_organization_fields_both_stay() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn patches_of_two_organization_custom_values_both_stay() {
+    let app = TestApp::spawn().await;
+    let mut keys = Vec::new();
+    for name in ["One", "Two"] {
+        let r = app
+            .post(
+                "/api/v2/organizationFields",
+                &json!({"field_name": name, "field_type": "varchar"}),
+            )
+            .await;
+        ok(&r);
+        keys.push(r.data()["field_code"].as_str().unwrap().to_owned());
+    }
+    let (k1, k2) = (&keys[0], &keys[1]);
+    for round in 0..rounds() {
+        let o = app.add_org(&format!("Org {round}")).await;
+        let path = format!("/api/v2/organizations/{o}");
+        let (a, b) = app
+            .race(
+                req(
+                    Method::PATCH,
+                    path.clone(),
+                    json!({"custom_fields": {k1: "one"}}),
+                ),
+                req(
+                    Method::PATCH,
+                    path.clone(),
+                    json!({"custom_fields": {k2: "two"}}),
+                ),
+            )
+            .await;
+        ok(&a);
+        ok(&b);
+        let now = app.get(&path).await;
+        assert_eq!(now.data()["custom_fields"][k1], "one", "round {round}");
+        assert_eq!(now.data()["custom_fields"][k2], "two", "round {round}");
+    }
+}
+
 fn emails(person: &Value) -> Vec<String> {
     person["email"]
         .as_array()

@@ -8,9 +8,9 @@
 //! the document around them: paths from the route table, operation ids, tags, path parameters,
 //! the error answers every operation shares, and the rate-limit headers.
 
+mod fields;
 mod followers;
 mod organizations;
-mod person_fields;
 mod persons;
 mod pipelines;
 mod service;
@@ -46,6 +46,7 @@ pub fn document() -> Value {
         "security": [{"api_token": []}, {"api_token_query": []}, {"bearer": []}],
         "tags": [
             {"name": "Persons"}, {"name": "PersonFields"}, {"name": "Organizations"},
+            {"name": "OrganizationFields"},
             {"name": "Users"}, {"name": "Pipelines"}, {"name": "Stages"}, {"name": "Service"},
         ],
         "paths": paths,
@@ -62,7 +63,7 @@ pub fn document() -> Value {
 
 /// What one operation takes and answers, beyond its path.
 struct Doc {
-    summary: &'static str,
+    summary: std::borrow::Cow<'static, str>,
     query: Vec<Value>,
     body: Option<Value>,
     /// The success status and the schema of `data` (plus `additional_data`, if any).
@@ -81,7 +82,7 @@ fn doc(
     additional: Option<Value>,
 ) -> Doc {
     Doc {
-        summary,
+        summary: summary.into(),
         query,
         body,
         status,
@@ -99,7 +100,7 @@ fn describe(e: &Entry) -> Doc {
         Dialect::Service => service::describe(name),
         _ => persons::describe(dialect, name)
             .or_else(|| followers::describe(dialect, name))
-            .or_else(|| person_fields::describe(dialect, name))
+            .or_else(|| fields::describe(dialect, name))
             .or_else(|| organizations::describe(dialect, name))
             .or_else(|| users::describe(dialect, name))
             .or_else(|| pipelines::describe(dialect, name)),
@@ -172,6 +173,8 @@ fn path_params(path: &str) -> Vec<Value> {
 fn tag(e: &Entry) -> &'static str {
     if e.path.starts_with("/personFields") {
         "PersonFields"
+    } else if e.path.starts_with("/organizationFields") {
+        "OrganizationFields"
     } else if e.path.starts_with("/organizations") {
         "Organizations"
     } else if e.path.starts_with("/users") {
@@ -258,7 +261,12 @@ fn errors(e: &Entry, has_body: bool) -> Vec<(u16, &'static str)> {
         out.push((413, "The body is over the size limit"));
         out.push((415, "The body is neither JSON nor form-encoded"));
     }
-    let setup = ["/personFields", "/pipelines", "/stages"];
+    let setup = [
+        "/personFields",
+        "/organizationFields",
+        "/pipelines",
+        "/stages",
+    ];
     if setup.iter().any(|p| e.path.starts_with(p)) && e.method != axum::http::Method::GET {
         out.push((403, "Only admins manage the company's setup"));
     }
@@ -301,7 +309,7 @@ fn schemas() -> Value {
         service::schemas(),
         persons::schemas(),
         organizations::schemas(),
-        person_fields::schemas(),
+        fields::schemas(),
         users::schemas(),
         followers::schemas(),
         pipelines::schemas(),

@@ -15,7 +15,7 @@ use crate::domain::organization::{
 };
 use crate::domain::person::{self, Person};
 use crate::domain::query::{self, Page, PersonFilter, PersonQuery};
-use crate::domain::{Session, Visibility, values};
+use crate::domain::{Fields, Kind, Session, Visibility, values};
 use crate::error::ApiError;
 
 /// `POST /v1/organizations`: 201 with the organization.
@@ -84,9 +84,10 @@ pub async fn get_organizations(Caller { session, store }: Caller, q: QueryParams
     )
     .await?;
     let users = users_by_id(store.as_ref(), &session).await?;
+    let fields = Fields::load(store.as_ref(), Kind::Organization, session.company.id).await?;
     let data = orgs
         .iter()
-        .map(|o| render::organization(o, users.get(&o.owner_id), &session.company))
+        .map(|o| render::organization(o, users.get(&o.owner_id), &session.company, &fields))
         .collect();
     let mut related = Map::new();
     related.insert(
@@ -169,6 +170,7 @@ async fn respond(
     status: StatusCode,
 ) -> ApiResult {
     let users = users_by_id(store, session).await?;
+    let fields = Fields::load(store, Kind::Organization, session.company.id).await?;
     let mut related = Map::new();
     related.insert(
         "user".into(),
@@ -176,7 +178,7 @@ async fn respond(
     );
     Ok(success(
         status,
-        render::organization(org, users.get(&org.owner_id), &session.company),
+        render::organization(org, users.get(&org.owner_id), &session.company, &fields),
         None,
         Some(related),
     ))
@@ -204,8 +206,13 @@ const READ_ONLY: &[&str] = &[
 fn draft(body: Map<String, Value>) -> Result<OrganizationDraft, ApiError> {
     let mut d = OrganizationDraft::default();
     let mut label: Option<Option<i64>> = None;
+    let mut label_ids = None;
+    let mut custom = super::CustomParts::default();
     let mut invalid = Vec::new();
     for (key, v) in body {
+        let Some(v) = custom.take(&key, v) else {
+            continue;
+        };
         match key.as_str() {
             "name" => d.name = Some(values::opt_string("name", &v)?.unwrap_or("").to_owned()),
             "owner_id" => d.owner_id = values::opt_id("owner_id", &v)?,
@@ -217,7 +224,7 @@ fn draft(body: Map<String, Value>) -> Result<OrganizationDraft, ApiError> {
             }
             "visible_to" => d.visible_to = Some(Visibility::parse("visible_to", &v)?),
             "label" => label = Some(values::opt_id("label", &v)?),
-            "label_ids" => d.label_ids = Some(values::id_list("label_ids", &v)?),
+            "label_ids" => label_ids = Some(values::id_list("label_ids", &v)?),
             "add_time" => d.add_time = super::add_time(&v)?,
             k if READ_ONLY.contains(&k) || k.ends_with("_count") => {
                 invalid.push(format!("{k} (read-only)"))
@@ -226,14 +233,7 @@ fn draft(body: Map<String, Value>) -> Result<OrganizationDraft, ApiError> {
         }
     }
     reject_fields(&invalid)?;
-    if let Some(l) = label {
-        if d.label_ids
-            .as_ref()
-            .is_some_and(|ids| ids.first().copied() != l)
-        {
-            return Err(ApiError::invalid("label", "disagrees with label_ids"));
-        }
-        d.label_ids.get_or_insert_with(|| l.into_iter().collect());
-    }
+    d.label_ids = super::persons::labels(label, label_ids)?;
+    d.custom_fields = custom.into_values();
     Ok(d)
 }

@@ -10,11 +10,10 @@ use crate::api::envelope::success;
 use crate::api::parse::{QueryParams, contacts, required_id};
 use crate::api::payload::Payload;
 use crate::api::{ApiResult, search};
-use crate::domain::fields::ADDRESS_PARTS;
 use crate::domain::person::{self, Person, PersonDraft, person_not_found};
 use crate::domain::query::{self, Page, PersonFilter, PersonQuery};
 use crate::domain::search::search_persons;
-use crate::domain::{MarketingStatus, Session, Visibility, is_custom_field_key, values};
+use crate::domain::{MarketingStatus, Session, Visibility, values};
 use crate::error::ApiError;
 
 /// Keys of the v1 person object that a client may not write.
@@ -215,19 +214,11 @@ pub fn draft(body: Map<String, Value>) -> Result<PersonDraft, ApiError> {
     let mut name_null = false;
     let mut label_ids: Option<Vec<i64>> = None;
     let mut invalid: Vec<String> = Vec::new();
-    let mut custom: Vec<(String, Map<String, Value>)> = Vec::new();
+    let mut custom = super::CustomParts::default();
     for (key, v) in body {
-        if let Some((base, part)) = custom_key(&key) {
-            let at = match custom.iter().position(|(k, _)| k == base) {
-                Some(i) => i,
-                None => {
-                    custom.push((base.to_owned(), Map::new()));
-                    custom.len() - 1
-                }
-            };
-            custom[at].1.insert(part.to_owned(), v);
+        let Some(v) = custom.take(&key, v) else {
             continue;
-        }
+        };
         match key.as_str() {
             // `null` with a first or last name is no name (it is built from the parts);
             // alone, it is a name that cannot be empty (below).
@@ -258,39 +249,13 @@ pub fn draft(body: Map<String, Value>) -> Result<PersonDraft, ApiError> {
         d.name = Some(String::new());
     }
     d.label_ids = labels(label, label_ids)?;
-    // A value alone stays as sent; with siblings (`_currency`, `_until`, address parts) the
-    // parts travel together as `{"value": …, "<part>": …}`.
-    for (key, mut parts) in custom {
-        let value = if parts.len() == 1 && parts.contains_key("value") {
-            parts.remove("value").unwrap_or(Value::Null)
-        } else {
-            Value::Object(parts)
-        };
-        d.custom_fields.push((key, value));
-    }
+    d.custom_fields = custom.into_values();
     Ok(d)
-}
-
-/// Splits a v1 custom key: `<hash>` → (`<hash>`, `value`); `<hash>_<part>` for the sibling
-/// parts Pipedrive uses → (`<hash>`, `<part>`).
-fn custom_key(key: &str) -> Option<(&str, &str)> {
-    let base = key.get(..40)?;
-    if !is_custom_field_key(base) {
-        return None;
-    }
-    match &key[40..] {
-        "" => Some((base, "value")),
-        rest => {
-            let part = rest.strip_prefix('_')?;
-            let known = part == "currency" || part == "until" || ADDRESS_PARTS.contains(&part);
-            known.then_some((base, part))
-        }
-    }
 }
 
 /// v1's two ways of writing labels: `label` (one id, overwriting the list) and `label_ids`
 /// (the list; `label` reads as its first element). Both at once must agree.
-fn labels(
+pub fn labels(
     label: Option<Option<i64>>,
     label_ids: Option<Vec<i64>>,
 ) -> Result<Option<Vec<i64>>, ApiError> {

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use crate::domain::fields::{self, FieldDef, FieldType, Fields};
 use crate::domain::organization::{self, Organization};
 use crate::domain::person::{Contact, Person};
-use crate::domain::{Company, Session, User};
+use crate::domain::{Company, Kind, Session, User};
 use crate::error::ApiError;
 use crate::store::Store;
 
@@ -49,7 +49,7 @@ impl Related {
             company: session.company.clone(),
             users,
             orgs,
-            fields: Fields::load(store, company_id).await?,
+            fields: Fields::load(store, Kind::Person, company_id).await?,
         })
     }
 
@@ -315,8 +315,13 @@ fn custom_value(def: &FieldDef, value: Option<Value>) -> Vec<(String, Value)> {
     out
 }
 
-/// An organization in the v1 shape.
-pub fn organization(o: &Organization, owner: Option<&User>, company: &Company) -> Value {
+/// An organization in the v1 shape, its custom values at its root.
+pub fn organization(
+    o: &Organization,
+    owner: Option<&User>,
+    company: &Company,
+    fields: &Fields,
+) -> Value {
     let mut m = Map::with_capacity(64);
     m.insert("id".into(), json!(o.id));
     m.insert("company_id".into(), json!(o.company_id));
@@ -369,8 +374,9 @@ pub fn organization(o: &Organization, owner: Option<&User>, company: &Company) -
         m.insert(key.into(), Value::Null);
     }
     m.insert("delete_time".into(), json!(o.delete_time.map(|t| t.v1())));
-    m.insert("label".into(), json!(o.label_ids.first()));
-    m.insert("label_ids".into(), json!(o.label_ids));
+    let labels = fields.live_labels(&o.label_ids);
+    m.insert("label".into(), json!(labels.first()));
+    m.insert("label_ids".into(), json!(labels));
     m.insert("address".into(), json!(o.address));
     for part in [
         "subpremise",
@@ -397,6 +403,10 @@ pub fn organization(o: &Organization, owner: Option<&User>, company: &Company) -
     );
     m.insert("owner_name".into(), json!(owner.map(|u| &u.name)));
     m.insert("cc_email".into(), json!(company.cc_email()));
+    for def in fields.custom() {
+        let value = fields::live_value(def, o.custom_fields.get(&def.key));
+        m.extend(custom_value(def, value));
+    }
     Value::Object(m)
 }
 

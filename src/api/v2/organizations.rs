@@ -5,18 +5,20 @@ use crate::domain::ports::Store;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
+use super::render::{self, Context, Options};
 use crate::api::ApiResult;
 use crate::api::envelope::success;
 use crate::api::parse::{QueryParams, best_first, keyset_page, reject_fields};
 use crate::api::payload::Payload;
 use crate::domain::fields::ADDRESS_PARTS;
 use crate::domain::organization::{
-    self, Address, Organization, OrganizationDraft, OrganizationFilter, OrganizationQuery,
+    self, Address, OrgSearchFields, Organization, OrganizationDraft, OrganizationFilter,
+    OrganizationQuery,
 };
 use crate::domain::person::MAX_TEXT;
 use crate::domain::query::{self, Page, SortField};
 use crate::domain::search::check_term;
-use crate::domain::{Session, Timestamp, Visibility, values};
+use crate::domain::{Fields, Kind, Session, Timestamp, Visibility, values};
 use crate::error::ApiError;
 
 const INCLUDABLE: &[&str] = &[
@@ -41,31 +43,12 @@ const INCLUDABLE: &[&str] = &[
     "smart_bcc_email",
 ];
 
-struct Opts {
-    include: Vec<String>,
-    include_labels: bool,
+/// How a read of organizations renders them.
+fn opts(q: &QueryParams) -> Result<Options, ApiError> {
+    Options::parse_among(q, INCLUDABLE)
 }
 
-fn opts(q: &QueryParams) -> Result<Opts, ApiError> {
-    let include = q.list("include_fields");
-    if let Some(bad) = include.iter().find(|f| !INCLUDABLE.contains(&f.as_str())) {
-        return Err(ApiError::invalid(
-            "include_fields",
-            format!("{bad:?} cannot be included"),
-        ));
-    }
-    Ok(Opts {
-        include,
-        include_labels: q.bool("include_labels")?,
-    })
-}
-
-fn render(
-    o: &Organization,
-    opts: &Opts,
-    session: &Session,
-    labels: &[crate::domain::FieldOption],
-) -> Value {
+fn render(o: &Organization, opts: &Options, ctx: &Context<'_>) -> Value {
     let address = o.address.as_ref().map(|value| {
         let mut a = Map::new();
         a.insert("value".into(), json!(value));
@@ -77,6 +60,7 @@ fn render(
         }
         Value::Object(a)
     });
+    let label_ids = ctx.fields.live_labels(&o.label_ids);
     let mut v = json!({
         "id": o.id,
         "name": o.name,
@@ -86,31 +70,25 @@ fn render(
         "address": address,
         "is_deleted": !o.active,
         "visible_to": o.visible_to.get(),
-        "label_ids": o.label_ids,
+        "label_ids": label_ids,
         "website": o.profile.website,
         "linkedin": o.profile.linkedin,
         "industry": o.profile.industry,
         "annual_revenue": o.profile.annual_revenue,
         "employee_count": o.profile.employee_count,
-        "custom_fields": {},
+        "custom_fields": render::custom_values(ctx, &o.custom_fields, opts),
     });
     for f in &opts.include {
         v[f.as_str()] = match f.as_str() {
             "people_count" => json!(o.people_count),
             "followers_count" => json!(o.followers_count()),
-            "smart_bcc_email" => json!(session.company.cc_email()),
+            "smart_bcc_email" => json!(ctx.company.cc_email()),
             f if f.ends_with("_count") => json!(0),
             _ => Value::Null,
         };
     }
     if opts.include_labels {
-        v["labels"] = Value::Array(
-            o.label_ids
-                .iter()
-                .filter_map(|id| labels.iter().find(|l| l.id == *id))
-                .map(|l| json!({"id": l.id, "label": l.label}))
-                .collect(),
-        );
+        v["labels"] = json!(render::labels(ctx, &label_ids));
     }
     v
 }
@@ -119,30 +97,25 @@ async fn many(
     store: &dyn Store,
     session: &Session,
     orgs: &[Organization],
-    opts: &Opts,
+    opts: &Options,
 ) -> Result<Value, ApiError> {
-    let labels = if opts.include_labels {
-        store.org_label_options(session.company.id).await?
-    } else {
-        Vec::new()
-    };
+    let fields = Fields::load(store, Kind::Organization, session.company.id).await?;
+    let ctx = Context::new(&session.company, &fields);
     Ok(Value::Array(
-        orgs.iter()
-            .map(|o| render(o, opts, session, &labels))
-            .collect(),
+        orgs.iter().map(|o| render(o, opts, &ctx)).collect(),
     ))
 }
 
-async fn one(store: &dyn Store, session: &Session, org: &Organization, opts: &Opts) -> ApiResult {
+async fn one(
+    store: &dyn Store,
+    session: &Session,
+    org: &Organization,
+    opts: &Options,
+) -> ApiResult {
     let mut v = many(store, session, std::slice::from_ref(org), opts).await?;
     let data = v.as_array_mut().and_then(Vec::pop).unwrap_or(Value::Null);
     Ok(success(StatusCode::OK, data, None, None))
 }
-
-const NO_OPTS: Opts = Opts {
-    include: Vec::new(),
-    include_labels: false,
-};
 
 pub async fn get_organization(
     Caller { session, store }: Caller,
@@ -159,7 +132,7 @@ pub async fn add_organization(
     Payload(body): Payload,
 ) -> ApiResult {
     let org = organization::add_organization(store.as_ref(), &session, draft(body)?).await?;
-    one(store.as_ref(), &session, &org, &NO_OPTS).await
+    one(store.as_ref(), &session, &org, &Options::default()).await
 }
 
 pub async fn update_organization(
@@ -169,7 +142,7 @@ pub async fn update_organization(
 ) -> ApiResult {
     let org =
         organization::update_organization(store.as_ref(), &session, &current, draft(body)?).await?;
-    one(store.as_ref(), &session, &org, &NO_OPTS).await
+    one(store.as_ref(), &session, &org, &Options::default()).await
 }
 
 pub async fn delete_organization(
@@ -241,17 +214,14 @@ pub async fn search_organization(Caller { session, store }: Caller, q: QueryPara
         ));
     }
     let all = fields.is_empty();
-    let in_name = all || fields.iter().any(|f| f == "name");
-    let in_address = all || fields.iter().any(|f| f == "address");
-    let hits = organization::search_organizations(
-        store.as_ref(),
-        &session,
-        &term,
-        in_name,
-        in_address,
-        exact,
-    )
-    .await?;
+    let named = |f: &str| all || fields.iter().any(|n| n == f);
+    let within = OrgSearchFields {
+        name: named("name"),
+        address: named("address"),
+        custom_fields: named("custom_fields"),
+    };
+    let hits =
+        organization::search_organizations(store.as_ref(), &session, &term, within, exact).await?;
     let (page, next_cursor) =
         keyset_page(&q, &hits, |(score, o)| (best_first(*score), o.id), "search")?;
     let items: Vec<Value> = page
@@ -318,11 +288,16 @@ fn draft(body: Map<String, Value>) -> Result<OrganizationDraft, ApiError> {
                 }
                 d.profile.insert(key, v);
             }
-            // Organization custom fields are not kept by pipestack: an empty object is no change.
-            "custom_fields" if v.as_object().is_some_and(Map::is_empty) || v.is_null() => {}
-            "custom_fields" => invalid.push(
-                "custom_fields (organization custom fields are not supported by pipestack)".into(),
-            ),
+            "custom_fields" => match v {
+                Value::Object(map) => d.custom_fields.extend(map),
+                Value::Null => {}
+                other => {
+                    return Err(ApiError::invalid(
+                        "custom_fields",
+                        format!("must be an object, got {}", values::describe(&other)),
+                    ));
+                }
+            },
             k if READ_ONLY.contains(&k) => invalid.push(format!("{k} (read-only)")),
             _ => invalid.push(format!("{key} (unknown field)")),
         }

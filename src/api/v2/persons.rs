@@ -13,7 +13,7 @@ use crate::api::{ApiResult, search};
 use crate::domain::person::{self, Person, PersonDraft, person_not_found};
 use crate::domain::query::{self, Page, PersonFilter, PersonQuery};
 use crate::domain::search::search_persons as run_search;
-use crate::domain::{Fields, MarketingStatus, Session, Timestamp, Visibility, values};
+use crate::domain::{Fields, Kind, MarketingStatus, Session, Timestamp, Visibility, values};
 use crate::error::ApiError;
 
 /// Keys of the v2 person object a client may not write.
@@ -105,7 +105,7 @@ pub async fn get_persons(Caller { session, store }: Caller, q: QueryParams) -> A
         .last()
         .and_then(|p| Some((order.sort_by.key_of(p)?, p.id)));
     let next_cursor = order.next_cursor(last, page.more);
-    let fields = Fields::load(store.as_ref(), session.company.id).await?;
+    let fields = Fields::load(store.as_ref(), Kind::Person, session.company.id).await?;
     let ctx = Context::new(&session.company, &fields);
     let data: Vec<_> = page
         .persons
@@ -136,7 +136,7 @@ pub async fn search_persons(Caller { session, store }: Caller, q: QueryParams) -
 }
 
 async fn one(store: &dyn Store, session: &Session, person: &Person, opts: &Options) -> ApiResult {
-    let fields = Fields::load(store, session.company.id).await?;
+    let fields = Fields::load(store, Kind::Person, session.company.id).await?;
     let ctx = Context::new(&session.company, &fields);
     Ok(success(
         StatusCode::OK,

@@ -1,5 +1,5 @@
-//! v2 shapes: the person object and its optional parts (`include_fields`, `custom_fields`,
-//! `include_labels`).
+//! v2 shapes: the person object and the optional parts every item has (`include_fields`,
+//! `custom_fields`, `include_labels`).
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -11,7 +11,7 @@ use crate::domain::person::Person;
 use crate::domain::{Company, MarketingStatus};
 use crate::error::ApiError;
 
-/// The optional fields `include_fields` may name.
+/// The optional fields `include_fields` may name on a person.
 pub const INCLUDABLE: &[&str] = &[
     "next_activity_id",
     "last_activity_id",
@@ -62,12 +62,18 @@ impl Options {
         }
     }
 
+    /// How a read of persons renders them.
     pub fn parse(q: &QueryParams) -> Result<Self, ApiError> {
+        Self::parse_among(q, INCLUDABLE)
+    }
+
+    /// How a read renders its items, whose optional fields are `includable`.
+    pub fn parse_among(q: &QueryParams, includable: &[&str]) -> Result<Self, ApiError> {
         let mut include = q.list("include_fields");
         // Each key once, where it was first named.
         let mut seen = std::collections::HashSet::new();
         include.retain(|f| seen.insert(f.clone()));
-        if let Some(bad) = include.iter().find(|f| !INCLUDABLE.contains(&f.as_str())) {
+        if let Some(bad) = include.iter().find(|f| !includable.contains(&f.as_str())) {
             return Err(ApiError::invalid(
                 "include_fields",
                 format!("{bad:?} cannot be included"),
@@ -89,7 +95,7 @@ impl Options {
     }
 }
 
-/// What rendering needs besides the person.
+/// What rendering needs besides the item: the company and the item kind's fields.
 pub struct Context<'a> {
     pub company: &'a Company,
     pub fields: &'a Fields,
@@ -132,7 +138,7 @@ impl Serialize for PersonV2<'_> {
         let label_ids = ctx.fields.live_labels(&p.label_ids);
         m.serialize_entry("label_ids", &label_ids)?;
         m.serialize_entry("picture_id", &())?;
-        m.serialize_entry("custom_fields", &CustomFields(self))?;
+        m.serialize_entry("custom_fields", &custom_values(ctx, &p.custom_fields, opts))?;
         for field in &opts.include {
             let value = match field.as_str() {
                 "followers_count" => json!(p.followers_count()),
@@ -149,24 +155,41 @@ impl Serialize for PersonV2<'_> {
             m.serialize_entry(field, &value)?;
         }
         if opts.include_labels {
-            let labels: Vec<Value> = label_ids
-                .iter()
-                .filter_map(|id| ctx.fields.labels().iter().find(|l| l.id == *id))
-                .map(|l| json!({"id": l.id, "label": l.label}))
-                .collect();
-            m.serialize_entry("labels", &labels)?;
+            m.serialize_entry("labels", &labels(ctx, &label_ids))?;
         }
         m.end()
     }
 }
 
-/// `custom_fields`: every custom field (or those `custom_fields=` names), `null` when empty;
-/// with `include_option_labels`, enum and set options as `{"id", "label"}`.
-struct CustomFields<'a>(&'a PersonV2<'a>);
+/// `labels`: the names of the (live) label ids, as `include_labels` adds them.
+pub fn labels(ctx: &Context<'_>, live_ids: &[i64]) -> Vec<Value> {
+    live_ids
+        .iter()
+        .filter_map(|id| ctx.fields.labels().iter().find(|l| l.id == *id))
+        .map(|l| json!({"id": l.id, "label": l.label}))
+        .collect()
+}
 
-impl Serialize for CustomFields<'_> {
+/// `custom_fields` of an item: every custom field of its kind (or those `custom_fields=`
+/// names), `null` when empty; with `include_option_labels`, enum and set options as
+/// `{"id", "label"}`.
+pub fn custom_values<'a>(
+    ctx: &'a Context<'a>,
+    values: &'a serde_json::Map<String, Value>,
+    opts: &'a Options,
+) -> CustomValues<'a> {
+    CustomValues { ctx, values, opts }
+}
+
+pub struct CustomValues<'a> {
+    ctx: &'a Context<'a>,
+    values: &'a serde_json::Map<String, Value>,
+    opts: &'a Options,
+}
+
+impl Serialize for CustomValues<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let PersonV2 { p, opts, ctx } = *self.0;
+        let CustomValues { ctx, values, opts } = *self;
         let mut m = s.serialize_map(None)?;
         for def in ctx.fields.custom() {
             let wanted = opts
@@ -176,8 +199,7 @@ impl Serialize for CustomFields<'_> {
             if !wanted {
                 continue;
             }
-            let mut v =
-                fields::live_value(def, p.custom_fields.get(&def.key)).unwrap_or(Value::Null);
+            let mut v = fields::live_value(def, values.get(&def.key)).unwrap_or(Value::Null);
             if opts.include_option_labels {
                 let labelled = |id: &Value| {
                     let label = def

@@ -1,7 +1,7 @@
-//! Person fields: the built-in ones and the company's custom ones (keyed by 40-hex hashes),
-//! and their options (the built-in label field's options are the person labels). Every rule
-//! about custom values (types, validation, the canonical form stored and rendered) is in
-//! `value`.
+//! Fields of each kind of item (persons, organizations): the built-in ones and the company's
+//! custom ones (keyed by 40-hex hashes), and their options (the built-in label field's options
+//! are the item's labels). Every rule about custom values (types, validation, the canonical
+//! form stored and rendered) is in `value`.
 
 mod value;
 
@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::Timestamp;
 use super::error::DomainError;
 use super::ports::Store;
+use super::{Kind, Timestamp};
 
 /// An option of a field with options (labels, enum and set fields).
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +26,7 @@ pub struct FieldOption {
     pub update_time: Timestamp,
 }
 
-/// A person field, built-in or custom, with its active options.
+/// A field, built-in or custom, with its active options.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldDef {
     pub id: i64,
@@ -131,7 +131,7 @@ impl FieldDef {
     }
 }
 
-/// The key of the built-in label field, whose options are the person labels.
+/// The key of the built-in label field, whose options are the labels (of every kind).
 pub const LABEL_KEY: &str = "label";
 
 /// The parts of an address value, in v1's sibling order.
@@ -233,8 +233,33 @@ impl FieldType {
     }
 }
 
-/// The built-in person fields every company has: `(key, name, type)`.
-pub const BUILTIN_FIELDS: [(&str, &str, &str); 14] = [
+/// The built-in fields of a kind that every company has: `(key, name, type)`.
+pub fn builtin_fields(kind: Kind) -> &'static [(&'static str, &'static str, &'static str)] {
+    match kind {
+        Kind::Person => &PERSON_FIELDS,
+        Kind::Organization => &ORGANIZATION_FIELDS,
+    }
+}
+
+const ORGANIZATION_FIELDS: [(&str, &str, &str); 15] = [
+    ("id", "ID", "int"),
+    ("name", "Name", "varchar"),
+    ("owner_id", "Owner", "user"),
+    ("address", "Address", "address"),
+    (LABEL_KEY, "Labels", "set"),
+    ("visible_to", "Visible to", "visible_to"),
+    ("website", "Website", "varchar"),
+    ("linkedin", "LinkedIn profile", "varchar"),
+    ("industry", "Industry", "int"),
+    ("annual_revenue", "Annual revenue", "int"),
+    ("employee_count", "Number of employees", "int"),
+    ("add_time", "Organization created", "date"),
+    ("update_time", "Update time", "date"),
+    ("people_count", "People", "int"),
+    ("followers_count", "Number of followers", "int"),
+];
+
+const PERSON_FIELDS: [(&str, &str, &str); 14] = [
     ("id", "ID", "int"),
     ("name", "Name", "varchar"),
     ("first_name", "First name", "varchar"),
@@ -251,26 +276,72 @@ pub const BUILTIN_FIELDS: [(&str, &str, &str); 14] = [
     ("followers_count", "Number of followers", "int"),
 ];
 
-/// A company's person fields, loaded once per request.
-#[derive(Debug, Clone, Default)]
-pub struct Fields(pub Arc<[FieldDef]>);
+/// Appends every custom text or number of an item to its search text, one per line, lower-
+/// cased: a superset of the searchable ones, which search re-checks against the fields.
+pub fn push_custom_text(out: &mut String, custom: &serde_json::Map<String, serde_json::Value>) {
+    use serde_json::Value;
+    for v in custom.values() {
+        let text = match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Object(o) => match o.get("value") {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        out.push('\n');
+        out.push_str(&text.to_lowercase());
+    }
+}
+
+/// A company's fields of one kind, loaded once per request.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    pub kind: Kind,
+    pub defs: Arc<[FieldDef]>,
+}
 
 impl Fields {
-    pub async fn load(store: &dyn Store, company_id: i64) -> Result<Self, DomainError> {
-        Ok(Self(store.person_fields(company_id).await?))
+    pub async fn load(store: &dyn Store, kind: Kind, company_id: i64) -> Result<Self, DomainError> {
+        Ok(Self {
+            kind,
+            defs: store.fields(company_id, kind).await?,
+        })
+    }
+
+    /// No fields at all (where none are needed).
+    pub fn none(kind: Kind) -> Self {
+        Self {
+            kind,
+            defs: Arc::new([]),
+        }
     }
 
     pub fn custom(&self) -> impl Iterator<Item = &FieldDef> {
-        self.0.iter().filter(|f| f.is_custom)
+        self.defs.iter().filter(|f| f.is_custom)
     }
 
     pub fn custom_by_key(&self, key: &str) -> Option<&FieldDef> {
         self.custom().find(|f| f.key == key)
     }
 
-    /// The person labels: options of the built-in label field.
+    /// The refusal of a custom value whose key names no custom field of the kind.
+    pub fn unknown_key(&self, key: &str) -> DomainError {
+        DomainError::invalid(
+            key,
+            format!(
+                "no custom {} field has this key (see GET /v1/{})",
+                self.kind.as_str(),
+                self.kind.fields_resource()
+            ),
+        )
+    }
+
+    /// The labels: options of the built-in label field.
     pub fn labels(&self) -> &[FieldOption] {
-        self.0
+        self.defs
             .iter()
             .find(|f| f.key == LABEL_KEY)
             .map_or(&[], |f| f.options.as_slice())

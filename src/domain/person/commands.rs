@@ -3,13 +3,15 @@
 
 use super::contacts::{marketing_change, marketing_status_for, normalize_contacts};
 use super::name::{name_must_be_given, resolve_name, resolve_update_name};
-use super::references::{Reference, check_custom_fields, check_labels, check_references};
 use super::{Contact, NewPerson, Person, PersonChanges, PersonDraft, digits};
 use crate::domain::error::DomainError;
-use crate::domain::fields::{self, Fields};
+use crate::domain::fields::Fields;
 use crate::domain::followers::can_see_person;
 use crate::domain::ports::{Edit, MergeEdit, Store};
-use crate::domain::{Session, Timestamp, Visibility};
+use crate::domain::references::{
+    Reference, check_labels, check_references, merge_custom_values, new_custom_values,
+};
+use crate::domain::{Kind, Session, Timestamp, Visibility};
 
 /// Every rule for a new person that needs no store: the person to insert and the references
 /// it makes. The API and the importer both go through here.
@@ -41,10 +43,7 @@ pub fn prepare_person(
         refs.push(Reference::org(id));
     }
     let label_ids = check_labels(fields, draft.label_ids.unwrap_or_default())?;
-    let custom_fields = check_custom_fields(fields, draft.custom_fields, &mut refs, None)?
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k, v)))
-        .collect();
+    let custom_fields = new_custom_values(fields, draft.custom_fields, &mut refs)?;
     let new = NewPerson {
         company_id: session.company.id,
         owner_id,
@@ -72,7 +71,7 @@ pub async fn add_person(
     session: &Session,
     draft: PersonDraft,
 ) -> Result<Person, DomainError> {
-    let fields = Fields::load(store, session.company.id).await?;
+    let fields = Fields::load(store, Kind::Person, session.company.id).await?;
     let (new, refs) = prepare_person(session, &fields, draft, Timestamp::now())?;
     check_references(store, session, &refs).await?;
     Ok(store.insert_person(new).await?)
@@ -127,7 +126,7 @@ pub async fn update_person(
     current: Person,
     draft: PersonDraft,
 ) -> Result<Person, DomainError> {
-    let fields = Fields::load(store, session.company.id).await?;
+    let fields = Fields::load(store, Kind::Person, session.company.id).await?;
     let (changes, checked) = person_changes(session, &fields, &current, draft.clone())?;
     check_references(store, session, &checked).await?;
     if changes.is_empty() {
@@ -207,43 +206,15 @@ pub fn person_changes(
         changes.label_ids = Some(check_labels(fields, labels)?);
     }
     if !draft.custom_fields.is_empty() {
-        changes.custom_fields = Some(custom_values(
+        changes.custom_fields = Some(merge_custom_values(
             fields,
-            current,
+            &current.custom_fields,
             draft.custom_fields,
             &mut refs,
         )?);
     }
     changes.drop_unchanged(current);
     Ok((changes, refs))
-}
-
-/// The person's custom values with the given ones merged in (`null` clears one).
-fn custom_values(
-    fields: &Fields,
-    current: &Person,
-    given: Vec<(String, serde_json::Value)>,
-    refs: &mut Vec<Reference>,
-) -> Result<serde_json::Map<String, serde_json::Value>, DomainError> {
-    let given = given
-        .into_iter()
-        .map(|(key, value)| match fields.custom_by_key(&key) {
-            Some(def) => {
-                let value = fields::merge_update(def, current.custom_fields.get(&key), value);
-                (key, value)
-            }
-            None => (key, value),
-        })
-        .collect();
-    let given = check_custom_fields(fields, given, refs, Some(&current.custom_fields))?;
-    let mut merged = current.custom_fields.clone();
-    for (key, value) in given {
-        match value {
-            Some(v) => merged.insert(key, v),
-            None => merged.remove(&key),
-        };
-    }
-    Ok(merged)
 }
 
 /// Soft-deletes persons: they stay readable by id (`active_flag: false`, `is_deleted: true`)

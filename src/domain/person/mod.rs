@@ -1,21 +1,21 @@
 //! Persons: the entity, the command both dialects parse into, the changes a store applies,
 //! and what is derived from a person for sorting and search. The rules live in the
-//! submodules: `name`, `contacts`, `references` and `commands`.
+//! submodules: `name`, `contacts` and `commands` (and, shared with every kind,
+//! `domain::references`).
 
 mod commands;
 mod contacts;
 mod name;
-mod references;
 
+pub use crate::domain::references::{
+    RefKind, Reference, check_custom_fields, check_labels, check_owner, check_references,
+};
 pub use commands::{
     active_person, add_person, delete_persons, find_person, merge_persons, person_not_found,
     prepare_person, update_person,
 };
 pub use contacts::{is_valid_email, normalize_contacts, primary_value};
 pub use name::{Name, name_must_be_given, resolve_name, resolve_update_name, split_name};
-pub use references::{
-    RefKind, Reference, check_custom_fields, check_labels, check_owner, check_references,
-};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -266,21 +266,7 @@ pub fn derive(
         search_text.push('\n');
         search_text.push_str(&digits(&c.value));
     }
-    // Every custom text or number: a superset of the searchable ones, which search re-checks.
-    for v in custom.values() {
-        let text = match v {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Object(o) => match o.get("value") {
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Number(n)) => n.to_string(),
-                _ => continue,
-            },
-            _ => continue,
-        };
-        search_text.push('\n');
-        search_text.push_str(&text.to_lowercase());
-    }
+    super::fields::push_custom_text(&mut search_text, custom);
     Derived {
         keys: SortKeys::of(name, emails),
         first_char: first_char(&name.name),

@@ -1,11 +1,19 @@
-//! Person fields and the options of fields that have them (the person and organization labels
-//! among them): columns, row mappers and statements.
+//! Fields of every kind and the options of fields that have them (the labels among them):
+//! columns, row mappers and statements. Each kind's fields have a table of their own (ids and
+//! keys are per kind); options of all kinds share one, marked with their kind.
 
 use super::{Db, FromRow, Query, Row, first, insert_id, lock, sql, to_json, vanished};
-use crate::domain::Timestamp;
-use crate::domain::fields::{FieldDef, FieldOption, FieldType};
-use crate::domain::organization::ORG_LABEL_KEY;
-use crate::domain::ports::{Edit, FieldChanges, NewField, StoreError};
+use crate::domain::fields::{FieldDef, FieldOption, FieldType, LABEL_KEY, builtin_fields};
+use crate::domain::ports::{BuiltinField, Edit, FieldChanges, NewField, StoreError};
+use crate::domain::{Kind, Timestamp};
+
+/// The table of a kind's fields.
+const fn table(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Person => "person_fields",
+        Kind::Organization => "organization_fields",
+    }
+}
 
 const FIELD_COLUMNS: &str = "id, key, name, field_type, is_custom, order_nr, add_visible_flag, \
     created_by_user_id, updated_by_user_id, add_time, update_time, settings";
@@ -50,25 +58,29 @@ impl FromRow for OptionRow {
     }
 }
 
-/// Every option of every field of a company, deleted ones too, in their order.
-async fn options(db: &impl Db, company_id: i64) -> Result<Vec<OptionRow>, StoreError> {
+/// Every option of every field of a kind of a company, deleted ones too, in their order.
+async fn options(db: &impl Db, company_id: i64, kind: Kind) -> Result<Vec<OptionRow>, StoreError> {
     db.rows(sql!(
         "SELECT id, field_key, label, color, add_time, update_time, active_flag \
-         FROM field_options WHERE company_id = ? ORDER BY order_nr, id",
-        company_id
+         FROM field_options WHERE company_id = ? AND entity = ? ORDER BY order_nr, id",
+        company_id,
+        kind.as_str()
     ))
     .await
 }
 
-/// Active fields of a company (or the one with id `only`), built-in first, with their options.
+/// Active fields of a kind of a company (or the one with id `only`), built-in first, with
+/// their options.
 pub async fn load(
     db: &impl Db,
     company_id: i64,
+    kind: Kind,
     only: Option<i64>,
 ) -> Result<Vec<FieldDef>, StoreError> {
     let mut q = sql!(
         format!(
-            "SELECT {FIELD_COLUMNS} FROM person_fields WHERE company_id = ? AND active_flag = TRUE"
+            "SELECT {FIELD_COLUMNS} FROM {} WHERE company_id = ? AND active_flag = TRUE",
+            table(kind)
         ),
         company_id
     );
@@ -77,7 +89,7 @@ pub async fn load(
     }
     q.push(" ORDER BY is_custom, order_nr, id");
     let mut fields: Vec<FieldDef> = db.rows(q).await?;
-    for OptionRow(option, active) in options(db, company_id).await? {
+    for OptionRow(option, active) in options(db, company_id, kind).await? {
         if let Some(f) = fields.iter_mut().find(|f| f.key == option.field_key) {
             if active {
                 f.options.push(option);
@@ -89,35 +101,33 @@ pub async fn load(
     Ok(fields)
 }
 
-/// One active field of the company.
-pub async fn field(db: &impl Db, company_id: i64, id: i64) -> Result<Option<FieldDef>, StoreError> {
-    Ok(load(db, company_id, Some(id)).await?.pop())
+/// One active field of a kind of the company.
+pub async fn field(
+    db: &impl Db,
+    company_id: i64,
+    kind: Kind,
+    id: i64,
+) -> Result<Option<FieldDef>, StoreError> {
+    Ok(load(db, company_id, kind, Some(id)).await?.pop())
 }
 
-/// The active options of the organization label field.
-pub async fn org_labels(db: &impl Db, company_id: i64) -> Result<Vec<FieldOption>, StoreError> {
-    Ok(options(db, company_id)
-        .await?
-        .into_iter()
-        .filter(|o| o.1 && o.0.field_key == ORG_LABEL_KEY)
-        .map(|o| o.0)
-        .collect())
-}
-
-/// A built-in field of a new company.
+/// A built-in field of a new company (or, once, of every company: the migration that adds a
+/// kind's fields).
 pub async fn insert_builtin(
     db: &impl Db,
     company_id: i64,
-    key: &str,
-    name: &str,
-    field_type: FieldType,
+    kind: Kind,
+    (key, name, field_type): (&str, &str, FieldType),
     order: i64,
     at: Timestamp,
 ) -> Result<(), StoreError> {
     db.execute(sql!(
-        "INSERT INTO person_fields (company_id, key, name, field_type, is_custom, order_nr, \
-         add_visible_flag, active_flag, add_time, update_time) \
-         VALUES (?, ?, ?, ?, FALSE, ?, TRUE, TRUE, ?, ?)",
+        format!(
+            "INSERT INTO {} (company_id, key, name, field_type, is_custom, order_nr, \
+             add_visible_flag, active_flag, add_time, update_time) \
+             VALUES (?, ?, ?, ?, FALSE, ?, TRUE, TRUE, ?, ?)",
+            table(kind)
+        ),
         company_id,
         key,
         name,
@@ -130,21 +140,21 @@ pub async fn insert_builtin(
     Ok(())
 }
 
-/// A label of a new company (person or organization label field, by `key`).
+/// A label of a new company: an option of a kind's label field.
 pub async fn insert_label(
     db: &impl Db,
     company_id: i64,
-    key: &str,
-    label: &str,
-    color: &str,
+    kind: Kind,
+    (label, color): (&str, &str),
     order: i64,
     at: Timestamp,
 ) -> Result<(), StoreError> {
     db.execute(sql!(
-        "INSERT INTO field_options (company_id, field_key, label, color, order_nr, add_time, \
-         update_time) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO field_options (company_id, entity, field_key, label, color, order_nr, \
+         add_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         company_id,
-        key,
+        kind.as_str(),
+        LABEL_KEY,
         label,
         color,
         order,
@@ -159,19 +169,22 @@ pub async fn insert_label(
 async fn insert_options(
     db: &impl Db,
     company_id: i64,
+    kind: Kind,
     key: &str,
     labels: &[String],
     now: Timestamp,
 ) -> Result<(), StoreError> {
     for label in labels {
         db.execute(sql!(
-            "INSERT INTO field_options (company_id, field_key, label, order_nr, add_time, \
-             update_time) VALUES (?, ?, ?, (SELECT COALESCE(MAX(order_nr), 0) + 1 \
-             FROM field_options WHERE company_id = ? AND field_key = ?), ?, ?)",
+            "INSERT INTO field_options (company_id, entity, field_key, label, order_nr, \
+             add_time, update_time) VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(order_nr), 0) + 1 \
+             FROM field_options WHERE company_id = ? AND entity = ? AND field_key = ?), ?, ?)",
             company_id,
+            kind.as_str(),
             key,
             label,
             company_id,
+            kind.as_str(),
             key,
             now,
             now
@@ -181,15 +194,19 @@ async fn insert_options(
     Ok(())
 }
 
-/// A custom field, after the company's last field.
+/// A custom field, after the company's last field of its kind.
 pub async fn insert(db: &impl Db, f: &NewField) -> Result<FieldDef, StoreError> {
+    let table = table(f.kind);
     let id = insert_id(
         db,
         sql!(
-            "INSERT INTO person_fields (company_id, key, name, field_type, is_custom, order_nr, \
-             add_visible_flag, active_flag, created_by_user_id, updated_by_user_id, add_time, \
-             update_time, settings) VALUES (?, ?, ?, ?, TRUE, (SELECT COALESCE(MAX(order_nr), 0) \
-             + 1 FROM person_fields WHERE company_id = ?), ?, TRUE, ?, ?, ?, ?, ?)",
+            format!(
+                "INSERT INTO {table} (company_id, key, name, field_type, is_custom, order_nr, \
+                 add_visible_flag, active_flag, created_by_user_id, updated_by_user_id, \
+                 add_time, update_time, settings) VALUES (?, ?, ?, ?, TRUE, \
+                 (SELECT COALESCE(MAX(order_nr), 0) + 1 FROM {table} WHERE company_id = ?), \
+                 ?, TRUE, ?, ?, ?, ?, ?)"
+            ),
             f.company_id,
             &f.key,
             &f.name,
@@ -204,8 +221,8 @@ pub async fn insert(db: &impl Db, f: &NewField) -> Result<FieldDef, StoreError> 
         ),
     )
     .await?;
-    insert_options(db, f.company_id, &f.key, &f.options, f.now).await?;
-    field(db, f.company_id, id)
+    insert_options(db, f.company_id, f.kind, &f.key, &f.options, f.now).await?;
+    field(db, f.company_id, f.kind, id)
         .await?
         .ok_or_else(|| vanished("field"))
 }
@@ -215,14 +232,18 @@ pub async fn insert(db: &impl Db, f: &NewField) -> Result<FieldDef, StoreError> 
 pub async fn update<D: Db>(
     db: &D,
     company_id: i64,
+    kind: Kind,
     id: i64,
     edit: Edit<FieldDef, FieldChanges>,
     user_id: i64,
     now: Timestamp,
 ) -> Result<Option<FieldDef>, StoreError> {
+    let table = table(kind);
     let mut q = sql!(
-        "SELECT f.id FROM person_fields f WHERE f.company_id = ? AND f.id = ? \
-         AND f.active_flag = TRUE",
+        format!(
+            "SELECT f.id FROM {table} f WHERE f.company_id = ? AND f.id = ? \
+             AND f.active_flag = TRUE"
+        ),
         company_id,
         id
     );
@@ -231,13 +252,13 @@ pub async fn update<D: Db>(
     if locked.is_none() {
         return Ok(None);
     }
-    let Some(current) = field(db, company_id, id).await? else {
+    let Some(current) = field(db, company_id, kind, id).await? else {
         return Ok(None);
     };
     let ch = edit(&current).map_err(StoreError::refused)?;
     ch.check_options_exist(&current)?;
     let mut q = sql!(
-        "UPDATE person_fields SET update_time = ?, updated_by_user_id = ?",
+        format!("UPDATE {table} SET update_time = ?, updated_by_user_id = ?"),
         now,
         user_id
     );
@@ -269,22 +290,26 @@ pub async fn update<D: Db>(
         ))
         .await?;
     }
-    insert_options(db, company_id, &current.key, &ch.add_options, now).await?;
-    field(db, company_id, id).await
+    insert_options(db, company_id, kind, &current.key, &ch.add_options, now).await?;
+    field(db, company_id, kind, id).await
 }
 
 /// Marks custom fields deleted; the ids deleted now.
 pub async fn delete(
     db: &impl Db,
     company_id: i64,
+    kind: Kind,
     ids: &[i64],
     now: Timestamp,
 ) -> Result<Vec<i64>, StoreError> {
     let mut deleted = Vec::new();
     for id in ids {
         let q: Query = sql!(
-            "UPDATE person_fields SET active_flag = FALSE, update_time = ? WHERE company_id = ? \
-             AND id = ? AND is_custom = TRUE AND active_flag = TRUE",
+            format!(
+                "UPDATE {} SET active_flag = FALSE, update_time = ? WHERE company_id = ? \
+                 AND id = ? AND is_custom = TRUE AND active_flag = TRUE",
+                table(kind)
+            ),
             now,
             company_id,
             *id
@@ -294,4 +319,40 @@ pub async fn delete(
         }
     }
     Ok(deleted)
+}
+
+/// The built-in fields of a kind and its labels, for a company that has none yet.
+pub async fn add_builtins(
+    db: &impl Db,
+    company_id: i64,
+    kind: Kind,
+    fields: &[BuiltinField],
+    labels: &[(String, String)],
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    for (order, (key, name, field_type)) in fields.iter().enumerate() {
+        let field = (key.as_str(), name.as_str(), *field_type);
+        insert_builtin(db, company_id, kind, field, order as i64, at).await?;
+    }
+    for (order, (label, color)) in labels.iter().enumerate() {
+        insert_label(db, company_id, kind, (label, color), order as i64, at).await?;
+    }
+    Ok(())
+}
+
+/// Gives every company the built-in fields of `kind` (the migration that adds the kind's
+/// fields); its labels come with them when the kind had none before.
+pub async fn fill_builtins(db: &impl Db, kind: Kind) -> Result<(), StoreError> {
+    let companies: Vec<i64> = db
+        .rows(sql!("SELECT id FROM companies ORDER BY id"))
+        .await?;
+    let fields: Vec<BuiltinField> = builtin_fields(kind)
+        .iter()
+        .filter_map(|(k, n, t)| Some(((*k).to_owned(), (*n).to_owned(), FieldType::from_name(t)?)))
+        .collect();
+    let now = Timestamp::now();
+    for company_id in companies {
+        add_builtins(db, company_id, kind, &fields, &[], now).await?;
+    }
+    Ok(())
 }

@@ -2,9 +2,9 @@
 //! files (types and indexes differ), and the steps only pipestack can do, such as filling a
 //! new column with what the domain derives from existing rows.
 
-use super::{Db, first, organizations, persons, pipelines, sql, tenants};
-use crate::domain::Timestamp;
+use super::{Db, fields, first, organizations, persons, pipelines, sql, tenants};
 use crate::domain::ports::StoreError;
+use crate::domain::{Kind, Timestamp};
 
 /// One migration: never edit one that has been released; add a new one (its SQL for each
 /// engine in `migrations/<engine>/`, and its line in [`MIGRATIONS`]).
@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_sort_keys.sql", Some(Fill::SortKeys)),
     migration!(5, "0005_hashed_tokens.sql", Some(Fill::TokenDigests)),
     migration!(6, "0006_pipelines.sql", Some(Fill::DefaultPipelines)),
+    migration!(
+        7,
+        "0007_fields_by_kind.sql",
+        Some(Fill::BuiltinFields(Kind::Organization))
+    ),
 ];
 
 /// A step of a migration done in Rust.
@@ -54,6 +59,8 @@ pub enum Fill {
     TokenDigests,
     /// Every company's default pipeline and stages (migration 6).
     DefaultPipelines,
+    /// Every company's built-in fields of a kind (migration 7: organizations).
+    BuiltinFields(Kind),
 }
 
 /// Applies the pending migrations, inside the caller's transaction.
@@ -87,6 +94,7 @@ pub async fn apply(db: &impl Db, engine: Engine) -> Result<(), StoreError> {
             }
             Some(Fill::TokenDigests) => tenants::fill_token_digests(db).await?,
             Some(Fill::DefaultPipelines) => pipelines::fill_defaults(db).await?,
+            Some(Fill::BuiltinFields(kind)) => fields::fill_builtins(db, kind).await?,
             None => {}
         }
         db.execute(sql!(

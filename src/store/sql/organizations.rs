@@ -2,8 +2,6 @@
 
 use std::sync::LazyLock;
 
-use serde_json::Map;
-
 use super::followers::{self, Item};
 use super::paging::{SortColumn, order_and_page, plain};
 use super::{Db, FromRow, Query, Row, first, insert_id, lock, sql, to_json, vanished};
@@ -22,7 +20,7 @@ static COLUMNS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "o.id, o.company_id, o.owner_id, o.name, o.address, o.address_parts, o.label_ids, \
          o.visible_to, o.active_flag, o.add_time, o.update_time, o.delete_time, \
-         o.people_count, {}, o.profile",
+         o.people_count, {}, o.profile, o.custom_fields",
         followers::ids_of(Kind::Organization)
     )
 });
@@ -50,6 +48,7 @@ impl FromRow for Organization {
             people_count: r.int(12)?,
             follower_ids: r.ids(13)?,
             profile: r.json(14).unwrap_or_default(),
+            custom_fields: r.json(15)?,
         })
     }
 }
@@ -89,13 +88,17 @@ fn parts_json(a: Option<&Address>) -> Result<String, StoreError> {
     to_json(&a.map(|a| a.parts.clone()).unwrap_or_default())
 }
 
+fn address_text(a: Option<&Address>) -> Option<&str> {
+    a.map(|a| a.value.as_str())
+}
+
 pub async fn insert(db: &impl Db, o: &NewOrganization) -> Result<Organization, StoreError> {
     let id = insert_id(
         db,
         sql!(
             "INSERT INTO organizations (company_id, owner_id, name, address, address_parts, \
              label_ids, visible_to, search_text, active_flag, add_time, update_time, profile, \
-             name_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?)",
+             name_key, custom_fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?, ?)",
             o.company_id,
             o.owner_id,
             &o.name,
@@ -103,11 +106,12 @@ pub async fn insert(db: &impl Db, o: &NewOrganization) -> Result<Organization, S
             parts_json(o.address.as_ref())?,
             to_json(&o.label_ids)?,
             o.visible_to.get(),
-            search_text(&o.name, o.address.as_ref()),
+            search_text(&o.name, address_text(o.address.as_ref()), &o.custom_fields),
             o.add_time,
             o.update_time,
             to_json(&o.profile)?,
-            sort_key(&o.name)
+            sort_key(&o.name),
+            to_json(&o.custom_fields)?
         ),
     )
     .await?;
@@ -150,15 +154,16 @@ fn update_statement(
     if let Some(profile) = &ch.profile {
         q.push_arg(", profile = ?", to_json(profile)?);
     }
+    if let Some(custom) = &ch.custom_fields {
+        q.push_arg(", custom_fields = ?", to_json(custom)?);
+    }
     let name = ch.name.as_deref().unwrap_or(&current.name);
     let address = match &ch.address {
-        Some(a) => a.clone(),
-        None => current.address.clone().map(|value| Address {
-            value,
-            parts: Map::new(),
-        }),
+        Some(a) => address_text(a.as_ref()),
+        None => current.address.as_deref(),
     };
-    q.push_arg(", search_text = ?", search_text(name, address.as_ref()));
+    let custom = ch.custom_fields.as_ref().unwrap_or(&current.custom_fields);
+    q.push_arg(", search_text = ?", search_text(name, address, custom));
     q.push_arg(" WHERE company_id = ?", current.company_id);
     q.push_arg(" AND id = ?", current.id);
     Ok(q)

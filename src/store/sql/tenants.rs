@@ -1,8 +1,6 @@
 //! Companies and users: their columns, row mappers and statements.
 
 use super::{Db, FromRow, Row, fields, first, insert_id, sql, vanished};
-use crate::domain::fields::LABEL_KEY;
-use crate::domain::organization::ORG_LABEL_KEY;
 use crate::domain::ports::{NewCompany, NewUser, StoreError};
 use crate::domain::user::{company_domain, digests_match, token_digest};
 use crate::domain::{Company, Session, Timestamp, User};
@@ -85,13 +83,13 @@ pub async fn add_company(
         id
     ))
     .await?;
-    for (order, (key, name, field_type)) in company.person_fields.iter().enumerate() {
-        fields::insert_builtin(db, id, key, name, *field_type, order as i64, at).await?;
-    }
-    for key in [LABEL_KEY, ORG_LABEL_KEY] {
-        for (order, (label, color)) in company.person_labels.iter().enumerate() {
-            fields::insert_label(db, id, key, label, color, order as i64, at).await?;
-        }
+    for (kind, builtins) in &company.fields {
+        let labels = company
+            .labels
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map_or(&[][..], |(_, l)| l.as_slice());
+        fields::add_builtins(db, id, *kind, builtins, labels, at).await?;
     }
     super::pipelines::add_defaults(db, id, at).await?;
     let user = add_user(

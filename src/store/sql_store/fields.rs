@@ -1,35 +1,29 @@
-//! Person fields and label options (cached).
+//! Fields of every kind, with their options (cached).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use super::SqlStore;
-use crate::domain::Timestamp;
-use crate::domain::fields::{FieldDef, FieldOption};
+use crate::domain::fields::FieldDef;
 use crate::domain::ports::{Edit, FieldChanges, FieldStore, NewField, StoreError};
+use crate::domain::{Kind, Timestamp};
 use crate::store::cached::Change;
 use crate::store::sql::{Backend, fields};
 
 #[async_trait]
 impl<B: Backend> FieldStore for SqlStore<B> {
-    async fn person_fields(&self, company_id: i64) -> Result<Arc<[FieldDef]>, StoreError> {
-        if let Some(f) = self.caches.fields.get(&company_id) {
+    async fn fields(&self, company_id: i64, kind: Kind) -> Result<Arc<[FieldDef]>, StoreError> {
+        if let Some(f) = self.caches.fields.get(&(company_id, kind)) {
             return Ok(f);
         }
         let loaded: Arc<[FieldDef]> = self
             .backend
-            .read(op!(db => fields::load(db, company_id, None).await))
+            .read(op!(db => fields::load(db, company_id, kind, None).await))
             .await?
             .into();
-        self.caches.fields.put(company_id, loaded.clone());
+        self.caches.fields.put((company_id, kind), loaded.clone());
         Ok(loaded)
-    }
-
-    async fn org_label_options(&self, company_id: i64) -> Result<Vec<FieldOption>, StoreError> {
-        self.backend
-            .read(op!(db => fields::org_labels(db, company_id).await))
-            .await
     }
 
     async fn insert_field(&self, field: NewField) -> Result<FieldDef, StoreError> {
@@ -44,6 +38,7 @@ impl<B: Backend> FieldStore for SqlStore<B> {
     async fn update_field(
         &self,
         company_id: i64,
+        kind: Kind,
         id: i64,
         edit: Edit<FieldDef, FieldChanges>,
         user_id: i64,
@@ -51,7 +46,7 @@ impl<B: Backend> FieldStore for SqlStore<B> {
     ) -> Result<Option<FieldDef>, StoreError> {
         self.write_then_forget(
             Change::Fields { company_id },
-            op!(db => fields::update(db, company_id, id, edit, user_id, now).await),
+            op!(db => fields::update(db, company_id, kind, id, edit, user_id, now).await),
         )
         .await
     }
@@ -59,13 +54,14 @@ impl<B: Backend> FieldStore for SqlStore<B> {
     async fn delete_fields(
         &self,
         company_id: i64,
+        kind: Kind,
         ids: &[i64],
         now: Timestamp,
     ) -> Result<Vec<i64>, StoreError> {
         let ids = ids.to_vec();
         self.write_then_forget(
             Change::Fields { company_id },
-            op!(db => fields::delete(db, company_id, &ids, now).await),
+            op!(db => fields::delete(db, company_id, kind, &ids, now).await),
         )
         .await
     }

@@ -1,6 +1,7 @@
-//! v2 personFields: list, get, add, update, delete, and atomic option changes.
+//! v2 fields of every kind (personFields, organizationFields): list, get, add, update,
+//! delete, and atomic option changes. Each handler serves every kind; the route says which.
 
-use crate::api::extract::{Caller, FieldCode};
+use crate::api::extract::{Caller, FieldCode, ItemKind};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
@@ -68,9 +69,12 @@ fn namespaces(q: &QueryParams) -> Result<Vec<String>, ApiError> {
     Ok(include)
 }
 
-pub async fn get_person_fields(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
+pub async fn get_fields<K: ItemKind>(
+    Caller { session, store }: Caller,
+    q: QueryParams,
+) -> ApiResult {
     let include = namespaces(&q)?;
-    let fields = field_admin::shown_fields(store.as_ref(), &session).await?;
+    let fields = field_admin::shown_fields(store.as_ref(), &session, K::KIND).await?;
     // Fields come built-in first, then by their order and id.
     let (page, next_cursor) = keyset_page(
         &q,
@@ -87,17 +91,17 @@ pub async fn get_person_fields(Caller { session, store }: Caller, q: QueryParams
     ))
 }
 
-pub async fn get_person_field(
+pub async fn get_field<K: ItemKind>(
     Caller { session, store }: Caller,
     FieldCode(code): FieldCode,
     q: QueryParams,
 ) -> ApiResult {
     let include = namespaces(&q)?;
-    let f = field_admin::field_by_code(store.as_ref(), &session, &code).await?;
+    let f = field_admin::field_by_code(store.as_ref(), &session, K::KIND, &code).await?;
     Ok(success(StatusCode::OK, field(&f, &include), None, None))
 }
 
-pub async fn add_person_field(
+pub async fn add_field<K: ItemKind>(
     Caller { session, store }: Caller,
     Payload(body): Payload,
 ) -> ApiResult {
@@ -123,16 +127,16 @@ pub async fn add_person_field(
         add_visible_flag: add_visible.unwrap_or(false),
         settings,
     };
-    let f = field_admin::add_field(store.as_ref(), &session, draft, false).await?;
+    let f = field_admin::add_field(store.as_ref(), &session, K::KIND, draft, false).await?;
     Ok(success(StatusCode::OK, field(&f, &[]), None, None))
 }
 
-pub async fn update_person_field(
+pub async fn update_field<K: ItemKind>(
     Caller { session, store }: Caller,
     FieldCode(code): FieldCode,
     Payload(body): Payload,
 ) -> ApiResult {
-    let existing = field_admin::field_by_code(store.as_ref(), &session, &code).await?;
+    let existing = field_admin::field_by_code(store.as_ref(), &session, K::KIND, &code).await?;
     if body.is_empty() {
         return Err(ApiError::bad_request(
             "At least one field must be provided in the request body",
@@ -156,21 +160,21 @@ pub async fn update_person_field(
         settings: (settings != existing.settings).then_some(settings),
         options: None,
     };
-    let f = field_admin::update_field(store.as_ref(), &session, &existing, update).await?;
+    let f = field_admin::update_field(store.as_ref(), &session, K::KIND, &existing, update).await?;
     Ok(success(StatusCode::OK, field(&f, &[]), None, None))
 }
 
-pub async fn delete_person_field(
+pub async fn delete_field<K: ItemKind>(
     Caller { session, store }: Caller,
     FieldCode(code): FieldCode,
 ) -> ApiResult {
-    let f = field_admin::field_by_code(store.as_ref(), &session, &code).await?;
-    field_admin::delete_fields(store.as_ref(), &session, &[f.id]).await?;
+    let f = field_admin::field_by_code(store.as_ref(), &session, K::KIND, &code).await?;
+    field_admin::delete_fields(store.as_ref(), &session, K::KIND, &[f.id]).await?;
     Ok(success(StatusCode::OK, field(&f, &[]), None, None))
 }
 
 /// `POST …/options`: adds labels; answers with the new options only.
-pub async fn add_person_field_options(
+pub async fn add_field_options<K: ItemKind>(
     Caller { session, store }: Caller,
     FieldCode(code): FieldCode,
     JsonBody(body): JsonBody,
@@ -180,12 +184,13 @@ pub async fn add_person_field_options(
     for item in items {
         add.push(values::string("label", item.get("label").unwrap_or(&Value::Null))?.to_owned());
     }
-    let before = field_admin::field_by_code(store.as_ref(), &session, &code).await?;
+    let before = field_admin::field_by_code(store.as_ref(), &session, K::KIND, &code).await?;
     let changes = FieldChanges {
         add_options: add,
         ..FieldChanges::default()
     };
-    let after = field_admin::change_options(store.as_ref(), &session, &before, changes).await?;
+    let after =
+        field_admin::change_options(store.as_ref(), &session, K::KIND, &before, changes).await?;
     let added: Vec<Value> = after
         .options
         .iter()
@@ -201,7 +206,7 @@ pub async fn add_person_field_options(
 }
 
 /// `PATCH …/options`: relabels existing options; answers with them.
-pub async fn update_person_field_options(
+pub async fn update_field_options<K: ItemKind>(
     Caller { session, store }: Caller,
     FieldCode(code): FieldCode,
     JsonBody(body): JsonBody,
@@ -212,13 +217,14 @@ pub async fn update_person_field_options(
         let label = values::string("label", item.get("label").unwrap_or(&Value::Null))?;
         rename.push((id, label.to_owned()));
     }
-    let before = field_admin::field_by_code(store.as_ref(), &session, &code).await?;
+    let before = field_admin::field_by_code(store.as_ref(), &session, K::KIND, &code).await?;
     let ids: Vec<i64> = rename.iter().map(|(id, _)| *id).collect();
     let changes = FieldChanges {
         rename_options: rename,
         ..FieldChanges::default()
     };
-    let after = field_admin::change_options(store.as_ref(), &session, &before, changes).await?;
+    let after =
+        field_admin::change_options(store.as_ref(), &session, K::KIND, &before, changes).await?;
     let updated: Vec<Value> = after
         .options
         .iter()
@@ -234,7 +240,7 @@ pub async fn update_person_field_options(
 }
 
 /// `DELETE …/options`: deletes options (and so their values on persons); answers with them.
-pub async fn delete_person_field_options(
+pub async fn delete_field_options<K: ItemKind>(
     Caller { session, store }: Caller,
     FieldCode(code): FieldCode,
     JsonBody(body): JsonBody,
@@ -243,7 +249,7 @@ pub async fn delete_person_field_options(
     for item in items(&body)? {
         ids.push(values::id("id", item.get("id").unwrap_or(&Value::Null))?);
     }
-    let before = field_admin::field_by_code(store.as_ref(), &session, &code).await?;
+    let before = field_admin::field_by_code(store.as_ref(), &session, K::KIND, &code).await?;
     let deleted: Vec<Value> = before
         .options
         .iter()
@@ -254,7 +260,7 @@ pub async fn delete_person_field_options(
         delete_options: ids,
         ..FieldChanges::default()
     };
-    field_admin::change_options(store.as_ref(), &session, &before, changes).await?;
+    field_admin::change_options(store.as_ref(), &session, K::KIND, &before, changes).await?;
     Ok(success(
         StatusCode::OK,
         Value::Array(deleted),

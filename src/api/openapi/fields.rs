@@ -1,5 +1,6 @@
-//! Person fields in both dialects: what their operations take and answer, and the field and
-//! option schemas. Only admins change fields, so every write may also answer 403.
+//! Fields of every kind (personFields, organizationFields) in both dialects: what their
+//! operations take and answer, and the field and option schemas. Only admins change fields,
+//! so every write may also answer 403.
 
 use serde_json::{Map, Value, json};
 
@@ -10,13 +11,23 @@ use super::shared::{
 };
 use super::{Doc, doc};
 
-/// The description of a person field operation, if `operation` is one in `dialect`.
+/// The kinds whose fields have operations, as operation names spell them.
+const KINDS: [&str; 2] = ["person", "organization"];
+
+/// The description of a field operation, if `operation` is one in `dialect`: the route table
+/// names them `<verb>_<kind>_field…`; each kind's are described alike.
 pub(super) fn describe(dialect: Dialect, operation: &str) -> Option<Doc> {
-    match dialect {
-        Dialect::V1 => describe_v1(operation),
-        Dialect::V2 => describe_v2(operation),
+    let (kind, generic) = KINDS.iter().find_map(|kind| {
+        let generic = operation.replacen(&format!("_{kind}_field"), "_field", 1);
+        (generic != operation).then_some((*kind, generic))
+    })?;
+    let mut d = match dialect {
+        Dialect::V1 => describe_v1(&generic),
+        Dialect::V2 => describe_v2(&generic),
         Dialect::Service => None,
-    }
+    }?;
+    d.summary = d.summary.replace("{kind}", kind).into();
+    Some(d)
 }
 
 /// A v2 list of options: by id to relabel or delete, by label to add.
@@ -37,19 +48,19 @@ fn options_body(with_id: bool, with_label: bool) -> Value {
     list(json!({"type": "object", "required": required, "properties": props}))
 }
 
-/// The `/v1` and `/api/v1` person field operations.
+/// The `/v1` and `/api/v1` field operations, `{kind}` in their summaries.
 fn describe_v1(operation: &str) -> Option<Doc> {
     Some(match operation {
-        "get_person_fields" => doc(
-            "List person fields",
+        "get_fields" => doc(
+            "List {kind} fields",
             v1_paging(),
             None,
             200,
-            list(r("PersonFieldV1")),
+            list(r("FieldV1")),
             Some(v1_pagination()),
         ),
-        "add_person_field" => doc(
-            "Add a person field",
+        "add_field" => doc(
+            "Add a {kind} field",
             vec![],
             Some(
                 json!({"type": "object", "required": ["name", "field_type"], "properties": {
@@ -60,27 +71,20 @@ fn describe_v1(operation: &str) -> Option<Doc> {
                 }}),
             ),
             200,
-            r("PersonFieldV1"),
+            r("FieldV1"),
             None,
         ),
-        "delete_person_fields" => doc(
-            "Delete person fields in bulk",
+        "delete_fields" => doc(
+            "Delete {kind} fields in bulk",
             vec![ids_param(1000)],
             None,
             200,
             deleted_ids(),
             None,
         ),
-        "get_person_field" => doc(
-            "Get a person field",
-            vec![],
-            None,
-            200,
-            r("PersonFieldV1"),
-            None,
-        ),
-        "update_person_field" => doc(
-            "Update a person field (options replace the whole list)",
+        "get_field" => doc("Get a {kind} field", vec![], None, 200, r("FieldV1"), None),
+        "update_field" => doc(
+            "Update a {kind} field (options replace the whole list)",
             vec![],
             Some(json!({"type": "object", "properties": {
                 "name": {"type": "string", "minLength": 1, "maxLength": 255},
@@ -88,11 +92,11 @@ fn describe_v1(operation: &str) -> Option<Doc> {
                 "add_visible_flag": {"type": "boolean"},
             }})),
             200,
-            r("PersonFieldV1"),
+            r("FieldV1"),
             None,
         ),
-        "delete_person_field" => doc(
-            "Delete a person field",
+        "delete_field" => doc(
+            "Delete a {kind} field",
             vec![],
             None,
             200,
@@ -103,23 +107,23 @@ fn describe_v1(operation: &str) -> Option<Doc> {
     })
 }
 
-/// The `/api/v2` person field operations, whose options have endpoints of their own.
+/// The `/api/v2` field operations, whose options have endpoints of their own.
 fn describe_v2(operation: &str) -> Option<Doc> {
     Some(match operation {
-        "get_person_fields" => {
+        "get_fields" => {
             let mut p = v2_paging();
             p.push(q("include_fields", string(), "Extra field attributes"));
             doc(
-                "List person fields",
+                "List {kind} fields",
                 p,
                 None,
                 200,
-                list(r("PersonFieldV2")),
+                list(r("FieldV2")),
                 Some(v2_cursor()),
             )
         }
-        "add_person_field" => doc(
-            "Add a person field",
+        "add_field" => doc(
+            "Add a {kind} field",
             vec![],
             Some(
                 json!({"type": "object", "required": ["field_name", "field_type"], "properties": {
@@ -130,37 +134,37 @@ fn describe_v2(operation: &str) -> Option<Doc> {
                 }}),
             ),
             200,
-            r("PersonFieldV2"),
+            r("FieldV2"),
             None,
         ),
-        "get_person_field" => doc(
-            "Get a person field",
+        "get_field" => doc(
+            "Get a {kind} field",
             vec![q("include_fields", string(), "Extra field attributes")],
             None,
             200,
-            r("PersonFieldV2"),
+            r("FieldV2"),
             None,
         ),
-        "update_person_field" => doc(
-            "Rename a person field",
+        "update_field" => doc(
+            "Rename a {kind} field",
             vec![],
             Some(json!({"type": "object", "properties": {
                 "field_name": {"type": "string", "minLength": 1, "maxLength": 255},
                 "ui_visibility": {"type": "object"},
             }})),
             200,
-            r("PersonFieldV2"),
+            r("FieldV2"),
             None,
         ),
-        "delete_person_field" => doc(
-            "Delete a person field",
+        "delete_field" => doc(
+            "Delete a {kind} field",
             vec![],
             None,
             200,
-            r("PersonFieldV2"),
+            r("FieldV2"),
             None,
         ),
-        "add_person_field_options" => doc(
+        "add_field_options" => doc(
             "Add options (all or none)",
             vec![],
             Some(options_body(false, true)),
@@ -168,7 +172,7 @@ fn describe_v2(operation: &str) -> Option<Doc> {
             list(r("FieldOption")),
             None,
         ),
-        "update_person_field_options" => doc(
+        "update_field_options" => doc(
             "Relabel options (all or none)",
             vec![],
             Some(options_body(true, true)),
@@ -176,7 +180,7 @@ fn describe_v2(operation: &str) -> Option<Doc> {
             list(r("FieldOption")),
             None,
         ),
-        "delete_person_field_options" => doc(
+        "delete_field_options" => doc(
             "Delete options (all or none)",
             vec![],
             Some(options_body(true, false)),
@@ -188,12 +192,12 @@ fn describe_v2(operation: &str) -> Option<Doc> {
     })
 }
 
-/// The component schemas of person fields: an option, and a field in each dialect.
+/// The component schemas of fields (of every kind): an option, and a field in each dialect.
 pub(super) fn schemas() -> Vec<(&'static str, Value)> {
     vec![
         ("FieldOption", field_option()),
-        ("PersonFieldV1", person_field_v1()),
-        ("PersonFieldV2", person_field_v2()),
+        ("FieldV1", field_v1()),
+        ("FieldV2", field_v2()),
     ]
 }
 
@@ -206,10 +210,10 @@ fn field_option() -> Value {
     })
 }
 
-/// A person field as v1 answers it, key for key as the v1 renderer writes it: `options_deleted`
+/// A field as v1 answers it, key for key as the v1 renderer writes it: `options_deleted`
 /// only once options were deleted, `subfields` only for fields with parts (monetary, ranges,
 /// address).
-fn person_field_v1() -> Value {
+fn field_v1() -> Value {
     let flag = json!({"type": "boolean"});
     let identity = json!({
         "id": {"type": "integer"},
@@ -252,9 +256,9 @@ fn person_field_v1() -> Value {
     })
 }
 
-/// A person field as v2 answers it: `ui_visibility`, `important_fields` and `required_fields`
+/// A field as v2 answers it: `ui_visibility`, `important_fields` and `required_fields`
 /// only when `include_fields` names them.
-fn person_field_v2() -> Value {
+fn field_v2() -> Value {
     let option = json!({
         "type": "object",
         "required": ["id", "label"],

@@ -1,6 +1,7 @@
-//! v1 personFields: list, get, add, update, delete (one and bulk).
+//! v1 fields of every kind (personFields, organizationFields): list, get, add, update,
+//! delete (one and bulk). Each handler serves every kind; the route says which.
 
-use crate::api::extract::{Caller, PathId};
+use crate::api::extract::{Caller, ItemKind, PathId};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
@@ -64,9 +65,12 @@ pub fn field(f: &FieldDef) -> Value {
     v
 }
 
-pub async fn get_person_fields(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
+pub async fn get_fields<K: ItemKind>(
+    Caller { session, store }: Caller,
+    q: QueryParams,
+) -> ApiResult {
     let (start, limit) = super::paging(&q)?;
-    let fields = field_admin::shown_fields(store.as_ref(), &session).await?;
+    let fields = field_admin::shown_fields(store.as_ref(), &session, K::KIND).await?;
     let (page, more) = super::page_of(&fields, start, limit);
     let page: Vec<Value> = page.iter().map(field).collect();
     let pagination = super::pagination(start, limit, page.len(), more);
@@ -78,12 +82,15 @@ pub async fn get_person_fields(Caller { session, store }: Caller, q: QueryParams
     ))
 }
 
-pub async fn get_person_field(Caller { session, store }: Caller, PathId(id): PathId) -> ApiResult {
-    let f = field_admin::field_by_id(store.as_ref(), &session, id).await?;
+pub async fn get_field<K: ItemKind>(
+    Caller { session, store }: Caller,
+    PathId(id): PathId,
+) -> ApiResult {
+    let f = field_admin::field_by_id(store.as_ref(), &session, K::KIND, id).await?;
     Ok(success(StatusCode::OK, field(&f), None, None))
 }
 
-pub async fn add_person_field(
+pub async fn add_field<K: ItemKind>(
     Caller { session, store }: Caller,
     Payload(body): Payload,
 ) -> ApiResult {
@@ -114,16 +121,16 @@ pub async fn add_person_field(
         add_visible_flag: add_visible,
         settings: FieldSettings::default(),
     };
-    let f = field_admin::add_field(store.as_ref(), &session, draft, true).await?;
+    let f = field_admin::add_field(store.as_ref(), &session, K::KIND, draft, true).await?;
     Ok(success(StatusCode::OK, field(&f), None, None))
 }
 
-pub async fn update_person_field(
+pub async fn update_field<K: ItemKind>(
     Caller { session, store }: Caller,
     PathId(id): PathId,
     Payload(body): Payload,
 ) -> ApiResult {
-    let existing = field_admin::field_by_id(store.as_ref(), &session, id).await?;
+    let existing = field_admin::field_by_id(store.as_ref(), &session, K::KIND, id).await?;
     let mut name = None;
     let mut options = None;
     let mut add_visible = None;
@@ -144,29 +151,32 @@ pub async fn update_person_field(
         settings: None,
         options,
     };
-    let f = field_admin::update_field(store.as_ref(), &session, &existing, update).await?;
+    let f = field_admin::update_field(store.as_ref(), &session, K::KIND, &existing, update).await?;
     Ok(success(StatusCode::OK, field(&f), None, None))
 }
 
-pub async fn delete_person_field(
+pub async fn delete_field<K: ItemKind>(
     Caller { session, store }: Caller,
     PathId(id): PathId,
 ) -> ApiResult {
-    let deleted = field_admin::delete_fields(store.as_ref(), &session, &[id]).await?;
+    let deleted = field_admin::delete_fields(store.as_ref(), &session, K::KIND, &[id]).await?;
     if deleted.is_empty() {
         return Err(field_admin::field_not_found().into());
     }
     Ok(success(StatusCode::OK, json!({ "id": id }), None, None))
 }
 
-pub async fn delete_person_fields(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
+pub async fn delete_fields<K: ItemKind>(
+    Caller { session, store }: Caller,
+    q: QueryParams,
+) -> ApiResult {
     let ids = q.ids("ids", 1000)?.unwrap_or_default();
     if ids.is_empty() {
         return Err(ApiError::bad_request(
             "Please provide at least one item to delete",
         ));
     }
-    let deleted = field_admin::delete_fields(store.as_ref(), &session, &ids).await?;
+    let deleted = field_admin::delete_fields(store.as_ref(), &session, K::KIND, &ids).await?;
     Ok(success(
         StatusCode::OK,
         json!({ "id": deleted }),

@@ -1,15 +1,16 @@
-//! What a new or changed person points at (its owner, organization, labels, and the users,
-//! organizations and persons its custom values name), checked against the company.
+//! What a new or changed item points at (its owner, organization, labels, and the users,
+//! organizations and persons its custom values name), checked against the company; and the
+//! rules of custom values and labels, which every kind of item shares.
 
 use serde_json::{Map, Value};
 
-use super::active_person;
 use crate::domain::error::DomainError;
 use crate::domain::fields::{self, Fields};
+use crate::domain::person::active_person;
 use crate::domain::ports::Store;
 use crate::domain::{Session, values};
 
-/// A reference a new or changed person makes to another entity, checked against the store
+/// A reference a new or changed item makes to another entity, checked against the store
 /// (the API) or against what an import has loaded, after every store-free rule has passed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reference {
@@ -93,20 +94,23 @@ pub async fn check_owner(
     Ok(id)
 }
 
-/// Checks that every label id is an option of the company's person label field.
+/// Checks that every label id is an option of the company's label field of the item's kind.
 pub fn check_labels(fields: &Fields, ids: Vec<i64>) -> Result<Vec<i64>, DomainError> {
     values::max_items("label_ids", ids.len(), values::MAX_LABELS)?;
     let labels = fields.labels();
     if let Some(missing) = ids.iter().find(|id| !labels.iter().any(|o| o.id == **id)) {
         return Err(DomainError::invalid(
             "label_ids",
-            format!("label {missing} is not an option of the person label field"),
+            format!(
+                "label {missing} is not an option of the {} label field",
+                fields.kind.as_str()
+            ),
         ));
     }
     Ok(ids)
 }
 
-/// Checks custom values: every key must name a custom person field of the company and every
+/// Checks custom values: every key must name a custom field of the item's kind and every
 /// value fit its type. Returns canonical values (`None` clears) and adds the references that
 /// user, org and people values make.
 pub fn check_custom_fields(
@@ -117,12 +121,9 @@ pub fn check_custom_fields(
 ) -> Result<Vec<(String, Option<Value>)>, DomainError> {
     let mut out = Vec::with_capacity(given.len());
     for (key, value) in given {
-        let def = fields.custom_by_key(&key).ok_or_else(|| {
-            DomainError::invalid(
-                &key,
-                "no custom person field has this key (see GET /v1/personFields)",
-            )
-        })?;
+        let def = fields
+            .custom_by_key(&key)
+            .ok_or_else(|| fields.unknown_key(&key))?;
         let parsed = fields::parse_value(def, &value)?;
         let unchanged = stored.is_some_and(|s| s.get(&key) == parsed.as_ref());
         if let Some(r) = parsed.as_ref().and_then(|v| fields::reference(def, v))
@@ -133,4 +134,45 @@ pub fn check_custom_fields(
         out.push((key, parsed));
     }
     Ok(out)
+}
+
+/// An item's custom values (`current`) with the given ones merged in (`null` clears one;
+/// composite values such as monetary ones keep the parts not given), checked.
+pub fn merge_custom_values(
+    fields: &Fields,
+    current: &Map<String, Value>,
+    given: Vec<(String, Value)>,
+    refs: &mut Vec<Reference>,
+) -> Result<Map<String, Value>, DomainError> {
+    let given = given
+        .into_iter()
+        .map(|(key, value)| match fields.custom_by_key(&key) {
+            Some(def) => {
+                let value = fields::merge_update(def, current.get(&key), value);
+                (key, value)
+            }
+            None => (key, value),
+        })
+        .collect();
+    let given = check_custom_fields(fields, given, refs, Some(current))?;
+    let mut merged = current.clone();
+    for (key, value) in given {
+        match value {
+            Some(v) => merged.insert(key, v),
+            None => merged.remove(&key),
+        };
+    }
+    Ok(merged)
+}
+
+/// New custom values, checked; those given as `null` are left out.
+pub fn new_custom_values(
+    fields: &Fields,
+    given: Vec<(String, Value)>,
+    refs: &mut Vec<Reference>,
+) -> Result<Map<String, Value>, DomainError> {
+    Ok(check_custom_fields(fields, given, refs, None)?
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect())
 }
