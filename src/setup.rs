@@ -7,7 +7,7 @@ use crate::domain::DomainError;
 use crate::domain::fields::{FieldType, builtin_fields};
 use crate::domain::ports::{NewCompany, NewUser, Store};
 use crate::domain::user::token_digest;
-use crate::domain::{Company, DEFAULT_LABELS, Kind, Timestamp, User, random_hex40};
+use crate::domain::{Company, Kind, Timestamp, User, random_hex40};
 
 /// The company a fresh database gets when nobody named one.
 pub const DEFAULT_COMPANY: &str = "pipestack";
@@ -119,7 +119,8 @@ pub async fn add_company(
         labels: Kind::ALL
             .into_iter()
             .map(|kind| {
-                let labels = DEFAULT_LABELS
+                let labels = kind
+                    .default_labels()
                     .iter()
                     .map(|(l, c)| ((*l).to_owned(), (*c).to_owned()))
                     .collect();

@@ -213,3 +213,33 @@ async fn a_release_3_database_gets_organization_fields_and_keeps_its_organizatio
     let labels: Vec<&str> = orgs.labels().iter().map(|l| l.label.as_str()).collect();
     assert_eq!(labels, ["Org label"], "the person label stays the persons'");
 }
+
+#[tokio::test]
+async fn a_release_3_database_gets_deal_fields_and_keeps_its_followers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    release_3_database(&path);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "INSERT INTO followers (company_id, kind, item_id, user_id, add_time)
+               VALUES (1, 'person', 1, 1, 0), (1, 'organization', 2, 1, 0);",
+        )
+        .unwrap();
+    }
+    let store = store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let deals = Fields::load(store.as_ref(), Kind::Deal, 1).await.unwrap();
+    assert!(deals.defs.iter().any(|f| f.key == "title" && !f.is_custom));
+    let labels: Vec<&str> = deals.labels().iter().map(|l| l.label.as_str()).collect();
+    assert_eq!(labels, ["Hot", "Warm", "Cold"]);
+    let person = store.person(1, 1).await.unwrap().unwrap();
+    assert_eq!(
+        person.follower_ids,
+        [1],
+        "the followers table was rebuilt with its rows"
+    );
+    let counts = store.deal_counts(1, Kind::Person, &[1]).await.unwrap();
+    assert!(counts.is_empty());
+}

@@ -14,6 +14,7 @@ use axum::http::request::Parts;
 use super::AppState;
 use super::limits::check_text;
 use super::parse::QueryParams;
+use crate::domain::deal::{self, Deal};
 use crate::domain::organization::{self, Organization};
 use crate::domain::person::{self, Person};
 use crate::domain::ports::Store;
@@ -28,6 +29,7 @@ pub trait ItemKind: Send + Sync + 'static {
 
 pub struct Persons;
 pub struct Organizations;
+pub struct Deals;
 
 impl ItemKind for Persons {
     const KIND: Kind = Kind::Person;
@@ -35,6 +37,10 @@ impl ItemKind for Persons {
 
 impl ItemKind for Organizations {
     const KIND: Kind = Kind::Organization;
+}
+
+impl ItemKind for Deals {
+    const KIND: Kind = Kind::Deal;
 }
 
 /// The session the request's token opened (set by `super::auth`) and the store it works on.
@@ -87,6 +93,20 @@ impl FromRequestParts<AppState> for ActiveOrganization {
         let id = path_param(parts, "id").await?;
         let session = session(parts)?;
         let found = organization::active_organization(state.store.as_ref(), &session, id).await?;
+        Ok(Self(found))
+    }
+}
+
+/// The active deal the path's `{id}` names, as the caller may see it.
+pub struct ActiveDeal(pub Deal);
+
+impl FromRequestParts<AppState> for ActiveDeal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let id = path_param(parts, "id").await?;
+        let session = session(parts)?;
+        let found = deal::active_deal(state.store.as_ref(), &session, id).await?;
         Ok(Self(found))
     }
 }

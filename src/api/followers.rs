@@ -1,4 +1,4 @@
-//! Followers of persons and organizations, in both dialects. v1 names a follower by its
+//! Followers of persons, organizations and deals, in both dialects. v1 names a follower by its
 //! relationship id and answers with `{user_id, id, <item>_id, add_time}`; v2 names it by user id
 //! and answers with `{user_id, add_time}`.
 
@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::ApiResult;
 use super::envelope::success;
-use super::extract::{ActiveOrganization, ActivePerson, Caller, FollowerId, PathId};
+use super::extract::{ActiveDeal, ActiveOrganization, ActivePerson, Caller, FollowerId, PathId};
 use super::parse::{QueryParams, keyset_page, required_id};
 use super::payload::Payload;
 use crate::domain::followers::{self, Follower, FollowerRef, Kind};
@@ -16,6 +16,7 @@ fn item_key(kind: Kind) -> &'static str {
     match kind {
         Kind::Person => "person_id",
         Kind::Organization => "org_id",
+        Kind::Deal => "deal_id",
     }
 }
 
@@ -197,4 +198,15 @@ handlers!(
     add_organization_follower,
     delete_organization_follower,
     get_organization_followers_changelog
+);
+handlers!(
+    Kind::Deal,
+    ActiveDeal,
+    get_deal_followers_v1,
+    add_deal_follower_v1,
+    delete_deal_follower_v1,
+    get_deal_followers,
+    add_deal_follower,
+    delete_deal_follower,
+    get_deal_followers_changelog
 );

@@ -67,10 +67,10 @@ macro_rules! r {
 
 /// The route table.
 pub fn table() -> Vec<Entry> {
-    use super::extract::{Organizations, Persons};
+    use super::extract::{Deals, Organizations, Persons};
     use followers as f;
-    use v1::{fields as f1, organizations as o1, persons as p1, users as u1};
-    use v2::{fields as f2, organizations as o2, persons as p2, pipelines as pl2};
+    use v1::{deals as d1, fields as f1, organizations as o1, persons as p1, users as u1};
+    use v2::{deals as d2, fields as f2, organizations as o2, persons as p2, pipelines as pl2};
     vec![
         // the server's own
         r!(Service GET "/healthz", 0 => service::healthz),
@@ -91,7 +91,7 @@ pub fn table() -> Vec<Entry> {
         r!(V1 GET "/persons/{id}/followers", 20 => f::get_person_followers_v1),
         r!(V1 POST "/persons/{id}/followers", 10 => f::add_person_follower_v1),
         r!(V1 DELETE "/persons/{id}/followers/{follower_id}", 6 => f::delete_person_follower_v1),
-        // v1 person and organization fields
+        // v1 person, organization and deal fields
         r!(V1 GET "/personFields", 20 => f1::get_fields::<Persons> as get_person_fields),
         r!(V1 POST "/personFields", 10 => f1::add_field::<Persons> as add_person_field),
         r!(V1 DELETE "/personFields", 10 => f1::delete_fields::<Persons> as delete_person_fields),
@@ -104,6 +104,21 @@ pub fn table() -> Vec<Entry> {
         r!(V1 GET "/organizationFields/{id}", 2 => f1::get_field::<Organizations> as get_organization_field),
         r!(V1 PUT "/organizationFields/{id}", 10 => f1::update_field::<Organizations> as update_organization_field),
         r!(V1 DELETE "/organizationFields/{id}", 6 => f1::delete_field::<Organizations> as delete_organization_field),
+        r!(V1 GET "/dealFields", 20 => f1::get_fields::<Deals> as get_deal_fields),
+        r!(V1 POST "/dealFields", 10 => f1::add_field::<Deals> as add_deal_field),
+        r!(V1 DELETE "/dealFields", 10 => f1::delete_fields::<Deals> as delete_deal_fields),
+        r!(V1 GET "/dealFields/{id}", 2 => f1::get_field::<Deals> as get_deal_field),
+        r!(V1 PUT "/dealFields/{id}", 10 => f1::update_field::<Deals> as update_deal_field),
+        r!(V1 DELETE "/dealFields/{id}", 6 => f1::delete_field::<Deals> as delete_deal_field),
+        // v1 deals: the legacy reads (writes are v2's)
+        r!(V1 GET "/deals", 20 => d1::get_deals),
+        r!(V1 GET "/deals/{id}", 2 => d1::get_deal),
+        r!(V1 GET "/persons/{id}/deals", 20 => d1::get_person_deals),
+        r!(V1 GET "/organizations/{id}/deals", 20 => d1::get_organization_deals),
+        // v1 deal followers (current in Pipedrive's v1)
+        r!(V1 GET "/deals/{id}/followers", 20 => f::get_deal_followers_v1),
+        r!(V1 POST "/deals/{id}/followers", 10 => f::add_deal_follower_v1),
+        r!(V1 DELETE "/deals/{id}/followers/{follower_id}", 6 => f::delete_deal_follower_v1),
         // v1 organizations
         r!(V1 GET "/organizations", 20 => o1::get_organizations),
         r!(V1 POST "/organizations", 10 => o1::add_organization),
@@ -158,6 +173,27 @@ pub fn table() -> Vec<Entry> {
         r!(V2 POST "/organizations/{id}/followers", 5 => f::add_organization_follower),
         r!(V2 GET "/organizations/{id}/followers/changelog", 10 => f::get_organization_followers_changelog),
         r!(V2 DELETE "/organizations/{id}/followers/{follower_id}", 3 => f::delete_organization_follower),
+        // v2 deals
+        r!(V2 GET "/deals", 10 => d2::get_deals),
+        r!(V2 POST "/deals", 5 => d2::add_deal),
+        r!(V2 GET "/deals/archived", 20 => d2::get_archived_deals),
+        r!(V2 GET "/deals/search", 20 => d2::search_deals),
+        r!(V2 GET "/deals/{id}", 1 => d2::get_deal),
+        r!(V2 PATCH "/deals/{id}", 5 => d2::update_deal),
+        r!(V2 DELETE "/deals/{id}", 3 => d2::delete_deal),
+        r!(V2 GET "/deals/{id}/followers", 10 => f::get_deal_followers),
+        r!(V2 POST "/deals/{id}/followers", 5 => f::add_deal_follower),
+        r!(V2 GET "/deals/{id}/followers/changelog", 10 => f::get_deal_followers_changelog),
+        r!(V2 DELETE "/deals/{id}/followers/{follower_id}", 3 => f::delete_deal_follower),
+        // v2 deal fields
+        r!(V2 GET "/dealFields", 10 => f2::get_fields::<Deals> as get_deal_fields),
+        r!(V2 POST "/dealFields", 5 => f2::add_field::<Deals> as add_deal_field),
+        r!(V2 GET "/dealFields/{field_code}", 1 => f2::get_field::<Deals> as get_deal_field),
+        r!(V2 PATCH "/dealFields/{field_code}", 5 => f2::update_field::<Deals> as update_deal_field),
+        r!(V2 DELETE "/dealFields/{field_code}", 3 => f2::delete_field::<Deals> as delete_deal_field),
+        r!(V2 POST "/dealFields/{field_code}/options", 5 => f2::add_field_options::<Deals> as add_deal_field_options),
+        r!(V2 PATCH "/dealFields/{field_code}/options", 5 => f2::update_field_options::<Deals> as update_deal_field_options),
+        r!(V2 DELETE "/dealFields/{field_code}/options", 3 => f2::delete_field_options::<Deals> as delete_deal_field_options),
         // v2 pipelines and stages
         r!(V2 GET "/pipelines", 5 => pl2::get_pipelines),
         r!(V2 POST "/pipelines", 5 => pl2::add_pipeline),

@@ -1,4 +1,4 @@
-//! Followers of persons and organizations, and who may see what (`visible_to`).
+//! Followers of persons, organizations and deals, and who may see what (`visible_to`).
 //!
 //! Visibility model: pipestack has no visibility groups, so a company is one group. `1` is
 //! "owner and followers" (Pipedrive's Light/Growth meaning; Premium's "owner only" plus the
@@ -178,6 +178,9 @@ pub async fn check_item(
             .await
             .map(|_| ()),
         Kind::Organization => super::organization::active_organization(store, session, item_id)
+            .await
+            .map(|_| ()),
+        Kind::Deal => super::deal::active_deal(store, session, item_id)
             .await
             .map(|_| ()),
     }

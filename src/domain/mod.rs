@@ -5,6 +5,7 @@
 //! marketing status, reference checks) live here once.
 
 pub mod collation;
+pub mod deal;
 pub mod error;
 pub mod field_admin;
 pub mod fields;
@@ -32,24 +33,35 @@ pub use user::{Company, Session, User};
 pub enum Kind {
     Person,
     Organization,
+    Deal,
 }
 
 impl Kind {
-    pub const ALL: [Self; 2] = [Self::Person, Self::Organization];
+    pub const ALL: [Self; 3] = [Self::Person, Self::Organization, Self::Deal];
 
-    /// How the database and messages name the kind: `person`, `organization`.
+    /// How the database and messages name the kind: `person`, `organization`, `deal`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Person => "person",
             Self::Organization => "organization",
+            Self::Deal => "deal",
         }
     }
 
-    /// The resource of its fields (`personFields`, `organizationFields`).
+    /// The resource of its fields (`personFields`, `organizationFields`, `dealFields`).
     pub fn fields_resource(self) -> &'static str {
         match self {
             Self::Person => "personFields",
             Self::Organization => "organizationFields",
+            Self::Deal => "dealFields",
+        }
+    }
+
+    /// The labels a new company's label field of this kind starts with.
+    pub fn default_labels(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Self::Person | Self::Organization => &DEFAULT_LABELS,
+            Self::Deal => &DEFAULT_DEAL_LABELS,
         }
     }
 }
@@ -138,6 +150,11 @@ pub fn random_hex40() -> Result<String, DomainError> {
     getrandom::fill(&mut bytes).map_err(|e| DomainError::Internal(format!("getrandom: {e}")))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
+
+/// The labels a new company's deal label field starts with (Pipedrive does not document a new
+/// account's deal labels: these are pipestack's choice).
+pub const DEFAULT_DEAL_LABELS: [(&str, &str); 3] =
+    [("Hot", "red"), ("Warm", "yellow"), ("Cold", "blue")];
 
 /// The labels a new company's person and organization label fields start with, as in a new
 /// Pipedrive account.

@@ -4,7 +4,7 @@
 
 use super::error::DomainError;
 use super::person::MAX_TEXT;
-use super::ports::Store;
+use super::ports::{Edit, Store};
 use super::query::{ListQuery, SortField, one_page};
 use super::{Session, Timestamp, values};
 
@@ -125,6 +125,21 @@ pub fn no_such_stage(id: i64) -> DomainError {
     DomainError::invalid("stage_id", format!("stage {id} not found"))
 }
 
+/// The refusal of a deal for a pipeline without stages (or, `None`, when the company has no
+/// pipeline with a stage to put a deal in by default).
+pub fn no_stage_in(pipeline: Option<i64>) -> DomainError {
+    match pipeline {
+        Some(id) => DomainError::invalid(
+            "pipeline_id",
+            format!("pipeline {id} has no stage to put the deal in: add one first"),
+        ),
+        None => DomainError::refused(
+            "There is no pipeline with a stage to put the deal in: add one \
+             (POST /api/v2/pipelines, then POST /api/v2/stages) or name a stage_id.",
+        ),
+    }
+}
+
 fn check_name(name: Option<String>) -> Result<Option<String>, DomainError> {
     let Some(name) = name.map(|n| n.trim().to_owned()) else {
         return Ok(None);
@@ -211,15 +226,33 @@ pub async fn update_pipeline(
         .ok_or_else(pipeline_not_found)
 }
 
-/// Deletes an active pipeline and its stages (soft, like everything else).
+/// Refuses to delete what still holds deals: as in Pipedrive's app, where deleting a stage
+/// with deals asks where to move them first, the client moves (or deletes) them first, and
+/// a delete never strands a deal.
+fn refuse_if_it_holds_deals(what: &'static str, id: i64) -> Edit<i64, ()> {
+    Box::new(move |deals: &i64| {
+        if *deals > 0 {
+            Err(DomainError::refused(format!(
+                "The {what} {id} holds {deals} deal(s): move them to another stage, or delete \
+                 them, before deleting the {what}."
+            )))
+        } else {
+            Ok(())
+        }
+    })
+}
+
+/// Deletes an active pipeline and its stages (soft, like everything else), unless a deal is
+/// still in it.
 pub async fn delete_pipeline(
     store: &dyn Store,
     session: &Session,
     id: i64,
 ) -> Result<(), DomainError> {
     session.require_admin()?;
+    let decide = refuse_if_it_holds_deals("pipeline", id);
     if store
-        .delete_pipeline(session.company.id, id, Timestamp::now())
+        .delete_pipeline(session.company.id, id, decide, Timestamp::now())
         .await?
     {
         Ok(())
@@ -271,15 +304,16 @@ pub async fn update_stage(
         .ok_or_else(stage_not_found)
 }
 
-/// Deletes an active stage.
+/// Deletes an active stage unless a deal is still in it.
 pub async fn delete_stage(
     store: &dyn Store,
     session: &Session,
     id: i64,
 ) -> Result<(), DomainError> {
     session.require_admin()?;
+    let decide = refuse_if_it_holds_deals("stage", id);
     if store
-        .delete_stage(session.company.id, id, Timestamp::now())
+        .delete_stage(session.company.id, id, decide, Timestamp::now())
         .await?
     {
         Ok(())

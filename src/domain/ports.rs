@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::deal::{Deal, DealChanges, DealCounts, DealFilter, NewDeal};
 use super::fields::{FieldDef, FieldSettings, FieldType};
 use super::followers::{Follower, FollowerChange, FollowerRef};
 use super::organization::{NewOrganization, Organization, OrganizationChanges, OrganizationQuery};
@@ -297,7 +298,8 @@ pub trait OrganizationStore: Send + Sync {
 }
 
 /// Pipelines and their stages. A stage belongs to an active pipeline: adding one to, or
-/// moving one into, a pipeline that is not (checked inside the write) is refused.
+/// moving one into, a pipeline that is not (checked inside the write) is refused; a stage that
+/// moves takes its deals along.
 #[async_trait]
 pub trait PipelineStore: Send + Sync {
     /// Adds a pipeline after the company's last one.
@@ -318,11 +320,13 @@ pub trait PipelineStore: Send + Sync {
         changes: PipelineChanges,
         now: Timestamp,
     ) -> Result<Option<Pipeline>, StoreError>;
-    /// Soft-deletes an active pipeline and its stages; whether it was active.
+    /// Soft-deletes an active pipeline and its stages, if `decide` allows it on the number of
+    /// (non-deleted) deals in it, counted inside the write; whether it was active.
     async fn delete_pipeline(
         &self,
         company_id: i64,
         id: i64,
+        decide: Edit<i64, ()>,
         now: Timestamp,
     ) -> Result<bool, StoreError>;
     /// Adds a stage after the last one of its pipeline.
@@ -343,16 +347,69 @@ pub trait PipelineStore: Send + Sync {
         changes: StageChanges,
         now: Timestamp,
     ) -> Result<Option<Stage>, StoreError>;
-    /// Soft-deletes an active stage; whether it was active.
+    /// Soft-deletes an active stage, if `decide` allows it on the number of (non-deleted) deals
+    /// in it, counted inside the write; whether it was active.
     async fn delete_stage(
+        &self,
+        company_id: i64,
+        id: i64,
+        decide: Edit<i64, ()>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Deals, and the counts persons and organizations show of them.
+#[async_trait]
+pub trait DealStore: Send + Sync {
+    /// Inserts a deal where its placement says (resolved here, on the stages as they are), for
+    /// a person and organization still active then; its owner follows it.
+    async fn insert_deal(&self, deal: NewDeal) -> Result<Deal, StoreError>;
+    /// Inserts many deals in one transaction (the importer's batches); returns their ids.
+    async fn insert_deals(&self, deals: Vec<NewDeal>) -> Result<Vec<i64>, StoreError>;
+    /// A deal by id, deleted or not.
+    async fn deal(&self, company_id: i64, id: i64) -> Result<Option<Deal>, StoreError>;
+    /// Deals in the query's order and page.
+    async fn list_deals(
+        &self,
+        company_id: i64,
+        query: ListQuery<DealFilter>,
+    ) -> Result<Vec<Deal>, StoreError>;
+    /// Changes a non-deleted deal as `edit` decides on it; `None` when there is none. A new
+    /// placement is resolved as for an insert, and moves `stage_change_time` when the stage
+    /// changes.
+    async fn update_deal(
+        &self,
+        company_id: i64,
+        id: i64,
+        edit: Edit<Deal, DealChanges>,
+        now: Timestamp,
+    ) -> Result<Option<Deal>, StoreError>;
+    /// Soft-deletes a non-deleted deal; whether it was one.
+    async fn delete_deal(
         &self,
         company_id: i64,
         id: i64,
         now: Timestamp,
     ) -> Result<bool, StoreError>;
+    /// Non-deleted deals whose search text (lower-cased title and custom values) contains
+    /// `needle`: a superset of the matches, which the domain then ranks.
+    async fn search_deal_candidates(
+        &self,
+        company_id: i64,
+        needle: &str,
+        viewer: Option<i64>,
+    ) -> Result<Vec<Deal>, StoreError>;
+    /// The deal counts ([`DealCounts`]) of persons or organizations, by id; those with no
+    /// deal are left out.
+    async fn deal_counts(
+        &self,
+        company_id: i64,
+        kind: Kind,
+        ids: &[i64],
+    ) -> Result<Vec<(i64, DealCounts)>, StoreError>;
 }
 
-/// Who follows persons and organizations, and the history of it.
+/// Who follows persons, organizations and deals, and the history of it.
 #[async_trait]
 pub trait FollowerStore: Send + Sync {
     async fn followers(
@@ -392,7 +449,14 @@ pub trait FollowerStore: Send + Sync {
 /// Everything the domain stores, behind one object for call sites that need several concerns.
 #[async_trait]
 pub trait Store:
-    TenantStore + FieldStore + PersonStore + OrganizationStore + PipelineStore + FollowerStore + 'static
+    TenantStore
+    + FieldStore
+    + PersonStore
+    + OrganizationStore
+    + PipelineStore
+    + DealStore
+    + FollowerStore
+    + 'static
 {
     /// Whether the database answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;

@@ -25,6 +25,9 @@ pub enum SortField {
     PrimaryEmail,
     /// Pipelines' and stages' position.
     OrderNr,
+    /// Deals' title and value.
+    Title,
+    Value,
 }
 
 impl SortField {
@@ -42,6 +45,8 @@ impl SortField {
             "visible_to" => Self::VisibleTo,
             "primary_email" => Self::PrimaryEmail,
             "order_nr" => Self::OrderNr,
+            "title" => Self::Title,
+            "value" => Self::Value,
             _ => return None,
         })
     }
@@ -60,6 +65,8 @@ impl SortField {
             Self::VisibleTo => "visible_to",
             Self::PrimaryEmail => "primary_email",
             Self::OrderNr => "order_nr",
+            Self::Title => "title",
+            Self::Value => "value",
         }
     }
 

@@ -47,6 +47,14 @@ impl Reference {
         }
     }
 
+    pub fn person(id: i64) -> Self {
+        Self {
+            kind: RefKind::Person,
+            id,
+            error: format!("person_id: person {id} not found or not accessible"),
+        }
+    }
+
     pub fn fail(&self) -> DomainError {
         DomainError::refused(self.error.clone())
     }

@@ -99,6 +99,19 @@ pub fn number(field: &str, v: &Value) -> Result<f64, DomainError> {
     })
 }
 
+/// A calendar date `YYYY-MM-DD` (years 0001–9999), in its canonical form; `None` if it is not
+/// one.
+pub fn parse_date(s: &str) -> Option<String> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let s = s.trim();
+    let shaped =
+        s.len() == 10 && s.as_bytes()[..4].iter().all(u8::is_ascii_digit) && !s.starts_with("0000");
+    shaped
+        .then(|| time::Date::parse(s, fmt).ok())
+        .flatten()
+        .map(|d| d.format(fmt).unwrap_or_default())
+}
+
 /// A string (numbers are not silently turned into strings).
 pub fn string<'a>(field: &str, v: &'a Value) -> Result<&'a str, DomainError> {
     v.as_str().ok_or_else(|| {

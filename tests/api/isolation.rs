@@ -18,6 +18,9 @@ struct World {
     admin: i64,
     pipeline: i64,
     stage: i64,
+    deal: i64,
+    private_deal: i64,
+    deal_follower_rel: i64,
 }
 
 async fn company_a(app: &TestApp) -> World {
@@ -85,8 +88,40 @@ async fn company_a(app: &TestApp) -> World {
         .data()["id"]
         .as_i64()
         .unwrap();
+    let deal_field = app
+        .post(
+            "/api/v2/dealFields",
+            &json!({"field_name": "SECRET-A DealField", "field_type": "varchar"}),
+        )
+        .await;
+    assert_eq!(deal_field.status, 200, "{}", deal_field.body);
+    let deal_code = deal_field.data()["field_code"].as_str().unwrap().to_owned();
+    let deal = app
+        .post(
+            "/api/v2/deals",
+            &json!({"title": "SECRET-A Deal", "person_id": person, "org_id": org,
+                    "stage_id": stage, "custom_fields": {deal_code: "SECRET-A value"}}),
+        )
+        .await;
+    assert_eq!(deal.status, 200, "{}", deal.body);
+    let deal = deal.data()["id"].as_i64().unwrap();
+    let private_deal = app
+        .post(
+            "/api/v2/deals",
+            &json!({"title": "SECRET-PRIVATE Deal", "person_id": person, "visible_to": 1}),
+        )
+        .await
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+    let deal_follower_rel = app.get(&format!("/v1/deals/{deal}/followers")).await.data()[0]["id"]
+        .as_i64()
+        .unwrap();
     World {
         person,
+        deal,
+        private_deal,
+        deal_follower_rel,
         pipeline,
         stage,
         private_person,
@@ -98,8 +133,14 @@ async fn company_a(app: &TestApp) -> World {
     }
 }
 
-/// The concrete request for a route: path with placeholders filled, query and body.
-fn request(w: &World, method: &Method, path: &str, person: i64) -> (String, Option<Value>) {
+/// The concrete request for a route: path with placeholders filled, query and body; `person`
+/// and `deal` fill the routes of one person or deal.
+fn request(
+    w: &World,
+    method: &Method,
+    path: &str,
+    (person, deal): (i64, i64),
+) -> (String, Option<Value>) {
     let (id, follower) = if path.contains("/persons/{id}") {
         let follower = if path.starts_with("/api/v2") {
             w.admin
@@ -118,6 +159,15 @@ fn request(w: &World, method: &Method, path: &str, person: i64) -> (String, Opti
         )
     } else if path.contains("/personFields/{id}") {
         (w.field_id, 0)
+    } else if path.contains("/deals/{id}") {
+        (
+            deal,
+            if path.starts_with("/api/v2") {
+                w.admin
+            } else {
+                w.deal_follower_rel
+            },
+        )
     } else if path.contains("/pipelines/{id}") {
         (w.pipeline, 0)
     } else if path.contains("/stages/{id}") {
@@ -174,7 +224,7 @@ async fn another_companys_token_gets_no_byte_of_a_companys_data_on_any_route() {
         all.len()
     );
     for (method, path) in &all {
-        let (p, body) = request(&w, method, path, w.person);
+        let (p, body) = request(&w, method, path, (w.person, w.deal));
         let r = app
             .call(method.clone(), &p, Some(&b.api_token), body.as_ref())
             .await;
@@ -222,6 +272,10 @@ async fn another_companys_token_gets_no_byte_of_a_companys_data_on_any_route() {
     let s = app.get(&format!("/api/v2/stages/{}", w.stage)).await;
     assert_eq!(s.data()["name"], "SECRET-A Stage");
     assert_eq!(s.data()["pipeline_id"], w.pipeline);
+    let d = app.get(&format!("/api/v2/deals/{}", w.deal)).await;
+    assert_eq!(d.data()["title"], "SECRET-A Deal");
+    assert_eq!(d.data()["is_deleted"], false);
+    assert_eq!(d.data()["stage_id"], w.stage);
 }
 
 #[tokio::test]
@@ -237,7 +291,7 @@ async fn a_user_without_visibility_gets_404_for_a_private_person_on_every_person
     .await
     .unwrap();
     for (method, path) in routes::api_list() {
-        let (p, body) = request(&w, &method, &path, w.private_person);
+        let (p, body) = request(&w, &method, &path, (w.private_person, w.private_deal));
         let r = app
             .call(method.clone(), &p, Some(&user.api_token), body.as_ref())
             .await;
@@ -249,6 +303,9 @@ async fn a_user_without_visibility_gets_404_for_a_private_person_on_every_person
         assert!(r.status.as_u16() < 500, "{method} {p}: {}", r.status);
         if path.contains("/persons/{id}") {
             r.assert_error(404, "Person not found");
+        }
+        if path.contains("/deals/{id}") {
+            r.assert_error(404, "Deal not found");
         }
     }
     let r = app.get(&format!("/v1/persons/{}", w.private_person)).await;

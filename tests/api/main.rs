@@ -3,6 +3,9 @@
 
 mod auth;
 mod custom_fields;
+mod deal_counts;
+mod deals;
+mod deals_v1;
 mod errors;
 mod followers;
 mod helpers;

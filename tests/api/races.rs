@@ -415,3 +415,91 @@ async fn marketing_status_changes_once_however_two_changes_interleave() {
         assert_eq!(b.data()["marketing_status"], status, "round {round}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn patches_of_a_deals_status_and_custom_value_both_stay() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .post(
+            "/api/v2/dealFields",
+            &json!({"field_name": "Source", "field_type": "varchar"}),
+        )
+        .await;
+    ok(&r);
+    let key = r.data()["field_code"].as_str().unwrap().to_owned();
+    for round in 0..rounds() {
+        let d = app
+            .post("/api/v2/deals", &json!({"title": format!("D{round}")}))
+            .await;
+        ok(&d);
+        let path = format!("/api/v2/deals/{}", id(d.data()));
+        let (a, b) = app
+            .race(
+                req(Method::PATCH, path.clone(), json!({"status": "won"})),
+                req(
+                    Method::PATCH,
+                    path.clone(),
+                    json!({"custom_fields": {&key: "fair"}, "value": 99}),
+                ),
+            )
+            .await;
+        ok(&a);
+        ok(&b);
+        let now = app.get(&path).await;
+        assert_eq!(now.data()["status"], "won", "round {round}");
+        assert!(now.data()["won_time"].is_string(), "round {round}");
+        assert_eq!(now.data()["value"], 99, "round {round}");
+        assert_eq!(now.data()["custom_fields"][&key], "fair", "round {round}");
+    }
+}
+
+/// A stage deleted while a deal is added to it: one of the two is refused, and no deal is
+/// ever left in a deleted stage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn no_deal_is_left_in_a_stage_deleted_meanwhile() {
+    let app = TestApp::spawn().await;
+    let pipeline = id(&app.get("/api/v2/pipelines").await.data()[0]);
+    let (mut added, mut deleted) = (0, 0);
+    for round in 0..rounds() {
+        let s = app
+            .post(
+                "/api/v2/stages",
+                &json!({"name": format!("S{round}"), "pipeline_id": pipeline}),
+            )
+            .await;
+        ok(&s);
+        let stage = id(s.data());
+        let (a, b) = app
+            .race(
+                req(
+                    Method::POST,
+                    "/api/v2/deals".into(),
+                    json!({"title": "racing", "stage_id": stage}),
+                ),
+                (Method::DELETE, format!("/api/v2/stages/{stage}"), None),
+            )
+            .await;
+        assert!(
+            a.status.is_success() != b.status.is_success(),
+            "round {round}: exactly one wins: {} {} / {} {}",
+            a.status,
+            a.body,
+            b.status,
+            b.body
+        );
+        let gone =
+            app.get(&format!("/api/v2/stages/{stage}")).await.data()["is_deleted"] == json!(true);
+        let in_it = app.get(&format!("/api/v2/deals?stage_id={stage}")).await;
+        let held = in_it.data().as_array().unwrap().len();
+        if gone {
+            assert_eq!(held, 0, "round {round}: a deal in a deleted stage");
+            assert_eq!(a.status, 400, "round {round}: {}", a.body);
+            deleted += 1;
+        } else {
+            assert_eq!(held, 1, "round {round}");
+            assert_eq!(b.status, 400, "round {round}: {}", b.body);
+            added += 1;
+        }
+    }
+    eprintln!("deal first: {added}, delete first: {deleted}");
+}

@@ -1,4 +1,4 @@
-//! Fields of every kind (personFields, organizationFields) in both dialects: what their
+//! Fields of every kind (personFields, organizationFields, dealFields) in both dialects: what their
 //! operations take and answer, and the field and option schemas. Only admins change fields,
 //! so every write may also answer 403.
 
@@ -12,7 +12,7 @@ use super::shared::{
 use super::{Doc, doc};
 
 /// The kinds whose fields have operations, as operation names spell them.
-const KINDS: [&str; 2] = ["person", "organization"];
+const KINDS: [&str; 3] = ["person", "organization", "deal"];
 
 /// The description of a field operation, if `operation` is one in `dialect`: the route table
 /// names them `<verb>_<kind>_field…`; each kind's are described alike.

@@ -1,4 +1,4 @@
-//! Followers of persons and organizations in both dialects: v1 names a follower by its
+//! Followers of persons, organizations and deals in both dialects: v1 names a follower by its
 //! relationship id, v2 by its user id and adds a changelog.
 
 use serde_json::{Value, json};
@@ -47,9 +47,13 @@ fn describe_v1(operation: &str) -> Option<Doc> {
     Some(match operation {
         "get_person_followers_v1" => list_followers("PersonFollowerV1"),
         "get_organization_followers_v1" => list_followers("OrganizationFollowerV1"),
+        "get_deal_followers_v1" => list_followers("DealFollowerV1"),
         "add_person_follower_v1" => add_follower("PersonFollowerV1"),
         "add_organization_follower_v1" => add_follower("OrganizationFollowerV1"),
-        "delete_person_follower_v1" | "delete_organization_follower_v1" => doc(
+        "add_deal_follower_v1" => add_follower("DealFollowerV1"),
+        "delete_person_follower_v1"
+        | "delete_organization_follower_v1"
+        | "delete_deal_follower_v1" => doc(
             "Remove a follower (by relationship id)",
             vec![],
             None,
@@ -61,10 +65,10 @@ fn describe_v1(operation: &str) -> Option<Doc> {
     })
 }
 
-/// The `/api/v2` follower operations, of persons and organizations alike.
+/// The `/api/v2` follower operations, of persons, organizations and deals alike.
 fn describe_v2(operation: &str) -> Option<Doc> {
     Some(match operation {
-        "get_person_followers" | "get_organization_followers" => doc(
+        "get_person_followers" | "get_organization_followers" | "get_deal_followers" => doc(
             "List followers",
             v2_paging(),
             None,
@@ -72,7 +76,7 @@ fn describe_v2(operation: &str) -> Option<Doc> {
             list(r("FollowerV2")),
             Some(v2_cursor()),
         ),
-        "add_person_follower" | "add_organization_follower" => doc(
+        "add_person_follower" | "add_organization_follower" | "add_deal_follower" => doc(
             "Add a follower",
             vec![],
             Some(follower_body()),
@@ -80,7 +84,9 @@ fn describe_v2(operation: &str) -> Option<Doc> {
             r("FollowerV2"),
             None,
         ),
-        "get_person_followers_changelog" | "get_organization_followers_changelog" => doc(
+        "get_person_followers_changelog"
+        | "get_organization_followers_changelog"
+        | "get_deal_followers_changelog" => doc(
             "Followers added and removed",
             v2_paging(),
             None,
@@ -88,7 +94,7 @@ fn describe_v2(operation: &str) -> Option<Doc> {
             list(r("FollowerChange")),
             Some(v2_cursor()),
         ),
-        "delete_person_follower" | "delete_organization_follower" => doc(
+        "delete_person_follower" | "delete_organization_follower" | "delete_deal_follower" => doc(
             "Remove a follower (by user id)",
             vec![],
             None,
@@ -106,12 +112,13 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
     vec![
         ("PersonFollowerV1", follower_v1("person_id")),
         ("OrganizationFollowerV1", follower_v1("org_id")),
+        ("DealFollowerV1", follower_v1("deal_id")),
         ("FollowerV2", follower_v2()),
         ("FollowerChange", follower_change()),
     ]
 }
 
-/// A follower as v1 answers it: `item_key` is `person_id` or `org_id`.
+/// A follower as v1 answers it: `item_key` is `person_id`, `org_id` or `deal_id`.
 fn follower_v1(item_key: &str) -> Value {
     let mut properties = json!({"user_id": {"type": "integer"}, "id": {"type": "integer"}});
     properties[item_key] = json!({"type": "integer"});

@@ -8,6 +8,7 @@
 //! the document around them: paths from the route table, operation ids, tags, path parameters,
 //! the error answers every operation shares, and the rate-limit headers.
 
+mod deals;
 mod fields;
 mod followers;
 mod organizations;
@@ -47,6 +48,7 @@ pub fn document() -> Value {
         "tags": [
             {"name": "Persons"}, {"name": "PersonFields"}, {"name": "Organizations"},
             {"name": "OrganizationFields"},
+            {"name": "Deals"}, {"name": "DealFields"},
             {"name": "Users"}, {"name": "Pipelines"}, {"name": "Stages"}, {"name": "Service"},
         ],
         "paths": paths,
@@ -103,7 +105,8 @@ fn describe(e: &Entry) -> Doc {
             .or_else(|| fields::describe(dialect, name))
             .or_else(|| organizations::describe(dialect, name))
             .or_else(|| users::describe(dialect, name))
-            .or_else(|| pipelines::describe(dialect, name)),
+            .or_else(|| pipelines::describe(dialect, name))
+            .or_else(|| deals::describe(dialect, name)),
     };
     described.unwrap_or_else(|| doc("Undescribed", vec![], None, 200, json!({}), None))
 }
@@ -175,6 +178,10 @@ fn tag(e: &Entry) -> &'static str {
         "PersonFields"
     } else if e.path.starts_with("/organizationFields") {
         "OrganizationFields"
+    } else if e.path.starts_with("/dealFields") {
+        "DealFields"
+    } else if e.path.starts_with("/deals") {
+        "Deals"
     } else if e.path.starts_with("/organizations") {
         "Organizations"
     } else if e.path.starts_with("/users") {
@@ -264,6 +271,7 @@ fn errors(e: &Entry, has_body: bool) -> Vec<(u16, &'static str)> {
     let setup = [
         "/personFields",
         "/organizationFields",
+        "/dealFields",
         "/pipelines",
         "/stages",
     ];
@@ -313,6 +321,7 @@ fn schemas() -> Value {
         users::schemas(),
         followers::schemas(),
         pipelines::schemas(),
+        deals::schemas(),
     ];
     for (name, schema) in by_resource.into_iter().flatten() {
         out.insert(name.into(), schema);

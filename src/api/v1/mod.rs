@@ -1,5 +1,6 @@
 //! The legacy v1 dialect, served under `/v1` and `/api/v1`.
 
+pub mod deals;
 pub mod fields;
 pub mod organizations;
 pub mod persons;

@@ -15,7 +15,7 @@ use crate::domain::organization::{
 };
 use crate::domain::person::{self, Person};
 use crate::domain::query::{self, Page, PersonFilter, PersonQuery};
-use crate::domain::{Fields, Kind, Session, Visibility, values};
+use crate::domain::{Fields, Kind, Session, Visibility, deal, values};
 use crate::error::ApiError;
 
 /// `POST /v1/organizations`: 201 with the organization.
@@ -85,9 +85,14 @@ pub async fn get_organizations(Caller { session, store }: Caller, q: QueryParams
     .await?;
     let users = users_by_id(store.as_ref(), &session).await?;
     let fields = Fields::load(store.as_ref(), Kind::Organization, session.company.id).await?;
+    let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
+    let counts = deal::deal_counts(store.as_ref(), &session, Kind::Organization, &ids).await?;
     let data = orgs
         .iter()
-        .map(|o| render::organization(o, users.get(&o.owner_id), &session.company, &fields))
+        .map(|o| {
+            let c = counts.get(&o.id).copied().unwrap_or_default();
+            render::organization(o, users.get(&o.owner_id), &session.company, &fields, c)
+        })
         .collect();
     let mut related = Map::new();
     related.insert(
@@ -171,6 +176,10 @@ async fn respond(
 ) -> ApiResult {
     let users = users_by_id(store, session).await?;
     let fields = Fields::load(store, Kind::Organization, session.company.id).await?;
+    let counts = deal::deal_counts(store, session, Kind::Organization, &[org.id])
+        .await?
+        .remove(&org.id)
+        .unwrap_or_default();
     let mut related = Map::new();
     related.insert(
         "user".into(),
@@ -178,7 +187,13 @@ async fn respond(
     );
     Ok(success(
         status,
-        render::organization(org, users.get(&org.owner_id), &session.company, &fields),
+        render::organization(
+            org,
+            users.get(&org.owner_id),
+            &session.company,
+            &fields,
+            counts,
+        ),
         None,
         Some(related),
     ))

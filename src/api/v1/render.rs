@@ -1,12 +1,13 @@
 //! v1 shapes: persons, organizations and users as Pipedrive's legacy API writes them, and the
 //! `related_objects` that go with them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
+use crate::domain::deal::{self, DealCounts};
 use crate::domain::fields::{self, FieldDef, FieldType, Fields};
 use crate::domain::organization::{self, Organization};
 use crate::domain::person::{Contact, Person};
@@ -21,6 +22,8 @@ pub struct Related {
     pub users: BTreeMap<i64, User>,
     pub orgs: BTreeMap<i64, Organization>,
     pub fields: Fields,
+    /// The persons' deal counts (a person without deals is absent).
+    pub deal_counts: HashMap<i64, DealCounts>,
 }
 
 impl Related {
@@ -45,11 +48,13 @@ impl Related {
             .filter(|u| wanted.contains(&u.id))
             .map(|u| (u.id, u.clone()))
             .collect();
+        let ids: Vec<i64> = persons.iter().map(|p| p.id).collect();
         Ok(Self {
             company: session.company.clone(),
             users,
             orgs,
             fields: Fields::load(store, Kind::Person, company_id).await?,
+            deal_counts: deal::deal_counts(store, session, Kind::Person, &ids).await?,
         })
     }
 
@@ -148,9 +153,9 @@ pub fn org_related<'a>(o: &'a Organization, company: &Company) -> OrgBrief<'a> {
     }
 }
 
-/// Counts Pipedrive keeps for deals, activities, mail and files: pipestack stores none of those
-/// entities yet, so they are truly zero.
-const ZERO_COUNTS_BEFORE_FOLLOWERS: [&str; 12] = [
+/// The counts before `followers_count`, in the seed's order: the deal counts (live), and those
+/// of activities, mail and files, which pipestack does not store yet, so they are truly zero.
+const COUNTS_BEFORE_FOLLOWERS: [&str; 12] = [
     "open_deals_count",
     "related_open_deals_count",
     "closed_deals_count",
@@ -164,7 +169,7 @@ const ZERO_COUNTS_BEFORE_FOLLOWERS: [&str; 12] = [
     "files_count",
     "notes_count",
 ];
-const ZERO_COUNTS_AFTER_FOLLOWERS: [&str; 5] = [
+const COUNTS_AFTER_FOLLOWERS: [&str; 5] = [
     "won_deals_count",
     "related_won_deals_count",
     "lost_deals_count",
@@ -183,7 +188,7 @@ const NO_ACTIVITY: [&str; 7] = [
 ];
 
 /// v1 email/phone lists: never empty; "none" is `[{"value":"","primary":true}]`.
-struct Contacts<'a>(&'a [Contact]);
+pub struct Contacts<'a>(pub &'a [Contact]);
 
 impl Serialize for Contacts<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -234,12 +239,13 @@ impl Serialize for PersonV1<'_> {
         m.serialize_entry("name", &p.name)?;
         m.serialize_entry("first_name", &p.first_name)?;
         m.serialize_entry("last_name", &p.last_name)?;
-        for key in ZERO_COUNTS_BEFORE_FOLLOWERS {
-            m.serialize_entry(key, &0)?;
+        let counts = rel.deal_counts.get(&p.id).copied().unwrap_or_default();
+        for key in COUNTS_BEFORE_FOLLOWERS {
+            m.serialize_entry(key, &counts.get(key).unwrap_or(0))?;
         }
         m.serialize_entry("followers_count", &p.followers_count())?;
-        for key in ZERO_COUNTS_AFTER_FOLLOWERS {
-            m.serialize_entry(key, &0)?;
+        for key in COUNTS_AFTER_FOLLOWERS {
+            m.serialize_entry(key, &counts.get(key).unwrap_or(0))?;
         }
         m.serialize_entry("active_flag", &p.active)?;
         m.serialize_entry("phone", &Contacts(&p.phones))?;
@@ -278,7 +284,7 @@ impl Serialize for PersonV1<'_> {
 
 /// A custom value as v1 writes it: at the person's root, `null` when empty, with `_currency`,
 /// `_until` and address-part siblings; enum as an option id string, set as a comma string.
-fn custom_value(def: &FieldDef, value: Option<Value>) -> Vec<(String, Value)> {
+pub fn custom_value(def: &FieldDef, value: Option<Value>) -> Vec<(String, Value)> {
     let key = &def.key;
     let part = |name: &str| {
         value
@@ -321,6 +327,7 @@ pub fn organization(
     owner: Option<&User>,
     company: &Company,
     fields: &Fields,
+    counts: DealCounts,
 ) -> Value {
     let mut m = Map::with_capacity(64);
     m.insert("id".into(), json!(o.id));
@@ -337,7 +344,7 @@ pub fn organization(
         "related_closed_deals_count",
         "email_messages_count",
     ] {
-        m.insert(key.into(), json!(0));
+        m.insert(key.into(), json!(counts.get(key).unwrap_or(0)));
     }
     m.insert("people_count".into(), json!(o.people_count));
     for key in [
@@ -351,7 +358,7 @@ pub fn organization(
         "lost_deals_count",
         "related_lost_deals_count",
     ] {
-        m.insert(key.into(), json!(0));
+        m.insert(key.into(), json!(counts.get(key).unwrap_or(0)));
     }
     m.insert("followers_count".into(), json!(o.followers_count()));
     m.insert("active_flag".into(), json!(o.active));

@@ -106,7 +106,10 @@ pub async fn get_persons(Caller { session, store }: Caller, q: QueryParams) -> A
         .and_then(|p| Some((order.sort_by.key_of(p)?, p.id)));
     let next_cursor = order.next_cursor(last, page.more);
     let fields = Fields::load(store.as_ref(), Kind::Person, session.company.id).await?;
-    let ctx = Context::new(&session.company, &fields);
+    let ids: Vec<i64> = page.persons.iter().map(|p| p.id).collect();
+    let ctx = Context::new(&session.company, &fields)
+        .with_deal_counts(store.as_ref(), &session, Kind::Person, &ids, &opts)
+        .await?;
     let data: Vec<_> = page
         .persons
         .iter()
@@ -137,7 +140,9 @@ pub async fn search_persons(Caller { session, store }: Caller, q: QueryParams) -
 
 async fn one(store: &dyn Store, session: &Session, person: &Person, opts: &Options) -> ApiResult {
     let fields = Fields::load(store, Kind::Person, session.company.id).await?;
-    let ctx = Context::new(&session.company, &fields);
+    let ctx = Context::new(&session.company, &fields)
+        .with_deal_counts(store, session, Kind::Person, &[person.id], opts)
+        .await?;
     Ok(success(
         StatusCode::OK,
         render::person(person, opts, &ctx),

@@ -6,9 +6,13 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value, json};
 
 use crate::api::parse::QueryParams;
+use std::collections::HashMap;
+
+use crate::domain::deal::{COUNT_KEYS, DealCounts, deal_counts};
 use crate::domain::fields::{self, FieldType, Fields};
 use crate::domain::person::Person;
-use crate::domain::{Company, MarketingStatus};
+use crate::domain::ports::Store;
+use crate::domain::{Company, Kind, MarketingStatus, Session};
 use crate::error::ApiError;
 
 /// The optional fields `include_fields` may name on a person.
@@ -95,15 +99,47 @@ impl Options {
     }
 }
 
-/// What rendering needs besides the item: the company and the item kind's fields.
+/// What rendering needs besides the item: the company, the item kind's fields and, when the
+/// read includes one, the items' deal counts.
 pub struct Context<'a> {
     pub company: &'a Company,
     pub fields: &'a Fields,
+    deal_counts: HashMap<i64, DealCounts>,
 }
 
 impl<'a> Context<'a> {
     pub fn new(company: &'a Company, fields: &'a Fields) -> Self {
-        Self { company, fields }
+        Self {
+            company,
+            fields,
+            deal_counts: HashMap::new(),
+        }
+    }
+
+    /// The context with the deal counts of the persons or organizations (`kind`) `ids`, read
+    /// only when `opts` includes a deal count.
+    pub async fn with_deal_counts(
+        mut self,
+        store: &dyn Store,
+        session: &Session,
+        kind: Kind,
+        ids: &[i64],
+        opts: &Options,
+    ) -> Result<Self, ApiError> {
+        if opts
+            .include
+            .iter()
+            .any(|f| COUNT_KEYS.contains(&f.as_str()))
+        {
+            self.deal_counts = deal_counts(store, session, kind, ids).await?;
+        }
+        Ok(self)
+    }
+
+    /// The value of `key` for item `id` if `key` is a deal count.
+    pub fn deal_count(&self, id: i64, key: &str) -> Option<i64> {
+        let counts = self.deal_counts.get(&id).copied().unwrap_or_default();
+        counts.get(key)
     }
 }
 
@@ -142,6 +178,7 @@ impl Serialize for PersonV2<'_> {
         for field in &opts.include {
             let value = match field.as_str() {
                 "followers_count" => json!(p.followers_count()),
+                f if ctx.deal_count(p.id, f).is_some() => json!(ctx.deal_count(p.id, f)),
                 f if f.ends_with("_count") => json!(0),
                 "marketing_status" if ctx.company.campaigns_enabled => json!(
                     p.marketing_status
@@ -159,6 +196,18 @@ impl Serialize for PersonV2<'_> {
         }
         m.end()
     }
+}
+
+/// The keys of several objects, in order, as one (long objects are past `json!`'s recursion
+/// limit in one literal).
+pub fn merged_keys<const N: usize>(parts: [Value; N]) -> Value {
+    let mut out = serde_json::Map::new();
+    for part in parts {
+        if let Value::Object(keys) = part {
+            out.extend(keys);
+        }
+    }
+    Value::Object(out)
 }
 
 /// `labels`: the names of the (live) label ids, as `include_labels` adds them.

@@ -238,8 +238,33 @@ pub fn builtin_fields(kind: Kind) -> &'static [(&'static str, &'static str, &'st
     match kind {
         Kind::Person => &PERSON_FIELDS,
         Kind::Organization => &ORGANIZATION_FIELDS,
+        Kind::Deal => &DEAL_FIELDS,
     }
 }
+
+const DEAL_FIELDS: [(&str, &str, &str); 21] = [
+    ("id", "ID", "int"),
+    ("title", "Title", "varchar"),
+    ("creator_user_id", "Creator", "user"),
+    ("owner_id", "Owner", "user"),
+    ("value", "Value", "monetary"),
+    ("person_id", "Contact person", "people"),
+    ("org_id", "Organization", "org"),
+    ("pipeline_id", "Pipeline", "int"),
+    ("stage_id", "Stage", "int"),
+    ("status", "Status", "status"),
+    ("probability", "Probability", "double"),
+    ("lost_reason", "Lost reason", "varchar"),
+    ("expected_close_date", "Expected close date", "date"),
+    (LABEL_KEY, "Label", "set"),
+    ("visible_to", "Visible to", "visible_to"),
+    ("add_time", "Deal created", "date"),
+    ("update_time", "Update time", "date"),
+    ("stage_change_time", "Last stage change", "date"),
+    ("won_time", "Won time", "date"),
+    ("lost_time", "Lost time", "date"),
+    ("close_time", "Deal closed on", "date"),
+];
 
 const ORGANIZATION_FIELDS: [(&str, &str, &str); 15] = [
     ("id", "ID", "int"),

@@ -272,15 +272,8 @@ fn number(def: &FieldDef, v: &Value) -> Result<Value, DomainError> {
 
 /// A calendar date written `YYYY-MM-DD`: four-digit years only (0001 to 9999), no sign.
 fn date(def: &FieldDef, v: &Value) -> Result<String, DomainError> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    let shaped = |s: &&str| {
-        s.len() == 10 && s.as_bytes()[..4].iter().all(u8::is_ascii_digit) && !s.starts_with("0000")
-    };
     v.as_str()
-        .map(str::trim)
-        .filter(shaped)
-        .and_then(|s| time::Date::parse(s, fmt).ok())
-        .map(|d| d.format(fmt).unwrap_or_default())
+        .and_then(values::parse_date)
         .ok_or_else(|| def.invalid("must be a date in the format YYYY-MM-DD"))
 }
 

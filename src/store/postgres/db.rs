@@ -191,4 +191,8 @@ impl Row for tokio_postgres::Row {
     fn opt_text(&self, i: usize) -> Result<Option<&str>, StoreError> {
         self.try_get(i).map_err(|e| column_error(i, e))
     }
+
+    fn opt_real(&self, i: usize) -> Result<Option<f64>, StoreError> {
+        self.try_get(i).map_err(|e| column_error(i, e))
+    }
 }

@@ -12,6 +12,7 @@ const fn table(kind: Kind) -> &'static str {
     match kind {
         Kind::Person => "person_fields",
         Kind::Organization => "organization_fields",
+        Kind::Deal => "deal_fields",
     }
 }
 
@@ -341,18 +342,29 @@ pub async fn add_builtins(
 }
 
 /// Gives every company the built-in fields of `kind` (the migration that adds the kind's
-/// fields); its labels come with them when the kind had none before.
+/// fields), and its default labels where it has none of that kind yet.
 pub async fn fill_builtins(db: &impl Db, kind: Kind) -> Result<(), StoreError> {
-    let companies: Vec<i64> = db
-        .rows(sql!("SELECT id FROM companies ORDER BY id"))
+    let companies: Vec<(i64, bool)> = db
+        .rows(sql!(
+            "SELECT c.id, EXISTS (SELECT 1 FROM field_options o WHERE o.company_id = c.id \
+             AND o.entity = ? AND o.field_key = ?) FROM companies c ORDER BY c.id",
+            kind.as_str(),
+            LABEL_KEY
+        ))
         .await?;
     let fields: Vec<BuiltinField> = builtin_fields(kind)
         .iter()
         .filter_map(|(k, n, t)| Some(((*k).to_owned(), (*n).to_owned(), FieldType::from_name(t)?)))
         .collect();
+    let labels: Vec<(String, String)> = kind
+        .default_labels()
+        .iter()
+        .map(|(l, c)| ((*l).to_owned(), (*c).to_owned()))
+        .collect();
     let now = Timestamp::now();
-    for company_id in companies {
-        add_builtins(db, company_id, kind, &fields, &[], now).await?;
+    for (company_id, has_labels) in companies {
+        let labels = if has_labels { &[][..] } else { &labels[..] };
+        add_builtins(db, company_id, kind, &fields, labels, now).await?;
     }
     Ok(())
 }

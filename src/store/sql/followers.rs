@@ -1,11 +1,11 @@
-//! Followers of persons and organizations, and their changelog.
+//! Followers of persons, organizations and deals, and their changelog.
 
 use super::{Db, FromRow, Row, first, sql};
 use crate::domain::Timestamp;
 use crate::domain::followers::{Follower, FollowerChange, FollowerRef, Kind};
 use crate::domain::ports::StoreError;
 
-/// The user ids following the item of the outer query (`p` or `o`), in no particular order:
+/// The user ids following the item of the outer query (`p`, `o` or `d`), in no particular order:
 /// only membership and count are read, and an ordered aggregate costs SQLite a sort per row.
 pub const fn ids_of(kind: Kind) -> &'static str {
     match kind {
@@ -17,6 +17,10 @@ pub const fn ids_of(kind: Kind) -> &'static str {
             "(SELECT string_agg(CAST(f.user_id AS TEXT), ',') FROM followers f \
              WHERE f.kind = 'organization' AND f.item_id = o.id)"
         }
+        Kind::Deal => {
+            "(SELECT string_agg(CAST(f.user_id AS TEXT), ',') FROM followers f \
+             WHERE f.kind = 'deal' AND f.item_id = d.id)"
+        }
     }
 }
 
@@ -25,6 +29,7 @@ pub const fn table(kind: Kind) -> &'static str {
     match kind {
         Kind::Person => "persons",
         Kind::Organization => "organizations",
+        Kind::Deal => "deals",
     }
 }
 

@@ -48,6 +48,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "0007_fields_by_kind.sql",
         Some(Fill::BuiltinFields(Kind::Organization))
     ),
+    migration!(8, "0008_deals.sql", Some(Fill::BuiltinFields(Kind::Deal))),
 ];
 
 /// A step of a migration done in Rust.
@@ -59,7 +60,7 @@ pub enum Fill {
     TokenDigests,
     /// Every company's default pipeline and stages (migration 6).
     DefaultPipelines,
-    /// Every company's built-in fields of a kind (migration 7: organizations).
+    /// Every company's built-in fields of a kind (migration 7: organizations; 8: deals).
     BuiltinFields(Kind),
 }
 

@@ -10,6 +10,7 @@
 //! when its future is first polled, so the writer thread runs the same code to completion
 //! without a runtime.
 
+pub mod deals;
 pub mod fields;
 pub mod followers;
 pub mod migrations;
@@ -144,6 +145,12 @@ pub trait Row {
     fn flag(&self, i: usize) -> Result<bool, StoreError>;
     fn text(&self, i: usize) -> Result<&str, StoreError>;
     fn opt_text(&self, i: usize) -> Result<Option<&str>, StoreError>;
+    fn opt_real(&self, i: usize) -> Result<Option<f64>, StoreError>;
+
+    fn real(&self, i: usize) -> Result<f64, StoreError> {
+        self.opt_real(i)?
+            .ok_or_else(|| StoreError::Internal(format!("column {i}: unexpected NULL")))
+    }
 
     fn string(&self, i: usize) -> Result<String, StoreError> {
         self.text(i).map(str::to_owned)
@@ -196,6 +203,12 @@ impl FromRow for Option<i64> {
 impl FromRow for (i64, String) {
     fn from_row(row: &impl Row) -> Result<Self, StoreError> {
         Ok((row.int(0)?, row.string(1)?))
+    }
+}
+
+impl FromRow for (i64, bool) {
+    fn from_row(row: &impl Row) -> Result<Self, StoreError> {
+        Ok((row.int(0)?, row.flag(1)?))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Pipelines and stages: their columns and row mappers, the default pipeline of a new company,
 //! lists, changes and deletes.
 
+use super::deals::{self, Holder};
 use super::paging::{SortColumn, order_and_page, plain};
 use super::{Db, FromRow, Query, Row, first, insert_id, lock, share, sql, vanished};
 use crate::domain::Timestamp;
@@ -8,7 +9,7 @@ use crate::domain::pipeline::{
     DEFAULT_PIPELINE, DEFAULT_STAGE_PROBABILITY, DEFAULT_STAGES, NewPipeline, NewStage, Pipeline,
     PipelineChanges, Stage, StageChanges, StageFilter, no_such_pipeline,
 };
-use crate::domain::ports::StoreError;
+use crate::domain::ports::{Edit, StoreError};
 use crate::domain::query::{ListQuery, SortField};
 
 const PIPELINE_COLUMNS: &str = "p.id, p.company_id, p.name, p.order_nr, p.deal_probability, \
@@ -183,13 +184,27 @@ pub async fn update_pipeline(
     pipeline(db, company_id, id).await
 }
 
-/// Soft-deletes an active pipeline and its stages; whether it was active.
+/// Soft-deletes an active pipeline and its stages, locked, if `decide` allows it on the deals
+/// it holds; whether it was active.
 pub async fn delete_pipeline<D: Db>(
     db: &D,
     company_id: i64,
     id: i64,
+    decide: Edit<i64, ()>,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
+    let mut q = sql!(
+        "SELECT p.id FROM pipelines p WHERE p.company_id = ? AND p.id = ? \
+         AND p.active_flag = TRUE",
+        company_id,
+        id
+    );
+    lock::<D>(&mut q, "p");
+    let found: Option<i64> = first(db, q).await?;
+    if found.is_none() {
+        return Ok(false);
+    }
+    decide(&deals::held_by(db, Holder::Pipeline, id).await?).map_err(StoreError::refused)?;
     let n = db
         .execute(sql!(
             "UPDATE pipelines SET active_flag = FALSE, update_time = ? WHERE company_id = ? \
@@ -332,6 +347,7 @@ pub async fn update_stage<D: Db>(
         require_active(db, company_id, pipeline_id).await?;
         q.push_arg(", pipeline_id = ?", pipeline_id);
         q.push_arg(&format!(", order_nr = {NEXT_STAGE_ORDER}"), pipeline_id);
+        deals::follow_stage(db, id, pipeline_id).await?;
     }
     if let Some(name) = &ch.name {
         q.push_arg(", name = ?", name);
@@ -350,13 +366,26 @@ pub async fn update_stage<D: Db>(
     stage(db, company_id, id).await
 }
 
-/// Soft-deletes an active stage; whether it was active.
-pub async fn delete_stage(
-    db: &impl Db,
+/// Soft-deletes an active stage, locked, if `decide` allows it on the deals it holds; whether
+/// it was active.
+pub async fn delete_stage<D: Db>(
+    db: &D,
     company_id: i64,
     id: i64,
+    decide: Edit<i64, ()>,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
+    let mut q = sql!(
+        "SELECT s.id FROM stages s WHERE s.company_id = ? AND s.id = ? AND s.active_flag = TRUE",
+        company_id,
+        id
+    );
+    lock::<D>(&mut q, "s");
+    let found: Option<i64> = first(db, q).await?;
+    if found.is_none() {
+        return Ok(false);
+    }
+    decide(&deals::held_by(db, Holder::Stage, id).await?).map_err(StoreError::refused)?;
     let q: Query = sql!(
         "UPDATE stages SET active_flag = FALSE, update_time = ? WHERE company_id = ? AND id = ? \
          AND active_flag = TRUE",

@@ -42,6 +42,7 @@ macro_rules! op {
     };
 }
 
+mod deals;
 mod fields;
 mod followers;
 mod organizations;

@@ -7,7 +7,7 @@ use crate::domain::Timestamp;
 use crate::domain::pipeline::{
     NewPipeline, NewStage, Pipeline, PipelineChanges, Stage, StageChanges, StageFilter,
 };
-use crate::domain::ports::{PipelineStore, StoreError};
+use crate::domain::ports::{Edit, PipelineStore, StoreError};
 use crate::domain::query::ListQuery;
 use crate::store::sql::{Backend, pipelines};
 
@@ -51,10 +51,11 @@ impl<B: Backend> PipelineStore for SqlStore<B> {
         &self,
         company_id: i64,
         id: i64,
+        decide: Edit<i64, ()>,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         self.backend
-            .write(op!(db => pipelines::delete_pipeline(db, company_id, id, now).await))
+            .write(op!(db => pipelines::delete_pipeline(db, company_id, id, decide, now).await))
             .await
     }
 
@@ -96,10 +97,11 @@ impl<B: Backend> PipelineStore for SqlStore<B> {
         &self,
         company_id: i64,
         id: i64,
+        decide: Edit<i64, ()>,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         self.backend
-            .write(op!(db => pipelines::delete_stage(db, company_id, id, now).await))
+            .write(op!(db => pipelines::delete_stage(db, company_id, id, decide, now).await))
             .await
     }
 }

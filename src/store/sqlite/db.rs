@@ -147,6 +147,10 @@ impl Row for rusqlite::Row<'_> {
             .map_err(|e| StoreError::Internal(format!("column {i}: {e}")))
     }
 
+    fn opt_real(&self, i: usize) -> Result<Option<f64>, StoreError> {
+        self.get(i).map_err(db_error)
+    }
+
     fn opt_text(&self, i: usize) -> Result<Option<&str>, StoreError> {
         self.get_ref(i)
             .map_err(db_error)?

@@ -1,0 +1,79 @@
+//! The deal counts persons and organizations show (`open_deals_count`,
+//! `related_won_deals_count`, …). Pipedrive does not define them; pipestack counts, among the
+//! company's deals that are not deleted (archived ones included):
+//! - a person's `open`/`won`/`lost` deals: those whose contact person (`person_id`) it is;
+//!   an organization's: those whose `org_id` it is; `closed` = won + lost;
+//! - `related_…`: deals linked to the item only indirectly, never also counted directly: for a
+//!   person, deals that name it in a `people` custom field; for an organization, deals whose
+//!   contact person belongs to it, or that name it in an `org` custom field;
+//! - `participant_…`: deals where the person is a participant other than the contact person.
+//!   pipestack has no deal participants yet, so these are 0.
+//!
+//! They are counted from the deals as they are when read (an indexed count per page), so they
+//! are never stale and never drift.
+
+use std::collections::HashMap;
+
+use crate::domain::error::DomainError;
+use crate::domain::ports::Store;
+use crate::domain::{Kind, Session};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DealCounts {
+    pub open: i64,
+    pub won: i64,
+    pub lost: i64,
+    pub related_open: i64,
+    pub related_won: i64,
+    pub related_lost: i64,
+}
+
+/// Every deal count key a person shows (an organization shows all but the participant ones).
+pub const COUNT_KEYS: [&str; 10] = [
+    "open_deals_count",
+    "related_open_deals_count",
+    "closed_deals_count",
+    "related_closed_deals_count",
+    "participant_open_deals_count",
+    "participant_closed_deals_count",
+    "won_deals_count",
+    "related_won_deals_count",
+    "lost_deals_count",
+    "related_lost_deals_count",
+];
+
+impl DealCounts {
+    /// The count a key names, if it is a deal count.
+    pub fn get(&self, key: &str) -> Option<i64> {
+        Some(match key {
+            "open_deals_count" => self.open,
+            "related_open_deals_count" => self.related_open,
+            "closed_deals_count" => self.won + self.lost,
+            "related_closed_deals_count" => self.related_won + self.related_lost,
+            "won_deals_count" => self.won,
+            "related_won_deals_count" => self.related_won,
+            "lost_deals_count" => self.lost,
+            "related_lost_deals_count" => self.related_lost,
+            "participant_open_deals_count" | "participant_closed_deals_count" => 0,
+            _ => return None,
+        })
+    }
+}
+
+/// The deal counts of persons or organizations (`kind`) of the session's company, by id; an
+/// item without deals is absent (all its counts are 0).
+pub async fn deal_counts(
+    store: &dyn Store,
+    session: &Session,
+    kind: Kind,
+    ids: &[i64],
+) -> Result<HashMap<i64, DealCounts>, DomainError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(store
+        .deal_counts(session.company.id, kind, ids)
+        .await?
+        .into_iter()
+        .collect())
+}

@@ -1,0 +1,656 @@
+//! Deals: their column list and row mapper, where a new or moved deal goes (resolved inside
+//! the write), lists, search, changes, deletes, and the deal counts of persons and
+//! organizations.
+
+use std::sync::LazyLock;
+
+use super::followers::{self, Item};
+use super::paging::{SortColumn, nullable, order_and_page, plain};
+use super::{Db, FromRow, Query, Row, first, insert_id, lock, share, sql, to_json};
+use crate::domain::collation::sort_key;
+use crate::domain::deal::{
+    Closing, CustomRef, DELETED_LISTED_FOR_SECS, Deal, DealChanges, DealCounts, DealFilter,
+    DealStatus, NewDeal, Placement, search_text,
+};
+use crate::domain::pipeline::{no_stage_in, no_such_stage};
+use crate::domain::ports::{Edit, StoreError};
+use crate::domain::query::{ListQuery, SortField};
+use crate::domain::references::Reference;
+use crate::domain::{Kind, Timestamp, Visibility};
+
+static COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "d.id, d.company_id, d.creator_user_id, d.owner_id, d.person_id, d.org_id, \
+         d.pipeline_id, d.stage_id, d.title, d.value, d.currency, d.status, d.probability, \
+         d.lost_reason, d.visible_to, d.expected_close_date, d.label_ids, d.custom_fields, \
+         d.origin, d.is_archived, d.archive_time, d.stage_change_time, d.won_time, \
+         d.lost_time, d.close_time, d.first_won_time, d.active_flag, d.add_time, \
+         d.update_time, d.delete_time, {}",
+        followers::ids_of(Kind::Deal)
+    )
+});
+
+/// Keeps deals the viewer may see.
+const VISIBLE: &str = " AND (d.visible_to <> 1 OR d.owner_id = ? OR EXISTS (\
+    SELECT 1 FROM followers f WHERE f.kind = 'deal' AND f.item_id = d.id AND f.user_id = ?))";
+
+impl FromRow for Deal {
+    fn from_row(r: &impl Row) -> Result<Self, StoreError> {
+        let status = r.text(11)?;
+        Ok(Deal {
+            id: r.int(0)?,
+            company_id: r.int(1)?,
+            creator_user_id: r.int(2)?,
+            owner_id: r.int(3)?,
+            person_id: r.opt_int(4)?,
+            org_id: r.opt_int(5)?,
+            pipeline_id: r.int(6)?,
+            stage_id: r.int(7)?,
+            title: r.string(8)?,
+            value: r.real(9)?,
+            currency: r.string(10)?,
+            status: DealStatus::from_name(status)
+                .ok_or_else(|| StoreError::Internal(format!("a deal's status is {status:?}")))?,
+            probability: r.opt_real(12)?,
+            visible_to: Visibility::new(r.int(14)?).unwrap_or(Visibility::DEFAULT),
+            expected_close_date: r.opt_string(15)?,
+            label_ids: r.json(16)?,
+            custom_fields: r.json(17)?,
+            origin: r.string(18)?,
+            is_archived: r.flag(19)?,
+            archive_time: r.opt_time(20)?,
+            stage_change_time: r.opt_time(21)?,
+            closing: Closing {
+                won_time: r.opt_time(22)?,
+                lost_time: r.opt_time(23)?,
+                close_time: r.opt_time(24)?,
+                first_won_time: r.opt_time(25)?,
+                lost_reason: r.opt_string(13)?,
+            },
+            active: r.flag(26)?,
+            add_time: r.time(27)?,
+            update_time: r.time(28)?,
+            delete_time: r.opt_time(29)?,
+            follower_ids: r.ids(30)?,
+        })
+    }
+}
+
+/// `SELECT <columns> FROM deals d WHERE ` and the rest of the query.
+fn select(rest: &str) -> String {
+    format!("SELECT {} FROM deals d WHERE {rest}", *COLUMNS)
+}
+
+pub async fn get(db: &impl Db, company_id: i64, id: i64) -> Result<Option<Deal>, StoreError> {
+    first(
+        db,
+        sql!(select("d.company_id = ? AND d.id = ?"), company_id, id),
+    )
+    .await
+}
+
+/// A stage and its pipeline.
+struct StageRow(i64, i64);
+
+impl FromRow for StageRow {
+    fn from_row(r: &impl Row) -> Result<Self, StoreError> {
+        Ok(StageRow(r.int(0)?, r.int(1)?))
+    }
+}
+
+/// The first active stage of a pipeline (locked shared), if it has one.
+async fn first_stage<D: Db>(db: &D, pipeline_id: i64) -> Result<Option<StageRow>, StoreError> {
+    let mut q = sql!(
+        "SELECT s.id, s.pipeline_id FROM stages s WHERE s.pipeline_id = ? \
+         AND s.active_flag = TRUE ORDER BY s.order_nr, s.id LIMIT 1",
+        pipeline_id
+    );
+    share::<D>(&mut q, "s");
+    first(db, q).await
+}
+
+/// Where a deal goes (the stage and its pipeline), on the pipelines and stages as they are
+/// inside the write, held shared until it commits so that none is deleted in between.
+async fn place<D: Db>(
+    db: &D,
+    company_id: i64,
+    placement: Placement,
+) -> Result<(i64, i64), StoreError> {
+    let found = match placement {
+        Placement::Stage(id) => {
+            let mut q = sql!(
+                "SELECT s.id, s.pipeline_id FROM stages s JOIN pipelines p ON p.id = s.pipeline_id \
+                 WHERE s.company_id = ? AND s.id = ? AND s.active_flag = TRUE \
+                 AND p.active_flag = TRUE",
+                company_id,
+                id
+            );
+            share::<D>(&mut q, "s, p");
+            let stage: Option<StageRow> = first(db, q).await?;
+            stage.ok_or_else(|| StoreError::refused(no_such_stage(id)))?
+        }
+        Placement::Pipeline(id) => {
+            super::pipelines::require_active(db, company_id, id).await?;
+            first_stage(db, id)
+                .await?
+                .ok_or_else(|| StoreError::refused(no_stage_in(Some(id))))?
+        }
+        Placement::Default => {
+            let mut q = sql!(
+                "SELECT p.id FROM pipelines p WHERE p.company_id = ? AND p.active_flag = TRUE \
+                 AND EXISTS (SELECT 1 FROM stages s WHERE s.pipeline_id = p.id \
+                 AND s.active_flag = TRUE) ORDER BY p.order_nr, p.id LIMIT 1",
+                company_id
+            );
+            share::<D>(&mut q, "p");
+            let pipeline: Option<i64> = first(db, q).await?;
+            let pipeline = pipeline.ok_or_else(|| StoreError::refused(no_stage_in(None)))?;
+            first_stage(db, pipeline)
+                .await?
+                .ok_or_else(|| StoreError::refused(no_stage_in(None)))?
+        }
+    };
+    Ok((found.1, found.0))
+}
+
+/// Checks, inside the write, that the person and organization a deal is for are still active,
+/// and holds them shared until it commits (a delete or merge then runs wholly before or after).
+async fn require_contacts<D: Db>(
+    db: &D,
+    company_id: i64,
+    person_id: Option<i64>,
+    org_id: Option<i64>,
+) -> Result<(), StoreError> {
+    if let Some(p) = person_id {
+        let mut q = sql!(
+            "SELECT p.id FROM persons p WHERE p.company_id = ? AND p.id = ? \
+             AND p.active_flag = TRUE",
+            company_id,
+            p
+        );
+        share::<D>(&mut q, "p");
+        let found: Option<i64> = first(db, q).await?;
+        if found.is_none() {
+            return Err(StoreError::refused(Reference::person(p).fail()));
+        }
+    }
+    if let Some(o) = org_id {
+        let mut q = sql!(
+            "SELECT o.id FROM organizations o WHERE o.company_id = ? AND o.id = ? \
+             AND o.active_flag = TRUE",
+            company_id,
+            o
+        );
+        share::<D>(&mut q, "o");
+        let found: Option<i64> = first(db, q).await?;
+        if found.is_none() {
+            return Err(StoreError::refused(Reference::org(o).fail()));
+        }
+    }
+    Ok(())
+}
+
+/// Rewrites the persons and organizations a deal's custom values name.
+async fn write_refs(
+    db: &impl Db,
+    company_id: i64,
+    deal_id: i64,
+    refs: &[CustomRef],
+) -> Result<(), StoreError> {
+    db.execute(sql!("DELETE FROM deal_refs WHERE deal_id = ?", deal_id))
+        .await?;
+    for r in refs {
+        db.execute(sql!(
+            "INSERT INTO deal_refs (company_id, deal_id, field_key, kind, item_id) \
+             VALUES (?, ?, ?, ?, ?)",
+            company_id,
+            deal_id,
+            &r.field_key,
+            r.kind.as_str(),
+            r.item_id
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inserts a deal where its placement says; its id.
+pub async fn insert<D: Db>(db: &D, d: &NewDeal) -> Result<i64, StoreError> {
+    let (pipeline_id, stage_id) = place(db, d.company_id, d.placement).await?;
+    require_contacts(db, d.company_id, d.person_id, d.org_id).await?;
+    let c = &d.closing;
+    let id = insert_id(
+        db,
+        sql!(
+            "INSERT INTO deals (company_id, creator_user_id, owner_id, person_id, org_id, \
+             pipeline_id, stage_id, title, title_key, value, currency, status, probability, \
+             lost_reason, visible_to, expected_close_date, label_ids, custom_fields, origin, \
+             is_archived, archive_time, search_text, stage_change_time, won_time, lost_time, \
+             close_time, first_won_time, active_flag, add_time, update_time) VALUES \
+             (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, \
+             TRUE, ?, ?)",
+            d.company_id,
+            d.creator_user_id,
+            d.owner_id,
+            d.person_id,
+            d.org_id,
+            pipeline_id,
+            stage_id,
+            &d.title,
+            sort_key(&d.title),
+            d.value,
+            &d.currency,
+            d.status.as_str(),
+            d.probability,
+            c.lost_reason.as_deref(),
+            d.visible_to.get(),
+            d.expected_close_date.as_deref(),
+            to_json(&d.label_ids)?,
+            to_json(&d.custom_fields)?,
+            &d.origin,
+            d.is_archived,
+            d.archive_time,
+            search_text(&d.title, &d.custom_fields),
+            c.won_time,
+            c.lost_time,
+            c.close_time,
+            c.first_won_time,
+            d.add_time,
+            d.update_time
+        ),
+    )
+    .await?;
+    write_refs(db, d.company_id, id, &d.refs).await?;
+    let item = Item {
+        company_id: d.company_id,
+        kind: Kind::Deal,
+        id,
+    };
+    followers::follow(db, item, d.owner_id, d.creator_user_id, d.update_time).await?;
+    Ok(id)
+}
+
+/// Changes a non-deleted deal as `edit` decides on it, locked; `None` when there is none.
+pub async fn update<D: Db>(
+    db: &D,
+    company_id: i64,
+    id: i64,
+    edit: Edit<Deal, DealChanges>,
+    now: Timestamp,
+) -> Result<Option<Deal>, StoreError> {
+    let mut q = sql!(
+        select("d.company_id = ? AND d.id = ? AND d.active_flag = TRUE"),
+        company_id,
+        id
+    );
+    lock::<D>(&mut q, "d");
+    let current: Option<Deal> = first(db, q).await?;
+    let Some(current) = current else {
+        return Ok(None);
+    };
+    let ch = edit(&current).map_err(StoreError::refused)?;
+    if ch.is_empty() {
+        return Ok(Some(current));
+    }
+    let person = ch.person_id.flatten();
+    let org = ch.org_id.flatten();
+    require_contacts(db, company_id, person, org).await?;
+    let mut q = sql!("UPDATE deals SET update_time = ?", now);
+    if let Some(placement) = ch.placement {
+        let (pipeline_id, stage_id) = place(db, company_id, placement).await?;
+        q.push_arg(", pipeline_id = ?", pipeline_id);
+        if stage_id != current.stage_id {
+            q.push_arg(", stage_id = ?", stage_id);
+            q.push_arg(", stage_change_time = ?", now);
+        }
+    }
+    if let Some(title) = &ch.title {
+        q.push_arg(", title = ?", title);
+        q.push_arg(", title_key = ?", sort_key(title));
+    }
+    if let Some(owner) = ch.owner_id {
+        q.push_arg(", owner_id = ?", owner);
+    }
+    if let Some(person) = ch.person_id {
+        q.push_arg(", person_id = ?", person);
+    }
+    if let Some(org) = ch.org_id {
+        q.push_arg(", org_id = ?", org);
+    }
+    if let Some(v) = ch.value {
+        q.push_arg(", value = ?", v);
+    }
+    if let Some(c) = &ch.currency {
+        q.push_arg(", currency = ?", c);
+    }
+    if let Some(s) = ch.status {
+        q.push_arg(", status = ?", s.as_str());
+    }
+    if let Some(p) = ch.probability {
+        q.push_arg(", probability = ?", p);
+    }
+    if let Some(v) = ch.visible_to {
+        q.push_arg(", visible_to = ?", v.get());
+    }
+    if let Some(d) = &ch.expected_close_date {
+        q.push_arg(", expected_close_date = ?", d.as_deref());
+    }
+    if let Some(labels) = &ch.label_ids {
+        q.push_arg(", label_ids = ?", to_json(labels)?);
+    }
+    if let Some(a) = ch.is_archived {
+        q.push_arg(", is_archived = ?", a);
+    }
+    if let Some(t) = ch.archive_time {
+        q.push_arg(", archive_time = ?", t);
+    }
+    if let Some(c) = &ch.closing {
+        q.push_arg(", won_time = ?", c.won_time)
+            .push_arg(", lost_time = ?", c.lost_time)
+            .push_arg(", close_time = ?", c.close_time)
+            .push_arg(", first_won_time = ?", c.first_won_time)
+            .push_arg(", lost_reason = ?", c.lost_reason.as_deref());
+    }
+    let title = ch.title.as_deref().unwrap_or(&current.title);
+    if let Some((custom, refs)) = &ch.custom_fields {
+        q.push_arg(", custom_fields = ?", to_json(custom)?);
+        q.push_arg(", search_text = ?", search_text(title, custom));
+        write_refs(db, company_id, id, refs).await?;
+    } else if ch.title.is_some() {
+        q.push_arg(
+            ", search_text = ?",
+            search_text(title, &current.custom_fields),
+        );
+    }
+    q.push_arg(" WHERE id = ?", id);
+    db.execute(q).await?;
+    get(db, company_id, id).await
+}
+
+/// Soft-deletes a non-deleted deal; whether it was one.
+pub async fn delete(
+    db: &impl Db,
+    company_id: i64,
+    id: i64,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let q: Query = sql!(
+        "UPDATE deals SET active_flag = FALSE, delete_time = ?, update_time = ? \
+         WHERE company_id = ? AND id = ? AND active_flag = TRUE",
+        now,
+        now,
+        company_id,
+        id
+    );
+    Ok(db.execute(q).await? == 1)
+}
+
+/// Gives `into` the deals of `from` (a person merge), in the merge's transaction.
+pub async fn move_person(
+    db: &impl Db,
+    company_id: i64,
+    from: i64,
+    into: i64,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    db.execute(sql!(
+        "UPDATE deals SET person_id = ?, update_time = ? WHERE company_id = ? AND person_id = ?",
+        into,
+        now,
+        company_id,
+        from
+    ))
+    .await?;
+    Ok(())
+}
+
+/// How many (non-deleted) deals a stage or pipeline holds, inside the write that deletes it.
+pub async fn held_by(db: &impl Db, column: Holder, id: i64) -> Result<i64, StoreError> {
+    let sql = match column {
+        Holder::Stage => "SELECT COUNT(*) FROM deals WHERE stage_id = ? AND active_flag = TRUE",
+        Holder::Pipeline => {
+            "SELECT COUNT(*) FROM deals WHERE pipeline_id = ? AND active_flag = TRUE"
+        }
+    };
+    Ok(first(db, sql!(sql, id)).await?.unwrap_or(0))
+}
+
+/// What holds deals.
+#[derive(Debug, Clone, Copy)]
+pub enum Holder {
+    Stage,
+    Pipeline,
+}
+
+/// Moves a stage's deals along with it to another pipeline.
+pub async fn follow_stage(db: &impl Db, stage_id: i64, pipeline_id: i64) -> Result<(), StoreError> {
+    db.execute(sql!(
+        "UPDATE deals SET pipeline_id = ? WHERE stage_id = ?",
+        pipeline_id,
+        stage_id
+    ))
+    .await?;
+    Ok(())
+}
+
+fn sort_column(f: SortField) -> Option<SortColumn> {
+    match f {
+        SortField::Id => plain("d.id"),
+        SortField::AddTime => plain("d.add_time"),
+        SortField::UpdateTime => plain("d.update_time"),
+        SortField::Title => plain("d.title_key"),
+        SortField::Value => plain("d.value"),
+        SortField::OwnerId => plain("d.owner_id"),
+        SortField::OrgId => nullable("d.org_id"),
+        SortField::VisibleTo => plain("d.visible_to"),
+        _ => None,
+    }
+}
+
+fn push_filters(q: &mut Query, f: &DealFilter, now: Timestamp) {
+    match (f.live, f.deleted) {
+        (true, false) => {
+            q.push(" AND d.active_flag = TRUE");
+        }
+        (false, true) => {
+            q.push_arg(
+                " AND d.active_flag = FALSE AND d.delete_time >= ?",
+                now.0 - DELETED_LISTED_FOR_SECS,
+            );
+        }
+        _ => {
+            q.push_arg(
+                " AND (d.active_flag = TRUE OR d.delete_time >= ?)",
+                now.0 - DELETED_LISTED_FOR_SECS,
+            );
+        }
+    }
+    if !f.statuses.is_empty() {
+        // Deleted deals keep their status; `deleted` alone asks for them whatever it is.
+        let list: Vec<String> = f
+            .statuses
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect();
+        if f.deleted {
+            q.push(&format!(
+                " AND (d.active_flag = FALSE OR d.status IN ({}))",
+                list.join(", ")
+            ));
+        } else {
+            q.push(&format!(" AND d.status IN ({})", list.join(", ")));
+        }
+    }
+    if let Some(a) = f.archived {
+        q.push_arg(" AND d.is_archived = ?", a);
+    }
+    if let Some(ids) = &f.ids {
+        q.push(" AND ").push_in("d.id", ids);
+    }
+    if let Some(v) = f.owner_id {
+        q.push_arg(" AND d.owner_id = ?", v);
+    }
+    if let Some(v) = f.person_id {
+        q.push_arg(" AND d.person_id = ?", v);
+    }
+    if let Some(v) = f.org_id {
+        if f.org_related {
+            // As the organization's related counts: its contact persons' deals, and those
+            // naming it in an organization custom field.
+            q.push_arg(
+                " AND (d.org_id = ? OR d.person_id IN (SELECT p.id FROM persons p",
+                v,
+            );
+            q.push_arg(
+                " WHERE p.org_id = ?) OR d.id IN (SELECT r.deal_id FROM deal_refs r",
+                v,
+            );
+            q.push_arg(" WHERE r.kind = 'organization' AND r.item_id = ?))", v);
+        } else {
+            q.push_arg(" AND d.org_id = ?", v);
+        }
+    }
+    if let Some(v) = f.pipeline_id {
+        q.push_arg(" AND d.pipeline_id = ?", v);
+    }
+    if let Some(v) = f.stage_id {
+        q.push_arg(" AND d.stage_id = ?", v);
+    }
+    if let Some(t) = f.updated_since {
+        q.push_arg(" AND d.update_time >= ?", t);
+    }
+    if let Some(t) = f.updated_until {
+        q.push_arg(" AND d.update_time < ?", t);
+    }
+    push_visible(q, f.viewer);
+}
+
+fn push_visible(q: &mut Query, viewer: Option<i64>) {
+    if let Some(v) = viewer {
+        q.push(VISIBLE);
+        q.args.extend([v.into(), v.into()]);
+    }
+}
+
+pub async fn list(
+    db: &impl Db,
+    company_id: i64,
+    q: &ListQuery<DealFilter>,
+) -> Result<Vec<Deal>, StoreError> {
+    let mut sql = sql!(select("d.company_id = ?"), company_id);
+    push_filters(&mut sql, &q.filter, Timestamp::now());
+    order_and_page(&mut sql, &q.order, &q.page, q.limit, "d.id", sort_column);
+    db.rows(sql).await
+}
+
+/// Non-deleted deals whose search text contains `needle`.
+pub async fn search<D: Db>(
+    db: &D,
+    company_id: i64,
+    needle: &str,
+    viewer: Option<i64>,
+) -> Result<Vec<Deal>, StoreError> {
+    let mut q = sql!(
+        select("d.company_id = ? AND d.active_flag = TRUE AND "),
+        company_id
+    );
+    (D::DIALECT.contains)(&mut q, "d.search_text", needle);
+    push_visible(&mut q, viewer);
+    q.push(&format!(
+        " ORDER BY d.id LIMIT {}",
+        super::persons::MAX_SEARCH_CANDIDATES
+    ));
+    db.rows(q).await
+}
+
+/// One count: an item, a status, whether related (not direct), how many.
+struct CountRow(i64, String, bool, i64);
+
+impl FromRow for CountRow {
+    fn from_row(r: &impl Row) -> Result<Self, StoreError> {
+        Ok(CountRow(r.int(0)?, r.string(1)?, r.flag(2)?, r.int(3)?))
+    }
+}
+
+/// The deal counts of persons or organizations ([`crate::domain::deal::counts`] says what
+/// each counts): one grouped, indexed count over the items' direct deals and one over their
+/// related ones.
+pub async fn counts(
+    db: &impl Db,
+    company_id: i64,
+    kind: Kind,
+    ids: &[i64],
+) -> Result<Vec<(i64, DealCounts)>, StoreError> {
+    let direct = match kind {
+        Kind::Organization => "d.org_id",
+        _ => "d.person_id",
+    };
+    let mut q = sql!(
+        format!(
+            "SELECT {direct}, d.status, FALSE, COUNT(*) FROM deals d WHERE d.company_id = ? \
+             AND d.active_flag = TRUE AND "
+        ),
+        company_id
+    );
+    q.push_in(direct, ids);
+    q.push(&format!(" GROUP BY {direct}, d.status"));
+    let mut rows: Vec<CountRow> = db.rows(q).await?;
+    // Related: named in a custom value, or (organizations) through the contact person; each
+    // deal once per item, never one the item is directly on.
+    let mut q = sql!(
+        format!(
+            "SELECT r.item, d.status, TRUE, COUNT(*) FROM deals d JOIN ({}) r ON r.deal_id = d.id \
+             WHERE d.active_flag = TRUE AND ({direct} IS NULL OR {direct} <> r.item) \
+             GROUP BY r.item, d.status",
+            related_links(kind, ids.len())
+        ),
+        company_id,
+        kind.as_str()
+    );
+    q.args.extend(ids.iter().map(|id| (*id).into()));
+    if kind == Kind::Organization {
+        q.args.push(company_id.into());
+        q.args.extend(ids.iter().map(|id| (*id).into()));
+    }
+    rows.extend(db.rows::<CountRow>(q).await?);
+    let mut out: Vec<(i64, DealCounts)> = Vec::new();
+    for CountRow(item, status, related, n) in rows {
+        let at = match out.iter().position(|(id, _)| *id == item) {
+            Some(i) => i,
+            None => {
+                out.push((item, DealCounts::default()));
+                out.len() - 1
+            }
+        };
+        let c = &mut out[at].1;
+        let slot = match (related, status.as_str()) {
+            (false, "open") => &mut c.open,
+            (false, "won") => &mut c.won,
+            (false, "lost") => &mut c.lost,
+            (true, "open") => &mut c.related_open,
+            (true, "won") => &mut c.related_won,
+            _ => &mut c.related_lost,
+        };
+        *slot += n;
+    }
+    Ok(out)
+}
+
+/// `(item, deal_id)` of the deals linked to the items indirectly, distinct: the custom values
+/// that name them and, for organizations, the deals of their persons. Its placeholders: the
+/// company and kind, the ids; for organizations, the company and the ids again.
+fn related_links(kind: Kind, n: usize) -> String {
+    let ids = vec!["?"; n].join(", ");
+    let by_value = format!(
+        "SELECT item_id AS item, deal_id FROM deal_refs WHERE company_id = ? AND kind = ? \
+         AND item_id IN ({ids})"
+    );
+    match kind {
+        Kind::Organization => format!(
+            "SELECT DISTINCT item, deal_id FROM ({by_value} UNION SELECT p.org_id AS item, \
+             d2.id AS deal_id FROM persons p JOIN deals d2 ON d2.person_id = p.id \
+             WHERE p.company_id = ? AND p.active_flag = TRUE AND p.org_id IN ({ids})) links"
+        ),
+        _ => format!("SELECT DISTINCT item, deal_id FROM ({by_value}) links"),
+    }
+}

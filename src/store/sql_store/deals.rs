@@ -1,0 +1,99 @@
+//! Deals and the deal counts of persons and organizations.
+
+use async_trait::async_trait;
+
+use super::SqlStore;
+use crate::domain::deal::{Deal, DealChanges, DealCounts, DealFilter, NewDeal};
+use crate::domain::ports::{DealStore, Edit, StoreError};
+use crate::domain::query::ListQuery;
+use crate::domain::{Kind, Timestamp};
+use crate::store::sql::{Backend, deals};
+
+#[async_trait]
+impl<B: Backend> DealStore for SqlStore<B> {
+    async fn insert_deal(&self, deal: NewDeal) -> Result<Deal, StoreError> {
+        self.backend
+            .write(op!(db => {
+                let id = deals::insert(db, &deal).await?;
+                deals::get(db, deal.company_id, id)
+                    .await?
+                    .ok_or_else(|| crate::store::sql::vanished("deal"))
+            }))
+            .await
+    }
+
+    async fn insert_deals(&self, deals: Vec<NewDeal>) -> Result<Vec<i64>, StoreError> {
+        self.backend
+            .write(op!(db => {
+                let mut ids = Vec::with_capacity(deals.len());
+                for d in &deals {
+                    ids.push(deals::insert(db, d).await?);
+                }
+                Ok(ids)
+            }))
+            .await
+    }
+
+    async fn deal(&self, company_id: i64, id: i64) -> Result<Option<Deal>, StoreError> {
+        self.backend
+            .read(op!(db => deals::get(db, company_id, id).await))
+            .await
+    }
+
+    async fn list_deals(
+        &self,
+        company_id: i64,
+        query: ListQuery<DealFilter>,
+    ) -> Result<Vec<Deal>, StoreError> {
+        self.backend
+            .read_long(op!(db => deals::list(db, company_id, &query).await))
+            .await
+    }
+
+    async fn update_deal(
+        &self,
+        company_id: i64,
+        id: i64,
+        edit: Edit<Deal, DealChanges>,
+        now: Timestamp,
+    ) -> Result<Option<Deal>, StoreError> {
+        self.backend
+            .write(op!(db => deals::update(db, company_id, id, edit, now).await))
+            .await
+    }
+
+    async fn delete_deal(
+        &self,
+        company_id: i64,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.backend
+            .write(op!(db => deals::delete(db, company_id, id, now).await))
+            .await
+    }
+
+    async fn search_deal_candidates(
+        &self,
+        company_id: i64,
+        needle: &str,
+        viewer: Option<i64>,
+    ) -> Result<Vec<Deal>, StoreError> {
+        let needle = needle.to_owned();
+        self.backend
+            .read_long(op!(db => deals::search(db, company_id, &needle, viewer).await))
+            .await
+    }
+
+    async fn deal_counts(
+        &self,
+        company_id: i64,
+        kind: Kind,
+        ids: &[i64],
+    ) -> Result<Vec<(i64, DealCounts)>, StoreError> {
+        let ids = ids.to_vec();
+        self.backend
+            .read(op!(db => deals::counts(db, company_id, kind, &ids).await))
+            .await
+    }
+}
