@@ -8,6 +8,7 @@ pub mod auth;
 pub mod envelope;
 pub mod extract;
 pub mod followers;
+pub mod item_search;
 pub mod json;
 pub mod limits;
 pub mod openapi;

@@ -5,7 +5,7 @@ use axum::Router;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
-use super::{AppState, followers, service, v1, v2};
+use super::{AppState, followers, item_search as is, service, v1, v2};
 
 /// Which prefixes a route is served under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +110,12 @@ pub fn table() -> Vec<Entry> {
         r!(V1 GET "/dealFields/{id}", 2 => f1::get_field::<Deals> as get_deal_field),
         r!(V1 PUT "/dealFields/{id}", 10 => f1::update_field::<Deals> as update_deal_field),
         r!(V1 DELETE "/dealFields/{id}", 6 => f1::delete_field::<Deals> as delete_deal_field),
+        // search across item types (v1's organization search is one)
+        r!(V1 GET "/itemSearch", 40 => is::search_items_v1),
+        r!(V1 GET "/itemSearch/field", 40 => is::search_field_v1),
+        r!(V1 GET "/organizations/search", 40 => is::search_organizations_v1),
+        r!(V2 GET "/itemSearch", 20 => is::search_items_v2),
+        r!(V2 GET "/itemSearch/field", 20 => is::search_field_v2),
         // v1 deals: the legacy reads (writes are v2's)
         r!(V1 GET "/deals", 20 => d1::get_deals),
         r!(V1 GET "/deals/{id}", 2 => d1::get_deal),

@@ -10,6 +10,7 @@ pub mod error;
 pub mod field_admin;
 pub mod fields;
 pub mod followers;
+pub mod item_search;
 pub mod organization;
 pub mod person;
 pub mod pipeline;

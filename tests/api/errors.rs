@@ -295,7 +295,7 @@ async fn a_word_where_an_id_goes_names_no_route_a_404() {
     for path in [
         "/v1/persons/collection",
         "/v1/persons/abc",
-        "/v1/organizations/search",
+        "/v1/organizations/find",
         "/api/v2/persons/collection",
         "/api/v2/organizations/abc/followers",
     ] {

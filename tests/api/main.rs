@@ -11,6 +11,7 @@ mod followers;
 mod helpers;
 mod hostile;
 mod isolation;
+mod item_search;
 mod limits;
 mod metrics;
 mod openapi;

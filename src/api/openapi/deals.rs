@@ -171,6 +171,11 @@ fn describe_v1(operation: &str) -> Option<Doc> {
                 q("user_id", id(), "Only deals of this owner"),
                 q("stage_id", id(), "Only deals in this stage"),
                 q("pipeline_id", id(), "Only deals in this pipeline"),
+                q(
+                    "owned_by_you",
+                    json!({"type": "integer", "enum": [0, 1]}),
+                    "1: only the caller's deals",
+                ),
             ]),
             None,
             200,
@@ -203,7 +208,7 @@ fn describe_v1(operation: &str) -> Option<Doc> {
 }
 
 /// A deal as a search finds it.
-fn deal_search_item() -> Value {
+pub(super) fn deal_search_item() -> Value {
     let named = json!({"type": ["object", "null"], "properties": {"id": {"type": "integer"}, "name": {"type": ["string", "null"]}}});
     json!({
         "type": "object",

@@ -11,6 +11,7 @@
 mod deals;
 mod fields;
 mod followers;
+mod item_search;
 mod organizations;
 mod persons;
 mod pipelines;
@@ -48,7 +49,7 @@ pub fn document() -> Value {
         "tags": [
             {"name": "Persons"}, {"name": "PersonFields"}, {"name": "Organizations"},
             {"name": "OrganizationFields"},
-            {"name": "Deals"}, {"name": "DealFields"},
+            {"name": "Deals"}, {"name": "DealFields"}, {"name": "ItemSearch"},
             {"name": "Users"}, {"name": "Pipelines"}, {"name": "Stages"}, {"name": "Service"},
         ],
         "paths": paths,
@@ -106,7 +107,8 @@ fn describe(e: &Entry) -> Doc {
             .or_else(|| organizations::describe(dialect, name))
             .or_else(|| users::describe(dialect, name))
             .or_else(|| pipelines::describe(dialect, name))
-            .or_else(|| deals::describe(dialect, name)),
+            .or_else(|| deals::describe(dialect, name))
+            .or_else(|| item_search::describe(dialect, name)),
     };
     described.unwrap_or_else(|| doc("Undescribed", vec![], None, 200, json!({}), None))
 }
@@ -178,6 +180,8 @@ fn tag(e: &Entry) -> &'static str {
         "PersonFields"
     } else if e.path.starts_with("/organizationFields") {
         "OrganizationFields"
+    } else if e.path.starts_with("/itemSearch") {
+        "ItemSearch"
     } else if e.path.starts_with("/dealFields") {
         "DealFields"
     } else if e.path.starts_with("/deals") {

@@ -305,7 +305,7 @@ fn organization_v2_includable() -> Value {
 }
 
 /// An organization as a v2 search finds it.
-fn organization_search_item() -> Value {
+pub(super) fn organization_search_item() -> Value {
     json!({
         "type": "object",
         "required": ["id", "type", "name"],

@@ -432,7 +432,7 @@ fn person_v2_includable() -> Value {
 /// A person as a search finds it (the same in both dialects): its contacts' values, its owner
 /// and organization by id (an organization the user may not see keeps its id only), and the
 /// custom values that matched.
-fn person_search_item() -> Value {
+pub(super) fn person_search_item() -> Value {
     let organization = json!({
         "type": ["object", "null"],
         "properties": {"id": {"type": "integer"}, "name": nullable_string(), "address": nullable_string()},

@@ -41,6 +41,7 @@ pub async fn get_deals(caller: Caller, q: QueryParams) -> ApiResult {
     let filter = DealFilter {
         owner_id,
         stage_id: q.id("stage_id")?,
+        pipeline_id: q.id("pipeline_id")?,
         ..DealFilter::default()
     };
     list(caller, &q, filter).await

@@ -230,13 +230,7 @@ pub async fn search_organization(Caller { session, store }: Caller, q: QueryPara
         keyset_page(&q, &hits, |(score, o)| (best_first(*score), o.id), "search")?;
     let items: Vec<Value> = page
         .iter()
-        .map(|(score, o)| {
-            json!({"result_score": score, "item": {
-                "id": o.id, "type": "organization", "name": o.name, "address": o.address,
-                "visible_to": o.visible_to.get(), "owner": {"id": o.owner_id},
-                "custom_fields": [], "notes": [],
-            }})
-        })
+        .map(|(score, o)| json!({"result_score": score, "item": search_item(o)}))
         .collect();
     Ok(success(
         StatusCode::OK,
@@ -244,6 +238,15 @@ pub async fn search_organization(Caller { session, store }: Caller, q: QueryPara
         Some(json!({ "next_cursor": next_cursor })),
         None,
     ))
+}
+
+/// An organization as a search result shows it.
+pub fn search_item(o: &Organization) -> Value {
+    json!({
+        "id": o.id, "type": "organization", "name": o.name, "address": o.address,
+        "visible_to": o.visible_to.get(), "owner": {"id": o.owner_id},
+        "custom_fields": [], "notes": [],
+    })
 }
 
 const READ_ONLY: &[&str] = &[
