@@ -62,6 +62,9 @@ pub struct ImportArgs {
     /// `csv` or `jsonl` (default: from the file's extension).
     #[arg(long)]
     pub format: Option<String>,
+    /// What the file holds: `persons` (v1 bodies) or `deals` (v2 bodies).
+    #[arg(long, default_value = "persons")]
+    pub items: String,
     /// Rows per transaction.
     #[arg(long, default_value_t = 20_000)]
     pub batch: usize,

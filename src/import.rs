@@ -1,5 +1,6 @@
-//! The bulk loader: `pipestack import persons.csv` (or `.jsonl`). Every row goes through the
-//! same parsing and rules as `POST /v1/persons`; valid rows are inserted in large transactions
+//! The bulk loader: `pipestack import persons.csv` (or `.jsonl`), and `--items deals`. Every
+//! row goes through the same parsing and rules as `POST /v1/persons` (deals: as
+//! `POST /api/v2/deals`); valid rows are inserted in large transactions
 //! (one per batch, so an interrupted import leaves whole batches and nothing half-written),
 //! while the next batch is already being parsed.
 
@@ -11,6 +12,8 @@ use serde_json::{Map, Value};
 
 use crate::api::limits::check_texts;
 use crate::api::v1::persons::draft;
+use crate::api::v2::deals::draft as deal_draft;
+use crate::domain::deal::{NewDeal, Placement, prepare_deal};
 use crate::domain::person::{NewPerson, RefKind, Reference, prepare_person};
 use crate::domain::ports::{Store, StoreError};
 use crate::domain::{DomainError, Fields, Kind, Session, Timestamp};
@@ -171,34 +174,216 @@ impl Known {
     }
 }
 
-/// Imports persons as `session`'s user. `progress` is told how many rows were read so far.
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Items {
+    /// v1 `POST /persons` bodies.
+    Persons,
+    /// v2 `POST /deals` bodies (in CSV, numbers, lists and custom keys as text).
+    Deals,
+}
+
+impl Items {
+    pub fn from_name(s: &str) -> Option<Self> {
+        match s {
+            "persons" => Some(Self::Persons),
+            "deals" => Some(Self::Deals),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Persons => "persons",
+            Self::Deals => "deals",
+        }
+    }
+}
+
+/// Imports persons or deals as `session`'s user. `progress` is told how many rows were read
+/// so far.
 pub async fn import(
     store: &Arc<dyn Store>,
     session: &Session,
     reader: Box<dyn BufRead + Send>,
     format: Format,
+    items: Items,
     batch_size: usize,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary, DomainError> {
-    let fields = Fields::load(store.as_ref(), Kind::Person, session.company.id).await?;
     let known = Known::load(store.as_ref(), session).await?;
-    let mut summary = Summary::default();
-    let mut batch: Vec<NewPerson> = Vec::with_capacity(batch_size);
-    let mut in_flight: Option<tokio::task::JoinHandle<Result<Vec<i64>, StoreError>>> = None;
-    let mut read = 0u64;
     let now = Timestamp::now();
-    for (line, row) in rows(reader, format) {
+    let rows = rows(reader, format);
+    match items {
+        Items::Persons => {
+            let fields = Fields::load(store.as_ref(), Kind::Person, session.company.id).await?;
+            // A row is read like a v1 request body: the dialect's and the domain's messages.
+            let prepare = |body: Map<String, Value>| {
+                let d = draft(body).map_err(|e| e.to_string())?;
+                prepare_person(session, &fields, d, now).map_err(|e| e.to_string())
+            };
+            let insert = |store: Arc<dyn Store>, batch: Vec<NewPerson>| async move {
+                store.insert_persons(batch).await.map(|ids| ids.len())
+            };
+            load(
+                store, session, &known, rows, batch_size, progress, prepare, insert,
+            )
+            .await
+        }
+        Items::Deals => {
+            let fields = Fields::load(store.as_ref(), Kind::Deal, session.company.id).await?;
+            let stages = Placements::load(store.as_ref(), session).await?;
+            // A row is read like a v2 request body; where it goes is checked before the batch
+            // is written, so that one bad row never fails a whole batch.
+            let prepare = |body: Map<String, Value>| {
+                let body = match format {
+                    Format::Csv => deal_from_text(&fields, body),
+                    Format::JsonLines => body,
+                };
+                let d = deal_draft(body).map_err(|e| e.to_string())?;
+                let (deal, refs) =
+                    prepare_deal(session, &fields, d, now, "Import").map_err(|e| e.to_string())?;
+                stages.check(deal.placement).map_err(|e| e.to_string())?;
+                Ok((deal, refs))
+            };
+            let insert = |store: Arc<dyn Store>, batch: Vec<NewDeal>| async move {
+                store.insert_deals(batch).await.map(|ids| ids.len())
+            };
+            load(
+                store, session, &known, rows, batch_size, progress, prepare, insert,
+            )
+            .await
+        }
+    }
+}
+
+/// The active stages (with their pipelines) a deal may be put in: loaded once.
+struct Placements {
+    /// `(pipeline order, pipeline id, stage order, stage id)`, sorted.
+    stages: Vec<(i64, i64, i64, i64)>,
+}
+
+impl Placements {
+    async fn load(store: &dyn Store, session: &Session) -> Result<Self, DomainError> {
+        use crate::domain::pipeline::{self, StageFilter};
+        use crate::domain::query::ListQuery;
+        let (pipelines, _) =
+            pipeline::list_pipelines(store, session, ListQuery::first_page(())).await?;
+        let first = ListQuery::first_page(StageFilter::default());
+        let (stages, _) = pipeline::list_stages(store, session, first).await?;
+        let mut out: Vec<(i64, i64, i64, i64)> = stages
+            .iter()
+            .filter(|s| s.active)
+            .filter_map(|s| {
+                let p = pipelines
+                    .iter()
+                    .find(|p| p.id == s.pipeline_id && p.active)?;
+                Some((p.order_nr, p.id, s.order_nr, s.id))
+            })
+            .collect();
+        out.sort_unstable();
+        Ok(Self { stages: out })
+    }
+
+    /// The rule the write applies ([`Placement`]), with the API's messages.
+    fn check(&self, placement: Placement) -> Result<(), DomainError> {
+        use crate::domain::pipeline::{no_stage_in, no_such_stage};
+        let ok = match placement {
+            Placement::Stage(id) => self.stages.iter().any(|s| s.3 == id),
+            Placement::Pipeline(id) => self.stages.iter().any(|s| s.1 == id),
+            Placement::Default => !self.stages.is_empty(),
+        };
+        match (ok, placement) {
+            (true, _) => Ok(()),
+            (false, Placement::Stage(id)) => Err(no_such_stage(id)),
+            (false, Placement::Pipeline(id)) => Err(no_stage_in(Some(id))),
+            (false, Placement::Default) => Err(no_stage_in(None)),
+        }
+    }
+}
+
+/// A CSV row of a deal as a v2 body: numbers, booleans and id lists from their text, and
+/// custom field keys (at the root, as in a v1 body) gathered into `custom_fields`.
+fn deal_from_text(fields: &Fields, row: Map<String, Value>) -> Map<String, Value> {
+    const NUMBERS: [&str; 8] = [
+        "value",
+        "probability",
+        "owner_id",
+        "person_id",
+        "org_id",
+        "pipeline_id",
+        "stage_id",
+        "visible_to",
+    ];
+    let mut body = Map::new();
+    let mut custom = Map::new();
+    for (key, v) in row {
+        let text = v.as_str().unwrap_or_default().trim().to_owned();
+        let typed = if NUMBERS.contains(&key.as_str()) {
+            text.parse::<serde_json::Number>()
+                .map_or(Value::String(text), Value::Number)
+        } else if key == "label_ids" {
+            let ids: Option<Vec<Value>> = text
+                .split(',')
+                .map(|id| id.trim().parse::<i64>().ok().map(Value::from))
+                .collect();
+            ids.map_or(Value::String(text), Value::Array)
+        } else if key == "is_archived" {
+            match text.as_str() {
+                "true" | "1" => Value::Bool(true),
+                "false" | "0" => Value::Bool(false),
+                _ => Value::String(text),
+            }
+        } else {
+            Value::String(text)
+        };
+        if fields.custom().any(|d| d.key == key) {
+            custom.insert(key, typed);
+        } else {
+            body.insert(key, typed);
+        }
+    }
+    if !custom.is_empty() {
+        body.insert("custom_fields".into(), Value::Object(custom));
+    }
+    body
+}
+
+type Insert = tokio::task::JoinHandle<Result<usize, StoreError>>;
+
+/// Reads, checks and inserts rows in batches, one batch written while the next is read:
+/// `prepare` applies the API's rules to a row, `insert` writes a batch in one transaction.
+#[allow(clippy::too_many_arguments)]
+async fn load<T, P, I, F>(
+    store: &Arc<dyn Store>,
+    session: &Session,
+    known: &Known,
+    rows: Box<dyn Iterator<Item = Row> + Send>,
+    batch_size: usize,
+    progress: &(dyn Fn(u64) + Sync),
+    prepare: P,
+    insert: I,
+) -> Result<Summary, DomainError>
+where
+    T: Send + 'static,
+    P: Fn(Map<String, Value>) -> Result<(T, Vec<Reference>), String>,
+    I: Fn(Arc<dyn Store>, Vec<T>) -> F,
+    F: std::future::Future<Output = Result<usize, StoreError>> + Send + 'static,
+{
+    let mut summary = Summary::default();
+    let mut batch: Vec<T> = Vec::with_capacity(batch_size);
+    let mut in_flight: Option<Insert> = None;
+    let mut read = 0u64;
+    for (line, row) in rows {
         read += 1;
         if read.is_multiple_of(1000) {
             progress(read);
         }
-        // A row is read like a v1 request body: the dialect's and the domain's messages.
         let prepared = row.and_then(|body| {
             check_texts(&body).map_err(|e| e.to_string())?;
-            let d = draft(body).map_err(|e| e.to_string())?;
-            prepare_person(session, &fields, d, now).map_err(|e| e.to_string())
+            prepare(body)
         });
-        let (person, refs) = match prepared {
+        let (item, refs) = match prepared {
             Ok(p) => p,
             Err(reason) => {
                 summary.rejected.push((line, reason));
@@ -209,37 +394,30 @@ pub async fn import(
             summary.rejected.push((line, e.to_string()));
             continue;
         }
-        batch.push(person);
+        batch.push(item);
         if batch.len() >= batch_size {
             if let Some(previous) = in_flight.take() {
                 summary.accepted += finish(previous).await?;
             }
-            in_flight = Some(spawn_insert(store, std::mem::take(&mut batch)));
+            in_flight = Some(tokio::spawn(insert(
+                store.clone(),
+                std::mem::take(&mut batch),
+            )));
         }
     }
     if let Some(previous) = in_flight.take() {
         summary.accepted += finish(previous).await?;
     }
     if !batch.is_empty() {
-        summary.accepted += store.insert_persons(batch).await?.len() as u64;
+        summary.accepted += insert(store.clone(), batch).await? as u64;
     }
     progress(read);
     Ok(summary)
 }
 
-fn spawn_insert(
-    store: &Arc<dyn Store>,
-    batch: Vec<NewPerson>,
-) -> tokio::task::JoinHandle<Result<Vec<i64>, StoreError>> {
-    let store = store.clone();
-    tokio::spawn(async move { store.insert_persons(batch).await })
-}
-
-async fn finish(
-    handle: tokio::task::JoinHandle<Result<Vec<i64>, StoreError>>,
-) -> Result<u64, DomainError> {
-    let ids = handle
+async fn finish(handle: Insert) -> Result<u64, DomainError> {
+    let n = handle
         .await
         .map_err(|e| DomainError::Internal(format!("import batch task failed: {e}")))??;
-    Ok(ids.len() as u64)
+    Ok(n as u64)
 }

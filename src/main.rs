@@ -134,6 +134,8 @@ async fn import(store: Arc<dyn Store>, args: ImportArgs) -> Result<()> {
     if args.batch == 0 {
         bail!("--batch must be at least 1");
     }
+    let items = loader::Items::from_name(&args.items)
+        .with_context(|| format!("unknown --items {:?}: use persons or deals", args.items))?;
     let company = company_id(store.as_ref(), args.company.company).await?;
     let company = store.company(company).await?.context("company not found")?;
     let admin = store
@@ -170,6 +172,7 @@ async fn import(store: Arc<dyn Store>, args: ImportArgs) -> Result<()> {
         &session,
         Box::new(counted),
         format,
+        items,
         args.batch,
         &|n| bar.set_position(n),
     )
@@ -179,8 +182,9 @@ async fn import(store: Arc<dyn Store>, args: ImportArgs) -> Result<()> {
         println!("rejected line {line}: {reason}");
     }
     println!(
-        "imported {} persons, rejected {} rows, in {:.1} s",
+        "imported {} {}, rejected {} rows, in {:.1} s",
         summary.accepted,
+        items.name(),
         summary.rejected.len(),
         started.elapsed().as_secs_f64()
     );

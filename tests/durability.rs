@@ -309,3 +309,95 @@ fn an_interrupted_import_leaves_whole_batches_and_nothing_half_written() {
     );
     assert!(out.contains("imported 1 persons"), "{out}");
 }
+
+#[tokio::test]
+async fn a_deals_import_takes_v2_bodies_and_text_columns_with_the_apis_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = serve(dir.path());
+    let fields: Value = reqwest::Client::new()
+        .get(format!("{base}/v1/dealFields"))
+        .header("x-api-token", TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    kill9(&mut child);
+    let hot = fields["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "label")
+        .unwrap()["options"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let persons = write_file(dir.path(), "p.jsonl", "{\"name\":\"Buyer\"}\n");
+    import(dir.path(), &persons, &[]);
+    let csv = write_file(
+        dir.path(),
+        "deals.csv",
+        &format!(
+            "title,value,currency,person_id,status,stage_id,label_ids\n\
+         Big sale,1500.5,EUR,1,won,,{hot}\n\
+         ,10,EUR,,,,\n\
+         No stage,10,EUR,,,99999,\n\
+         No person,10,EUR,424242,,,\n\
+         Bad value,lots,EUR,,,,\n\
+         Plain,,,,,2,\n"
+        ),
+    );
+    let out = import(dir.path(), &csv, &["--items", "deals", "--batch", "2"]);
+    assert!(out.contains("rejected line 3: title"), "{out}");
+    assert!(
+        out.contains("rejected line 4: stage_id: stage 99999 not found"),
+        "{out}"
+    );
+    assert!(out.contains("rejected line 5: person_id"), "{out}");
+    assert!(
+        out.contains("rejected line 6: value: must be a number"),
+        "{out}"
+    );
+    assert!(out.contains("imported 2 deals, rejected 4 rows"), "{out}");
+    let jsonl = write_file(
+        dir.path(),
+        "deals.jsonl",
+        "{\"title\":\"From JSON\",\"value\":7,\"probability\":50}\n\
+         {\"title\":\"Bad status\",\"status\":\"maybe\"}\n",
+    );
+    let out = import(dir.path(), &jsonl, &["--items", "deals"]);
+    assert!(out.contains("rejected line 2: status"), "{out}");
+    assert!(out.contains("imported 1 deals, rejected 1 rows"), "{out}");
+
+    let (mut child, base) = serve(dir.path());
+    let get = |path: String| {
+        let base = base.clone();
+        async move {
+            reqwest::Client::new()
+                .get(format!("{base}{path}"))
+                .header("x-api-token", TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let r = get("/api/v2/deals?status=open,won".into()).await;
+    let data = r["data"].as_array().unwrap();
+    assert_eq!(data.len(), 3, "{r}");
+    assert_eq!(data[0]["title"], "Big sale");
+    assert_eq!(data[0]["value"], 1500.5);
+    assert_eq!(data[0]["status"], "won");
+    assert!(data[0]["won_time"].is_string());
+    assert_eq!(data[0]["label_ids"], serde_json::json!([hot]));
+    assert_eq!(data[0]["origin"], "Import");
+    assert_eq!(data[1]["stage_id"], 2);
+    assert_eq!(data[2]["probability"], 50);
+    // The buyer's counts include the imported deal.
+    let p = get("/v1/persons/1".into()).await;
+    assert_eq!(p["data"]["won_deals_count"], 1);
+    kill9(&mut child);
+    assert_consistent(&dir.path().join("pipestack.db"));
+}

@@ -157,6 +157,19 @@ pub struct ListQuery<F> {
     pub limit: i64,
 }
 
+impl<F> ListQuery<F> {
+    /// The first (largest) page of the items `filter` lets through, by id: for the short
+    /// lists a page names all of (a company's pipelines and stages).
+    pub fn first_page(filter: F) -> Self {
+        Self {
+            filter,
+            order: Vec::new(),
+            page: Page::Offset { start: 0 },
+            limit: MAX_LIMIT,
+        }
+    }
+}
+
 /// Runs a list query for one item more than its page holds, to tell whether more follow:
 /// the page and whether they do.
 pub async fn one_page<F, T, Fut>(

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the running contract: starts `pipestack serve --memory`, seeds a few persons,
-# organizations and fields (so that ids 1.. exist), and runs schemathesis against
+# organizations, deals and fields (so that ids 1.. exist), and runs schemathesis against
 # /openapi.json with the checks of schemathesis.toml, bounded by examples per operation and a
 # wall-clock timeout. Exit status: schemathesis' (0 = no 5xx, no schema violation).
 #
@@ -33,6 +33,9 @@ call POST /v1/personFields '{"name":"Notes","field_type":"text"}'
 for i in $(seq 3); do call POST /v1/organizations "{\"name\":\"Org $i\"}"; done
 for i in $(seq 30); do
   call POST /api/v2/persons "{\"name\":\"Person $i\",\"org_id\":$(( i % 3 + 1 )),\"emails\":[{\"value\":\"p$i@example.com\"}]}"
+done
+for i in $(seq 5); do
+  call POST /api/v2/deals "{\"title\":\"Deal $i\",\"person_id\":$i,\"org_id\":$(( i % 3 + 1 ))}"
 done
 
 work="$(mktemp -d)"   # schemathesis writes .hypothesis/ into the current directory

@@ -207,17 +207,10 @@ impl Related {
             .filter(|u| named.contains(&u.id))
             .map(|u| (u.id, u.clone()))
             .collect();
-        fn all<F>(filter: F) -> ListQuery<F> {
-            ListQuery {
-                filter,
-                order: vec![],
-                page: Page::Offset { start: 0 },
-                limit: query::MAX_LIMIT,
-            }
-        }
-        let (stages, _) =
-            pipeline::list_stages(store, session, all(StageFilter::default())).await?;
-        let (pipelines, _) = pipeline::list_pipelines(store, session, all(())).await?;
+        let first = ListQuery::first_page(StageFilter::default());
+        let (stages, _) = pipeline::list_stages(store, session, first).await?;
+        let (pipelines, _) =
+            pipeline::list_pipelines(store, session, ListQuery::first_page(())).await?;
         Ok(Self {
             company: session.company.clone(),
             users,
