@@ -123,10 +123,7 @@ async fn render(
                 Found::Deal(_, d) => {
                     let mut item = names.search_item(d);
                     if extras.deal_cc_email {
-                        item["cc_email"] = json!(format!(
-                            "{}+deal{}@pipedrivemail.com",
-                            session.company.domain, d.id
-                        ));
+                        item["cc_email"] = json!(session.company.deal_cc_email(d.id));
                     }
                     item
                 }

@@ -25,6 +25,11 @@ impl Company {
     pub fn cc_email(&self) -> String {
         format!("{}@pipedrivemail.com", self.domain)
     }
+
+    /// A deal's own Bcc address: the company's, with `+deal<id>`.
+    pub fn deal_cc_email(&self, deal_id: i64) -> String {
+        format!("{}+deal{deal_id}@pipedrivemail.com", self.domain)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -217,6 +217,28 @@ async fn a_persons_deals_and_an_organizations_deals() {
     app.get(&format!("/v1/persons/{bob}/deals"))
         .await
         .assert_error(404, "");
+    // The deal keeps its deleted person, shown as inactive.
+    let all = app.get("/v1/deals?sort=title ASC").await;
+    let bobs = &all.data()[2];
+    assert_eq!(bobs["title"], "bob-1");
+    assert_eq!(bobs["person_id"]["value"], bob);
+    assert_eq!(bobs["person_id"]["active_flag"], false);
+    // A private person another user may not see shows its id only.
+    let private = app
+        .add_person(json!({"name": "Hidden", "visible_to": "1"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let d = add_deal(&app, json!({"title": "secretive", "person_id": private})).await;
+    let plain = app.add_user("Plain").await;
+    let r = app
+        .get_as(&plain.api_token, &format!("/v1/deals/{d}"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.data()["person_id"], json!({"value": private}));
+    assert_eq!(r.data()["person_hidden"], true);
+    assert_eq!(r.data()["person_name"], Value::Null);
+    assert!(!r.body.to_string().contains("Hidden"));
     let (_, stranger) = app.other_company("Elsewhere").await;
     let r = app
         .get_as(&stranger.api_token, &format!("/v1/persons/{ann}/deals"))

@@ -94,7 +94,7 @@ pub async fn get_deal(Caller { session, store }: Caller, PathId(id): PathId) -> 
     Ok(success(
         StatusCode::OK,
         data,
-        Some(json!({ "dropbox_email": deal_cc_email(&session.company, d.id) })),
+        Some(json!({ "dropbox_email": session.company.deal_cc_email(d.id) })),
         Some(rel.objects()),
     ))
 }
@@ -186,6 +186,15 @@ impl Related {
             .await?;
             persons = page.persons.into_iter().map(|p| (p.id, p)).collect();
         }
+        // Deleted persons the caller may see are shown too (`active_flag: false`).
+        for id in deals.iter().filter_map(|d| d.person_id) {
+            if !persons.contains_key(&id)
+                && let Some(p) = store.person(company_id, id).await?
+                && crate::domain::followers::can_see_person(session, &p)
+            {
+                persons.insert(id, p);
+            }
+        }
         let org_ids: Vec<i64> = deals.iter().filter_map(|d| d.org_id).collect();
         let orgs: BTreeMap<i64, Organization> = store
             .organizations_by_ids(company_id, &org_ids)
@@ -222,8 +231,8 @@ impl Related {
         })
     }
 
-    /// `person_id` as v1 shows it: the person with `value`, or the bare id when the caller
-    /// may not see it.
+    /// A person as a deal's `person_id` (with `value`) and `related_objects.person` (with
+    /// `id`) show it.
     fn person_brief(&self, p: &Person) -> Value {
         json!({
             "active_flag": p.active,
@@ -234,10 +243,14 @@ impl Related {
         })
     }
 
+    /// A deal's `user_id` and `creator_user_id`: the user with `value` (and, as Pipedrive's
+    /// deal documents write it, `has_pic` as a boolean), or the bare id.
     fn user_object(&self, id: i64) -> Value {
-        self.users
-            .get(&id)
-            .map_or(json!(id), |u| json!(owner_object(u)))
+        self.users.get(&id).map_or(json!(id), |u| {
+            let mut v = json!(owner_object(u));
+            v["has_pic"] = json!(false);
+            v
+        })
     }
 
     /// A deal in the v1 shape, its custom values at its root.
@@ -265,12 +278,19 @@ impl Related {
             "id": d.id,
             "creator_user_id": self.user_object(d.creator_user_id),
             "user_id": self.user_object(d.owner_id),
-            "person_id": person.map_or(json!(d.person_id), |p| {
-                let mut v = self.person_brief(p);
-                v["value"] = json!(p.id);
-                v
+            // One the caller may not see shows its id only.
+            "person_id": d.person_id.map(|id| match person {
+                Some(p) => {
+                    let mut v = self.person_brief(p);
+                    v["value"] = json!(p.id);
+                    v
+                }
+                None => json!({ "value": id }),
             }),
-            "org_id": org.map_or(json!(d.org_id), |o| json!(org_reference(o, &self.company))),
+            "org_id": d.org_id.map(|id| match org {
+                Some(o) => json!(org_reference(o, &self.company)),
+                None => json!({ "value": id }),
+            }),
             "stage_id": d.stage_id,
             "title": d.title,
             "value": number(d.value),
@@ -324,7 +344,7 @@ impl Related {
             "weighted_value_currency": d.currency,
             "rotten_time": rotten_time(d, stage).map(Timestamp::v1),
             "owner_name": owner.map(|u| &u.name),
-            "cc_email": deal_cc_email(&self.company, d.id),
+            "cc_email": self.company.deal_cc_email(d.id),
             "org_hidden": d.org_id.is_some() && org.is_none(),
             "person_hidden": d.person_id.is_some() && person.is_none(),
             "origin": d.origin,
@@ -424,11 +444,6 @@ impl Related {
         out.insert("pipeline".into(), by_id(pipelines.collect()));
         out
     }
-}
-
-/// A deal's own Bcc address: the company's, with `+deal<id>`.
-fn deal_cc_email(company: &Company, id: i64) -> String {
-    format!("{}+deal{id}@pipedrivemail.com", company.domain)
 }
 
 /// A pipeline's `url_title`: its name with spaces as dashes.
