@@ -584,6 +584,17 @@ async fn deals_are_searched_by_title_and_custom_values() {
     app.get("/api/v2/deals/search?term=r")
         .await
         .assert_error(400, "term: must be at least 2 characters");
+    let r = app
+        .get("/api/v2/deals/search?term=rocket&include_fields=deal.cc_email")
+        .await;
+    let cc = r.data()["items"][0]["item"]["cc_email"].as_str().unwrap();
+    assert!(
+        cc.ends_with("@pipedrivemail.com") && cc.contains("+deal"),
+        "{cc}"
+    );
+    app.get("/api/v2/deals/search?term=rocket&include_fields=bogus")
+        .await
+        .assert_error(400, "include_fields");
 }
 
 #[tokio::test]

@@ -139,6 +139,11 @@ fn describe_v2(operation: &str) -> Option<Doc> {
                 json!({"type": "string", "enum": ["open", "won", "lost"]}),
                 "Only deals with this status",
             ));
+            p.push(q(
+                "include_fields",
+                json!({"type": "string", "enum": ["deal.cc_email"]}),
+                "Add each deal's Bcc address",
+            ));
             doc(
                 "Search deals",
                 p,

@@ -271,6 +271,18 @@ pub async fn search_deals(Caller { session, store }: Caller, q: QueryParams) -> 
         ));
     }
     let named = |f: &str| fields.is_empty() || fields.iter().any(|n| n == f);
+    let mut cc_email = false;
+    for f in q.list("include_fields") {
+        match f.as_str() {
+            "deal.cc_email" => cc_email = true,
+            other => {
+                return Err(ApiError::invalid(
+                    "include_fields",
+                    format!("{other:?} is not supported: use deal.cc_email"),
+                ));
+            }
+        }
+    }
     let status = q
         .str("status")
         .map(|s| {
@@ -293,7 +305,13 @@ pub async fn search_deals(Caller { session, store }: Caller, q: QueryParams) -> 
     let names = Names::load(store.as_ref(), &session, &deals).await?;
     let items: Vec<Value> = page
         .iter()
-        .map(|(score, d)| json!({"result_score": score, "item": names.search_item(d)}))
+        .map(|(score, d)| {
+            let mut item = names.search_item(d);
+            if cc_email {
+                item["cc_email"] = json!(session.company.deal_cc_email(d.id));
+            }
+            json!({"result_score": score, "item": item})
+        })
         .collect();
     Ok(success(
         StatusCode::OK,
