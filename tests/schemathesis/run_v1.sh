@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Pipedrive's own v1 contract against pipestack: the v1 OpenAPI document Pipedrive published
 # (../shared/pipedrive/openapi/pipedrive-v1-snapshot-2026-01-14.yaml, a copy of which is kept
-# in this folder), cut to the persons, personFields, organizations and users operations
-# pipestack serves (v1_contract.py), run through schemathesis with the checks of
+# in this folder), cut to the persons, organizations, users, deals, their fields and
+# itemSearch operations pipestack serves (v1_contract.py), run through schemathesis with the checks of
 # schemathesis-v1.toml: no 5xx, and every answer of a content type and shape that document
 # allows. Same server set-up as run.sh.
 #
@@ -34,6 +34,9 @@ call POST /v1/personFields '{"name":"Tier","field_type":"enum","options":["gold"
 for i in $(seq 3); do call POST /v1/organizations "{\"name\":\"Org $i\"}"; done
 for i in $(seq 30); do
   call POST /v1/persons "{\"name\":\"Person $i\",\"org_id\":$(( i % 3 + 1 )),\"email\":\"p$i@example.com\"}"
+done
+for i in $(seq 5); do
+  call POST /api/v2/deals "{\"title\":\"Deal $i\",\"person_id\":$i,\"org_id\":$(( i % 3 + 1 ))}"
 done
 
 work="$(mktemp -d)"

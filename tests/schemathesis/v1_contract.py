@@ -4,7 +4,7 @@ cut to the persons, personFields, organizations and users operations pipestack s
 pointed at a running pipestack: the contract tests/schemathesis/run_v1.sh checks the server
 against.
 
-Three corrections are made to the document, each only where Pipedrive itself contradicts it:
+Four corrections are made to the document, each only where Pipedrive itself contradicts it:
 - its schemas omit `nullable` (OpenAPI 3.0) on keys its own examples, and the seed's "Add a
   person" answer, show as null (`org_id`, `picture_id`, `next_activity_date`, ...): those keys
   may be null; every other key must have the documented type (so a null `permission_set_id`
@@ -12,7 +12,9 @@ Three corrections are made to the document, each only where Pipedrive itself con
 - it marks times `format: date-time` (RFC 3339) while its examples, 508 of them, and the seed
   write v1 times as `YYYY-MM-DD HH:MM:SS`: the format is dropped, the type kept;
 - its `field_type` enum lists the types a field can be created with; the built-in fields have
-  others, which the same API's v2 document lists (`int`, `status`): those are added.
+  others, which the same API's v2 document lists (`int`, `status`): those are added;
+- a deal's keys that its other documents show as null (DEAL_NULLABLE, with the reason for
+  each) may be null in the v1 deal too.
 
 Usage: v1_contract.py PIPEDRIVE_V1_YAML SEED_RESPONSE_JSON SERVED_OPENAPI_JSON BASE_URL OUT_JSON
 """
@@ -23,7 +25,33 @@ import urllib.request
 
 import yaml
 
-RESOURCES = {"persons", "personFields", "organizations", "users"}
+# Deal keys null in Pipedrive's other documents for the same deal: a deal needs neither a
+# person nor an organization (v2 requires only `title`), so those and their names are null
+# without one; `stage_change_time` is null until the stage first changes (the webhook
+# example of a new deal); the next activity's details are null without an activity, as the
+# `next_activity_date`/`_time`/`_id` next to them are in the v1 examples themselves.
+DEAL_NULLABLE = {
+    "person_id",
+    "org_id",
+    "person_name",
+    "org_name",
+    "stage_change_time",
+    "next_activity_subject",
+    "next_activity_type",
+    "next_activity_duration",
+    "next_activity_note",
+}
+
+RESOURCES = {
+    "persons",
+    "personFields",
+    "organizations",
+    "organizationFields",
+    "users",
+    "deals",
+    "dealFields",
+    "itemSearch",
+}
 
 
 def served(openapi_url):
@@ -112,7 +140,7 @@ def main():
     with open(pipedrive) as f:
         doc = yaml.safe_load(f)
     with open(seed) as f:
-        nullable = null_keys(json.load(f), examples(doc, set()))
+        nullable = null_keys(json.load(f), examples(doc, set())) | DEAL_NULLABLE
     allow_null(doc, nullable)
     drop_date_time(doc)
     built_in_field_types(doc)
