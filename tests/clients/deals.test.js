@@ -148,6 +148,37 @@ test('updateDeal: won sets won_time and close_time, lost sets lost_time, reopeni
   assert.equal(renamed.data.value, 250);
 });
 
+test('a pipeline_id without a stage_id means the first stage of that pipeline, on add and on update', async () => {
+  const { byName } = await defaultStages();
+  const pipeline = await pipelines.addPipeline({ AddPipelineRequest: { name: 'Renewals' } });
+  const first = await stages.addStage({ AddStageRequest: { name: 'Due', pipeline_id: pipeline.data.id } });
+  await stages.addStage({ AddStageRequest: { name: 'Quoted', pipeline_id: pipeline.data.id } });
+  const added = await deals.addDeal({ AddDealRequest: { title: 'Renewal 2031', pipeline_id: pipeline.data.id } });
+  assert.equal(added.data.pipeline_id, pipeline.data.id);
+  assert.equal(added.data.stage_id, first.data.id);
+
+  const other = await deals.addDeal({ AddDealRequest: { title: 'Moves pipelines' } });
+  assert.equal(other.data.stage_id, byName.Qualified.id);
+  assert.equal(other.data.stage_change_time, null);
+  const moved = await deals.updateDeal({ id: other.data.id, UpdateDealRequest: { pipeline_id: pipeline.data.id } });
+  assert.equal(moved.data.pipeline_id, pipeline.data.id);
+  assert.equal(moved.data.stage_id, first.data.id);
+  assert.match(moved.data.stage_change_time, TIME);
+  const back = await deals.updateDeal({ id: other.data.id, UpdateDealRequest: { stage_id: byName['Contact Made'].id } });
+  assert.equal(back.data.pipeline_id, byName['Contact Made'].pipeline_id);
+  assert.equal(back.data.stage_id, byName['Contact Made'].id);
+});
+
+test('updateDeal clears person_id and org_id with null', async () => {
+  const person = await persons.addPerson({ AddPersonRequest: { name: 'Detached Dina' } });
+  const org = await orgs.addOrganization({ AddOrganizationRequest: { name: 'Detached Org' } });
+  const created = await deals.addDeal({ AddDealRequest: { title: 'Detach me', person_id: person.data.id, org_id: org.data.id } });
+  const res = await deals.updateDeal({ id: created.data.id, UpdateDealRequest: { person_id: null, org_id: null } });
+  assert.equal(res.data.person_id, null);
+  assert.equal(res.data.org_id, null);
+  assert.equal(res.data.title, 'Detach me');
+});
+
 test('getDeals filters by person, organization, stage, pipeline and status', async () => {
   const { pipeline, byName } = await defaultStages();
   const person = await persons.addPerson({ AddPersonRequest: { name: 'Filter Fred' } });
@@ -265,6 +296,33 @@ test('searchDeals finds by title, filters by person, organization and status, an
   assert.deepEqual(none.data.items, []);
 });
 
+test('searchDeals pages with limit and cursor', async () => {
+  for (let i = 0; i < 5; i++) {
+    await deals.addDeal({ AddDealRequest: { title: `Kiwi ${i}` } });
+  }
+  const seen = [];
+  let cursor;
+  do {
+    const res = await deals.searchDeals({ term: 'kiwi', limit: 2, cursor });
+    assert.ok(res.data.items.length <= 2);
+    seen.push(...res.data.items.map((i) => i.item.title));
+    cursor = res.additional_data.next_cursor || undefined;
+  } while (cursor);
+  assert.deepEqual([...seen].sort(), ['Kiwi 0', 'Kiwi 1', 'Kiwi 2', 'Kiwi 3', 'Kiwi 4']);
+});
+
+test('searchDeals adds cc_email when include_fields=deal.cc_email, as searchItem does', async () => {
+  const created = await deals.addDeal({ AddDealRequest: { title: 'Mailable marmot' } });
+  const viaItemSearch = await search.searchItem({ term: 'mailable marmot', item_types: 'deal', include_fields: 'deal.cc_email' });
+  const expected = viaItemSearch.data.items[0].item.cc_email;
+  assert.match(expected, new RegExp(`\\+deal${created.data.id}@`));
+  const plain = await deals.searchDeals({ term: 'mailable marmot' });
+  assert.equal(plain.data.items[0].item.cc_email, undefined);
+  const res = await deals.searchDeals({ term: 'mailable marmot', include_fields: 'deal.cc_email' });
+  assert.deepEqual(res.data.items.map((i) => i.item.id), [created.data.id]);
+  assert.equal(res.data.items[0].item.cc_email, expected);
+});
+
 test('deal followers: the creator follows; delete, re-add, list and changelog', async () => {
   const created = await deals.addDeal({ AddDealRequest: { title: 'Followed deal' } });
   const id = created.data.id;
@@ -311,10 +369,21 @@ test('PipelinesApi adds, reads, lists, updates and deletes a pipeline', async ()
   const updated = await pipelines.updatePipeline({ id, UpdatePipelineRequest: { name: 'Partners', is_deal_probability_enabled: false } });
   assert.equal(updated.data.name, 'Partners');
   assert.equal(updated.data.is_deal_probability_enabled, false);
+  const stage = await stages.addStage({ AddStageRequest: { name: 'Intro', pipeline_id: id } });
   const deleted = await pipelines.deletePipeline({ id });
   assert.equal(deleted.data.id, id);
   const after = await pipelines.getPipelines({ limit: 500 });
   assert.ok(!after.data.some((p) => p.id === id));
+  const gone = await pipelines.getPipeline({ id });
+  assert.equal(gone.data.is_deleted, true);
+  const stageGone = await stages.getStage({ id: stage.data.id });
+  assert.equal(stageGone.data.is_deleted, true);
+  const noStages = await stages.getStages({ pipeline_id: id });
+  assert.deepEqual(noStages.data, []);
+  await assert.rejects(deals.addDeal({ AddDealRequest: { title: 'Into the void', pipeline_id: id } }), (err) => {
+    assert.equal(err.success, false);
+    return true;
+  });
 });
 
 test('StagesApi adds, reads, lists by pipeline, updates and deletes stages; a stage holding a deal cannot be deleted', async () => {
@@ -519,6 +588,25 @@ test('PersonsApi.getPerson counts the person\'s deals by status', async () => {
   assert.equal(after.data.closed_deals_count, 2);
   const plain = await persons.getPerson({ id });
   assert.equal(plain.data.open_deals_count, undefined);
+
+  const other = await persons.addPerson({ AddPersonRequest: { name: 'Counted Colin' } });
+  await deals.updateDeal({ id: made[2], UpdateDealRequest: { person_id: other.data.id } });
+  const moved = await persons.getPerson({ id, include_fields: include });
+  assert.equal(moved.data.open_deals_count, 0);
+  const gained = await persons.getPerson({ id: other.data.id, include_fields: include });
+  assert.equal(gained.data.open_deals_count, 1);
+});
+
+test('OrganizationsApi.getOrganization counts the organization\'s deals by status', async () => {
+  const org = await orgs.addOrganization({ AddOrganizationRequest: { name: 'Counted Corp' } });
+  const id = org.data.id;
+  const a = await deals.addDeal({ AddDealRequest: { title: 'Org count A', org_id: id } });
+  await deals.addDeal({ AddDealRequest: { title: 'Org count B', org_id: id } });
+  await deals.updateDeal({ id: a.data.id, UpdateDealRequest: { status: 'won' } });
+  const got = await orgs.getOrganization({ id, include_fields: 'open_deals_count,won_deals_count,closed_deals_count' });
+  assert.equal(got.data.open_deals_count, 1);
+  assert.equal(got.data.won_deals_count, 1);
+  assert.equal(got.data.closed_deals_count, 1);
 });
 
 test('deal errors reject with Pipedrive\'s envelope', async () => {
