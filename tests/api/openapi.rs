@@ -130,3 +130,49 @@ async fn the_docs_page_is_self_contained() {
         assert!(!html.contains(outside), "the page loads {outside}…");
     }
 }
+
+/// The README's compatibility table names every route the router has, with its methods, and
+/// no route it does not have.
+#[test]
+fn readme_lists_every_route() {
+    let readme = include_str!("../../README.md");
+    let rows: Vec<(String, String, String)> = readme
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            match cells.as_slice() {
+                ["", dialect @ ("v1" | "v2"), methods, route, ..] => Some((
+                    dialect.to_string(),
+                    methods.replace('`', ""),
+                    route.trim_matches('`').to_owned(),
+                )),
+                _ => None,
+            }
+        })
+        .collect();
+    let mut listed = BTreeSet::new();
+    for e in routes::table() {
+        let dialect = match e.dialect {
+            routes::Dialect::V1 => "v1",
+            routes::Dialect::V2 => "v2",
+            routes::Dialect::Service => continue,
+        };
+        let row = rows
+            .iter()
+            .find(|(d, _, r)| d == dialect && r == e.path)
+            .unwrap_or_else(|| panic!("README lists no {dialect} {}", e.path));
+        assert!(
+            row.1.split_whitespace().any(|m| m == e.method.as_str()),
+            "README's {dialect} {} row lacks {}",
+            e.path,
+            e.method
+        );
+        listed.insert((dialect.to_owned(), e.path.to_owned()));
+    }
+    for (d, _, r) in &rows {
+        assert!(
+            listed.contains(&(d.clone(), r.clone())),
+            "README lists {d} {r}, which the router does not have"
+        );
+    }
+}
