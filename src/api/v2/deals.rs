@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 
 use axum::http::StatusCode;
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
 use super::render::{self, Context, Options};
@@ -49,94 +51,92 @@ pub fn number(n: f64) -> Value {
     }
 }
 
-fn time(t: Option<Timestamp>) -> Value {
-    t.map_or(Value::Null, |t| json!(t.rfc3339()))
+/// An RFC 3339 time, or `null`.
+fn time(t: Option<Timestamp>) -> Option<String> {
+    t.map(Timestamp::rfc3339)
 }
 
 /// The UTC date of a time (pipestack's users have no time zone of their own).
-fn local_date(t: Option<Timestamp>) -> Value {
-    t.map_or(Value::Null, |t| json!(t.rfc3339()[..10]))
+fn local_date(t: Option<Timestamp>) -> Option<String> {
+    t.map(|t| t.rfc3339()[..10].to_owned())
 }
 
-/// A deal in the v2 shape.
-pub fn render(d: &Deal, opts: &Options, ctx: &Context<'_>) -> Value {
-    let label_ids = ctx.fields.live_labels(&d.label_ids);
-    let c = &d.closing;
-    let mut v = render::merged_keys([
-        json!({
-            "id": d.id,
-            "title": d.title,
-            "creator_user_id": d.creator_user_id,
-            "owner_id": d.owner_id,
-            "value": number(d.value),
-            "person_id": d.person_id,
-            "org_id": d.org_id,
-            "stage_id": d.stage_id,
-            "pipeline_id": d.pipeline_id,
-            "currency": d.currency,
-            "archive_time": time(d.archive_time),
-            "add_time": d.add_time.rfc3339(),
-            "update_time": d.update_time.rfc3339(),
-            "stage_change_time": time(d.stage_change_time),
-            "status": d.status.as_str(),
-            "is_archived": d.is_archived,
-            "is_deleted": !d.active,
-            "probability": d.probability.map(number),
-            "lost_reason": c.lost_reason,
-            "visible_to": d.visible_to.get(),
-        }),
-        json!({
-            "close_time": time(c.close_time),
-            "won_time": time(c.won_time),
-            "lost_time": time(c.lost_time),
-            "local_won_date": local_date(c.won_time),
-            "local_lost_date": local_date(c.lost_time),
-            "local_close_date": local_date(c.close_time),
-            "expected_close_date": d.expected_close_date,
-            "label_ids": label_ids,
-            "origin": d.origin,
-            "origin_id": null,
-            "channel": null,
-            "channel_id": null,
-            "acv": null,
-            "arr": null,
-            "mrr": null,
-            "custom_fields": render::custom_values(ctx, &d.custom_fields, opts),
-        }),
-    ]);
-    for f in &opts.include {
-        v[f.as_str()] = match f.as_str() {
-            "first_won_time" => time(c.first_won_time),
-            "followers_count" => json!(d.followers_count()),
-            "participants_count" => json!(i64::from(d.person_id.is_some())),
-            "smart_bcc_email" => json!(ctx.company.cc_email()),
-            f if f.ends_with("_count") => json!(0),
-            _ => Value::Null,
-        };
-    }
-    if opts.include_labels {
-        v["labels"] = json!(render::labels(ctx, &label_ids));
-    }
-    v
+/// A deal in the v2 shape, serialized straight to the response body.
+pub struct DealV2<'a> {
+    d: &'a Deal,
+    opts: &'a Options,
+    ctx: &'a Context<'a>,
 }
 
-async fn many(
-    store: &dyn Store,
-    session: &Session,
-    deals: &[Deal],
-    opts: &Options,
-) -> Result<Vec<Value>, ApiError> {
-    let fields = Fields::load(store, Kind::Deal, session.company.id).await?;
-    let ctx = Context::new(&session.company, &fields);
-    Ok(deals.iter().map(|d| render(d, opts, &ctx)).collect())
+/// The v2 shape of `d` under the read's options.
+pub fn render<'a>(d: &'a Deal, opts: &'a Options, ctx: &'a Context<'a>) -> DealV2<'a> {
+    DealV2 { d, opts, ctx }
+}
+
+impl Serialize for DealV2<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let DealV2 { d, opts, ctx } = *self;
+        let label_ids = ctx.fields.live_labels(&d.label_ids);
+        let c = &d.closing;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", &d.id)?;
+        m.serialize_entry("title", &d.title)?;
+        m.serialize_entry("creator_user_id", &d.creator_user_id)?;
+        m.serialize_entry("owner_id", &d.owner_id)?;
+        m.serialize_entry("value", &number(d.value))?;
+        m.serialize_entry("person_id", &d.person_id)?;
+        m.serialize_entry("org_id", &d.org_id)?;
+        m.serialize_entry("stage_id", &d.stage_id)?;
+        m.serialize_entry("pipeline_id", &d.pipeline_id)?;
+        m.serialize_entry("currency", &d.currency)?;
+        m.serialize_entry("archive_time", &time(d.archive_time))?;
+        m.serialize_entry("add_time", &d.add_time.rfc3339())?;
+        m.serialize_entry("update_time", &d.update_time.rfc3339())?;
+        m.serialize_entry("stage_change_time", &time(d.stage_change_time))?;
+        m.serialize_entry("status", d.status.as_str())?;
+        m.serialize_entry("is_archived", &d.is_archived)?;
+        m.serialize_entry("is_deleted", &!d.active)?;
+        m.serialize_entry("probability", &d.probability.map(number))?;
+        m.serialize_entry("lost_reason", &c.lost_reason)?;
+        m.serialize_entry("visible_to", &d.visible_to.get())?;
+        m.serialize_entry("close_time", &time(c.close_time))?;
+        m.serialize_entry("won_time", &time(c.won_time))?;
+        m.serialize_entry("lost_time", &time(c.lost_time))?;
+        m.serialize_entry("local_won_date", &local_date(c.won_time))?;
+        m.serialize_entry("local_lost_date", &local_date(c.lost_time))?;
+        m.serialize_entry("local_close_date", &local_date(c.close_time))?;
+        m.serialize_entry("expected_close_date", &d.expected_close_date)?;
+        m.serialize_entry("label_ids", &label_ids)?;
+        m.serialize_entry("origin", &d.origin)?;
+        for key in ["origin_id", "channel", "channel_id", "acv", "arr", "mrr"] {
+            m.serialize_entry(key, &())?;
+        }
+        m.serialize_entry(
+            "custom_fields",
+            &render::custom_values(ctx, &d.custom_fields, opts),
+        )?;
+        for f in &opts.include {
+            let value = match f.as_str() {
+                "first_won_time" => json!(time(c.first_won_time)),
+                "followers_count" => json!(d.followers_count()),
+                "participants_count" => json!(i64::from(d.person_id.is_some())),
+                "smart_bcc_email" => json!(ctx.company.cc_email()),
+                f if f.ends_with("_count") => json!(0),
+                _ => Value::Null,
+            };
+            m.serialize_entry(f, &value)?;
+        }
+        if opts.include_labels {
+            m.serialize_entry("labels", &render::labels(ctx, &label_ids))?;
+        }
+        m.end()
+    }
 }
 
 async fn one(store: &dyn Store, session: &Session, d: &Deal, opts: &Options) -> ApiResult {
-    let data = many(store, session, std::slice::from_ref(d), opts)
-        .await?
-        .pop()
-        .unwrap_or(Value::Null);
-    Ok(success(StatusCode::OK, data, None, None))
+    let fields = Fields::load(store, Kind::Deal, session.company.id).await?;
+    let ctx = Context::new(&session.company, &fields);
+    Ok(success(StatusCode::OK, render(d, opts, &ctx), None, None))
 }
 
 /// `GET /api/v2/deals/{id}`: deleted deals too, with `is_deleted: true`.
@@ -247,7 +247,9 @@ async fn list(Caller { session, store }: Caller, q: QueryParams, archived: bool)
         (key, d.id)
     });
     let next_cursor = order.next_cursor(last, more);
-    let data = many(store.as_ref(), &session, &deals, &opts).await?;
+    let fields = Fields::load(store.as_ref(), Kind::Deal, session.company.id).await?;
+    let ctx = Context::new(&session.company, &fields);
+    let data: Vec<DealV2<'_>> = deals.iter().map(|d| render(d, &opts, &ctx)).collect();
     Ok(success(
         StatusCode::OK,
         data,
