@@ -98,14 +98,23 @@ impl FromRow for StageRow {
     }
 }
 
-/// The first active stage of a pipeline (locked shared), if it has one.
-async fn first_stage<D: Db>(db: &D, pipeline_id: i64) -> Result<Option<StageRow>, StoreError> {
+/// The first active stage of the first active pipeline `pipelines` lets through (the
+/// lowest `order_nr`s), both locked shared: one statement.
+async fn first_stage<D: Db>(
+    db: &D,
+    company_id: i64,
+    pipeline_id: Option<i64>,
+) -> Result<Option<StageRow>, StoreError> {
     let mut q = sql!(
-        "SELECT s.id, s.pipeline_id FROM stages s WHERE s.pipeline_id = ? \
-         AND s.active_flag = TRUE ORDER BY s.order_nr, s.id LIMIT 1",
-        pipeline_id
+        "SELECT s.id, s.pipeline_id FROM stages s JOIN pipelines p ON p.id = s.pipeline_id \
+         WHERE p.company_id = ? AND p.active_flag = TRUE AND s.active_flag = TRUE",
+        company_id
     );
-    share::<D>(&mut q, "s");
+    if let Some(id) = pipeline_id {
+        q.push_arg(" AND p.id = ?", id);
+    }
+    q.push(" ORDER BY p.order_nr, p.id, s.order_nr, s.id LIMIT 1");
+    share::<D>(&mut q, "s, p");
     first(db, q).await
 }
 
@@ -129,26 +138,17 @@ async fn place<D: Db>(
             let stage: Option<StageRow> = first(db, q).await?;
             stage.ok_or_else(|| StoreError::refused(no_such_stage(id)))?
         }
-        Placement::Pipeline(id) => {
-            super::pipelines::require_active(db, company_id, id).await?;
-            first_stage(db, id)
-                .await?
-                .ok_or_else(|| StoreError::refused(no_stage_in(Some(id))))?
-        }
-        Placement::Default => {
-            let mut q = sql!(
-                "SELECT p.id FROM pipelines p WHERE p.company_id = ? AND p.active_flag = TRUE \
-                 AND EXISTS (SELECT 1 FROM stages s WHERE s.pipeline_id = p.id \
-                 AND s.active_flag = TRUE) ORDER BY p.order_nr, p.id LIMIT 1",
-                company_id
-            );
-            share::<D>(&mut q, "p");
-            let pipeline: Option<i64> = first(db, q).await?;
-            let pipeline = pipeline.ok_or_else(|| StoreError::refused(no_stage_in(None)))?;
-            first_stage(db, pipeline)
-                .await?
-                .ok_or_else(|| StoreError::refused(no_stage_in(None)))?
-        }
+        Placement::Pipeline(id) => match first_stage(db, company_id, Some(id)).await? {
+            Some(stage) => stage,
+            None => {
+                // Which refusal: no such pipeline, or one without a stage.
+                super::pipelines::require_active(db, company_id, id).await?;
+                return Err(StoreError::refused(no_stage_in(Some(id))));
+            }
+        },
+        Placement::Default => first_stage(db, company_id, None)
+            .await?
+            .ok_or_else(|| StoreError::refused(no_stage_in(None)))?,
     };
     Ok((found.1, found.0))
 }
@@ -161,6 +161,22 @@ async fn require_contacts<D: Db>(
     person_id: Option<i64>,
     org_id: Option<i64>,
 ) -> Result<(), StoreError> {
+    if let (Some(p), Some(o)) = (person_id, org_id) {
+        // Both in one statement; only when one is missing is it asked which.
+        let mut q = sql!(
+            "SELECT p.id FROM persons p, organizations o WHERE p.company_id = ? AND p.id = ? \
+             AND p.active_flag = TRUE AND o.company_id = ? AND o.id = ? AND o.active_flag = TRUE",
+            company_id,
+            p,
+            company_id,
+            o
+        );
+        share::<D>(&mut q, "p, o");
+        let found: Option<i64> = first(db, q).await?;
+        if found.is_some() {
+            return Ok(());
+        }
+    }
     if let Some(p) = person_id {
         let mut q = sql!(
             "SELECT p.id FROM persons p WHERE p.company_id = ? AND p.id = ? \
@@ -199,6 +215,16 @@ async fn write_refs(
 ) -> Result<(), StoreError> {
     db.execute(sql!("DELETE FROM deal_refs WHERE deal_id = ?", deal_id))
         .await?;
+    insert_refs(db, company_id, deal_id, refs).await
+}
+
+/// Records the persons and organizations a deal's custom values name.
+async fn insert_refs(
+    db: &impl Db,
+    company_id: i64,
+    deal_id: i64,
+    refs: &[CustomRef],
+) -> Result<(), StoreError> {
     for r in refs {
         db.execute(sql!(
             "INSERT INTO deal_refs (company_id, deal_id, field_key, kind, item_id) \
@@ -260,7 +286,7 @@ pub async fn insert<D: Db>(db: &D, d: &NewDeal) -> Result<i64, StoreError> {
         ),
     )
     .await?;
-    write_refs(db, d.company_id, id, &d.refs).await?;
+    insert_refs(db, d.company_id, id, &d.refs).await?;
     let item = Item {
         company_id: d.company_id,
         kind: Kind::Deal,
@@ -502,7 +528,7 @@ fn push_filters(q: &mut Query, f: &DealFilter, now: Timestamp) {
                 v,
             );
             q.push_arg(
-                " WHERE p.org_id = ?) OR d.id IN (SELECT r.deal_id FROM deal_refs r",
+                " WHERE p.org_id = ? AND p.active_flag = TRUE) OR d.id IN (SELECT r.deal_id FROM deal_refs r",
                 v,
             );
             q.push_arg(" WHERE r.kind = 'organization' AND r.item_id = ?))", v);
@@ -573,8 +599,7 @@ impl FromRow for CountRow {
 }
 
 /// The deal counts of persons or organizations ([`crate::domain::deal::counts`] says what
-/// each counts): one grouped, indexed count over the items' direct deals and one over their
-/// related ones.
+/// each counts): grouped, indexed counts over the items' direct deals and their related ones.
 pub async fn counts(
     db: &impl Db,
     company_id: i64,
@@ -585,34 +610,31 @@ pub async fn counts(
         Kind::Organization => "d.org_id",
         _ => "d.person_id",
     };
+    // One statement (one round trip): the direct counts, then the related ones, which are
+    // those named in a custom value or (organizations) through the contact person; each deal
+    // once per item, never one the item is directly on.
+    let ids_sql = vec!["?"; ids.len()].join(", ");
     let mut q = sql!(
         format!(
             "SELECT {direct}, d.status, FALSE, COUNT(*) FROM deals d WHERE d.company_id = ? \
-             AND d.active_flag = TRUE AND "
-        ),
-        company_id
-    );
-    q.push_in(direct, ids);
-    q.push(&format!(" GROUP BY {direct}, d.status"));
-    let mut rows: Vec<CountRow> = db.rows(q).await?;
-    // Related: named in a custom value, or (organizations) through the contact person; each
-    // deal once per item, never one the item is directly on.
-    let mut q = sql!(
-        format!(
-            "SELECT r.item, d.status, TRUE, COUNT(*) FROM deals d JOIN ({}) r ON r.deal_id = d.id \
+             AND d.active_flag = TRUE AND {direct} IN ({ids_sql}) GROUP BY {direct}, d.status \
+             UNION ALL \
+             SELECT r.item, d.status, TRUE, COUNT(*) FROM deals d JOIN ({}) r ON r.deal_id = d.id \
              WHERE d.active_flag = TRUE AND ({direct} IS NULL OR {direct} <> r.item) \
              GROUP BY r.item, d.status",
             related_links(kind, ids.len())
         ),
-        company_id,
-        kind.as_str()
+        company_id
     );
+    q.args.extend(ids.iter().map(|id| (*id).into()));
+    q.args.push(company_id.into());
+    q.args.push(kind.as_str().into());
     q.args.extend(ids.iter().map(|id| (*id).into()));
     if kind == Kind::Organization {
         q.args.push(company_id.into());
         q.args.extend(ids.iter().map(|id| (*id).into()));
     }
-    rows.extend(db.rows::<CountRow>(q).await?);
+    let rows: Vec<CountRow> = db.rows(q).await?;
     let mut out: Vec<(i64, DealCounts)> = Vec::new();
     for CountRow(item, status, related, n) in rows {
         let at = match out.iter().position(|(id, _)| *id == item) {
