@@ -240,6 +240,6 @@ async fn a_release_3_database_gets_deal_fields_and_keeps_its_followers() {
         [1],
         "the followers table was rebuilt with its rows"
     );
-    let counts = store.deal_counts(1, Kind::Person, &[1]).await.unwrap();
+    let counts = store.deal_counts(1, Kind::Person, &[1], &[]).await.unwrap();
     assert!(counts.is_empty());
 }

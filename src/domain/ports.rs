@@ -400,12 +400,14 @@ pub trait DealStore: Send + Sync {
         viewer: Option<i64>,
     ) -> Result<Vec<Deal>, StoreError>;
     /// The deal counts ([`DealCounts`]) of persons or organizations, by id; those with no
-    /// deal are left out.
+    /// deal are left out. `ref_fields`: the live deal fields whose values relate deals to
+    /// these items (people fields for persons, organization fields for organizations).
     async fn deal_counts(
         &self,
         company_id: i64,
         kind: Kind,
         ids: &[i64],
+        ref_fields: &[String],
     ) -> Result<Vec<(i64, DealCounts)>, StoreError>;
 }
 

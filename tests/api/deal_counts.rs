@@ -198,6 +198,23 @@ async fn a_people_or_organization_custom_field_makes_a_deal_related() {
         ))
         .await;
     assert_eq!(own.data(), &json!([]), "{}", own.body);
+    // A deleted field's values relate nothing any more.
+    let reseller_id = app
+        .get("/v1/dealFields")
+        .await
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == reseller.as_str())
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let gone = app.delete(&format!("/v1/dealFields/{reseller_id}")).await;
+    assert_eq!(gone.status, 200, "{}", gone.body);
+    assert_eq!(counts(&app, "organizations", org).await, json!({}));
+    let all = app.get(&format!("/v1/organizations/{org}/deals")).await;
+    assert_eq!(all.data(), &json!([]), "{}", all.body);
     // Clearing the value ends the relation.
     let r = app
         .patch(

@@ -41,8 +41,9 @@ pub fn document() -> Value {
             "title": "pipestack",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Pipedrive's persons API (v1 and v2 dialects over one data model), \
-                with organizations, person fields, followers and users. Errors use Pipedrive's \
-                envelope. `/v1/...` is the same API as `/api/v1/...`.",
+                with organizations, deals in pipelines and stages, the fields of each, \
+                followers, users and one search across them (itemSearch). Errors use \
+                Pipedrive's envelope. `/v1/...` is the same API as `/api/v1/...`.",
         },
         "servers": [{"url": "/"}],
         "security": [{"api_token": []}, {"api_token_query": []}, {"bearer": []}],

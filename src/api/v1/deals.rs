@@ -77,9 +77,17 @@ pub async fn get_organization_deals(
             ));
         }
     };
+    let org_related = if only_primary {
+        None
+    } else {
+        Some(
+            deal::relating_fields(caller.store.as_ref(), &caller.session, Kind::Organization)
+                .await?,
+        )
+    };
     let filter = DealFilter {
         org_id: Some(o.id),
-        org_related: !only_primary,
+        org_related,
         ..DealFilter::default()
     };
     list(caller, &q, filter).await

@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 
 use crate::domain::error::DomainError;
+use crate::domain::fields::{FieldType, Fields};
 use crate::domain::ports::Store;
 use crate::domain::{Kind, Session};
 
@@ -60,6 +61,25 @@ impl DealCounts {
     }
 }
 
+/// The keys of the live deal fields whose values relate a deal to a person (`people` fields)
+/// or an organization (`org` fields): a deleted field's values relate nothing.
+pub async fn relating_fields(
+    store: &dyn Store,
+    session: &Session,
+    kind: Kind,
+) -> Result<Vec<String>, DomainError> {
+    let relating = match kind {
+        Kind::Person => FieldType::People,
+        _ => FieldType::Org,
+    };
+    let fields = Fields::load(store, Kind::Deal, session.company.id).await?;
+    Ok(fields
+        .custom()
+        .filter(|f| f.field_type == relating)
+        .map(|f| f.key.clone())
+        .collect())
+}
+
 /// The deal counts of persons or organizations (`kind`) of the session's company, by id; an
 /// item without deals is absent (all its counts are 0).
 pub async fn deal_counts(
@@ -71,8 +91,9 @@ pub async fn deal_counts(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
+    let ref_fields = relating_fields(store, session, kind).await?;
     Ok(store
-        .deal_counts(session.company.id, kind, ids)
+        .deal_counts(session.company.id, kind, ids, &ref_fields)
         .await?
         .into_iter()
         .collect())

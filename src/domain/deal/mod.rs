@@ -12,7 +12,7 @@ pub use commands::{
     DealSearch, active_deal, add_deal, can_see_deal, custom_refs, deal_not_found, delete_deal,
     find_deal, list_deals, prepare_deal, search_deals, update_deal,
 };
-pub use counts::{COUNT_KEYS, DealCounts, deal_counts};
+pub use counts::{COUNT_KEYS, DealCounts, deal_counts, relating_fields};
 pub use status::{Closing, DealStatus};
 
 use serde_json::{Map, Value};
@@ -168,8 +168,9 @@ pub struct DealFilter {
     pub owner_id: Option<i64>,
     pub person_id: Option<i64>,
     pub org_id: Option<i64>,
-    /// With `org_id`: also the deals related to the organization (see [`counts`]).
-    pub org_related: bool,
+    /// With `org_id`: also the deals related to the organization (see [`counts`]): through
+    /// its persons, and through the values of these live organization fields.
+    pub org_related: Option<Vec<String>>,
     pub pipeline_id: Option<i64>,
     pub stage_id: Option<i64>,
     /// Statuses wanted (none: every status).

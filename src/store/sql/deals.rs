@@ -520,18 +520,24 @@ fn push_filters(q: &mut Query, f: &DealFilter, now: Timestamp) {
         q.push_arg(" AND d.person_id = ?", v);
     }
     if let Some(v) = f.org_id {
-        if f.org_related {
-            // As the organization's related counts: its contact persons' deals, and those
-            // naming it in an organization custom field.
+        if let Some(keys) = &f.org_related {
+            // As the organization's related counts: its active contact persons' deals, and
+            // those naming it in a live organization field.
             q.push_arg(
                 " AND (d.org_id = ? OR d.person_id IN (SELECT p.id FROM persons p",
                 v,
             );
-            q.push_arg(
-                " WHERE p.org_id = ? AND p.active_flag = TRUE) OR d.id IN (SELECT r.deal_id FROM deal_refs r",
-                v,
-            );
-            q.push_arg(" WHERE r.kind = 'organization' AND r.item_id = ?))", v);
+            q.push_arg(" WHERE p.org_id = ? AND p.active_flag = TRUE)", v);
+            if !keys.is_empty() {
+                q.push(" OR d.id IN (SELECT r.deal_id FROM deal_refs r");
+                q.push_arg(" WHERE r.kind = 'organization' AND r.item_id = ?", v);
+                q.push(" AND r.field_key IN (");
+                for (n, k) in keys.iter().enumerate() {
+                    q.push_arg(if n == 0 { "?" } else { ", ?" }, k.as_str());
+                }
+                q.push("))");
+            }
+            q.push(")");
         } else {
             q.push_arg(" AND d.org_id = ?", v);
         }
@@ -599,40 +605,64 @@ impl FromRow for CountRow {
 }
 
 /// The deal counts of persons or organizations ([`crate::domain::deal::counts`] says what
-/// each counts): grouped, indexed counts over the items' direct deals and their related ones.
+/// each counts), in one statement (one round trip): grouped, indexed counts over the items'
+/// direct deals and, when anything can relate a deal to them, over their related ones.
 pub async fn counts(
     db: &impl Db,
     company_id: i64,
     kind: Kind,
     ids: &[i64],
+    ref_fields: &[String],
 ) -> Result<Vec<(i64, DealCounts)>, StoreError> {
     let direct = match kind {
         Kind::Organization => "d.org_id",
         _ => "d.person_id",
     };
-    // One statement (one round trip): the direct counts, then the related ones, which are
-    // those named in a custom value or (organizations) through the contact person; each deal
-    // once per item, never one the item is directly on.
-    let ids_sql = vec!["?"; ids.len()].join(", ");
+    let list = |n: usize| vec!["?"; n].join(", ");
     let mut q = sql!(
         format!(
             "SELECT {direct}, d.status, FALSE, COUNT(*) FROM deals d WHERE d.company_id = ? \
-             AND d.active_flag = TRUE AND {direct} IN ({ids_sql}) GROUP BY {direct}, d.status \
-             UNION ALL \
-             SELECT r.item, d.status, TRUE, COUNT(*) FROM deals d JOIN ({}) r ON r.deal_id = d.id \
-             WHERE d.active_flag = TRUE AND ({direct} IS NULL OR {direct} <> r.item) \
-             GROUP BY r.item, d.status",
-            related_links(kind, ids.len())
+             AND {direct} IN ({}) AND d.active_flag = TRUE GROUP BY {direct}, d.status",
+            list(ids.len())
         ),
         company_id
     );
     q.args.extend(ids.iter().map(|id| (*id).into()));
-    q.args.push(company_id.into());
-    q.args.push(kind.as_str().into());
-    q.args.extend(ids.iter().map(|id| (*id).into()));
+    // Related: named in a live custom value or (organizations) through a contact person who
+    // belongs to it; each deal once per item, never one the item is directly on.
+    let mut links = Vec::new();
+    let mut args: Vec<super::Arg> = Vec::new();
+    if !ref_fields.is_empty() {
+        links.push(format!(
+            "SELECT item_id AS item, deal_id FROM deal_refs WHERE company_id = ? AND kind = ? \
+             AND item_id IN ({}) AND field_key IN ({})",
+            list(ids.len()),
+            list(ref_fields.len())
+        ));
+        args.push(company_id.into());
+        args.push(kind.as_str().into());
+        args.extend(ids.iter().map(|id| (*id).into()));
+        args.extend(ref_fields.iter().map(|k| k.as_str().into()));
+    }
     if kind == Kind::Organization {
-        q.args.push(company_id.into());
-        q.args.extend(ids.iter().map(|id| (*id).into()));
+        links.push(format!(
+            "SELECT p.org_id AS item, d2.id AS deal_id FROM persons p \
+             JOIN deals d2 ON d2.company_id = p.company_id AND d2.person_id = p.id \
+             WHERE p.company_id = ? AND p.org_id IN ({}) AND p.active_flag = TRUE",
+            list(ids.len())
+        ));
+        args.push(company_id.into());
+        args.extend(ids.iter().map(|id| (*id).into()));
+    }
+    if !links.is_empty() {
+        q.push(&format!(
+            " UNION ALL SELECT r.item, d.status, TRUE, COUNT(*) FROM deals d \
+             JOIN (SELECT DISTINCT item, deal_id FROM ({}) links) r ON r.deal_id = d.id \
+             WHERE d.active_flag = TRUE AND ({direct} IS NULL OR {direct} <> r.item) \
+             GROUP BY r.item, d.status",
+            links.join(" UNION ")
+        ));
+        q.args.extend(args);
     }
     let rows: Vec<CountRow> = db.rows(q).await?;
     let mut out: Vec<(i64, DealCounts)> = Vec::new();
@@ -656,23 +686,4 @@ pub async fn counts(
         *slot += n;
     }
     Ok(out)
-}
-
-/// `(item, deal_id)` of the deals linked to the items indirectly, distinct: the custom values
-/// that name them and, for organizations, the deals of their persons. Its placeholders: the
-/// company and kind, the ids; for organizations, the company and the ids again.
-fn related_links(kind: Kind, n: usize) -> String {
-    let ids = vec!["?"; n].join(", ");
-    let by_value = format!(
-        "SELECT item_id AS item, deal_id FROM deal_refs WHERE company_id = ? AND kind = ? \
-         AND item_id IN ({ids})"
-    );
-    match kind {
-        Kind::Organization => format!(
-            "SELECT DISTINCT item, deal_id FROM ({by_value} UNION SELECT p.org_id AS item, \
-             d2.id AS deal_id FROM persons p JOIN deals d2 ON d2.person_id = p.id \
-             WHERE p.company_id = ? AND p.active_flag = TRUE AND p.org_id IN ({ids})) links"
-        ),
-        _ => format!("SELECT DISTINCT item, deal_id FROM ({by_value}) links"),
-    }
 }

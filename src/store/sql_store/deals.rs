@@ -90,10 +90,12 @@ impl<B: Backend> DealStore for SqlStore<B> {
         company_id: i64,
         kind: Kind,
         ids: &[i64],
+        ref_fields: &[String],
     ) -> Result<Vec<(i64, DealCounts)>, StoreError> {
         let ids = ids.to_vec();
+        let ref_fields = ref_fields.to_vec();
         self.backend
-            .read(op!(db => deals::counts(db, company_id, kind, &ids).await))
+            .read(op!(db => deals::counts(db, company_id, kind, &ids, &ref_fields).await))
             .await
     }
 }
