@@ -43,8 +43,8 @@ CREATE TABLE deals (
 );
 CREATE INDEX deals_company ON deals(company_id, active_flag, id);
 CREATE INDEX deals_update_time ON deals(company_id, active_flag, update_time, id);
-CREATE INDEX deals_person ON deals(company_id, person_id, active_flag, status);
-CREATE INDEX deals_org ON deals(company_id, org_id, active_flag, status);
+CREATE INDEX deals_person ON deals(person_id, active_flag, status, company_id);
+CREATE INDEX deals_org ON deals(org_id, active_flag, status, company_id);
 CREATE INDEX deals_stage ON deals(stage_id, active_flag);
 CREATE INDEX deals_pipeline ON deals(pipeline_id, active_flag);
 CREATE INDEX deals_search ON deals USING gin (search_text gin_trgm_ops);

@@ -646,8 +646,10 @@ pub async fn counts(
     }
     if kind == Kind::Organization {
         links.push(format!(
+            // From the organization's persons (by its index) to their deals: the join names
+            // no company on the deals, so that no planner starts from all the company's deals.
             "SELECT p.org_id AS item, d2.id AS deal_id FROM persons p \
-             JOIN deals d2 ON d2.company_id = p.company_id AND d2.person_id = p.id \
+             JOIN deals d2 ON d2.person_id = p.id \
              WHERE p.company_id = ? AND p.org_id IN ({}) AND p.active_flag = TRUE",
             list(ids.len())
         ));
