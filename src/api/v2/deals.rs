@@ -485,16 +485,7 @@ pub fn draft(body: Map<String, Value>) -> Result<DealDraft, ApiError> {
             "is_deleted" => {
                 invalid.push("is_deleted (deals are deleted with DELETE /api/v2/deals/{id})".into())
             }
-            "custom_fields" => match v {
-                Value::Object(map) => d.custom_fields.extend(map),
-                Value::Null => {}
-                other => {
-                    return Err(ApiError::invalid(
-                        "custom_fields",
-                        format!("must be an object, got {}", values::describe(&other)),
-                    ));
-                }
-            },
+            "custom_fields" => super::custom_fields_body(v, &mut d.custom_fields)?,
             k if READ_ONLY.contains(&k) => invalid.push(format!("{k} (read-only)")),
             _ => invalid.push(format!("{key} (unknown field)")),
         }

@@ -8,11 +8,11 @@ pub mod persons;
 pub mod pipelines;
 pub mod render;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::parse::{QueryParams, decode_cursor, encode_cursor};
-use crate::domain::Timestamp;
 use crate::domain::query::{Direction, SortField};
+use crate::domain::{Timestamp, values};
 use crate::error::ApiError;
 
 /// The order and position of a v2 list page: `sort_by` (`id`, `update_time`, `add_time`),
@@ -95,6 +95,22 @@ impl ListOrder {
             "id": id,
         })))
     }
+}
+
+/// A body's `custom_fields`: an object of values by field key (`null`: none given), kept for
+/// the domain to check against the item kind's fields.
+pub fn custom_fields_body(v: Value, into: &mut Vec<(String, Value)>) -> Result<(), ApiError> {
+    match v {
+        Value::Object(map) => into.extend(map),
+        Value::Null => {}
+        other => {
+            return Err(ApiError::invalid(
+                "custom_fields",
+                format!("must be an object, got {}", values::describe(&other)),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// An RFC 3339 time parameter (`updated_since`, `updated_until`).

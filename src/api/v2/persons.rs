@@ -180,16 +180,7 @@ pub fn draft(body: Map<String, Value>) -> Result<PersonDraft, ApiError> {
                     )
                 })?);
             }
-            "custom_fields" => match v {
-                Value::Object(map) => d.custom_fields.extend(map),
-                Value::Null => {}
-                other => {
-                    return Err(ApiError::invalid(
-                        "custom_fields",
-                        format!("must be an object, got {}", values::describe(&other)),
-                    ));
-                }
-            },
+            "custom_fields" => super::custom_fields_body(v, &mut d.custom_fields)?,
             k if READ_ONLY.contains(&k) => invalid.push(format!("{k} (read-only)")),
             k if CONTACT_SYNC.contains(&k) => invalid.push(format!(
                 "{k} (a contact sync field; contact sync is not supported)"
