@@ -732,3 +732,37 @@ async fn deal_fields_list_the_built_ins_and_custom_fields_in_both_dialects() {
         .await;
     r.assert_error(403, "permissions");
 }
+
+/// The answer to an add is the deal a read then gives, key for key, whatever it holds.
+#[tokio::test]
+async fn a_deal_added_with_every_field_reads_back_as_answered() {
+    let app = TestApp::spawn().await;
+    let org = app.add_org("Acme").await;
+    let person = app.add_person(json!({"name": "Ann", "org_id": org})).await["id"]
+        .as_i64()
+        .unwrap();
+    let f = app
+        .post(
+            "/api/v2/dealFields",
+            &json!({"field_name": "Budget", "field_type": "monetary"}),
+        )
+        .await;
+    let code = f.data()["field_code"].as_str().unwrap().to_owned();
+    let labels = app.get("/api/v2/dealFields/label_ids").await;
+    let hot = labels.data()["options"][0]["id"].as_i64().unwrap();
+    let (_, stages) = default_stages(&app).await;
+    for body in [
+        json!({"title": "Everything", "value": 1234.5, "currency": "EUR", "person_id": person,
+               "org_id": org, "stage_id": stages[2], "status": "won", "probability": 40,
+               "expected_close_date": "2027-03-01", "label_ids": [hot], "visible_to": 1,
+               "custom_fields": {code.clone(): {"value": 10, "currency": "GBP"}}}),
+        json!({"title": "Lost one", "status": "lost", "lost_reason": "price",
+               "is_archived": true}),
+    ] {
+        let d = add_deal(&app, body).await;
+        let got = app.get(&format!("/api/v2/deals/{}", d["id"])).await;
+        assert_eq!(got.data(), &d);
+        let v1 = app.get(&format!("/v1/deals/{}", d["id"])).await;
+        assert_eq!(v1.status, 200, "{}", v1.body);
+    }
+}

@@ -129,6 +129,42 @@ pub struct NewDeal {
     pub update_time: Timestamp,
 }
 
+impl NewDeal {
+    /// The deal as inserted with `id` in the stage its placement resolved to: what a read of
+    /// it would give (its owner follows it), without the read.
+    pub fn stored(&self, id: i64, pipeline_id: i64, stage_id: i64) -> Deal {
+        Deal {
+            id,
+            company_id: self.company_id,
+            creator_user_id: self.creator_user_id,
+            owner_id: self.owner_id,
+            person_id: self.person_id,
+            org_id: self.org_id,
+            pipeline_id,
+            stage_id,
+            title: self.title.clone(),
+            value: self.value,
+            currency: self.currency.clone(),
+            status: self.status,
+            probability: self.probability,
+            visible_to: self.visible_to,
+            expected_close_date: self.expected_close_date.clone(),
+            label_ids: self.label_ids.clone(),
+            custom_fields: self.custom_fields.clone(),
+            origin: self.origin.clone(),
+            is_archived: self.is_archived,
+            archive_time: self.archive_time,
+            stage_change_time: None,
+            closing: self.closing.clone(),
+            active: true,
+            add_time: self.add_time,
+            update_time: self.update_time,
+            delete_time: None,
+            follower_ids: vec![self.owner_id],
+        }
+    }
+}
+
 /// A person or organization a custom value of a deal names (`people` and `org` fields).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomRef {

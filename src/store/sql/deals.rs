@@ -14,7 +14,7 @@ use crate::domain::deal::{
 };
 use crate::domain::pipeline::{no_stage_in, no_such_stage};
 use crate::domain::ports::{Edit, StoreError};
-use crate::domain::query::{ListQuery, SortField};
+use crate::domain::query::{ListQuery, Page, SortField};
 use crate::domain::references::Reference;
 use crate::domain::{Kind, Timestamp, Visibility};
 
@@ -240,8 +240,8 @@ async fn insert_refs(
     Ok(())
 }
 
-/// Inserts a deal where its placement says; its id.
-pub async fn insert<D: Db>(db: &D, d: &NewDeal) -> Result<i64, StoreError> {
+/// Inserts a deal where its placement says; the deal as stored.
+pub async fn insert<D: Db>(db: &D, d: &NewDeal) -> Result<Deal, StoreError> {
     let (pipeline_id, stage_id) = place(db, d.company_id, d.placement).await?;
     require_contacts(db, d.company_id, d.person_id, d.org_id).await?;
     let c = &d.closing;
@@ -293,7 +293,7 @@ pub async fn insert<D: Db>(db: &D, d: &NewDeal) -> Result<i64, StoreError> {
         id,
     };
     followers::follow(db, item, d.owner_id, d.creator_user_id, d.update_time).await?;
-    Ok(id)
+    Ok(d.stored(id, pipeline_id, stage_id))
 }
 
 /// Changes a non-deleted deal as `edit` decides on it, locked; `None` when there is none.
@@ -457,6 +457,20 @@ pub async fn follow_stage(db: &impl Db, stage_id: i64, pipeline_id: i64) -> Resu
     ))
     .await?;
     Ok(())
+}
+
+/// Whether a list is an indexed walk that stops after its page (by id or update time, not
+/// deep), cheap enough to run where the request runs rather than on a blocking thread.
+pub fn is_quick(q: &ListQuery<DealFilter>) -> bool {
+    let indexed = q.order.len() <= 1
+        && q.order
+            .iter()
+            .all(|(f, _)| matches!(f, SortField::Id | SortField::UpdateTime));
+    let shallow = match q.page {
+        Page::Offset { start } => start <= super::persons::QUICK_OFFSET,
+        Page::After(_) => true,
+    };
+    indexed && shallow && q.filter.org_related.is_none()
 }
 
 fn sort_column(f: SortField) -> Option<SortColumn> {

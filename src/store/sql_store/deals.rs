@@ -13,12 +13,7 @@ use crate::store::sql::{Backend, deals};
 impl<B: Backend> DealStore for SqlStore<B> {
     async fn insert_deal(&self, deal: NewDeal) -> Result<Deal, StoreError> {
         self.backend
-            .write(op!(db => {
-                let id = deals::insert(db, &deal).await?;
-                deals::get(db, deal.company_id, id)
-                    .await?
-                    .ok_or_else(|| crate::store::sql::vanished("deal"))
-            }))
+            .write(op!(db => deals::insert(db, &deal).await))
             .await
     }
 
@@ -27,7 +22,7 @@ impl<B: Backend> DealStore for SqlStore<B> {
             .write(op!(db => {
                 let mut ids = Vec::with_capacity(deals.len());
                 for d in &deals {
-                    ids.push(deals::insert(db, d).await?);
+                    ids.push(deals::insert(db, d).await?.id);
                 }
                 Ok(ids)
             }))
@@ -45,6 +40,12 @@ impl<B: Backend> DealStore for SqlStore<B> {
         company_id: i64,
         query: ListQuery<DealFilter>,
     ) -> Result<Vec<Deal>, StoreError> {
+        if deals::is_quick(&query) {
+            return self
+                .backend
+                .read(op!(db => deals::list(db, company_id, &query).await))
+                .await;
+        }
         self.backend
             .read_long(op!(db => deals::list(db, company_id, &query).await))
             .await
