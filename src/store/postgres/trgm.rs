@@ -12,6 +12,7 @@ pub static POSTGRES: Dialect = Dialect {
         q.push_arg("p.search_text LIKE ?", like(needle));
     },
     row_locks: true,
+    writing_with: true,
 };
 
 /// `LIKE` pattern for a substring, with `%`, `_` and `\` taken literally.

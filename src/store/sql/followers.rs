@@ -102,13 +102,33 @@ pub struct Item {
 
 /// Adds a follower (unless the user already follows) and logs it; the relationship's id when
 /// one was added.
-pub async fn follow(
-    db: &impl Db,
+pub async fn follow<D: Db>(
+    db: &D,
     item: Item,
     user_id: i64,
     actor: i64,
     now: Timestamp,
 ) -> Result<Option<i64>, StoreError> {
+    if D::DIALECT.writing_with {
+        return first(
+            db,
+            sql!(
+                "WITH f AS (INSERT INTO followers (company_id, kind, item_id, user_id, add_time) \
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING \
+                 RETURNING id, company_id, kind, item_id, user_id, add_time), \
+                 l AS (INSERT INTO follower_changes (company_id, kind, item_id, user_id, \
+                 actor_user_id, action, time) SELECT f.company_id, f.kind, f.item_id, \
+                 f.user_id, ?, 'added', f.add_time FROM f) SELECT id FROM f",
+                item.company_id,
+                item.kind.as_str(),
+                item.id,
+                user_id,
+                now,
+                actor
+            ),
+        )
+        .await;
+    }
     let added = db
         .insert(sql!(
             "INSERT INTO followers (company_id, kind, item_id, user_id, add_time) \

@@ -228,6 +228,9 @@ pub struct Dialect {
     /// Whether writes run side by side and must lock the rows they decide on
     /// (`FOR NO KEY UPDATE`); SQLite's one writer runs them one after the other.
     pub row_locks: bool,
+    /// Whether a statement's `WITH` may write (PostgreSQL): then a row and its log entry are
+    /// written in one statement, one round trip.
+    pub writing_with: bool,
 }
 
 /// Appends the lock a write takes on the rows of `alias` it reads to decide on them.

@@ -26,6 +26,7 @@ pub static SQLITE: Dialect = Dialect {
     },
     person_text: fts::person_text,
     row_locks: false,
+    writing_with: false,
 };
 
 impl SqliteDb {
