@@ -766,3 +766,54 @@ async fn a_deal_added_with_every_field_reads_back_as_answered() {
         assert_eq!(v1.status, 200, "{}", v1.body);
     }
 }
+
+/// A user may not make a deal for a person or organization it may not see: the same 400 as
+/// for one that does not exist, and nothing is written.
+#[tokio::test]
+async fn a_deal_for_a_contact_the_user_may_not_see_is_refused() {
+    let app = TestApp::spawn().await;
+    let user = app.add_user("Plain").await;
+    let hidden = app
+        .add_person(json!({"name": "Hidden", "visible_to": "1"}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let org = app
+        .post(
+            "/v1/organizations",
+            &json!({"name": "Hidden Org", "visible_to": "1"}),
+        )
+        .await
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+    let shown = app.add_person(json!({"name": "Shown"})).await["id"]
+        .as_i64()
+        .unwrap();
+    for (body, needle) in [
+        (
+            json!({"title": "T", "person_id": hidden}),
+            "person_id: person",
+        ),
+        (json!({"title": "T", "org_id": org}), "org_id: organization"),
+        (
+            json!({"title": "T", "person_id": shown, "org_id": org}),
+            "org_id: organization",
+        ),
+        (
+            json!({"title": "T", "person_id": hidden, "org_id": org}),
+            "person_id: person",
+        ),
+    ] {
+        app.post_as(&user.api_token, "/api/v2/deals", &body)
+            .await
+            .assert_error(400, needle);
+    }
+    assert_eq!(app.count_rows("deals").await, 0);
+    // The admin sees them all.
+    add_deal(
+        &app,
+        json!({"title": "T", "person_id": hidden, "org_id": org}),
+    )
+    .await;
+}

@@ -219,6 +219,7 @@ pub fn prepare_deal(
         closing,
         add_time: now,
         update_time: now,
+        contacts_for: followers::viewer(session),
     };
     Ok((new, refs))
 }
@@ -230,7 +231,14 @@ pub async fn add_deal(
     draft: DealDraft,
 ) -> Result<Deal, DomainError> {
     let fields = Fields::load(store, Kind::Deal, session.company.id).await?;
-    let (new, refs) = prepare_deal(session, &fields, draft, Timestamp::now(), "API")?;
+    let (new, mut refs) = prepare_deal(session, &fields, draft, Timestamp::now(), "API")?;
+    // The contact person and organization are checked (active, visible) inside the write,
+    // under the lock that keeps them so: not twice.
+    let contacts = [
+        new.person_id.map(Reference::person),
+        new.org_id.map(Reference::org),
+    ];
+    refs.retain(|r| !contacts.iter().flatten().any(|c| c == r));
     check_references(store, session, &refs).await?;
     Ok(store.insert_deal(new).await?)
 }

@@ -127,6 +127,9 @@ pub struct NewDeal {
     pub closing: Closing,
     pub add_time: Timestamp,
     pub update_time: Timestamp,
+    /// The user the contact person and organization must be visible to (`None`: an admin,
+    /// who sees all): checked with them inside the write.
+    pub contacts_for: Option<i64>,
 }
 
 impl NewDeal {

@@ -153,24 +153,38 @@ async fn place<D: Db>(
     Ok((found.1, found.0))
 }
 
-/// Checks, inside the write, that the person and organization a deal is for are still active,
-/// and holds them shared until it commits (a delete or merge then runs wholly before or after).
+/// Checks, inside the write, that the person and organization a deal is for are active (and,
+/// with a `viewer`, visible to that user), and holds them shared until it commits (a delete or
+/// merge then runs wholly before or after).
 async fn require_contacts<D: Db>(
     db: &D,
     company_id: i64,
     person_id: Option<i64>,
     org_id: Option<i64>,
+    viewer: Option<i64>,
 ) -> Result<(), StoreError> {
+    let person = |q: &mut Query, p: i64| {
+        q.push_arg(" p.company_id = ?", company_id);
+        q.push_arg(" AND p.id = ? AND p.active_flag = TRUE", p);
+        if let Some(v) = viewer {
+            q.push(super::persons::VISIBLE);
+            q.args.extend([v.into(), v.into()]);
+        }
+    };
+    let org = |q: &mut Query, o: i64| {
+        q.push_arg(" o.company_id = ?", company_id);
+        q.push_arg(" AND o.id = ? AND o.active_flag = TRUE", o);
+        if let Some(v) = viewer {
+            q.push(super::organizations::VISIBLE);
+            q.args.extend([v.into(), v.into()]);
+        }
+    };
     if let (Some(p), Some(o)) = (person_id, org_id) {
         // Both in one statement; only when one is missing is it asked which.
-        let mut q = sql!(
-            "SELECT p.id FROM persons p, organizations o WHERE p.company_id = ? AND p.id = ? \
-             AND p.active_flag = TRUE AND o.company_id = ? AND o.id = ? AND o.active_flag = TRUE",
-            company_id,
-            p,
-            company_id,
-            o
-        );
+        let mut q = sql!("SELECT p.id FROM persons p, organizations o WHERE");
+        person(&mut q, p);
+        q.push(" AND");
+        org(&mut q, o);
         share::<D>(&mut q, "p, o");
         let found: Option<i64> = first(db, q).await?;
         if found.is_some() {
@@ -178,12 +192,8 @@ async fn require_contacts<D: Db>(
         }
     }
     if let Some(p) = person_id {
-        let mut q = sql!(
-            "SELECT p.id FROM persons p WHERE p.company_id = ? AND p.id = ? \
-             AND p.active_flag = TRUE",
-            company_id,
-            p
-        );
+        let mut q = sql!("SELECT p.id FROM persons p WHERE");
+        person(&mut q, p);
         share::<D>(&mut q, "p");
         let found: Option<i64> = first(db, q).await?;
         if found.is_none() {
@@ -191,12 +201,8 @@ async fn require_contacts<D: Db>(
         }
     }
     if let Some(o) = org_id {
-        let mut q = sql!(
-            "SELECT o.id FROM organizations o WHERE o.company_id = ? AND o.id = ? \
-             AND o.active_flag = TRUE",
-            company_id,
-            o
-        );
+        let mut q = sql!("SELECT o.id FROM organizations o WHERE");
+        org(&mut q, o);
         share::<D>(&mut q, "o");
         let found: Option<i64> = first(db, q).await?;
         if found.is_none() {
@@ -243,7 +249,7 @@ async fn insert_refs(
 /// Inserts a deal where its placement says; the deal as stored.
 pub async fn insert<D: Db>(db: &D, d: &NewDeal) -> Result<Deal, StoreError> {
     let (pipeline_id, stage_id) = place(db, d.company_id, d.placement).await?;
-    require_contacts(db, d.company_id, d.person_id, d.org_id).await?;
+    require_contacts(db, d.company_id, d.person_id, d.org_id, d.contacts_for).await?;
     let c = &d.closing;
     let id = insert_id(
         db,
@@ -320,7 +326,7 @@ pub async fn update<D: Db>(
     }
     let person = ch.person_id.flatten();
     let org = ch.org_id.flatten();
-    require_contacts(db, company_id, person, org).await?;
+    require_contacts(db, company_id, person, org, None).await?;
     let mut q = sql!("UPDATE deals SET update_time = ?", now);
     if let Some(placement) = ch.placement {
         let (pipeline_id, stage_id) = place(db, company_id, placement).await?;

@@ -26,7 +26,7 @@ static COLUMNS: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Keeps organizations the viewer may see.
-const VISIBLE: &str = " AND (o.visible_to <> 1 OR o.owner_id = ? OR EXISTS (\
+pub const VISIBLE: &str = " AND (o.visible_to <> 1 OR o.owner_id = ? OR EXISTS (\
     SELECT 1 FROM followers f WHERE f.kind = 'organization' AND f.item_id = o.id \
     AND f.user_id = ?))";
 

@@ -28,7 +28,7 @@ static COLUMNS: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Keeps persons the viewer may see: not private, or owned or followed by the viewer.
-const VISIBLE: &str = " AND (p.visible_to <> 1 OR p.owner_id = ? OR EXISTS (\
+pub const VISIBLE: &str = " AND (p.visible_to <> 1 OR p.owner_id = ? OR EXISTS (\
     SELECT 1 FROM followers f WHERE f.kind = 'person' AND f.item_id = p.id AND f.user_id = ?))";
 
 impl FromRow for Person {
