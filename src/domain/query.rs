@@ -199,6 +199,30 @@ pub fn limit(given: Option<i64>) -> Result<i64, DomainError> {
     }
 }
 
+/// The active persons among `ids` (at most a page) that the session's user may see, by id: for
+/// the items that name them (a page of deals).
+pub async fn visible_persons(
+    store: &dyn Store,
+    session: &Session,
+    mut ids: Vec<i64>,
+) -> Result<Vec<Person>, DomainError> {
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let query = PersonQuery {
+        filter: PersonFilter {
+            ids: Some(ids),
+            ..PersonFilter::default()
+        },
+        order: vec![(SortField::Id, Direction::Asc)],
+        page: Page::Offset { start: 0 },
+        limit: MAX_LIMIT,
+    };
+    Ok(list_persons(store, session, query).await?.persons)
+}
+
 /// Lists persons of the session's company: the one implementation behind v1 and v2 lists.
 pub async fn list_persons(
     store: &dyn Store,

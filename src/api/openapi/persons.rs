@@ -384,9 +384,9 @@ fn person_v2() -> Value {
     })
 }
 
-/// What v2's `include_fields` may add to a person, in the renderer's list order. The counts of
-/// deals, activities, mail and files are 0 and the activity and mail keys `null`: pipestack
-/// stores none of those yet.
+/// What v2's `include_fields` may add to a person, in the renderer's list order. The deal
+/// counts are live; those of activities, mail and files are 0 and the activity and mail keys
+/// `null`: pipestack stores none of those yet.
 fn person_v2_includable() -> Value {
     let count = json!({"type": "integer"});
     let counts = json!({

@@ -19,9 +19,7 @@ use crate::domain::organization::{self, Organization};
 use crate::domain::person::Person;
 use crate::domain::pipeline::{self, Pipeline, Stage, StageFilter};
 use crate::domain::ports::Store;
-use crate::domain::query::{
-    self, Direction, ListQuery, Page, PersonFilter, PersonQuery, SortField,
-};
+use crate::domain::query::{self, ListQuery, Page};
 use crate::domain::{Company, Kind, Session, Timestamp, User};
 use crate::error::ApiError;
 
@@ -176,24 +174,11 @@ impl Related {
     async fn load(store: &dyn Store, session: &Session, deals: &[Deal]) -> Result<Self, ApiError> {
         let company_id = session.company.id;
         let person_ids: Vec<i64> = deals.iter().filter_map(|d| d.person_id).collect();
-        let mut persons = BTreeMap::new();
-        if !person_ids.is_empty() {
-            let page = query::list_persons(
-                store,
-                session,
-                PersonQuery {
-                    filter: PersonFilter {
-                        ids: Some(person_ids),
-                        ..PersonFilter::default()
-                    },
-                    order: vec![(SortField::Id, Direction::Asc)],
-                    page: Page::Offset { start: 0 },
-                    limit: query::MAX_LIMIT,
-                },
-            )
-            .await?;
-            persons = page.persons.into_iter().map(|p| (p.id, p)).collect();
-        }
+        let mut persons: BTreeMap<i64, Person> = query::visible_persons(store, session, person_ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
         // Deleted persons the caller may see are shown too (`active_flag: false`).
         for id in deals.iter().filter_map(|d| d.person_id) {
             if !persons.contains_key(&id)

@@ -17,7 +17,7 @@ use crate::api::payload::Payload;
 use crate::domain::deal::{self, Deal, DealDraft, DealFilter, DealSearch, DealStatus};
 use crate::domain::pipeline;
 use crate::domain::ports::Store;
-use crate::domain::query::{self, Direction, ListQuery, Page, SortField};
+use crate::domain::query::{self, ListQuery, Page, SortField};
 use crate::domain::search::check_term;
 use crate::domain::{Fields, Kind, Session, Timestamp, Visibility, values};
 use crate::error::ApiError;
@@ -346,24 +346,11 @@ impl Names {
             }
         }
         let person_ids: Vec<i64> = deals.iter().filter_map(|d| d.person_id).collect();
-        let mut persons = HashMap::new();
-        if !person_ids.is_empty() {
-            let page = query::list_persons(
-                store,
-                session,
-                query::PersonQuery {
-                    filter: query::PersonFilter {
-                        ids: Some(person_ids),
-                        ..query::PersonFilter::default()
-                    },
-                    order: vec![(SortField::Id, Direction::Asc)],
-                    page: Page::Offset { start: 0 },
-                    limit: query::MAX_LIMIT,
-                },
-            )
-            .await?;
-            persons = page.persons.into_iter().map(|p| (p.id, p.name)).collect();
-        }
+        let persons = query::visible_persons(store, session, person_ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect();
         let org_ids: Vec<i64> = deals.iter().filter_map(|d| d.org_id).collect();
         let orgs = store
             .organizations_by_ids(session.company.id, &org_ids)
