@@ -212,6 +212,39 @@ async fn require_contacts<D: Db>(
     Ok(())
 }
 
+/// Checks, inside the write, that the persons and organizations custom values newly name are
+/// active, and holds them shared until it commits (as [`require_contacts`] does for the
+/// contact person and organization).
+async fn require_refs<D: Db>(
+    db: &D,
+    company_id: i64,
+    refs: &[&CustomRef],
+) -> Result<(), StoreError> {
+    for r in refs {
+        let (table, alias) = match r.kind {
+            Kind::Person => ("persons", "p"),
+            _ => ("organizations", "o"),
+        };
+        let mut q = sql!(
+            format!(
+                "SELECT {alias}.id FROM {table} {alias} WHERE {alias}.company_id = ? \
+                 AND {alias}.id = ? AND {alias}.active_flag = TRUE"
+            ),
+            company_id,
+            r.item_id
+        );
+        share::<D>(&mut q, alias);
+        let found: Option<i64> = first(db, q).await?;
+        if found.is_none() {
+            return Err(StoreError::refused(crate::domain::DomainError::invalid(
+                &r.field_key,
+                format!("{} does not exist in this company", r.item_id),
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Rewrites the persons and organizations a deal's custom values name.
 async fn write_refs(
     db: &impl Db,
@@ -250,6 +283,7 @@ async fn insert_refs(
 pub async fn insert<D: Db>(db: &D, d: &NewDeal) -> Result<Deal, StoreError> {
     let (pipeline_id, stage_id) = place(db, d.company_id, d.placement).await?;
     require_contacts(db, d.company_id, d.person_id, d.org_id, d.contacts_for).await?;
+    require_refs(db, d.company_id, &d.refs.iter().collect::<Vec<_>>()).await?;
     let c = &d.closing;
     let id = insert_id(
         db,
@@ -385,6 +419,18 @@ pub async fn update<D: Db>(
     }
     let title = ch.title.as_deref().unwrap_or(&current.title);
     if let Some((custom, refs)) = &ch.custom_fields {
+        // Only what the change names anew: a value kept names what it named.
+        let new: Vec<&CustomRef> = refs
+            .iter()
+            .filter(|r| {
+                current
+                    .custom_fields
+                    .get(&r.field_key)
+                    .and_then(|v| v.as_i64())
+                    != Some(r.item_id)
+            })
+            .collect();
+        require_refs(db, company_id, &new).await?;
         q.push_arg(", custom_fields = ?", to_json(custom)?);
         q.push_arg(", search_text = ?", search_text(title, custom));
         write_refs(db, company_id, id, refs).await?;
