@@ -160,7 +160,7 @@ impl Known {
             let ok = match r.kind {
                 RefKind::User => self.users.contains(&r.id),
                 RefKind::Org => self.orgs.contains(&r.id),
-                RefKind::Person => {
+                RefKind::Person | RefKind::Deal => {
                     crate::domain::person::check_references(store, session, std::slice::from_ref(r))
                         .await
                         .is_ok()

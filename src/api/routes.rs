@@ -69,8 +69,12 @@ macro_rules! r {
 pub fn table() -> Vec<Entry> {
     use super::extract::{Deals, Organizations, Persons};
     use followers as f;
+    use v1::{activities as a1, activity_types as t1, notes as n1};
     use v1::{deals as d1, fields as f1, organizations as o1, persons as p1, users as u1};
-    use v2::{deals as d2, fields as f2, organizations as o2, persons as p2, pipelines as pl2};
+    use v2::{
+        activities as a2, deals as d2, fields as f2, organizations as o2, persons as p2,
+        pipelines as pl2,
+    };
     vec![
         // the server's own
         r!(Service GET "/healthz", 0 => service::healthz),
@@ -125,6 +129,22 @@ pub fn table() -> Vec<Entry> {
         r!(V1 GET "/deals/{id}/followers", 20 => f::get_deal_followers_v1),
         r!(V1 POST "/deals/{id}/followers", 10 => f::add_deal_follower_v1),
         r!(V1 DELETE "/deals/{id}/followers/{follower_id}", 6 => f::delete_deal_follower_v1),
+        // v1 activities: the legacy reads (writes are v2's)
+        r!(V1 GET "/activities", 20 => a1::get_activities_v1),
+        r!(V1 GET "/activities/{id}", 2 => a1::get_activity_v1),
+        r!(V1 GET "/persons/{id}/activities", 20 => a1::get_person_activities),
+        r!(V1 GET "/organizations/{id}/activities", 20 => a1::get_organization_activities),
+        r!(V1 GET "/deals/{id}/activities", 20 => a1::get_deal_activities),
+        // v1 activity types and notes (current in Pipedrive's v1)
+        r!(V1 GET "/activityTypes", 20 => t1::get_activity_types),
+        r!(V1 POST "/activityTypes", 10 => t1::add_activity_type),
+        r!(V1 PUT "/activityTypes/{id}", 10 => t1::update_activity_type),
+        r!(V1 DELETE "/activityTypes/{id}", 6 => t1::delete_activity_type),
+        r!(V1 GET "/notes", 20 => n1::get_notes),
+        r!(V1 POST "/notes", 10 => n1::add_note),
+        r!(V1 GET "/notes/{id}", 2 => n1::get_note),
+        r!(V1 PUT "/notes/{id}", 10 => n1::update_note),
+        r!(V1 DELETE "/notes/{id}", 6 => n1::delete_note),
         // v1 organizations
         r!(V1 GET "/organizations", 20 => o1::get_organizations),
         r!(V1 POST "/organizations", 10 => o1::add_organization),
@@ -200,6 +220,12 @@ pub fn table() -> Vec<Entry> {
         r!(V2 POST "/dealFields/{field_code}/options", 5 => f2::add_field_options::<Deals> as add_deal_field_options),
         r!(V2 PATCH "/dealFields/{field_code}/options", 5 => f2::update_field_options::<Deals> as update_deal_field_options),
         r!(V2 DELETE "/dealFields/{field_code}/options", 3 => f2::delete_field_options::<Deals> as delete_deal_field_options),
+        // v2 activities
+        r!(V2 GET "/activities", 10 => a2::get_activities),
+        r!(V2 POST "/activities", 5 => a2::add_activity),
+        r!(V2 GET "/activities/{id}", 1 => a2::get_activity),
+        r!(V2 PATCH "/activities/{id}", 5 => a2::update_activity),
+        r!(V2 DELETE "/activities/{id}", 3 => a2::delete_activity),
         // v2 pipelines and stages
         r!(V2 GET "/pipelines", 5 => pl2::get_pipelines),
         r!(V2 POST "/pipelines", 5 => pl2::add_pipeline),

@@ -4,13 +4,16 @@
 //! entities returned; the rules themselves (name splitting, primary contacts, visibility,
 //! marketing status, reference checks) live here once.
 
+pub mod activity;
 pub mod collation;
 pub mod deal;
 pub mod error;
 pub mod field_admin;
 pub mod fields;
 pub mod followers;
+pub mod html;
 pub mod item_search;
+pub mod note;
 pub mod organization;
 pub mod person;
 pub mod pipeline;
@@ -18,6 +21,7 @@ pub mod ports;
 pub mod query;
 pub mod references;
 pub mod search;
+pub mod summary;
 pub mod time;
 pub mod user;
 pub mod values;

@@ -10,15 +10,19 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::activity::types::{NewActivityType, TypeDraft};
+use super::activity::{Activity, ActivityFilter, ActivityType, ActivityValues, NewActivity};
 use super::deal::{Deal, DealChanges, DealCounts, DealFilter, NewDeal};
 use super::fields::{FieldDef, FieldSettings, FieldType};
 use super::followers::{Follower, FollowerChange, FollowerRef};
+use super::note::{NewNote, Note, NoteFilter, NoteValues};
 use super::organization::{NewOrganization, Organization, OrganizationChanges, OrganizationQuery};
 use super::person::{NewPerson, Person, PersonChanges};
 use super::pipeline::{
     NewPipeline, NewStage, Pipeline, PipelineChanges, Stage, StageChanges, StageFilter,
 };
 use super::query::{ListQuery, PersonQuery};
+use super::summary::ActivitySummary;
 use super::{Company, DomainError, Kind, Session, Timestamp, User};
 
 /// A change decided on an entity as it is inside the write's transaction (where engines that
@@ -411,6 +415,110 @@ pub trait DealStore: Send + Sync {
     ) -> Result<Vec<(i64, DealCounts)>, StoreError>;
 }
 
+/// Activity types, activities, and what persons, organizations and deals show of them.
+#[async_trait]
+pub trait ActivityStore: Send + Sync {
+    /// The company's activity types, deleted ones too, by `order_nr`.
+    async fn activity_types(&self, company_id: i64) -> Result<Vec<ActivityType>, StoreError>;
+    /// Adds a type after the last, its `key_string` the first of `key_base`, `key_base_2`, …
+    /// no type of the company has (decided inside the write).
+    async fn insert_activity_type(&self, t: NewActivityType) -> Result<ActivityType, StoreError>;
+    /// `None` when there is no active type with that id.
+    async fn update_activity_type(
+        &self,
+        company_id: i64,
+        id: i64,
+        changes: TypeDraft,
+        now: Timestamp,
+    ) -> Result<Option<ActivityType>, StoreError>;
+    /// Marks an active type deleted; the type as deleted, `None` when there is none.
+    async fn delete_activity_type(
+        &self,
+        company_id: i64,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<Option<ActivityType>, StoreError>;
+    /// Inserts an activity, its type active and the persons, organization and deal it names
+    /// still active then (held until it commits).
+    async fn insert_activity(&self, activity: NewActivity) -> Result<Activity, StoreError>;
+    /// Inserts many activities in one transaction (the importer's batches).
+    async fn insert_activities(&self, activities: Vec<NewActivity>)
+    -> Result<Vec<i64>, StoreError>;
+    /// An activity by id, deleted or not, if `viewer` may see it (`None`: anyone may).
+    async fn activity(
+        &self,
+        company_id: i64,
+        id: i64,
+        viewer: Option<i64>,
+    ) -> Result<Option<Activity>, StoreError>;
+    /// Non-deleted activities in the query's order and page.
+    async fn list_activities(
+        &self,
+        company_id: i64,
+        query: ListQuery<ActivityFilter>,
+    ) -> Result<Vec<Activity>, StoreError>;
+    /// Changes a non-deleted activity to what `edit` decides on it; what it names anew must
+    /// be active (a type, persons, an organization, a deal). `None` when there is none.
+    async fn update_activity(
+        &self,
+        company_id: i64,
+        id: i64,
+        edit: Edit<Activity, ActivityValues>,
+        now: Timestamp,
+    ) -> Result<Option<Activity>, StoreError>;
+    /// Soft-deletes a non-deleted activity; whether it was one.
+    async fn delete_activity(
+        &self,
+        company_id: i64,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+    /// The activity and note summaries of persons, organizations or deals, by id (see
+    /// [`crate::domain::summary`]); items with nothing attached are left out.
+    async fn activity_summaries(
+        &self,
+        company_id: i64,
+        kind: Kind,
+        ids: &[i64],
+    ) -> Result<Vec<(i64, ActivitySummary)>, StoreError>;
+}
+
+/// Notes.
+#[async_trait]
+pub trait NoteStore: Send + Sync {
+    /// Inserts a note, the items it is attached to still active then.
+    async fn insert_note(&self, note: NewNote) -> Result<Note, StoreError>;
+    async fn insert_notes(&self, notes: Vec<NewNote>) -> Result<Vec<i64>, StoreError>;
+    /// A note by id, deleted or not, if `viewer` may see it (`None`: anyone may).
+    async fn note(
+        &self,
+        company_id: i64,
+        id: i64,
+        viewer: Option<i64>,
+    ) -> Result<Option<Note>, StoreError>;
+    async fn list_notes(
+        &self,
+        company_id: i64,
+        query: ListQuery<NoteFilter>,
+    ) -> Result<Vec<Note>, StoreError>;
+    /// Changes a non-deleted note to what `edit` decides on it; `None` when there is none.
+    async fn update_note(
+        &self,
+        company_id: i64,
+        id: i64,
+        edit: Edit<Note, NoteValues>,
+        user_id: i64,
+        now: Timestamp,
+    ) -> Result<Option<Note>, StoreError>;
+    /// Deletes a non-deleted note; whether it was one.
+    async fn delete_note(
+        &self,
+        company_id: i64,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+}
+
 /// Who follows persons, organizations and deals, and the history of it.
 #[async_trait]
 pub trait FollowerStore: Send + Sync {
@@ -457,6 +565,8 @@ pub trait Store:
     + OrganizationStore
     + PipelineStore
     + DealStore
+    + ActivityStore
+    + NoteStore
     + FollowerStore
     + 'static
 {

@@ -28,6 +28,13 @@ pub enum SortField {
     /// Deals' title and value.
     Title,
     Value,
+    /// Activities' due date (and time).
+    DueDate,
+    /// Notes' author, deal, person and content.
+    UserId,
+    DealId,
+    PersonId,
+    Content,
 }
 
 impl SortField {
@@ -47,6 +54,11 @@ impl SortField {
             "order_nr" => Self::OrderNr,
             "title" => Self::Title,
             "value" => Self::Value,
+            "due_date" => Self::DueDate,
+            "user_id" => Self::UserId,
+            "deal_id" => Self::DealId,
+            "person_id" => Self::PersonId,
+            "content" => Self::Content,
             _ => return None,
         })
     }
@@ -67,6 +79,11 @@ impl SortField {
             Self::OrderNr => "order_nr",
             Self::Title => "title",
             Self::Value => "value",
+            Self::DueDate => "due_date",
+            Self::UserId => "user_id",
+            Self::DealId => "deal_id",
+            Self::PersonId => "person_id",
+            Self::Content => "content",
         }
     }
 
@@ -249,7 +266,20 @@ pub async fn list_persons(
 
 /// Whether persons can be sorted by a field.
 pub fn person_sortable(f: SortField) -> bool {
-    f != SortField::OrderNr
+    matches!(
+        f,
+        SortField::Id
+            | SortField::Name
+            | SortField::FirstName
+            | SortField::LastName
+            | SortField::FirstChar
+            | SortField::AddTime
+            | SortField::UpdateTime
+            | SortField::OwnerId
+            | SortField::OrgId
+            | SortField::VisibleTo
+            | SortField::PrimaryEmail
+    )
 }
 
 /// Parses v1's `sort`: `"name ASC, add_time DESC"`, first-level fields only, each one the

@@ -28,6 +28,8 @@ pub enum RefKind {
     Org,
     /// An active person the session's user may see.
     Person,
+    /// An active deal the session's user may see.
+    Deal,
 }
 
 impl Reference {
@@ -36,6 +38,15 @@ impl Reference {
             kind: RefKind::User,
             id,
             error: format!("owner_id: user {id} not found or not accessible"),
+        }
+    }
+
+    /// A note's author (`user_id`): an active user of the company.
+    pub fn user(id: i64) -> Self {
+        Self {
+            kind: RefKind::User,
+            id,
+            error: format!("user_id: user {id} not found or not accessible"),
         }
     }
 
@@ -52,6 +63,23 @@ impl Reference {
             kind: RefKind::Person,
             id,
             error: format!("person_id: person {id} not found or not accessible"),
+        }
+    }
+
+    pub fn deal(id: i64) -> Self {
+        Self {
+            kind: RefKind::Deal,
+            id,
+            error: format!("deal_id: deal {id} not found or not accessible"),
+        }
+    }
+
+    /// A person an activity is with, named in `participants`.
+    pub fn participant(id: i64) -> Self {
+        Self {
+            kind: RefKind::Person,
+            id,
+            error: format!("participants: person {id} not found or not accessible"),
         }
     }
 
@@ -80,6 +108,11 @@ pub async fn check_references(
                 }
             }
             RefKind::Person => match active_person(store, session, r.id).await {
+                Ok(_) => true,
+                Err(DomainError::NotFound(_)) => false,
+                Err(e) => return Err(e),
+            },
+            RefKind::Deal => match crate::domain::deal::active_deal(store, session, r.id).await {
                 Ok(_) => true,
                 Err(DomainError::NotFound(_)) => false,
                 Err(e) => return Err(e),

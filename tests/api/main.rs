@@ -1,6 +1,8 @@
 //! Integration tests: the real router over real HTTP, a fresh database per test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod activities;
+mod activity_summary;
 mod auth;
 mod custom_fields;
 mod deal_counts;
@@ -14,6 +16,7 @@ mod isolation;
 mod item_search;
 mod limits;
 mod metrics;
+mod notes;
 mod openapi;
 mod openapi_keys;
 mod organization_fields;

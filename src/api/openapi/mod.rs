@@ -8,6 +8,7 @@
 //! the document around them: paths from the route table, operation ids, tags, path parameters,
 //! the error answers every operation shares, and the rate-limit headers.
 
+mod activities;
 mod deals;
 mod fields;
 mod followers;
@@ -41,8 +42,9 @@ pub fn document() -> Value {
             "title": "pipestack",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Pipedrive's persons API (v1 and v2 dialects over one data model), \
-                with organizations, deals in pipelines and stages, the fields of each, \
-                followers, users and one search across them (itemSearch). Errors use \
+                with organizations, deals in pipelines and stages, activities and their \
+                types, notes, the fields of each, followers, users and one search across \
+                them (itemSearch). Errors use \
                 Pipedrive's envelope. `/v1/...` is the same API as `/api/v1/...`.",
         },
         "servers": [{"url": "/"}],
@@ -51,6 +53,7 @@ pub fn document() -> Value {
             {"name": "Persons"}, {"name": "PersonFields"}, {"name": "Organizations"},
             {"name": "OrganizationFields"},
             {"name": "Deals"}, {"name": "DealFields"}, {"name": "ItemSearch"},
+            {"name": "Activities"}, {"name": "ActivityTypes"}, {"name": "Notes"},
             {"name": "Users"}, {"name": "Pipelines"}, {"name": "Stages"}, {"name": "Service"},
         ],
         "paths": paths,
@@ -109,7 +112,8 @@ fn describe(e: &Entry) -> Doc {
             .or_else(|| users::describe(dialect, name))
             .or_else(|| pipelines::describe(dialect, name))
             .or_else(|| deals::describe(dialect, name))
-            .or_else(|| item_search::describe(dialect, name)),
+            .or_else(|| item_search::describe(dialect, name))
+            .or_else(|| activities::describe(dialect, name)),
     };
     described.unwrap_or_else(|| doc("Undescribed", vec![], None, 200, json!({}), None))
 }
@@ -185,6 +189,12 @@ fn tag(e: &Entry) -> &'static str {
         "ItemSearch"
     } else if e.path.starts_with("/dealFields") {
         "DealFields"
+    } else if e.path.ends_with("/activities") || e.path.starts_with("/activities") {
+        "Activities"
+    } else if e.path.starts_with("/activityTypes") {
+        "ActivityTypes"
+    } else if e.path.starts_with("/notes") {
+        "Notes"
     } else if e.path.starts_with("/deals") {
         "Deals"
     } else if e.path.starts_with("/organizations") {
@@ -279,9 +289,13 @@ fn errors(e: &Entry, has_body: bool) -> Vec<(u16, &'static str)> {
         "/dealFields",
         "/pipelines",
         "/stages",
+        "/activityTypes",
     ];
     if setup.iter().any(|p| e.path.starts_with(p)) && e.method != axum::http::Method::GET {
         out.push((403, "Only admins manage the company's setup"));
+    }
+    if e.path.starts_with("/notes") && has_body {
+        out.push((403, "Only admins write a note in another user's name"));
     }
     out
 }
@@ -327,6 +341,7 @@ fn schemas() -> Value {
         followers::schemas(),
         pipelines::schemas(),
         deals::schemas(),
+        activities::schemas(),
     ];
     for (name, schema) in by_resource.into_iter().flatten() {
         out.insert(name.into(), schema);

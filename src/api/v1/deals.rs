@@ -2,7 +2,7 @@
 //! person's and an organization's deals), in Pipedrive's v1 shape with `related_objects`.
 //! Writes are v2's (`/api/v2/deals`); Pipedrive has retired v1's.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -20,6 +20,7 @@ use crate::domain::person::Person;
 use crate::domain::pipeline::{self, Pipeline, Stage, StageFilter};
 use crate::domain::ports::Store;
 use crate::domain::query::{self, ListQuery, Page};
+use crate::domain::summary::{self, Summary};
 use crate::domain::{Company, Kind, Session, Timestamp, User};
 use crate::error::ApiError;
 
@@ -168,6 +169,8 @@ struct Related {
     stages: BTreeMap<i64, Stage>,
     pipelines: BTreeMap<i64, Pipeline>,
     fields: Fields,
+    /// The deals' activity and note summaries.
+    summaries: HashMap<i64, Summary>,
 }
 
 impl Related {
@@ -211,6 +214,8 @@ impl Related {
             .collect();
         let first = ListQuery::first_page(StageFilter::default());
         let (stages, _) = pipeline::list_stages(store, session, first).await?;
+        let ids: Vec<i64> = deals.iter().map(|d| d.id).collect();
+        let summaries = summary::summaries(store, session, Kind::Deal, &ids, (false, true)).await?;
         let (pipelines, _) =
             pipeline::list_pipelines(store, session, ListQuery::first_page(())).await?;
         Ok(Self {
@@ -220,6 +225,7 @@ impl Related {
             orgs,
             stages: stages.into_iter().map(|s| (s.id, s)).collect(),
             pipelines: pipelines.into_iter().map(|p| (p.id, p)).collect(),
+            summaries,
             fields: Fields::load(store, Kind::Deal, company_id).await?,
         })
     }
@@ -267,6 +273,9 @@ impl Related {
                 .join(",")
         });
         let time = |t: Option<Timestamp>| t.map(Timestamp::v1);
+        let none = Summary::default();
+        let summary = self.summaries.get(&d.id).unwrap_or(&none);
+        let live = |key: &str| summary.get(key).unwrap_or(Value::Null);
         let mut v = json!({
             "id": d.id,
             "creator_user_id": self.user_object(d.creator_user_id),
@@ -297,11 +306,11 @@ impl Related {
             "is_archived": d.is_archived,
             "status": d.status.as_str(),
             "probability": d.probability.map(number),
-            "next_activity_date": null,
-            "next_activity_time": null,
-            "next_activity_id": null,
-            "last_activity_id": null,
-            "last_activity_date": null,
+            "next_activity_date": live("next_activity_date"),
+            "next_activity_time": live("next_activity_time"),
+            "next_activity_id": live("next_activity_id"),
+            "last_activity_id": live("last_activity_id"),
+            "last_activity_date": live("last_activity_date"),
             "lost_reason": c.lost_reason,
             "visible_to": d.visible_to.get().to_string(),
             "close_time": time(c.close_time),
@@ -313,12 +322,12 @@ impl Related {
         let rest = json!({
             "products_count": 0,
             "files_count": 0,
-            "notes_count": 0,
+            "notes_count": live("notes_count"),
             "followers_count": d.followers_count(),
             "email_messages_count": 0,
-            "activities_count": 0,
-            "done_activities_count": 0,
-            "undone_activities_count": 0,
+            "activities_count": live("activities_count"),
+            "done_activities_count": live("done_activities_count"),
+            "undone_activities_count": live("undone_activities_count"),
             "participants_count": i64::from(d.person_id.is_some()),
             "expected_close_date": d.expected_close_date,
             "last_incoming_mail_time": null,

@@ -1,7 +1,10 @@
 //! The legacy v1 dialect, served under `/v1` and `/api/v1`.
 
+pub mod activities;
+pub mod activity_types;
 pub mod deals;
 pub mod fields;
+pub mod notes;
 pub mod organizations;
 pub mod persons;
 pub mod render;

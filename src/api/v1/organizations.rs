@@ -15,7 +15,8 @@ use crate::domain::organization::{
 };
 use crate::domain::person::{self, Person};
 use crate::domain::query::{self, Page, PersonFilter, PersonQuery};
-use crate::domain::{Fields, Kind, Session, Visibility, deal, values};
+use crate::domain::summary::{self, Summary};
+use crate::domain::{Fields, Kind, Session, Visibility, values};
 use crate::error::ApiError;
 
 /// `POST /v1/organizations`: 201 with the organization.
@@ -86,12 +87,20 @@ pub async fn get_organizations(Caller { session, store }: Caller, q: QueryParams
     let users = users_by_id(store.as_ref(), &session).await?;
     let fields = Fields::load(store.as_ref(), Kind::Organization, session.company.id).await?;
     let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
-    let counts = deal::deal_counts(store.as_ref(), &session, Kind::Organization, &ids).await?;
+    let summaries = summary::summaries(
+        store.as_ref(),
+        &session,
+        Kind::Organization,
+        &ids,
+        (true, true),
+    )
+    .await?;
+    let none = Summary::default();
     let data = orgs
         .iter()
         .map(|o| {
-            let c = counts.get(&o.id).copied().unwrap_or_default();
-            render::organization(o, users.get(&o.owner_id), &session.company, &fields, c)
+            let s = summaries.get(&o.id).unwrap_or(&none);
+            render::organization(o, users.get(&o.owner_id), &session.company, &fields, s)
         })
         .collect();
     let mut related = Map::new();
@@ -176,7 +185,7 @@ async fn respond(
 ) -> ApiResult {
     let users = users_by_id(store, session).await?;
     let fields = Fields::load(store, Kind::Organization, session.company.id).await?;
-    let counts = deal::deal_counts(store, session, Kind::Organization, &[org.id])
+    let summary = summary::summaries(store, session, Kind::Organization, &[org.id], (true, true))
         .await?
         .remove(&org.id)
         .unwrap_or_default();
@@ -192,7 +201,7 @@ async fn respond(
             users.get(&org.owner_id),
             &session.company,
             &fields,
-            counts,
+            &summary,
         ),
         None,
         Some(related),

@@ -7,10 +7,10 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
-use crate::domain::deal::{self, DealCounts};
 use crate::domain::fields::{self, FieldDef, FieldType, Fields};
 use crate::domain::organization::{self, Organization};
 use crate::domain::person::{Contact, Person};
+use crate::domain::summary::{self, Summary};
 use crate::domain::{Company, Kind, Session, User};
 use crate::error::ApiError;
 use crate::store::Store;
@@ -22,8 +22,9 @@ pub struct Related {
     pub users: BTreeMap<i64, User>,
     pub orgs: BTreeMap<i64, Organization>,
     pub fields: Fields,
-    /// The persons' deal counts (a person without deals is absent).
-    pub deal_counts: HashMap<i64, DealCounts>,
+    /// The persons' summaries: deal and activity counts, next and last activity, notes (a
+    /// person with nothing attached is absent).
+    pub summaries: HashMap<i64, Summary>,
 }
 
 impl Related {
@@ -54,7 +55,7 @@ impl Related {
             users,
             orgs,
             fields: Fields::load(store, Kind::Person, company_id).await?,
-            deal_counts: deal::deal_counts(store, session, Kind::Person, &ids).await?,
+            summaries: summary::summaries(store, session, Kind::Person, &ids, (true, true)).await?,
         })
     }
 
@@ -153,8 +154,8 @@ pub fn org_related<'a>(o: &'a Organization, company: &Company) -> OrgBrief<'a> {
     }
 }
 
-/// The counts before `followers_count`, in the seed's order: the deal counts (live), and those
-/// of activities, mail and files, which pipestack does not store yet, so they are truly zero.
+/// The counts before `followers_count`, in the seed's order: the deal, activity and note
+/// counts (live), and those of mail and files, which pipestack does not store, so truly zero.
 const COUNTS_BEFORE_FOLLOWERS: [&str; 12] = [
     "open_deals_count",
     "related_open_deals_count",
@@ -176,8 +177,9 @@ const COUNTS_AFTER_FOLLOWERS: [&str; 5] = [
     "related_lost_deals_count",
     "reference_activities_count",
 ];
-/// Activity and mail keys Pipedrive fills from entities pipestack does not store: `null`.
-const NO_ACTIVITY: [&str; 7] = [
+/// The next and last activity keys (live), and the mail ones Pipedrive fills from mail
+/// pipestack does not store (`null`).
+const ACTIVITY_AND_MAIL: [&str; 7] = [
     "next_activity_date",
     "next_activity_time",
     "next_activity_id",
@@ -239,13 +241,15 @@ impl Serialize for PersonV1<'_> {
         m.serialize_entry("name", &p.name)?;
         m.serialize_entry("first_name", &p.first_name)?;
         m.serialize_entry("last_name", &p.last_name)?;
-        let counts = rel.deal_counts.get(&p.id).copied().unwrap_or_default();
+        let none = Summary::default();
+        let summary = rel.summaries.get(&p.id).unwrap_or(&none);
+        let count = |key: &str| summary.get(key).unwrap_or_else(|| Value::from(0));
         for key in COUNTS_BEFORE_FOLLOWERS {
-            m.serialize_entry(key, &counts.get(key).unwrap_or(0))?;
+            m.serialize_entry(key, &count(key))?;
         }
         m.serialize_entry("followers_count", &p.followers_count())?;
         for key in COUNTS_AFTER_FOLLOWERS {
-            m.serialize_entry(key, &counts.get(key).unwrap_or(0))?;
+            m.serialize_entry(key, &count(key))?;
         }
         m.serialize_entry("active_flag", &p.active)?;
         m.serialize_entry("phone", &Contacts(&p.phones))?;
@@ -263,8 +267,8 @@ impl Serialize for PersonV1<'_> {
             m.serialize_entry("marketing_status", status.as_str())?;
         }
         m.serialize_entry("picture_id", &())?;
-        for key in NO_ACTIVITY {
-            m.serialize_entry(key, &())?;
+        for key in ACTIVITY_AND_MAIL {
+            m.serialize_entry(key, &summary.get(key).unwrap_or(Value::Null))?;
         }
         let labels = rel.fields.live_labels(&p.label_ids);
         m.serialize_entry("label", &labels.first())?;
@@ -327,8 +331,9 @@ pub fn organization(
     owner: Option<&User>,
     company: &Company,
     fields: &Fields,
-    counts: DealCounts,
+    summary: &Summary,
 ) -> Value {
+    let count = |key: &str| summary.get(key).unwrap_or_else(|| Value::from(0));
     let mut m = Map::with_capacity(64);
     m.insert("id".into(), json!(o.id));
     m.insert("company_id".into(), json!(o.company_id));
@@ -344,7 +349,7 @@ pub fn organization(
         "related_closed_deals_count",
         "email_messages_count",
     ] {
-        m.insert(key.into(), json!(counts.get(key).unwrap_or(0)));
+        m.insert(key.into(), count(key));
     }
     m.insert("people_count".into(), json!(o.people_count));
     for key in [
@@ -358,7 +363,7 @@ pub fn organization(
         "lost_deals_count",
         "related_lost_deals_count",
     ] {
-        m.insert(key.into(), json!(counts.get(key).unwrap_or(0)));
+        m.insert(key.into(), count(key));
     }
     m.insert("followers_count".into(), json!(o.followers_count()));
     m.insert("active_flag".into(), json!(o.active));
@@ -378,7 +383,7 @@ pub fn organization(
         "last_activity_id",
         "last_activity_date",
     ] {
-        m.insert(key.into(), Value::Null);
+        m.insert(key.into(), summary.get(key).unwrap_or(Value::Null));
     }
     m.insert("delete_time".into(), json!(o.delete_time.map(|t| t.v1())));
     let labels = fields.live_labels(&o.label_ids);

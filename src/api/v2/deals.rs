@@ -120,6 +120,7 @@ impl Serialize for DealV2<'_> {
                 "first_won_time" => json!(time(c.first_won_time)),
                 "followers_count" => json!(d.followers_count()),
                 "participants_count" => json!(i64::from(d.person_id.is_some())),
+                f if let Some(v) = ctx.summary(d.id, f) => v,
                 "smart_bcc_email" => json!(ctx.company.cc_email()),
                 f if f.ends_with("_count") => json!(0),
                 _ => Value::Null,
@@ -135,7 +136,9 @@ impl Serialize for DealV2<'_> {
 
 async fn one(store: &dyn Store, session: &Session, d: &Deal, opts: &Options) -> ApiResult {
     let fields = Fields::load(store, Kind::Deal, session.company.id).await?;
-    let ctx = Context::new(&session.company, &fields);
+    let ctx = Context::new(&session.company, &fields)
+        .with_summaries(store, session, Kind::Deal, &[d.id], opts)
+        .await?;
     Ok(success(StatusCode::OK, render(d, opts, &ctx), None, None))
 }
 
@@ -248,7 +251,10 @@ async fn list(Caller { session, store }: Caller, q: QueryParams, archived: bool)
     });
     let next_cursor = order.next_cursor(last, more);
     let fields = Fields::load(store.as_ref(), Kind::Deal, session.company.id).await?;
-    let ctx = Context::new(&session.company, &fields);
+    let ids: Vec<i64> = deals.iter().map(|d| d.id).collect();
+    let ctx = Context::new(&session.company, &fields)
+        .with_summaries(store.as_ref(), &session, Kind::Deal, &ids, &opts)
+        .await?;
     let data: Vec<DealV2<'_>> = deals.iter().map(|d| render(d, &opts, &ctx)).collect();
     Ok(success(
         StatusCode::OK,

@@ -1,6 +1,7 @@
 //! The current v2 dialect, served under `/api/v2`: plain ids, `emails`/`phones`,
 //! `custom_fields`, RFC 3339 times, cursor paging, no `related_objects`.
 
+pub mod activities;
 pub mod deals;
 pub mod fields;
 pub mod organizations;

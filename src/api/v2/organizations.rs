@@ -83,7 +83,7 @@ fn render(o: &Organization, opts: &Options, ctx: &Context<'_>) -> Value {
             "people_count" => json!(o.people_count),
             "followers_count" => json!(o.followers_count()),
             "smart_bcc_email" => json!(ctx.company.cc_email()),
-            f if ctx.deal_count(o.id, f).is_some() => json!(ctx.deal_count(o.id, f)),
+            f if let Some(v) = ctx.summary(o.id, f) => v,
             f if f.ends_with("_count") => json!(0),
             _ => Value::Null,
         };
@@ -103,7 +103,7 @@ async fn many(
     let fields = Fields::load(store, Kind::Organization, session.company.id).await?;
     let ids: Vec<i64> = orgs.iter().map(|o| o.id).collect();
     let ctx = Context::new(&session.company, &fields)
-        .with_deal_counts(store, session, Kind::Organization, &ids, opts)
+        .with_summaries(store, session, Kind::Organization, &ids, opts)
         .await?;
     Ok(Value::Array(
         orgs.iter().map(|o| render(o, opts, &ctx)).collect(),

@@ -108,7 +108,7 @@ pub async fn get_persons(Caller { session, store }: Caller, q: QueryParams) -> A
     let fields = Fields::load(store.as_ref(), Kind::Person, session.company.id).await?;
     let ids: Vec<i64> = page.persons.iter().map(|p| p.id).collect();
     let ctx = Context::new(&session.company, &fields)
-        .with_deal_counts(store.as_ref(), &session, Kind::Person, &ids, &opts)
+        .with_summaries(store.as_ref(), &session, Kind::Person, &ids, &opts)
         .await?;
     let data: Vec<_> = page
         .persons
@@ -141,7 +141,7 @@ pub async fn search_persons(Caller { session, store }: Caller, q: QueryParams) -
 async fn one(store: &dyn Store, session: &Session, person: &Person, opts: &Options) -> ApiResult {
     let fields = Fields::load(store, Kind::Person, session.company.id).await?;
     let ctx = Context::new(&session.company, &fields)
-        .with_deal_counts(store, session, Kind::Person, &[person.id], opts)
+        .with_summaries(store, session, Kind::Person, &[person.id], opts)
         .await?;
     Ok(success(
         StatusCode::OK,

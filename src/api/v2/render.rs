@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 use crate::api::parse::QueryParams;
 use std::collections::HashMap;
 
-use crate::domain::deal::{COUNT_KEYS, DealCounts, deal_counts};
 use crate::domain::fields::{self, FieldType, Fields};
 use crate::domain::person::Person;
 use crate::domain::ports::Store;
+use crate::domain::summary::{self, Summary};
 use crate::domain::{Company, Kind, MarketingStatus, Session};
 use crate::error::ApiError;
 
@@ -100,11 +100,11 @@ impl Options {
 }
 
 /// What rendering needs besides the item: the company, the item kind's fields and, when the
-/// read includes one, the items' deal counts.
+/// read includes a summary field, the items' summaries.
 pub struct Context<'a> {
     pub company: &'a Company,
     pub fields: &'a Fields,
-    deal_counts: HashMap<i64, DealCounts>,
+    summaries: HashMap<i64, Summary>,
 }
 
 impl<'a> Context<'a> {
@@ -112,13 +112,13 @@ impl<'a> Context<'a> {
         Self {
             company,
             fields,
-            deal_counts: HashMap::new(),
+            summaries: HashMap::new(),
         }
     }
 
-    /// The context with the deal counts of the persons or organizations (`kind`) `ids`, read
-    /// only when `opts` includes a deal count.
-    pub async fn with_deal_counts(
+    /// The context with the summaries of the persons, organizations or deals (`kind`) `ids`:
+    /// the parts `opts` includes, read only then.
+    pub async fn with_summaries(
         mut self,
         store: &dyn Store,
         session: &Session,
@@ -126,20 +126,19 @@ impl<'a> Context<'a> {
         ids: &[i64],
         opts: &Options,
     ) -> Result<Self, ApiError> {
-        if opts
-            .include
-            .iter()
-            .any(|f| COUNT_KEYS.contains(&f.as_str()))
-        {
-            self.deal_counts = deal_counts(store, session, kind, ids).await?;
+        let needs = summary::needs(&opts.include);
+        if needs.0 || needs.1 {
+            self.summaries = summary::summaries(store, session, kind, ids, needs).await?;
         }
         Ok(self)
     }
 
-    /// The value of `key` for item `id` if `key` is a deal count.
-    pub fn deal_count(&self, id: i64, key: &str) -> Option<i64> {
-        let counts = self.deal_counts.get(&id).copied().unwrap_or_default();
-        counts.get(key)
+    /// The value of `key` for item `id` if `key` is a summary field.
+    pub fn summary(&self, id: i64, key: &str) -> Option<Value> {
+        match self.summaries.get(&id) {
+            Some(s) => s.get(key),
+            None => Summary::default().get(key),
+        }
     }
 }
 
@@ -178,7 +177,7 @@ impl Serialize for PersonV2<'_> {
         for field in &opts.include {
             let value = match field.as_str() {
                 "followers_count" => json!(p.followers_count()),
-                f if ctx.deal_count(p.id, f).is_some() => json!(ctx.deal_count(p.id, f)),
+                f if let Some(v) = ctx.summary(p.id, f) => v,
                 f if f.ends_with("_count") => json!(0),
                 "marketing_status" if ctx.company.campaigns_enabled => json!(
                     p.marketing_status

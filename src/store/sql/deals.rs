@@ -31,7 +31,7 @@ static COLUMNS: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Keeps deals the viewer may see.
-const VISIBLE: &str = " AND (d.visible_to <> 1 OR d.owner_id = ? OR EXISTS (\
+pub const VISIBLE: &str = " AND (d.visible_to <> 1 OR d.owner_id = ? OR EXISTS (\
     SELECT 1 FROM followers f WHERE f.kind = 'deal' AND f.item_id = d.id AND f.user_id = ?))";
 
 impl FromRow for Deal {

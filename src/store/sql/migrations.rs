@@ -2,7 +2,7 @@
 //! files (types and indexes differ), and the steps only pipestack can do, such as filling a
 //! new column with what the domain derives from existing rows.
 
-use super::{Db, fields, first, organizations, persons, pipelines, sql, tenants};
+use super::{Db, activities, fields, first, organizations, persons, pipelines, sql, tenants};
 use crate::domain::ports::StoreError;
 use crate::domain::{Kind, Timestamp};
 
@@ -49,6 +49,11 @@ pub const MIGRATIONS: &[Migration] = &[
         Some(Fill::BuiltinFields(Kind::Organization))
     ),
     migration!(8, "0008_deals.sql", Some(Fill::BuiltinFields(Kind::Deal))),
+    migration!(
+        9,
+        "0009_activities_notes.sql",
+        Some(Fill::DefaultActivityTypes)
+    ),
 ];
 
 /// A step of a migration done in Rust.
@@ -62,6 +67,8 @@ pub enum Fill {
     DefaultPipelines,
     /// Every company's built-in fields of a kind (migration 7: organizations; 8: deals).
     BuiltinFields(Kind),
+    /// Every company's default activity types (migration 9).
+    DefaultActivityTypes,
 }
 
 /// Applies the pending migrations, inside the caller's transaction.
@@ -96,6 +103,7 @@ pub async fn apply(db: &impl Db, engine: Engine) -> Result<(), StoreError> {
             Some(Fill::TokenDigests) => tenants::fill_token_digests(db).await?,
             Some(Fill::DefaultPipelines) => pipelines::fill_defaults(db).await?,
             Some(Fill::BuiltinFields(kind)) => fields::fill_builtins(db, kind).await?,
+            Some(Fill::DefaultActivityTypes) => activities::fill_defaults(db).await?,
             None => {}
         }
         db.execute(sql!(

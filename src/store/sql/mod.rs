@@ -10,10 +10,12 @@
 //! when its future is first polled, so the writer thread runs the same code to completion
 //! without a runtime.
 
+pub mod activities;
 pub mod deals;
 pub mod fields;
 pub mod followers;
 pub mod migrations;
+pub mod notes;
 pub mod organizations;
 pub mod paging;
 pub mod persons;

@@ -211,7 +211,7 @@ fn sort_column(f: SortField) -> Option<SortColumn> {
         SortField::OrgId => nullable("p.org_id"),
         SortField::VisibleTo => plain("p.visible_to"),
         SortField::PrimaryEmail => nullable("p.primary_email"),
-        SortField::OrderNr | SortField::Title | SortField::Value => None,
+        _ => None,
     }
 }
 
@@ -575,6 +575,8 @@ pub async fn merge<D: Db>(
         followers::follow(db, item(into), user_id, actor, now).await?;
     }
     super::deals::move_person(db, company_id, from, into, now).await?;
+    super::activities::move_person(db, company_id, from, into, now).await?;
+    super::notes::move_person(db, company_id, from, into).await?;
     soft_delete(db, company_id, from, now).await?;
     apply_changes(db, company_id, into, &changes, now)
         .await

@@ -92,6 +92,7 @@ pub async fn add_company(
         fields::add_builtins(db, id, *kind, builtins, labels, at).await?;
     }
     super::pipelines::add_defaults(db, id, at).await?;
+    super::activities::add_defaults(db, id, at).await?;
     let user = add_user(
         db,
         &NewUser {

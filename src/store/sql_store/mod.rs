@@ -42,9 +42,11 @@ macro_rules! op {
     };
 }
 
+mod activities;
 mod deals;
 mod fields;
 mod followers;
+mod notes;
 mod organizations;
 mod persons;
 mod pipelines;

@@ -1,0 +1,126 @@
+//! The summary fields persons, organizations and deals show of what is attached to them:
+//! deal counts ([`crate::domain::deal::counts`]), activity counts, the next and last
+//! activity, and the number of notes. Pipedrive does not define them; pipestack counts, among
+//! activities and notes that are not deleted:
+//! - a person's activities: those it is a participant of (primary or not); an organization's:
+//!   those whose `org_id` it is; a deal's: those whose `deal_id` it is;
+//! - `activities_count` = `done_activities_count` + `undone_activities_count`;
+//! - the next activity: the undone one due first (by date, then time; undated ones after
+//!   every dated one; overdue ones count, they are still to do), ties by id;
+//! - the last activity: the done one due last (by date and time; undated only when no done
+//!   one has a date), ties by when it was marked done, then id; `last_activity_date` is its
+//!   due date, as in Pipedrive (a done activity may be due in the future);
+//! - `notes_count`: notes attached to the item.
+//!
+//! They are read from the committed rows on every read, in one statement per page, in the
+//! same store as the rows they count: no counter is kept, so none can drift from what it
+//! counts, and every write that adds, moves, completes or deletes an activity or note shows in
+//! the very next read.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::deal::{COUNT_KEYS, DealCounts, deal_counts};
+use super::error::DomainError;
+use super::ports::Store;
+use super::{Kind, Session};
+
+/// An activity as a summary names it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DueActivity {
+    pub id: i64,
+    pub due_date: Option<String>,
+    pub due_time: Option<String>,
+}
+
+/// What an item shows of its activities and notes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ActivitySummary {
+    pub total: i64,
+    pub done: i64,
+    pub next: Option<DueActivity>,
+    pub last: Option<DueActivity>,
+    pub notes: i64,
+}
+
+/// Everything an item's summary fields show.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub deals: DealCounts,
+    pub activities: ActivitySummary,
+}
+
+/// The activity and note keys of a summary.
+pub const ACTIVITY_KEYS: [&str; 9] = [
+    "activities_count",
+    "done_activities_count",
+    "undone_activities_count",
+    "next_activity_id",
+    "next_activity_date",
+    "next_activity_time",
+    "last_activity_id",
+    "last_activity_date",
+    "notes_count",
+];
+
+impl Summary {
+    /// The value of a summary key (deal counts, activities, notes), or `None` when `key` is
+    /// not one.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        if let Some(n) = self.deals.get(key) {
+            return Some(json!(n));
+        }
+        let a = &self.activities;
+        Some(match key {
+            "activities_count" => json!(a.total),
+            "done_activities_count" => json!(a.done),
+            "undone_activities_count" => json!(a.total - a.done),
+            "next_activity_id" => json!(a.next.as_ref().map(|n| n.id)),
+            "next_activity_date" => json!(a.next.as_ref().and_then(|n| n.due_date.as_ref())),
+            "next_activity_time" => json!(a.next.as_ref().and_then(|n| n.due_time.as_ref())),
+            "last_activity_id" => json!(a.last.as_ref().map(|n| n.id)),
+            "last_activity_date" => json!(a.last.as_ref().and_then(|n| n.due_date.as_ref())),
+            "notes_count" => json!(a.notes),
+            _ => return None,
+        })
+    }
+}
+
+/// Whether a read that includes `keys` needs the deal counts, the activity summary.
+pub fn needs(keys: &[String]) -> (bool, bool) {
+    (
+        keys.iter().any(|k| COUNT_KEYS.contains(&k.as_str())),
+        keys.iter().any(|k| ACTIVITY_KEYS.contains(&k.as_str())),
+    )
+}
+
+/// The summaries of persons, organizations or deals (`kind`) of the session's company, by id
+/// (an item with nothing attached is absent: all its counts are 0). `deals`/`activities`
+/// say which parts to read (a v2 read includes only what it names).
+pub async fn summaries(
+    store: &dyn Store,
+    session: &Session,
+    kind: Kind,
+    ids: &[i64],
+    (deals, activities): (bool, bool),
+) -> Result<HashMap<i64, Summary>, DomainError> {
+    let mut out: HashMap<i64, Summary> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    if deals && kind != Kind::Deal {
+        for (id, c) in deal_counts(store, session, kind, ids).await? {
+            out.entry(id).or_default().deals = c;
+        }
+    }
+    if activities {
+        for (id, a) in store
+            .activity_summaries(session.company.id, kind, ids)
+            .await?
+        {
+            out.entry(id).or_default().activities = a;
+        }
+    }
+    Ok(out)
+}

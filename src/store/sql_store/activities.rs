@@ -1,0 +1,132 @@
+//! Activity types, activities and their summaries.
+
+use async_trait::async_trait;
+
+use super::SqlStore;
+use crate::domain::activity::types::{NewActivityType, TypeDraft};
+use crate::domain::activity::{
+    Activity, ActivityFilter, ActivityType, ActivityValues, NewActivity,
+};
+use crate::domain::ports::{ActivityStore, Edit, StoreError};
+use crate::domain::query::ListQuery;
+use crate::domain::summary::ActivitySummary;
+use crate::domain::{Kind, Timestamp};
+use crate::store::sql::{Backend, activities};
+
+#[async_trait]
+impl<B: Backend> ActivityStore for SqlStore<B> {
+    async fn activity_types(&self, company_id: i64) -> Result<Vec<ActivityType>, StoreError> {
+        self.backend
+            .read(op!(db => activities::types(db, company_id).await))
+            .await
+    }
+
+    async fn insert_activity_type(&self, t: NewActivityType) -> Result<ActivityType, StoreError> {
+        self.backend
+            .write(op!(db => activities::insert_type(db, &t).await))
+            .await
+    }
+
+    async fn update_activity_type(
+        &self,
+        company_id: i64,
+        id: i64,
+        changes: TypeDraft,
+        now: Timestamp,
+    ) -> Result<Option<ActivityType>, StoreError> {
+        self.backend
+            .write(op!(db => activities::update_type(db, company_id, id, &changes, now).await))
+            .await
+    }
+
+    async fn delete_activity_type(
+        &self,
+        company_id: i64,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<Option<ActivityType>, StoreError> {
+        self.backend
+            .write(op!(db => activities::delete_type(db, company_id, id, now).await))
+            .await
+    }
+
+    async fn insert_activity(&self, activity: NewActivity) -> Result<Activity, StoreError> {
+        self.backend
+            .write(op!(db => activities::insert(db, &activity).await))
+            .await
+    }
+
+    async fn insert_activities(&self, list: Vec<NewActivity>) -> Result<Vec<i64>, StoreError> {
+        self.backend
+            .write(op!(db => {
+                let mut ids = Vec::with_capacity(list.len());
+                for a in &list {
+                    ids.push(activities::insert(db, a).await?.id);
+                }
+                Ok(ids)
+            }))
+            .await
+    }
+
+    async fn activity(
+        &self,
+        company_id: i64,
+        id: i64,
+        viewer: Option<i64>,
+    ) -> Result<Option<Activity>, StoreError> {
+        self.backend
+            .read(op!(db => activities::get(db, company_id, id, viewer).await))
+            .await
+    }
+
+    async fn list_activities(
+        &self,
+        company_id: i64,
+        query: ListQuery<ActivityFilter>,
+    ) -> Result<Vec<Activity>, StoreError> {
+        if activities::is_quick(&query) {
+            return self
+                .backend
+                .read(op!(db => activities::list(db, company_id, &query).await))
+                .await;
+        }
+        self.backend
+            .read_long(op!(db => activities::list(db, company_id, &query).await))
+            .await
+    }
+
+    async fn update_activity(
+        &self,
+        company_id: i64,
+        id: i64,
+        edit: Edit<Activity, ActivityValues>,
+        now: Timestamp,
+    ) -> Result<Option<Activity>, StoreError> {
+        self.backend
+            .write(op!(db => activities::update(db, company_id, id, edit, now).await))
+            .await
+    }
+
+    async fn delete_activity(
+        &self,
+        company_id: i64,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.backend
+            .write(op!(db => activities::delete(db, company_id, id, now).await))
+            .await
+    }
+
+    async fn activity_summaries(
+        &self,
+        company_id: i64,
+        kind: Kind,
+        ids: &[i64],
+    ) -> Result<Vec<(i64, ActivitySummary)>, StoreError> {
+        let ids = ids.to_vec();
+        self.backend
+            .read(op!(db => activities::summaries(db, company_id, kind, &ids).await))
+            .await
+    }
+}
