@@ -21,6 +21,25 @@ struct World {
     deal: i64,
     private_deal: i64,
     deal_follower_rel: i64,
+    activity: i64,
+    private_activity: i64,
+    note: i64,
+    private_note: i64,
+    activity_type: i64,
+}
+
+/// The items of A a route's `{id}` names: a person, deal, activity and note.
+#[derive(Clone, Copy)]
+struct Ids {
+    person: i64,
+    deal: i64,
+    activity: i64,
+    note: i64,
+}
+
+async fn created(r: crate::helpers::Resp) -> i64 {
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.data()["id"].as_i64().unwrap()
 }
 
 async fn company_a(app: &TestApp) -> World {
@@ -117,7 +136,53 @@ async fn company_a(app: &TestApp) -> World {
     let deal_follower_rel = app.get(&format!("/v1/deals/{deal}/followers")).await.data()[0]["id"]
         .as_i64()
         .unwrap();
+    let activity = created(
+        app.post(
+            "/api/v2/activities",
+            &json!({"subject": "SECRET-A Activity", "person_id": person, "org_id": org,
+                    "deal_id": deal, "note": "SECRET-A agenda", "due_date": "2026-01-01"}),
+        )
+        .await,
+    )
+    .await;
+    let private_activity = created(
+        app.post(
+            "/api/v2/activities",
+            &json!({"subject": "SECRET-PRIVATE Activity", "person_id": private_person}),
+        )
+        .await,
+    )
+    .await;
+    let note = created(
+        app.post(
+            "/v1/notes",
+            &json!({"content": "SECRET-A Note", "person_id": person, "deal_id": deal, "org_id": org}),
+        )
+        .await,
+    )
+    .await;
+    let private_note = created(
+        app.post(
+            "/v1/notes",
+            &json!({"content": "SECRET-PRIVATE Note", "person_id": private_person}),
+        )
+        .await,
+    )
+    .await;
+    let activity_type = created(
+        app.post(
+            "/v1/activityTypes",
+            &json!({"name": "SECRET-A Type", "icon_key": "call"}),
+        )
+        .await,
+    )
+    .await;
     World {
+        activity,
+        private_activity,
+        note,
+        private_note,
+        activity_type,
         person,
         deal,
         private_deal,
@@ -133,15 +198,22 @@ async fn company_a(app: &TestApp) -> World {
     }
 }
 
-/// The concrete request for a route: path with placeholders filled, query and body; `person`
-/// and `deal` fill the routes of one person or deal.
-fn request(
-    w: &World,
-    method: &Method,
-    path: &str,
-    (person, deal): (i64, i64),
-) -> (String, Option<Value>) {
-    let (id, follower) = if path.contains("/persons/{id}") {
+/// The concrete request for a route: path with placeholders filled, query and body; `ids`
+/// fill the routes of one person, deal, activity or note.
+fn request(w: &World, method: &Method, path: &str, ids: Ids) -> (String, Option<Value>) {
+    let Ids {
+        person,
+        deal,
+        activity,
+        note,
+    } = ids;
+    let (id, follower) = if path.contains("/activities/{id}") {
+        (activity, 0)
+    } else if path.contains("/notes/{id}") {
+        (note, 0)
+    } else if path.contains("/activityTypes/{id}") {
+        (w.activity_type, 0)
+    } else if path.contains("/persons/{id}") {
         let follower = if path.starts_with("/api/v2") {
             w.admin
         } else {
@@ -224,7 +296,13 @@ async fn another_companys_token_gets_no_byte_of_a_companys_data_on_any_route() {
         all.len()
     );
     for (method, path) in &all {
-        let (p, body) = request(&w, method, path, (w.person, w.deal));
+        let ids = Ids {
+            person: w.person,
+            deal: w.deal,
+            activity: w.activity,
+            note: w.note,
+        };
+        let (p, body) = request(&w, method, path, ids);
         let r = app
             .call(method.clone(), &p, Some(&b.api_token), body.as_ref())
             .await;
@@ -276,6 +354,22 @@ async fn another_companys_token_gets_no_byte_of_a_companys_data_on_any_route() {
     assert_eq!(d.data()["title"], "SECRET-A Deal");
     assert_eq!(d.data()["is_deleted"], false);
     assert_eq!(d.data()["stage_id"], w.stage);
+    let a = app.get(&format!("/api/v2/activities/{}", w.activity)).await;
+    assert_eq!(a.data()["subject"], "SECRET-A Activity");
+    assert_eq!(a.data()["is_deleted"], false);
+    let n = app.get(&format!("/v1/notes/{}", w.note)).await;
+    assert_eq!(n.data()["content"], "SECRET-A Note");
+    let types = app.get("/v1/activityTypes").await;
+    let t = types
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == w.activity_type)
+        .unwrap()
+        .clone();
+    assert_eq!(t["name"], "SECRET-A Type");
+    assert_eq!(t["active_flag"], true);
 }
 
 #[tokio::test]
@@ -291,7 +385,13 @@ async fn a_user_without_visibility_gets_404_for_a_private_person_on_every_person
     .await
     .unwrap();
     for (method, path) in routes::api_list() {
-        let (p, body) = request(&w, &method, &path, (w.private_person, w.private_deal));
+        let ids = Ids {
+            person: w.private_person,
+            deal: w.private_deal,
+            activity: w.private_activity,
+            note: w.private_note,
+        };
+        let (p, body) = request(&w, &method, &path, ids);
         let r = app
             .call(method.clone(), &p, Some(&user.api_token), body.as_ref())
             .await;
@@ -306,6 +406,12 @@ async fn a_user_without_visibility_gets_404_for_a_private_person_on_every_person
         }
         if path.contains("/deals/{id}") {
             r.assert_error(404, "Deal not found");
+        }
+        if path.contains("/activities/{id}") {
+            r.assert_error(404, "Activity not found");
+        }
+        if path.contains("/notes/{id}") {
+            r.assert_error(404, "Note not found");
         }
     }
     let r = app.get(&format!("/v1/persons/{}", w.private_person)).await;
