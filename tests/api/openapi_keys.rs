@@ -469,3 +469,60 @@ async fn a_new_person_needs_a_name_or_a_part_of_one_as_documented_in_both_dialec
             .assert_error(400, "Name must be given");
     }
 }
+
+#[tokio::test]
+async fn every_key_the_activity_answers_have_is_documented_and_no_other() {
+    let app = TestApp::spawn().await;
+    let org = app.add_org("Acme").await;
+    let p = app.add_person(json!({"name": "Ann", "org_id": org})).await["id"].clone();
+    let deal = app
+        .post("/api/v2/deals", &json!({"title": "D"}))
+        .await
+        .data()["id"]
+        .clone();
+    let path = "/api/v2/activities";
+    let body = json!({"person_id": p, "org_id": org, "deal_id": deal, "due_date": "2026-01-01",
+        "location": {"value": "Main St"}, "attendees": [{"email": "a@example.com"}]});
+    let added = answer(&app, "POST", path, path, Some(body)).await;
+    let id = id_of(&added);
+    let url = format!("{path}/{id}?include_fields=attendees");
+    let got = answer(&app, "GET", "/api/v2/activities/{id}", &url, None).await;
+    let url = format!("{path}/{id}");
+    let body = json!({"done": true});
+    let updated = answer(&app, "PATCH", "/api/v2/activities/{id}", &url, Some(body)).await;
+    let url = format!("{path}?include_fields=attendees");
+    let listed = answer(&app, "GET", path, &url, None).await;
+    let doc = openapi::document();
+    assert_written_keys_are_the_documented_ones(&doc, &[added, got, updated, listed]);
+
+    let url = format!("/v1/activities/{id}");
+    let got = answer(&app, "GET", "/v1/activities/{id}", &url, None).await;
+    let listed = answer(&app, "GET", "/v1/activities", "/v1/activities", None).await;
+    assert_written_keys_are_the_documented_ones(&doc, &[got, listed]);
+}
+
+#[tokio::test]
+async fn every_key_the_activity_type_and_note_answers_have_is_documented_and_no_other() {
+    let app = TestApp::spawn().await;
+    let path = "/v1/activityTypes";
+    let body = json!({"name": "Video call", "icon_key": "camera", "color": "FFFFFF"});
+    let added = answer(&app, "POST", path, path, Some(body)).await;
+    let listed = answer(&app, "GET", path, path, None).await;
+    let doc = openapi::document();
+    assert_written_keys_are_the_documented_ones(&doc, &[added, listed]);
+
+    let p = app.add_person(json!({"name": "Ann"})).await["id"].clone();
+    let path = "/v1/notes";
+    let added = answer(
+        &app,
+        "POST",
+        path,
+        path,
+        Some(json!({"content": "x", "person_id": p})),
+    )
+    .await;
+    let url = format!("{path}/{}", id_of(&added));
+    let got = answer(&app, "GET", "/v1/notes/{id}", &url, None).await;
+    let listed = answer(&app, "GET", path, path, None).await;
+    assert_written_keys_are_the_documented_ones(&doc, &[added, got, listed]);
+}
