@@ -243,3 +243,25 @@ async fn a_release_3_database_gets_deal_fields_and_keeps_its_followers() {
     let counts = store.deal_counts(1, Kind::Person, &[1], &[]).await.unwrap();
     assert!(counts.is_empty());
 }
+
+#[tokio::test]
+async fn a_release_3_database_gets_the_default_activity_types_and_empty_summaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    release_3_database(&path);
+    let store = store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let types = store.activity_types(1).await.unwrap();
+    let keys: Vec<&str> = types.iter().map(|t| t.key_string.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["call", "meeting", "task", "deadline", "email", "lunch"]
+    );
+    assert!(types.iter().all(|t| t.active && !t.is_custom));
+    let summaries = store
+        .activity_summaries(1, Kind::Person, &[1, 2])
+        .await
+        .unwrap();
+    assert!(summaries.is_empty());
+}
