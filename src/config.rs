@@ -62,7 +62,8 @@ pub struct ImportArgs {
     /// `csv` or `jsonl` (default: from the file's extension).
     #[arg(long)]
     pub format: Option<String>,
-    /// What the file holds: `persons` (v1 bodies) or `deals` (v2 bodies).
+    /// What the file holds: `persons` (v1 bodies), `deals` or `activities` (v2 bodies), or
+    /// `notes` (v1 bodies).
     #[arg(long, default_value = "persons")]
     pub items: String,
     /// Rows per transaction.

@@ -1,6 +1,7 @@
-//! The bulk loader: `pipestack import persons.csv` (or `.jsonl`), and `--items deals`. Every
-//! row goes through the same parsing and rules as `POST /v1/persons` (deals: as
-//! `POST /api/v2/deals`); valid rows are inserted in large transactions
+//! The bulk loader: `pipestack import persons.csv` (or `.jsonl`), and `--items deals`,
+//! `activities` or `notes`. Every row goes through the same parsing and rules as
+//! `POST /v1/persons` (deals and activities: as `POST /api/v2/…`; notes: as `POST /v1/notes`);
+//! valid rows are inserted in large transactions
 //! (one per batch, so an interrupted import leaves whole batches and nothing half-written),
 //! while the next batch is already being parsed.
 
@@ -12,8 +13,11 @@ use serde_json::{Map, Value};
 
 use crate::api::limits::check_texts;
 use crate::api::v1::persons::draft;
+use crate::api::v2::activities::draft as activity_draft;
 use crate::api::v2::deals::draft as deal_draft;
+use crate::domain::activity::{NewActivity, prepare_activity};
 use crate::domain::deal::{NewDeal, Placement, prepare_deal};
+use crate::domain::note::{NewNote, prepare_note};
 use crate::domain::person::{NewPerson, RefKind, Reference, prepare_person};
 use crate::domain::ports::{Store, StoreError};
 use crate::domain::{DomainError, Fields, Kind, Session, Timestamp};
@@ -181,6 +185,11 @@ pub enum Items {
     Persons,
     /// v2 `POST /deals` bodies (in CSV, numbers, lists and custom keys as text).
     Deals,
+    /// v2 `POST /activities` bodies (in CSV, numbers and flags as text, `participants` as
+    /// comma-separated person ids, the first primary).
+    Activities,
+    /// v1 `POST /notes` bodies.
+    Notes,
 }
 
 impl Items {
@@ -188,6 +197,8 @@ impl Items {
         match s {
             "persons" => Some(Self::Persons),
             "deals" => Some(Self::Deals),
+            "activities" => Some(Self::Activities),
+            "notes" => Some(Self::Notes),
             _ => None,
         }
     }
@@ -196,11 +207,13 @@ impl Items {
         match self {
             Self::Persons => "persons",
             Self::Deals => "deals",
+            Self::Activities => "activities",
+            Self::Notes => "notes",
         }
     }
 }
 
-/// Imports persons or deals as `session`'s user. `progress` is told how many rows were read
+/// Imports persons, deals, activities or notes as `session`'s user. `progress` is told how many rows were read
 /// so far.
 pub async fn import(
     store: &Arc<dyn Store>,
@@ -254,7 +267,73 @@ pub async fn import(
             )
             .await
         }
+        Items::Activities => {
+            let types = store.activity_types(session.company.id).await?;
+            let prepare = |body: Map<String, Value>| {
+                let body = match format {
+                    Format::Csv => activity_from_text(body),
+                    Format::JsonLines => body,
+                };
+                let d = activity_draft(body).map_err(|e| e.to_string())?;
+                prepare_activity(session, &types, &d, now).map_err(|e| e.to_string())
+            };
+            let insert = |store: Arc<dyn Store>, batch: Vec<NewActivity>| async move {
+                store.insert_activities(batch).await.map(|ids| ids.len())
+            };
+            load(
+                store, session, &known, rows, batch_size, progress, prepare, insert,
+            )
+            .await
+        }
+        Items::Notes => {
+            // v1 bodies take ids and flags as text already, CSV or not.
+            let prepare = |body: Map<String, Value>| {
+                let d = crate::api::v1::notes::draft(body).map_err(|e| e.to_string())?;
+                prepare_note(session, &d, now).map_err(|e| e.to_string())
+            };
+            let insert = |store: Arc<dyn Store>, batch: Vec<NewNote>| async move {
+                store.insert_notes(batch).await.map(|ids| ids.len())
+            };
+            load(
+                store, session, &known, rows, batch_size, progress, prepare, insert,
+            )
+            .await
+        }
     }
+}
+
+/// A CSV row of an activity as a v2 body: ids, `priority`, `done` and `busy` from their text,
+/// and `participants` from comma-separated person ids (the first primary).
+fn activity_from_text(row: Map<String, Value>) -> Map<String, Value> {
+    const NUMBERS: [&str; 5] = ["owner_id", "person_id", "org_id", "deal_id", "priority"];
+    row.into_iter()
+        .map(|(key, v)| {
+            let text = v.as_str().unwrap_or_default().trim().to_owned();
+            let typed = if NUMBERS.contains(&key.as_str()) {
+                text.parse::<serde_json::Number>()
+                    .map_or(Value::String(text), Value::Number)
+            } else if key == "done" || key == "busy" {
+                match text.as_str() {
+                    "true" | "1" => Value::Bool(true),
+                    "false" | "0" => Value::Bool(false),
+                    _ => Value::String(text),
+                }
+            } else if key == "participants" {
+                let ids: Option<Vec<Value>> = text
+                    .split(',')
+                    .enumerate()
+                    .map(|(n, id)| {
+                        let id = id.trim().parse::<i64>().ok()?;
+                        Some(serde_json::json!({"person_id": id, "primary": n == 0}))
+                    })
+                    .collect();
+                ids.map_or(Value::String(text), Value::Array)
+            } else {
+                Value::String(text)
+            };
+            (key, typed)
+        })
+        .collect()
 }
 
 /// The active stages (with their pipelines) a deal may be put in: loaded once.

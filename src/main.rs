@@ -134,8 +134,12 @@ async fn import(store: Arc<dyn Store>, args: ImportArgs) -> Result<()> {
     if args.batch == 0 {
         bail!("--batch must be at least 1");
     }
-    let items = loader::Items::from_name(&args.items)
-        .with_context(|| format!("unknown --items {:?}: use persons or deals", args.items))?;
+    let items = loader::Items::from_name(&args.items).with_context(|| {
+        format!(
+            "unknown --items {:?}: use persons, deals, activities or notes",
+            args.items
+        )
+    })?;
     let company = company_id(store.as_ref(), args.company.company).await?;
     let company = store.company(company).await?.context("company not found")?;
     let admin = store

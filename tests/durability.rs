@@ -401,3 +401,75 @@ async fn a_deals_import_takes_v2_bodies_and_text_columns_with_the_apis_rules() {
     kill9(&mut child);
     assert_consistent(&dir.path().join("pipestack.db"));
 }
+
+#[tokio::test]
+async fn activities_and_notes_import_with_the_apis_rules_and_show_in_the_summaries() {
+    let dir = tempfile::tempdir().unwrap();
+    fresh(dir.path());
+    let persons = write_file(
+        dir.path(),
+        "p.jsonl",
+        "{\"name\":\"Ann\"}\n{\"name\":\"Bob\"}\n",
+    );
+    import(dir.path(), &persons, &[]);
+    let csv = write_file(
+        dir.path(),
+        "activities.csv",
+        "subject,type,person_id,due_date,due_time,done,participants\n\
+         Call Ann,call,1,2026-05-01,09:00,0,\n\
+         Met Ann,meeting,,2026-01-01,,1,\"1,2\"\n\
+         Faxed,fax,1,,,,\n\
+         Late,call,1,2026-02-30,,,\n\
+         Nobody,call,424242,,,,\n",
+    );
+    let out = import(dir.path(), &csv, &["--items", "activities", "--batch", "2"]);
+    assert!(out.contains("rejected line 4: type"), "{out}");
+    assert!(out.contains("rejected line 5: due_date"), "{out}");
+    assert!(out.contains("rejected line 6: person_id"), "{out}");
+    assert!(
+        out.contains("imported 2 activities, rejected 3 rows"),
+        "{out}"
+    );
+    let notes = write_file(
+        dir.path(),
+        "notes.jsonl",
+        "{\"content\":\"<b>Likes golf</b><script>x()</script>\",\"person_id\":1}\n\
+         {\"content\":\"orphan\"}\n\
+         {\"content\":\"pinned\",\"person_id\":\"2\",\"pinned_to_person_flag\":\"1\"}\n",
+    );
+    let out = import(dir.path(), &notes, &["--items", "notes"]);
+    assert!(
+        out.contains("rejected line 2: A note must be attached"),
+        "{out}"
+    );
+    assert!(out.contains("imported 2 notes, rejected 1 rows"), "{out}");
+
+    let (mut child, base) = serve(dir.path());
+    let ann: Value = reqwest::Client::new()
+        .get(format!("{base}/v1/persons/1"))
+        .header("x-api-token", TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let d = &ann["data"];
+    assert_eq!(d["activities_count"], 2, "{ann}");
+    assert_eq!(d["done_activities_count"], 1);
+    assert_eq!(d["next_activity_date"], "2026-05-01");
+    assert_eq!(d["next_activity_time"], "09:00");
+    assert_eq!(d["last_activity_date"], "2026-01-01");
+    assert_eq!(d["notes_count"], 1);
+    kill9(&mut child);
+    let db = dir.path().join("pipestack.db");
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM notes WHERE content = '<b>Likes golf</b>'"
+        ),
+        1
+    );
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM activity_participants"), 3);
+    assert_consistent(&db);
+}

@@ -92,7 +92,8 @@ const UNSUPPORTED: &[&str] = &[
     "pinned_to_task_flag",
 ];
 
-fn draft(body: Map<String, Value>) -> Result<NoteDraft, ApiError> {
+/// Parses a v1 body into the domain's command (the importer reads rows with it too).
+pub fn draft(body: Map<String, Value>) -> Result<NoteDraft, ApiError> {
     let mut d = NoteDraft::default();
     let mut invalid = Vec::new();
     for (key, v) in body {
