@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the running contract: starts `pipestack serve --memory`, seeds a few persons,
-# organizations, deals and fields (so that ids 1.. exist), and runs schemathesis against
+# organizations, deals, activities, notes and fields (so that ids 1.. exist), and runs schemathesis against
 # /openapi.json with the checks of schemathesis.toml, bounded by examples per operation and a
 # wall-clock timeout. Exit status: schemathesis' (0 = no 5xx, no schema violation).
 #
@@ -36,6 +36,10 @@ for i in $(seq 30); do
 done
 for i in $(seq 5); do
   call POST /api/v2/deals "{\"title\":\"Deal $i\",\"person_id\":$i,\"org_id\":$(( i % 3 + 1 ))}"
+done
+for i in $(seq 5); do
+  call POST /api/v2/activities "{\"subject\":\"Activity $i\",\"person_id\":$i,\"deal_id\":$i,\"due_date\":\"2026-0$i-01\"}"
+  call POST /v1/notes "{\"content\":\"Note $i\",\"person_id\":$i,\"deal_id\":$i}"
 done
 
 work="$(mktemp -d)"   # schemathesis writes .hypothesis/ into the current directory

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Pipedrive's own v1 contract against pipestack: the v1 OpenAPI document Pipedrive published
 # (../shared/pipedrive/openapi/pipedrive-v1-snapshot-2026-01-14.yaml, a copy of which is kept
-# in this folder), cut to the persons, organizations, users, deals, their fields and
+# in this folder), cut to the persons, organizations, users, deals, activities, activity types,
+# notes, their fields and
 # itemSearch operations pipestack serves (v1_contract.py), run through schemathesis with the checks of
 # schemathesis-v1.toml: no 5xx, and every answer of a content type and shape that document
 # allows. Same server set-up as run.sh.
@@ -37,6 +38,10 @@ for i in $(seq 30); do
 done
 for i in $(seq 5); do
   call POST /api/v2/deals "{\"title\":\"Deal $i\",\"person_id\":$i,\"org_id\":$(( i % 3 + 1 ))}"
+done
+for i in $(seq 5); do
+  call POST /api/v2/activities "{\"subject\":\"Activity $i\",\"person_id\":$i,\"deal_id\":$i,\"due_date\":\"2026-0$i-01\"}"
+  call POST /v1/notes "{\"content\":\"Note $i\",\"person_id\":$i,\"deal_id\":$i}"
 done
 
 work="$(mktemp -d)"
