@@ -48,9 +48,11 @@ CREATE TABLE activities (
 CREATE INDEX activities_company ON activities(company_id, active_flag, id);
 CREATE INDEX activities_update_time ON activities(company_id, active_flag, update_time, id);
 CREATE INDEX activities_due ON activities(company_id, active_flag, due_key, id);
-CREATE INDEX activities_person ON activities(person_id, active_flag);
-CREATE INDEX activities_org ON activities(org_id, active_flag);
-CREATE INDEX activities_deal ON activities(deal_id, active_flag);
+-- By item, with the company last: an item's activities and notes (and their counts) are
+-- found from the item, never by walking the company's.
+CREATE INDEX activities_person ON activities(person_id, active_flag, company_id);
+CREATE INDEX activities_org ON activities(org_id, active_flag, company_id);
+CREATE INDEX activities_deal ON activities(deal_id, active_flag, company_id);
 
 -- Every person an activity is with (the primary one is also `activities.person_id`): what a
 -- person's activity counts and next and last activity are read from.
@@ -82,6 +84,6 @@ CREATE TABLE notes (
     FOREIGN KEY (company_id, user_id) REFERENCES users(company_id, id)
 );
 CREATE INDEX notes_company ON notes(company_id, active_flag, id);
-CREATE INDEX notes_person ON notes(person_id, active_flag);
-CREATE INDEX notes_org ON notes(org_id, active_flag);
-CREATE INDEX notes_deal ON notes(deal_id, active_flag);
+CREATE INDEX notes_person ON notes(person_id, active_flag, company_id);
+CREATE INDEX notes_org ON notes(org_id, active_flag, company_id);
+CREATE INDEX notes_deal ON notes(deal_id, active_flag, company_id);
