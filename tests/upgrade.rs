@@ -6,6 +6,7 @@
 use pipestack::domain::organization::{OrganizationFilter, OrganizationQuery};
 use pipestack::domain::pipeline::StageFilter;
 use pipestack::domain::query::{Direction, ListQuery, Page, PersonFilter, PersonQuery, SortField};
+use pipestack::domain::summary::SummaryParts;
 use pipestack::domain::{Fields, Kind};
 use pipestack::store;
 
@@ -240,7 +241,11 @@ async fn a_release_3_database_gets_deal_fields_and_keeps_its_followers() {
         [1],
         "the followers table was rebuilt with its rows"
     );
-    let counts = store.deal_counts(1, Kind::Person, &[1], &[]).await.unwrap();
+    let parts = SummaryParts {
+        deals: Some(Vec::new()),
+        activities: false,
+    };
+    let counts = store.summaries(1, Kind::Person, &[1], parts).await.unwrap();
     assert!(counts.is_empty());
 }
 
@@ -259,8 +264,12 @@ async fn a_release_3_database_gets_the_default_activity_types_and_empty_summarie
         ["call", "meeting", "task", "deadline", "email", "lunch"]
     );
     assert!(types.iter().all(|t| t.active && !t.is_custom));
+    let parts = SummaryParts {
+        deals: Some(Vec::new()),
+        activities: true,
+    };
     let summaries = store
-        .activity_summaries(1, Kind::Person, &[1, 2])
+        .summaries(1, Kind::Person, &[1, 2], parts)
         .await
         .unwrap();
     assert!(summaries.is_empty());

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 
 use super::activity::types::{NewActivityType, TypeDraft};
 use super::activity::{Activity, ActivityFilter, ActivityType, ActivityValues, NewActivity};
-use super::deal::{Deal, DealChanges, DealCounts, DealFilter, NewDeal};
+use super::deal::{Deal, DealChanges, DealFilter, NewDeal};
 use super::fields::{FieldDef, FieldSettings, FieldType};
 use super::followers::{Follower, FollowerChange, FollowerRef};
 use super::note::{NewNote, Note, NoteFilter, NoteValues};
@@ -22,7 +22,7 @@ use super::pipeline::{
     NewPipeline, NewStage, Pipeline, PipelineChanges, Stage, StageChanges, StageFilter,
 };
 use super::query::{ListQuery, PersonQuery};
-use super::summary::ActivitySummary;
+use super::summary::{Summary, SummaryParts};
 use super::{Company, DomainError, Kind, Session, Timestamp, User};
 
 /// A change decided on an entity as it is inside the write's transaction (where engines that
@@ -362,7 +362,7 @@ pub trait PipelineStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 }
 
-/// Deals, and the counts persons and organizations show of them.
+/// Deals.
 #[async_trait]
 pub trait DealStore: Send + Sync {
     /// Inserts a deal where its placement says (resolved here, on the stages as they are), for
@@ -403,19 +403,9 @@ pub trait DealStore: Send + Sync {
         needle: &str,
         viewer: Option<i64>,
     ) -> Result<Vec<Deal>, StoreError>;
-    /// The deal counts ([`DealCounts`]) of persons or organizations, by id; those with no
-    /// deal are left out. `ref_fields`: the live deal fields whose values relate deals to
-    /// these items (people fields for persons, organization fields for organizations).
-    async fn deal_counts(
-        &self,
-        company_id: i64,
-        kind: Kind,
-        ids: &[i64],
-        ref_fields: &[String],
-    ) -> Result<Vec<(i64, DealCounts)>, StoreError>;
 }
 
-/// Activity types, activities, and what persons, organizations and deals show of them.
+/// Activity types and activities.
 #[async_trait]
 pub trait ActivityStore: Send + Sync {
     /// The company's activity types, deleted ones too, by `order_nr`.
@@ -473,14 +463,20 @@ pub trait ActivityStore: Send + Sync {
         id: i64,
         now: Timestamp,
     ) -> Result<bool, StoreError>;
-    /// The activity and note summaries of persons, organizations or deals, by id (see
-    /// [`crate::domain::summary`]); items with nothing attached are left out.
-    async fn activity_summaries(
+}
+
+/// What persons, organizations and deals show of what is attached to them.
+#[async_trait]
+pub trait SummaryStore: Send + Sync {
+    /// The summaries ([`Summary`]) of persons, organizations or deals, by id, the parts
+    /// `parts` asks for, read in one statement; items with nothing attached are left out.
+    async fn summaries(
         &self,
         company_id: i64,
         kind: Kind,
         ids: &[i64],
-    ) -> Result<Vec<(i64, ActivitySummary)>, StoreError>;
+        parts: SummaryParts,
+    ) -> Result<Vec<(i64, Summary)>, StoreError>;
 }
 
 /// Notes.
@@ -567,6 +563,7 @@ pub trait Store:
     + DealStore
     + ActivityStore
     + NoteStore
+    + SummaryStore
     + FollowerStore
     + 'static
 {

@@ -12,8 +12,8 @@
 //!   due date, as in Pipedrive (a done activity may be due in the future);
 //! - `notes_count`: notes attached to the item.
 //!
-//! They are read from the committed rows on every read, in one statement per page, in the
-//! same store as the rows they count: no counter is kept, so none can drift from what it
+//! They are read from the committed rows on every read, deal counts and all, in one statement
+//! per page, in the same store as the rows they count: no counter is kept, so none can drift from what it
 //! counts, and every write that adds, moves, completes or deletes an activity or note shows in
 //! the very next read.
 
@@ -21,7 +21,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::deal::{COUNT_KEYS, DealCounts, deal_counts};
+use super::deal::{COUNT_KEYS, DealCounts, relating_fields};
 use super::error::DomainError;
 use super::ports::Store;
 use super::{Kind, Session};
@@ -95,6 +95,16 @@ pub fn needs(keys: &[String]) -> (bool, bool) {
     )
 }
 
+/// Which parts of the summaries a read wants.
+#[derive(Debug, Clone, Default)]
+pub struct SummaryParts {
+    /// The deal counts (persons and organizations), with the live deal fields whose values
+    /// relate deals to the items ([`relating_fields`]).
+    pub deals: Option<Vec<String>>,
+    /// The activity summary and notes count.
+    pub activities: bool,
+}
+
 /// The summaries of persons, organizations or deals (`kind`) of the session's company, by id
 /// (an item with nothing attached is absent: all its counts are 0). `deals`/`activities`
 /// say which parts to read (a v2 read includes only what it names).
@@ -105,22 +115,20 @@ pub async fn summaries(
     ids: &[i64],
     (deals, activities): (bool, bool),
 ) -> Result<HashMap<i64, Summary>, DomainError> {
-    let mut out: HashMap<i64, Summary> = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
+    let deals = deals && kind != Kind::Deal;
+    if ids.is_empty() || !(deals || activities) {
+        return Ok(HashMap::new());
     }
-    if deals && kind != Kind::Deal {
-        for (id, c) in deal_counts(store, session, kind, ids).await? {
-            out.entry(id).or_default().deals = c;
-        }
-    }
-    if activities {
-        for (id, a) in store
-            .activity_summaries(session.company.id, kind, ids)
-            .await?
-        {
-            out.entry(id).or_default().activities = a;
-        }
-    }
-    Ok(out)
+    let parts = SummaryParts {
+        deals: match deals {
+            true => Some(relating_fields(store, session, kind).await?),
+            false => None,
+        },
+        activities,
+    };
+    Ok(store
+        .summaries(session.company.id, kind, ids, parts)
+        .await?
+        .into_iter()
+        .collect())
 }

@@ -9,10 +9,9 @@
 //! - `participant_…`: deals where the person is a participant other than the contact person.
 //!   pipestack has no deal participants yet, so these are 0.
 //!
-//! They are counted from the deals as they are when read (an indexed count per page), so they
-//! are never stale and never drift.
-
-use std::collections::HashMap;
+//! They are counted from the deals as they are when read, in the statement that reads every
+//! summary field of a page ([`crate::domain::summary`]), so they are never stale and never
+//! drift.
 
 use crate::domain::error::DomainError;
 use crate::domain::fields::{FieldType, Fields};
@@ -77,24 +76,5 @@ pub async fn relating_fields(
         .custom()
         .filter(|f| f.field_type == relating)
         .map(|f| f.key.clone())
-        .collect())
-}
-
-/// The deal counts of persons or organizations (`kind`) of the session's company, by id; an
-/// item without deals is absent (all its counts are 0).
-pub async fn deal_counts(
-    store: &dyn Store,
-    session: &Session,
-    kind: Kind,
-    ids: &[i64],
-) -> Result<HashMap<i64, DealCounts>, DomainError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let ref_fields = relating_fields(store, session, kind).await?;
-    Ok(store
-        .deal_counts(session.company.id, kind, ids, &ref_fields)
-        .await?
-        .into_iter()
         .collect())
 }

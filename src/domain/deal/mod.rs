@@ -12,7 +12,7 @@ pub use commands::{
     DealSearch, active_deal, add_deal, can_see_deal, custom_refs, deal_not_found, delete_deal,
     find_deal, list_deals, prepare_deal, search_deals, update_deal,
 };
-pub use counts::{COUNT_KEYS, DealCounts, deal_counts, relating_fields};
+pub use counts::{COUNT_KEYS, DealCounts, relating_fields};
 pub use status::{Closing, DealStatus};
 
 use serde_json::{Map, Value};

@@ -1,6 +1,5 @@
 //! Activity types and activities: column lists and row mappers, inserts and changes that
-//! check inside the write what they name, lists, the activity summaries of persons,
-//! organizations and deals (with their notes counts), and what a person merge moves.
+//! check inside the write what they name, lists, and what a person merge moves.
 
 use super::paging::{SortColumn, order_and_page, plain};
 use super::{Db, FromRow, Query, Row, first, insert_id, lock, share, sql, to_json, vanished};
@@ -11,8 +10,7 @@ use crate::domain::activity::{
 use crate::domain::ports::{Edit, StoreError};
 use crate::domain::query::{ListQuery, SortField};
 use crate::domain::references::Reference;
-use crate::domain::summary::{ActivitySummary, DueActivity};
-use crate::domain::{DomainError, Kind, Timestamp};
+use crate::domain::{DomainError, Timestamp};
 
 const TYPE_COLUMNS: &str = "t.id, t.company_id, t.order_nr, t.name, t.key_string, t.icon_key, \
     t.color, t.is_custom_flag, t.active_flag, t.add_time, t.update_time";
@@ -648,114 +646,4 @@ pub async fn list(
     push_filters(&mut sql, &q.filter);
     order_and_page(&mut sql, &q.order, &q.page, q.limit, "a.id", sort_column);
     db.rows(sql).await
-}
-
-/// One part of a summary: an item, which part (`c` counts, `n` next, `l` last, `o` notes),
-/// two numbers, and an activity with its due date and time.
-struct SummaryRow(
-    i64,
-    String,
-    i64,
-    i64,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-);
-
-impl FromRow for SummaryRow {
-    fn from_row(r: &impl Row) -> Result<Self, StoreError> {
-        Ok(SummaryRow(
-            r.int(0)?,
-            r.string(1)?,
-            r.int(2)?,
-            r.int(3)?,
-            r.opt_int(4)?,
-            r.opt_string(5)?,
-            r.opt_string(6)?,
-        ))
-    }
-}
-
-/// The activity summaries and notes counts of persons, organizations or deals
-/// ([`crate::domain::summary`] says what each counts), in one statement.
-pub async fn summaries(
-    db: &impl Db,
-    company_id: i64,
-    kind: Kind,
-    ids: &[i64],
-) -> Result<Vec<(i64, ActivitySummary)>, StoreError> {
-    let list = vec!["?"; ids.len()].join(", ");
-    // Where an item's activities come from, and which column names the item.
-    let (from, item, note_col) = match kind {
-        Kind::Person => (
-            format!(
-                "activity_participants l JOIN activities a ON a.id = l.activity_id \
-                 WHERE l.person_id IN ({list}) AND l.company_id = ?"
-            ),
-            "l.person_id",
-            "n.person_id",
-        ),
-        Kind::Organization => (
-            format!("activities a WHERE a.org_id IN ({list}) AND a.company_id = ?"),
-            "a.org_id",
-            "n.org_id",
-        ),
-        Kind::Deal => (
-            format!("activities a WHERE a.deal_id IN ({list}) AND a.company_id = ?"),
-            "a.deal_id",
-            "n.deal_id",
-        ),
-    };
-    let source = format!("{from} AND a.active_flag = TRUE");
-    let undated_last = "CASE WHEN a.due_key = 0 THEN 1 ELSE 0 END";
-    let sql = format!(
-        "SELECT {item}, 'c', COUNT(*), SUM(CASE WHEN a.done THEN 1 ELSE 0 END), NULL, NULL, NULL \
-         FROM {source} GROUP BY {item} \
-         UNION ALL SELECT x.item, 'n', 0, 0, x.id, x.due_date, x.due_time FROM (\
-           SELECT {item} AS item, a.id, a.due_date, a.due_time, ROW_NUMBER() OVER (\
-           PARTITION BY {item} ORDER BY {undated_last}, a.due_key, a.id) AS rn \
-           FROM {source} AND a.done = FALSE) x WHERE x.rn = 1 \
-         UNION ALL SELECT x.item, 'l', 0, 0, x.id, x.due_date, x.due_time FROM (\
-           SELECT {item} AS item, a.id, a.due_date, a.due_time, ROW_NUMBER() OVER (\
-           PARTITION BY {item} ORDER BY {undated_last}, a.due_key DESC, \
-           a.marked_as_done_time DESC, a.id DESC) AS rn \
-           FROM {source} AND a.done = TRUE) x WHERE x.rn = 1 \
-         UNION ALL SELECT {note_col}, 'o', COUNT(*), 0, NULL, NULL, NULL FROM notes n \
-         WHERE {note_col} IN ({list}) AND n.company_id = ? AND n.active_flag = TRUE \
-         GROUP BY {note_col}"
-    );
-    let mut q = sql!(sql);
-    for _ in 0..4 {
-        q.args.extend(ids.iter().map(|id| (*id).into()));
-        q.args.push(company_id.into());
-    }
-    let rows: Vec<SummaryRow> = db.rows(q).await?;
-    let mut out: Vec<(i64, ActivitySummary)> = Vec::new();
-    for SummaryRow(item, part, a, b, id, due_date, due_time) in rows {
-        let at = match out.iter().position(|(i, _)| *i == item) {
-            Some(i) => i,
-            None => {
-                out.push((item, ActivitySummary::default()));
-                out.len() - 1
-            }
-        };
-        let s = &mut out[at].1;
-        let due = || {
-            id.map(|id| DueActivity {
-                id,
-                due_date: due_date.clone(),
-                due_time: due_time.clone(),
-            })
-        };
-        match part.as_str() {
-            "c" => {
-                s.total = a;
-                s.done = b;
-            }
-            "n" => s.next = due(),
-            "l" => s.last = due(),
-            _ => s.notes = a,
-        }
-    }
-    Ok(out)
 }

@@ -1,6 +1,5 @@
 //! Deals: their column list and row mapper, where a new or moved deal goes (resolved inside
-//! the write), lists, search, changes, deletes, and the deal counts of persons and
-//! organizations.
+//! the write), lists, search, changes and deletes.
 
 use std::sync::LazyLock;
 
@@ -9,8 +8,8 @@ use super::paging::{SortColumn, nullable, order_and_page, plain};
 use super::{Db, FromRow, Query, Row, first, insert_id, lock, share, sql, to_json};
 use crate::domain::collation::sort_key;
 use crate::domain::deal::{
-    Closing, CustomRef, DELETED_LISTED_FOR_SECS, Deal, DealChanges, DealCounts, DealFilter,
-    DealStatus, NewDeal, Placement, search_text,
+    Closing, CustomRef, DELETED_LISTED_FOR_SECS, Deal, DealChanges, DealFilter, DealStatus,
+    NewDeal, Placement, search_text,
 };
 use crate::domain::pipeline::{no_stage_in, no_such_stage};
 use crate::domain::ports::{Edit, StoreError};
@@ -659,99 +658,4 @@ pub async fn search<D: Db>(
         super::persons::MAX_SEARCH_CANDIDATES
     ));
     db.rows(q).await
-}
-
-/// One count: an item, a status, whether related (not direct), how many.
-struct CountRow(i64, String, bool, i64);
-
-impl FromRow for CountRow {
-    fn from_row(r: &impl Row) -> Result<Self, StoreError> {
-        Ok(CountRow(r.int(0)?, r.string(1)?, r.flag(2)?, r.int(3)?))
-    }
-}
-
-/// The deal counts of persons or organizations ([`crate::domain::deal::counts`] says what
-/// each counts), in one statement (one round trip): grouped, indexed counts over the items'
-/// direct deals and, when anything can relate a deal to them, over their related ones.
-pub async fn counts(
-    db: &impl Db,
-    company_id: i64,
-    kind: Kind,
-    ids: &[i64],
-    ref_fields: &[String],
-) -> Result<Vec<(i64, DealCounts)>, StoreError> {
-    let direct = match kind {
-        Kind::Organization => "d.org_id",
-        _ => "d.person_id",
-    };
-    let list = |n: usize| vec!["?"; n].join(", ");
-    let mut q = sql!(
-        format!(
-            "SELECT {direct}, d.status, FALSE, COUNT(*) FROM deals d WHERE d.company_id = ? \
-             AND {direct} IN ({}) AND d.active_flag = TRUE GROUP BY {direct}, d.status",
-            list(ids.len())
-        ),
-        company_id
-    );
-    q.args.extend(ids.iter().map(|id| (*id).into()));
-    // Related: named in a live custom value or (organizations) through a contact person who
-    // belongs to it; each deal once per item, never one the item is directly on.
-    let mut links = Vec::new();
-    let mut args: Vec<super::Arg> = Vec::new();
-    if !ref_fields.is_empty() {
-        links.push(format!(
-            "SELECT item_id AS item, deal_id FROM deal_refs WHERE company_id = ? AND kind = ? \
-             AND item_id IN ({}) AND field_key IN ({})",
-            list(ids.len()),
-            list(ref_fields.len())
-        ));
-        args.push(company_id.into());
-        args.push(kind.as_str().into());
-        args.extend(ids.iter().map(|id| (*id).into()));
-        args.extend(ref_fields.iter().map(|k| k.as_str().into()));
-    }
-    if kind == Kind::Organization {
-        links.push(format!(
-            // From the organization's persons (by its index) to their deals: the join names
-            // no company on the deals, so that no planner starts from all the company's deals.
-            "SELECT p.org_id AS item, d2.id AS deal_id FROM persons p \
-             JOIN deals d2 ON d2.person_id = p.id \
-             WHERE p.company_id = ? AND p.org_id IN ({}) AND p.active_flag = TRUE",
-            list(ids.len())
-        ));
-        args.push(company_id.into());
-        args.extend(ids.iter().map(|id| (*id).into()));
-    }
-    if !links.is_empty() {
-        q.push(&format!(
-            " UNION ALL SELECT r.item, d.status, TRUE, COUNT(*) FROM deals d \
-             JOIN (SELECT DISTINCT item, deal_id FROM ({}) links) r ON r.deal_id = d.id \
-             WHERE d.active_flag = TRUE AND ({direct} IS NULL OR {direct} <> r.item) \
-             GROUP BY r.item, d.status",
-            links.join(" UNION ")
-        ));
-        q.args.extend(args);
-    }
-    let rows: Vec<CountRow> = db.rows(q).await?;
-    let mut out: Vec<(i64, DealCounts)> = Vec::new();
-    for CountRow(item, status, related, n) in rows {
-        let at = match out.iter().position(|(id, _)| *id == item) {
-            Some(i) => i,
-            None => {
-                out.push((item, DealCounts::default()));
-                out.len() - 1
-            }
-        };
-        let c = &mut out[at].1;
-        let slot = match (related, status.as_str()) {
-            (false, "open") => &mut c.open,
-            (false, "won") => &mut c.won,
-            (false, "lost") => &mut c.lost,
-            (true, "open") => &mut c.related_open,
-            (true, "won") => &mut c.related_won,
-            _ => &mut c.related_lost,
-        };
-        *slot += n;
-    }
-    Ok(out)
 }

@@ -20,6 +20,7 @@ pub mod organizations;
 pub mod paging;
 pub mod persons;
 pub mod pipelines;
+pub mod summaries;
 pub mod tenants;
 
 use std::future::Future;

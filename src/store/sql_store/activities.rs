@@ -1,4 +1,4 @@
-//! Activity types, activities and their summaries.
+//! Activity types and activities.
 
 use async_trait::async_trait;
 
@@ -7,11 +7,11 @@ use crate::domain::activity::types::{NewActivityType, TypeDraft};
 use crate::domain::activity::{
     Activity, ActivityFilter, ActivityType, ActivityValues, NewActivity,
 };
-use crate::domain::ports::{ActivityStore, Edit, StoreError};
+use crate::domain::ports::{ActivityStore, Edit, StoreError, SummaryStore};
 use crate::domain::query::ListQuery;
-use crate::domain::summary::ActivitySummary;
+use crate::domain::summary::{Summary, SummaryParts};
 use crate::domain::{Kind, Timestamp};
-use crate::store::sql::{Backend, activities};
+use crate::store::sql::{Backend, activities, summaries};
 
 #[async_trait]
 impl<B: Backend> ActivityStore for SqlStore<B> {
@@ -117,16 +117,21 @@ impl<B: Backend> ActivityStore for SqlStore<B> {
             .write(op!(db => activities::delete(db, company_id, id, now).await))
             .await
     }
+}
 
-    async fn activity_summaries(
+/// The summaries persons, organizations and deals show.
+#[async_trait]
+impl<B: Backend> SummaryStore for SqlStore<B> {
+    async fn summaries(
         &self,
         company_id: i64,
         kind: Kind,
         ids: &[i64],
-    ) -> Result<Vec<(i64, ActivitySummary)>, StoreError> {
+        parts: SummaryParts,
+    ) -> Result<Vec<(i64, Summary)>, StoreError> {
         let ids = ids.to_vec();
         self.backend
-            .read(op!(db => activities::summaries(db, company_id, kind, &ids).await))
+            .read(op!(db => summaries::summaries(db, company_id, kind, &ids, &parts).await))
             .await
     }
 }

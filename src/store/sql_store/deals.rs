@@ -1,12 +1,12 @@
-//! Deals and the deal counts of persons and organizations.
+//! Deals.
 
 use async_trait::async_trait;
 
 use super::SqlStore;
-use crate::domain::deal::{Deal, DealChanges, DealCounts, DealFilter, NewDeal};
+use crate::domain::Timestamp;
+use crate::domain::deal::{Deal, DealChanges, DealFilter, NewDeal};
 use crate::domain::ports::{DealStore, Edit, StoreError};
 use crate::domain::query::ListQuery;
-use crate::domain::{Kind, Timestamp};
 use crate::store::sql::{Backend, deals};
 
 #[async_trait]
@@ -83,20 +83,6 @@ impl<B: Backend> DealStore for SqlStore<B> {
         let needle = needle.to_owned();
         self.backend
             .read_long(op!(db => deals::search(db, company_id, &needle, viewer).await))
-            .await
-    }
-
-    async fn deal_counts(
-        &self,
-        company_id: i64,
-        kind: Kind,
-        ids: &[i64],
-        ref_fields: &[String],
-    ) -> Result<Vec<(i64, DealCounts)>, StoreError> {
-        let ids = ids.to_vec();
-        let ref_fields = ref_fields.to_vec();
-        self.backend
-            .read(op!(db => deals::counts(db, company_id, kind, &ids, &ref_fields).await))
             .await
     }
 }
