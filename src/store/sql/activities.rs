@@ -2,7 +2,7 @@
 //! check inside the write what they name, lists, and what a person merge moves.
 
 use super::paging::{SortColumn, order_and_page, plain};
-use super::{Db, FromRow, Query, Row, first, insert_id, lock, share, sql, to_json, vanished};
+use super::{Arg, Db, FromRow, Query, Row, first, insert_id, lock, share, sql, to_json, vanished};
 use crate::domain::activity::types::{NewActivityType, TypeDraft};
 use crate::domain::activity::{
     Activity, ActivityFilter, ActivityType, ActivityValues, NewActivity, Participant,
@@ -276,106 +276,144 @@ pub async fn get(
     first(db, q).await
 }
 
-/// Checks inside the write that a row is active, and holds it shared until the write commits
-/// (a delete or merge then runs wholly before or after): `refusal` when it is not.
-pub async fn require_active<D: Db>(
-    db: &D,
-    table: &str,
-    company_id: i64,
-    id: i64,
-    refusal: DomainError,
-) -> Result<(), StoreError> {
-    let mut q = sql!(
-        format!(
-            "SELECT x.id FROM {table} x WHERE x.company_id = ? AND x.id = ? AND x.active_flag = TRUE"
-        ),
-        company_id,
-        id
-    );
-    share::<D>(&mut q, "x");
-    let found: Option<i64> = first(db, q).await?;
-    match found {
-        Some(_) => Ok(()),
-        None => Err(StoreError::refused(refusal)),
+/// A row a write refers to, by a column's value: it must be active inside the write, and is
+/// held shared until the write commits (a delete or merge then runs wholly before or after);
+/// `refusal` when it is not.
+pub struct Needed {
+    pub table: &'static str,
+    pub column: &'static str,
+    pub value: Arg,
+    pub refusal: DomainError,
+}
+
+impl Needed {
+    /// A row of `table` by id.
+    pub fn id(table: &'static str, id: i64, refusal: DomainError) -> Self {
+        Self {
+            table,
+            column: "id",
+            value: id.into(),
+            refusal,
+        }
     }
 }
 
-/// What `new` names that `old` (if any) did not: each checked active inside the write.
+/// Checks the rows a write refers to, all in one statement (one round trip); only when one is
+/// missing is each asked on its own, to name it.
+pub async fn require_all<D: Db>(
+    db: &D,
+    company_id: i64,
+    needed: &[Needed],
+) -> Result<(), StoreError> {
+    let one = |q: &mut Query, alias: &str, n: &Needed| {
+        q.push_arg(&format!("{alias}.company_id = ?"), company_id);
+        q.push_arg(&format!(" AND {alias}.{} = ?", n.column), n.value.clone());
+        q.push(&format!(" AND {alias}.active_flag = TRUE"));
+    };
+    if needed.len() > 1 {
+        let aliases: Vec<String> = (0..needed.len()).map(|i| format!("x{i}")).collect();
+        let tables: Vec<String> = needed
+            .iter()
+            .zip(&aliases)
+            .map(|(n, a)| format!("{} {a}", n.table))
+            .collect();
+        let mut q = sql!(format!("SELECT x0.id FROM {} WHERE ", tables.join(", ")));
+        for (i, (n, a)) in needed.iter().zip(&aliases).enumerate() {
+            if i > 0 {
+                q.push(" AND ");
+            }
+            one(&mut q, a, n);
+        }
+        share::<D>(&mut q, &aliases.join(", "));
+        let found: Option<i64> = first(db, q).await?;
+        if found.is_some() {
+            return Ok(());
+        }
+    }
+    for n in needed {
+        let mut q = sql!(format!("SELECT x.id FROM {} x WHERE ", n.table));
+        one(&mut q, "x", n);
+        share::<D>(&mut q, "x");
+        let found: Option<i64> = first(db, q).await?;
+        if found.is_none() {
+            return Err(StoreError::refused(n.refusal.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// What `new` names that `old` (if any) did not: a type, persons, an organization, a deal.
 async fn require_named<D: Db>(
     db: &D,
     company_id: i64,
     new: &ActivityValues,
     old: Option<&ActivityValues>,
 ) -> Result<(), StoreError> {
+    let mut needed = Vec::new();
     if old.is_none_or(|o| o.type_key != new.type_key) {
-        let mut q = sql!(
-            "SELECT t.id FROM activity_types t WHERE t.company_id = ? AND t.key_string = ? \
-             AND t.active_flag = TRUE",
-            company_id,
-            &new.type_key
-        );
-        share::<D>(&mut q, "t");
-        let found: Option<i64> = first(db, q).await?;
-        if found.is_none() {
-            return Err(StoreError::refused(DomainError::invalid(
+        needed.push(Needed {
+            table: "activity_types",
+            column: "key_string",
+            value: new.type_key.as_str().into(),
+            refusal: DomainError::invalid(
                 "type",
                 format!(
                     "{:?} is not an active activity type's key_string",
                     new.type_key
                 ),
-            )));
-        }
+            ),
+        });
     }
     for p in &new.participants {
         if old.is_none_or(|o| !o.participants.iter().any(|q| q.person_id == p.person_id)) {
             let refusal = crate::domain::activity::participant_ref(p).fail();
-            require_active(db, "persons", company_id, p.person_id, refusal).await?;
+            needed.push(Needed::id("persons", p.person_id, refusal));
         }
     }
     if let Some(org) = new
         .org_id
         .filter(|o| old.is_none_or(|v| v.org_id != Some(*o)))
     {
-        require_active(
-            db,
-            "organizations",
-            company_id,
-            org,
-            Reference::org(org).fail(),
-        )
-        .await?;
+        needed.push(Needed::id("organizations", org, Reference::org(org).fail()));
     }
     if let Some(deal) = new
         .deal_id
         .filter(|d| old.is_none_or(|v| v.deal_id != Some(*d)))
     {
-        require_active(db, "deals", company_id, deal, Reference::deal(deal).fail()).await?;
+        needed.push(Needed::id("deals", deal, Reference::deal(deal).fail()));
     }
-    Ok(())
+    require_all(db, company_id, &needed).await
 }
 
+/// Records an activity's participants (`replace`: instead of those it had).
 async fn write_participants(
     db: &impl Db,
     company_id: i64,
     activity_id: i64,
     participants: &[Participant],
+    replace: bool,
 ) -> Result<(), StoreError> {
-    db.execute(sql!(
-        "DELETE FROM activity_participants WHERE activity_id = ?",
-        activity_id
-    ))
-    .await?;
-    for p in participants {
+    if replace {
         db.execute(sql!(
-            "INSERT INTO activity_participants (company_id, activity_id, person_id, is_primary) \
-             VALUES (?, ?, ?, ?)",
-            company_id,
-            activity_id,
-            p.person_id,
-            p.primary
+            "DELETE FROM activity_participants WHERE activity_id = ?",
+            activity_id
         ))
         .await?;
     }
+    if participants.is_empty() {
+        return Ok(());
+    }
+    let mut q = sql!(
+        "INSERT INTO activity_participants (company_id, activity_id, person_id, is_primary) VALUES "
+    );
+    for (i, p) in participants.iter().enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" });
+        q.push_arg("?", company_id)
+            .push_arg(", ?", activity_id)
+            .push_arg(", ?", p.person_id)
+            .push_arg(", ?)", p.primary);
+    }
+    db.execute(q).await?;
     Ok(())
 }
 
@@ -420,7 +458,7 @@ pub async fn insert<D: Db>(db: &D, a: &NewActivity) -> Result<Activity, StoreErr
         ),
     )
     .await?;
-    write_participants(db, a.company_id, id, &v.participants).await?;
+    write_participants(db, a.company_id, id, &v.participants, false).await?;
     Ok(a.stored(id))
 }
 
@@ -449,7 +487,7 @@ pub async fn update<D: Db>(
     require_named(db, company_id, &v, Some(&current.values)).await?;
     write_row(db, id, &v, now).await?;
     if v.participants != current.values.participants {
-        write_participants(db, company_id, id, &v.participants).await?;
+        write_participants(db, company_id, id, &v.participants, true).await?;
     }
     get(db, company_id, id, None).await
 }
@@ -559,7 +597,7 @@ pub async fn move_person<D: Db>(
             .filter(|p| p.primary)
             .map(|p| p.person_id);
         write_row(db, a.id, &v, now).await?;
-        write_participants(db, company_id, a.id, &v.participants).await?;
+        write_participants(db, company_id, a.id, &v.participants, true).await?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Notes: their column list and row mapper, inserts and changes that check inside the write
 //! what they are attached to, lists, and what a person merge moves.
 
-use super::activities::{push_visible, require_active};
+use super::activities::{Needed, push_visible, require_all};
 use super::paging::{SortColumn, nullable, order_and_page, plain};
 use super::{Db, FromRow, Query, Row, first, insert_id, lock, sql};
 use crate::domain::Timestamp;
@@ -53,32 +53,33 @@ pub async fn get(
 }
 
 /// What `new` is attached to that `old` (if any) was not: each checked active inside the
-/// write, and held until it commits.
+/// write (in one statement), and held until it commits.
 async fn require_attached<D: Db>(
     db: &D,
     company_id: i64,
     new: &NoteValues,
     old: Option<&NoteValues>,
 ) -> Result<(), StoreError> {
+    let mut needed = Vec::new();
     if let Some(p) = new
         .person_id
         .filter(|p| old.is_none_or(|o| o.person_id != Some(*p)))
     {
-        require_active(db, "persons", company_id, p, Reference::person(p).fail()).await?;
+        needed.push(Needed::id("persons", p, Reference::person(p).fail()));
     }
     if let Some(o) = new
         .org_id
         .filter(|o| old.is_none_or(|v| v.org_id != Some(*o)))
     {
-        require_active(db, "organizations", company_id, o, Reference::org(o).fail()).await?;
+        needed.push(Needed::id("organizations", o, Reference::org(o).fail()));
     }
     if let Some(d) = new
         .deal_id
         .filter(|d| old.is_none_or(|v| v.deal_id != Some(*d)))
     {
-        require_active(db, "deals", company_id, d, Reference::deal(d).fail()).await?;
+        needed.push(Needed::id("deals", d, Reference::deal(d).fail()));
     }
-    Ok(())
+    require_all(db, company_id, &needed).await
 }
 
 pub async fn insert<D: Db>(db: &D, n: &NewNote) -> Result<Note, StoreError> {
