@@ -257,6 +257,54 @@ async fn migrate_copies_a_sqlite_store_into_postgresql_identically() {
         None,
     )
     .await;
+    // Everything around the persons: a pipeline, a deal, activities of a custom type, a note.
+    let post = |path: &str, body: Value| {
+        call(
+            reqwest::Method::POST,
+            format!("{}{path}", source.base),
+            Some(body),
+        )
+    };
+    post("/api/v2/pipelines", json!({"name": "Second"})).await;
+    let deal = post(
+        "/api/v2/deals",
+        json!({"title": "Moved deal", "person_id": ids[0], "org_id": org}),
+    )
+    .await["data"]["id"]
+        .clone();
+    post(
+        "/v1/activityTypes",
+        json!({"name": "Site visit", "icon_key": "car"}),
+    )
+    .await;
+    for (done, date) in [(false, "2030-01-01"), (true, "2026-01-01")] {
+        let a = post(
+            "/api/v2/activities",
+            json!({"type": "site_visit", "person_id": ids[0], "deal_id": deal, "done": done,
+                   "due_date": date, "participants": [{"person_id": ids[0], "primary": true}, {"person_id": ids[1]}]}),
+        )
+        .await;
+        assert_eq!(a["success"], true, "{a}");
+    }
+    post(
+        "/v1/notes",
+        json!({"content": "<b>moved</b>", "person_id": ids[0], "deal_id": deal}),
+    )
+    .await;
+    let lists = [
+        "/api/v2/deals",
+        "/api/v2/pipelines",
+        "/api/v2/stages",
+        "/api/v2/activities",
+        "/v1/activityTypes",
+        "/v1/notes",
+        "/v1/dealFields",
+    ];
+    let mut listed = Vec::new();
+    for path in lists {
+        let v = call(reqwest::Method::GET, format!("{}{path}", source.base), None).await;
+        listed.push(v["data"].clone());
+    }
     let mut before = Vec::new();
     for id in &ids {
         before.push(
@@ -282,10 +330,16 @@ async fn migrate_copies_a_sqlite_store_into_postgresql_identically() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("persons: 5 rows copied and verified"),
-        "{text}"
-    );
+    for copied in [
+        "persons: 5 rows copied and verified",
+        "deals: 1 rows copied and verified",
+        "activities: 2 rows copied and verified",
+        "activity_participants: 4 rows copied and verified",
+        "notes: 1 rows copied and verified",
+        "pipelines: 2 rows copied and verified",
+    ] {
+        assert!(text.contains(copied), "{copied}: {text}");
+    }
     let again = Command::new(BIN)
         .args(["migrate", "--from", &sqlite, "--to", &pg])
         .output()
@@ -306,6 +360,13 @@ async fn migrate_copies_a_sqlite_store_into_postgresql_identically() {
         assert_eq!(
             &got["data"], expected,
             "person {id} reads the same after the move"
+        );
+    }
+    for (path, expected) in lists.iter().zip(&listed) {
+        let got = call(reqwest::Method::GET, format!("{}{path}", target.base), None).await;
+        assert_eq!(
+            &got["data"], expected,
+            "{path} reads the same after the move"
         );
     }
     // New ids continue after the copied ones.
