@@ -26,12 +26,17 @@ use super::error::DomainError;
 use super::ports::Store;
 use super::{Kind, Session};
 
-/// An activity as a summary names it.
+/// An activity as a summary names it (a deal's also with its subject, type, duration and
+/// note, which v1 deals show of their next activity).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DueActivity {
     pub id: i64,
     pub due_date: Option<String>,
     pub due_time: Option<String>,
+    pub subject: Option<String>,
+    pub type_key: Option<String>,
+    pub duration: Option<String>,
+    pub note: Option<String>,
 }
 
 /// What an item shows of its activities and notes.
@@ -81,6 +86,12 @@ impl Summary {
             "next_activity_time" => json!(a.next.as_ref().and_then(|n| n.due_time.as_ref())),
             "last_activity_id" => json!(a.last.as_ref().map(|n| n.id)),
             "last_activity_date" => json!(a.last.as_ref().and_then(|n| n.due_date.as_ref())),
+            "next_activity_subject" => json!(a.next.as_ref().and_then(|n| n.subject.as_ref())),
+            "next_activity_type" => json!(a.next.as_ref().and_then(|n| n.type_key.as_ref())),
+            "next_activity_duration" => {
+                json!(a.next.as_ref().and_then(|n| n.duration.as_ref()))
+            }
+            "next_activity_note" => json!(a.next.as_ref().and_then(|n| n.note.as_ref())),
             "notes_count" => json!(a.notes),
             _ => return None,
         })

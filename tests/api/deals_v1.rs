@@ -278,3 +278,33 @@ async fn v1_deals_show_custom_values_at_their_root_and_labels_as_ids() {
     assert_eq!(d.data()[format!("{key}_currency")], "EUR");
     assert_eq!(d.data()["label"], hot.to_string());
 }
+
+#[tokio::test]
+async fn a_v1_deal_shows_its_next_activitys_subject_type_duration_and_note() {
+    let app = TestApp::spawn().await;
+    let deal = app
+        .post("/api/v2/deals", &json!({"title": "D"}))
+        .await
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+    let fresh = app.get(&format!("/v1/deals/{deal}")).await;
+    assert_eq!(fresh.data()["next_activity_subject"], Value::Null);
+    let a = app
+        .post(
+            "/api/v2/activities",
+            &json!({"deal_id": deal, "subject": "Demo", "type": "meeting", "due_date": "2026-03-03",
+                    "due_time": "10:00", "duration": "00:45", "note": "<p>Bring slides</p>"}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let r = app.get(&format!("/v1/deals/{deal}")).await;
+    let d = r.data();
+    assert_eq!(d["next_activity_id"], a.data()["id"], "{}", r.body);
+    assert_eq!(d["next_activity_subject"], "Demo");
+    assert_eq!(d["next_activity_type"], "meeting");
+    assert_eq!(d["next_activity_duration"], "00:45");
+    assert_eq!(d["next_activity_note"], "<p>Bring slides</p>");
+    assert_eq!(d["next_activity_date"], "2026-03-03");
+    assert_eq!(d["next_activity_time"], "10:00");
+}

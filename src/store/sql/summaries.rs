@@ -11,8 +11,8 @@ use crate::domain::summary::{ActivitySummary, DueActivity, Summary, SummaryParts
 
 /// One part of the statement: its SQL and arguments. Every part answers the same columns:
 /// the item, what the row says (`open`/`won`/`lost` direct deal counts, `ropen`/… related
-/// ones, `c` activity counts, `n` next and `l` last activity, `o` notes), two numbers, and an
-/// activity with its due date and time.
+/// ones, `n` next and `l` last activity with the activity counts, `o` notes), two numbers, and an
+/// activity with its due date and time (and, for deals, its subject, type, duration and note).
 struct Part(String, Vec<Arg>);
 
 /// `?, ?, …` for `n` values.
@@ -25,7 +25,8 @@ fn ids_args(ids: &[i64]) -> impl Iterator<Item = Arg> + '_ {
 }
 
 /// The columns a part that names no activity ends with.
-const NO_ACTIVITY: &str = "CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT)";
+const NO_ACTIVITY: &str = "CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), \
+    CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT)";
 
 /// Direct and related deal counts of persons or organizations.
 fn deal_parts(company_id: i64, kind: Kind, ids: &[i64], ref_fields: &[String]) -> Vec<Part> {
@@ -112,37 +113,39 @@ fn activity_parts(company_id: i64, kind: Kind, ids: &[i64]) -> Vec<Part> {
         ),
     };
     let source = format!("{from} AND a.active_flag = TRUE");
-    let undated_last = "CASE WHEN a.due_key = 0 THEN 1 ELSE 0 END";
     let args = || {
         let mut a: Vec<Arg> = ids_args(ids).collect();
         a.push(company_id.into());
         a
     };
-    let first = |part: &str, done: bool, order: &str| {
-        Part(
-            format!(
-                "SELECT x.item, '{part}', CAST(0 AS BIGINT), CAST(0 AS BIGINT), x.id, \
-                 x.due_date, x.due_time FROM (SELECT {item} AS item, a.id, a.due_date, \
-                 a.due_time, ROW_NUMBER() OVER (PARTITION BY {item} ORDER BY {order}) AS rn \
-                 FROM {source} AND a.done = {}) x WHERE x.rn = 1",
-                if done { "TRUE" } else { "FALSE" }
-            ),
-            args(),
-        )
+    // A deal shows its next activity's subject, type, duration and note (v1); persons and
+    // organizations only its date and time.
+    let details = match kind {
+        Kind::Deal => "a.subject, a.type, a.duration, a.note",
+        _ => {
+            "CAST(NULL AS TEXT) AS subject, CAST(NULL AS TEXT) AS type, \
+             CAST(NULL AS TEXT) AS duration, CAST(NULL AS TEXT) AS note"
+        }
     };
+    // One pass over an item's activities: its counts, and the first of its undone ones (due
+    // first: dated before undated, then by date and time, then id) and of its done ones (due
+    // last: dated before undated, then latest date and time, latest marked done, highest id).
+    let order = "CASE WHEN a.due_key = 0 THEN 1 ELSE 0 END, \
+        CASE WHEN a.done THEN -a.due_key ELSE a.due_key END, \
+        CASE WHEN a.done THEN -COALESCE(a.marked_as_done_time, 0) ELSE 0 END, \
+        CASE WHEN a.done THEN -a.id ELSE a.id END";
     vec![
         Part(
             format!(
-                "SELECT {item}, 'c', COUNT(*), SUM(CASE WHEN a.done THEN 1 ELSE 0 END), \
-                 {NO_ACTIVITY} FROM {source} GROUP BY {item}"
+                "SELECT x.item, CASE WHEN x.done THEN 'l' ELSE 'n' END, x.total, x.done_count, \
+                 x.id, x.due_date, x.due_time, x.subject, x.type, x.duration, x.note FROM (\
+                 SELECT {item} AS item, a.id, a.done, a.due_date, a.due_time, {details}, \
+                 COUNT(*) OVER (PARTITION BY {item}) AS total, \
+                 SUM(CASE WHEN a.done THEN 1 ELSE 0 END) OVER (PARTITION BY {item}) AS done_count, \
+                 ROW_NUMBER() OVER (PARTITION BY {item}, a.done ORDER BY {order}) AS rn \
+                 FROM {source}) x WHERE x.rn = 1"
             ),
             args(),
-        ),
-        first("n", false, &format!("{undated_last}, a.due_key, a.id")),
-        first(
-            "l",
-            true,
-            &format!("{undated_last}, a.due_key DESC, a.marked_as_done_time DESC, a.id DESC"),
         ),
         Part(
             format!(
@@ -156,27 +159,35 @@ fn activity_parts(company_id: i64, kind: Kind, ids: &[i64]) -> Vec<Part> {
 }
 
 /// One row of the statement (see [`Part`]).
-struct SummaryRow(
-    i64,
-    String,
-    i64,
-    i64,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-);
+struct SummaryRow {
+    item: i64,
+    part: String,
+    a: i64,
+    b: i64,
+    activity: Option<DueActivity>,
+}
 
 impl FromRow for SummaryRow {
     fn from_row(r: &impl Row) -> Result<Self, StoreError> {
-        Ok(SummaryRow(
-            r.int(0)?,
-            r.string(1)?,
-            r.int(2)?,
-            r.opt_int(3)?.unwrap_or(0),
-            r.opt_int(4)?,
-            r.opt_string(5)?,
-            r.opt_string(6)?,
-        ))
+        let activity = match r.opt_int(4)? {
+            Some(id) => Some(DueActivity {
+                id,
+                due_date: r.opt_string(5)?,
+                due_time: r.opt_string(6)?,
+                subject: r.opt_string(7)?,
+                type_key: r.opt_string(8)?,
+                duration: r.opt_string(9)?,
+                note: r.opt_string(10)?,
+            }),
+            None => None,
+        };
+        Ok(SummaryRow {
+            item: r.int(0)?,
+            part: r.string(1)?,
+            a: r.int(2)?,
+            b: r.opt_int(3)?.unwrap_or(0),
+            activity,
+        })
     }
 }
 
@@ -209,7 +220,14 @@ pub async fn summaries(
     }
     let rows: Vec<SummaryRow> = db.rows(q).await?;
     let mut out: Vec<(i64, Summary)> = Vec::new();
-    for SummaryRow(item, part, a, b, id, due_date, due_time) in rows {
+    for SummaryRow {
+        item,
+        part,
+        a,
+        b,
+        activity,
+    } in rows
+    {
         let at = match out.iter().position(|(i, _)| *i == item) {
             Some(i) => i,
             None => {
@@ -218,13 +236,6 @@ pub async fn summaries(
             }
         };
         let s = &mut out[at].1;
-        let due = || {
-            id.map(|id| DueActivity {
-                id,
-                due_date: due_date.clone(),
-                due_time: due_time.clone(),
-            })
-        };
         let deals: &mut DealCounts = &mut s.deals;
         let acts: &mut ActivitySummary = &mut s.activities;
         match part.as_str() {
@@ -234,12 +245,15 @@ pub async fn summaries(
             "ropen" => deals.related_open += a,
             "rwon" => deals.related_won += a,
             "rlost" => deals.related_lost += a,
-            "c" => {
+            "n" | "l" => {
                 acts.total = a;
                 acts.done = b;
+                if part == "n" {
+                    acts.next = activity;
+                } else {
+                    acts.last = activity;
+                }
             }
-            "n" => acts.next = due(),
-            "l" => acts.last = due(),
             "o" => acts.notes = a,
             other => {
                 return Err(StoreError::Internal(format!(
