@@ -1,9 +1,9 @@
 //! The commands on activities: add (and the store-free rules the importer shares), find,
 //! change, delete and list. Both dialects call these.
 //!
-//! Who sees an activity: its owner, an admin, and any user who may see every person,
-//! organization and deal it names (the store applies this rule in its queries). One that may
-//! not be seen is answered as one that does not exist.
+//! Who sees an activity: its owner, an admin, and any user who may see its person (the primary
+//! participant), organization and deal (the store applies this rule in its queries). One that
+//! may not be seen is answered as one that does not exist.
 
 use super::{
     Activity, ActivityDraft, ActivityFilter, ActivityType, ActivityValues, NewActivity, apply,
