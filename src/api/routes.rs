@@ -145,6 +145,7 @@ pub fn table() -> Vec<Entry> {
         r!(V1 GET "/notes/{id}", 2 => n1::get_note),
         r!(V1 PUT "/notes/{id}", 10 => n1::update_note),
         r!(V1 DELETE "/notes/{id}", 6 => n1::delete_note),
+        r!(V1 GET "/noteFields", 20 => n1::get_note_fields),
         // v1 organizations
         r!(V1 GET "/organizations", 20 => o1::get_organizations),
         r!(V1 POST "/organizations", 10 => o1::add_organization),
@@ -226,6 +227,8 @@ pub fn table() -> Vec<Entry> {
         r!(V2 GET "/activities/{id}", 1 => a2::get_activity),
         r!(V2 PATCH "/activities/{id}", 5 => a2::update_activity),
         r!(V2 DELETE "/activities/{id}", 3 => a2::delete_activity),
+        r!(V2 GET "/activityFields", 10 => a2::get_activity_fields),
+        r!(V2 GET "/activityFields/{field_code}", 1 => a2::get_activity_field),
         // v2 pipelines and stages
         r!(V2 GET "/pipelines", 5 => pl2::get_pipelines),
         r!(V2 POST "/pipelines", 5 => pl2::add_pipeline),

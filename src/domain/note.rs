@@ -12,6 +12,38 @@ use super::{Session, Timestamp, html, values};
 /// The longest note (Pipedrive documents about 100,000 characters).
 pub const MAX_CONTENT: usize = 100_000;
 
+/// The fields of a note as `/v1/noteFields` lists them: `(id, key, name, type, mandatory)`;
+/// the pin flags are enums of `1` (Yes) and `0` (No), as Pipedrive's example shows.
+pub const FIELDS: [(i64, &str, &str, &str, bool); 9] = [
+    (1, "content", "Content", "text", true),
+    (
+        2,
+        "pinned_to_deal_flag",
+        "Note is pinned to deal",
+        "enum",
+        false,
+    ),
+    (
+        3,
+        "pinned_to_person_flag",
+        "Note is pinned to person",
+        "enum",
+        false,
+    ),
+    (
+        4,
+        "pinned_to_organization_flag",
+        "Note is pinned to organization",
+        "enum",
+        false,
+    ),
+    (5, "deal_id", "Deal", "deal", false),
+    (6, "person_id", "Person", "people", false),
+    (7, "org_id", "Organization", "org", false),
+    (8, "user_id", "Author", "user", false),
+    (9, "add_time", "Add time", "date", false),
+];
+
 /// What a note holds that a client sets.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NoteValues {

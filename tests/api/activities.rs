@@ -498,3 +498,77 @@ async fn activities_of_a_private_person_are_hidden_from_users_who_cannot_see_it(
         .await;
     r.assert_error(400, "person_id");
 }
+
+#[tokio::test]
+async fn activity_fields_list_the_built_in_fields_with_the_active_types_as_options() {
+    let app = TestApp::spawn().await;
+    app.post(
+        "/v1/activityTypes",
+        &json!({"name": "Site visit", "icon_key": "car"}),
+    )
+    .await;
+    let r = app.get("/api/v2/activityFields").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let fields = r.data().as_array().unwrap();
+    let codes: Vec<&str> = fields
+        .iter()
+        .map(|f| f["field_code"].as_str().unwrap())
+        .collect();
+    for code in [
+        "subject",
+        "type",
+        "due_date",
+        "due_time",
+        "duration",
+        "done",
+        "busy",
+        "note",
+        "location",
+        "participants",
+    ] {
+        assert!(codes.contains(&code), "{code}: {codes:?}");
+    }
+    let t = app
+        .get("/api/v2/activityFields/type?include_fields=ui_visibility")
+        .await;
+    assert_eq!(t.status, 200, "{}", t.body);
+    let keys: Vec<&str> = t.data()["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "call",
+            "meeting",
+            "task",
+            "deadline",
+            "email",
+            "lunch",
+            "site_visit"
+        ]
+    );
+    assert_eq!(t.data()["is_custom_field"], false);
+    assert_eq!(t.data()["ui_visibility"]["add_visible_flag"], true);
+    let loc = app.get("/api/v2/activityFields/location").await;
+    assert_eq!(loc.data()["subfields"][0]["field_code"], "location_country");
+    // Paged by cursor like every v2 field list.
+    let first = app.get("/api/v2/activityFields?limit=5").await;
+    assert_eq!(first.data().as_array().unwrap().len(), 5);
+    let cursor = first.body["additional_data"]["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let next = app
+        .get(&format!("/api/v2/activityFields?limit=5&cursor={cursor}"))
+        .await;
+    assert_eq!(next.data()[0]["field_code"], fields[5]["field_code"]);
+    app.get("/api/v2/activityFields/nope")
+        .await
+        .assert_error(404, "nope");
+    app.get("/api/v2/activityFields?include_fields=everything")
+        .await
+        .assert_error(400, "include_fields");
+}

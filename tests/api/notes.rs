@@ -233,3 +233,23 @@ async fn notes_on_a_private_person_are_hidden_and_only_admins_write_for_others()
     assert_eq!(r.data()["user_id"], user.user.id);
     assert_eq!(r.data()["user"]["is_you"], false);
 }
+
+#[tokio::test]
+async fn note_fields_list_content_and_the_pin_flags() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/v1/noteFields").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let fields = r.data().as_array().unwrap();
+    assert_eq!(fields[0]["key"], "content");
+    assert_eq!(fields[0]["mandatory_flag"], true);
+    let pin = fields
+        .iter()
+        .find(|f| f["key"] == "pinned_to_deal_flag")
+        .unwrap();
+    assert_eq!(pin["field_type"], "enum");
+    assert_eq!(
+        pin["options"],
+        json!([{"id": 1, "label": "Yes"}, {"id": 0, "label": "No"}])
+    );
+    assert_eq!(r.body["additional_data"]["more_items_in_collection"], false);
+}

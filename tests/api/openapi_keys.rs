@@ -526,3 +526,30 @@ async fn every_key_the_activity_type_and_note_answers_have_is_documented_and_no_
     let listed = answer(&app, "GET", path, path, None).await;
     assert_written_keys_are_the_documented_ones(&doc, &[added, got, listed]);
 }
+
+#[tokio::test]
+async fn every_key_the_activity_and_note_field_answers_have_is_documented_and_no_other() {
+    let app = TestApp::spawn().await;
+    let path = "/api/v2/activityFields";
+    let listed = answer(
+        &app,
+        "GET",
+        path,
+        &format!("{path}?include_fields=ui_visibility"),
+        None,
+    )
+    .await;
+    let url = format!("{path}/type?include_fields=ui_visibility");
+    let got = answer(
+        &app,
+        "GET",
+        "/api/v2/activityFields/{field_code}",
+        &url,
+        None,
+    )
+    .await;
+    let doc = openapi::document();
+    assert_written_keys_are_the_documented_ones(&doc, &[listed, got]);
+    let notes = answer(&app, "GET", "/v1/noteFields", "/v1/noteFields", None).await;
+    assert_written_keys_are_the_documented_ones(&doc, &[notes]);
+}

@@ -602,3 +602,23 @@ test('addActivityType, updateActivityType and deleteActivityType; a deleted type
   assert.ok(!listedDeleted || listedDeleted.active_flag === false, 'a deleted type is gone or inactive');
   await rejectsWith(activities.addActivity({ AddActivityRequest: { type: 'video_call' } }), 400, /type/);
 });
+
+test('ActivityFieldsApi lists the activity fields, type with the active types as options; NoteFieldsApi the note fields', async () => {
+  const fieldsApi = new v2.ActivityFieldsApi(keepStatus(new v2.Configuration({ apiKey: server.token, basePath: `${server.base}/api/v2` })));
+  const list = await fieldsApi.getActivityFields({ limit: 100 });
+  assert.equal(list.success, true);
+  const codes = list.data.map((f) => f.field_code);
+  for (const code of ['subject', 'type', 'due_date', 'due_time', 'done', 'note', 'participants']) {
+    assert.ok(codes.includes(code), `${code} in ${codes}`);
+  }
+  const type = await fieldsApi.getActivityField({ field_code: 'type', include_fields: 'ui_visibility' });
+  assert.ok(type.data.options.some((o) => o.id === 'call' && o.label === 'Call'));
+  assert.equal(type.data.is_custom_field, false);
+  assert.equal(type.data.ui_visibility.add_visible_flag, true);
+
+  const noteFields = new v1.NoteFieldsApi(keepStatus(new v1.Configuration({ apiKey: server.token, basePath: `${server.base}/v1` })));
+  const nf = await noteFields.getNoteFields();
+  assert.equal(nf.success, true);
+  assert.equal(nf.data[0].key, 'content');
+  assert.ok(nf.data.some((f) => f.key === 'pinned_to_person_flag' && f.field_type === 'enum'));
+});

@@ -85,6 +85,14 @@ fn activity_body() -> Value {
     })
 }
 
+fn ui_visibility() -> Value {
+    q(
+        "include_fields",
+        json!({"type": "string", "enum": ["ui_visibility"]}),
+        "Add the fields' UI visibility",
+    )
+}
+
 fn include_attendees() -> Value {
     q(
         "include_fields",
@@ -161,6 +169,26 @@ fn describe_v2(operation: &str) -> Option<Doc> {
             None,
         ),
         "delete_activity" => doc("Delete an activity", vec![], None, 200, deleted_id(), None),
+        "get_activity_fields" => {
+            let mut p = v2_paging();
+            p.push(ui_visibility());
+            doc(
+                "List activity fields",
+                p,
+                None,
+                200,
+                list(r("ActivityField")),
+                Some(v2_cursor()),
+            )
+        }
+        "get_activity_field" => doc(
+            "Get an activity field",
+            vec![ui_visibility()],
+            None,
+            200,
+            r("ActivityField"),
+            None,
+        ),
         _ => return None,
     })
 }
@@ -337,6 +365,17 @@ fn describe_v1(operation: &str) -> Option<Doc> {
             )
         }
         "get_note" => doc("Get a note", vec![], None, 200, r("Note"), None),
+        "get_note_fields" => doc(
+            "List note fields",
+            vec![],
+            None,
+            200,
+            list(r("NoteField")),
+            Some(json!({"type": "object", "properties": {
+                "start": {"type": "integer"}, "limit": {"type": "integer"},
+                "more_items_in_collection": {"type": "boolean"},
+            }})),
+        ),
         "add_note" => doc(
             "Add a note",
             vec![],
@@ -371,6 +410,8 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
         ("ActivityV1", activity_v1()),
         ("ActivityType", activity_type()),
         ("Note", note()),
+        ("ActivityField", activity_field()),
+        ("NoteField", note_field()),
     ]
 }
 
@@ -491,5 +532,36 @@ fn note() -> Value {
                 "task": none, "user": {"type": ["object", "null"]},
             }),
         ]),
+    })
+}
+
+fn activity_field() -> Value {
+    let text = json!({"type": "string"});
+    let flag = json!({"type": "boolean"});
+    json!({
+        "type": "object",
+        "required": ["field_name", "field_code", "field_type", "is_custom_field", "is_optional_response_field"],
+        "properties": {
+            "field_name": text, "field_code": text, "field_type": text,
+            "options": {"type": ["array", "null"], "items": {"type": "object"}},
+            "subfields": {"type": ["array", "null"], "items": {"type": "object"}},
+            "is_custom_field": flag, "is_optional_response_field": flag,
+            "ui_visibility": {"type": "object"},
+        },
+    })
+}
+
+fn note_field() -> Value {
+    let text = json!({"type": "string"});
+    let flag = json!({"type": "boolean"});
+    json!({
+        "type": "object",
+        "required": ["id", "key", "name", "field_type"],
+        "properties": {
+            "id": {"type": "integer"}, "key": text, "name": text, "field_type": text,
+            "active_flag": flag, "edit_flag": flag, "bulk_edit_allowed": flag,
+            "mandatory_flag": flag,
+            "options": {"type": ["array", "null"], "items": {"type": "object"}},
+        },
     })
 }

@@ -53,7 +53,8 @@ pub fn document() -> Value {
             {"name": "Persons"}, {"name": "PersonFields"}, {"name": "Organizations"},
             {"name": "OrganizationFields"},
             {"name": "Deals"}, {"name": "DealFields"}, {"name": "ItemSearch"},
-            {"name": "Activities"}, {"name": "ActivityTypes"}, {"name": "Notes"},
+            {"name": "Activities"}, {"name": "ActivityTypes"}, {"name": "ActivityFields"},
+            {"name": "Notes"}, {"name": "NoteFields"},
             {"name": "Users"}, {"name": "Pipelines"}, {"name": "Stages"}, {"name": "Service"},
         ],
         "paths": paths,
@@ -193,6 +194,10 @@ fn tag(e: &Entry) -> &'static str {
         "Activities"
     } else if e.path.starts_with("/activityTypes") {
         "ActivityTypes"
+    } else if e.path.starts_with("/activityFields") {
+        "ActivityFields"
+    } else if e.path.starts_with("/noteFields") {
+        "NoteFields"
     } else if e.path.starts_with("/notes") {
         "Notes"
     } else if e.path.starts_with("/deals") {

@@ -232,3 +232,32 @@ pub async fn get_notes(Caller { session, store }: Caller, q: QueryParams) -> Api
         None,
     ))
 }
+
+/// `GET /v1/noteFields`: the fields a note has (built in; pipestack has no custom note fields).
+pub async fn get_note_fields(Caller { .. }: Caller) -> ApiResult {
+    let data: Vec<Value> = note::FIELDS
+        .iter()
+        .map(|(id, key, name, field_type, mandatory)| {
+            let options = (*field_type == "enum")
+                .then(|| json!([{"id": 1, "label": "Yes"}, {"id": 0, "label": "No"}]));
+            json!({
+                "id": id,
+                "key": key,
+                "name": name,
+                "field_type": field_type,
+                "active_flag": true,
+                "edit_flag": false,
+                "bulk_edit_allowed": *key != "content",
+                "mandatory_flag": mandatory,
+                "options": options,
+            })
+        })
+        .collect();
+    let count = data.len();
+    Ok(success(
+        StatusCode::OK,
+        data,
+        Some(json!({"start": 0, "limit": count, "more_items_in_collection": false})),
+        None,
+    ))
+}

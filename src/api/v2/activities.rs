@@ -6,8 +6,8 @@ use serde_json::{Map, Value, json};
 use super::{ListOrder, time_param};
 use crate::api::ApiResult;
 use crate::api::envelope::success;
-use crate::api::extract::{Caller, PathId};
-use crate::api::parse::{QueryParams, reject_fields};
+use crate::api::extract::{Caller, FieldCode, PathId};
+use crate::api::parse::{QueryParams, keyset_page, reject_fields};
 use crate::api::payload::Payload;
 use crate::domain::activity::{
     self, Activity, ActivityDraft, ActivityFilter, Attendee, Participant, activity_not_found,
@@ -328,4 +328,102 @@ pub fn draft(body: Map<String, Value>) -> Result<ActivityDraft, ApiError> {
     }
     reject_fields(&invalid)?;
     Ok(d)
+}
+
+/// `include_fields` of activity fields: `ui_visibility`.
+fn ui_visibility(q: &QueryParams) -> Result<bool, ApiError> {
+    let mut wanted = false;
+    for f in q.list("include_fields") {
+        match f.as_str() {
+            "ui_visibility" => wanted = true,
+            other => {
+                return Err(ApiError::invalid(
+                    "include_fields",
+                    format!("{other:?} cannot be included: use ui_visibility"),
+                ));
+            }
+        }
+    }
+    Ok(wanted)
+}
+
+/// One activity field in v2's shape; `type` lists the active activity types as its options
+/// (string ids, as Pipedrive's built-in fields have).
+fn activity_field(
+    (code, name, field_type, optional): activity::FieldSpec,
+    types: &[activity::ActivityType],
+    ui: bool,
+) -> Value {
+    let options = (code == "type").then(|| {
+        types
+            .iter()
+            .filter(|t| t.active)
+            .map(|t| json!({"id": t.key_string, "label": t.name, "color": t.color}))
+            .collect::<Vec<Value>>()
+    });
+    let subfields = (field_type == "address").then(|| {
+        activity::LOCATION_KEYS[1..]
+            .iter()
+            .map(|part| {
+                json!({
+                    "field_code": format!("{code}_{part}"),
+                    "field_name": format!("{name} ({part})"),
+                    "field_type": "varchar",
+                })
+            })
+            .collect::<Vec<Value>>()
+    });
+    let mut v = json!({
+        "field_name": name,
+        "field_code": code,
+        "field_type": field_type,
+        "options": options,
+        "subfields": subfields,
+        "is_custom_field": false,
+        "is_optional_response_field": optional,
+    });
+    if ui {
+        v["ui_visibility"] = json!({"add_visible_flag": true, "details_visible_flag": true});
+    }
+    v
+}
+
+/// `GET /api/v2/activityFields`: the fields an activity has, cursor-paged.
+pub async fn get_activity_fields(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
+    let ui = ui_visibility(&q)?;
+    let types = store.activity_types(session.company.id).await?;
+    let all: Vec<(usize, activity::FieldSpec)> =
+        activity::FIELDS.iter().copied().enumerate().collect();
+    let (page, next_cursor) = keyset_page(&q, &all, |(n, _)| *n, "activity field list")?;
+    let data: Vec<Value> = page
+        .iter()
+        .map(|(_, f)| activity_field(*f, &types, ui))
+        .collect();
+    Ok(success(
+        StatusCode::OK,
+        data,
+        Some(json!({ "next_cursor": next_cursor })),
+        None,
+    ))
+}
+
+/// `GET /api/v2/activityFields/{field_code}`.
+pub async fn get_activity_field(
+    Caller { session, store }: Caller,
+    FieldCode(code): FieldCode,
+    q: QueryParams,
+) -> ApiResult {
+    let ui = ui_visibility(&q)?;
+    let f = activity::FIELDS
+        .iter()
+        .copied()
+        .find(|f| f.0 == code)
+        .ok_or_else(|| ApiError::NotFound(format!("Activity field {code:?} not found")))?;
+    let types = store.activity_types(session.company.id).await?;
+    Ok(success(
+        StatusCode::OK,
+        activity_field(f, &types, ui),
+        None,
+        None,
+    ))
 }

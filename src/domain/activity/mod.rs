@@ -213,6 +213,35 @@ pub struct ActivityFilter {
     pub viewer: Option<i64>,
 }
 
+/// A built-in field: `(code, name, type, optional in answers)`.
+pub type FieldSpec = (&'static str, &'static str, &'static str, bool);
+
+/// The fields of an activity as `activityFields` describes them. They are built in (pipestack has no custom activity fields); `type`'s options
+/// are the company's active activity types.
+pub const FIELDS: [FieldSpec; 21] = [
+    ("id", "ID", "int", false),
+    ("subject", "Subject", "varchar", false),
+    ("type", "Type", "enum", false),
+    ("owner_id", "Assigned to user", "user", false),
+    ("creator_user_id", "Creator", "user", false),
+    ("deal_id", "Deal", "deal", false),
+    ("person_id", "Contact person", "people", false),
+    ("org_id", "Organization", "org", false),
+    ("participants", "Participants", "people", false),
+    ("due_date", "Due date", "date", false),
+    ("due_time", "Due time", "time", false),
+    ("duration", "Duration", "time", false),
+    ("busy", "Free/busy", "boolean", false),
+    ("done", "Done", "boolean", false),
+    ("marked_as_done_time", "Marked as done time", "date", false),
+    ("location", "Location", "address", false),
+    ("public_description", "Public description", "text", false),
+    ("priority", "Priority", "int", false),
+    ("note", "Note", "text", false),
+    ("attendees", "Attendees", "json", true),
+    ("add_time", "Add time", "date", false),
+];
+
 /// The location keys an activity's location may hold.
 pub const LOCATION_KEYS: [&str; 11] = [
     "value",
