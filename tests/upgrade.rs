@@ -244,6 +244,7 @@ async fn a_release_3_database_gets_deal_fields_and_keeps_its_followers() {
     let parts = SummaryParts {
         deals: Some(Vec::new()),
         activities: false,
+        viewer: None,
     };
     let counts = store.summaries(1, Kind::Person, &[1], parts).await.unwrap();
     assert!(counts.is_empty());
@@ -267,6 +268,7 @@ async fn a_release_3_database_gets_the_default_activity_types_and_empty_summarie
     let parts = SummaryParts {
         deals: Some(Vec::new()),
         activities: true,
+        viewer: None,
     };
     let summaries = store
         .summaries(1, Kind::Person, &[1, 2], parts)

@@ -114,6 +114,9 @@ pub struct SummaryParts {
     pub deals: Option<Vec<String>>,
     /// The activity summary and notes count.
     pub activities: bool,
+    /// Count only the activities and notes this user may see (`None`: all), so that no summary
+    /// shows what a read of the activity itself would answer with a 404.
+    pub viewer: Option<i64>,
 }
 
 /// The summaries of persons, organizations or deals (`kind`) of the session's company, by id
@@ -136,6 +139,7 @@ pub async fn summaries(
             false => None,
         },
         activities,
+        viewer: super::followers::viewer(session),
     };
     Ok(store
         .summaries(session.company.id, kind, ids, parts)

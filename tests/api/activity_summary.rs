@@ -412,3 +412,43 @@ async fn deleting_a_person_keeps_its_activities_and_notes() {
         .await
         .assert_error(400, "person_id");
 }
+
+#[tokio::test]
+async fn summaries_count_only_the_activities_and_notes_the_reader_may_see() {
+    let app = TestApp::spawn().await;
+    let user = app.add_user("Other").await;
+    let private = app
+        .add_person(json!({"name": "Secret", "visible_to": 1}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let deal = app
+        .post("/api/v2/deals", &json!({"title": "Open deal"}))
+        .await
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+    add_activity(
+        &app,
+        json!({"person_id": private, "deal_id": deal, "subject": "SECRET call", "due_date": "2026-01-01"}),
+    )
+    .await;
+    add_note(
+        &app,
+        json!({"content": "SECRET note", "person_id": private, "deal_id": deal}),
+    )
+    .await;
+    let admin = app.get(&format!("/v1/deals/{deal}")).await;
+    assert_eq!(admin.data()["activities_count"], 1);
+    assert_eq!(admin.data()["next_activity_subject"], "SECRET call");
+    assert_eq!(admin.data()["notes_count"], 1);
+    let other = app
+        .get_as(&user.api_token, &format!("/v1/deals/{deal}"))
+        .await;
+    assert_eq!(other.status, 200, "{}", other.body);
+    assert_eq!(other.data()["activities_count"], 0, "{}", other.body);
+    assert_eq!(other.data()["next_activity_id"], Value::Null);
+    assert_eq!(other.data()["next_activity_subject"], Value::Null);
+    assert_eq!(other.data()["notes_count"], 0);
+    assert!(!other.body.to_string().contains("SECRET"), "{}", other.body);
+}

@@ -3,7 +3,7 @@
 //! count, all read in one statement per page, one round trip, each part an indexed lookup
 //! from the items.
 
-use super::{Arg, Db, FromRow, Row, sql};
+use super::{Arg, Db, FromRow, Query, Row, sql};
 use crate::domain::Kind;
 use crate::domain::deal::DealCounts;
 use crate::domain::ports::StoreError;
@@ -89,7 +89,7 @@ fn deal_parts(company_id: i64, kind: Kind, ids: &[i64], ref_fields: &[String]) -
 }
 
 /// Activity counts, next and last activity, and notes count.
-fn activity_parts(company_id: i64, kind: Kind, ids: &[i64]) -> Vec<Part> {
+fn activity_parts(company_id: i64, kind: Kind, ids: &[i64], viewer: Option<i64>) -> Vec<Part> {
     let list = marks(ids.len());
     // Where an item's activities come from, and which column names the item.
     let (from, item, note_col) = match kind {
@@ -112,10 +112,18 @@ fn activity_parts(company_id: i64, kind: Kind, ids: &[i64]) -> Vec<Part> {
             "n.deal_id",
         ),
     };
-    let source = format!("{from} AND a.active_flag = TRUE");
-    let args = || {
+    // Only what the viewer may see of them (the rule of `push_visible`, as their reads apply).
+    let visible = |alias: &str, own: &str| {
+        let mut q = sql!(String::new());
+        super::activities::push_visible(&mut q, alias, own, viewer);
+        q
+    };
+    let (activities_visible, notes_visible) = (visible("a", "owner_id"), visible("n", "user_id"));
+    let source = format!("{from} AND a.active_flag = TRUE{}", activities_visible.sql);
+    let args = |extra: &Query| {
         let mut a: Vec<Arg> = ids_args(ids).collect();
         a.push(company_id.into());
+        a.extend(extra.args.iter().cloned());
         a
     };
     // A deal shows its next activity's subject, type, duration and note (v1); persons and
@@ -145,15 +153,16 @@ fn activity_parts(company_id: i64, kind: Kind, ids: &[i64]) -> Vec<Part> {
                  ROW_NUMBER() OVER (PARTITION BY {item}, a.done ORDER BY {order}) AS rn \
                  FROM {source}) x WHERE x.rn = 1"
             ),
-            args(),
+            args(&activities_visible),
         ),
         Part(
             format!(
                 "SELECT {note_col}, 'o', COUNT(*), CAST(0 AS BIGINT), {NO_ACTIVITY} FROM notes n \
-                 WHERE {note_col} IN ({list}) AND n.active_flag = TRUE AND n.company_id = ? \
-                 GROUP BY {note_col}"
+                 WHERE {note_col} IN ({list}) AND n.active_flag = TRUE AND n.company_id = ?{} \
+                 GROUP BY {note_col}",
+                notes_visible.sql
             ),
-            args(),
+            args(&notes_visible),
         ),
     ]
 }
@@ -205,7 +214,7 @@ pub async fn summaries(
         all.extend(deal_parts(company_id, kind, ids, ref_fields));
     }
     if parts.activities {
-        all.extend(activity_parts(company_id, kind, ids));
+        all.extend(activity_parts(company_id, kind, ids, parts.viewer));
     }
     if ids.is_empty() || all.is_empty() {
         return Ok(Vec::new());
