@@ -26,7 +26,7 @@ CREATE TABLE activities (
     person_id          INTEGER,                     -- the primary participant
     org_id             INTEGER,
     due_date           TEXT,                        -- YYYY-MM-DD
-    due_key            INTEGER NOT NULL DEFAULT 0,      -- YYYYMMDDHHMM, 0 without a date: the order
+    due_key            INTEGER NOT NULL DEFAULT 0,      -- YYYYMMDD*10000 + HHMM+1 (all-day: +0), 0 undated: the order
     due_time           TEXT,                        -- HH:MM, UTC
     duration           TEXT,                        -- HH:MM
     busy               INTEGER,                     -- 1 busy, 0 free, NULL by the time

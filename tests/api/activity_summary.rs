@@ -414,6 +414,31 @@ async fn deleting_a_person_keeps_its_activities_and_notes() {
 }
 
 #[tokio::test]
+async fn an_all_day_activity_comes_before_one_at_midnight_the_same_day() {
+    let app = TestApp::spawn().await;
+    let p = app.add_person(json!({"name": "Ann"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let midnight = add_activity(
+        &app,
+        json!({"person_id": p, "due_date": "2026-03-01", "due_time": "00:00"}),
+    )
+    .await;
+    let all_day = add_activity(&app, json!({"person_id": p, "due_date": "2026-03-01"})).await;
+    let s = summary(&app, "persons", p).await;
+    assert_eq!(s["next_activity_id"], all_day, "{s}");
+    let r = app.get("/api/v2/activities?sort_by=due_date").await;
+    let ids: Vec<Value> = r
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].clone())
+        .collect();
+    assert_eq!(ids, vec![json!(all_day), json!(midnight)]);
+}
+
+#[tokio::test]
 async fn summaries_count_only_the_activities_and_notes_the_reader_may_see() {
     let app = TestApp::spawn().await;
     let user = app.add_user("Other").await;

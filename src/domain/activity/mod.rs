@@ -72,7 +72,7 @@ pub struct ActivityValues {
 }
 
 impl ActivityValues {
-    /// The order activities are due in: `YYYYMMDDHHMM`, 0 for one without a date.
+    /// The order activities are due in ([`due_key`]).
     pub fn due_key(&self) -> i64 {
         due_key(self.due_date.as_deref(), self.due_time.as_deref())
     }
@@ -107,7 +107,9 @@ pub fn participant_ref(p: &Participant) -> Reference {
     }
 }
 
-/// `YYYYMMDDHHMM` of a due date and time; 0 without a date.
+/// The order activities are due in, as one number: `YYYYMMDD` × 10,000, plus `HHMM` + 1 with
+/// a time (so that an all-day activity comes before one at 00:00 the same day); 0 without a
+/// date.
 pub fn due_key(date: Option<&str>, time: Option<&str>) -> i64 {
     let Some(date) = date else { return 0 };
     let digits = |s: &str| -> i64 {
@@ -117,7 +119,7 @@ pub fn due_key(date: Option<&str>, time: Option<&str>) -> i64 {
             .parse()
             .unwrap_or(0)
     };
-    digits(date) * 10_000 + time.map_or(0, digits)
+    digits(date) * 10_000 + time.map_or(0, |t| digits(t) + 1)
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -608,7 +610,8 @@ mod tests {
         };
         let (v, _) = apply(&base(), &draft, &types(), Timestamp(1)).unwrap();
         assert_eq!(v.due_time.as_deref(), Some("09:30"));
-        assert_eq!(v.due_key(), 202605010930);
+        assert_eq!(v.due_key(), 202605010931);
+        assert!(due_key(Some("2026-05-01"), None) < due_key(Some("2026-05-01"), Some("00:00")));
         let bad = ActivityDraft {
             due_time: Some(Some("25:00".into())),
             due_date: Some(Some("2026-05-01".into())),
