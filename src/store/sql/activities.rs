@@ -298,6 +298,9 @@ impl Needed {
     }
 }
 
+/// The most rows [`require_all`] checks in one statement.
+const MAX_JOINED: usize = 16;
+
 /// Checks the rows a write refers to, all in one statement (one round trip); only when one is
 /// missing is each asked on its own, to name it.
 pub async fn require_all<D: Db>(
@@ -310,7 +313,9 @@ pub async fn require_all<D: Db>(
         q.push_arg(&format!(" AND {alias}.{} = ?", n.column), n.value.clone());
         q.push(&format!(" AND {alias}.active_flag = TRUE"));
     };
-    if needed.len() > 1 {
+    // One statement while the join stays small (SQLite joins at most 64 tables); a long list
+    // of participants is checked row by row.
+    if (2..=MAX_JOINED).contains(&needed.len()) {
         let aliases: Vec<String> = (0..needed.len()).map(|i| format!("x{i}")).collect();
         let tables: Vec<String> = needed
             .iter()
@@ -570,6 +575,10 @@ pub async fn move_person<D: Db>(
     lock::<D>(&mut q, "a");
     let moving: Vec<Activity> = db.rows(q).await?;
     for a in moving {
+        // Left by `from` between the lookup and the lock (a change committed meanwhile).
+        if !a.is_with(from) {
+            continue;
+        }
         let mut v = a.values.clone();
         let was_primary = v
             .participants

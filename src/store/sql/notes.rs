@@ -179,10 +179,12 @@ pub async fn move_person(
     company_id: i64,
     from: i64,
     into: i64,
+    now: Timestamp,
 ) -> Result<(), StoreError> {
     db.execute(sql!(
-        "UPDATE notes SET person_id = ? WHERE company_id = ? AND person_id = ?",
+        "UPDATE notes SET person_id = ?, update_time = ? WHERE company_id = ? AND person_id = ?",
         into,
+        now,
         company_id,
         from
     ))

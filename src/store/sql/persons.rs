@@ -576,7 +576,7 @@ pub async fn merge<D: Db>(
     }
     super::deals::move_person(db, company_id, from, into, now).await?;
     super::activities::move_person(db, company_id, from, into, now).await?;
-    super::notes::move_person(db, company_id, from, into).await?;
+    super::notes::move_person(db, company_id, from, into, now).await?;
     soft_delete(db, company_id, from, now).await?;
     apply_changes(db, company_id, into, &changes, now)
         .await
