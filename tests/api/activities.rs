@@ -572,3 +572,31 @@ async fn activity_fields_list_the_built_in_fields_with_the_active_types_as_optio
         .await
         .assert_error(400, "include_fields");
 }
+
+#[tokio::test]
+async fn an_activity_with_many_participants_is_checked_whole() {
+    let app = TestApp::spawn().await;
+    let mut people = Vec::new();
+    for i in 0..70 {
+        people.push(
+            app.add_person(json!({"name": format!("P{i}")})).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let list: Vec<Value> = people.iter().map(|p| json!({"person_id": p})).collect();
+    let a = add(&app, json!({"participants": list})).await;
+    assert_eq!(a["participants"].as_array().unwrap().len(), 70);
+    assert_eq!(a["person_id"], people[0]);
+    let mut bad = list.clone();
+    bad.push(json!({"person_id": 999_999}));
+    app.post("/api/v2/activities", &json!({"participants": bad}))
+        .await
+        .assert_error(400, "participants: person 999999");
+    app.put(
+        "/v1/activityTypes/1",
+        &json!({"order_nr": 9_223_372_036_854_775_807_i64}),
+    )
+    .await
+    .assert_error(400, "order_nr");
+}

@@ -69,10 +69,10 @@ fn activity_body() -> Value {
                 })),
                 "attendees": list(json!({
                     "type": "object",
-                    "required": ["email"],
                     "additionalProperties": false,
                     "properties": {
                         "email": {"type": "string", "format": "email"},
+                        "email_address": {"type": "string", "format": "email"},
                         "name": nullable_string(),
                         "status": nullable_string(),
                         "is_organizer": boolean(),
@@ -205,7 +205,7 @@ fn type_body(create: bool) -> Value {
             "name": {"type": "string", "maxLength": 255, "pattern": "\\S"},
             "icon_key": {"type": "string", "enum": crate::domain::activity::types::ICON_KEYS.to_vec()},
             "color": {"type": ["string", "null"], "pattern": "^#?[0-9A-Fa-f]{6}$"},
-            "order_nr": {"type": "integer", "minimum": 0},
+            "order_nr": {"type": "integer", "minimum": 0, "maximum": crate::domain::activity::types::MAX_ORDER_NR},
         },
     })
 }
@@ -214,9 +214,9 @@ fn note_body(create: bool) -> Value {
     let flag = json!({"type": "integer", "enum": [0, 1]});
     json!({
         "type": "object",
-        "required": if create { json!(["content", "person_id"]) } else { json!([]) },
+        "required": if create { json!(["content"]) } else { json!([]) },
         "properties": {
-            "content": {"type": "string", "minLength": 1, "maxLength": 100_000, "pattern": "[A-Za-z0-9]"},
+            "content": {"type": "string", "minLength": 1, "maxLength": 100_000, "pattern": "\\S"},
             "user_id": id(),
             "deal_id": opt_id(),
             "person_id": opt_id(),

@@ -102,6 +102,9 @@ pub fn active_type<'a>(
         })
 }
 
+/// The highest `order_nr` a type may be given (a type added after it still has one).
+pub const MAX_ORDER_NR: i64 = 1_000_000;
+
 /// The first active type by order: what an activity without a `type` is.
 pub fn default_type(types: &[ActivityType]) -> Result<&ActivityType, DomainError> {
     types
@@ -252,8 +255,11 @@ pub async fn update_type(
         icon_key: draft.icon_key.as_deref().map(check_icon).transpose()?,
         color: draft.color.map(check_color).transpose()?,
         order_nr: match draft.order_nr {
-            Some(n) if n < 0 => {
-                return Err(DomainError::invalid("order_nr", "must not be negative"));
+            Some(n) if !(0..=MAX_ORDER_NR).contains(&n) => {
+                return Err(DomainError::invalid(
+                    "order_nr",
+                    format!("must be between 0 and {MAX_ORDER_NR}"),
+                ));
             }
             n => n,
         },
