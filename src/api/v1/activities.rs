@@ -49,13 +49,17 @@ impl Linked {
             .into_iter()
             .map(|p| (p.id, p))
             .collect();
-        let orgs: BTreeMap<i64, Organization> = store
-            .organizations_by_ids(company_id, &orgs)
-            .await?
-            .into_iter()
-            .filter(|o| organization::can_see_org(session, o))
-            .map(|o| (o.id, o))
-            .collect();
+        let orgs: BTreeMap<i64, Organization> = if orgs.is_empty() {
+            BTreeMap::new()
+        } else {
+            store
+                .organizations_by_ids(company_id, &orgs)
+                .await?
+                .into_iter()
+                .filter(|o| organization::can_see_org(session, o))
+                .map(|o| (o.id, o))
+                .collect()
+        };
         let deals = if deals.is_empty() {
             BTreeMap::new()
         } else {
