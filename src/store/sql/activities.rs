@@ -422,47 +422,72 @@ async fn write_participants(
     Ok(())
 }
 
-fn location_json(v: &ActivityValues) -> Result<Option<String>, StoreError> {
-    v.location.as_ref().map(to_json).transpose()
+/// The columns an activity's values are written to: by an insert and by a change alike, in
+/// the order of [`value_args`].
+const VALUE_COLUMNS: [&str; 19] = [
+    "owner_id",
+    "type",
+    "subject",
+    "deal_id",
+    "person_id",
+    "org_id",
+    "due_date",
+    "due_key",
+    "due_time",
+    "duration",
+    "busy",
+    "done",
+    "marked_as_done_time",
+    "location",
+    "public_description",
+    "priority",
+    "note",
+    "participants",
+    "attendees",
+];
+
+/// An activity's values, in the order of [`VALUE_COLUMNS`].
+fn value_args(v: &ActivityValues) -> Result<Vec<Arg>, StoreError> {
+    Ok(vec![
+        v.owner_id.into(),
+        v.type_key.as_str().into(),
+        v.subject.as_str().into(),
+        v.deal_id.into(),
+        v.person_id.into(),
+        v.org_id.into(),
+        v.due_date.as_deref().into(),
+        v.due_key().into(),
+        v.due_time.as_deref().into(),
+        v.duration.as_deref().into(),
+        v.busy.map(i64::from).into(),
+        v.done.into(),
+        v.marked_as_done_time.into(),
+        v.location.as_ref().map(to_json).transpose()?.into(),
+        v.public_description.as_deref().into(),
+        v.priority.into(),
+        v.note.as_deref().into(),
+        to_json(&v.participants)?.into(),
+        to_json(&v.attendees)?.into(),
+    ])
 }
 
 pub async fn insert<D: Db>(db: &D, a: &NewActivity) -> Result<Activity, StoreError> {
     let v = &a.values;
     require_named(db, a.company_id, v, None).await?;
-    let id = insert_id(
-        db,
-        sql!(
-            "INSERT INTO activities (company_id, creator_user_id, owner_id, type, subject, \
-             deal_id, person_id, org_id, due_date, due_key, due_time, duration, busy, done, \
-             marked_as_done_time, location, public_description, priority, note, participants, \
-             attendees, active_flag, add_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, \
-             ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?)",
-            a.company_id,
-            a.creator_user_id,
-            v.owner_id,
-            &v.type_key,
-            &v.subject,
-            v.deal_id,
-            v.person_id,
-            v.org_id,
-            v.due_date.as_deref(),
-            v.due_key(),
-            v.due_time.as_deref(),
-            v.duration.as_deref(),
-            v.busy.map(i64::from),
-            v.done,
-            v.marked_as_done_time,
-            location_json(v)?,
-            v.public_description.as_deref(),
-            v.priority,
-            v.note.as_deref(),
-            to_json(&v.participants)?,
-            to_json(&v.attendees)?,
-            a.now,
-            a.now
+    let mut q = sql!(
+        format!(
+            "INSERT INTO activities (company_id, creator_user_id, active_flag, add_time, \
+             update_time, {}) VALUES (?, ?, TRUE, ?, ?, {})",
+            VALUE_COLUMNS.join(", "),
+            vec!["?"; VALUE_COLUMNS.len()].join(", ")
         ),
-    )
-    .await?;
+        a.company_id,
+        a.creator_user_id,
+        a.now,
+        a.now
+    );
+    q.args.extend(value_args(v)?);
+    let id = insert_id(db, q).await?;
     write_participants(db, a.company_id, id, &v.participants, false).await?;
     Ok(a.stored(id))
 }
@@ -504,34 +529,14 @@ async fn write_row(
     v: &ActivityValues,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    db.execute(sql!(
-        "UPDATE activities SET owner_id = ?, type = ?, subject = ?, deal_id = ?, person_id = ?, \
-         org_id = ?, due_date = ?, due_key = ?, due_time = ?, duration = ?, busy = ?, done = ?, \
-         marked_as_done_time = ?, location = ?, public_description = ?, priority = ?, note = ?, \
-         participants = ?, attendees = ?, update_time = ? WHERE id = ?",
-        v.owner_id,
-        &v.type_key,
-        &v.subject,
-        v.deal_id,
-        v.person_id,
-        v.org_id,
-        v.due_date.as_deref(),
-        v.due_key(),
-        v.due_time.as_deref(),
-        v.duration.as_deref(),
-        v.busy.map(i64::from),
-        v.done,
-        v.marked_as_done_time,
-        location_json(v)?,
-        v.public_description.as_deref(),
-        v.priority,
-        v.note.as_deref(),
-        to_json(&v.participants)?,
-        to_json(&v.attendees)?,
-        now,
-        id
-    ))
-    .await?;
+    let sets: Vec<String> = VALUE_COLUMNS.iter().map(|c| format!("{c} = ?")).collect();
+    let mut q = sql!(format!(
+        "UPDATE activities SET {}, update_time = ? WHERE id = ?",
+        sets.join(", ")
+    ));
+    q.args.extend(value_args(v)?);
+    q.args.extend([now.into(), id.into()]);
+    db.execute(q).await?;
     Ok(())
 }
 

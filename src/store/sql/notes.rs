@@ -3,7 +3,7 @@
 
 use super::activities::{Needed, push_visible, require_all};
 use super::paging::{SortColumn, nullable, order_and_page, plain};
-use super::{Db, FromRow, Query, Row, first, insert_id, lock, sql};
+use super::{Arg, Db, FromRow, Query, Row, first, insert_id, lock, sql};
 use crate::domain::Timestamp;
 use crate::domain::note::{NewNote, Note, NoteFilter, NoteValues};
 use crate::domain::ports::{Edit, StoreError};
@@ -82,31 +82,50 @@ async fn require_attached<D: Db>(
     require_all(db, company_id, &needed).await
 }
 
+/// The columns a note's values are written to: by an insert and by a change alike, in the
+/// order of [`value_args`].
+const VALUE_COLUMNS: [&str; 8] = [
+    "user_id",
+    "content",
+    "deal_id",
+    "person_id",
+    "org_id",
+    "pinned_to_deal_flag",
+    "pinned_to_person_flag",
+    "pinned_to_organization_flag",
+];
+
+/// A note's values, in the order of [`VALUE_COLUMNS`].
+fn value_args(v: &NoteValues) -> Vec<Arg> {
+    vec![
+        v.user_id.into(),
+        v.content.as_str().into(),
+        v.deal_id.into(),
+        v.person_id.into(),
+        v.org_id.into(),
+        v.pinned_to_deal.into(),
+        v.pinned_to_person.into(),
+        v.pinned_to_org.into(),
+    ]
+}
+
 pub async fn insert<D: Db>(db: &D, n: &NewNote) -> Result<Note, StoreError> {
     let v = &n.values;
     require_attached(db, n.company_id, v, None).await?;
-    let id = insert_id(
-        db,
-        sql!(
-            "INSERT INTO notes (company_id, user_id, last_update_user_id, content, deal_id, \
-             person_id, org_id, pinned_to_deal_flag, pinned_to_person_flag, \
-             pinned_to_organization_flag, active_flag, add_time, update_time) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?)",
-            n.company_id,
-            v.user_id,
-            v.user_id,
-            &v.content,
-            v.deal_id,
-            v.person_id,
-            v.org_id,
-            v.pinned_to_deal,
-            v.pinned_to_person,
-            v.pinned_to_org,
-            v.add_time,
-            n.now
+    let mut q = sql!(
+        format!(
+            "INSERT INTO notes (company_id, last_update_user_id, active_flag, add_time, \
+             update_time, {}) VALUES (?, ?, TRUE, ?, ?, {})",
+            VALUE_COLUMNS.join(", "),
+            vec!["?"; VALUE_COLUMNS.len()].join(", ")
         ),
-    )
-    .await?;
+        n.company_id,
+        v.user_id,
+        v.add_time,
+        n.now
+    );
+    q.args.extend(value_args(v));
+    let id = insert_id(db, q).await?;
     Ok(n.stored(id))
 }
 
@@ -134,24 +153,16 @@ pub async fn update<D: Db>(
         return Ok(Some(current));
     }
     require_attached(db, company_id, &v, Some(&current.values)).await?;
-    db.execute(sql!(
-        "UPDATE notes SET user_id = ?, last_update_user_id = ?, content = ?, deal_id = ?, \
-         person_id = ?, org_id = ?, pinned_to_deal_flag = ?, pinned_to_person_flag = ?, \
-         pinned_to_organization_flag = ?, add_time = ?, update_time = ? WHERE id = ?",
-        v.user_id,
-        user_id,
-        &v.content,
-        v.deal_id,
-        v.person_id,
-        v.org_id,
-        v.pinned_to_deal,
-        v.pinned_to_person,
-        v.pinned_to_org,
-        v.add_time,
-        now,
-        id
-    ))
-    .await?;
+    let sets: Vec<String> = VALUE_COLUMNS.iter().map(|c| format!("{c} = ?")).collect();
+    let mut q = sql!(format!(
+        "UPDATE notes SET {}, last_update_user_id = ?, add_time = ?, update_time = ? \
+         WHERE id = ?",
+        sets.join(", ")
+    ));
+    q.args.extend(value_args(&v));
+    q.args
+        .extend([user_id.into(), v.add_time.into(), now.into(), id.into()]);
+    db.execute(q).await?;
     get(db, company_id, id, None).await
 }
 
