@@ -334,23 +334,8 @@ pub async fn list_notes(
     mut query: ListQuery<NoteFilter>,
 ) -> Result<(Vec<Note>, bool), DomainError> {
     let f = &query.filter;
-    if let Some(p) = f.person_id
-        && crate::domain::person::find_person(store, session, p)
-            .await
-            .is_err_and(|e| e.is_not_found())
-    {
-        return Ok((Vec::new(), false));
-    }
-    if let Some(o) = f.org_id
-        && !crate::domain::organization::exists_for(store, session, o).await?
-    {
-        return Ok((Vec::new(), false));
-    }
-    if let Some(d) = f.deal_id
-        && crate::domain::deal::find_deal(store, session, d)
-            .await
-            .is_err_and(|e| e.is_not_found())
-    {
+    let persons: Vec<i64> = f.person_id.into_iter().collect();
+    if !super::query::may_filter_by(store, session, &persons, f.org_id, f.deal_id).await? {
         return Ok((Vec::new(), false));
     }
     query.filter.viewer = followers::viewer(session);

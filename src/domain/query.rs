@@ -240,6 +240,39 @@ pub async fn visible_persons(
     Ok(list_persons(store, session, query).await?.persons)
 }
 
+/// Whether a list may be filtered by these items: each exists in the session's company and its
+/// user may see it. A filter by one that may not be seen is a filter by nothing (an empty
+/// page), answered as for one that does not exist.
+pub async fn may_filter_by(
+    store: &dyn Store,
+    session: &Session,
+    persons: &[i64],
+    org: Option<i64>,
+    deal: Option<i64>,
+) -> Result<bool, DomainError> {
+    for p in persons {
+        if super::person::find_person(store, session, *p)
+            .await
+            .is_err_and(|e| e.is_not_found())
+        {
+            return Ok(false);
+        }
+    }
+    if let Some(o) = org
+        && !super::organization::exists_for(store, session, o).await?
+    {
+        return Ok(false);
+    }
+    if let Some(d) = deal
+        && super::deal::find_deal(store, session, d)
+            .await
+            .is_err_and(|e| e.is_not_found())
+    {
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 /// Lists persons of the session's company: the one implementation behind v1 and v2 lists.
 pub async fn list_persons(
     store: &dyn Store,

@@ -11,7 +11,7 @@ use super::{
 use crate::domain::error::DomainError;
 use crate::domain::followers;
 use crate::domain::ports::{Edit, Store};
-use crate::domain::query::{ListQuery, one_page};
+use crate::domain::query::{self, ListQuery, one_page};
 use crate::domain::references::{Reference, check_references};
 use crate::domain::{Session, Timestamp};
 
@@ -137,24 +137,11 @@ pub async fn list_activities(
     mut query: ListQuery<ActivityFilter>,
 ) -> Result<(Vec<Activity>, bool), DomainError> {
     let f = &query.filter;
-    for p in [f.person_id, f.participant_id].into_iter().flatten() {
-        if crate::domain::person::find_person(store, session, p)
-            .await
-            .is_err_and(|e| e.is_not_found())
-        {
-            return Ok((Vec::new(), false));
-        }
-    }
-    if let Some(o) = f.org_id
-        && !crate::domain::organization::exists_for(store, session, o).await?
-    {
-        return Ok((Vec::new(), false));
-    }
-    if let Some(d) = f.deal_id
-        && crate::domain::deal::find_deal(store, session, d)
-            .await
-            .is_err_and(|e| e.is_not_found())
-    {
+    let persons: Vec<i64> = [f.person_id, f.participant_id]
+        .into_iter()
+        .flatten()
+        .collect();
+    if !query::may_filter_by(store, session, &persons, f.org_id, f.deal_id).await? {
         return Ok((Vec::new(), false));
     }
     query.filter.viewer = followers::viewer(session);

@@ -407,16 +407,9 @@ pub async fn list_deals(
     session: &Session,
     mut query: ListQuery<DealFilter>,
 ) -> Result<(Vec<Deal>, bool), DomainError> {
-    if let Some(p) = query.filter.person_id
-        && crate::domain::person::find_person(store, session, p)
-            .await
-            .is_err_and(|e| e.is_not_found())
-    {
-        return Ok((Vec::new(), false));
-    }
-    if let Some(o) = query.filter.org_id
-        && !crate::domain::organization::exists_for(store, session, o).await?
-    {
+    let f = &query.filter;
+    let persons: Vec<i64> = f.person_id.into_iter().collect();
+    if !crate::domain::query::may_filter_by(store, session, &persons, f.org_id, None).await? {
         return Ok((Vec::new(), false));
     }
     query.filter.viewer = followers::viewer(session);
