@@ -8,7 +8,8 @@
 //! - [`config`]: the command line (clap, with `PIPESTACK_*` environment fallbacks).
 //! - [`error`]: [`error::ApiError`], the HTTP edge's error, rendered as Pipedrive's envelope
 //!   (converted from the domain's own [`domain::DomainError`]).
-//! - [`domain`]: companies, users, organizations, persons and every rule about them, once;
+//! - [`domain`]: companies, users, persons, organizations, deals, activities, notes and every
+//!   rule about them, once (the summary fields they show in [`domain::summary`]);
 //!   [`domain::ports`]: the storage traits the domain needs, one per concern.
 //! - [`store`]: those traits implemented once ([`store::SqlStore`], with a short-lived cache of
 //!   sessions, users and fields) over one SQL core (`store::sql`: a module per entity with its

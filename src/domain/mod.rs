@@ -1,8 +1,10 @@
-//! The domain: companies, users, organizations and persons, and every business rule about them.
+//! The domain: companies, users, persons, organizations, deals in pipelines, activities and
+//! notes, and every business rule about them.
 //!
 //! Dialects (`api::v1`, `api::v2`) parse requests into the commands defined here and render the
 //! entities returned; the rules themselves (name splitting, primary contacts, visibility,
-//! marketing status, reference checks) live here once.
+//! marketing status, reference checks, deal status, activity participants, the summary
+//! fields) live here once.
 
 pub mod activity;
 pub mod collation;

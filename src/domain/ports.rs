@@ -1,5 +1,6 @@
 //! What the domain needs from storage: one narrow trait per concern (tenants, fields,
-//! persons, organizations, pipelines, followers), the types they speak, and [`StoreError`].
+//! persons, organizations, pipelines, deals, activities, notes, summaries, followers), the
+//! types they speak, and [`StoreError`].
 //!
 //! The domain owns these traits and `store/` implements them, so storage depends on the domain
 //! and never the other way round. A store is deliberately dumb: it persists and reads what the
