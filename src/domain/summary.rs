@@ -1,5 +1,5 @@
 //! The summary fields persons, organizations and deals show of what is attached to them:
-//! deal counts ([`crate::domain::deal::counts`]), activity counts, the next and last
+//! deal counts ([`crate::domain::deal::DealCounts`]), activity counts, the next and last
 //! activity, and the number of notes. Pipedrive does not define them; pipestack counts, among
 //! activities and notes that are not deleted:
 //! - a person's activities: those it is a participant of (primary or not); an organization's:

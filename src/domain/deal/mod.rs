@@ -207,7 +207,7 @@ pub struct DealFilter {
     pub owner_id: Option<i64>,
     pub person_id: Option<i64>,
     pub org_id: Option<i64>,
-    /// With `org_id`: also the deals related to the organization (see [`counts`]): through
+    /// With `org_id`: also the deals related to the organization (see [`DealCounts`]): through
     /// its persons, and through the values of these live organization fields.
     pub org_related: Option<Vec<String>>,
     pub pipeline_id: Option<i64>,
