@@ -58,7 +58,7 @@ pub async fn items(
                     (None, None) => Value::Null,
                 },
                 "custom_fields": h.custom_matches,
-                "notes": [],
+                "notes": h.note_matches,
             });
             if with_picture {
                 item["picture"] = Value::Null;

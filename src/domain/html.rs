@@ -17,9 +17,43 @@ pub fn sanitize(html: &str) -> String {
     CLEANER.clean(html).to_string()
 }
 
+/// The text of (sanitized) HTML, as a search reads it: tags dropped (a block or line break
+/// as a space), the entities the sanitizer writes decoded, runs of white space as one.
+pub fn text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match (in_tag, c) {
+            (false, '<') => {
+                in_tag = true;
+                out.push(' ');
+            }
+            (true, '>') => in_tag = false,
+            (false, c) => out.push(c),
+            (true, _) => {}
+        }
+    }
+    let decoded = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&");
+    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::sanitize;
+    use super::{sanitize, text};
+
+    #[test]
+    fn text_drops_tags_and_decodes_entities() {
+        assert_eq!(
+            text("<p>Likes <b>golf</b> &amp; tennis</p><p>Calls &lt;9am&gt;</p>"),
+            "Likes golf & tennis Calls <9am>"
+        );
+    }
 
     #[test]
     fn scripts_and_event_handlers_are_removed_and_formatting_kept() {

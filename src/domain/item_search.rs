@@ -107,6 +107,7 @@ pub async fn search_items(
         && (person_fields.name
             || person_fields.email
             || person_fields.phone
+            || person_fields.notes
             || person_fields.custom_fields)
     {
         let sq = SearchQuery {
@@ -122,9 +123,10 @@ pub async fn search_items(
         name: q.wants_field("name"),
         address: q.wants_field("address"),
         custom_fields: custom,
+        notes: q.wants_field("notes"),
     };
     if q.wants_type("organization")
-        && (org_fields.name || org_fields.address || org_fields.custom_fields)
+        && (org_fields.name || org_fields.address || org_fields.custom_fields || org_fields.notes)
     {
         let hits =
             organization::search_organizations(store, session, &q.term, org_fields, q.exact_match)
@@ -134,9 +136,10 @@ pub async fn search_items(
     let within = DealSearch {
         title: q.wants_field("title"),
         custom_fields: custom,
+        notes: q.wants_field("notes"),
         ..DealSearch::default()
     };
-    if q.wants_type("deal") && (within.title || within.custom_fields) {
+    if q.wants_type("deal") && (within.title || within.custom_fields || within.notes) {
         let hits = deal::search_deals(store, session, &q.term, &within, q.exact_match).await?;
         found.extend(hits.into_iter().map(|(s, d)| Found::Deal(s, d)));
     }
@@ -349,6 +352,7 @@ pub async fn related_items(
                         score: 0.0,
                         person: p,
                         custom_matches: Vec::new(),
+                        note_matches: Vec::new(),
                     }));
                 }
             }

@@ -341,3 +341,31 @@ pub async fn list_notes(
     query.filter.viewer = followers::viewer(session);
     one_page(query, |q| store.list_notes(session.company.id, q)).await
 }
+
+/// The text of the notes (that the session's user may see) on items of `kind` whose text
+/// contains `needle` (lower-cased), by item: what searches with `fields=notes` look at.
+pub async fn texts_matching(
+    store: &dyn Store,
+    session: &Session,
+    kind: super::Kind,
+    needle: &str,
+) -> Result<std::collections::HashMap<i64, Vec<String>>, DomainError> {
+    let notes = store
+        .notes_containing(session.company.id, kind, needle, followers::viewer(session))
+        .await?;
+    let mut out: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+    for n in notes {
+        let item = match kind {
+            super::Kind::Person => n.values.person_id,
+            super::Kind::Organization => n.values.org_id,
+            super::Kind::Deal => n.values.deal_id,
+        };
+        let text = html::text(&n.values.content);
+        if let Some(item) = item
+            && text.to_lowercase().contains(needle)
+        {
+            out.entry(item).or_default().push(text);
+        }
+    }
+    Ok(out)
+}

@@ -409,6 +409,8 @@ pub struct OrgSearchFields {
     pub name: bool,
     pub address: bool,
     pub custom_fields: bool,
+    /// The text of the organization's notes.
+    pub notes: bool,
 }
 
 /// Organizations matching a term in their name, address or searchable custom values, best
@@ -421,9 +423,29 @@ pub async fn search_organizations(
     exact: bool,
 ) -> Result<Vec<(f64, Organization)>, DomainError> {
     let needle = term.to_lowercase();
-    let candidates = store
+    let mut candidates = store
         .search_organization_candidates(session.company.id, &needle, followers::viewer(session))
         .await?;
+    // Organizations whose notes match, loaded when nothing else found them.
+    let mut noted = if within.notes {
+        super::note::texts_matching(store, session, Kind::Organization, &needle).await?
+    } else {
+        std::collections::HashMap::new()
+    };
+    let missing: Vec<i64> = noted
+        .keys()
+        .copied()
+        .filter(|id| !candidates.iter().any(|o| o.id == *id))
+        .collect();
+    if !missing.is_empty() {
+        candidates.extend(
+            store
+                .organizations_by_ids(session.company.id, &missing)
+                .await?
+                .into_iter()
+                .filter(|o| o.active && can_see_org(session, o)),
+        );
+    }
     let fields = if within.custom_fields {
         Fields::load(store, Kind::Organization, session.company.id).await?
     } else {
@@ -440,6 +462,9 @@ pub async fn search_organizations(
             };
             if within.name {
                 consider(&o.name);
+            }
+            for text in noted.remove(&o.id).unwrap_or_default() {
+                consider(&text);
             }
             if within.address
                 && let Some(a) = &o.address

@@ -507,6 +507,16 @@ pub trait NoteStore: Send + Sync {
         user_id: i64,
         now: Timestamp,
     ) -> Result<Option<Note>, StoreError>;
+    /// Non-deleted notes `viewer` may see (`None`: all), attached to an item of `kind`, whose
+    /// lower-cased content contains `needle`: a superset of the matches (markup included),
+    /// which the domain checks on their text.
+    async fn notes_containing(
+        &self,
+        company_id: i64,
+        kind: Kind,
+        needle: &str,
+        viewer: Option<i64>,
+    ) -> Result<Vec<Note>, StoreError>;
     /// Deletes a non-deleted note; whether it was one.
     async fn delete_note(
         &self,

@@ -73,6 +73,8 @@ pub struct Hit {
     pub person: Person,
     /// The values of searchable custom fields that matched.
     pub custom_matches: Vec<String>,
+    /// The text of the person's notes that matched.
+    pub note_matches: Vec<String>,
 }
 
 /// Checks the term: at least 2 characters, or 1 with `exact_match`.
@@ -141,6 +143,26 @@ pub async fn search_persons(
             .await?;
         add(found, &mut candidates);
     }
+    // Persons whose notes match, found from the notes (a person found by nothing else is
+    // loaded, as the user may see it and within the organization asked for).
+    let mut noted = if q.fields.notes {
+        super::note::texts_matching(store, session, Kind::Person, &needle).await?
+    } else {
+        std::collections::HashMap::new()
+    };
+    let missing: Vec<i64> = noted
+        .keys()
+        .copied()
+        .filter(|id| !candidates.iter().any(|c| c.id == *id))
+        .collect();
+    let found = super::query::visible_persons(store, session, missing).await?;
+    add(
+        found
+            .into_iter()
+            .filter(|p| q.org_id.is_none_or(|o| p.org_id == Some(o)))
+            .collect(),
+        &mut candidates,
+    );
     let fields = if q.fields.custom_fields {
         Fields::load(store, Kind::Person, session.company.id).await?
     } else {
@@ -164,10 +186,18 @@ pub async fn search_persons(
                     custom_matches.push(text);
                 }
             }
+            let mut note_matches = Vec::new();
+            for text in noted.remove(&person.id).unwrap_or_default() {
+                if let Some(s) = score_value(&text.to_lowercase(), &needle, q.exact_match) {
+                    best = Some(best.map_or(s, |b: f64| b.max(s)));
+                    note_matches.push(text);
+                }
+            }
             best.map(|score| Hit {
                 score,
                 person,
                 custom_matches,
+                note_matches,
             })
         })
         .collect();

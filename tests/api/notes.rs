@@ -253,3 +253,99 @@ async fn note_fields_list_content_and_the_pin_flags() {
     );
     assert_eq!(r.body["additional_data"]["more_items_in_collection"], false);
 }
+
+#[tokio::test]
+async fn searches_find_persons_organizations_and_deals_by_their_notes() {
+    let app = TestApp::spawn().await;
+    let p = app.add_person(json!({"name": "Ann"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let org = app.add_org("Acme").await;
+    let deal = app
+        .post("/api/v2/deals", &json!({"title": "Big"}))
+        .await
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+    add(
+        &app,
+        json!({"content": "<p>Loves <b>golf</b> &amp; tennis</p>", "person_id": p}),
+    )
+    .await;
+    add(
+        &app,
+        json!({"content": "Golfing retreat budget", "org_id": org}),
+    )
+    .await;
+    add(
+        &app,
+        json!({"content": "Golf sponsorship", "deal_id": deal}),
+    )
+    .await;
+
+    let r = app
+        .get("/api/v2/persons/search?term=golf&fields=notes")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let items = r.data()["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", r.body);
+    assert_eq!(items[0]["item"]["id"], p);
+    assert_eq!(items[0]["item"]["notes"], json!(["Loves golf & tennis"]));
+    // All fields by default; and the legacy search too.
+    let r = app.get("/api/v2/persons/search?term=tennis").await;
+    assert_eq!(r.data()["items"][0]["item"]["id"], p, "{}", r.body);
+    let r = app.get("/v1/persons/search?term=golf&fields=notes").await;
+    assert_eq!(r.data()["items"][0]["item"]["id"], p, "{}", r.body);
+    // Markup is not text, and names alone do not look at notes.
+    let r = app
+        .get("/api/v2/persons/search?term=<b>&fields=notes")
+        .await;
+    assert_eq!(r.data()["items"], json!([]), "{}", r.body);
+    let r = app
+        .get("/api/v2/persons/search?term=golf&fields=name")
+        .await;
+    assert_eq!(r.data()["items"], json!([]));
+
+    let r = app
+        .get("/api/v2/organizations/search?term=golf&fields=notes")
+        .await;
+    assert_eq!(r.data()["items"][0]["item"]["id"], org, "{}", r.body);
+    let r = app.get("/api/v2/deals/search?term=golf&fields=notes").await;
+    assert_eq!(r.data()["items"][0]["item"]["id"], deal, "{}", r.body);
+    let r = app.get("/api/v2/itemSearch?term=golf&fields=notes").await;
+    assert_eq!(r.data()["items"].as_array().unwrap().len(), 3, "{}", r.body);
+
+    // A deleted note finds nothing any more.
+    let notes = app.get(&format!("/v1/notes?deal_id={deal}")).await;
+    let id = notes.data()[0]["id"].as_i64().unwrap();
+    app.delete(&format!("/v1/notes/{id}")).await;
+    let r = app.get("/api/v2/deals/search?term=golf&fields=notes").await;
+    assert_eq!(r.data()["items"], json!([]), "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_note_on_a_private_person_finds_nothing_for_a_user_who_may_not_see_it() {
+    let app = TestApp::spawn().await;
+    let user = app.add_user("Other").await;
+    let private = app
+        .add_person(json!({"name": "Secret", "visible_to": 1}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    add(
+        &app,
+        json!({"content": "Whispered plans", "person_id": private}),
+    )
+    .await;
+    let admin = app.get("/api/v2/persons/search?term=whispered").await;
+    assert_eq!(
+        admin.data()["items"][0]["item"]["id"],
+        private,
+        "{}",
+        admin.body
+    );
+    let other = app
+        .get_as(&user.api_token, "/api/v2/persons/search?term=whispered")
+        .await;
+    assert_eq!(other.data()["items"], json!([]), "{}", other.body);
+}

@@ -302,6 +302,7 @@ pub async fn search_deals(Caller { session, store }: Caller, q: QueryParams) -> 
     let within = DealSearch {
         title: named("title"),
         custom_fields: named("custom_fields"),
+        notes: named("notes"),
         person_id: q.id("person_id")?,
         org_id: q.id("organization_id")?,
         status,

@@ -223,6 +223,7 @@ pub async fn search_organization(Caller { session, store }: Caller, q: QueryPara
         name: named("name"),
         address: named("address"),
         custom_fields: named("custom_fields"),
+        notes: named("notes"),
     };
     let hits =
         organization::search_organizations(store.as_ref(), &session, &term, within, exact).await?;

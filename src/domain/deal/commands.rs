@@ -421,6 +421,8 @@ pub async fn list_deals(
 pub struct DealSearch {
     pub title: bool,
     pub custom_fields: bool,
+    /// The text of the deal's notes.
+    pub notes: bool,
     pub person_id: Option<i64>,
     pub org_id: Option<i64>,
     pub status: Option<DealStatus>,
@@ -436,9 +438,29 @@ pub async fn search_deals(
     exact: bool,
 ) -> Result<Vec<(f64, Deal)>, DomainError> {
     let needle = term.to_lowercase();
-    let candidates = store
+    let mut candidates = store
         .search_deal_candidates(session.company.id, &needle, followers::viewer(session))
         .await?;
+    // Deals whose notes match, loaded when nothing else found them (as the user may see them).
+    let mut noted = if within.notes {
+        crate::domain::note::texts_matching(store, session, Kind::Deal, &needle).await?
+    } else {
+        std::collections::HashMap::new()
+    };
+    let missing: Vec<i64> = noted
+        .keys()
+        .copied()
+        .filter(|id| !candidates.iter().any(|d| d.id == *id))
+        .collect();
+    if !missing.is_empty() {
+        let filter = DealFilter {
+            ids: Some(missing),
+            live: true,
+            ..DealFilter::default()
+        };
+        let (found, _) = list_deals(store, session, ListQuery::first_page(filter)).await?;
+        candidates.extend(found);
+    }
     let fields = if within.custom_fields {
         Fields::load(store, Kind::Deal, session.company.id).await?
     } else {
@@ -458,6 +480,9 @@ pub async fn search_deals(
             };
             if within.title {
                 consider(&d.title);
+            }
+            for text in noted.remove(&d.id).unwrap_or_default() {
+                consider(&text);
             }
             for def in fields.custom() {
                 if let Some(text) = d

@@ -4,11 +4,11 @@
 use super::activities::{Needed, push_visible, require_all};
 use super::paging::{SortColumn, nullable, order_and_page, plain};
 use super::{Arg, Db, FromRow, Query, Row, first, insert_id, lock, sql};
-use crate::domain::Timestamp;
 use crate::domain::note::{NewNote, Note, NoteFilter, NoteValues};
 use crate::domain::ports::{Edit, StoreError};
 use crate::domain::query::{ListQuery, SortField};
 use crate::domain::references::Reference;
+use crate::domain::{Kind, Timestamp};
 
 const COLUMNS: &str = "n.id, n.company_id, n.user_id, n.last_update_user_id, n.content, \
     n.deal_id, n.person_id, n.org_id, n.pinned_to_deal_flag, n.pinned_to_person_flag, \
@@ -261,4 +261,34 @@ pub async fn list(
     push_filters(&mut sql, &q.filter);
     order_and_page(&mut sql, &q.order, &q.page, q.limit, "n.id", sort_column);
     db.rows(sql).await
+}
+
+/// Non-deleted notes `viewer` may see, attached to an item of `kind`, whose lower-cased
+/// content contains `needle` (markup included: a superset, which the domain then checks on
+/// the text).
+pub async fn containing<D: Db>(
+    db: &D,
+    company_id: i64,
+    kind: Kind,
+    needle: &str,
+    viewer: Option<i64>,
+) -> Result<Vec<Note>, StoreError> {
+    let column = match kind {
+        Kind::Person => "n.person_id",
+        Kind::Organization => "n.org_id",
+        Kind::Deal => "n.deal_id",
+    };
+    let mut q = sql!(
+        select(&format!(
+            "n.company_id = ? AND n.active_flag = TRUE AND {column} IS NOT NULL AND "
+        )),
+        company_id
+    );
+    (D::DIALECT.contains)(&mut q, "lower(n.content)", needle);
+    push_visible(&mut q, "n", "user_id", viewer);
+    q.push(&format!(
+        " ORDER BY n.id LIMIT {}",
+        super::persons::MAX_SEARCH_CANDIDATES
+    ));
+    db.rows(q).await
 }

@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 
 use super::SqlStore;
-use crate::domain::Timestamp;
 use crate::domain::note::{NewNote, Note, NoteFilter, NoteValues};
 use crate::domain::ports::{Edit, NoteStore, StoreError};
 use crate::domain::query::ListQuery;
+use crate::domain::{Kind, Timestamp};
 use crate::store::sql::{Backend, notes};
 
 #[async_trait]
@@ -60,6 +60,19 @@ impl<B: Backend> NoteStore for SqlStore<B> {
     ) -> Result<Option<Note>, StoreError> {
         self.backend
             .write(op!(db => notes::update(db, company_id, id, edit, user_id, now).await))
+            .await
+    }
+
+    async fn notes_containing(
+        &self,
+        company_id: i64,
+        kind: Kind,
+        needle: &str,
+        viewer: Option<i64>,
+    ) -> Result<Vec<Note>, StoreError> {
+        let needle = needle.to_owned();
+        self.backend
+            .read_long(op!(db => notes::containing(db, company_id, kind, &needle, viewer).await))
             .await
     }
 
