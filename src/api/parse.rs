@@ -62,6 +62,17 @@ impl QueryParams {
         }
     }
 
+    /// One of v1's `0`/`1` flags (`done`, `pinned_to_…_flag`, `owned_by_you`); `None` when
+    /// absent, a 400 naming it for anything else.
+    pub fn zero_one(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.int(name)? {
+            None => Ok(None),
+            Some(0) => Ok(Some(false)),
+            Some(1) => Ok(Some(true)),
+            Some(_) => Err(ApiError::invalid(name, "must be 0 or 1")),
+        }
+    }
+
     /// A comma-separated list of positive ids, at most `max`.
     pub fn ids(&self, name: &str, max: usize) -> Result<Option<Vec<i64>>, ApiError> {
         let Some(s) = self.str(name) else {

@@ -273,16 +273,6 @@ pub async fn get_activity_v1(Caller { session, store }: Caller, PathId(id): Path
     ))
 }
 
-/// v1's `done`: `0` or `1`.
-fn done(q: &QueryParams) -> Result<Option<bool>, ApiError> {
-    match q.int("done")? {
-        None => Ok(None),
-        Some(0) => Ok(Some(false)),
-        Some(1) => Ok(Some(true)),
-        Some(_) => Err(ApiError::invalid("done", "must be 0 or 1")),
-    }
-}
-
 fn date(q: &QueryParams, name: &str) -> Result<Option<String>, ApiError> {
     q.str(name)
         .map(|s| {
@@ -367,7 +357,7 @@ async fn list(
     mut filter: ActivityFilter,
 ) -> ApiResult {
     let (start, limit) = super::paging(q)?;
-    filter.done = done(q)?;
+    filter.done = q.zero_one("done")?;
     let query = ListQuery {
         filter,
         order: vec![(query::SortField::DueDate, query::Direction::Asc)],

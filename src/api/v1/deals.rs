@@ -32,10 +32,9 @@ pub async fn get_deals(caller: Caller, q: QueryParams) -> ApiResult {
             "saved filters are not supported",
         ));
     }
-    let owner_id = match q.int("owned_by_you")? {
-        None | Some(0) => q.id("user_id")?,
-        Some(1) => Some(caller.session.user.id),
-        Some(_) => return Err(ApiError::invalid("owned_by_you", "must be 0 or 1")),
+    let owner_id = match q.zero_one("owned_by_you")? {
+        Some(true) => Some(caller.session.user.id),
+        _ => q.id("user_id")?,
     };
     let filter = DealFilter {
         owner_id,
@@ -66,16 +65,7 @@ pub async fn get_organization_deals(
     ActiveOrganization(o): ActiveOrganization,
     q: QueryParams,
 ) -> ApiResult {
-    let only_primary = match q.int("only_primary_association")? {
-        None | Some(0) => false,
-        Some(1) => true,
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "only_primary_association",
-                "must be 0 or 1",
-            ));
-        }
-    };
+    let only_primary = q.zero_one("only_primary_association")? == Some(true);
     let org_related = if only_primary {
         None
     } else {

@@ -152,15 +152,6 @@ pub async fn delete_note(Caller { session, store }: Caller, PathId(id): PathId) 
     Ok(success(StatusCode::OK, json!(true), None, None))
 }
 
-fn pinned(q: &QueryParams, name: &str) -> Result<Option<bool>, ApiError> {
-    match q.int(name)? {
-        None => Ok(None),
-        Some(0) => Ok(Some(false)),
-        Some(1) => Ok(Some(true)),
-        Some(_) => Err(ApiError::invalid(name, "must be 0 or 1")),
-    }
-}
-
 /// A day's start (`YYYY-MM-DD`, UTC), `days` later.
 fn day(q: &QueryParams, name: &str, days: i64) -> Result<Option<Timestamp>, ApiError> {
     q.str(name)
@@ -195,9 +186,9 @@ pub async fn get_notes(Caller { session, store }: Caller, q: QueryParams) -> Api
         deal_id: q.id("deal_id")?,
         person_id: q.id("person_id")?,
         org_id: q.id("org_id")?,
-        pinned_to_deal: pinned(&q, "pinned_to_deal_flag")?,
-        pinned_to_person: pinned(&q, "pinned_to_person_flag")?,
-        pinned_to_org: pinned(&q, "pinned_to_organization_flag")?,
+        pinned_to_deal: q.zero_one("pinned_to_deal_flag")?,
+        pinned_to_person: q.zero_one("pinned_to_person_flag")?,
+        pinned_to_org: q.zero_one("pinned_to_organization_flag")?,
         added_from: day(&q, "start_date", 0)?,
         added_to: day(&q, "end_date", 1)?,
         updated_since: q
