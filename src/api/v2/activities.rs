@@ -67,18 +67,18 @@ pub fn render(a: &Activity, attendees: bool) -> Value {
     out
 }
 
-fn attendees_included(q: &QueryParams) -> Result<bool, ApiError> {
+/// Whether `include_fields` names `only`, the one optional part these answers have; any other
+/// name is a 400.
+fn includes(q: &QueryParams, only: &str) -> Result<bool, ApiError> {
     let mut wanted = false;
     for f in q.list("include_fields") {
-        match f.as_str() {
-            "attendees" => wanted = true,
-            other => {
-                return Err(ApiError::invalid(
-                    "include_fields",
-                    format!("{other:?} cannot be included: use attendees"),
-                ));
-            }
+        if f != only {
+            return Err(ApiError::invalid(
+                "include_fields",
+                format!("{f:?} cannot be included: use {only}"),
+            ));
         }
+        wanted = true;
     }
     Ok(wanted)
 }
@@ -89,7 +89,7 @@ pub async fn get_activity(
     PathId(id): PathId,
     q: QueryParams,
 ) -> ApiResult {
-    let attendees = attendees_included(&q)?;
+    let attendees = includes(&q, "attendees")?;
     let a = activity::find_activity(store.as_ref(), &session, id).await?;
     Ok(success(StatusCode::OK, render(&a, attendees), None, None))
 }
@@ -131,7 +131,7 @@ pub async fn get_activities(Caller { session, store }: Caller, q: QueryParams) -
     if q.str("lead_id").is_some() {
         return Err(ApiError::invalid("lead_id", "pipestack has no leads"));
     }
-    let attendees = attendees_included(&q)?;
+    let attendees = includes(&q, "attendees")?;
     let limit = query::limit(q.int("limit")?)?;
     let order = ListOrder::parse_among(&q, SORTS)?;
     let filter = ActivityFilter {
@@ -330,23 +330,6 @@ pub fn draft(body: Map<String, Value>) -> Result<ActivityDraft, ApiError> {
     Ok(d)
 }
 
-/// `include_fields` of activity fields: `ui_visibility`.
-fn ui_visibility(q: &QueryParams) -> Result<bool, ApiError> {
-    let mut wanted = false;
-    for f in q.list("include_fields") {
-        match f.as_str() {
-            "ui_visibility" => wanted = true,
-            other => {
-                return Err(ApiError::invalid(
-                    "include_fields",
-                    format!("{other:?} cannot be included: use ui_visibility"),
-                ));
-            }
-        }
-    }
-    Ok(wanted)
-}
-
 /// One activity field in v2's shape; `type` lists the active activity types as its options
 /// (string ids, as Pipedrive's built-in fields have).
 fn activity_field(
@@ -390,7 +373,7 @@ fn activity_field(
 
 /// `GET /api/v2/activityFields`: the fields an activity has, cursor-paged.
 pub async fn get_activity_fields(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
-    let ui = ui_visibility(&q)?;
+    let ui = includes(&q, "ui_visibility")?;
     let types = store.activity_types(session.company.id).await?;
     let all: Vec<(usize, activity::FieldSpec)> =
         activity::FIELDS.iter().copied().enumerate().collect();
@@ -413,7 +396,7 @@ pub async fn get_activity_field(
     FieldCode(code): FieldCode,
     q: QueryParams,
 ) -> ApiResult {
-    let ui = ui_visibility(&q)?;
+    let ui = includes(&q, "ui_visibility")?;
     let f = activity::FIELDS
         .iter()
         .copied()
