@@ -72,16 +72,7 @@ async fn insert_type_row(
     t: &NewActivityType,
     custom: bool,
 ) -> Result<ActivityType, StoreError> {
-    let next: Option<i64> = first(
-        db,
-        sql!(
-            "SELECT MAX(order_nr) FROM activity_types WHERE company_id = ?",
-            t.company_id
-        ),
-    )
-    .await?
-    .flatten();
-    let order_nr = next.unwrap_or(0) + 1;
+    // After the company's last type, in the insert itself (as pipelines are placed).
     for n in 1.. {
         let key = if n == 1 {
             t.key_base.clone()
@@ -91,10 +82,11 @@ async fn insert_type_row(
         let inserted = db
             .insert(sql!(
                 "INSERT INTO activity_types (company_id, order_nr, name, key_string, icon_key, \
-                 color, is_custom_flag, active_flag, add_time, update_time) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?) ON CONFLICT DO NOTHING",
+                 color, is_custom_flag, active_flag, add_time, update_time) VALUES (?, \
+                 (SELECT COALESCE(MAX(order_nr), 0) + 1 FROM activity_types WHERE company_id = ?), \
+                 ?, ?, ?, ?, ?, TRUE, ?, ?) ON CONFLICT DO NOTHING",
                 t.company_id,
-                order_nr,
+                t.company_id,
                 &t.name,
                 key,
                 &t.icon_key,
