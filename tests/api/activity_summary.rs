@@ -401,6 +401,13 @@ async fn deleting_a_person_keeps_its_activities_and_notes() {
     let got = app.get(&format!("/api/v2/activities/{a}")).await;
     assert_eq!(got.status, 200, "{}", got.body);
     assert_eq!(got.data()["person_id"], p);
+    let listed = app.get(&format!("/api/v2/activities?person_id={p}")).await;
+    assert_eq!(
+        listed.data()[0]["id"],
+        a,
+        "lists by the deleted person find them: {}",
+        listed.body
+    );
     let note = app.get(&format!("/v1/notes/{n}")).await;
     assert_eq!(note.status, 200, "{}", note.body);
     assert_eq!(note.data()["person_id"], p);
