@@ -99,6 +99,18 @@ pub struct ServeArgs {
     /// the path of a JSON file of limits (see the README).
     #[arg(long, env = "PIPESTACK_RATE_LIMITS", default_value = "off")]
     pub rate_limits: String,
+    /// Seconds to wait before each retry of a failed webhook delivery, comma-separated
+    /// (Pipedrive's: 3, 30 and 150; fractions for tests, such as `0.1,0.2,0.3`).
+    #[arg(
+        long,
+        env = "PIPESTACK_WEBHOOK_RETRY_DELAYS",
+        default_value = "3,30,150"
+    )]
+    pub webhook_retry_delays: String,
+    /// The networks webhooks may deliver to, as `CIDR,…` (default: anywhere, loopback and
+    /// private addresses included). A shared server should restrict it: see the README.
+    #[arg(long, env = "PIPESTACK_WEBHOOK_ALLOW", default_value = "")]
+    pub webhook_allow: String,
     #[command(flatten)]
     pub limits: LimitArgs,
 }

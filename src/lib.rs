@@ -23,6 +23,8 @@
 //! - [`migrate`]: `pipestack migrate`, a whole SQLite store copied into PostgreSQL.
 //! - [`server`]: the HTTP/1.1 accept loop (connection cap, header and idle timeouts, drain).
 //! - [`metrics`]: the counters and histograms behind `GET /metrics`.
+//! - [`webhooks`]: the dispatcher delivering the outbox's events to webhooks, in the
+//!   background, with Pipedrive's retries and bans.
 //! - [`fuzzing`]: the request parsers' fuzz entry points (for `fuzz/` and its regression test).
 
 pub mod api;
@@ -36,6 +38,7 @@ pub mod migrate;
 pub mod server;
 pub mod setup;
 pub mod store;
+pub mod webhooks;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -61,5 +64,8 @@ pub async fn serve_state(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.limits.clone();
-    server::run(listener, router(state), &limits, shutdown).await
+    let dispatcher = webhooks::spawn(state.store.clone(), state.webhooks.clone());
+    let served = server::run(listener, router(state), &limits, shutdown).await;
+    dispatcher.abort();
+    served
 }

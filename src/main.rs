@@ -12,6 +12,7 @@ use pipestack::config::{
 };
 use pipestack::setup::{self, Bootstrap};
 use pipestack::store::{self, Store};
+use pipestack::webhooks;
 use tracing_subscriber::EnvFilter;
 
 /// JSON in and out is allocation-heavy; mimalloc measured faster than the system allocator.
@@ -81,6 +82,12 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> Result<()> {
         Options {
             limits: args.limits.to_limits(),
             rate_limiter,
+            webhooks: webhooks::Config {
+                retry_delays: webhooks::Config::parse_delays(&args.webhook_retry_delays)
+                    .map_err(anyhow::Error::msg)?,
+                allow: webhooks::Allow::parse(&args.webhook_allow).map_err(anyhow::Error::msg)?,
+                ..webhooks::Config::default()
+            },
         },
     );
     let boot = setup::bootstrap(store.as_ref(), args.api_token.as_deref()).await?;

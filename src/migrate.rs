@@ -30,6 +30,10 @@ const TABLES: &[&str] = &[
     "activities",
     "activity_participants",
     "notes",
+    "webhooks",
+    "webhook_events",
+    "webhook_deliveries",
+    "webhook_attempts",
 ];
 
 /// SQLite's own tables and those only its engine keeps (the person search index, rebuilt from

@@ -42,6 +42,8 @@ pub struct Options {
     pub limits: Limits,
     /// `None` unless rate limits are switched on.
     pub rate_limiter: Option<RateLimiter>,
+    /// How webhooks are delivered.
+    pub webhooks: crate::webhooks::Config,
 }
 
 /// What every handler and middleware can reach: one `Arc`, so a clone per request is one
@@ -53,6 +55,7 @@ pub struct Shared {
     pub store: Arc<dyn Store>,
     pub limits: Limits,
     pub rate_limiter: Option<RateLimiter>,
+    pub webhooks: crate::webhooks::Config,
     pub metrics: HttpMetrics,
     /// Logins noted lately, so that a user's `last_login` is written once a minute.
     pub logins: auth::Logins,
@@ -77,6 +80,7 @@ impl AppState {
             store,
             limits: options.limits,
             rate_limiter: options.rate_limiter,
+            webhooks: options.webhooks,
             metrics: HttpMetrics::default(),
             logins: auth::Logins::default(),
         }))

@@ -69,7 +69,7 @@ macro_rules! r {
 pub fn table() -> Vec<Entry> {
     use super::extract::{Deals, Organizations, Persons};
     use followers as f;
-    use v1::{activities as a1, activity_types as t1, notes as n1};
+    use v1::{activities as a1, activity_types as t1, notes as n1, webhooks as w1};
     use v1::{deals as d1, fields as f1, organizations as o1, persons as p1, users as u1};
     use v2::{
         activities as a2, deals as d2, fields as f2, organizations as o2, persons as p2,
@@ -146,6 +146,11 @@ pub fn table() -> Vec<Entry> {
         r!(V1 PUT "/notes/{id}", 10 => n1::update_note),
         r!(V1 DELETE "/notes/{id}", 6 => n1::delete_note),
         r!(V1 GET "/noteFields", 20 => n1::get_note_fields),
+        // webhooks (v1 only: Pipedrive has no v2 management API), and pipestack's log
+        r!(V1 GET "/webhooks", 10 => w1::get_webhooks),
+        r!(V1 POST "/webhooks", 10 => w1::add_webhook),
+        r!(V1 DELETE "/webhooks/{id}", 6 => w1::delete_webhook),
+        r!(V1 GET "/webhooks/{id}/deliveries", 10 => w1::get_webhook_deliveries),
         // v1 organizations
         r!(V1 GET "/organizations", 20 => o1::get_organizations),
         r!(V1 POST "/organizations", 10 => o1::add_organization),

@@ -27,6 +27,7 @@ pub mod summary;
 pub mod time;
 pub mod user;
 pub mod values;
+pub mod webhook;
 
 use serde_json::Value;
 
@@ -78,7 +79,7 @@ impl Kind {
 /// Pipedrive's plans give the numbers different names: on Light/Growth/Professional `1` is
 /// "owner & followers" and `3` "entire company"; on Premium/Ultimate `1` is "owner only", `3`
 /// "owner's visibility group", `5` "group and sub-groups" and `7` "entire company".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Visibility(i64);
 
 impl Visibility {
@@ -108,7 +109,7 @@ impl Visibility {
 }
 
 /// Consent to marketing email, for companies that use the Campaigns product.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MarketingStatus {
     NoConsent,
     Unsubscribed,

@@ -8,6 +8,7 @@ use super::ports::{Edit, Store};
 use super::query::{ListQuery, SortField, one_page};
 use super::references::{Reference, check_references};
 use super::{Session, Timestamp, html, values};
+use crate::domain::webhook::Stamp;
 
 /// The longest note (Pipedrive documents about 100,000 characters).
 pub const MAX_CONTENT: usize = 100_000;
@@ -45,7 +46,7 @@ pub const FIELDS: [(i64, &str, &str, &str, bool); 9] = [
 ];
 
 /// What a note holds that a client sets.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct NoteValues {
     pub user_id: i64,
     pub content: String,
@@ -58,7 +59,7 @@ pub struct NoteValues {
     pub add_time: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Note {
     pub id: i64,
     pub company_id: i64,
@@ -302,13 +303,7 @@ pub async fn update_note(
         }
     });
     store
-        .update_note(
-            session.company.id,
-            id,
-            edit,
-            session.user.id,
-            Timestamp::now(),
-        )
+        .update_note(session.company.id, id, edit, Stamp::by(session))
         .await?
         .ok_or_else(note_not_found)
 }
@@ -317,7 +312,7 @@ pub async fn update_note(
 pub async fn delete_note(store: &dyn Store, session: &Session, id: i64) -> Result<(), DomainError> {
     find_note(store, session, id).await?;
     if store
-        .delete_note(session.company.id, id, Timestamp::now())
+        .delete_note(session.company.id, id, Stamp::by(session))
         .await?
     {
         Ok(())

@@ -1,6 +1,7 @@
 //! Organizations: what a person's `org_id` points at, with owners, labels, custom fields,
 //! followers and visibility like persons.
 
+use crate::domain::webhook::Stamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -15,7 +16,7 @@ use super::search::score_value;
 use super::{Kind, Session, Timestamp, Visibility, values};
 
 /// A stored organization, with its live count of (non-deleted) persons.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Organization {
     pub id: i64,
     pub company_id: i64,
@@ -356,7 +357,7 @@ pub async fn update_organization(
         Ok(changes)
     });
     store
-        .update_organization(session.company.id, id, edit, Timestamp::now())
+        .update_organization(session.company.id, id, edit, Stamp::by(session))
         .await?
         .ok_or_else(org_not_found)
 }
@@ -379,7 +380,7 @@ pub async fn delete_organization(
 ) -> Result<(), DomainError> {
     active_organization(store, session, id).await?;
     if store
-        .delete_organization(session.company.id, id, Timestamp::now())
+        .delete_organization(session.company.id, id, Stamp::by(session))
         .await?
     {
         Ok(())

@@ -24,6 +24,7 @@ use super::pipeline::{
 };
 use super::query::{ListQuery, PersonQuery};
 use super::summary::{Summary, SummaryParts};
+use super::webhook::{Attempt, NewWebhook, Stamp, StoredEvent, Version, Webhook};
 use super::{Company, DomainError, Kind, Session, Timestamp, User};
 
 /// A change decided on an entity as it is inside the write's transaction (where engines that
@@ -218,14 +219,14 @@ pub trait PersonStore: Send + Sync {
         company_id: i64,
         id: i64,
         edit: Edit<Person, PersonChanges>,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<Person>, StoreError>;
     /// Soft-deletes the non-deleted persons among `ids`; returns those deleted.
     async fn delete_persons(
         &self,
         company_id: i64,
         ids: &[i64],
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Vec<i64>, StoreError>;
     /// In one transaction: applies to `into` what `edit` decides on both persons as they are
     /// there, gives it `from`'s followers, and deletes `from`. `None` when either is missing
@@ -236,8 +237,7 @@ pub trait PersonStore: Send + Sync {
         from: i64,
         into: i64,
         edit: MergeEdit,
-        actor: i64,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<Person>, StoreError>;
     /// Non-deleted persons with an email equal (case-insensitively) to `email`: an index
     /// lookup.
@@ -284,14 +284,14 @@ pub trait OrganizationStore: Send + Sync {
         company_id: i64,
         id: i64,
         edit: Edit<Organization, OrganizationChanges>,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<Organization>, StoreError>;
     /// Soft-deletes an active organization and detaches its persons, in one transaction.
     async fn delete_organization(
         &self,
         company_id: i64,
         id: i64,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<bool, StoreError>;
     /// Active organizations whose lower-cased name or address contains `needle`.
     async fn search_organization_candidates(
@@ -387,15 +387,10 @@ pub trait DealStore: Send + Sync {
         company_id: i64,
         id: i64,
         edit: Edit<Deal, DealChanges>,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<Deal>, StoreError>;
     /// Soft-deletes a non-deleted deal; whether it was one.
-    async fn delete_deal(
-        &self,
-        company_id: i64,
-        id: i64,
-        now: Timestamp,
-    ) -> Result<bool, StoreError>;
+    async fn delete_deal(&self, company_id: i64, id: i64, by: Stamp) -> Result<bool, StoreError>;
     /// Non-deleted deals whose search text (lower-cased title and custom values) contains
     /// `needle`: a superset of the matches, which the domain then ranks.
     async fn search_deal_candidates(
@@ -455,14 +450,14 @@ pub trait ActivityStore: Send + Sync {
         company_id: i64,
         id: i64,
         edit: Edit<Activity, ActivityValues>,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<Activity>, StoreError>;
     /// Soft-deletes a non-deleted activity; whether it was one.
     async fn delete_activity(
         &self,
         company_id: i64,
         id: i64,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<bool, StoreError>;
 }
 
@@ -504,8 +499,7 @@ pub trait NoteStore: Send + Sync {
         company_id: i64,
         id: i64,
         edit: Edit<Note, NoteValues>,
-        user_id: i64,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<Note>, StoreError>;
     /// Non-deleted notes `viewer` may see (`None`: all), attached to an item of `kind`, whose
     /// lower-cased content contains `needle`: a superset of the matches (markup included),
@@ -518,12 +512,7 @@ pub trait NoteStore: Send + Sync {
         viewer: Option<i64>,
     ) -> Result<Vec<Note>, StoreError>;
     /// Deletes a non-deleted note; whether it was one.
-    async fn delete_note(
-        &self,
-        company_id: i64,
-        id: i64,
-        now: Timestamp,
-    ) -> Result<bool, StoreError>;
+    async fn delete_note(&self, company_id: i64, id: i64, by: Stamp) -> Result<bool, StoreError>;
 }
 
 /// Who follows persons, organizations and deals, and the history of it.
@@ -563,6 +552,98 @@ pub trait FollowerStore: Send + Sync {
     ) -> Result<Vec<FollowerChange>, StoreError>;
 }
 
+/// Webhooks as their users manage them.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    /// Stores a webhook unless its user already has [`webhook::MAX_PER_USER`] (counted inside
+    /// the write).
+    async fn insert_webhook(&self, w: NewWebhook) -> Result<Webhook, StoreError>;
+    /// The company's webhooks, those removed for failing too (with their `remove_reason`).
+    async fn webhooks(&self, company_id: i64) -> Result<Vec<Webhook>, StoreError>;
+    async fn webhook(&self, company_id: i64, id: i64) -> Result<Option<Webhook>, StoreError>;
+    /// Deletes a webhook, its pending deliveries and its log; whether there was one.
+    async fn delete_webhook(&self, company_id: i64, id: i64) -> Result<bool, StoreError>;
+    /// The webhook's last `limit` delivery attempts, newest first.
+    async fn webhook_attempts(
+        &self,
+        company_id: i64,
+        webhook_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Attempt>, StoreError>;
+}
+
+/// A delivery the dispatcher made of an event, for one webhook.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    /// The outbox event it was made of.
+    pub event_id: i64,
+    pub webhook_id: i64,
+    /// `object:id`: deliveries of one object to one webhook are sent in order.
+    pub object_key: String,
+    /// `<v1 action>.<object>`, for the log.
+    pub event: String,
+    pub object_id: i64,
+    /// The body, its attempt counter set when sent.
+    pub payload: String,
+    pub due_ms: i64,
+}
+
+/// A delivery claimed for sending, with where and how to send it.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub event: String,
+    pub object_id: i64,
+    pub payload: String,
+    /// Attempts made before this one.
+    pub attempts: i64,
+    pub url: String,
+    pub version: Version,
+    pub http_auth_user: Option<String>,
+    pub http_auth_password: Option<String>,
+}
+
+/// How an attempt went, and what follows it.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub delivery_id: i64,
+    pub webhook_id: i64,
+    pub attempt: Attempt,
+    /// When to try again; `None` when the delivery is done (delivered, or given up).
+    pub retry_at_ms: Option<i64>,
+}
+
+/// The outbox, as the dispatcher works it: events written by changes in their own
+/// transactions, deliveries made of them, and the attempts to send those.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// The oldest events not yet made into deliveries.
+    async fn pending_events(&self, limit: i64) -> Result<Vec<StoredEvent>, StoreError>;
+    /// In one transaction: deletes the events among `event_ids` that are still there and
+    /// stores the deliveries made of those (another instance made the others'). How many
+    /// deliveries were stored.
+    async fn fan_out(
+        &self,
+        event_ids: Vec<i64>,
+        deliveries: Vec<NewDelivery>,
+    ) -> Result<usize, StoreError>;
+    /// Leases up to `limit` deliveries due at `now_ms` until `lease_until_ms`, each the
+    /// oldest left for its webhook and object (so one object's events arrive in order), of
+    /// webhooks not removed. A lease that ran out (its instance died) is taken again.
+    async fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Delivery>, StoreError>;
+    /// Records an attempt: the log, the webhook's delivery state as the ban and removal
+    /// rules decide on it inside the write, and the delivery done or due again.
+    async fn finish_delivery(&self, outcome: Outcome) -> Result<(), StoreError>;
+    /// Notified when a write stored an event.
+    fn outbox_signal(&self) -> Arc<tokio::sync::Notify>;
+}
+
 /// Everything the domain stores, behind one object for call sites that need several concerns.
 #[async_trait]
 pub trait Store:
@@ -576,6 +657,8 @@ pub trait Store:
     + NoteStore
     + SummaryStore
     + FollowerStore
+    + WebhookStore
+    + OutboxStore
     + 'static
 {
     /// Whether the database answers (for `/readyz`).

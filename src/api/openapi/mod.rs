@@ -19,6 +19,7 @@ mod pipelines;
 mod service;
 mod shared;
 mod users;
+mod webhooks;
 
 use serde_json::{Map, Value, json};
 
@@ -55,7 +56,8 @@ pub fn document() -> Value {
             {"name": "Deals"}, {"name": "DealFields"}, {"name": "ItemSearch"},
             {"name": "Activities"}, {"name": "ActivityTypes"}, {"name": "ActivityFields"},
             {"name": "Notes"}, {"name": "NoteFields"},
-            {"name": "Users"}, {"name": "Pipelines"}, {"name": "Stages"}, {"name": "Service"},
+            {"name": "Users"}, {"name": "Pipelines"}, {"name": "Stages"}, {"name": "Webhooks"},
+            {"name": "Service"},
         ],
         "paths": paths,
         "components": {
@@ -114,7 +116,8 @@ fn describe(e: &Entry) -> Doc {
             .or_else(|| pipelines::describe(dialect, name))
             .or_else(|| deals::describe(dialect, name))
             .or_else(|| item_search::describe(dialect, name))
-            .or_else(|| activities::describe(dialect, name)),
+            .or_else(|| activities::describe(dialect, name))
+            .or_else(|| webhooks::describe(dialect, name)),
     };
     described.unwrap_or_else(|| doc("Undescribed", vec![], None, 200, json!({}), None))
 }
@@ -210,6 +213,8 @@ fn tag(e: &Entry) -> &'static str {
         "Pipelines"
     } else if e.path.starts_with("/stages") {
         "Stages"
+    } else if e.path.starts_with("/webhooks") {
+        "Webhooks"
     } else if e.dialect == Dialect::Service {
         "Service"
     } else {
@@ -232,6 +237,11 @@ fn success_response(e: &Entry, data: Value, additional: Option<Value>) -> Value 
         Dialect::Service if e.name == "openapi_json" => json!({
             "description": "This document",
             "content": {"application/json": {"schema": {"type": "object"}}},
+        }),
+        _ if e.path.starts_with("/webhooks") => json!({
+            "description": "Success",
+            "headers": rate_headers(e),
+            "content": {"application/json": {"schema": webhook_success(e, data)}},
         }),
         _ => json!({
             "description": "Success",
@@ -299,6 +309,12 @@ fn errors(e: &Entry, has_body: bool) -> Vec<(u16, &'static str)> {
     if setup.iter().any(|p| e.path.starts_with(p)) && e.method != axum::http::Method::GET {
         out.push((403, "Only admins manage the company's setup"));
     }
+    if e.path.starts_with("/webhooks/") {
+        out.push((403, "The webhook is another user's"));
+    }
+    if e.path.starts_with("/webhooks") && has_body {
+        out.push((403, "Only admins add webhooks for other users"));
+    }
     if e.path.starts_with("/notes") && has_body {
         out.push((403, "Only admins write a note in another user's name"));
     }
@@ -318,6 +334,23 @@ fn rate_headers(e: &Entry) -> Value {
         "x-daily-ratelimit-token-limit": h("The company's daily token budget"),
         "x-daily-ratelimit-token-remaining": h("Tokens left today"),
     })
+}
+
+/// Webhooks' own envelope: `status: "ok"` besides `success`, and no `data` for a delete.
+fn webhook_success(e: &Entry, data: Value) -> Value {
+    let mut schema = json!({
+        "type": "object",
+        "required": ["status", "success"],
+        "properties": {
+            "status": {"type": "string", "const": "ok"},
+            "success": {"type": "boolean", "const": true},
+        },
+    });
+    if e.method != axum::http::Method::DELETE {
+        schema["required"] = json!(["status", "success", "data"]);
+        schema["properties"]["data"] = data;
+    }
+    schema
 }
 
 /// Pipedrive's success envelope around `data` (and `additional_data`, if any).
@@ -347,6 +380,7 @@ fn schemas() -> Value {
         pipelines::schemas(),
         deals::schemas(),
         activities::schemas(),
+        webhooks::schemas(),
     ];
     for (name, schema) in by_resource.into_iter().flatten() {
         out.insert(name.into(), schema);

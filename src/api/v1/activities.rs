@@ -260,6 +260,18 @@ fn render(a: &Activity, rel: &Linked, types: &[ActivityType]) -> Value {
 }
 
 /// `GET /v1/activities/{id}`: deleted ones too (`active_flag: false`).
+/// An activity as v1 shows it to the session's user, without `related_objects`.
+pub async fn render_one(
+    store: &dyn Store,
+    session: &Session,
+    a: &Activity,
+) -> Result<Value, ApiError> {
+    let list = [a.clone()];
+    let rel = linked(store, session, &list).await?;
+    let types = store.activity_types(session.company.id).await?;
+    Ok(render(a, &rel, &types))
+}
+
 pub async fn get_activity_v1(Caller { session, store }: Caller, PathId(id): PathId) -> ApiResult {
     let a = activity::find_activity(store.as_ref(), &session, id).await?;
     let list = [a];

@@ -83,6 +83,14 @@ pub async fn get_organization_deals(
 }
 
 /// `GET /v1/deals/{id}`: deleted deals too (`deleted: true`), with `dropbox_email`.
+/// A deal as v1 shows it to the session's user, without `related_objects`.
+pub async fn render_one(store: &dyn Store, session: &Session, d: &Deal) -> Result<Value, ApiError> {
+    let rel = Related::load(store, session, std::slice::from_ref(d)).await?;
+    let mut data = rel.deal(d);
+    data["age"] = age(d.add_time, Timestamp::now());
+    Ok(data)
+}
+
 pub async fn get_deal(Caller { session, store }: Caller, PathId(id): PathId) -> ApiResult {
     let d = deal::find_deal(store.as_ref(), &session, id).await?;
     let rel = Related::load(store.as_ref(), &session, std::slice::from_ref(&d)).await?;

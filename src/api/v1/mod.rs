@@ -9,6 +9,7 @@ pub mod organizations;
 pub mod persons;
 pub mod render;
 pub mod users;
+pub mod webhooks;
 
 use serde_json::{Map, Value, json};
 

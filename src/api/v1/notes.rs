@@ -66,6 +66,13 @@ async fn linked(store: &dyn Store, session: &Session, notes: &[Note]) -> Result<
     .await
 }
 
+/// A note as v1 shows it to the session's user.
+pub async fn render_one(store: &dyn Store, session: &Session, n: &Note) -> Result<Value, ApiError> {
+    let list = [n.clone()];
+    let rel = linked(store, session, &list).await?;
+    Ok(render(n, &rel, session.user.id))
+}
+
 async fn one(store: &dyn Store, session: &Session, n: Note) -> ApiResult {
     let list = [n];
     let rel = linked(store, session, &list).await?;

@@ -177,6 +177,27 @@ fn related_users(
     Value::Object(out)
 }
 
+/// An organization as v1 shows it to the session's user, without `related_objects`.
+pub async fn render_one(
+    store: &dyn Store,
+    session: &Session,
+    org: &Organization,
+) -> Result<Value, ApiError> {
+    let users = users_by_id(store, session).await?;
+    let fields = Fields::load(store, Kind::Organization, session.company.id).await?;
+    let summary = summary::summaries(store, session, Kind::Organization, &[org.id], (true, true))
+        .await?
+        .remove(&org.id)
+        .unwrap_or_default();
+    Ok(render::organization(
+        org,
+        users.get(&org.owner_id),
+        &session.company,
+        &fields,
+        &summary,
+    ))
+}
+
 async fn respond(
     store: &dyn Store,
     session: &Session,

@@ -191,6 +191,18 @@ pub async fn merge_persons(
     Ok(success(StatusCode::OK, data, None, None))
 }
 
+/// A person as v1 shows it to the session's user, without `related_objects` (a webhook's
+/// `current`, say).
+pub async fn render_one(
+    store: &dyn Store,
+    session: &Session,
+    person: &Person,
+) -> Result<Value, ApiError> {
+    let related = Related::load(store, session, &[person]).await?;
+    serde_json::to_value(render::person(person, &related))
+        .map_err(|e| ApiError::Internal(format!("rendering a person: {e}")))
+}
+
 async fn respond(
     store: &dyn Store,
     session: &Session,

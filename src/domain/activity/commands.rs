@@ -13,6 +13,7 @@ use crate::domain::followers;
 use crate::domain::ports::{Edit, Store};
 use crate::domain::query::{self, ListQuery, one_page};
 use crate::domain::references::{Reference, check_references};
+use crate::domain::webhook::Stamp;
 use crate::domain::{Session, Timestamp};
 
 pub fn activity_not_found() -> DomainError {
@@ -105,7 +106,7 @@ pub async fn update_activity(
         }
     });
     store
-        .update_activity(session.company.id, current.id, edit, Timestamp::now())
+        .update_activity(session.company.id, current.id, edit, Stamp::by(session))
         .await?
         .ok_or_else(activity_not_found)
 }
@@ -120,7 +121,7 @@ pub async fn delete_activity(
     let a = find_activity(store, session, id).await?;
     if a.active
         && store
-            .delete_activity(session.company.id, id, Timestamp::now())
+            .delete_activity(session.company.id, id, Stamp::by(session))
             .await?
     {
         Ok(())

@@ -40,7 +40,7 @@ pub struct Attendee {
 }
 
 /// What an activity holds that a client sets: the whole of it, as added or after a change.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ActivityValues {
     pub owner_id: i64,
     /// An activity type's `key_string`.
@@ -122,7 +122,7 @@ pub fn due_key(date: Option<&str>, time: Option<&str>) -> i64 {
     digits(date) * 10_000 + time.map_or(0, |t| digits(t) + 1)
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Activity {
     pub id: i64,
     pub company_id: i64,

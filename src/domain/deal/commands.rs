@@ -1,6 +1,7 @@
 //! The commands on deals: add (and the store-free rules the importer shares), find, change,
 //! delete, list and search. Both dialects call these.
 
+use crate::domain::webhook::Stamp;
 use serde_json::{Map, Value};
 
 use super::status::{Closing, ClosingAsked, DealStatus, closing_after};
@@ -360,7 +361,7 @@ pub async fn update_deal(
         }
     });
     store
-        .update_deal(session.company.id, current.id, edit, Timestamp::now())
+        .update_deal(session.company.id, current.id, edit, Stamp::by(session))
         .await?
         .ok_or_else(deal_not_found)
 }
@@ -391,7 +392,7 @@ impl DealChanges {
 pub async fn delete_deal(store: &dyn Store, session: &Session, id: i64) -> Result<(), DomainError> {
     active_deal(store, session, id).await?;
     if store
-        .delete_deal(session.company.id, id, Timestamp::now())
+        .delete_deal(session.company.id, id, Stamp::by(session))
         .await?
     {
         Ok(())

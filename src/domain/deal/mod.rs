@@ -21,7 +21,7 @@ use super::fields::push_custom_text;
 use super::query::SortField;
 use super::{Timestamp, Visibility};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Deal {
     pub id: i64,
     pub company_id: i64,

@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::domain::error::DomainError;
 use crate::domain::{Timestamp, values};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DealStatus {
     Open,
     Won,
@@ -54,7 +54,7 @@ impl DealStatus {
 }
 
 /// The times and reason of a deal's closing.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Closing {
     pub won_time: Option<Timestamp>,
     pub lost_time: Option<Timestamp>,

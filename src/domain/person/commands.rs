@@ -11,6 +11,7 @@ use crate::domain::ports::{Edit, MergeEdit, Store};
 use crate::domain::references::{
     Reference, check_labels, check_references, merge_custom_values, new_custom_values,
 };
+use crate::domain::webhook::Stamp;
 use crate::domain::{Kind, Session, Timestamp, Visibility};
 
 /// Every rule for a new person that needs no store: the person to insert and the references
@@ -134,7 +135,7 @@ pub async fn update_person(
         // not see an untouched person again).
         return Ok(current);
     }
-    let (company_id, id) = (session.company.id, current.id);
+    let (company_id, id, by) = (session.company.id, current.id, Stamp::by(session));
     let session = session.clone();
     let edit: Edit<Person, PersonChanges> = Box::new(move |person| {
         let (changes, refs) = person_changes(&session, &fields, person, draft)?;
@@ -147,7 +148,7 @@ pub async fn update_person(
         }
     });
     store
-        .update_person(company_id, id, edit, Timestamp::now())
+        .update_person(company_id, id, edit, by)
         .await?
         .ok_or_else(person_not_found)
 }
@@ -232,7 +233,7 @@ pub async fn delete_persons(
         }
     }
     Ok(store
-        .delete_persons(session.company.id, &visible, Timestamp::now())
+        .delete_persons(session.company.id, &visible, Stamp::by(session))
         .await?)
 }
 
@@ -266,8 +267,7 @@ pub async fn merge_persons(
             id,
             merge_with_id,
             edit,
-            session.user.id,
-            Timestamp::now(),
+            Stamp::by(session),
         )
         .await?
         .ok_or_else(person_not_found)

@@ -43,8 +43,8 @@ pub struct ContactInput {
     pub label: String,
 }
 
-/// A stored person.
-#[derive(Debug, Clone, PartialEq)]
+/// A stored person (serialized as the snapshot webhook events keep).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Person {
     pub id: i64,
     pub company_id: i64,

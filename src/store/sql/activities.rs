@@ -484,14 +484,14 @@ pub async fn insert<D: Db>(db: &D, a: &NewActivity) -> Result<Activity, StoreErr
     Ok(a.stored(id))
 }
 
-/// Changes a non-deleted activity (locked) to what `edit` decides on it.
+/// Changes a non-deleted activity (locked) to what `edit` decides on it: before and after.
 pub async fn update<D: Db>(
     db: &D,
     company_id: i64,
     id: i64,
     edit: Edit<Activity, ActivityValues>,
     now: Timestamp,
-) -> Result<Option<Activity>, StoreError> {
+) -> Result<Option<(Activity, Activity)>, StoreError> {
     let mut q = sql!(
         select("a.company_id = ? AND a.id = ? AND a.active_flag = TRUE"),
         company_id,
@@ -504,14 +504,17 @@ pub async fn update<D: Db>(
     };
     let v = edit(&current).map_err(StoreError::refused)?;
     if v == current.values {
-        return Ok(Some(current));
+        return Ok(Some((current.clone(), current)));
     }
     require_named(db, company_id, &v, Some(&current.values)).await?;
     write_row(db, id, &v, now).await?;
     if v.participants != current.values.participants {
         write_participants(db, company_id, id, &v.participants, true).await?;
     }
-    get(db, company_id, id, None).await
+    let after = get(db, company_id, id, None)
+        .await?
+        .ok_or_else(|| vanished("activity"))?;
+    Ok(Some((current, after)))
 }
 
 /// Writes every value of an activity's row.

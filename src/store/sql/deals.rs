@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use super::followers::{self, Item};
 use super::paging::{SortColumn, nullable, order_and_page, plain};
-use super::{Db, FromRow, Query, Row, first, insert_id, lock, share, sql, to_json};
+use super::{Db, FromRow, Query, Row, first, insert_id, lock, share, sql, to_json, vanished};
 use crate::domain::collation::sort_key;
 use crate::domain::deal::{
     Closing, CustomRef, DELETED_LISTED_FOR_SECS, Deal, DealChanges, DealFilter, DealStatus,
@@ -335,14 +335,15 @@ pub async fn insert<D: Db>(db: &D, d: &NewDeal) -> Result<Deal, StoreError> {
     Ok(d.stored(id, pipeline_id, stage_id))
 }
 
-/// Changes a non-deleted deal as `edit` decides on it, locked; `None` when there is none.
+/// Changes a non-deleted deal as `edit` decides on it, locked: before and after; `None` when
+/// there is none.
 pub async fn update<D: Db>(
     db: &D,
     company_id: i64,
     id: i64,
     edit: Edit<Deal, DealChanges>,
     now: Timestamp,
-) -> Result<Option<Deal>, StoreError> {
+) -> Result<Option<(Deal, Deal)>, StoreError> {
     let mut q = sql!(
         select("d.company_id = ? AND d.id = ? AND d.active_flag = TRUE"),
         company_id,
@@ -355,7 +356,7 @@ pub async fn update<D: Db>(
     };
     let ch = edit(&current).map_err(StoreError::refused)?;
     if ch.is_empty() {
-        return Ok(Some(current));
+        return Ok(Some((current.clone(), current)));
     }
     let person = ch.person_id.flatten();
     let org = ch.org_id.flatten();
@@ -441,7 +442,10 @@ pub async fn update<D: Db>(
     }
     q.push_arg(" WHERE id = ?", id);
     db.execute(q).await?;
-    get(db, company_id, id).await
+    let after = get(db, company_id, id)
+        .await?
+        .ok_or_else(|| vanished("deal"))?;
+    Ok(Some((current, after)))
 }
 
 /// Soft-deletes a non-deleted deal; whether it was one.

@@ -54,6 +54,7 @@ pub const MIGRATIONS: &[Migration] = &[
         "0009_activities_notes.sql",
         Some(Fill::DefaultActivityTypes)
     ),
+    migration!(10, "0010_webhooks.sql", None),
 ];
 
 /// A step of a migration done in Rust.

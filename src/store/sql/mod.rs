@@ -22,6 +22,7 @@ pub mod persons;
 pub mod pipelines;
 pub mod summaries;
 pub mod tenants;
+pub mod webhooks;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -3,7 +3,7 @@
 
 use super::activities::{Needed, push_visible, require_all};
 use super::paging::{SortColumn, nullable, order_and_page, plain};
-use super::{Arg, Db, FromRow, Query, Row, first, insert_id, lock, sql};
+use super::{Arg, Db, FromRow, Query, Row, first, insert_id, lock, sql, vanished};
 use crate::domain::note::{NewNote, Note, NoteFilter, NoteValues};
 use crate::domain::ports::{Edit, StoreError};
 use crate::domain::query::{ListQuery, SortField};
@@ -129,7 +129,7 @@ pub async fn insert<D: Db>(db: &D, n: &NewNote) -> Result<Note, StoreError> {
     Ok(n.stored(id))
 }
 
-/// Changes a non-deleted note (locked) to what `edit` decides on it.
+/// Changes a non-deleted note (locked) to what `edit` decides on it: before and after.
 pub async fn update<D: Db>(
     db: &D,
     company_id: i64,
@@ -137,7 +137,7 @@ pub async fn update<D: Db>(
     edit: Edit<Note, NoteValues>,
     user_id: i64,
     now: Timestamp,
-) -> Result<Option<Note>, StoreError> {
+) -> Result<Option<(Note, Note)>, StoreError> {
     let mut q = sql!(
         select("n.company_id = ? AND n.id = ? AND n.active_flag = TRUE"),
         company_id,
@@ -150,7 +150,7 @@ pub async fn update<D: Db>(
     };
     let v = edit(&current).map_err(StoreError::refused)?;
     if v == current.values {
-        return Ok(Some(current));
+        return Ok(Some((current.clone(), current)));
     }
     require_attached(db, company_id, &v, Some(&current.values)).await?;
     let sets: Vec<String> = VALUE_COLUMNS.iter().map(|c| format!("{c} = ?")).collect();
@@ -163,7 +163,10 @@ pub async fn update<D: Db>(
     q.args
         .extend([user_id.into(), v.add_time.into(), now.into(), id.into()]);
     db.execute(q).await?;
-    get(db, company_id, id, None).await
+    let after = get(db, company_id, id, None)
+        .await?
+        .ok_or_else(|| vanished("note"))?;
+    Ok(Some((current, after)))
 }
 
 pub async fn delete(

@@ -169,15 +169,15 @@ fn update_statement(
     Ok(q)
 }
 
-/// Changes an active organization as `edit` decides on it, locked; `None` when there is none
-/// with that id.
+/// Changes an active organization as `edit` decides on it, locked: before and after; `None`
+/// when there is none with that id.
 pub async fn update<D: Db>(
     db: &D,
     company_id: i64,
     id: i64,
     edit: Edit<Organization, OrganizationChanges>,
     now: Timestamp,
-) -> Result<Option<Organization>, StoreError> {
+) -> Result<Option<(Organization, Organization)>, StoreError> {
     let mut q = sql!(select("o.company_id = ? AND o.id = ?"), company_id, id);
     lock::<D>(&mut q, "o");
     let current: Option<Organization> = first(db, q).await?;
@@ -187,7 +187,10 @@ pub async fn update<D: Db>(
     let changes = edit(&current).map_err(StoreError::refused)?;
     db.execute(update_statement(&current, &changes, now)?)
         .await?;
-    get(db, company_id, id).await
+    let after = get(db, company_id, id)
+        .await?
+        .ok_or_else(|| vanished("organization"))?;
+    Ok(Some((current, after)))
 }
 
 /// Soft-deletes an active organization and detaches its persons; whether it was active.

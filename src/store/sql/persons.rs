@@ -13,6 +13,7 @@ use crate::domain::person::{
 };
 use crate::domain::ports::{Edit, MergeEdit, StoreError};
 use crate::domain::query::{Page, PersonFilter, PersonQuery, SortField};
+use crate::domain::webhook::Stamp;
 use crate::domain::{MarketingStatus, Timestamp, Visibility};
 
 /// The most persons a search ranks (the first by id when more match).
@@ -512,26 +513,25 @@ pub async fn delete_many(
     Ok(deleted)
 }
 
-/// Changes a person as `edit` decides on it, locked; `None` when it is missing or deleted.
-/// Changes that change nothing write nothing.
+/// Changes a person as `edit` decides on it, locked: the person before and after; `None`
+/// when it is missing or deleted. Changes that change nothing write nothing.
 pub async fn update<D: Db>(
     db: &D,
     company_id: i64,
     id: i64,
     edit: Edit<Person, PersonChanges>,
     now: Timestamp,
-) -> Result<Option<Person>, StoreError> {
+) -> Result<Option<(Person, Person)>, StoreError> {
     let Some(current) = lock_active(db, company_id, &[id]).await?.pop() else {
         return Ok(None);
     };
     let changes = edit(&current).map_err(StoreError::refused)?;
     if changes.is_empty() {
-        return Ok(Some(current));
+        return Ok(Some((current.clone(), current)));
     }
     require_org(db, company_id, &changes).await?;
-    apply_changes(db, company_id, id, &changes, now)
-        .await
-        .map(Some)
+    let after = apply_changes(db, company_id, id, &changes, now).await?;
+    Ok(Some((current, after)))
 }
 
 /// The organization a change moves a person into must still be active.
@@ -554,9 +554,9 @@ pub async fn merge<D: Db>(
     from: i64,
     into: i64,
     edit: MergeEdit,
-    actor: i64,
-    now: Timestamp,
-) -> Result<Option<Person>, StoreError> {
+    by: Stamp,
+) -> Result<Option<Merge>, StoreError> {
+    let (actor, now) = (by.user_id, by.time);
     let both = lock_active(db, company_id, &[from, into]).await?;
     let (Some(source), Some(target)) = (
         both.iter().find(|p| p.id == from),
@@ -578,9 +578,17 @@ pub async fn merge<D: Db>(
     super::activities::move_person(db, company_id, from, into, now).await?;
     super::notes::move_person(db, company_id, from, into, now).await?;
     soft_delete(db, company_id, from, now).await?;
-    apply_changes(db, company_id, into, &changes, now)
-        .await
-        .map(Some)
+    let after = apply_changes(db, company_id, into, &changes, now).await?;
+    Ok(Some(Merge {
+        before: target.clone(),
+        after,
+    }))
+}
+
+/// What a merge did to the person kept.
+pub struct Merge {
+    pub before: Person,
+    pub after: Person,
 }
 
 /// What a person's sort keys are made of.

@@ -10,8 +10,20 @@ use crate::domain::activity::{
 use crate::domain::ports::{ActivityStore, Edit, StoreError, SummaryStore};
 use crate::domain::query::ListQuery;
 use crate::domain::summary::{Summary, SummaryParts};
+use crate::domain::webhook::Stamp;
 use crate::domain::{Kind, Timestamp};
+use crate::store::sql::webhooks::{self, On};
 use crate::store::sql::{Backend, activities, summaries};
+
+const OBJECT: &str = "activity";
+
+fn on(company_id: i64, id: i64) -> On {
+    On {
+        company_id,
+        object: OBJECT,
+        id,
+    }
+}
 
 #[async_trait]
 impl<B: Backend> ActivityStore for SqlStore<B> {
@@ -51,21 +63,31 @@ impl<B: Backend> ActivityStore for SqlStore<B> {
     }
 
     async fn insert_activity(&self, activity: NewActivity) -> Result<Activity, StoreError> {
-        self.backend
-            .write(op!(db => activities::insert(db, &activity).await))
-            .await
+        self.write_emitting(|emits| {
+            op!(db => {
+                let a = activities::insert(db, &activity).await?;
+                let by = Stamp::now(activity.creator_user_id);
+                webhooks::added(db, &emits, on(a.company_id, a.id), by, &a).await?;
+                Ok(a)
+            })
+        })
+        .await
     }
 
     async fn insert_activities(&self, list: Vec<NewActivity>) -> Result<Vec<i64>, StoreError> {
-        self.backend
-            .write(op!(db => {
+        self.write_emitting(|emits| {
+            op!(db => {
                 let mut ids = Vec::with_capacity(list.len());
-                for a in &list {
-                    ids.push(activities::insert(db, a).await?.id);
+                for new in &list {
+                    let a = activities::insert(db, new).await?;
+                    let by = Stamp::now(new.creator_user_id);
+                    webhooks::added(db, &emits, on(a.company_id, a.id), by, &a).await?;
+                    ids.push(a.id);
                 }
                 Ok(ids)
-            }))
-            .await
+            })
+        })
+        .await
     }
 
     async fn activity(
@@ -100,22 +122,39 @@ impl<B: Backend> ActivityStore for SqlStore<B> {
         company_id: i64,
         id: i64,
         edit: Edit<Activity, ActivityValues>,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<Activity>, StoreError> {
-        self.backend
-            .write(op!(db => activities::update(db, company_id, id, edit, now).await))
-            .await
+        self.write_emitting(|emits| {
+            op!(db => {
+                let Some((before, after)) =
+                    activities::update(db, company_id, id, edit, by.time).await?
+                else {
+                    return Ok(None);
+                };
+                webhooks::updated(db, &emits, on(company_id, id), by, (&before, &after)).await?;
+                Ok(Some(after))
+            })
+        })
+        .await
     }
 
     async fn delete_activity(
         &self,
         company_id: i64,
         id: i64,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<bool, StoreError> {
-        self.backend
-            .write(op!(db => activities::delete(db, company_id, id, now).await))
-            .await
+        self.write_emitting(|emits| {
+            op!(db => {
+                let deleted = activities::delete(db, company_id, id, by.time).await?;
+                if deleted && webhooks::subscribed(db, company_id, OBJECT).await? {
+                    let last = activities::get(db, company_id, id, None).await?;
+                    webhooks::deleted(db, &emits, on(company_id, id), by, last.as_ref()).await?;
+                }
+                Ok(deleted)
+            })
+        })
+        .await
     }
 }
 

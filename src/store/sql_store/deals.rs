@@ -3,30 +3,51 @@
 use async_trait::async_trait;
 
 use super::SqlStore;
-use crate::domain::Timestamp;
 use crate::domain::deal::{Deal, DealChanges, DealFilter, NewDeal};
 use crate::domain::ports::{DealStore, Edit, StoreError};
 use crate::domain::query::ListQuery;
+use crate::domain::webhook::Stamp;
+use crate::store::sql::webhooks::{self, On};
 use crate::store::sql::{Backend, deals};
+
+const OBJECT: &str = "deal";
+
+fn on(company_id: i64, id: i64) -> On {
+    On {
+        company_id,
+        object: OBJECT,
+        id,
+    }
+}
 
 #[async_trait]
 impl<B: Backend> DealStore for SqlStore<B> {
     async fn insert_deal(&self, deal: NewDeal) -> Result<Deal, StoreError> {
-        self.backend
-            .write(op!(db => deals::insert(db, &deal).await))
-            .await
+        self.write_emitting(|emits| {
+            op!(db => {
+                let d = deals::insert(db, &deal).await?;
+                let by = Stamp::now(deal.creator_user_id);
+                webhooks::added(db, &emits, on(d.company_id, d.id), by, &d).await?;
+                Ok(d)
+            })
+        })
+        .await
     }
 
     async fn insert_deals(&self, deals: Vec<NewDeal>) -> Result<Vec<i64>, StoreError> {
-        self.backend
-            .write(op!(db => {
+        self.write_emitting(|emits| {
+            op!(db => {
                 let mut ids = Vec::with_capacity(deals.len());
-                for d in &deals {
-                    ids.push(deals::insert(db, d).await?.id);
+                for new in &deals {
+                    let d = deals::insert(db, new).await?;
+                    let by = Stamp::now(new.creator_user_id);
+                    webhooks::added(db, &emits, on(d.company_id, d.id), by, &d).await?;
+                    ids.push(d.id);
                 }
                 Ok(ids)
-            }))
-            .await
+            })
+        })
+        .await
     }
 
     async fn deal(&self, company_id: i64, id: i64) -> Result<Option<Deal>, StoreError> {
@@ -56,22 +77,33 @@ impl<B: Backend> DealStore for SqlStore<B> {
         company_id: i64,
         id: i64,
         edit: Edit<Deal, DealChanges>,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<Deal>, StoreError> {
-        self.backend
-            .write(op!(db => deals::update(db, company_id, id, edit, now).await))
-            .await
+        self.write_emitting(|emits| {
+            op!(db => {
+                let Some((before, after)) = deals::update(db, company_id, id, edit, by.time).await?
+                else {
+                    return Ok(None);
+                };
+                webhooks::updated(db, &emits, on(company_id, id), by, (&before, &after)).await?;
+                Ok(Some(after))
+            })
+        })
+        .await
     }
 
-    async fn delete_deal(
-        &self,
-        company_id: i64,
-        id: i64,
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
-        self.backend
-            .write(op!(db => deals::delete(db, company_id, id, now).await))
-            .await
+    async fn delete_deal(&self, company_id: i64, id: i64, by: Stamp) -> Result<bool, StoreError> {
+        self.write_emitting(|emits| {
+            op!(db => {
+                let deleted = deals::delete(db, company_id, id, by.time).await?;
+                if deleted && webhooks::subscribed(db, company_id, OBJECT).await? {
+                    let last = deals::get(db, company_id, id).await?;
+                    webhooks::deleted(db, &emits, on(company_id, id), by, last.as_ref()).await?;
+                }
+                Ok(deleted)
+            })
+        })
+        .await
     }
 
     async fn search_deal_candidates(

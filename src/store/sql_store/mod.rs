@@ -1,16 +1,22 @@
 //! The domain's storage traits, implemented once over any [`Backend`]: each operation is the
 //! SQL core's statement run as a read or as one committed write, with the caches in front.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use tokio::sync::Notify;
 
 use super::cached::{Caches, Change};
 use super::sql::Backend;
+use super::sql::webhooks::Emits;
 use crate::domain::ports::{Store, StoreError};
 
 /// A store on a SQL engine.
 pub struct SqlStore<B> {
     backend: B,
     caches: Caches,
+    /// Woken when a committed write stored a webhook event.
+    outbox: Arc<Notify>,
 }
 
 impl<B: Backend> SqlStore<B> {
@@ -18,7 +24,25 @@ impl<B: Backend> SqlStore<B> {
         Self {
             backend,
             caches: Caches::default(),
+            outbox: Arc::new(Notify::new()),
         }
+    }
+
+    /// A write that may store webhook events (through the [`Emits`] it is given): once it has
+    /// committed one, the dispatcher is woken.
+    async fn write_emitting<T, F>(&self, make: impl FnOnce(Emits) -> F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'d> FnOnce(&'d B::Db) -> super::sql::BoxFuture<'d, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
+        let emits = Emits::default();
+        let done = self.backend.write(make(emits.clone())).await;
+        if done.is_ok() && emits.any() {
+            self.outbox.notify_one();
+        }
+        done
     }
 
     /// A write that makes `change` stale in the caches.
@@ -51,6 +75,7 @@ mod organizations;
 mod persons;
 mod pipelines;
 mod tenants;
+mod webhooks;
 
 #[async_trait]
 impl<B: Backend> Store for SqlStore<B> {

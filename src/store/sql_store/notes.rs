@@ -3,30 +3,52 @@
 use async_trait::async_trait;
 
 use super::SqlStore;
+use crate::domain::Kind;
 use crate::domain::note::{NewNote, Note, NoteFilter, NoteValues};
 use crate::domain::ports::{Edit, NoteStore, StoreError};
 use crate::domain::query::ListQuery;
-use crate::domain::{Kind, Timestamp};
+use crate::domain::webhook::Stamp;
+use crate::store::sql::webhooks::{self, On};
 use crate::store::sql::{Backend, notes};
+
+const OBJECT: &str = "note";
+
+fn on(company_id: i64, id: i64) -> On {
+    On {
+        company_id,
+        object: OBJECT,
+        id,
+    }
+}
 
 #[async_trait]
 impl<B: Backend> NoteStore for SqlStore<B> {
     async fn insert_note(&self, note: NewNote) -> Result<Note, StoreError> {
-        self.backend
-            .write(op!(db => notes::insert(db, &note).await))
-            .await
+        self.write_emitting(|emits| {
+            op!(db => {
+                let n = notes::insert(db, &note).await?;
+                let by = Stamp::now(note.values.user_id);
+                webhooks::added(db, &emits, on(n.company_id, n.id), by, &n).await?;
+                Ok(n)
+            })
+        })
+        .await
     }
 
     async fn insert_notes(&self, list: Vec<NewNote>) -> Result<Vec<i64>, StoreError> {
-        self.backend
-            .write(op!(db => {
+        self.write_emitting(|emits| {
+            op!(db => {
                 let mut ids = Vec::with_capacity(list.len());
-                for n in &list {
-                    ids.push(notes::insert(db, n).await?.id);
+                for new in &list {
+                    let n = notes::insert(db, new).await?;
+                    let by = Stamp::now(new.values.user_id);
+                    webhooks::added(db, &emits, on(n.company_id, n.id), by, &n).await?;
+                    ids.push(n.id);
                 }
                 Ok(ids)
-            }))
-            .await
+            })
+        })
+        .await
     }
 
     async fn note(
@@ -55,12 +77,20 @@ impl<B: Backend> NoteStore for SqlStore<B> {
         company_id: i64,
         id: i64,
         edit: Edit<Note, NoteValues>,
-        user_id: i64,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<Note>, StoreError> {
-        self.backend
-            .write(op!(db => notes::update(db, company_id, id, edit, user_id, now).await))
-            .await
+        self.write_emitting(|emits| {
+            op!(db => {
+                let Some((before, after)) =
+                    notes::update(db, company_id, id, edit, by.user_id, by.time).await?
+                else {
+                    return Ok(None);
+                };
+                webhooks::updated(db, &emits, on(company_id, id), by, (&before, &after)).await?;
+                Ok(Some(after))
+            })
+        })
+        .await
     }
 
     async fn notes_containing(
@@ -76,14 +106,17 @@ impl<B: Backend> NoteStore for SqlStore<B> {
             .await
     }
 
-    async fn delete_note(
-        &self,
-        company_id: i64,
-        id: i64,
-        now: Timestamp,
-    ) -> Result<bool, StoreError> {
-        self.backend
-            .write(op!(db => notes::delete(db, company_id, id, now).await))
-            .await
+    async fn delete_note(&self, company_id: i64, id: i64, by: Stamp) -> Result<bool, StoreError> {
+        self.write_emitting(|emits| {
+            op!(db => {
+                let deleted = notes::delete(db, company_id, id, by.time).await?;
+                if deleted && webhooks::subscribed(db, company_id, OBJECT).await? {
+                    let last = notes::get(db, company_id, id, None).await?;
+                    webhooks::deleted(db, &emits, on(company_id, id), by, last.as_ref()).await?;
+                }
+                Ok(deleted)
+            })
+        })
+        .await
     }
 }

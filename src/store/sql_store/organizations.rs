@@ -3,19 +3,36 @@
 use async_trait::async_trait;
 
 use super::SqlStore;
-use crate::domain::Timestamp;
 use crate::domain::organization::{
     NewOrganization, Organization, OrganizationChanges, OrganizationQuery,
 };
 use crate::domain::ports::{Edit, OrganizationStore, StoreError};
+use crate::domain::webhook::Stamp;
+use crate::store::sql::webhooks::{self, On};
 use crate::store::sql::{Backend, organizations};
+
+const OBJECT: &str = "organization";
+
+fn on(company_id: i64, id: i64) -> On {
+    On {
+        company_id,
+        object: OBJECT,
+        id,
+    }
+}
 
 #[async_trait]
 impl<B: Backend> OrganizationStore for SqlStore<B> {
     async fn insert_organization(&self, org: NewOrganization) -> Result<Organization, StoreError> {
-        self.backend
-            .write(op!(db => organizations::insert(db, &org).await))
-            .await
+        self.write_emitting(|emits| {
+            op!(db => {
+                let o = organizations::insert(db, &org).await?;
+                let on = on(o.company_id, o.id);
+                webhooks::added(db, &emits, on, Stamp::now(org.created_by), &o).await?;
+                Ok(o)
+            })
+        })
+        .await
     }
 
     async fn organization(
@@ -57,22 +74,39 @@ impl<B: Backend> OrganizationStore for SqlStore<B> {
         company_id: i64,
         id: i64,
         edit: Edit<Organization, OrganizationChanges>,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<Organization>, StoreError> {
-        self.backend
-            .write(op!(db => organizations::update(db, company_id, id, edit, now).await))
-            .await
+        self.write_emitting(|emits| {
+            op!(db => {
+                let Some((before, after)) =
+                    organizations::update(db, company_id, id, edit, by.time).await?
+                else {
+                    return Ok(None);
+                };
+                webhooks::updated(db, &emits, on(company_id, id), by, (&before, &after)).await?;
+                Ok(Some(after))
+            })
+        })
+        .await
     }
 
     async fn delete_organization(
         &self,
         company_id: i64,
         id: i64,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<bool, StoreError> {
-        self.backend
-            .write(op!(db => organizations::delete(db, company_id, id, now).await))
-            .await
+        self.write_emitting(|emits| {
+            op!(db => {
+                let deleted = organizations::delete(db, company_id, id, by.time).await?;
+                if deleted && webhooks::subscribed(db, company_id, OBJECT).await? {
+                    let last = organizations::get(db, company_id, id).await?;
+                    webhooks::deleted(db, &emits, on(company_id, id), by, last.as_ref()).await?;
+                }
+                Ok(deleted)
+            })
+        })
+        .await
     }
 
     async fn search_organization_candidates(

@@ -3,23 +3,26 @@
 use async_trait::async_trait;
 
 use super::SqlStore;
-use crate::domain::Timestamp;
 use crate::domain::person::{NewPerson, Person, PersonChanges};
 use crate::domain::ports::{Edit, MergeEdit, PersonStore, StoreError};
 use crate::domain::query::PersonQuery;
-use crate::store::sql::Backend;
+use crate::domain::webhook::{Action, Event, Stamp};
 use crate::store::sql::persons::{self, PreparedPerson};
+use crate::store::sql::webhooks::{self, Emits};
+use crate::store::sql::{Backend, Db};
 
 #[async_trait]
 impl<B: Backend> PersonStore for SqlStore<B> {
     async fn insert_person(&self, person: NewPerson) -> Result<Person, StoreError> {
         let prepared = PreparedPerson::new(person)?;
         let (id, prepared) = self
-            .backend
-            .write(op!(db => {
-                let id = persons::insert(db, &prepared).await?;
-                Ok((id, prepared))
-            }))
+            .write_emitting(|emits| {
+                op!(db => {
+                    let id = persons::insert(db, &prepared).await?;
+                    added(db, &emits, &prepared, id).await?;
+                    Ok((id, prepared))
+                })
+            })
             .await?;
         Ok(prepared.new.into_person(id))
     }
@@ -29,15 +32,18 @@ impl<B: Backend> PersonStore for SqlStore<B> {
             .into_iter()
             .map(PreparedPerson::new)
             .collect::<Result<Vec<_>, _>>()?;
-        self.backend
-            .write(op!(db => {
+        self.write_emitting(|emits| {
+            op!(db => {
                 let mut ids = Vec::with_capacity(prepared.len());
                 for p in &prepared {
-                    ids.push(persons::insert(db, p).await?);
+                    let id = persons::insert(db, p).await?;
+                    added(db, &emits, p, id).await?;
+                    ids.push(id);
                 }
                 Ok(ids)
-            }))
-            .await
+            })
+        })
+        .await
     }
 
     async fn person(&self, company_id: i64, id: i64) -> Result<Option<Person>, StoreError> {
@@ -67,23 +73,48 @@ impl<B: Backend> PersonStore for SqlStore<B> {
         company_id: i64,
         id: i64,
         edit: Edit<Person, PersonChanges>,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<Person>, StoreError> {
-        self.backend
-            .write(op!(db => persons::update(db, company_id, id, edit, now).await))
-            .await
+        self.write_emitting(|emits| {
+            op!(db => {
+                let Some((before, after)) =
+                    persons::update(db, company_id, id, edit, by.time).await?
+                else {
+                    return Ok(None);
+                };
+                if before != after {
+                    webhooks::emit(db, &emits, company_id, PERSON, || {
+                        Event::new(company_id, PERSON, id, Action::Updated, by, Some(&before), Some(&after))
+                    })
+                    .await?;
+                }
+                Ok(Some(after))
+            })
+        })
+        .await
     }
 
     async fn delete_persons(
         &self,
         company_id: i64,
         ids: &[i64],
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Vec<i64>, StoreError> {
         let ids = ids.to_vec();
-        self.backend
-            .write(op!(db => persons::delete_many(db, company_id, &ids, now).await))
-            .await
+        self.write_emitting(|emits| {
+            op!(db => {
+                let deleted = persons::delete_many(db, company_id, &ids, by.time).await?;
+                if !deleted.is_empty() && webhooks::subscribed(db, company_id, PERSON).await? {
+                    for id in &deleted {
+                        let last = persons::get(db, company_id, *id).await?;
+                        let event = Event::new(company_id, PERSON, *id, Action::Deleted, by, last.as_ref(), None);
+                        webhooks::record(db, &emits, &event).await?;
+                    }
+                }
+                Ok(deleted)
+            })
+        })
+        .await
     }
 
     async fn merge_persons(
@@ -92,12 +123,26 @@ impl<B: Backend> PersonStore for SqlStore<B> {
         from: i64,
         into: i64,
         edit: MergeEdit,
-        actor: i64,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<Person>, StoreError> {
-        self.backend
-            .write(op!(db => persons::merge(db, company_id, from, into, edit, actor, now).await))
-            .await
+        self.write_emitting(|emits| {
+            op!(db => {
+                let Some(merge) = persons::merge(db, company_id, from, into, edit, by).await? else {
+                    return Ok(None);
+                };
+                if webhooks::subscribed(db, company_id, PERSON).await? {
+                    let gone = persons::get(db, company_id, from).await?;
+                    let mut deleted = Event::new(company_id, PERSON, from, Action::Deleted, by, gone.as_ref(), None);
+                    deleted.merged_id = Some(into);
+                    let mut merged = Event::new(company_id, PERSON, into, Action::Merged, by, Some(&merge.before), Some(&merge.after));
+                    merged.merged_id = Some(from);
+                    webhooks::record(db, &emits, &deleted).await?;
+                    webhooks::record(db, &emits, &merged).await?;
+                }
+                Ok(Some(merge.after))
+            })
+        })
+        .await
     }
 
     async fn persons_by_email(
@@ -125,4 +170,30 @@ impl<B: Backend> PersonStore for SqlStore<B> {
             .read_long(op!(db => persons::search(db, company_id, &needle, org_id, viewer).await))
             .await
     }
+}
+
+const PERSON: &str = "person";
+
+/// The event of a person just inserted, when a webhook may want it.
+async fn added(
+    db: &impl Db,
+    emits: &Emits,
+    prepared: &PreparedPerson,
+    id: i64,
+) -> Result<(), StoreError> {
+    let p = &prepared.new;
+    webhooks::emit(db, emits, p.company_id, PERSON, || {
+        let person = p.clone().into_person(id);
+        let by = Stamp::now(p.created_by);
+        Event::new(
+            p.company_id,
+            PERSON,
+            id,
+            Action::Added,
+            by,
+            None,
+            Some(&person),
+        )
+    })
+    .await
 }

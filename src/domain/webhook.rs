@@ -1,0 +1,505 @@
+//! Webhooks: subscriptions to the changes of a company's objects, and the events those changes
+//! write to the outbox (in the change's own transaction) for the dispatcher to deliver.
+//!
+//! The management rules are Pipedrive's (`/v1/webhooks`): a `version` of `"1.0"` speaks v1's
+//! actions (`added`, `updated`, `merged`, `deleted`), `"2.0"` (the default since 2025-03-17)
+//! v2's (`create`, `change`, `delete`); 40 webhooks per user; admins manage the company's,
+//! other users their own. An event is delivered only to webhooks whose user may see the object.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::ports::Store;
+use super::{DomainError, Session, Timestamp};
+
+/// How many webhooks one user may have (Pipedrive's limit).
+pub const MAX_PER_USER: i64 = 40;
+
+/// How many delivery attempts a webhook's log keeps.
+pub const LOG_SIZE: i64 = 100;
+
+/// The objects events are sent for, as `event_object` and v1's `meta.object` name them.
+pub const OBJECTS: &[&str] = &[
+    "activity",
+    "activityType",
+    "deal",
+    "note",
+    "organization",
+    "person",
+    "personField",
+    "pipeline",
+    "stage",
+    "user",
+];
+
+/// Objects Pipedrive has and pipestack does not: accepted in a subscription, never sent.
+const OBJECTS_ELSEWHERE: &[&str] = &["lead", "product"];
+
+/// What happened to an object, in v1's words (v2's are derived).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Added,
+    Updated,
+    Merged,
+    Deleted,
+}
+
+impl Action {
+    pub fn v1(self) -> &'static str {
+        match self {
+            Self::Added => "added",
+            Self::Updated => "updated",
+            Self::Merged => "merged",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    /// v2 has no merge: the kept object's merge is a `change`.
+    pub fn v2(self) -> &'static str {
+        match self {
+            Self::Added => "create",
+            Self::Updated | Self::Merged => "change",
+            Self::Deleted => "delete",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "added" => Self::Added,
+            "updated" => Self::Updated,
+            "merged" => Self::Merged,
+            "deleted" => Self::Deleted,
+            _ => return None,
+        })
+    }
+}
+
+/// Who made a change, and when: what every write's event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub user_id: i64,
+    pub time: Timestamp,
+    /// The same moment to the millisecond (webhooks' `timestamp`).
+    pub time_ms: i64,
+}
+
+impl Stamp {
+    /// Now, by the session's user.
+    pub fn by(session: &Session) -> Self {
+        Self::now(session.user.id)
+    }
+
+    pub fn now(user_id: i64) -> Self {
+        let ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+        let time_ms = i64::try_from(ms).unwrap_or(i64::MAX);
+        Self {
+            user_id,
+            time: Timestamp(time_ms.div_euclid(1000)),
+            time_ms,
+        }
+    }
+}
+
+/// A change to one object, as the outbox keeps it: the object before and after, each as the
+/// domain's own snapshot (JSON), rendered into v1 or v2 payloads when delivered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub company_id: i64,
+    pub object: &'static str,
+    pub object_id: i64,
+    pub action: Action,
+    pub stamp: Stamp,
+    pub previous: Option<Value>,
+    pub current: Option<Value>,
+    /// The other person of a merge: on the deleted one, the one kept (`merged_to_id`); on the
+    /// kept one, the one deleted (`merged_from_id`).
+    pub merged_id: Option<i64>,
+}
+
+impl Event {
+    /// An event on `object`, its snapshots serialized from the domain's entities.
+    pub fn new<T: Serialize>(
+        company_id: i64,
+        object: &'static str,
+        object_id: i64,
+        action: Action,
+        stamp: Stamp,
+        previous: Option<&T>,
+        current: Option<&T>,
+    ) -> Self {
+        let snapshot = |t: Option<&T>| t.and_then(|t| serde_json::to_value(t).ok());
+        Self {
+            company_id,
+            object,
+            object_id,
+            action,
+            stamp,
+            previous: snapshot(previous),
+            current: snapshot(current),
+            merged_id: None,
+        }
+    }
+}
+
+/// A stored event, as the dispatcher reads it from the outbox.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub event: Event,
+}
+
+/// A webhook as stored and shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    pub id: i64,
+    pub company_id: i64,
+    pub owner_id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub event_action: String,
+    pub event_object: String,
+    pub subscription_url: String,
+    pub version: Version,
+    pub http_auth_user: Option<String>,
+    pub http_auth_password: Option<String>,
+    pub add_time_ms: i64,
+    pub remove_time: Option<Timestamp>,
+    pub remove_reason: Option<String>,
+    pub last_delivery_time: Option<Timestamp>,
+    pub last_http_status: Option<i64>,
+    pub last_success_time: Option<Timestamp>,
+    pub ban_counter: i64,
+    pub banned_until: Option<Timestamp>,
+}
+
+impl Webhook {
+    /// Whether it still delivers (not removed; a ban only pauses it).
+    pub fn is_active(&self) -> bool {
+        self.remove_time.is_none()
+    }
+
+    pub fn is_banned(&self, now: Timestamp) -> bool {
+        self.banned_until.is_some_and(|until| until > now)
+    }
+
+    /// Whether an event of `object` with `action` is one this webhook subscribed to.
+    pub fn wants(&self, object: &str, action: Action) -> bool {
+        let action_word = match self.version {
+            Version::V1 => action.v1(),
+            Version::V2 => action.v2(),
+        };
+        (self.event_object == "*" || self.event_object == object)
+            && (self.event_action == "*" || self.event_action == action_word)
+    }
+}
+
+/// The payload format a webhook speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V1,
+    V2,
+}
+
+impl Version {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V1 => "1.0",
+            Self::V2 => "2.0",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "1.0" | "1" => Some(Self::V1),
+            "2.0" | "2" => Some(Self::V2),
+            _ => None,
+        }
+    }
+
+    fn actions(self) -> &'static [&'static str] {
+        match self {
+            Self::V1 => &["added", "updated", "merged", "deleted", "*"],
+            Self::V2 => &["create", "change", "delete", "*"],
+        }
+    }
+}
+
+/// What a client asked for in `POST /v1/webhooks`, parsed but not checked.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookDraft {
+    pub subscription_url: Option<String>,
+    pub event_action: Option<String>,
+    pub event_object: Option<String>,
+    pub user_id: Option<i64>,
+    pub http_auth_user: Option<String>,
+    pub http_auth_password: Option<String>,
+    pub version: Option<String>,
+    pub name: Option<String>,
+}
+
+/// A webhook ready to be stored: every rule but the per-user limit applied (the store counts
+/// inside its write).
+#[derive(Debug, Clone)]
+pub struct NewWebhook {
+    pub company_id: i64,
+    pub owner_id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub event_action: String,
+    pub event_object: String,
+    pub subscription_url: String,
+    pub version: Version,
+    pub http_auth_user: Option<String>,
+    pub http_auth_password: Option<String>,
+    pub add_time_ms: i64,
+}
+
+/// One delivery attempt, as a webhook's log shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub id: i64,
+    pub event: String,
+    pub object_id: i64,
+    /// 1 for the first try, up to 4.
+    pub attempt: i64,
+    pub time_ms: i64,
+    pub http_status: Option<i64>,
+    pub latency_ms: i64,
+    pub error: Option<String>,
+}
+
+impl Attempt {
+    pub fn succeeded(&self) -> bool {
+        self.http_status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+fn limit_reached() -> DomainError {
+    DomainError::invalid("subscription_url", "Webhooks limit reached")
+}
+
+/// The refusal of the 41st webhook of a user, as the store reports it.
+pub fn too_many() -> DomainError {
+    limit_reached()
+}
+
+/// Checks a subscription URL's form: an absolute `http` or `https` URL with a host. Whether the
+/// server may call its address is the dispatcher's policy (`--webhook-allow`).
+pub fn check_url(url: &str) -> Result<(), DomainError> {
+    let invalid = || DomainError::invalid("subscription_url", "invalid or non-reachable URL");
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(invalid)?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    if host.is_empty()
+        || host.starts_with(':')
+        || url.len() > 2048
+        || url.contains(char::is_whitespace)
+    {
+        return Err(invalid());
+    }
+    Ok(())
+}
+
+/// Applies the rules to a draft: what `POST /v1/webhooks` stores, or why not.
+pub async fn prepare(
+    store: &dyn Store,
+    session: &Session,
+    draft: WebhookDraft,
+) -> Result<NewWebhook, DomainError> {
+    let url = draft
+        .subscription_url
+        .ok_or_else(|| DomainError::Required("subscription_url".into()))?;
+    check_url(&url)?;
+    let version = match draft.version.as_deref() {
+        None => Version::V2,
+        Some(v) => Version::parse(v)
+            .ok_or_else(|| DomainError::invalid("version", "must be \"1.0\" or \"2.0\""))?,
+    };
+    let action = draft
+        .event_action
+        .ok_or_else(|| DomainError::Required("event_action".into()))?;
+    if !version.actions().contains(&action.as_str()) {
+        return Err(DomainError::invalid(
+            "event_action",
+            format!(
+                "must be one of {} for version {}",
+                version.actions().join(", "),
+                version.as_str()
+            ),
+        ));
+    }
+    let object = draft
+        .event_object
+        .ok_or_else(|| DomainError::Required("event_object".into()))?;
+    let known = object == "*"
+        || OBJECTS.contains(&object.as_str())
+        || OBJECTS_ELSEWHERE.contains(&object.as_str());
+    if !known || (version == Version::V2 && object == "activityType") {
+        return Err(DomainError::invalid(
+            "event_object",
+            format!(
+                "{object} is not an object webhooks of version {} are sent for",
+                version.as_str()
+            ),
+        ));
+    }
+    let user_id = match draft.user_id {
+        None => session.user.id,
+        Some(id) if id == session.user.id => id,
+        Some(id) => {
+            if !session.user.is_admin {
+                return Err(DomainError::Forbidden(
+                    "Only admins may create webhooks for other users.".into(),
+                ));
+            }
+            let user = store.user(session.company.id, id).await?;
+            if !user.is_some_and(|u| u.active) {
+                return Err(DomainError::invalid(
+                    "user_id",
+                    format!("{id} is not an active user of the company"),
+                ));
+            }
+            id
+        }
+    };
+    let name = draft
+        .name
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| format!("{action}.{object}"));
+    if name.chars().count() > 255 {
+        return Err(DomainError::invalid(
+            "name",
+            "is longer than 255 characters",
+        ));
+    }
+    Ok(NewWebhook {
+        company_id: session.company.id,
+        owner_id: session.user.id,
+        user_id,
+        name,
+        event_action: action,
+        event_object: object,
+        subscription_url: url,
+        version,
+        http_auth_user: draft.http_auth_user,
+        http_auth_password: draft.http_auth_password,
+        add_time_ms: Stamp::by(session).time_ms,
+    })
+}
+
+/// Whether the session's user manages this webhook: admins every one of the company, other
+/// users those they own or receive.
+pub fn manages(session: &Session, w: &Webhook) -> bool {
+    session.user.is_admin || w.owner_id == session.user.id || w.user_id == session.user.id
+}
+
+/// The webhooks the session's user manages.
+pub async fn list(store: &dyn Store, session: &Session) -> Result<Vec<Webhook>, DomainError> {
+    Ok(store
+        .webhooks(session.company.id)
+        .await?
+        .into_iter()
+        .filter(|w| manages(session, w))
+        .collect())
+}
+
+pub async fn add(
+    store: &dyn Store,
+    session: &Session,
+    draft: WebhookDraft,
+) -> Result<Webhook, DomainError> {
+    let new = prepare(store, session, draft).await?;
+    Ok(store.insert_webhook(new).await?)
+}
+
+/// A webhook the session's user manages: 404 when the company has none with that id, 403
+/// when it is another user's.
+pub async fn find(store: &dyn Store, session: &Session, id: i64) -> Result<Webhook, DomainError> {
+    let w = store
+        .webhook(session.company.id, id)
+        .await?
+        .ok_or_else(|| DomainError::NotFound("Webhook not found".into()))?;
+    if !manages(session, &w) {
+        return Err(DomainError::Forbidden("Forbidden".into()));
+    }
+    Ok(w)
+}
+
+pub async fn delete(store: &dyn Store, session: &Session, id: i64) -> Result<(), DomainError> {
+    let w = find(store, session, id).await?;
+    store.delete_webhook(session.company.id, w.id).await?;
+    Ok(())
+}
+
+/// The last attempts to deliver the webhook's events, newest first.
+pub async fn deliveries(
+    store: &dyn Store,
+    session: &Session,
+    id: i64,
+) -> Result<(Webhook, Vec<Attempt>), DomainError> {
+    let w = find(store, session, id).await?;
+    let attempts = store
+        .webhook_attempts(session.company.id, w.id, LOG_SIZE)
+        .await?;
+    Ok((w, attempts))
+}
+
+/// First-attempt failures that ban a webhook (Pipedrive's ban counter).
+pub const BAN_AFTER: i64 = 10;
+/// How long a ban lasts; events meanwhile are not sent to the webhook.
+pub const BAN_SECONDS: i64 = 30 * 60;
+/// A webhook with no successful delivery for this long is removed.
+pub const REMOVE_AFTER_SECONDS: i64 = 3 * 24 * 60 * 60;
+/// Why such a webhook was removed (`remove_reason`).
+pub const REMOVED_FAILING: &str = "no successful delivery in 3 days";
+
+/// What a webhook shows of its deliveries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryState {
+    pub last_delivery_time: Option<Timestamp>,
+    pub last_http_status: Option<i64>,
+    pub last_success_time: Option<Timestamp>,
+    pub ban_counter: i64,
+    pub banned_until: Option<Timestamp>,
+    pub remove_time: Option<Timestamp>,
+    pub remove_reason: Option<String>,
+}
+
+/// The webhook's state after an attempt: Pipedrive's policy. A failed first attempt counts
+/// towards a ban (retries do not); the tenth bans the webhook for 30 minutes and starts the
+/// count again; a failure when nothing succeeded for three days (since the webhook was added,
+/// or since its last success) removes it.
+pub fn after_attempt(w: &Webhook, a: &Attempt) -> DeliveryState {
+    let now = Timestamp(a.time_ms.div_euclid(1000));
+    let mut state = DeliveryState {
+        last_delivery_time: Some(now),
+        last_http_status: a.http_status,
+        last_success_time: w.last_success_time,
+        ban_counter: w.ban_counter,
+        banned_until: w.banned_until,
+        remove_time: w.remove_time,
+        remove_reason: w.remove_reason.clone(),
+    };
+    if a.succeeded() {
+        state.last_success_time = Some(now);
+        return state;
+    }
+    if a.attempt == 1 {
+        state.ban_counter += 1;
+        if state.ban_counter >= BAN_AFTER {
+            state.ban_counter = 0;
+            state.banned_until = Some(Timestamp(now.0 + BAN_SECONDS));
+        }
+    }
+    let since = w
+        .last_success_time
+        .unwrap_or(Timestamp(w.add_time_ms.div_euclid(1000)));
+    if state.remove_time.is_none() && now.0 - since.0 >= REMOVE_AFTER_SECONDS {
+        state.remove_time = Some(now);
+        state.remove_reason = Some(REMOVED_FAILING.into());
+    }
+    state
+}

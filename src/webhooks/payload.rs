@@ -1,0 +1,434 @@
+//! What a webhook receives: an outbox event rendered in the webhook's version for the
+//! webhook's user. v1 sends the object in v1's shape with plain ids (`owner_id: 1`, not v1
+//! GET's object); v2 sends Pipedrive's slim webhook shape, which is not the REST v2 object:
+//! typed custom fields, `visible_to` as a string, a person's first label as `label`.
+
+use serde_json::{Map, Value, json};
+
+use crate::api::v1;
+use crate::domain::activity::Activity;
+use crate::domain::deal::Deal;
+use crate::domain::fields::{FieldType, Fields};
+use crate::domain::followers::can_see;
+use crate::domain::note::Note;
+use crate::domain::organization::Organization;
+use crate::domain::person::Person;
+use crate::domain::ports::Store;
+use crate::domain::webhook::{Action, Event, Version, Webhook};
+use crate::domain::{Kind, Session, Timestamp};
+use crate::error::ApiError;
+
+/// An event's object, read back from its snapshot.
+#[derive(Debug, Clone)]
+pub enum Object {
+    Person(Person),
+    Organization(Organization),
+    Deal(Deal),
+    Activity(Activity),
+    Note(Note),
+}
+
+impl Object {
+    pub fn from_snapshot(object: &str, v: Value) -> Result<Self, String> {
+        let bad = |e: serde_json::Error| format!("outbox snapshot of a {object}: {e}");
+        Ok(match object {
+            "person" => Self::Person(serde_json::from_value(v).map_err(bad)?),
+            "organization" => Self::Organization(serde_json::from_value(v).map_err(bad)?),
+            "deal" => Self::Deal(serde_json::from_value(v).map_err(bad)?),
+            "activity" => Self::Activity(serde_json::from_value(v).map_err(bad)?),
+            "note" => Self::Note(serde_json::from_value(v).map_err(bad)?),
+            other => return Err(format!("no payload for {other} events")),
+        })
+    }
+
+    /// Whether the session's user may see the object: persons, organizations and deals by
+    /// their visibility; activities and notes as their lists show them (by what they are
+    /// attached to, as stored now).
+    pub async fn visible_to(&self, store: &dyn Store, session: &Session) -> Result<bool, ApiError> {
+        let viewer = crate::domain::followers::viewer(session);
+        Ok(match self {
+            Self::Person(p) => can_see(session, p.owner_id, p.visible_to, &p.follower_ids),
+            Self::Organization(o) => can_see(session, o.owner_id, o.visible_to, &o.follower_ids),
+            Self::Deal(d) => can_see(session, d.owner_id, d.visible_to, &d.follower_ids),
+            Self::Activity(a) => {
+                viewer.is_none() || store.activity(a.company_id, a.id, viewer).await?.is_some()
+            }
+            Self::Note(n) => {
+                viewer.is_none() || store.note(n.company_id, n.id, viewer).await?.is_some()
+            }
+        })
+    }
+
+    /// The object as v1 shows it to the session's user, its references as plain ids.
+    pub async fn v1(&self, store: &dyn Store, session: &Session) -> Result<Value, ApiError> {
+        let mut v = match self {
+            Self::Person(p) => v1::persons::render_one(store, session, p).await?,
+            Self::Organization(o) => v1::organizations::render_one(store, session, o).await?,
+            Self::Deal(d) => v1::deals::render_one(store, session, d).await?,
+            Self::Activity(a) => v1::activities::render_one(store, session, a).await?,
+            Self::Note(n) => v1::notes::render_one(store, session, n).await?,
+        };
+        if let Value::Object(m) = &mut v {
+            for key in [
+                "owner_id",
+                "org_id",
+                "person_id",
+                "user_id",
+                "creator_user_id",
+            ] {
+                if let Some(Value::Object(reference)) = m.get(key) {
+                    let id = reference
+                        .get("value")
+                        .or_else(|| reference.get("id"))
+                        .cloned();
+                    m.insert(key.into(), id.unwrap_or(Value::Null));
+                }
+            }
+        }
+        Ok(v)
+    }
+
+    /// The object in v2 webhooks' own shape.
+    pub fn v2(&self, fields: &Fields) -> Value {
+        let time = |t: Timestamp| t.rfc3339();
+        match self {
+            Self::Person(p) => json!({
+                "id": p.id,
+                "name": p.name,
+                "first_name": p.first_name,
+                "last_name": p.last_name,
+                "owner_id": p.owner_id,
+                "org_id": p.org_id,
+                "emails": p.emails,
+                "phones": p.phones,
+                "label": fields.live_labels(&p.label_ids).first(),
+                "label_ids": fields.live_labels(&p.label_ids),
+                "visible_to": p.visible_to.get().to_string(),
+                "add_time": time(p.add_time),
+                "update_time": time(p.update_time),
+                "custom_fields": typed(fields, &p.custom_fields),
+            }),
+            Self::Organization(o) => json!({
+                "id": o.id,
+                "name": o.name,
+                "owner_id": o.owner_id,
+                "address": o.address,
+                "label": fields.live_labels(&o.label_ids).first(),
+                "label_ids": fields.live_labels(&o.label_ids),
+                "picture_id": null,
+                "visible_to": o.visible_to.get().to_string(),
+                "add_time": time(o.add_time),
+                "update_time": time(o.update_time),
+                "custom_fields": typed(fields, &o.custom_fields),
+            }),
+            Self::Deal(d) => json!({
+                "id": d.id,
+                "title": d.title,
+                "value": d.value,
+                "currency": d.currency,
+                "status": d.status.as_str(),
+                "stage_id": d.stage_id,
+                "pipeline_id": d.pipeline_id,
+                "person_id": d.person_id,
+                "org_id": d.org_id,
+                "owner_id": d.owner_id,
+                "creator_user_id": d.creator_user_id,
+                "add_time": time(d.add_time),
+                "update_time": time(d.update_time),
+                "stage_change_time": d.stage_change_time.map(time),
+                "close_time": d.closing.close_time.map(time),
+                "won_time": d.closing.won_time.map(time),
+                "first_won_time": d.closing.first_won_time.map(time),
+                "lost_time": d.closing.lost_time.map(time),
+                "lost_reason": d.closing.lost_reason,
+                "expected_close_date": d.expected_close_date,
+                "probability": d.probability,
+                "label_ids": fields.live_labels(&d.label_ids),
+                "visible_to": d.visible_to.get().to_string(),
+                "origin": d.origin,
+                "origin_id": null,
+                "channel": null,
+                "channel_id": null,
+                "custom_fields": typed(fields, &d.custom_fields),
+            }),
+            Self::Activity(a) => {
+                let v = &a.values;
+                json!({
+                    "id": a.id,
+                    "subject": v.subject,
+                    "type": v.type_key,
+                    "owner_id": v.owner_id,
+                    "deal_id": v.deal_id,
+                    "lead_id": null,
+                    "person_id": v.person_id,
+                    "org_id": v.org_id,
+                    "done": v.done,
+                    "due_date": v.due_date,
+                    "due_time": v.due_time,
+                    "duration": v.duration,
+                    "busy_flag": v.busy,
+                    "location": v.location,
+                    "public_description": v.public_description,
+                    "active_flag": a.active,
+                    "add_time": time(a.add_time),
+                    "update_time": time(a.update_time),
+                    "custom_fields": {},
+                })
+            }
+            Self::Note(n) => {
+                let v = &n.values;
+                json!({
+                    "id": n.id,
+                    "user_id": v.user_id,
+                    "deal_id": v.deal_id,
+                    "person_id": v.person_id,
+                    "org_id": v.org_id,
+                    "lead_id": null,
+                    "project_id": null,
+                    "active_flag": n.active,
+                    "content": v.content,
+                    "add_time": time(v.add_time),
+                    "update_time": time(n.update_time),
+                    "pinned_to_deal_flag": v.pinned_to_deal,
+                    "pinned_to_person_flag": v.pinned_to_person,
+                    "pinned_to_organization_flag": v.pinned_to_org,
+                })
+            }
+        }
+    }
+
+    /// The kind whose fields type its custom values.
+    pub fn kind(&self) -> Option<Kind> {
+        match self {
+            Self::Person(_) => Some(Kind::Person),
+            Self::Organization(_) => Some(Kind::Organization),
+            Self::Deal(_) => Some(Kind::Deal),
+            Self::Activity(_) | Self::Note(_) => None,
+        }
+    }
+}
+
+/// Custom values in v2 webhooks' typed form (`{"type": "varchar", "value": "x"}`); empty
+/// ones left out.
+fn typed(fields: &Fields, values: &Map<String, Value>) -> Value {
+    let mut out = Map::new();
+    for def in fields.custom() {
+        let Some(v) = crate::domain::fields::live_value(def, values.get(&def.key)) else {
+            continue;
+        };
+        if v.is_null() {
+            continue;
+        }
+        let t = def.field_type.as_str();
+        let part = |name: &str| v.get(name).cloned().unwrap_or(Value::Null);
+        let typed = match def.field_type {
+            FieldType::Monetary => {
+                json!({"type": t, "value": part("value"), "currency": part("currency")})
+            }
+            FieldType::People | FieldType::Org | FieldType::User | FieldType::Enum => {
+                json!({"type": t, "id": v})
+            }
+            FieldType::Set => {
+                let ids: Vec<Value> = v
+                    .as_array()
+                    .map(|a| a.iter().map(|id| json!({"id": id})).collect())
+                    .unwrap_or_default();
+                json!({"type": t, "values": ids})
+            }
+            FieldType::Daterange | FieldType::Timerange => {
+                json!({"type": t, "from": part("value"), "until": part("until")})
+            }
+            FieldType::Time => json!({"type": t, "value": v, "timezone_id": null}),
+            FieldType::Address => {
+                let mut m = match &v {
+                    Value::Object(m) => m.clone(),
+                    other => Map::from_iter([("value".to_owned(), other.clone())]),
+                };
+                m.insert("type".into(), json!(t));
+                Value::Object(m)
+            }
+            _ => json!({"type": t, "value": v}),
+        };
+        out.insert(def.key.clone(), typed);
+    }
+    Value::Object(out)
+}
+
+/// What a delivery's body is made of besides the object.
+pub struct Envelope<'a> {
+    pub event: &'a Event,
+    pub webhook: &'a Webhook,
+    pub session: &'a Session,
+    pub permitted: &'a [i64],
+    /// v2's `correlation_id`: one per event, whatever the webhook.
+    pub correlation_id: &'a str,
+}
+
+/// The body of a first attempt (`retry: 0`, `attempt: 1`; [`set_attempt`] counts later ones).
+pub fn body(e: &Envelope<'_>, current: Option<Value>, previous: Option<Value>) -> Value {
+    let event = e.event;
+    let company = &e.session.company;
+    let host = format!("{}.pipedrive.com", company.domain);
+    match e.webhook.version {
+        Version::V1 => {
+            let action = event.action.v1();
+            let filters = json!({"current": []});
+            json!({
+                "v": 1,
+                "matches_filters": filters,
+                "meta": {
+                    "v": 1,
+                    "action": action,
+                    "object": event.object,
+                    "change_source": "api",
+                    "id": event.object_id,
+                    "company_id": company.id,
+                    "user_id": event.stamp.user_id,
+                    "host": host,
+                    "timestamp": event.stamp.time.0,
+                    "timestamp_micro": event.stamp.time_ms * 1000,
+                    "permitted_user_ids": e.permitted,
+                    "trans_pending": false,
+                    "is_bulk_update": false,
+                    "pipedrive_service_name": false,
+                    "matches_filters": filters,
+                    "webhook_id": e.webhook.id.to_string(),
+                    "type": "general",
+                },
+                "retry": 0,
+                "current": current,
+                "previous": previous,
+                "event": format!("{action}.{}", event.object),
+            })
+        }
+        Version::V2 => {
+            let mut meta = json!({
+                "action": event.action.v2(),
+                "entity": event.object,
+                "company_id": company.id.to_string(),
+                "correlation_id": e.correlation_id,
+                "entity_id": event.object_id.to_string(),
+                "id": uuid(),
+                "is_bulk_edit": false,
+                "timestamp": timestamp_ms(event.stamp.time_ms),
+                "type": "general",
+                "user_id": event.stamp.user_id.to_string(),
+                "version": "2.0",
+                "webhook_id": e.webhook.id.to_string(),
+                "webhook_owner_id": e.webhook.owner_id.to_string(),
+                "change_source": "api",
+                "attempt": 1,
+                "host": host,
+                "permitted_user_ids": e.permitted.iter().map(i64::to_string).collect::<Vec<_>>(),
+            });
+            match (event.action, event.merged_id) {
+                (Action::Deleted, Some(kept)) => meta["merged_to_id"] = json!(kept.to_string()),
+                (Action::Merged, Some(gone)) => meta["merged_from_id"] = json!(gone.to_string()),
+                _ => {}
+            }
+            json!({"meta": meta, "data": current, "previous": previous})
+        }
+    }
+}
+
+/// v2's `previous` of a change: only the keys whose values changed (custom fields by key).
+pub fn changed_keys(before: &Value, after: &Value) -> Value {
+    let (Value::Object(b), Value::Object(a)) = (before, after) else {
+        return before.clone();
+    };
+    let mut out = Map::new();
+    for (k, old) in b {
+        if k == "custom_fields" {
+            let empty = Map::new();
+            let old_cf = old.as_object().unwrap_or(&empty);
+            let new_cf = a.get(k).and_then(Value::as_object).unwrap_or(&empty);
+            let mut changed = Map::new();
+            for key in old_cf.keys().chain(new_cf.keys()) {
+                if old_cf.get(key) != new_cf.get(key) {
+                    changed.insert(key.clone(), old_cf.get(key).cloned().unwrap_or(Value::Null));
+                }
+            }
+            if !changed.is_empty() {
+                out.insert(k.clone(), Value::Object(changed));
+            }
+        } else if a.get(k) != Some(old) {
+            out.insert(k.clone(), old.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+/// Sets the attempt counter of a body: v1's `retry` (0 first), v2's `meta.attempt` (1 first).
+pub fn set_attempt(body: &str, version: Version, attempt: i64) -> String {
+    let Ok(mut v) = serde_json::from_str::<Value>(body) else {
+        return body.to_owned();
+    };
+    match version {
+        Version::V1 => v["retry"] = json!(attempt - 1),
+        Version::V2 => v["meta"]["attempt"] = json!(attempt),
+    }
+    v.to_string()
+}
+
+/// `2022-11-24T15:18:35.616Z`.
+fn timestamp_ms(ms: i64) -> String {
+    let secs = Timestamp(ms.div_euclid(1000)).rfc3339();
+    let base = secs.trim_end_matches('Z');
+    format!("{base}.{:03}Z", ms.rem_euclid(1000))
+}
+
+/// A random (version 4) UUID.
+pub fn uuid() -> String {
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        // The system's random source failed: a unique enough id from the clock instead.
+        let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+        b = nanos.to_le_bytes();
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_keys_keeps_only_what_changed_with_its_old_value() {
+        let before = json!({"name": "A", "owner_id": 1, "custom_fields": {"k": 1, "j": 2}});
+        let after = json!({"name": "B", "owner_id": 1, "custom_fields": {"k": 1, "j": 3}});
+        assert_eq!(
+            changed_keys(&before, &after),
+            json!({"name": "A", "custom_fields": {"j": 2}})
+        );
+    }
+
+    #[test]
+    fn timestamps_have_milliseconds_and_a_z() {
+        assert_eq!(timestamp_ms(1_669_302_715_616), "2022-11-24T15:11:55.616Z");
+    }
+
+    #[test]
+    fn attempts_are_counted_in_each_versions_own_field() {
+        let v1 = set_attempt(r#"{"retry":0}"#, Version::V1, 3);
+        assert_eq!(v1, r#"{"retry":2}"#);
+        let v2 = set_attempt(r#"{"meta":{"attempt":1}}"#, Version::V2, 4);
+        assert_eq!(v2, r#"{"meta":{"attempt":4}}"#);
+    }
+
+    #[test]
+    fn uuids_are_version_4() {
+        let u = uuid();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+    }
+}
