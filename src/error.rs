@@ -35,6 +35,10 @@ pub enum ApiError {
     /// 409: what the change builds on changed meanwhile; nothing was written.
     #[error("{0}")]
     Conflict(String),
+    /// 422: the request is understood but a limit forbids it (Pipedrive's "Webhooks limit
+    /// reached").
+    #[error("{0}")]
+    Unprocessable(String),
     /// 405: a known route with a method it does not serve.
     #[error("Method not allowed")]
     MethodNotAllowed,
@@ -81,6 +85,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -159,6 +164,7 @@ impl From<DomainError> for ApiError {
             DomainError::NotFound(m) => Self::NotFound(m),
             DomainError::Forbidden(m) => Self::Forbidden(m),
             DomainError::Conflict(m) => Self::Conflict(m),
+            DomainError::LimitReached(m) => Self::Unprocessable(m),
             // A uniqueness rule a write broke names the value (an email already taken): 400.
             DomainError::Store(StoreError::Conflict(m)) => Self::BadRequest(m),
             DomainError::Store(StoreError::Unavailable(m)) => Self::Unavailable(m),

@@ -26,6 +26,9 @@ pub enum DomainError {
     /// What the change builds on changed meanwhile, and it cannot be applied as asked.
     #[error("{0}")]
     Conflict(String),
+    /// A limit on how many of something one may have is reached (40 webhooks per user).
+    #[error("{0}")]
+    LimitReached(String),
     /// Storage failed (unavailable, a uniqueness rule, a lost race, or a fault), its cause
     /// kept.
     #[error(transparent)]

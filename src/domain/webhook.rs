@@ -274,13 +274,9 @@ impl Attempt {
     }
 }
 
-fn limit_reached() -> DomainError {
-    DomainError::invalid("subscription_url", "Webhooks limit reached")
-}
-
-/// The refusal of the 41st webhook of a user, as the store reports it.
+/// The refusal of the 41st webhook of a user (Pipedrive's 422), as the store reports it.
 pub fn too_many() -> DomainError {
-    limit_reached()
+    DomainError::LimitReached("subscription_url: Webhooks limit reached".into())
 }
 
 /// Checks a subscription URL's form: an absolute `http` or `https` URL with a host. Whether the
@@ -502,4 +498,128 @@ pub fn after_attempt(w: &Webhook, a: &Attempt) -> DeliveryState {
         state.remove_reason = Some(REMOVED_FAILING.into());
     }
     state
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn webhook(add_time: i64) -> Webhook {
+        Webhook {
+            id: 1,
+            company_id: 1,
+            owner_id: 1,
+            user_id: 1,
+            name: "*.*".into(),
+            event_action: "*".into(),
+            event_object: "*".into(),
+            subscription_url: "http://127.0.0.1/h".into(),
+            version: Version::V2,
+            http_auth_user: None,
+            http_auth_password: None,
+            add_time_ms: add_time * 1000,
+            remove_time: None,
+            remove_reason: None,
+            last_delivery_time: None,
+            last_http_status: None,
+            last_success_time: None,
+            ban_counter: 0,
+            banned_until: None,
+        }
+    }
+
+    fn attempt(at: i64, number: i64, status: Option<i64>) -> Attempt {
+        Attempt {
+            id: 0,
+            event: "added.person".into(),
+            object_id: 1,
+            attempt: number,
+            time_ms: at * 1000,
+            http_status: status,
+            latency_ms: 1,
+            error: None,
+        }
+    }
+
+    fn apply(w: &mut Webhook, a: &Attempt) {
+        let s = after_attempt(w, a);
+        w.ban_counter = s.ban_counter;
+        w.banned_until = s.banned_until;
+        w.last_success_time = s.last_success_time;
+        w.remove_time = s.remove_time;
+        w.remove_reason = s.remove_reason;
+    }
+
+    #[test]
+    fn only_first_attempts_count_towards_a_ban_and_the_tenth_bans_for_30_minutes() {
+        let mut w = webhook(1_000);
+        for _ in 0..5 {
+            apply(&mut w, &attempt(1_000, 2, Some(500)));
+        }
+        assert_eq!(w.ban_counter, 0, "retries do not count");
+        for i in 0..9 {
+            apply(&mut w, &attempt(1_000 + i, 1, None));
+        }
+        assert_eq!(w.ban_counter, 9);
+        assert!(!w.is_banned(Timestamp(1_010)));
+        apply(&mut w, &attempt(1_010, 1, Some(503)));
+        assert_eq!(w.ban_counter, 0, "the count starts again");
+        assert!(w.is_banned(Timestamp(1_010 + BAN_SECONDS - 1)));
+        assert!(!w.is_banned(Timestamp(1_010 + BAN_SECONDS)));
+    }
+
+    #[test]
+    fn three_days_without_a_success_remove_a_webhook_and_a_success_restarts_the_days() {
+        let day = 24 * 60 * 60;
+        let mut w = webhook(0);
+        apply(&mut w, &attempt(2 * day, 1, Some(200)));
+        assert_eq!(w.last_success_time, Some(Timestamp(2 * day)));
+        apply(&mut w, &attempt(4 * day, 1, Some(500)));
+        assert!(w.is_active(), "two days since the last success");
+        apply(&mut w, &attempt(5 * day, 2, None));
+        assert!(!w.is_active());
+        assert_eq!(w.remove_time, Some(Timestamp(5 * day)));
+        assert_eq!(w.remove_reason.as_deref(), Some(REMOVED_FAILING));
+    }
+
+    #[test]
+    fn a_webhook_wants_its_action_and_object_in_its_versions_words() {
+        let mut w = webhook(0);
+        w.event_action = "change".into();
+        w.event_object = "person".into();
+        assert!(w.wants("person", Action::Updated));
+        assert!(
+            w.wants("person", Action::Merged),
+            "v2 has no merge: it is a change"
+        );
+        assert!(!w.wants("person", Action::Added));
+        assert!(!w.wants("deal", Action::Updated));
+        w.version = Version::V1;
+        w.event_action = "merged".into();
+        w.event_object = "*".into();
+        assert!(w.wants("organization", Action::Merged));
+        assert!(!w.wants("person", Action::Updated));
+    }
+
+    #[test]
+    fn subscription_urls_must_be_absolute_http_urls() {
+        for good in [
+            "http://127.0.0.1:9/h",
+            "https://example.org/hook?x=1",
+            "http://[::1]/h",
+        ] {
+            assert!(check_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "example.org",
+            "ftp://x/y",
+            "http://",
+            "http:///path",
+            "http://a b/",
+            "https://:80/",
+        ] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::api::v1;
+use crate::api::v2::deals::number;
 use crate::domain::activity::Activity;
 use crate::domain::deal::Deal;
 use crate::domain::fields::{FieldType, Fields};
@@ -124,7 +125,7 @@ impl Object {
             Self::Deal(d) => json!({
                 "id": d.id,
                 "title": d.title,
-                "value": d.value,
+                "value": number(d.value),
                 "currency": d.currency,
                 "status": d.status.as_str(),
                 "stage_id": d.stage_id,

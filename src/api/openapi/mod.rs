@@ -314,6 +314,7 @@ fn errors(e: &Entry, has_body: bool) -> Vec<(u16, &'static str)> {
     }
     if e.path.starts_with("/webhooks") && has_body {
         out.push((403, "Only admins add webhooks for other users"));
+        out.push((422, "The user has 40 webhooks already"));
     }
     if e.path.starts_with("/notes") && has_body {
         out.push((403, "Only admins write a note in another user's name"));

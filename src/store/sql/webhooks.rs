@@ -66,8 +66,12 @@ pub async fn list(db: &impl Db, company_id: i64) -> Result<Vec<Webhook>, StoreEr
     .await
 }
 
-/// Inserts a webhook unless its user has the most a user may have.
-pub async fn insert(db: &impl Db, w: &NewWebhook) -> Result<Webhook, StoreError> {
+/// Inserts a webhook unless its user has the most a user may have (counted with the user's
+/// row locked, so that two adds at once cannot both take the last place).
+pub async fn insert<D: Db>(db: &D, w: &NewWebhook) -> Result<Webhook, StoreError> {
+    let mut user = sql!("SELECT u.id FROM users u WHERE u.id = ?", w.user_id);
+    lock::<D>(&mut user, "u");
+    db.rows::<i64>(user).await?;
     let count: Option<i64> = first(
         db,
         sql!(
@@ -168,7 +172,7 @@ pub async fn subscribed(db: &impl Db, company_id: i64, object: &str) -> Result<b
     let any: Option<i64> = first(
         db,
         sql!(
-            "SELECT 1 FROM webhooks WHERE company_id = ? AND remove_time IS NULL \
+            "SELECT id FROM webhooks WHERE company_id = ? AND remove_time IS NULL \
              AND event_object IN (?, '*') LIMIT 1",
             company_id,
             object
@@ -395,6 +399,22 @@ impl FromRow for Delivery {
             http_auth_password: r.opt_string(9)?,
         })
     }
+}
+
+/// Whether any delivery is due: read first, so that an idle dispatcher does not take the
+/// writer to find nothing.
+pub async fn any_due(db: &impl Db, now_ms: i64) -> Result<bool, StoreError> {
+    let any: Option<i64> = first(
+        db,
+        sql!(
+            "SELECT id FROM webhook_deliveries WHERE due_ms <= ? \
+             AND (leased_until IS NULL OR leased_until < ?) LIMIT 1",
+            now_ms,
+            now_ms
+        ),
+    )
+    .await?;
+    Ok(any.is_some())
 }
 
 /// Leases the due deliveries, each the oldest left of its webhook and object.

@@ -73,6 +73,13 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
         lease_until_ms: i64,
         limit: i64,
     ) -> Result<Vec<Delivery>, StoreError> {
+        let due = self
+            .backend
+            .read(op!(db => webhooks::any_due(db, now_ms).await))
+            .await?;
+        if !due {
+            return Ok(Vec::new());
+        }
         self.backend
             .write(op!(db => webhooks::claim(db, now_ms, lease_until_ms, limit).await))
             .await
