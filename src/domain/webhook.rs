@@ -182,14 +182,14 @@ impl Webhook {
         self.banned_until.is_some_and(|until| until > now)
     }
 
-    /// Whether an event of `object` with `action` is one this webhook subscribed to.
+    /// Whether an event of `object` with `action` is one this webhook subscribed to. A v1
+    /// webhook may be subscribed in v2's words too (the SDKs list only those).
     pub fn wants(&self, object: &str, action: Action) -> bool {
-        let action_word = match self.version {
-            Version::V1 => action.v1(),
-            Version::V2 => action.v2(),
-        };
-        (self.event_object == "*" || self.event_object == object)
-            && (self.event_action == "*" || self.event_action == action_word)
+        let said = self.event_action.as_str();
+        let action_matches = said == "*"
+            || said == action.v2()
+            || (self.version == Version::V1 && said == action.v1());
+        (self.event_object == "*" || self.event_object == object) && action_matches
     }
 }
 
@@ -216,9 +216,14 @@ impl Version {
         }
     }
 
+    /// The actions a webhook of this version may subscribe to: v2's words, and for v1 its own
+    /// too (Pipedrive's SDKs list only v2's, so a v1 webhook made with them must work; a v2
+    /// webhook with v1's words is refused, as a Pipedrive maintainer confirmed).
     fn actions(self) -> &'static [&'static str] {
         match self {
-            Self::V1 => &["added", "updated", "merged", "deleted", "*"],
+            Self::V1 => &[
+                "added", "updated", "merged", "deleted", "create", "change", "delete", "*",
+            ],
             Self::V2 => &["create", "change", "delete", "*"],
         }
     }
@@ -599,6 +604,13 @@ mod tests {
         w.event_object = "*".into();
         assert!(w.wants("organization", Action::Merged));
         assert!(!w.wants("person", Action::Updated));
+        w.event_action = "change".into();
+        assert!(
+            w.wants("person", Action::Updated),
+            "v2's words on a v1 webhook"
+        );
+        assert!(w.wants("person", Action::Merged));
+        assert!(!w.wants("person", Action::Deleted));
     }
 
     #[test]

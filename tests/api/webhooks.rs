@@ -130,8 +130,8 @@ async fn add_webhook_refuses_bad_bodies_naming_the_field() {
             "event_action",
         ),
         (
-            json!({"subscription_url": url, "event_action": "create", "event_object": "*",
-                   "version": "1.0"}),
+            json!({"subscription_url": url, "event_action": "added", "event_object": "*",
+                   "version": "2.0"}),
             "event_action",
         ),
         (
@@ -857,6 +857,8 @@ async fn webhooks_get_only_the_actions_and_objects_they_subscribed_to() {
     )
     .await;
     subscribe(&app, &format!("{}/updated", rx.url), "updated", "*", "1.0").await;
+    // The SDKs list only v2's words: a v1 webhook subscribed with them gets v1's events.
+    subscribe(&app, &format!("{}/v1-create", rx.url), "create", "person", "1.0").await;
     let ann = id(&app
         .post("/api/v2/persons", &json!({"name": "Ann"}))
         .await
@@ -870,11 +872,14 @@ async fn webhooks_get_only_the_actions_and_objects_they_subscribed_to() {
     app.patch(&format!("/api/v2/persons/{ann}"), &json!({"name": "Ann B"}))
         .await;
     let created = rx.wait_for("/deal-create", 1, WAIT).await;
+    let v1_created = rx.wait_for("/v1-create", 1, WAIT).await;
+    assert_eq!(v1_created[0]["event"], "added.person");
     let updated = rx.wait_for("/updated", 2, WAIT).await;
     // Wait for anything else that might come (a poll or two), then count.
     tokio::time::sleep(ms(300)).await;
     assert_eq!(rx.delivered("/deal-create").len(), 1, "{created:#?}");
     assert_eq!(rx.delivered("/updated").len(), 2, "{updated:#?}");
+    assert_eq!(rx.delivered("/v1-create").len(), 1);
     let mut events: Vec<&str> = updated
         .iter()
         .map(|e| e["event"].as_str().unwrap())
