@@ -1,5 +1,7 @@
 //! A webhook receiver for tests: a real HTTP server on 127.0.0.1:0 that records what it is
-//! sent and answers as scripted (fail the next N requests, answer slowly).
+//! sent and answers as scripted (fail the next N requests, answer slowly). Shared by the
+//! test crates that deliver webhooks, each using part of it.
+#![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -112,6 +114,11 @@ impl Receiver {
             .filter(|r| r.path == path && r.answered < 300)
             .map(|r| r.body)
             .collect()
+    }
+
+    /// Waits for the next request to arrive, at most `within`.
+    pub async fn next_arrival(&self, within: Duration) {
+        let _ = tokio::time::timeout(within, self.shared.arrived.notified()).await;
     }
 
     /// Waits until `n` requests on `path` were answered 2xx (at most `within`), then returns

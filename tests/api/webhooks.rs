@@ -858,7 +858,14 @@ async fn webhooks_get_only_the_actions_and_objects_they_subscribed_to() {
     .await;
     subscribe(&app, &format!("{}/updated", rx.url), "updated", "*", "1.0").await;
     // The SDKs list only v2's words: a v1 webhook subscribed with them gets v1's events.
-    subscribe(&app, &format!("{}/v1-create", rx.url), "create", "person", "1.0").await;
+    subscribe(
+        &app,
+        &format!("{}/v1-create", rx.url),
+        "create",
+        "person",
+        "1.0",
+    )
+    .await;
     let ann = id(&app
         .post("/api/v2/persons", &json!({"name": "Ann"}))
         .await
