@@ -10,6 +10,9 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 
+#[path = "api/receiver.rs"]
+mod receiver;
+
 const BIN: &str = env!("CARGO_BIN_EXE_pipestack");
 const TOKEN: &str = "multi-instance-token";
 
@@ -86,6 +89,137 @@ async fn call(method: reqwest::Method, url: String, body: Option<Value>) -> Valu
     let v: Value = res.json().await.unwrap();
     assert!(status.is_success(), "{status}: {v}");
     v
+}
+
+/// The PostgreSQL URL to test on, or `None` (and why) when there is none.
+fn postgres_base() -> Option<String> {
+    match std::env::var("PIPESTACK_TEST_DATABASE") {
+        Ok(base) if base.starts_with("postgres") => Some(base),
+        _ => {
+            eprintln!(
+                "not run: set PIPESTACK_TEST_DATABASE=postgres://… (the .ci/run PostgreSQL pass does)"
+            );
+            None
+        }
+    }
+}
+
+/// The person ids a receiver got creates of (2xx answers only), with repeats.
+fn created_ids(rx: &receiver::Receiver) -> Vec<i64> {
+    rx.delivered("/hook")
+        .iter()
+        .map(|e| e["meta"]["entity_id"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+/// Creates persons through every instance at once; their ids.
+async fn create_through(bases: &[String], per_instance: usize) -> Vec<i64> {
+    let mut writers = Vec::new();
+    for base in bases {
+        for w in 0..4 {
+            let base = base.clone();
+            writers.push(tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for i in 0..per_instance / 4 {
+                    let r = call(
+                        reqwest::Method::POST,
+                        format!("{base}/api/v2/persons"),
+                        Some(json!({"name": format!("W{w} P{i}")})),
+                    )
+                    .await;
+                    ids.push(r["data"]["id"].as_i64().unwrap());
+                }
+                ids
+            }));
+        }
+    }
+    let mut ids = Vec::new();
+    for w in writers {
+        ids.extend(w.await.unwrap());
+    }
+    ids
+}
+
+/// Waits until the receiver has a create of every person in `ids`.
+async fn wait_for_all(rx: &receiver::Receiver, ids: &[i64], within: std::time::Duration) {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let got: HashSet<i64> = created_ids(rx).into_iter().collect();
+        let missing: Vec<&i64> = ids.iter().filter(|id| !got.contains(id)).collect();
+        if missing.is_empty() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never delivered: {missing:?}"
+        );
+        rx.next_arrival(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_deliver_each_webhook_event_exactly_once() {
+    let Some(base) = postgres_base() else { return };
+    let url = fresh_database(&base).await;
+    let a = ready(spawn(&url));
+    let b = ready(spawn(&url));
+    let bases = vec![a.base.clone(), b.base.clone()];
+    let rx = receiver::Receiver::start().await;
+    call(
+        reqwest::Method::POST,
+        format!("{}/v1/webhooks", bases[0]),
+        Some(
+            json!({"subscription_url": format!("{}/hook", rx.url), "event_action": "create",
+                    "event_object": "person"}),
+        ),
+    )
+    .await;
+    // Some first attempts fail, so that retries are claimed by either instance too (fewer
+    // than the ten that would ban the webhook).
+    rx.fail_next(5);
+    let ids = create_through(&bases, 200).await;
+    assert_eq!(ids.len(), 400);
+    wait_for_all(&rx, &ids, std::time::Duration::from_secs(60)).await;
+    // Both instances keep polling: give a duplicate every chance to show up.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let mut got = created_ids(&rx);
+    got.sort_unstable();
+    let mut expected = ids.clone();
+    expected.sort_unstable();
+    assert_eq!(got, expected, "each event delivered exactly once");
+    assert_eq!(
+        rx.received().len(),
+        400 + 5,
+        "each failed attempt retried once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_dying_mid_delivery_loses_no_webhook_event() {
+    let Some(base) = postgres_base() else { return };
+    let url = fresh_database(&base).await;
+    let mut a = ready(spawn(&url));
+    let b = ready(spawn(&url));
+    let rx = receiver::Receiver::start().await;
+    call(
+        reqwest::Method::POST,
+        format!("{}/v1/webhooks", a.base),
+        Some(
+            json!({"subscription_url": format!("{}/hook", rx.url), "event_action": "create",
+                    "event_object": "person"}),
+        ),
+    )
+    .await;
+    // A receiver slow enough that deliveries are on their way when instance A dies.
+    rx.delay(std::time::Duration::from_secs(2));
+    let ids = create_through(std::slice::from_ref(&a.base), 40).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let _ = a.child.kill();
+    let _ = a.child.wait();
+    rx.delay(std::time::Duration::ZERO);
+    // B takes up A's deliveries once their leases (the 10 s timeout and 5 s) run out.
+    wait_for_all(&rx, &ids, std::time::Duration::from_secs(60)).await;
+    drop(b);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
