@@ -1,6 +1,7 @@
 -- Webhooks, their outbox and their deliveries. A change writes its event to webhook_events in
--- its own transaction; the dispatcher turns events into one delivery per matching webhook
--- (deleting the event) and sends deliveries in the background, logging each attempt.
+-- its own transaction, with one small delivery row per webhook that wants it; the dispatcher
+-- renders each delivery's body when it sends it, logs every attempt, and deletes an event once
+-- its last delivery is done.
 CREATE TABLE webhooks (
     id                 INTEGER PRIMARY KEY AUTOINCREMENT,
     company_id         INTEGER NOT NULL REFERENCES companies(id),
@@ -34,22 +35,23 @@ CREATE TABLE webhook_events (
     time_ms     INTEGER NOT NULL,
     previous    TEXT,               -- the object before, as JSON
     current     TEXT,               -- the object after, as JSON
-    merged_id   INTEGER             -- the other person of a merge
+    merged_id   INTEGER,            -- the other person of a merge
+    pending     INTEGER NOT NULL DEFAULT 0  -- deliveries of it not done yet
 );
 
 CREATE TABLE webhook_deliveries (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
     webhook_id   INTEGER NOT NULL,
-    object_key   TEXT    NOT NULL,  -- "person:5": deliveries of one object go in order
-    event        TEXT    NOT NULL,  -- "added.person"
+    event_id     INTEGER NOT NULL,
+    object       TEXT    NOT NULL,  -- deliveries of one object to one webhook go in order
     object_id    INTEGER NOT NULL,
-    payload      TEXT    NOT NULL,
     attempts     INTEGER NOT NULL DEFAULT 0,
     due_ms       INTEGER NOT NULL,
     leased_until INTEGER
 );
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (due_ms);
-CREATE INDEX webhook_deliveries_order ON webhook_deliveries (webhook_id, object_key, id);
+-- By object first: an event's deliveries sit together, at the end of the index for a new
+-- object (a write touches one page of it, whatever the number of webhooks).
+CREATE INDEX webhook_deliveries_order ON webhook_deliveries (object_id, webhook_id, id);
 
 CREATE TABLE webhook_attempts (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,

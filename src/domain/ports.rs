@@ -24,7 +24,7 @@ use super::pipeline::{
 };
 use super::query::{ListQuery, PersonQuery};
 use super::summary::{Summary, SummaryParts};
-use super::webhook::{Attempt, NewWebhook, Stamp, StoredEvent, Version, Webhook};
+use super::webhook::{Attempt, NewWebhook, Stamp, StoredEvent, Webhook};
 use super::{Company, DomainError, Kind, Session, Timestamp, User};
 
 /// A change decided on an entity as it is inside the write's transaction (where engines that
@@ -572,62 +572,34 @@ pub trait WebhookStore: Send + Sync {
     ) -> Result<Vec<Attempt>, StoreError>;
 }
 
-/// A delivery the dispatcher made of an event, for one webhook.
-#[derive(Debug, Clone)]
-pub struct NewDelivery {
-    /// The outbox event it was made of.
-    pub event_id: i64,
-    pub webhook_id: i64,
-    /// `object:id`: deliveries of one object to one webhook are sent in order.
-    pub object_key: String,
-    /// `<v1 action>.<object>`, for the log.
-    pub event: String,
-    pub object_id: i64,
-    /// The body, its attempt counter set when sent.
-    pub payload: String,
-    pub due_ms: i64,
-}
-
-/// A delivery claimed for sending, with where and how to send it.
+/// A delivery claimed for sending: its event and its webhook.
 #[derive(Debug, Clone)]
 pub struct Delivery {
     pub id: i64,
-    pub webhook_id: i64,
-    pub event: String,
-    pub object_id: i64,
-    pub payload: String,
     /// Attempts made before this one.
     pub attempts: i64,
-    pub url: String,
-    pub version: Version,
-    pub http_auth_user: Option<String>,
-    pub http_auth_password: Option<String>,
+    pub event: StoredEvent,
+    pub webhook: Webhook,
 }
 
-/// How an attempt went, and what follows it.
+/// How a delivery went, and what follows it.
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub delivery_id: i64,
     pub webhook_id: i64,
-    pub attempt: Attempt,
+    pub event_id: i64,
+    /// The attempt made; `None` when none was (the webhook's user may no longer see the
+    /// object): the delivery is dropped.
+    pub attempt: Option<Attempt>,
     /// When to try again; `None` when the delivery is done (delivered, or given up).
     pub retry_at_ms: Option<i64>,
 }
 
 /// The outbox, as the dispatcher works it: events written by changes in their own
-/// transactions, deliveries made of them, and the attempts to send those.
+/// transactions with a delivery for each webhook that wants them, and the attempts to send
+/// those.
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
-    /// The oldest events not yet made into deliveries.
-    async fn pending_events(&self, limit: i64) -> Result<Vec<StoredEvent>, StoreError>;
-    /// In one transaction: deletes the events among `event_ids` that are still there and
-    /// stores the deliveries made of those (another instance made the others'). How many
-    /// deliveries were stored.
-    async fn fan_out(
-        &self,
-        event_ids: Vec<i64>,
-        deliveries: Vec<NewDelivery>,
-    ) -> Result<usize, StoreError>;
     /// Leases up to `limit` deliveries due at `now_ms` until `lease_until_ms`, each the
     /// oldest left for its webhook and object (so one object's events arrive in order), of
     /// webhooks not removed. A lease that ran out (its instance died) is taken again.
@@ -638,7 +610,8 @@ pub trait OutboxStore: Send + Sync {
         limit: i64,
     ) -> Result<Vec<Delivery>, StoreError>;
     /// Records an attempt: the log, the webhook's delivery state as the ban and removal
-    /// rules decide on it inside the write, and the delivery done or due again.
+    /// rules decide on it inside the write, and the delivery done or due again; an event whose
+    /// last delivery is done is deleted.
     async fn finish_delivery(&self, outcome: Outcome) -> Result<(), StoreError>;
     /// Notified when a write stored an event.
     fn outbox_signal(&self) -> Arc<tokio::sync::Notify>;

@@ -6,9 +6,6 @@
 //! v2's (`create`, `change`, `delete`); 40 webhooks per user; admins manage the company's,
 //! other users their own. An event is delivered only to webhooks whose user may see the object.
 
-use serde::Serialize;
-use serde_json::Value;
-
 use super::ports::Store;
 use super::{DomainError, Session, Timestamp};
 
@@ -101,7 +98,7 @@ impl Stamp {
 }
 
 /// A change to one object, as the outbox keeps it: the object before and after, each as the
-/// domain's own snapshot (JSON), rendered into v1 or v2 payloads when delivered.
+/// domain's own snapshot (JSON text), rendered into v1 or v2 payloads when delivered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub company_id: i64,
@@ -109,36 +106,11 @@ pub struct Event {
     pub object_id: i64,
     pub action: Action,
     pub stamp: Stamp,
-    pub previous: Option<Value>,
-    pub current: Option<Value>,
+    pub previous: Option<String>,
+    pub current: Option<String>,
     /// The other person of a merge: on the deleted one, the one kept (`merged_to_id`); on the
     /// kept one, the one deleted (`merged_from_id`).
     pub merged_id: Option<i64>,
-}
-
-impl Event {
-    /// An event on `object`, its snapshots serialized from the domain's entities.
-    pub fn new<T: Serialize>(
-        company_id: i64,
-        object: &'static str,
-        object_id: i64,
-        action: Action,
-        stamp: Stamp,
-        previous: Option<&T>,
-        current: Option<&T>,
-    ) -> Self {
-        let snapshot = |t: Option<&T>| t.and_then(|t| serde_json::to_value(t).ok());
-        Self {
-            company_id,
-            object,
-            object_id,
-            action,
-            stamp,
-            previous: snapshot(previous),
-            current: snapshot(current),
-            merged_id: None,
-        }
-    }
 }
 
 /// A stored event, as the dispatcher reads it from the outbox.
@@ -185,12 +157,14 @@ impl Webhook {
     /// Whether an event of `object` with `action` is one this webhook subscribed to. A v1
     /// webhook may be subscribed in v2's words too (the SDKs list only those).
     pub fn wants(&self, object: &str, action: Action) -> bool {
-        let said = self.event_action.as_str();
-        let action_matches = said == "*"
-            || said == action.v2()
-            || (self.version == Version::V1 && said == action.v1());
-        (self.event_object == "*" || self.event_object == object) && action_matches
+        (self.event_object == "*" || self.event_object == object)
+            && wants_action(&self.event_action, self.version, action)
     }
+}
+
+/// Whether a webhook of `version` subscribed to `said` (its `event_action`) wants `action`.
+pub fn wants_action(said: &str, version: Version, action: Action) -> bool {
+    said == "*" || said == action.v2() || (version == Version::V1 && said == action.v1())
 }
 
 /// The payload format a webhook speaks.

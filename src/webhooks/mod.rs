@@ -13,17 +13,15 @@
 pub mod payload;
 pub mod target;
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
-use crate::domain::ports::{Delivery, NewDelivery, Outcome, Store};
+use crate::domain::ports::{Delivery, Outcome, Store};
 use crate::domain::webhook::{Attempt, StoredEvent, Version, Webhook};
-use crate::domain::{Fields, Session, Timestamp};
+use crate::domain::{Fields, Session};
 use payload::{Envelope, Object};
 pub use target::Allow;
 
@@ -39,6 +37,9 @@ pub struct Config {
     /// How often the outbox is looked at when no write of this instance wakes the dispatcher
     /// (other instances' events, retries coming due).
     pub poll: Duration,
+    /// How long the dispatcher waits, once a write wakes it, for more events to make
+    /// deliveries of together (the delay this adds to a delivery).
+    pub linger: Duration,
     /// Most deliveries in flight at once.
     pub concurrency: usize,
 }
@@ -50,6 +51,7 @@ impl Default for Config {
             allow: Allow::default(),
             timeout: Duration::from_secs(10),
             poll: Duration::from_millis(200),
+            linger: Duration::from_millis(20),
             concurrency: 32,
         }
     }
@@ -81,9 +83,6 @@ impl Config {
         self.timeout + Duration::from_secs(5)
     }
 }
-
-/// Events made into deliveries per transaction.
-const BATCH: i64 = 200;
 
 /// Starts the dispatcher; it runs until the handle is aborted.
 pub fn spawn(store: Arc<dyn Store>, config: Config) -> JoinHandle<()> {
@@ -119,155 +118,15 @@ impl Dispatcher {
     async fn run(&self) {
         let signal = self.store.outbox_signal();
         loop {
-            if let Err(e) = self.fan_out().await {
-                tracing::warn!(error = %e, "webhooks: making deliveries failed; will retry");
-            }
             if let Err(e) = self.send_due().await {
                 tracing::warn!(error = %e, "webhooks: claiming deliveries failed; will retry");
             }
             tokio::select! {
-                () = signal.notified() => {}
+                // Woken by a write: wait a moment for the writes that follow it, so that one
+                // claim takes the deliveries of many events.
+                () = signal.notified() => tokio::time::sleep(self.config.linger).await,
                 () = tokio::time::sleep(self.config.poll) => {}
             }
-        }
-    }
-
-    /// Makes deliveries of the pending events, a batch at a time.
-    async fn fan_out(&self) -> Result<(), String> {
-        loop {
-            let events = self
-                .store
-                .pending_events(BATCH)
-                .await
-                .map_err(|e| e.to_string())?;
-            if events.is_empty() {
-                return Ok(());
-            }
-            let full = events.len() as i64 == BATCH;
-            let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
-            let mut deliveries = Vec::new();
-            let mut companies: HashMap<i64, Company> = HashMap::new();
-            for e in &events {
-                let company_id = e.event.company_id;
-                let company = match companies.entry(company_id) {
-                    Entry::Occupied(known) => known.into_mut(),
-                    Entry::Vacant(slot) => {
-                        slot.insert(Company::load(self.store.as_ref(), company_id).await?)
-                    }
-                };
-                self.deliveries_of(company, e, &mut deliveries).await?;
-            }
-            self.store
-                .fan_out(ids, deliveries)
-                .await
-                .map_err(|e| e.to_string())?;
-            if !full {
-                return Ok(());
-            }
-        }
-    }
-
-    /// The deliveries of one event: one per webhook that wants it and may see its object.
-    async fn deliveries_of(
-        &self,
-        company: &Company,
-        stored: &StoredEvent,
-        out: &mut Vec<NewDelivery>,
-    ) -> Result<(), String> {
-        let e = &stored.event;
-        let now = Timestamp::now();
-        let wanted: Vec<&Webhook> = company
-            .webhooks
-            .iter()
-            .filter(|w| w.is_active() && !w.is_banned(now) && w.wants(e.object, e.action))
-            .collect();
-        if wanted.is_empty() {
-            return Ok(());
-        }
-        let snapshot = |v: &Option<serde_json::Value>| {
-            v.clone()
-                .map(|v| Object::from_snapshot(e.object, v))
-                .transpose()
-        };
-        let (current, previous) = (snapshot(&e.current)?, snapshot(&e.previous)?);
-        let Some(object) = current.as_ref().or(previous.as_ref()) else {
-            return Ok(());
-        };
-        let mut permitted = Vec::new();
-        for session in &company.sessions {
-            if object
-                .visible_to(self.store.as_ref(), session)
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                permitted.push(session.user.id);
-            }
-        }
-        let fields = match object.kind() {
-            Some(kind) => Fields::load(self.store.as_ref(), kind, company.id)
-                .await
-                .map_err(|e| e.to_string())?,
-            // Activities and notes have no custom fields in pipestack.
-            None => Fields {
-                kind: crate::domain::Kind::Person,
-                defs: Arc::from([]),
-            },
-        };
-        let correlation_id = payload::uuid();
-        for w in wanted {
-            let Some(session) = company.sessions.iter().find(|s| s.user.id == w.user_id) else {
-                continue;
-            };
-            if !permitted.contains(&w.user_id) {
-                continue;
-            }
-            let (cur, prev) = match w.version {
-                Version::V1 => (
-                    self.v1(current.as_ref(), session).await?,
-                    self.v1(previous.as_ref(), session).await?,
-                ),
-                Version::V2 => {
-                    let cur = current.as_ref().map(|o| o.v2(&fields));
-                    let prev = previous.as_ref().map(|o| o.v2(&fields));
-                    let prev = match (&cur, prev) {
-                        (Some(c), Some(p)) => Some(payload::changed_keys(&p, c)),
-                        (_, p) => p,
-                    };
-                    (cur, prev)
-                }
-            };
-            let envelope = Envelope {
-                event: e,
-                webhook: w,
-                session,
-                permitted: &permitted,
-                correlation_id: &correlation_id,
-            };
-            out.push(NewDelivery {
-                event_id: stored.id,
-                webhook_id: w.id,
-                object_key: format!("{}:{}", e.object, e.object_id),
-                event: format!("{}.{}", e.action.v1(), e.object),
-                object_id: e.object_id,
-                payload: payload::body(&envelope, cur, prev).to_string(),
-                due_ms: now_ms(),
-            });
-        }
-        Ok(())
-    }
-
-    async fn v1(
-        &self,
-        o: Option<&Object>,
-        session: &Session,
-    ) -> Result<Option<serde_json::Value>, String> {
-        match o {
-            Some(o) => o
-                .v1(self.store.as_ref(), session)
-                .await
-                .map(Some)
-                .map_err(|e| e.to_string()),
-            None => Ok(None),
         }
     }
 
@@ -291,9 +150,15 @@ impl Dispatcher {
             let (store, config, client) =
                 (self.store.clone(), self.config.clone(), self.client.clone());
             tokio::spawn(async move {
-                let outcome = attempt(&client, &config, &d).await;
+                let outcome = match deliver(store.as_ref(), &client, &config, &d).await {
+                    Ok(outcome) => outcome,
+                    Err(e) => {
+                        tracing::warn!(error = %e, delivery = d.id, "webhooks: a delivery could not be made; it is tried again when its lease runs out");
+                        return;
+                    }
+                };
                 if let Err(e) = store.finish_delivery(outcome).await {
-                    tracing::warn!(error = %e, delivery = d.id, "webhooks: recording an attempt failed; it will be retried when its lease runs out");
+                    tracing::warn!(error = %e, delivery = d.id, "webhooks: recording an attempt failed; it is tried again when its lease runs out");
                 }
                 drop(permit);
                 store.outbox_signal().notify_one();
@@ -303,56 +168,143 @@ impl Dispatcher {
     }
 }
 
-/// What the dispatcher needs of a company to make its deliveries.
-struct Company {
-    id: i64,
-    webhooks: Vec<Webhook>,
-    /// A session per active user, to render and check visibility as that user.
-    sessions: Vec<Session>,
+/// Renders a delivery for its webhook's user and sends it, unless that user may not see the
+/// object (then it is dropped, unsent).
+async fn deliver(
+    store: &dyn Store,
+    client: &reqwest::Client,
+    config: &Config,
+    d: &Delivery,
+) -> Result<Outcome, String> {
+    let err = |e: crate::error::ApiError| e.to_string();
+    let (stored, w) = (&d.event, &d.webhook);
+    let e = &stored.event;
+    let dropped = Outcome {
+        delivery_id: d.id,
+        webhook_id: w.id,
+        event_id: stored.id,
+        attempt: None,
+        retry_at_ms: None,
+    };
+    let company = store
+        .company(e.company_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the company is gone")?;
+    let sessions: Vec<Session> = store
+        .users(e.company_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .iter()
+        .filter(|u| u.active)
+        .map(|u| Session {
+            company: company.clone(),
+            user: u.clone(),
+        })
+        .collect();
+    let Some(session) = sessions.iter().find(|s| s.user.id == w.user_id) else {
+        return Ok(dropped);
+    };
+    let snapshot = |v: &Option<String>| {
+        v.as_deref()
+            .map(|v| Object::from_snapshot(e.object, v))
+            .transpose()
+    };
+    let (current, previous) = (snapshot(&e.current)?, snapshot(&e.previous)?);
+    let Some(object) = current.as_ref().or(previous.as_ref()) else {
+        return Ok(dropped);
+    };
+    let mut permitted = Vec::new();
+    for s in &sessions {
+        if object.visible_to(store, s).await.map_err(err)? {
+            permitted.push(s.user.id);
+        }
+    }
+    if !permitted.contains(&w.user_id) {
+        return Ok(dropped);
+    }
+    let (cur, prev) = match w.version {
+        Version::V1 => (
+            render_v1(store, current.as_ref(), session)
+                .await
+                .map_err(err)?,
+            render_v1(store, previous.as_ref(), session)
+                .await
+                .map_err(err)?,
+        ),
+        Version::V2 => {
+            let fields = match object.kind() {
+                Some(kind) => Fields::load(store, kind, e.company_id)
+                    .await
+                    .map_err(|e| e.to_string())?,
+                // Activities and notes have no custom fields in pipestack.
+                None => Fields {
+                    kind: crate::domain::Kind::Person,
+                    defs: Arc::from([]),
+                },
+            };
+            let cur = current.as_ref().map(|o| o.v2(&fields));
+            let prev = previous.as_ref().map(|o| o.v2(&fields));
+            let prev = match (&cur, prev) {
+                (Some(c), Some(p)) => Some(payload::changed_keys(&p, c)),
+                (_, p) => p,
+            };
+            (cur, prev)
+        }
+    };
+    let number = d.attempts + 1;
+    let envelope = Envelope {
+        event: stored,
+        webhook: w,
+        session,
+        permitted: &permitted,
+        delivery_id: d.id,
+        attempt: number,
+    };
+    let body = payload::body(&envelope, cur, prev).to_string();
+    let attempt = send(client, config, w, body, number, stored).await;
+    let retry_at_ms = match config.retry_delays.get(number as usize - 1) {
+        Some(delay) if !attempt.succeeded() => Some(now_ms() + delay.as_millis() as i64),
+        _ => None,
+    };
+    Ok(Outcome {
+        attempt: Some(attempt),
+        retry_at_ms,
+        ..dropped
+    })
 }
 
-impl Company {
-    async fn load(store: &dyn Store, id: i64) -> Result<Self, String> {
-        let err = |e: crate::domain::ports::StoreError| e.to_string();
-        let company = store.company(id).await.map_err(err)?;
-        let webhooks = store.webhooks(id).await.map_err(err)?;
-        let sessions = match company {
-            Some(company) => store
-                .users(id)
-                .await
-                .map_err(err)?
-                .iter()
-                .filter(|u| u.active)
-                .map(|u| Session {
-                    company: company.clone(),
-                    user: u.clone(),
-                })
-                .collect(),
-            None => Vec::new(),
-        };
-        Ok(Self {
-            id,
-            webhooks,
-            sessions,
-        })
+async fn render_v1(
+    store: &dyn Store,
+    o: Option<&Object>,
+    session: &Session,
+) -> Result<Option<serde_json::Value>, crate::error::ApiError> {
+    match o {
+        Some(o) => o.v1(store, session).await.map(Some),
+        None => Ok(None),
     }
 }
 
-/// Sends a delivery once: how it went, and when to try again.
-async fn attempt(client: &reqwest::Client, config: &Config, d: &Delivery) -> Outcome {
-    let number = d.attempts + 1;
+/// Sends a body once: how it went.
+async fn send(
+    client: &reqwest::Client,
+    config: &Config,
+    w: &Webhook,
+    body: String,
+    number: i64,
+    stored: &StoredEvent,
+) -> Attempt {
     let started = Instant::now();
     let time_ms = now_ms();
-    let body = payload::set_attempt(&d.payload, d.version, number);
-    let result = match config.allow.check(&d.url).await {
+    let result = match config.allow.check(&w.subscription_url).await {
         Err(refused) => Err(refused),
         Ok(()) => {
             let mut request = client
-                .post(&d.url)
+                .post(&w.subscription_url)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body);
-            if let Some(user) = &d.http_auth_user {
-                request = request.basic_auth(user, d.http_auth_password.as_ref());
+            if let Some(user) = &w.http_auth_user {
+                request = request.basic_auth(user, w.http_auth_password.as_ref());
             }
             request
                 .send()
@@ -365,25 +317,16 @@ async fn attempt(client: &reqwest::Client, config: &Config, d: &Delivery) -> Out
         Ok(status) => (Some(i64::from(status)), None),
         Err(e) => (None, Some(e)),
     };
-    let attempt = Attempt {
+    let e = &stored.event;
+    Attempt {
         id: 0,
-        event: d.event.clone(),
-        object_id: d.object_id,
+        event: format!("{}.{}", e.action.v1(), e.object),
+        object_id: e.object_id,
         attempt: number,
         time_ms,
         http_status,
         latency_ms: started.elapsed().as_millis() as i64,
         error,
-    };
-    let retry_at_ms = match config.retry_delays.get(number as usize - 1) {
-        Some(delay) if !attempt.succeeded() => Some(now_ms() + delay.as_millis() as i64),
-        _ => None,
-    };
-    Outcome {
-        delivery_id: d.id,
-        webhook_id: d.webhook_id,
-        attempt,
-        retry_at_ms,
     }
 }
 

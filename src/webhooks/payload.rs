@@ -4,6 +4,7 @@
 //! typed custom fields, `visible_to` as a string, a person's first label as `label`.
 
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
 use crate::api::v1;
 use crate::api::v2::deals::number;
@@ -15,7 +16,7 @@ use crate::domain::note::Note;
 use crate::domain::organization::Organization;
 use crate::domain::person::Person;
 use crate::domain::ports::Store;
-use crate::domain::webhook::{Action, Event, Version, Webhook};
+use crate::domain::webhook::{Action, StoredEvent, Version, Webhook};
 use crate::domain::{Kind, Session, Timestamp};
 use crate::error::ApiError;
 
@@ -30,14 +31,14 @@ pub enum Object {
 }
 
 impl Object {
-    pub fn from_snapshot(object: &str, v: Value) -> Result<Self, String> {
+    pub fn from_snapshot(object: &str, v: &str) -> Result<Self, String> {
         let bad = |e: serde_json::Error| format!("outbox snapshot of a {object}: {e}");
         Ok(match object {
-            "person" => Self::Person(serde_json::from_value(v).map_err(bad)?),
-            "organization" => Self::Organization(serde_json::from_value(v).map_err(bad)?),
-            "deal" => Self::Deal(serde_json::from_value(v).map_err(bad)?),
-            "activity" => Self::Activity(serde_json::from_value(v).map_err(bad)?),
-            "note" => Self::Note(serde_json::from_value(v).map_err(bad)?),
+            "person" => Self::Person(serde_json::from_str(v).map_err(bad)?),
+            "organization" => Self::Organization(serde_json::from_str(v).map_err(bad)?),
+            "deal" => Self::Deal(serde_json::from_str(v).map_err(bad)?),
+            "activity" => Self::Activity(serde_json::from_str(v).map_err(bad)?),
+            "note" => Self::Note(serde_json::from_str(v).map_err(bad)?),
             other => return Err(format!("no payload for {other} events")),
         })
     }
@@ -257,17 +258,19 @@ fn typed(fields: &Fields, values: &Map<String, Value>) -> Value {
 
 /// What a delivery's body is made of besides the object.
 pub struct Envelope<'a> {
-    pub event: &'a Event,
+    pub event: &'a StoredEvent,
     pub webhook: &'a Webhook,
     pub session: &'a Session,
     pub permitted: &'a [i64],
-    /// v2's `correlation_id`: one per event, whatever the webhook.
-    pub correlation_id: &'a str,
+    pub delivery_id: i64,
+    /// 1 for the first try.
+    pub attempt: i64,
 }
 
-/// The body of a first attempt (`retry: 0`, `attempt: 1`; [`set_attempt`] counts later ones).
+/// The body of a delivery: v1's `retry` counts from 0, v2's `meta.attempt` from 1.
 pub fn body(e: &Envelope<'_>, current: Option<Value>, previous: Option<Value>) -> Value {
-    let event = e.event;
+    let stored = e.event;
+    let event = &stored.event;
     let company = &e.session.company;
     let host = format!("{}.pipedrive.com", company.domain);
     match e.webhook.version {
@@ -296,7 +299,7 @@ pub fn body(e: &Envelope<'_>, current: Option<Value>, previous: Option<Value>) -
                     "webhook_id": e.webhook.id.to_string(),
                     "type": "general",
                 },
-                "retry": 0,
+                "retry": e.attempt - 1,
                 "current": current,
                 "previous": previous,
                 "event": format!("{action}.{}", event.object),
@@ -307,9 +310,9 @@ pub fn body(e: &Envelope<'_>, current: Option<Value>, previous: Option<Value>) -
                 "action": event.action.v2(),
                 "entity": event.object,
                 "company_id": company.id.to_string(),
-                "correlation_id": e.correlation_id,
+                "correlation_id": uuid_of(&format!("event:{}:{}", company.id, stored.id)),
                 "entity_id": event.object_id.to_string(),
-                "id": uuid(),
+                "id": uuid_of(&format!("delivery:{}:{}", company.id, e.delivery_id)),
                 "is_bulk_edit": false,
                 "timestamp": timestamp_ms(event.stamp.time_ms),
                 "type": "general",
@@ -318,7 +321,7 @@ pub fn body(e: &Envelope<'_>, current: Option<Value>, previous: Option<Value>) -
                 "webhook_id": e.webhook.id.to_string(),
                 "webhook_owner_id": e.webhook.owner_id.to_string(),
                 "change_source": "api",
-                "attempt": 1,
+                "attempt": e.attempt,
                 "host": host,
                 "permitted_user_ids": e.permitted.iter().map(i64::to_string).collect::<Vec<_>>(),
             });
@@ -359,18 +362,6 @@ pub fn changed_keys(before: &Value, after: &Value) -> Value {
     Value::Object(out)
 }
 
-/// Sets the attempt counter of a body: v1's `retry` (0 first), v2's `meta.attempt` (1 first).
-pub fn set_attempt(body: &str, version: Version, attempt: i64) -> String {
-    let Ok(mut v) = serde_json::from_str::<Value>(body) else {
-        return body.to_owned();
-    };
-    match version {
-        Version::V1 => v["retry"] = json!(attempt - 1),
-        Version::V2 => v["meta"]["attempt"] = json!(attempt),
-    }
-    v.to_string()
-}
-
 /// `2022-11-24T15:18:35.616Z`.
 fn timestamp_ms(ms: i64) -> String {
     let secs = Timestamp(ms.div_euclid(1000)).rfc3339();
@@ -378,14 +369,13 @@ fn timestamp_ms(ms: i64) -> String {
     format!("{base}.{:03}Z", ms.rem_euclid(1000))
 }
 
-/// A random (version 4) UUID.
-pub fn uuid() -> String {
+/// A UUID (version 4 in form) made from `what`: the same every time, so that a retried
+/// delivery carries the same `meta.id` and every delivery of an event the same
+/// `correlation_id`, whichever instance sends it.
+pub fn uuid_of(what: &str) -> String {
+    let digest = Sha256::digest(what.as_bytes());
     let mut b = [0u8; 16];
-    if getrandom::fill(&mut b).is_err() {
-        // The system's random source failed: a unique enough id from the clock instead.
-        let nanos = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
-        b = nanos.to_le_bytes();
-    }
+    b.copy_from_slice(&digest[..16]);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
@@ -419,17 +409,11 @@ mod tests {
     }
 
     #[test]
-    fn attempts_are_counted_in_each_versions_own_field() {
-        let v1 = set_attempt(r#"{"retry":0}"#, Version::V1, 3);
-        assert_eq!(v1, r#"{"retry":2}"#);
-        let v2 = set_attempt(r#"{"meta":{"attempt":1}}"#, Version::V2, 4);
-        assert_eq!(v2, r#"{"meta":{"attempt":4}}"#);
-    }
-
-    #[test]
-    fn uuids_are_version_4() {
-        let u = uuid();
+    fn ids_are_uuids_made_from_what_they_name() {
+        let u = uuid_of("delivery:1:7");
         assert_eq!(u.len(), 36);
         assert_eq!(&u[14..15], "4");
+        assert_eq!(u, uuid_of("delivery:1:7"));
+        assert_ne!(u, uuid_of("delivery:1:8"));
     }
 }

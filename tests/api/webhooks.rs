@@ -571,7 +571,21 @@ async fn every_action_of_every_object_arrives_once_in_v2_with_the_documented_pay
         assert!(r.headers.get("authorization").is_none());
     }
     // Delivered events leave nothing behind in the outbox.
-    assert_eq!(app.count_rows("webhook_events").await, 0);
+    emptied(&app, "webhook_events").await;
+    emptied(&app, "webhook_deliveries").await;
+}
+
+/// Waits until a table is empty (the dispatcher records an attempt after its receiver
+/// answered).
+async fn emptied(app: &TestApp, table: &str) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while app.count_rows(table).await > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{table} never emptied"
+        );
+        tokio::time::sleep(ms(20)).await;
+    }
 }
 
 #[tokio::test]
@@ -654,7 +668,9 @@ async fn every_action_of_every_object_arrives_once_in_v1_with_the_documented_pay
         "owner_id is a plain id"
     );
     assert_eq!(added["current"]["org_id"], org, "org_id is a plain id");
-    assert_eq!(added["current"]["org_name"], "Acme");
+    // Names of what it refers to are read when the event is sent (the organization may have
+    // been renamed since).
+    assert!(added["current"]["org_name"].is_string());
     assert_eq!(added["current"]["visible_to"], "3");
     assert!(added["current"].get("open_deals_count").is_some());
     assert_eq!(added["previous"], Value::Null);

@@ -1,12 +1,13 @@
 //! Webhooks, the outbox events changes write, the deliveries made of them and the log of
 //! attempts.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{Db, FromRow, Query, Row, first, insert_id, lock, sql, to_json, vanished};
+use super::{Db, FromRow, Row, first, insert_id, lock, sql, to_json, vanished};
 use crate::domain::Timestamp;
-use crate::domain::ports::{Delivery, NewDelivery, Outcome, StoreError};
+use crate::domain::ports::{Delivery, Outcome, StoreError};
 use crate::domain::webhook::{
     self, Action, Attempt, Event, NewWebhook, Stamp, StoredEvent, Version, Webhook,
 };
@@ -121,17 +122,43 @@ pub async fn delete(db: &impl Db, company_id: i64, id: i64) -> Result<bool, Stor
     if deleted == 0 {
         return Ok(false);
     }
-    db.execute(sql!(
-        "DELETE FROM webhook_deliveries WHERE webhook_id = ?",
-        id
-    ))
-    .await?;
+    drop_deliveries(db, id).await?;
     db.execute(sql!(
         "DELETE FROM webhook_attempts WHERE webhook_id = ?",
         id
     ))
     .await?;
     Ok(true)
+}
+
+/// Drops a webhook's deliveries (it was deleted or removed), and the events no delivery is
+/// left of.
+async fn drop_deliveries(db: &impl Db, webhook_id: i64) -> Result<(), StoreError> {
+    let events: Vec<i64> = db
+        .rows(sql!(
+            "DELETE FROM webhook_deliveries WHERE webhook_id = ? RETURNING event_id",
+            webhook_id
+        ))
+        .await?;
+    for event_id in events {
+        delivery_done(db, event_id).await?;
+    }
+    Ok(())
+}
+
+/// One delivery of an event is done: the event goes once none is left.
+async fn delivery_done(db: &impl Db, event_id: i64) -> Result<(), StoreError> {
+    db.execute(sql!(
+        "UPDATE webhook_events SET pending = pending - 1 WHERE id = ?",
+        event_id
+    ))
+    .await?;
+    db.execute(sql!(
+        "DELETE FROM webhook_events WHERE id = ? AND pending <= 0",
+        event_id
+    ))
+    .await?;
+    Ok(())
 }
 
 impl FromRow for Attempt {
@@ -166,22 +193,6 @@ pub async fn attempts(
     .await
 }
 
-/// Whether any webhook of the company may want events of `object`: a change writes its event
-/// only then (one index lookup), and builds its snapshots only then.
-pub async fn subscribed(db: &impl Db, company_id: i64, object: &str) -> Result<bool, StoreError> {
-    let any: Option<i64> = first(
-        db,
-        sql!(
-            "SELECT id FROM webhooks WHERE company_id = ? AND remove_time IS NULL \
-             AND event_object IN (?, '*') LIMIT 1",
-            company_id,
-            object
-        ),
-    )
-    .await?;
-    Ok(any.is_some())
-}
-
 /// Whether a write stored a webhook event: set inside the write, read once it committed (to
 /// wake the dispatcher).
 #[derive(Clone, Default)]
@@ -193,41 +204,6 @@ impl Emits {
     }
 }
 
-/// Writes a change's event to the outbox, in the change's transaction.
-pub async fn record(db: &impl Db, emits: &Emits, e: &Event) -> Result<(), StoreError> {
-    emits.0.store(true, Ordering::Relaxed);
-    db.execute(sql!(
-        "INSERT INTO webhook_events (company_id, object, object_id, action, user_id, time_ms, \
-         previous, current, merged_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        e.company_id,
-        e.object,
-        e.object_id,
-        e.action.v1(),
-        e.stamp.user_id,
-        e.stamp.time_ms,
-        e.previous.as_ref().map(to_json).transpose()?,
-        e.current.as_ref().map(to_json).transpose()?,
-        e.merged_id
-    ))
-    .await?;
-    Ok(())
-}
-
-/// Records the event of a change to `object` when the company has a webhook that may want it,
-/// building it (and its snapshots) only then.
-pub async fn emit(
-    db: &impl Db,
-    emits: &Emits,
-    company_id: i64,
-    object: &'static str,
-    build: impl FnOnce() -> Event,
-) -> Result<(), StoreError> {
-    if subscribed(db, company_id, object).await? {
-        record(db, emits, &build()).await?;
-    }
-    Ok(())
-}
-
 /// The object a change is to.
 #[derive(Debug, Clone, Copy)]
 pub struct On {
@@ -236,7 +212,112 @@ pub struct On {
     pub id: i64,
 }
 
-/// The event of an object a write just inserted.
+impl On {
+    pub fn new(company_id: i64, object: &'static str, id: i64) -> Self {
+        Self {
+            company_id,
+            object,
+            id,
+        }
+    }
+}
+
+/// The webhooks an event of `action` on `on`'s object goes to now: the company's that
+/// subscribed to it and are neither removed nor banned (an event during a ban is lost, as in
+/// Pipedrive). One index lookup when the company has none, which is what most writes pay.
+pub async fn subscribers(db: &impl Db, on: On, action: Action) -> Result<Vec<i64>, StoreError> {
+    let now = Timestamp::now();
+    let hooks: Vec<Subscriber> = db
+        .rows(sql!(
+            "SELECT id, event_action, version FROM webhooks WHERE company_id = ? \
+             AND remove_time IS NULL AND event_object IN (?, '*') \
+             AND (banned_until IS NULL OR banned_until <= ?)",
+            on.company_id,
+            on.object,
+            now
+        ))
+        .await?;
+    Ok(hooks
+        .iter()
+        .filter(|s| webhook::wants_action(&s.action, s.version, action))
+        .map(|s| s.id)
+        .collect())
+}
+
+/// What a change needs of a webhook to know whether it goes to it.
+struct Subscriber {
+    id: i64,
+    action: String,
+    version: Version,
+}
+
+impl FromRow for Subscriber {
+    fn from_row(r: &impl Row) -> Result<Self, StoreError> {
+        Ok(Subscriber {
+            id: r.int(0)?,
+            action: r.string(1)?,
+            version: version(r.text(2)?)?,
+        })
+    }
+}
+
+/// Writes a change's event to the outbox with a delivery for each of `hooks`, in the change's
+/// transaction; the snapshots are JSON text.
+pub async fn record(
+    db: &impl Db,
+    emits: &Emits,
+    e: &Event,
+    hooks: &[i64],
+) -> Result<(), StoreError> {
+    emits.0.store(true, Ordering::Relaxed);
+    let event_id = insert_id(
+        db,
+        sql!(
+            "INSERT INTO webhook_events (company_id, object, object_id, action, user_id, \
+             time_ms, previous, current, merged_id, pending) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            e.company_id,
+            e.object,
+            e.object_id,
+            e.action.v1(),
+            e.stamp.user_id,
+            e.stamp.time_ms,
+            e.previous.as_deref(),
+            e.current.as_deref(),
+            e.merged_id,
+            hooks.len() as i64
+        ),
+    )
+    .await?;
+    let mut q = sql!(
+        "INSERT INTO webhook_deliveries (webhook_id, event_id, object, object_id, due_ms) VALUES "
+    );
+    for (i, hook) in hooks.iter().enumerate() {
+        q.push(if i == 0 { "" } else { ", " });
+        q.push_arg("(?", *hook)
+            .push_arg(", ?", event_id)
+            .push_arg(", ?", e.object)
+            .push_arg(", ?, 0)", e.object_id);
+    }
+    db.execute(q).await?;
+    Ok(())
+}
+
+/// An event of `on`'s object, snapshots still to make.
+pub fn event(on: On, action: Action, by: Stamp) -> Event {
+    Event {
+        company_id: on.company_id,
+        object: on.object,
+        object_id: on.id,
+        action,
+        stamp: by,
+        previous: None,
+        current: None,
+        merged_id: None,
+    }
+}
+
+/// The event of an object a write just inserted, if a webhook wants it.
 pub async fn added<T: serde::Serialize>(
     db: &impl Db,
     emits: &Emits,
@@ -244,21 +325,18 @@ pub async fn added<T: serde::Serialize>(
     by: Stamp,
     item: &T,
 ) -> Result<(), StoreError> {
-    emit(db, emits, on.company_id, on.object, || {
-        Event::new(
-            on.company_id,
-            on.object,
-            on.id,
-            Action::Added,
-            by,
-            None,
-            Some(item),
-        )
-    })
-    .await
+    let hooks = subscribers(db, on, Action::Added).await?;
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let e = Event {
+        current: Some(to_json(item)?),
+        ..event(on, Action::Added, by)
+    };
+    record(db, emits, &e, &hooks).await
 }
 
-/// The event of an object a write changed (none when nothing changed).
+/// The event of an object a write changed (none when nothing changed), if a webhook wants it.
 pub async fn updated<T: serde::Serialize + PartialEq>(
     db: &impl Db,
     emits: &Emits,
@@ -269,42 +347,63 @@ pub async fn updated<T: serde::Serialize + PartialEq>(
     if before == after {
         return Ok(());
     }
-    emit(db, emits, on.company_id, on.object, || {
-        let action = Action::Updated;
-        Event::new(
-            on.company_id,
-            on.object,
-            on.id,
-            action,
-            by,
-            Some(before),
-            Some(after),
-        )
-    })
-    .await
+    let hooks = subscribers(db, on, Action::Updated).await?;
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let e = Event {
+        previous: Some(to_json(before)?),
+        current: Some(to_json(after)?),
+        ..event(on, Action::Updated, by)
+    };
+    record(db, emits, &e, &hooks).await
 }
 
-/// The event of an object a write deleted: `last`, its state as deleted (Pipedrive's
-/// `previous` of a delete shows `active_flag: false`).
-pub async fn deleted<T: serde::Serialize>(
+/// The event of an object a write deleted, if a webhook wants it: `previous` is what `last`
+/// reads, its state as deleted (Pipedrive's `previous` of a delete shows `active_flag: false`).
+/// `merged_into` names the person kept when a merge deleted it.
+pub async fn deleted<T, F>(
     db: &impl Db,
     emits: &Emits,
-    on: On,
-    by: Stamp,
-    last: Option<&T>,
+    (on, by): (On, Stamp),
+    merged_into: Option<i64>,
+    last: F,
+) -> Result<(), StoreError>
+where
+    T: serde::Serialize,
+    F: Future<Output = Result<Option<T>, StoreError>>,
+{
+    let hooks = subscribers(db, on, Action::Deleted).await?;
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let e = Event {
+        previous: last.await?.map(|t| to_json(&t)).transpose()?,
+        merged_id: merged_into,
+        ..event(on, Action::Deleted, by)
+    };
+    record(db, emits, &e, &hooks).await
+}
+
+/// The event of the person a merge kept, if a webhook wants it.
+pub async fn merged<T: serde::Serialize>(
+    db: &impl Db,
+    emits: &Emits,
+    (on, by): (On, Stamp),
+    merged_from: i64,
+    (before, after): (&T, &T),
 ) -> Result<(), StoreError> {
-    emit(db, emits, on.company_id, on.object, || {
-        Event::new(
-            on.company_id,
-            on.object,
-            on.id,
-            Action::Deleted,
-            by,
-            last,
-            None,
-        )
-    })
-    .await
+    let hooks = subscribers(db, on, Action::Merged).await?;
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let e = Event {
+        previous: Some(to_json(before)?),
+        current: Some(to_json(after)?),
+        merged_id: Some(merged_from),
+        ..event(on, Action::Merged, by)
+    };
+    record(db, emits, &e, &hooks).await
 }
 
 /// The objects whose names events use, as `&'static str` again (read back from the outbox).
@@ -316,14 +415,11 @@ fn object_name(s: &str) -> Result<&'static str, StoreError> {
         .ok_or_else(|| StoreError::Internal(format!("outbox: unknown object {s}")))
 }
 
+const EVENT_COLUMNS: &str = "e.id, e.company_id, e.object, e.object_id, e.action, e.user_id, \
+     e.time_ms, e.previous, e.current, e.merged_id";
+
 impl FromRow for StoredEvent {
     fn from_row(r: &impl Row) -> Result<Self, StoreError> {
-        let snapshot = |i: usize| -> Result<Option<serde_json::Value>, StoreError> {
-            match r.opt_text(i)? {
-                Some(_) => r.json(i).map(Some),
-                None => Ok(None),
-            }
-        };
         let action = r.text(4)?;
         let time_ms = r.int(6)?;
         Ok(StoredEvent {
@@ -339,64 +435,10 @@ impl FromRow for StoredEvent {
                     time: Timestamp(time_ms.div_euclid(1000)),
                     time_ms,
                 },
-                previous: snapshot(7)?,
-                current: snapshot(8)?,
+                previous: r.opt_string(7)?,
+                current: r.opt_string(8)?,
                 merged_id: r.opt_int(9)?,
             },
-        })
-    }
-}
-
-pub async fn pending_events(db: &impl Db, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
-    db.rows(sql!(
-        "SELECT id, company_id, object, object_id, action, user_id, time_ms, previous, \
-         current, merged_id FROM webhook_events ORDER BY id LIMIT ?",
-        limit
-    ))
-    .await
-}
-
-/// Deletes the events still there and stores the deliveries made of them.
-pub async fn fan_out(
-    db: &impl Db,
-    event_ids: &[i64],
-    deliveries: &[NewDelivery],
-) -> Result<usize, StoreError> {
-    let mut q = sql!("DELETE FROM webhook_events WHERE ");
-    q.push_in("id", event_ids);
-    q.push(" RETURNING id");
-    let won: Vec<i64> = db.rows(q).await?;
-    let mut stored = 0;
-    for d in deliveries.iter().filter(|d| won.contains(&d.event_id)) {
-        db.execute(sql!(
-            "INSERT INTO webhook_deliveries (webhook_id, object_key, event, object_id, payload, \
-             due_ms) VALUES (?, ?, ?, ?, ?, ?)",
-            d.webhook_id,
-            &d.object_key,
-            &d.event,
-            d.object_id,
-            &d.payload,
-            d.due_ms
-        ))
-        .await?;
-        stored += 1;
-    }
-    Ok(stored)
-}
-
-impl FromRow for Delivery {
-    fn from_row(r: &impl Row) -> Result<Self, StoreError> {
-        Ok(Delivery {
-            id: r.int(0)?,
-            webhook_id: r.int(1)?,
-            event: r.string(2)?,
-            object_id: r.int(3)?,
-            payload: r.string(4)?,
-            attempts: r.int(5)?,
-            url: r.string(6)?,
-            version: version(r.text(7)?)?,
-            http_auth_user: r.opt_string(8)?,
-            http_auth_password: r.opt_string(9)?,
         })
     }
 }
@@ -417,6 +459,51 @@ pub async fn any_due(db: &impl Db, now_ms: i64) -> Result<bool, StoreError> {
     Ok(any.is_some())
 }
 
+/// A claimed delivery's row: its id, attempts, event and webhook.
+struct Claimed(Delivery);
+
+impl FromRow for Claimed {
+    fn from_row(r: &impl Row) -> Result<Self, StoreError> {
+        // The delivery's two columns come first, then the event's, then the webhook's.
+        let shifted = Shifted { row: r, by: 2 };
+        let event = StoredEvent::from_row(&shifted)?;
+        let webhook = Webhook::from_row(&Shifted { row: r, by: 12 })?;
+        Ok(Claimed(Delivery {
+            id: r.int(0)?,
+            attempts: r.int(1)?,
+            event,
+            webhook,
+        }))
+    }
+}
+
+/// A row read from column `by` on, so that one query's columns map to several types.
+struct Shifted<'r, R> {
+    row: &'r R,
+    by: usize,
+}
+
+impl<R: Row> Row for Shifted<'_, R> {
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        self.row.int(i + self.by)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+        self.row.opt_int(i + self.by)
+    }
+    fn flag(&self, i: usize) -> Result<bool, StoreError> {
+        self.row.flag(i + self.by)
+    }
+    fn text(&self, i: usize) -> Result<&str, StoreError> {
+        self.row.text(i + self.by)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<&str>, StoreError> {
+        self.row.opt_text(i + self.by)
+    }
+    fn opt_real(&self, i: usize) -> Result<Option<f64>, StoreError> {
+        self.row.opt_real(i + self.by)
+    }
+}
+
 /// Leases the due deliveries, each the oldest left of its webhook and object.
 pub async fn claim<D: Db>(
     db: &D,
@@ -427,8 +514,9 @@ pub async fn claim<D: Db>(
     let mut pick = sql!(
         "SELECT d.id FROM webhook_deliveries d WHERE d.due_ms <= ? \
          AND (d.leased_until IS NULL OR d.leased_until < ?) \
-         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = d.webhook_id \
-         AND e.object_key = d.object_key AND e.id < d.id) ORDER BY d.id LIMIT ?",
+         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.object_id = d.object_id \
+         AND e.webhook_id = d.webhook_id AND e.object = d.object AND e.id < d.id) \
+         ORDER BY d.id LIMIT ?",
         now_ms,
         now_ms,
         limit
@@ -446,25 +534,60 @@ pub async fn claim<D: Db>(
     );
     lease.push_in("id", &ids);
     db.execute(lease).await?;
-    let mut q = Query::default();
-    q.push(
-        "SELECT d.id, d.webhook_id, d.event, d.object_id, d.payload, d.attempts, \
-         w.subscription_url, w.version, w.http_auth_user, w.http_auth_password \
-         FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-         WHERE w.remove_time IS NULL AND ",
-    );
+    let mut q = sql!(format!(
+        "SELECT d.id, d.attempts, {EVENT_COLUMNS}, {COLUMNS} FROM webhook_deliveries d \
+         JOIN webhook_events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id \
+         WHERE w.remove_time IS NULL AND "
+    ));
     q.push_in("d.id", &ids);
     q.push(" ORDER BY d.id");
-    db.rows(q).await
+    Ok(db
+        .rows::<Claimed>(q)
+        .await?
+        .into_iter()
+        .map(|c| c.0)
+        .collect())
 }
 
 /// Records an attempt, and the webhook's state and the delivery's as they follow from it.
 pub async fn finish<D: Db>(db: &D, o: &Outcome) -> Result<(), StoreError> {
-    let a = &o.attempt;
+    let removed = match &o.attempt {
+        Some(a) => record_attempt(db, o.webhook_id, a).await?,
+        None => false,
+    };
+    match o.retry_at_ms {
+        _ if removed => drop_deliveries(db, o.webhook_id).await,
+        Some(at) if o.attempt.is_some() => {
+            db.execute(sql!(
+                "UPDATE webhook_deliveries SET attempts = attempts + 1, due_ms = ?, \
+                 leased_until = NULL WHERE id = ?",
+                at,
+                o.delivery_id
+            ))
+            .await?;
+            Ok(())
+        }
+        _ => {
+            let gone = db
+                .execute(sql!(
+                    "DELETE FROM webhook_deliveries WHERE id = ?",
+                    o.delivery_id
+                ))
+                .await?;
+            if gone == 1 {
+                delivery_done(db, o.event_id).await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Logs an attempt and updates the webhook's delivery state; whether that removed it.
+async fn record_attempt<D: Db>(db: &D, webhook_id: i64, a: &Attempt) -> Result<bool, StoreError> {
     db.execute(sql!(
         "INSERT INTO webhook_attempts (webhook_id, event, object_id, attempt, time_ms, \
          http_status, latency_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        o.webhook_id,
+        webhook_id,
         &a.event,
         a.object_id,
         a.attempt,
@@ -477,19 +600,19 @@ pub async fn finish<D: Db>(db: &D, o: &Outcome) -> Result<(), StoreError> {
     db.execute(sql!(
         "DELETE FROM webhook_attempts WHERE webhook_id = ? AND id <= (SELECT id FROM \
          webhook_attempts WHERE webhook_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-        o.webhook_id,
-        o.webhook_id,
+        webhook_id,
+        webhook_id,
         webhook::LOG_SIZE
     ))
     .await?;
     let mut read = sql!(
         format!("SELECT {COLUMNS} FROM webhooks w WHERE w.id = ?"),
-        o.webhook_id
+        webhook_id
     );
     lock::<D>(&mut read, "w");
     let Some(w) = first::<Webhook, _>(db, read).await? else {
         // Deleted while the attempt ran: nothing left to record on.
-        return Ok(());
+        return Ok(true);
     };
     let s = webhook::after_attempt(&w, a);
     db.execute(sql!(
@@ -506,18 +629,5 @@ pub async fn finish<D: Db>(db: &D, o: &Outcome) -> Result<(), StoreError> {
         w.id
     ))
     .await?;
-    let done = match o.retry_at_ms {
-        _ if s.remove_time.is_some() => {
-            sql!("DELETE FROM webhook_deliveries WHERE webhook_id = ?", w.id)
-        }
-        None => sql!("DELETE FROM webhook_deliveries WHERE id = ?", o.delivery_id),
-        Some(at) => sql!(
-            "UPDATE webhook_deliveries SET attempts = attempts + 1, due_ms = ?, \
-             leased_until = NULL WHERE id = ?",
-            at,
-            o.delivery_id
-        ),
-    };
-    db.execute(done).await?;
-    Ok(())
+    Ok(s.remove_time.is_some())
 }

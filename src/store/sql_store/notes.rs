@@ -14,11 +14,7 @@ use crate::store::sql::{Backend, notes};
 const OBJECT: &str = "note";
 
 fn on(company_id: i64, id: i64) -> On {
-    On {
-        company_id,
-        object: OBJECT,
-        id,
-    }
+    On::new(company_id, OBJECT, id)
 }
 
 #[async_trait]
@@ -110,9 +106,9 @@ impl<B: Backend> NoteStore for SqlStore<B> {
         self.write_emitting(|emits| {
             op!(db => {
                 let deleted = notes::delete(db, company_id, id, by.time).await?;
-                if deleted && webhooks::subscribed(db, company_id, OBJECT).await? {
-                    let last = notes::get(db, company_id, id, None).await?;
-                    webhooks::deleted(db, &emits, on(company_id, id), by, last.as_ref()).await?;
+                if deleted {
+                    let last = notes::get(db, company_id, id, None);
+                    webhooks::deleted(db, &emits, (on(company_id, id), by), None, last).await?;
                 }
                 Ok(deleted)
             })

@@ -14,11 +14,7 @@ use crate::store::sql::{Backend, organizations};
 const OBJECT: &str = "organization";
 
 fn on(company_id: i64, id: i64) -> On {
-    On {
-        company_id,
-        object: OBJECT,
-        id,
-    }
+    On::new(company_id, OBJECT, id)
 }
 
 #[async_trait]
@@ -99,9 +95,9 @@ impl<B: Backend> OrganizationStore for SqlStore<B> {
         self.write_emitting(|emits| {
             op!(db => {
                 let deleted = organizations::delete(db, company_id, id, by.time).await?;
-                if deleted && webhooks::subscribed(db, company_id, OBJECT).await? {
-                    let last = organizations::get(db, company_id, id).await?;
-                    webhooks::deleted(db, &emits, on(company_id, id), by, last.as_ref()).await?;
+                if deleted {
+                    let last = organizations::get(db, company_id, id);
+                    webhooks::deleted(db, &emits, (on(company_id, id), by), None, last).await?;
                 }
                 Ok(deleted)
             })

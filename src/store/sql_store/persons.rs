@@ -8,8 +8,8 @@ use crate::domain::ports::{Edit, MergeEdit, PersonStore, StoreError};
 use crate::domain::query::PersonQuery;
 use crate::domain::webhook::{Action, Event, Stamp};
 use crate::store::sql::persons::{self, PreparedPerson};
-use crate::store::sql::webhooks::{self, Emits};
-use crate::store::sql::{Backend, Db};
+use crate::store::sql::webhooks::{self, Emits, On};
+use crate::store::sql::{Backend, Db, to_json};
 
 #[async_trait]
 impl<B: Backend> PersonStore for SqlStore<B> {
@@ -82,12 +82,7 @@ impl<B: Backend> PersonStore for SqlStore<B> {
                 else {
                     return Ok(None);
                 };
-                if before != after {
-                    webhooks::emit(db, &emits, company_id, PERSON, || {
-                        Event::new(company_id, PERSON, id, Action::Updated, by, Some(&before), Some(&after))
-                    })
-                    .await?;
-                }
+                webhooks::updated(db, &emits, on(company_id, id), by, (&before, &after)).await?;
                 Ok(Some(after))
             })
         })
@@ -104,12 +99,9 @@ impl<B: Backend> PersonStore for SqlStore<B> {
         self.write_emitting(|emits| {
             op!(db => {
                 let deleted = persons::delete_many(db, company_id, &ids, by.time).await?;
-                if !deleted.is_empty() && webhooks::subscribed(db, company_id, PERSON).await? {
-                    for id in &deleted {
-                        let last = persons::get(db, company_id, *id).await?;
-                        let event = Event::new(company_id, PERSON, *id, Action::Deleted, by, last.as_ref(), None);
-                        webhooks::record(db, &emits, &event).await?;
-                    }
+                for id in &deleted {
+                    let last = persons::get(db, company_id, *id);
+                    webhooks::deleted(db, &emits, (on(company_id, *id), by), None, last).await?;
                 }
                 Ok(deleted)
             })
@@ -130,15 +122,12 @@ impl<B: Backend> PersonStore for SqlStore<B> {
                 let Some(merge) = persons::merge(db, company_id, from, into, edit, by).await? else {
                     return Ok(None);
                 };
-                if webhooks::subscribed(db, company_id, PERSON).await? {
-                    let gone = persons::get(db, company_id, from).await?;
-                    let mut deleted = Event::new(company_id, PERSON, from, Action::Deleted, by, gone.as_ref(), None);
-                    deleted.merged_id = Some(into);
-                    let mut merged = Event::new(company_id, PERSON, into, Action::Merged, by, Some(&merge.before), Some(&merge.after));
-                    merged.merged_id = Some(from);
-                    webhooks::record(db, &emits, &deleted).await?;
-                    webhooks::record(db, &emits, &merged).await?;
-                }
+                // As Pipedrive: the merged person deleted (naming the one kept), the kept one
+                // merged (naming the one deleted).
+                let gone = persons::get(db, company_id, from);
+                webhooks::deleted(db, &emits, (on(company_id, from), by), Some(into), gone).await?;
+                let kept = (&merge.before, &merge.after);
+                webhooks::merged(db, &emits, (on(company_id, into), by), from, kept).await?;
                 Ok(Some(merge.after))
             })
         })
@@ -172,9 +161,11 @@ impl<B: Backend> PersonStore for SqlStore<B> {
     }
 }
 
-const PERSON: &str = "person";
+fn on(company_id: i64, id: i64) -> On {
+    On::new(company_id, "person", id)
+}
 
-/// The event of a person just inserted, when a webhook may want it.
+/// The event of a person just inserted, if a webhook wants it (the person is built only then).
 async fn added(
     db: &impl Db,
     emits: &Emits,
@@ -182,18 +173,14 @@ async fn added(
     id: i64,
 ) -> Result<(), StoreError> {
     let p = &prepared.new;
-    webhooks::emit(db, emits, p.company_id, PERSON, || {
-        let person = p.clone().into_person(id);
-        let by = Stamp::now(p.created_by);
-        Event::new(
-            p.company_id,
-            PERSON,
-            id,
-            Action::Added,
-            by,
-            None,
-            Some(&person),
-        )
-    })
-    .await
+    let on = on(p.company_id, id);
+    let hooks = webhooks::subscribers(db, on, Action::Added).await?;
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let e = Event {
+        current: Some(to_json(&p.clone().into_person(id))?),
+        ..webhooks::event(on, Action::Added, Stamp::now(p.created_by))
+    };
+    webhooks::record(db, emits, &e, &hooks).await
 }

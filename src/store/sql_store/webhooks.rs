@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 
 use super::SqlStore;
-use crate::domain::ports::{Delivery, NewDelivery, OutboxStore, Outcome, StoreError, WebhookStore};
-use crate::domain::webhook::{Attempt, NewWebhook, StoredEvent, Webhook};
+use crate::domain::ports::{Delivery, OutboxStore, Outcome, StoreError, WebhookStore};
+use crate::domain::webhook::{Attempt, NewWebhook, Webhook};
 use crate::store::sql::Backend;
 use crate::store::sql::webhooks;
 
@@ -51,22 +51,6 @@ impl<B: Backend> WebhookStore for SqlStore<B> {
 
 #[async_trait]
 impl<B: Backend> OutboxStore for SqlStore<B> {
-    async fn pending_events(&self, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
-        self.backend
-            .read(op!(db => webhooks::pending_events(db, limit).await))
-            .await
-    }
-
-    async fn fan_out(
-        &self,
-        event_ids: Vec<i64>,
-        deliveries: Vec<NewDelivery>,
-    ) -> Result<usize, StoreError> {
-        self.backend
-            .write(op!(db => webhooks::fan_out(db, &event_ids, &deliveries).await))
-            .await
-    }
-
     async fn claim_deliveries(
         &self,
         now_ms: i64,
