@@ -6,6 +6,7 @@ use super::fields::{FieldDef, FieldSettings, FieldType, Fields, LABEL_KEY, MAX_D
 use super::person::MAX_TEXT;
 use super::ports::{Edit, FieldChanges, NewField, Store, StoreError};
 use super::{Kind, Session, Timestamp, random_hex40, values};
+use crate::domain::webhook::Stamp;
 
 pub fn field_not_found() -> DomainError {
     DomainError::NotFound("Field not found".into())
@@ -351,14 +352,7 @@ async fn change(
         Ok(changes)
     });
     store
-        .update_field(
-            session.company.id,
-            kind,
-            field.id,
-            edit,
-            session.user.id,
-            Timestamp::now(),
-        )
+        .update_field(session.company.id, kind, field.id, edit, Stamp::by(session))
         .await?
         .ok_or_else(field_not_found)
 }
@@ -395,6 +389,6 @@ pub async fn delete_fields(
         ));
     }
     Ok(store
-        .delete_fields(session.company.id, kind, ids, Timestamp::now())
+        .delete_fields(session.company.id, kind, ids, Stamp::by(session))
         .await?)
 }

@@ -184,8 +184,7 @@ pub trait FieldStore: Send + Sync {
         kind: Kind,
         id: i64,
         edit: Edit<FieldDef, FieldChanges>,
-        user_id: i64,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<FieldDef>, StoreError>;
     /// Marks custom fields deleted; returns the ids deleted now.
     async fn delete_fields(
@@ -193,7 +192,7 @@ pub trait FieldStore: Send + Sync {
         company_id: i64,
         kind: Kind,
         ids: &[i64],
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Vec<i64>, StoreError>;
 }
 

@@ -32,7 +32,7 @@ impl Company {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct User {
     pub id: i64,
     pub company_id: i64,

@@ -10,14 +10,14 @@ use crate::api::v1;
 use crate::api::v2::deals::number;
 use crate::domain::activity::Activity;
 use crate::domain::deal::Deal;
-use crate::domain::fields::{FieldType, Fields};
+use crate::domain::fields::{FieldDef, FieldType, Fields};
 use crate::domain::followers::can_see;
 use crate::domain::note::Note;
 use crate::domain::organization::Organization;
 use crate::domain::person::Person;
 use crate::domain::ports::Store;
 use crate::domain::webhook::{Action, StoredEvent, Version, Webhook};
-use crate::domain::{Kind, Session, Timestamp};
+use crate::domain::{Kind, Session, Timestamp, User};
 use crate::error::ApiError;
 
 /// An event's object, read back from its snapshot.
@@ -28,6 +28,9 @@ pub enum Object {
     Deal(Deal),
     Activity(Activity),
     Note(Note),
+    /// A person field's definition.
+    PersonField(FieldDef),
+    User(User),
 }
 
 impl Object {
@@ -39,6 +42,8 @@ impl Object {
             "deal" => Self::Deal(serde_json::from_str(v).map_err(bad)?),
             "activity" => Self::Activity(serde_json::from_str(v).map_err(bad)?),
             "note" => Self::Note(serde_json::from_str(v).map_err(bad)?),
+            "personField" => Self::PersonField(serde_json::from_str(v).map_err(bad)?),
+            "user" => Self::User(serde_json::from_str(v).map_err(bad)?),
             other => return Err(format!("no payload for {other} events")),
         })
     }
@@ -58,6 +63,8 @@ impl Object {
             Self::Note(n) => {
                 viewer.is_none() || store.note(n.company_id, n.id, viewer).await?.is_some()
             }
+            // Every user sees the company's fields and users.
+            Self::PersonField(_) | Self::User(_) => true,
         })
     }
 
@@ -69,6 +76,9 @@ impl Object {
             Self::Deal(d) => v1::deals::render_one(store, session, d).await?,
             Self::Activity(a) => v1::activities::render_one(store, session, a).await?,
             Self::Note(n) => v1::notes::render_one(store, session, n).await?,
+            Self::PersonField(f) => v1::fields::field(f),
+            // v1 sends a user as a list of one (Pipedrive's guide: read `current[0]`).
+            Self::User(u) => json!([v1::render::user(u, session, false)]),
         };
         if let Value::Object(m) = &mut v {
             for key in [
@@ -177,6 +187,28 @@ impl Object {
                     "custom_fields": {},
                 })
             }
+            // REST v2's shape (the webhook's is not published), with the field's id.
+            Self::PersonField(f) => {
+                let mut v = crate::api::v2::fields::field(f, &[]);
+                v["id"] = json!(f.id);
+                v
+            }
+            Self::User(u) => json!({
+                "id": u.id.to_string(),
+                "name": u.name,
+                "email": u.email,
+                "phone": null,
+                "default_currency": "USD",
+                "locale": "en_US",
+                "lang": 1,
+                "timezone_name": "UTC",
+                "icon_url": null,
+                "active_flag": u.active,
+                "last_login": u.last_login.map(Timestamp::v1),
+                "created": u.add_time.v1(),
+                "modified": u.update_time.v1(),
+                "access": [{"app": "sales", "admin": u.is_admin}, {"app": "global", "admin": u.is_admin}],
+            }),
             Self::Note(n) => {
                 let v = &n.values;
                 json!({
@@ -205,7 +237,7 @@ impl Object {
             Self::Person(_) => Some(Kind::Person),
             Self::Organization(_) => Some(Kind::Organization),
             Self::Deal(_) => Some(Kind::Deal),
-            Self::Activity(_) | Self::Note(_) => None,
+            Self::Activity(_) | Self::Note(_) | Self::PersonField(_) | Self::User(_) => None,
         }
     }
 }

@@ -1058,3 +1058,59 @@ async fn a_slow_receiver_holds_up_neither_writes_nor_other_webhooks() {
     );
     slow.wait_for("/slow", 5, WAIT).await;
 }
+
+#[tokio::test]
+async fn person_fields_and_users_send_their_events_too() {
+    let app = spawn().await;
+    let rx = Receiver::start().await;
+    subscribe(
+        &app,
+        &format!("{}/fields", rx.url),
+        "*",
+        "personField",
+        "2.0",
+    )
+    .await;
+    subscribe(&app, &format!("{}/users", rx.url), "*", "user", "1.0").await;
+    let field = app
+        .post(
+            "/v1/personFields",
+            &json!({"name": "Shoe size", "field_type": "double"}),
+        )
+        .await;
+    assert_eq!(field.status, 200, "{}", field.body);
+    let field_id = field.data()["id"].as_i64().unwrap();
+    let r = app
+        .put(
+            &format!("/v1/personFields/{field_id}"),
+            &json!({"name": "Shoe size (EU)"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        app.delete(&format!("/v1/personFields/{field_id}"))
+            .await
+            .status,
+        200
+    );
+    let got = rx.wait_for("/fields", 3, WAIT).await;
+    let actions: Vec<&str> = got
+        .iter()
+        .map(|e| e["meta"]["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["create", "change", "delete"]);
+    assert_eq!(got[0]["meta"]["entity"], "personField");
+    assert_eq!(got[0]["data"]["field_name"], "Shoe size");
+    assert_eq!(got[0]["data"]["id"], field_id);
+    assert_eq!(got[1]["previous"]["field_name"], "Shoe size");
+    assert_eq!(got[2]["data"], Value::Null);
+    // A user added, then deactivated: v1 sends users as a list of one.
+    let una = app.add_user("Una").await;
+    app.store.set_user_active(una.user.id, false).await.unwrap();
+    let got = rx.wait_for("/users", 2, WAIT).await;
+    assert_eq!(got[0]["event"], "added.user");
+    assert_eq!(got[0]["current"][0]["name"], "Una");
+    assert_eq!(got[1]["event"], "updated.user");
+    assert_eq!(got[1]["current"][0]["active_flag"], false);
+    assert_eq!(got[1]["previous"][0]["active_flag"], true);
+}

@@ -16,7 +16,7 @@ use super::ports::Store;
 use super::{Kind, Timestamp};
 
 /// An option of a field with options (labels, enum and set fields).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldOption {
     pub id: i64,
     pub field_key: String,
@@ -27,7 +27,7 @@ pub struct FieldOption {
 }
 
 /// A field, built-in or custom, with its active options.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldDef {
     pub id: i64,
     pub key: String,
@@ -148,7 +148,7 @@ pub const ADDRESS_PARTS: [&str; 10] = [
     "formatted_address",
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FieldType {
     Varchar,
     VarcharAuto,

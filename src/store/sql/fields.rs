@@ -229,7 +229,7 @@ pub async fn insert(db: &impl Db, f: &NewField) -> Result<FieldDef, StoreError> 
 }
 
 /// Changes an active field as `edit` decides on it (locked, with its options as they are
-/// then), all or nothing; `None` when there is no such field.
+/// then), all or nothing: the field before and after; `None` when there is no such field.
 pub async fn update<D: Db>(
     db: &D,
     company_id: i64,
@@ -238,7 +238,7 @@ pub async fn update<D: Db>(
     edit: Edit<FieldDef, FieldChanges>,
     user_id: i64,
     now: Timestamp,
-) -> Result<Option<FieldDef>, StoreError> {
+) -> Result<Option<(FieldDef, FieldDef)>, StoreError> {
     let table = table(kind);
     let mut q = sql!(
         format!(
@@ -292,7 +292,10 @@ pub async fn update<D: Db>(
         .await?;
     }
     insert_options(db, company_id, kind, &current.key, &ch.add_options, now).await?;
-    field(db, company_id, kind, id).await
+    let after = field(db, company_id, kind, id)
+        .await?
+        .ok_or_else(|| vanished("field"))?;
+    Ok(Some((current, after)))
 }
 
 /// Marks custom fields deleted; the ids deleted now.

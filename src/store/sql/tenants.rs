@@ -134,6 +134,15 @@ pub async fn user(db: &impl Db, company_id: i64, id: i64) -> Result<Option<User>
     .await
 }
 
+/// A user by id, of whichever company.
+pub async fn user_by_id(db: &impl Db, id: i64) -> Result<Option<User>, StoreError> {
+    first(
+        db,
+        sql!(format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"), id),
+    )
+    .await
+}
+
 pub async fn users(db: &impl Db, company_id: i64) -> Result<Vec<User>, StoreError> {
     db.rows(sql!(
         format!("SELECT {USER_COLUMNS} FROM users WHERE company_id = ? ORDER BY id"),

@@ -6,8 +6,10 @@ use async_trait::async_trait;
 
 use super::SqlStore;
 use crate::domain::ports::{NewCompany, NewUser, StoreError, TenantStore};
+use crate::domain::webhook::Stamp;
 use crate::domain::{Company, Session, Timestamp, User};
 use crate::store::cached::Change;
+use crate::store::sql::webhooks::{self, On};
 use crate::store::sql::{Backend, tenants};
 
 #[async_trait]
@@ -61,19 +63,42 @@ impl<B: Backend> TenantStore for SqlStore<B> {
 
     async fn add_user(&self, user: NewUser) -> Result<User, StoreError> {
         let company_id = user.company_id;
-        self.write_then_forget(
-            Change::UserAdded { company_id },
-            op!(db => tenants::add_user(db, &user).await),
-        )
-        .await
+        let added = self
+            .write_emitting(|emits| {
+                op!(db => {
+                    let u = tenants::add_user(db, &user).await?;
+                    let on = On::new(company_id, "user", u.id);
+                    webhooks::added(db, &emits, on, Stamp::now(u.id), &u).await?;
+                    Ok(u)
+                })
+            })
+            .await;
+        self.caches.forget(Change::UserAdded { company_id });
+        added
     }
 
+    /// A user's (de)activation is a change of the user (Pipedrive sends no delete for it), made
+    /// by no user of the API: the event names the user itself.
     async fn set_user_active(&self, user_id: i64, active: bool) -> Result<bool, StoreError> {
-        self.write_then_forget(
-            Change::User,
-            op!(db => tenants::set_user_active(db, user_id, active).await),
-        )
-        .await
+        let changed = self
+            .write_emitting(|emits| {
+                op!(db => {
+                    let before = tenants::user_by_id(db, user_id).await?;
+                    let changed = tenants::set_user_active(db, user_id, active).await?;
+                    let after = tenants::user_by_id(db, user_id).await?;
+                    if let (Some(before), Some(after)) = (before, after)
+                        && before.active != after.active
+                    {
+                        let on = On::new(after.company_id, "user", user_id);
+                        let by = Stamp::now(user_id);
+                        webhooks::updated(db, &emits, on, by, (&before, &after)).await?;
+                    }
+                    Ok(changed)
+                })
+            })
+            .await;
+        self.caches.forget(Change::User);
+        changed
     }
 
     async fn set_token_digest(&self, user_id: i64, digest: &str) -> Result<bool, StoreError> {
