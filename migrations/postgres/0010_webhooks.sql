@@ -1,7 +1,8 @@
 -- Webhooks (as migrations/sqlite/0010, with PostgreSQL's types), their outbox and their
--- deliveries. A change writes its event to webhook_events in its own transaction, with one
--- small delivery row per webhook that wants it; the dispatcher renders each delivery's body
--- when it sends it, logs every attempt, and deletes an event once its last delivery is done.
+-- deliveries. A change writes its event to webhook_events in its own transaction, naming the
+-- webhooks that want it; the dispatcher makes it into one delivery per webhook when it has
+-- hands free to send them, renders each body when it sends it, logs every attempt, and deletes
+-- an event once its last delivery is done.
 CREATE TABLE webhooks (
     id                 BIGSERIAL PRIMARY KEY,
     company_id         BIGINT NOT NULL REFERENCES companies(id),
@@ -36,8 +37,11 @@ CREATE TABLE webhook_events (
     previous    TEXT,               -- the object before, as JSON
     current     TEXT,               -- the object after, as JSON
     merged_id   BIGINT,            -- the other person of a merge
-    pending     BIGINT NOT NULL DEFAULT 0  -- deliveries of it not done yet
+    hooks       TEXT,               -- the webhooks it goes to ("1,5"), until made into deliveries
+    pending     BIGINT NOT NULL DEFAULT 0  -- its deliveries not done yet
 );
+
+CREATE INDEX webhook_events_waiting ON webhook_events (id) WHERE hooks IS NOT NULL;
 
 CREATE TABLE webhook_deliveries (
     id           BIGSERIAL PRIMARY KEY,

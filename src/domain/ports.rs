@@ -599,6 +599,9 @@ pub struct Outcome {
 /// those.
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
+    /// Makes up to `limit` of the oldest events into one delivery per webhook they name; how
+    /// many events.
+    async fn expand_events(&self, limit: i64) -> Result<usize, StoreError>;
     /// Leases up to `limit` deliveries due at `now_ms` until `lease_until_ms`, each the
     /// oldest left for its webhook and object (so one object's events arrive in order), of
     /// webhooks not removed. A lease that ran out (its instance died) is taken again.

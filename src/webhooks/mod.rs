@@ -84,6 +84,9 @@ impl Config {
     }
 }
 
+/// Events made into deliveries at a time.
+const EXPAND: i64 = 100;
+
 /// Starts the dispatcher; it runs until the handle is aborted.
 pub fn spawn(store: Arc<dyn Store>, config: Config) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -138,11 +141,29 @@ impl Dispatcher {
         }
         let now = now_ms();
         let lease = now + self.config.lease().as_millis() as i64;
-        let due = self
+        let mut due = self
             .store
             .claim_deliveries(now, lease, free)
             .await
             .map_err(|e| e.to_string())?;
+        // Events are made into deliveries only when there are hands to send them: a slow
+        // receiver leaves its events as one row each, not one per webhook.
+        if (due.len() as i64) < free
+            && self
+                .store
+                .expand_events(EXPAND)
+                .await
+                .map_err(|e| e.to_string())?
+                > 0
+        {
+            let more = free - due.len() as i64;
+            due.extend(
+                self.store
+                    .claim_deliveries(now, lease, more)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            );
+        }
         for d in due {
             let Ok(permit) = self.permits.clone().acquire_owned().await else {
                 return Ok(());

@@ -261,8 +261,8 @@ impl FromRow for Subscriber {
     }
 }
 
-/// Writes a change's event to the outbox with a delivery for each of `hooks`, in the change's
-/// transaction; the snapshots are JSON text.
+/// Writes a change's event to the outbox, naming the webhooks it goes to, in the change's
+/// transaction (one row, whatever their number); the snapshots are JSON text.
 pub async fn record(
     db: &impl Db,
     emits: &Emits,
@@ -270,37 +270,95 @@ pub async fn record(
     hooks: &[i64],
 ) -> Result<(), StoreError> {
     emits.0.store(true, Ordering::Relaxed);
-    let event_id = insert_id(
-        db,
-        sql!(
-            "INSERT INTO webhook_events (company_id, object, object_id, action, user_id, \
-             time_ms, previous, current, merged_id, pending) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            e.company_id,
-            e.object,
-            e.object_id,
-            e.action.v1(),
-            e.stamp.user_id,
-            e.stamp.time_ms,
-            e.previous.as_deref(),
-            e.current.as_deref(),
-            e.merged_id,
-            hooks.len() as i64
-        ),
-    )
+    let names: Vec<String> = hooks.iter().map(i64::to_string).collect();
+    db.execute(sql!(
+        "INSERT INTO webhook_events (company_id, object, object_id, action, user_id, time_ms, \
+         previous, current, merged_id, hooks, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        e.company_id,
+        e.object,
+        e.object_id,
+        e.action.v1(),
+        e.stamp.user_id,
+        e.stamp.time_ms,
+        e.previous.as_deref(),
+        e.current.as_deref(),
+        e.merged_id,
+        names.join(","),
+        hooks.len() as i64
+    ))
     .await?;
-    let mut q = sql!(
-        "INSERT INTO webhook_deliveries (webhook_id, event_id, object, object_id, due_ms) VALUES "
-    );
-    for (i, hook) in hooks.iter().enumerate() {
-        q.push(if i == 0 { "" } else { ", " });
-        q.push_arg("(?", *hook)
-            .push_arg(", ?", event_id)
-            .push_arg(", ?", e.object)
-            .push_arg(", ?, 0)", e.object_id);
-    }
-    db.execute(q).await?;
     Ok(())
+}
+
+/// An event still naming the webhooks it goes to.
+struct Waiting {
+    id: i64,
+    object: String,
+    object_id: i64,
+    hooks: Vec<i64>,
+}
+
+impl FromRow for Waiting {
+    fn from_row(r: &impl Row) -> Result<Self, StoreError> {
+        Ok(Waiting {
+            id: r.int(0)?,
+            object: r.string(1)?,
+            object_id: r.int(2)?,
+            hooks: r.ids(3)?,
+        })
+    }
+}
+
+/// Makes up to `limit` of the oldest events into deliveries, one per webhook each names that
+/// is still there (the others' are counted done); how many events. Another instance doing the
+/// same at once takes other events (they are locked, and skipped, until this one commits).
+pub async fn expand<D: Db>(db: &D, limit: i64) -> Result<usize, StoreError> {
+    let mut read = sql!(
+        "SELECT id, object, object_id, hooks FROM webhook_events \
+         WHERE hooks IS NOT NULL ORDER BY id LIMIT ?",
+        limit
+    );
+    if D::DIALECT.row_locks {
+        read.push(" FOR UPDATE SKIP LOCKED");
+    }
+    let waiting: Vec<Waiting> = db.rows(read).await?;
+    if waiting.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = waiting.iter().map(|w| w.id).collect();
+    let mut clear = sql!("UPDATE webhook_events SET hooks = NULL WHERE ");
+    clear.push_in("id", &ids);
+    db.execute(clear).await?;
+    let mut named: Vec<i64> = waiting.iter().flat_map(|w| w.hooks.clone()).collect();
+    named.sort_unstable();
+    named.dedup();
+    let mut q = sql!("SELECT id FROM webhooks WHERE remove_time IS NULL AND ");
+    q.push_in("id", &named);
+    let live: Vec<i64> = db.rows(q).await?;
+    let mut rows = Vec::new();
+    for w in &waiting {
+        let (kept, gone): (Vec<i64>, Vec<i64>) = w.hooks.iter().partition(|h| live.contains(h));
+        for hook in kept {
+            rows.push((hook, w));
+        }
+        for _ in gone {
+            delivery_done(db, w.id).await?;
+        }
+    }
+    for chunk in rows.chunks(100) {
+        let mut q = sql!(
+            "INSERT INTO webhook_deliveries (webhook_id, event_id, object, object_id, due_ms) VALUES "
+        );
+        for (i, (hook, w)) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "" } else { ", " });
+            q.push_arg("(?", *hook)
+                .push_arg(", ?", w.id)
+                .push_arg(", ?", &w.object)
+                .push_arg(", ?, 0)", w.object_id);
+        }
+        db.execute(q).await?;
+    }
+    Ok(waiting.len())
 }
 
 /// An event of `on`'s object, snapshots still to make.
@@ -441,6 +499,16 @@ impl FromRow for StoredEvent {
             },
         })
     }
+}
+
+/// Whether any event waits to be made into deliveries (read first, as [`any_due`]).
+pub async fn any_waiting(db: &impl Db) -> Result<bool, StoreError> {
+    let any: Option<i64> = first(
+        db,
+        sql!("SELECT id FROM webhook_events WHERE hooks IS NOT NULL LIMIT 1"),
+    )
+    .await?;
+    Ok(any.is_some())
 }
 
 /// Whether any delivery is due: read first, so that an idle dispatcher does not take the

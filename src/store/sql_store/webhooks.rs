@@ -51,6 +51,19 @@ impl<B: Backend> WebhookStore for SqlStore<B> {
 
 #[async_trait]
 impl<B: Backend> OutboxStore for SqlStore<B> {
+    async fn expand_events(&self, limit: i64) -> Result<usize, StoreError> {
+        let waiting = self
+            .backend
+            .read(op!(db => webhooks::any_waiting(db).await))
+            .await?;
+        if !waiting {
+            return Ok(0);
+        }
+        self.backend
+            .write(op!(db => webhooks::expand(db, limit).await))
+            .await
+    }
+
     async fn claim_deliveries(
         &self,
         now_ms: i64,
