@@ -2,7 +2,7 @@
 # Pipedrive's own v1 contract against pipestack: the v1 OpenAPI document Pipedrive published
 # (../shared/pipedrive/openapi/pipedrive-v1-snapshot-2026-01-14.yaml, a copy of which is kept
 # in this folder), cut to the persons, organizations, users, deals, activities, activity types,
-# notes, their fields and
+# notes, webhooks, their fields and
 # itemSearch operations pipestack serves (v1_contract.py), run through schemathesis with the checks of
 # schemathesis-v1.toml: no 5xx, and every answer of a content type and shape that document
 # allows. Same server set-up as run.sh.

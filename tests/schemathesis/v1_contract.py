@@ -62,6 +62,7 @@ RESOURCES = {
     "activities",
     "activityTypes",
     "notes",
+    "webhooks",
 }
 
 
