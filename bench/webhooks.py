@@ -15,15 +15,17 @@ Run: cargo build --release && python3 bench/webhooks.py [seconds] [rounds] [post
 """
 
 import http.server
+import json
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.request
 
-from common import ROOT, machine, wrk
-from deal_counts import Build
+from common import ROOT, TOKEN, free_port, machine, wrk
 
 SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -56,8 +58,46 @@ def start_receiver():
     return f"http://127.0.0.1:{server.server_address[1]}"
 
 
+class Build:
+    """The release binary on a fresh SQLite file or a fresh PostgreSQL database."""
+
+    def __init__(self, label, pg):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        if pg:
+            name = f"pipestack_webhooks_{label}_{time.time_ns()}"
+            subprocess.run(["psql", pg, "-qc", f"CREATE DATABASE {name}"], check=True)
+            self.db = pg[: pg.rindex("/") + 1] + name
+        else:
+            self.db = f"sqlite://{tempfile.mkdtemp(prefix='pipestack-webhooks-')}/bench.db"
+        self.proc = subprocess.Popen(
+            [BIN, "--database", self.db, "serve", "--listen", f"127.0.0.1:{self.port}",
+             "--api-token", TOKEN],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "PIPESTACK_LOG": "warn"})
+        for _ in range(3000):
+            try:
+                self.call("GET", "/v1/users/me")
+                return
+            except OSError:
+                time.sleep(0.01)
+        raise RuntimeError("the server did not start")
+
+    def call(self, method, path, body=None):
+        req = urllib.request.Request(
+            self.base + path, method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"x-api-token": TOKEN, "content-type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.load(r)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
 def cell(pg, hooks, receiver):
-    build = Build(BIN, "hooks" if hooks else "none", pg)
+    build = Build("hooks" if hooks else "none", pg)
     try:
         for i in range(hooks):
             build.call("POST", "/v1/webhooks", {
