@@ -7,6 +7,7 @@ use super::person::MAX_TEXT;
 use super::ports::{Edit, Store};
 use super::query::{ListQuery, SortField, one_page};
 use super::{Session, Timestamp, values};
+use crate::domain::webhook::Stamp;
 
 /// The pipeline a new company starts with, and its stages in order. Pipedrive does not
 /// document a new account's pipeline; these are the names its trial accounts show.
@@ -23,7 +24,7 @@ pub const DEFAULT_STAGES: [&str; 5] = [
 /// example of its documents).
 pub const DEFAULT_STAGE_PROBABILITY: i64 = 100;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Pipeline {
     pub id: i64,
     pub company_id: i64,
@@ -36,7 +37,7 @@ pub struct Pipeline {
     pub update_time: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Stage {
     pub id: i64,
     pub company_id: i64,
@@ -76,6 +77,8 @@ pub struct NewPipeline {
     pub name: String,
     pub deal_probability: bool,
     pub now: Timestamp,
+    /// Who adds it (0: pipestack itself, for a new company).
+    pub user_id: i64,
 }
 
 /// Column-level changes of a pipeline; `None` leaves a column alone.
@@ -94,6 +97,8 @@ pub struct NewStage {
     pub rotten: bool,
     pub rotten_days: Option<i64>,
     pub now: Timestamp,
+    /// Who adds it (0: pipestack itself, for a new company).
+    pub user_id: i64,
 }
 
 /// Column-level changes of a stage. A new `pipeline_id` moves the stage, with its deals, to
@@ -205,6 +210,7 @@ pub async fn add_pipeline(
         name,
         deal_probability: draft.deal_probability.unwrap_or(false),
         now: Timestamp::now(),
+        user_id: session.user.id,
     };
     Ok(store.insert_pipeline(new).await?)
 }
@@ -221,7 +227,7 @@ pub async fn update_pipeline(
         deal_probability: draft.deal_probability,
     };
     store
-        .update_pipeline(session.company.id, id, changes, Timestamp::now())
+        .update_pipeline(session.company.id, id, changes, Stamp::by(session))
         .await?
         .ok_or_else(pipeline_not_found)
 }
@@ -252,7 +258,7 @@ pub async fn delete_pipeline(
     session.require_admin()?;
     let decide = refuse_if_it_holds_deals("pipeline", id);
     if store
-        .delete_pipeline(session.company.id, id, decide, Timestamp::now())
+        .delete_pipeline(session.company.id, id, decide, Stamp::by(session))
         .await?
     {
         Ok(())
@@ -280,6 +286,7 @@ pub async fn add_stage(
         rotten: draft.rotten.unwrap_or(false),
         rotten_days: check_rotten_days(draft.rotten_days)?.flatten(),
         now: Timestamp::now(),
+        user_id: session.user.id,
     };
     Ok(store.insert_stage(new).await?)
 }
@@ -299,7 +306,7 @@ pub async fn update_stage(
         rotten_days: check_rotten_days(draft.rotten_days)?,
     };
     store
-        .update_stage(session.company.id, id, changes, Timestamp::now())
+        .update_stage(session.company.id, id, changes, Stamp::by(session))
         .await?
         .ok_or_else(stage_not_found)
 }
@@ -313,7 +320,7 @@ pub async fn delete_stage(
     session.require_admin()?;
     let decide = refuse_if_it_holds_deals("stage", id);
     if store
-        .delete_stage(session.company.id, id, decide, Timestamp::now())
+        .delete_stage(session.company.id, id, decide, Stamp::by(session))
         .await?
     {
         Ok(())

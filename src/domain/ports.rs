@@ -322,7 +322,7 @@ pub trait PipelineStore: Send + Sync {
         company_id: i64,
         id: i64,
         changes: PipelineChanges,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<Pipeline>, StoreError>;
     /// Soft-deletes an active pipeline and its stages, if `decide` allows it on the number of
     /// (non-deleted) deals in it, counted inside the write; whether it was active.
@@ -331,7 +331,7 @@ pub trait PipelineStore: Send + Sync {
         company_id: i64,
         id: i64,
         decide: Edit<i64, ()>,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<bool, StoreError>;
     /// Adds a stage after the last one of its pipeline.
     async fn insert_stage(&self, stage: NewStage) -> Result<Stage, StoreError>;
@@ -349,7 +349,7 @@ pub trait PipelineStore: Send + Sync {
         company_id: i64,
         id: i64,
         changes: StageChanges,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<Stage>, StoreError>;
     /// Soft-deletes an active stage, if `decide` allows it on the number of (non-deleted) deals
     /// in it, counted inside the write; whether it was active.
@@ -358,7 +358,7 @@ pub trait PipelineStore: Send + Sync {
         company_id: i64,
         id: i64,
         decide: Edit<i64, ()>,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<bool, StoreError>;
 }
 
@@ -414,14 +414,14 @@ pub trait ActivityStore: Send + Sync {
         company_id: i64,
         id: i64,
         changes: TypeDraft,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<ActivityType>, StoreError>;
     /// Marks an active type deleted; the type as deleted, `None` when there is none.
     async fn delete_activity_type(
         &self,
         company_id: i64,
         id: i64,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<ActivityType>, StoreError>;
     /// Inserts an activity, its type active and the persons, organization and deal it names
     /// still active then (held until it commits).

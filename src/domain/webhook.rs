@@ -158,8 +158,14 @@ impl Webhook {
     /// webhook may be subscribed in v2's words too (the SDKs list only those).
     pub fn wants(&self, object: &str, action: Action) -> bool {
         (self.event_object == "*" || self.event_object == object)
+            && has_object(self.version, object)
             && wants_action(&self.event_action, self.version, action)
     }
+}
+
+/// Whether webhooks of `version` are sent events of `object`: v2 has no activity types.
+pub fn has_object(version: Version, object: &str) -> bool {
+    !(version == Version::V2 && object == "activityType")
 }
 
 /// Whether a webhook of `version` subscribed to `said` (its `event_action`) wants `action`.
@@ -312,7 +318,7 @@ pub async fn prepare(
     let known = object == "*"
         || OBJECTS.contains(&object.as_str())
         || OBJECTS_ELSEWHERE.contains(&object.as_str());
-    if !known || (version == Version::V2 && object == "activityType") {
+    if !known || !has_object(version, &object) {
         return Err(DomainError::invalid(
             "event_object",
             format!(

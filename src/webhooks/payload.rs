@@ -9,12 +9,14 @@ use sha2::{Digest, Sha256};
 use crate::api::v1;
 use crate::api::v2::deals::number;
 use crate::domain::activity::Activity;
+use crate::domain::activity::ActivityType;
 use crate::domain::deal::Deal;
 use crate::domain::fields::{FieldDef, FieldType, Fields};
 use crate::domain::followers::can_see;
 use crate::domain::note::Note;
 use crate::domain::organization::Organization;
 use crate::domain::person::Person;
+use crate::domain::pipeline::{Pipeline, Stage};
 use crate::domain::ports::Store;
 use crate::domain::webhook::{Action, StoredEvent, Version, Webhook};
 use crate::domain::{Kind, Session, Timestamp, User};
@@ -31,6 +33,9 @@ pub enum Object {
     /// A person field's definition.
     PersonField(FieldDef),
     User(User),
+    Pipeline(Pipeline),
+    Stage(Stage),
+    ActivityType(ActivityType),
 }
 
 impl Object {
@@ -44,6 +49,9 @@ impl Object {
             "note" => Self::Note(serde_json::from_str(v).map_err(bad)?),
             "personField" => Self::PersonField(serde_json::from_str(v).map_err(bad)?),
             "user" => Self::User(serde_json::from_str(v).map_err(bad)?),
+            "pipeline" => Self::Pipeline(serde_json::from_str(v).map_err(bad)?),
+            "stage" => Self::Stage(serde_json::from_str(v).map_err(bad)?),
+            "activityType" => Self::ActivityType(serde_json::from_str(v).map_err(bad)?),
             other => return Err(format!("no payload for {other} events")),
         })
     }
@@ -63,8 +71,12 @@ impl Object {
             Self::Note(n) => {
                 viewer.is_none() || store.note(n.company_id, n.id, viewer).await?.is_some()
             }
-            // Every user sees the company's fields and users.
-            Self::PersonField(_) | Self::User(_) => true,
+            // Every user sees the company's setup and users.
+            Self::PersonField(_)
+            | Self::User(_)
+            | Self::Pipeline(_)
+            | Self::Stage(_)
+            | Self::ActivityType(_) => true,
         })
     }
 
@@ -79,6 +91,9 @@ impl Object {
             Self::PersonField(f) => v1::fields::field(f),
             // v1 sends a user as a list of one (Pipedrive's guide: read `current[0]`).
             Self::User(u) => json!([v1::render::user(u, session, false)]),
+            Self::Pipeline(p) => pipeline(p, Timestamp::v1),
+            Self::Stage(s) => stage(s, Timestamp::v1),
+            Self::ActivityType(t) => v1::activity_types::render(t),
         };
         if let Value::Object(m) = &mut v {
             for key in [
@@ -188,6 +203,10 @@ impl Object {
                 })
             }
             // REST v2's shape (the webhook's is not published), with the field's id.
+            Self::Pipeline(p) => pipeline(p, Timestamp::rfc3339),
+            Self::Stage(s) => stage(s, Timestamp::rfc3339),
+            // Never sent (v2 has no activity types): v1's shape.
+            Self::ActivityType(t) => v1::activity_types::render(t),
             Self::PersonField(f) => {
                 let mut v = crate::api::v2::fields::field(f, &[]);
                 v["id"] = json!(f.id);
@@ -237,9 +256,40 @@ impl Object {
             Self::Person(_) => Some(Kind::Person),
             Self::Organization(_) => Some(Kind::Organization),
             Self::Deal(_) => Some(Kind::Deal),
-            Self::Activity(_) | Self::Note(_) | Self::PersonField(_) | Self::User(_) => None,
+            _ => None,
         }
     }
+}
+
+/// A pipeline as webhooks show it, in both versions: v1's names (Pipedrive's v2 examples use
+/// them too), times written by `time`.
+fn pipeline(p: &Pipeline, time: fn(Timestamp) -> String) -> Value {
+    json!({
+        "id": p.id,
+        "name": p.name,
+        "url_title": p.name.split_whitespace().collect::<Vec<_>>().join("-"),
+        "order_nr": p.order_nr,
+        "active_flag": p.active,
+        "deal_probability": p.deal_probability,
+        "add_time": time(p.add_time),
+        "update_time": time(p.update_time),
+    })
+}
+
+/// A stage as webhooks show it, in both versions (v1's names, as [`pipeline`]).
+fn stage(s: &Stage, time: fn(Timestamp) -> String) -> Value {
+    json!({
+        "id": s.id,
+        "name": s.name,
+        "pipeline_id": s.pipeline_id,
+        "order_nr": s.order_nr,
+        "active_flag": s.active,
+        "deal_probability": s.deal_probability,
+        "rotten_flag": s.rotten,
+        "rotten_days": s.rotten_days,
+        "add_time": time(s.add_time),
+        "update_time": time(s.update_time),
+    })
 }
 
 /// Custom values in v2 webhooks' typed form (`{"type": "varchar", "value": "x"}`); empty

@@ -1114,3 +1114,67 @@ async fn person_fields_and_users_send_their_events_too() {
     assert_eq!(got[1]["current"][0]["active_flag"], false);
     assert_eq!(got[1]["previous"][0]["active_flag"], true);
 }
+
+#[tokio::test]
+async fn pipelines_stages_and_activity_types_send_their_events_and_v2_has_no_activity_types() {
+    let app = spawn().await;
+    let rx = Receiver::start().await;
+    subscribe(&app, &format!("{}/v1", rx.url), "*", "*", "1.0").await;
+    subscribe(&app, &format!("{}/v2", rx.url), "*", "*", "2.0").await;
+    let pipeline = id(&app
+        .post("/api/v2/pipelines", &json!({"name": "Sales 2"}))
+        .await
+        .body);
+    let stage = id(&app
+        .post(
+            "/api/v2/stages",
+            &json!({"name": "Lead", "pipeline_id": pipeline}),
+        )
+        .await
+        .body);
+    let r = app
+        .patch(
+            &format!("/api/v2/stages/{stage}"),
+            &json!({"name": "Qualified"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        app.delete(&format!("/api/v2/stages/{stage}")).await.status,
+        200
+    );
+    let r = app
+        .post(
+            "/v1/activityTypes",
+            &json!({"name": "Video call", "icon_key": "camera"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v1 = rx.wait_for("/v1", 5, WAIT).await;
+    let mut events: Vec<&str> = v1.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    events.sort_unstable();
+    assert_eq!(
+        events,
+        [
+            "added.activityType",
+            "added.pipeline",
+            "added.stage",
+            "deleted.stage",
+            "updated.stage"
+        ]
+    );
+    let v2 = rx.wait_for("/v2", 4, WAIT).await;
+    tokio::time::sleep(ms(300)).await;
+    assert_eq!(
+        rx.delivered("/v2").len(),
+        4,
+        "v2 has no activity types: {v2:#?}"
+    );
+    let renamed = v2
+        .iter()
+        .find(|e| e["meta"]["entity"] == "stage" && e["meta"]["action"] == "change")
+        .unwrap();
+    assert_eq!(renamed["data"]["name"], "Qualified");
+    assert_eq!(renamed["data"]["pipeline_id"], pipeline);
+    assert_eq!(renamed["previous"]["name"], "Lead");
+}

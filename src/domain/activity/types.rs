@@ -6,9 +6,10 @@
 use crate::domain::error::DomainError;
 use crate::domain::person::MAX_TEXT;
 use crate::domain::ports::Store;
+use crate::domain::webhook::Stamp;
 use crate::domain::{Session, Timestamp, values};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ActivityType {
     pub id: i64,
     pub company_id: i64,
@@ -138,6 +139,8 @@ pub struct NewActivityType {
     pub icon_key: String,
     pub color: Option<String>,
     pub now: Timestamp,
+    /// Who adds it (0: pipestack itself, for a new company).
+    pub user_id: i64,
 }
 
 /// What a client asked to set on a type.
@@ -238,6 +241,7 @@ pub async fn add_type(
         icon_key,
         color: check_color(draft.color.flatten())?,
         now: Timestamp::now(),
+        user_id: session.user.id,
     };
     Ok(store.insert_activity_type(new).await?)
 }
@@ -265,7 +269,7 @@ pub async fn update_type(
         },
     };
     store
-        .update_activity_type(session.company.id, id, checked, Timestamp::now())
+        .update_activity_type(session.company.id, id, checked, Stamp::by(session))
         .await?
         .ok_or_else(type_not_found)
 }
@@ -278,7 +282,7 @@ pub async fn delete_type(
 ) -> Result<ActivityType, DomainError> {
     admin_only(session)?;
     store
-        .delete_activity_type(session.company.id, id, Timestamp::now())
+        .delete_activity_type(session.company.id, id, Stamp::by(session))
         .await?
         .ok_or_else(type_not_found)
 }

@@ -44,7 +44,7 @@ pub async fn types(db: &impl Db, company_id: i64) -> Result<Vec<ActivityType>, S
     .await
 }
 
-async fn activity_type(
+pub async fn activity_type(
     db: &impl Db,
     company_id: i64,
     id: i64,
@@ -115,6 +115,7 @@ pub async fn add_defaults(db: &impl Db, company_id: i64, at: Timestamp) -> Resul
             icon_key: key.into(),
             color: None,
             now: at,
+            user_id: 0,
         };
         insert_type_row(db, &t, false).await?;
     }

@@ -61,6 +61,7 @@ pub async fn add_defaults(db: &impl Db, company_id: i64, at: Timestamp) -> Resul
             name: DEFAULT_PIPELINE.into(),
             deal_probability: false,
             now: at,
+            user_id: 0,
         },
     )
     .await?;
@@ -75,6 +76,7 @@ pub async fn add_defaults(db: &impl Db, company_id: i64, at: Timestamp) -> Resul
                 rotten: false,
                 rotten_days: None,
                 now: at,
+                user_id: 0,
             },
         )
         .await?;

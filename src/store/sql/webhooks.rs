@@ -239,7 +239,10 @@ pub async fn subscribers(db: &impl Db, on: On, action: Action) -> Result<Vec<i64
         .await?;
     Ok(hooks
         .iter()
-        .filter(|s| webhook::wants_action(&s.action, s.version, action))
+        .filter(|s| {
+            webhook::has_object(s.version, on.object)
+                && webhook::wants_action(&s.action, s.version, action)
+        })
         .map(|s| s.id)
         .collect())
 }

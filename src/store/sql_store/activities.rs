@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::SqlStore;
+use crate::domain::Kind;
 use crate::domain::activity::types::{NewActivityType, TypeDraft};
 use crate::domain::activity::{
     Activity, ActivityFilter, ActivityType, ActivityValues, NewActivity,
@@ -11,11 +12,11 @@ use crate::domain::ports::{ActivityStore, Edit, StoreError, SummaryStore};
 use crate::domain::query::ListQuery;
 use crate::domain::summary::{Summary, SummaryParts};
 use crate::domain::webhook::Stamp;
-use crate::domain::{Kind, Timestamp};
 use crate::store::sql::webhooks::{self, On};
 use crate::store::sql::{Backend, activities, summaries};
 
 const OBJECT: &str = "activity";
+const TYPE: &str = "activityType";
 
 fn on(company_id: i64, id: i64) -> On {
     On::new(company_id, OBJECT, id)
@@ -30,9 +31,15 @@ impl<B: Backend> ActivityStore for SqlStore<B> {
     }
 
     async fn insert_activity_type(&self, t: NewActivityType) -> Result<ActivityType, StoreError> {
-        self.backend
-            .write(op!(db => activities::insert_type(db, &t).await))
-            .await
+        self.write_emitting(|emits| {
+            op!(db => {
+                let added = activities::insert_type(db, &t).await?;
+                let on = On::new(t.company_id, TYPE, added.id);
+                webhooks::added(db, &emits, on, Stamp::now(t.user_id), &added).await?;
+                Ok(added)
+            })
+        })
+        .await
     }
 
     async fn update_activity_type(
@@ -40,22 +47,40 @@ impl<B: Backend> ActivityStore for SqlStore<B> {
         company_id: i64,
         id: i64,
         changes: TypeDraft,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<ActivityType>, StoreError> {
-        self.backend
-            .write(op!(db => activities::update_type(db, company_id, id, &changes, now).await))
-            .await
+        self.write_emitting(|emits| {
+            op!(db => {
+                let before = activities::activity_type(db, company_id, id).await?;
+                let after = activities::update_type(db, company_id, id, &changes, by.time).await?;
+                if let (Some(before), Some(after)) = (&before, &after) {
+                    let on = On::new(company_id, TYPE, id);
+                    webhooks::updated(db, &emits, on, by, (before, after)).await?;
+                }
+                Ok(after)
+            })
+        })
+        .await
     }
 
     async fn delete_activity_type(
         &self,
         company_id: i64,
         id: i64,
-        now: Timestamp,
+        by: Stamp,
     ) -> Result<Option<ActivityType>, StoreError> {
-        self.backend
-            .write(op!(db => activities::delete_type(db, company_id, id, now).await))
-            .await
+        self.write_emitting(|emits| {
+            op!(db => {
+                let deleted = activities::delete_type(db, company_id, id, by.time).await?;
+                if let Some(t) = &deleted {
+                    let on = On::new(company_id, TYPE, id);
+                    let last = std::future::ready(Ok(Some(t.clone())));
+                    webhooks::deleted(db, &emits, (on, by), None, last).await?;
+                }
+                Ok(deleted)
+            })
+        })
+        .await
     }
 
     async fn insert_activity(&self, activity: NewActivity) -> Result<Activity, StoreError> {
