@@ -21,6 +21,7 @@ CREATE TABLE webhooks (
     last_delivery_time BIGINT,
     last_http_status   BIGINT,
     last_success_time  BIGINT,
+    failing_since      BIGINT,          -- the first failure since the last success
     ban_counter        BIGINT NOT NULL DEFAULT 0,
     banned_until       BIGINT
 );

@@ -21,6 +21,7 @@ CREATE TABLE webhooks (
     last_delivery_time INTEGER,
     last_http_status   INTEGER,
     last_success_time  INTEGER,
+    failing_since      INTEGER,          -- the first failure since the last success
     ban_counter        INTEGER NOT NULL DEFAULT 0,
     banned_until       INTEGER
 );

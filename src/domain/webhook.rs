@@ -140,6 +140,8 @@ pub struct Webhook {
     pub last_delivery_time: Option<Timestamp>,
     pub last_http_status: Option<i64>,
     pub last_success_time: Option<Timestamp>,
+    /// The first failed attempt since the last success: three days on, the webhook goes.
+    pub failing_since: Option<Timestamp>,
     pub ban_counter: i64,
     pub banned_until: Option<Timestamp>,
 }
@@ -268,17 +270,11 @@ pub fn too_many() -> DomainError {
 /// server may call its address is the dispatcher's policy (`--webhook-allow`).
 pub fn check_url(url: &str) -> Result<(), DomainError> {
     let invalid = || DomainError::invalid("subscription_url", "invalid or non-reachable URL");
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-        .ok_or_else(invalid)?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = authority.rsplit('@').next().unwrap_or("");
-    if host.is_empty()
-        || host.starts_with(':')
-        || url.len() > 2048
-        || url.contains(char::is_whitespace)
-    {
+    // Parsed as the sender will parse it (the WHATWG rules `reqwest` follows), so that what is
+    // checked is what is called.
+    let parsed = url::Url::parse(url).map_err(|_| invalid())?;
+    let http = matches!(parsed.scheme(), "http" | "https");
+    if !http || parsed.host_str().is_none_or(str::is_empty) || url.len() > 2048 {
         return Err(invalid());
     }
     Ok(())
@@ -443,6 +439,7 @@ pub struct DeliveryState {
     pub last_delivery_time: Option<Timestamp>,
     pub last_http_status: Option<i64>,
     pub last_success_time: Option<Timestamp>,
+    pub failing_since: Option<Timestamp>,
     pub ban_counter: i64,
     pub banned_until: Option<Timestamp>,
     pub remove_time: Option<Timestamp>,
@@ -451,14 +448,15 @@ pub struct DeliveryState {
 
 /// The webhook's state after an attempt: Pipedrive's policy. A failed first attempt counts
 /// towards a ban (retries do not); the tenth bans the webhook for 30 minutes and starts the
-/// count again; a failure when nothing succeeded for three days (since the webhook was added,
-/// or since its last success) removes it.
+/// count again; a failure three days after the first failure with no success since removes
+/// it (a webhook that was quiet for days is not removed by its first failure).
 pub fn after_attempt(w: &Webhook, a: &Attempt) -> DeliveryState {
     let now = Timestamp(a.time_ms.div_euclid(1000));
     let mut state = DeliveryState {
         last_delivery_time: Some(now),
         last_http_status: a.http_status,
         last_success_time: w.last_success_time,
+        failing_since: w.failing_since,
         ban_counter: w.ban_counter,
         banned_until: w.banned_until,
         remove_time: w.remove_time,
@@ -466,8 +464,10 @@ pub fn after_attempt(w: &Webhook, a: &Attempt) -> DeliveryState {
     };
     if a.succeeded() {
         state.last_success_time = Some(now);
+        state.failing_since = None;
         return state;
     }
+    let since = *state.failing_since.get_or_insert(now);
     if a.attempt == 1 {
         state.ban_counter += 1;
         if state.ban_counter >= BAN_AFTER {
@@ -475,9 +475,6 @@ pub fn after_attempt(w: &Webhook, a: &Attempt) -> DeliveryState {
             state.banned_until = Some(Timestamp(now.0 + BAN_SECONDS));
         }
     }
-    let since = w
-        .last_success_time
-        .unwrap_or(Timestamp(w.add_time_ms.div_euclid(1000)));
     if state.remove_time.is_none() && now.0 - since.0 >= REMOVE_AFTER_SECONDS {
         state.remove_time = Some(now);
         state.remove_reason = Some(REMOVED_FAILING.into());
@@ -508,6 +505,7 @@ mod tests {
             last_delivery_time: None,
             last_http_status: None,
             last_success_time: None,
+            failing_since: None,
             ban_counter: 0,
             banned_until: None,
         }
@@ -531,6 +529,7 @@ mod tests {
         w.ban_counter = s.ban_counter;
         w.banned_until = s.banned_until;
         w.last_success_time = s.last_success_time;
+        w.failing_since = s.failing_since;
         w.remove_time = s.remove_time;
         w.remove_reason = s.remove_reason;
     }
@@ -554,16 +553,21 @@ mod tests {
     }
 
     #[test]
-    fn three_days_without_a_success_remove_a_webhook_and_a_success_restarts_the_days() {
+    fn three_days_of_failures_remove_a_webhook_and_a_success_restarts_the_days() {
         let day = 24 * 60 * 60;
         let mut w = webhook(0);
-        apply(&mut w, &attempt(2 * day, 1, Some(200)));
-        assert_eq!(w.last_success_time, Some(Timestamp(2 * day)));
+        // Quiet for four days, then a failure: not removed, the days start now.
         apply(&mut w, &attempt(4 * day, 1, Some(500)));
-        assert!(w.is_active(), "two days since the last success");
-        apply(&mut w, &attempt(5 * day, 2, None));
+        assert!(w.is_active());
+        assert_eq!(w.failing_since, Some(Timestamp(4 * day)));
+        apply(&mut w, &attempt(6 * day, 1, None));
+        assert!(w.is_active(), "two days of failures");
+        apply(&mut w, &attempt(6 * day + 1, 1, Some(200)));
+        assert_eq!(w.failing_since, None, "a success restarts the days");
+        apply(&mut w, &attempt(8 * day, 1, Some(500)));
+        apply(&mut w, &attempt(11 * day, 2, None));
         assert!(!w.is_active());
-        assert_eq!(w.remove_time, Some(Timestamp(5 * day)));
+        assert_eq!(w.remove_time, Some(Timestamp(11 * day)));
         assert_eq!(w.remove_reason.as_deref(), Some(REMOVED_FAILING));
     }
 
@@ -607,7 +611,6 @@ mod tests {
             "example.org",
             "ftp://x/y",
             "http://",
-            "http:///path",
             "http://a b/",
             "https://:80/",
         ] {

@@ -171,12 +171,17 @@ impl Dispatcher {
             let (store, config, client) =
                 (self.store.clone(), self.config.clone(), self.client.clone());
             tokio::spawn(async move {
-                let outcome = match deliver(store.as_ref(), &client, &config, &d).await {
-                    Ok(outcome) => outcome,
-                    Err(e) => {
-                        tracing::warn!(error = %e, delivery = d.id, "webhooks: a delivery could not be made; it is tried again when its lease runs out");
-                        return;
-                    }
+                // Whatever happens, the attempt ends before its lease does, and counts.
+                let limit = config.timeout + Duration::from_secs(2);
+                let outcome = match tokio::time::timeout(
+                    limit,
+                    deliver(store.as_ref(), &client, &config, &d),
+                )
+                .await
+                {
+                    Ok(Ok(outcome)) => outcome,
+                    Ok(Err(e)) => failed(&config, &d, e),
+                    Err(_) => failed(&config, &d, "timed out".into()),
                 };
                 if let Err(e) = store.finish_delivery(outcome).await {
                     tracing::warn!(error = %e, delivery = d.id, "webhooks: recording an attempt failed; it is tried again when its lease runs out");
@@ -284,15 +289,40 @@ async fn deliver(
     };
     let body = payload::body(&envelope, cur, prev).to_string();
     let attempt = send(client, config, w, body, number, stored).await;
-    let retry_at_ms = match config.retry_delays.get(number as usize - 1) {
+    Ok(outcome(config, d, attempt))
+}
+
+/// An attempt's outcome: done when it succeeded or was the last, else due again after the
+/// next of the retry delays.
+fn outcome(config: &Config, d: &Delivery, attempt: Attempt) -> Outcome {
+    let retry_at_ms = match config.retry_delays.get(attempt.attempt as usize - 1) {
         Some(delay) if !attempt.succeeded() => Some(now_ms() + delay.as_millis() as i64),
         _ => None,
     };
-    Ok(Outcome {
+    Outcome {
+        delivery_id: d.id,
+        webhook_id: d.webhook.id,
+        event_id: d.event.id,
         attempt: Some(attempt),
         retry_at_ms,
-        ..dropped
-    })
+    }
+}
+
+/// An attempt that could not be made (its body could not be rendered, or it took too long):
+/// a failure like any other, logged with why.
+fn failed(config: &Config, d: &Delivery, error: String) -> Outcome {
+    let e = &d.event.event;
+    let attempt = Attempt {
+        id: 0,
+        event: format!("{}.{}", e.action.v1(), e.object),
+        object_id: e.object_id,
+        attempt: d.attempts + 1,
+        time_ms: now_ms(),
+        http_status: None,
+        latency_ms: 0,
+        error: Some(error),
+    };
+    outcome(config, d, attempt)
 }
 
 async fn render_v1(

@@ -85,25 +85,12 @@ fn within(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
     }
 }
 
-/// The host and port of an `http(s)://` URL.
+/// The host and port of a URL, as the sender parses it (the WHATWG rules), so that the host
+/// checked is the host called.
 fn host_and_port(url: &str) -> Option<(String, u16)> {
-    let (rest, default) = match url.strip_prefix("https://") {
-        Some(rest) => (rest, 443),
-        None => (url.strip_prefix("http://")?, 80),
-    };
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let hostport = authority.rsplit('@').next()?;
-    if let Some(v6) = hostport.strip_prefix('[') {
-        let (host, after) = v6.split_once(']')?;
-        let port = after
-            .strip_prefix(':')
-            .map_or(Some(default), |p| p.parse().ok())?;
-        return Some((host.to_owned(), port));
-    }
-    match hostport.rsplit_once(':') {
-        Some((host, port)) => Some((host.to_owned(), port.parse().ok()?)),
-        None => Some((hostport.to_owned(), default)),
-    }
+    let parsed = url::Url::parse(url).ok()?;
+    let host = parsed.host_str()?.trim_matches(['[', ']']).to_owned();
+    Some((host, parsed.port_or_known_default()?))
 }
 
 #[cfg(test)]
@@ -131,5 +118,8 @@ mod tests {
         assert!(allow.check("http://127.0.0.1:9000/hook").await.is_err());
         assert!(allow.check("http://localhost/hook").await.is_err());
         assert!(allow.check("https://[::1]/hook").await.is_err());
+        // A backslash ends the host as the sender reads it: the host is 169.254.169.254.
+        let sneaky = "http://169.254.169.254\\@10.0.0.1/";
+        assert!(allow.check(sneaky).await.is_err());
     }
 }

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{Db, FromRow, Row, first, insert_id, lock, sql, to_json, vanished};
+use super::{Db, FromRow, Row, first, insert_id, lock, share, sql, to_json, vanished};
 use crate::domain::Timestamp;
 use crate::domain::ports::{Delivery, Outcome, StoreError};
 use crate::domain::webhook::{
@@ -15,7 +15,7 @@ use crate::domain::webhook::{
 const COLUMNS: &str = "w.id, w.company_id, w.owner_id, w.user_id, w.name, w.event_action, \
      w.event_object, w.subscription_url, w.version, w.http_auth_user, w.http_auth_password, \
      w.add_time, w.remove_time, w.remove_reason, w.last_delivery_time, w.last_http_status, \
-     w.last_success_time, w.ban_counter, w.banned_until";
+     w.last_success_time, w.ban_counter, w.banned_until, w.failing_since";
 
 fn version(s: &str) -> Result<Version, StoreError> {
     Version::parse(s).ok_or_else(|| StoreError::Internal(format!("webhook version {s}")))
@@ -43,6 +43,7 @@ impl FromRow for Webhook {
             last_success_time: r.opt_time(16)?,
             ban_counter: r.int(17)?,
             banned_until: r.opt_time(18)?,
+            failing_since: r.opt_time(19)?,
         })
     }
 }
@@ -134,12 +135,14 @@ pub async fn delete(db: &impl Db, company_id: i64, id: i64) -> Result<bool, Stor
 /// Drops a webhook's deliveries (it was deleted or removed), and the events no delivery is
 /// left of.
 async fn drop_deliveries(db: &impl Db, webhook_id: i64) -> Result<(), StoreError> {
-    let events: Vec<i64> = db
+    let mut events: Vec<i64> = db
         .rows(sql!(
             "DELETE FROM webhook_deliveries WHERE webhook_id = ? RETURNING event_id",
             webhook_id
         ))
         .await?;
+    // In id order, as every writer of events takes them, so that two drops cannot deadlock.
+    events.sort_unstable();
     for event_id in events {
         delivery_done(db, event_id).await?;
     }
@@ -321,8 +324,11 @@ pub async fn expand<D: Db>(db: &D, limit: i64) -> Result<usize, StoreError> {
          WHERE hooks IS NOT NULL ORDER BY id LIMIT ?",
         limit
     );
+    // Locked without skipping: another instance expanding at once waits for this one, then
+    // finds these taken and goes on with later ones. Expansions so follow each other in the
+    // order of the events, and deliveries of one object get ids in the order of its events.
     if D::DIALECT.row_locks {
-        read.push(" FOR UPDATE SKIP LOCKED");
+        read.push(" FOR UPDATE");
     }
     let waiting: Vec<Waiting> = db.rows(read).await?;
     if waiting.is_empty() {
@@ -335,8 +341,15 @@ pub async fn expand<D: Db>(db: &D, limit: i64) -> Result<usize, StoreError> {
     let mut named: Vec<i64> = waiting.iter().flat_map(|w| w.hooks.clone()).collect();
     named.sort_unstable();
     named.dedup();
-    let mut q = sql!("SELECT id FROM webhooks WHERE remove_time IS NULL AND ");
-    q.push_in("id", &named);
+    // Held (shared) until this commits, so that a delete cannot miss the deliveries made here;
+    // a banned webhook's are dropped, as events during a ban are.
+    let mut q = sql!(
+        "SELECT w.id FROM webhooks w WHERE w.remove_time IS NULL \
+         AND (w.banned_until IS NULL OR w.banned_until <= ?) AND ",
+        Timestamp::now()
+    );
+    q.push_in("w.id", &named);
+    share::<D>(&mut q, "w");
     let live: Vec<i64> = db.rows(q).await?;
     let mut rows = Vec::new();
     for w in &waiting {
@@ -608,16 +621,42 @@ pub async fn claim<D: Db>(
     let mut q = sql!(format!(
         "SELECT d.id, d.attempts, {EVENT_COLUMNS}, {COLUMNS} FROM webhook_deliveries d \
          JOIN webhook_events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id \
-         WHERE w.remove_time IS NULL AND "
+         WHERE "
     ));
     q.push_in("d.id", &ids);
     q.push(" ORDER BY d.id");
-    Ok(db
+    let claimed: Vec<Delivery> = db
         .rows::<Claimed>(q)
         .await?
         .into_iter()
         .map(|c| c.0)
-        .collect())
+        .collect();
+    // Deliveries of a webhook deleted, removed or banned since they were made are dropped.
+    let now = Timestamp(now_ms.div_euclid(1000));
+    let keep: Vec<Delivery> = claimed
+        .into_iter()
+        .filter(|d| d.webhook.is_active() && !d.webhook.is_banned(now))
+        .collect();
+    let mut gone: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| !keep.iter().any(|d| d.id == *id))
+        .collect();
+    gone.sort_unstable();
+    for id in gone {
+        let event: Option<i64> = first(
+            db,
+            sql!(
+                "DELETE FROM webhook_deliveries WHERE id = ? RETURNING event_id",
+                id
+            ),
+        )
+        .await?;
+        if let Some(event_id) = event {
+            delivery_done(db, event_id).await?;
+        }
+    }
+    Ok(keep)
 }
 
 /// Records an attempt, and the webhook's state and the delivery's as they follow from it.
@@ -688,11 +727,12 @@ async fn record_attempt<D: Db>(db: &D, webhook_id: i64, a: &Attempt) -> Result<b
     let s = webhook::after_attempt(&w, a);
     db.execute(sql!(
         "UPDATE webhooks SET last_delivery_time = ?, last_http_status = ?, \
-         last_success_time = ?, ban_counter = ?, banned_until = ?, remove_time = ?, \
-         remove_reason = ? WHERE id = ?",
+         last_success_time = ?, failing_since = ?, ban_counter = ?, banned_until = ?, \
+         remove_time = ?, remove_reason = ? WHERE id = ?",
         s.last_delivery_time,
         s.last_http_status,
         s.last_success_time,
+        s.failing_since,
         s.ban_counter,
         s.banned_until,
         s.remove_time,
