@@ -37,6 +37,13 @@ impl Timestamp {
         self.write(' ', "")
     }
 
+    /// RFC 3339 with milliseconds and a `Z` (`2019-10-25T08:25:27.000Z`), from unix
+    /// milliseconds: how webhooks write their times.
+    pub fn rfc3339_ms(ms: i64) -> String {
+        let base = Self(ms.div_euclid(1000)).rfc3339();
+        format!("{}.{:03}Z", base.trim_end_matches('Z'), ms.rem_euclid(1000))
+    }
+
     /// v2's RFC 3339 with a `Z` and whole seconds (`2024-07-01T05:46:33Z`).
     pub fn rfc3339(self) -> String {
         self.write('T', "Z")
@@ -97,6 +104,18 @@ fn push_two(out: &mut String, n: u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_times_have_milliseconds_and_a_z() {
+        assert_eq!(
+            Timestamp::rfc3339_ms(1_669_302_715_616),
+            "2022-11-24T15:11:55.616Z"
+        );
+        assert_eq!(
+            Timestamp::rfc3339_ms(1_669_302_715_000),
+            "2022-11-24T15:11:55.000Z"
+        );
+    }
 
     #[test]
     fn v1_round_trip() {

@@ -18,14 +18,8 @@ use crate::domain::webhook::{self, Attempt, Webhook, WebhookDraft};
 use crate::domain::{DomainError, Timestamp};
 use crate::error::ApiError;
 
-/// A time as webhooks show it: ISO 8601 with milliseconds (`2019-10-25T08:25:27.000Z`).
-fn iso_ms(ms: i64) -> String {
-    let base = Timestamp(ms.div_euclid(1000)).rfc3339();
-    format!("{}.{:03}Z", base.trim_end_matches('Z'), ms.rem_euclid(1000))
-}
-
 fn iso(t: Option<Timestamp>) -> Option<String> {
-    t.map(|t| iso_ms(t.0 * 1000))
+    t.map(|t| Timestamp::rfc3339_ms(t.0 * 1000))
 }
 
 /// A webhook as Pipedrive shows it. A password set is not shown again (`"********"`).
@@ -41,7 +35,7 @@ pub fn render(w: &Webhook) -> Value {
         "subscription_url": w.subscription_url,
         "version": w.version.as_str(),
         "is_active": i64::from(delivering),
-        "add_time": iso_ms(w.add_time_ms),
+        "add_time": Timestamp::rfc3339_ms(w.add_time_ms),
         "remove_time": iso(w.remove_time),
         "type": "general",
         "http_auth_user": w.http_auth_user,
@@ -60,7 +54,7 @@ fn render_attempt(a: &Attempt) -> Value {
         "event": a.event,
         "object_id": a.object_id,
         "attempt": a.attempt,
-        "time": iso_ms(a.time_ms),
+        "time": Timestamp::rfc3339_ms(a.time_ms),
         "http_status": a.http_status,
         "latency_ms": a.latency_ms,
         "error": a.error,
