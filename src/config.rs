@@ -1,7 +1,6 @@
 //! The command line: `pipestack serve | users | tokens | companies`, each option also readable
 //! from a `PIPESTACK_*` environment variable.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::api::limits::Limits;
@@ -79,11 +78,14 @@ pub struct ImportArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "PIPESTACK_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
-    /// Keep everything in memory: nothing is written to disk, and all is gone at exit.
-    #[arg(long, env = "PIPESTACK_MEMORY")]
+    /// Address to listen on: `PORT`, `:PORT` (both on 127.0.0.1), `HOST:PORT` (a name such as
+    /// `localhost`, or an address) or `[IPv6]:PORT`.
+    #[arg(long, env = "PIPESTACK_LISTEN", default_value = "127.0.0.1:8080", value_parser = listen_address)]
+    pub listen: String,
+    /// Keep everything in memory: nothing is written to disk, and all is gone at exit
+    /// (`PIPESTACK_MEMORY`: true/false, on/off, yes/no, 1/0).
+    #[arg(long, env = "PIPESTACK_MEMORY", value_parser = clap::builder::BoolishValueParser::new(),
+          default_value_t = false, num_args = 0, default_missing_value = "true")]
     pub memory: bool,
     /// PostgreSQL: database connections kept by this instance.
     #[arg(long, env = "PIPESTACK_POOL_SIZE", default_value_t = 16)]
@@ -223,4 +225,52 @@ pub enum CompaniesCommand {
 pub enum OnOff {
     On,
     Off,
+}
+
+/// `--listen`: a port alone or after a colon means 127.0.0.1; otherwise `HOST:PORT`, the host a
+/// name (resolved when bound) or an address, IPv6 in brackets.
+pub fn listen_address(arg: &str) -> Result<String, String> {
+    let arg = arg.trim();
+    let port_only = arg.strip_prefix(':').unwrap_or(arg);
+    if port_only.parse::<u16>().is_ok() {
+        return Ok(format!("127.0.0.1:{port_only}"));
+    }
+    let bad = || {
+        format!(
+            "{arg:?} is not an address to listen on: give a port (8081), :PORT, HOST:PORT \
+             (localhost:8081, 0.0.0.0:8081) or [IPv6]:PORT ([::1]:8081)"
+        )
+    };
+    let (host, port) = arg.rsplit_once(':').ok_or_else(bad)?;
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        return Err(bad());
+    }
+    if host.contains(':') && !(host.starts_with('[') && host.ends_with(']')) {
+        return Err(bad());
+    }
+    Ok(arg.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::listen_address;
+
+    #[test]
+    fn listen_takes_a_port_a_colon_port_a_host_and_port_or_ipv6() {
+        assert_eq!(listen_address("8081").unwrap(), "127.0.0.1:8081");
+        assert_eq!(listen_address(":8081").unwrap(), "127.0.0.1:8081");
+        assert_eq!(listen_address("localhost:8081").unwrap(), "localhost:8081");
+        assert_eq!(listen_address("0.0.0.0:0").unwrap(), "0.0.0.0:0");
+        assert_eq!(listen_address("[::1]:8081").unwrap(), "[::1]:8081");
+        for bad in [
+            "",
+            "localhost",
+            "host:port",
+            ":",
+            "::1:8081",
+            "1.2.3.4:99999",
+        ] {
+            assert!(listen_address(bad).is_err(), "{bad}");
+        }
+    }
 }

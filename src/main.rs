@@ -19,8 +19,26 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> Result<()> {
+/// Runs the command; an error is printed as one line saying what went wrong (with its causes),
+/// never as a backtrace, whatever `RUST_BACKTRACE` says, and the exit status is 1.
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("pipestack: cannot start: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pipestack: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<()> {
     let filter =
         EnvFilter::try_from_env("PIPESTACK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
@@ -69,7 +87,8 @@ async fn open(url: &str) -> Result<Arc<dyn Store>> {
 }
 
 async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> Result<()> {
-    let listen = args.listen;
+    let listen = args.listen.clone();
+    let memory = args.memory;
     let rate_limiter = match args.rate_limits.as_str() {
         "off" => None,
         arg => {
@@ -94,9 +113,15 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> Result<()> {
     if let Some(open_files) = pipestack::server::raise_open_files_limit() {
         tracing::info!(open_files, "open files limit");
     }
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = match tokio::net::TcpListener::bind(listen.as_str()).await {
+        Ok(listener) => listener,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            bail!(
+                "cannot listen on {listen}: the address is in use (choose another with --listen PORT)"
+            )
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot listen on {listen}")),
+    };
     let base = format!("http://{}", listener.local_addr()?);
     let shutdown = shutdown_signal()?;
     match &boot {
@@ -106,10 +131,17 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> Result<()> {
                 company.name, company.id, admin.user.id
             );
             println!("  API token: {}", admin.api_token);
-            println!(
-                "  (printed once: only its digest is stored; `pipestack users token {}` makes a new one)",
-                admin.user.id
-            );
+            if memory {
+                println!(
+                    "  (printed once: the store is in this process's memory, which no other \
+                     command reaches; --api-token fixes the token)"
+                );
+            } else {
+                println!(
+                    "  (printed once: only its digest is stored; `pipestack users token {}` makes a new one)",
+                    admin.user.id
+                );
+            }
         }
         Bootstrap::Existing { company, admin, .. } => {
             println!(

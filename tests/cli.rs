@@ -253,7 +253,96 @@ fn an_unsupported_database_url_is_a_clear_error() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unsupported database URL"), "{stderr}");
+    assert!(
+        stderr.contains("postgres://"),
+        "names every kind of URL: {stderr}"
+    );
+}
+
+#[test]
+fn a_cli_error_is_one_line_without_a_backtrace_even_with_rust_backtrace_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pipestack(dir.path())
+        .args(["--database", "mysql://x", "tokens"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("pipestack: "), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(!stderr.contains("backtrace"), "{stderr}");
+}
+
+#[tokio::test]
+async fn listen_takes_a_bare_port_and_memory_takes_off_and_on_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut cmd = pipestack(dir.path());
+    cmd.args(["serve", "--listen", &port.to_string()])
+        .env("PIPESTACK_MEMORY", "on")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let done = line.contains("base URL");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let banner = lines.join("\n");
+    assert!(
+        banner.contains(&format!("http://127.0.0.1:{port}/v1")),
+        "{banner}"
+    );
+    assert!(
+        banner.contains("memory"),
+        "the banner says the store is in memory: {banner}"
+    );
+    assert!(
+        !banner.contains("users token"),
+        "no command reaches a memory store: {banner}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    // `off` is a value, not an error.
+    let server = start(dir.path(), &[], &[("PIPESTACK_MEMORY", "off")]);
+    server.terminate();
+    assert!(dir.path().join("pipestack.db").exists());
+}
+
+#[test]
+fn listen_refuses_what_is_not_an_address_saying_what_it_takes_and_an_address_in_use_names_listen() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pipestack(dir.path())
+        .args(["serve", "--memory", "--listen", "nonsense"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("give a port"), "{stderr}");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = pipestack(dir.path())
+        .args(["serve", "--memory", "--listen", &port])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("in use") && stderr.contains("--listen"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]

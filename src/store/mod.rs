@@ -76,6 +76,6 @@ pub async fn open_with(url: &str, options: &StoreOptions) -> Result<Arc<dyn Stor
         return Ok(Arc::new(SqlStore::new(backend)));
     }
     Err(StoreError::Internal(format!(
-        "unsupported database URL {url:?}: use sqlite://FILE or --memory"
+        "unsupported database URL {url:?}: use sqlite://FILE, postgres://USER:PASSWORD@HOST/DATABASE or --memory"
     )))
 }
