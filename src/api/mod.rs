@@ -100,7 +100,16 @@ pub fn router(state: AppState) -> Router {
         .merge(public)
         .merge(api)
         .fallback(|method: Method, uri: Uri| async move {
-            ApiError::NotFound(format!("Unknown route: {method} {}", uri.path()))
+            let path = uri.path();
+            let hint = routes::suggest(path);
+            if hint.is_empty() {
+                ApiError::NotFound(format!("Unknown route: {method} {path}"))
+            } else {
+                ApiError::NotFound(format!(
+                    "Unknown route: {method} {path} (did you mean {}?)",
+                    hint.join(" or ")
+                ))
+            }
         })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(state.clone(), edge))

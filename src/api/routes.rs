@@ -77,6 +77,7 @@ pub fn table() -> Vec<Entry> {
     };
     vec![
         // the server's own
+        r!(Service GET "/", 0 => service::index),
         r!(Service GET "/healthz", 0 => service::healthz),
         r!(Service GET "/readyz", 0 => service::readyz),
         r!(Service GET "/metrics", 0 => service::metrics),
@@ -270,6 +271,38 @@ fn list_of(wanted: impl Fn(&Entry) -> bool) -> Vec<(Method, String)> {
                 .collect::<Vec<_>>()
         })
         .collect()
+}
+
+/// Where a path that matches no route may have been meant: the same path under the prefixes of
+/// the dialects that have it (`/v2/persons` → `/api/v2/persons`; `/persons` → `/v1/persons`
+/// and `/api/v2/persons`; `/api/v2/notes` → `/v1/notes`), for the 404's message.
+pub fn suggest(path: &str) -> Vec<String> {
+    let rest = ["/api/v1", "/api/v2", "/v1", "/v2", "/api"]
+        .iter()
+        .find_map(|p| path.strip_prefix(p).filter(|r| r.starts_with('/')))
+        .unwrap_or(path);
+    let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    let matches = |pattern: &str| {
+        let parts: Vec<&str> = pattern.split('/').collect();
+        parts.len() == segments.len()
+            && parts.iter().zip(&segments).all(|(p, s)| match *p {
+                "{field_code}" => !s.is_empty(),
+                id if id.starts_with('{') => !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()),
+                literal => literal == *s,
+            })
+    };
+    let mut out: Vec<String> = Vec::new();
+    for e in table().iter().filter(|e| e.dialect != Dialect::Service) {
+        if !matches(e.path) {
+            continue;
+        }
+        let prefix = e.dialect.prefixes()[0];
+        let full = format!("{prefix}{rest}");
+        if full != path && !out.contains(&full) {
+            out.push(full);
+        }
+    }
+    out
 }
 
 /// The authenticated API router built from the table.

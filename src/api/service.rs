@@ -44,6 +44,33 @@ pub async fn openapi_json() -> Response {
     axum::Json(openapi::document()).into_response()
 }
 
+/// `GET /`: what this server is and where to go. A browser (asking for HTML) gets a page; any
+/// other client the same as JSON in the success envelope.
+pub async fn index(headers: axum::http::HeaderMap) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html {
+        return Html(include_str!("index.html")).into_response();
+    }
+    axum::Json(serde_json::json!({
+        "success": true,
+        "data": {
+            "name": "pipestack",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "A server that speaks Pipedrive's API (v1 and v2) over one durable store",
+            "base_urls": {"v1": "/v1", "api_v1": "/api/v1", "api_v2": "/api/v2"},
+            "docs": "/docs",
+            "openapi": "/openapi.json",
+            "token": "Send an API token as the x-api-token header or the api_token query \
+                parameter. The first start prints the admin's; `pipestack users token ID` \
+                makes a new one.",
+        },
+    }))
+    .into_response()
+}
+
 /// `GET /docs`: a page that renders `/openapi.json` in the browser, with no outside resources.
 pub async fn docs() -> Html<&'static str> {
     Html(include_str!("docs.html"))

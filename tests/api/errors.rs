@@ -257,9 +257,57 @@ async fn an_unknown_route_is_a_404_in_the_envelope() {
     app.get("/v1/nothing-here")
         .await
         .assert_error(404, "Unknown route: GET /v1/nothing-here");
-    app.get("/").await.assert_error(404, "Unknown route");
     let r = app.call(Method::GET, "/v1/whatever", None, None).await;
     r.assert_error(404, "Unknown route");
+}
+
+#[tokio::test]
+async fn a_route_under_the_wrong_prefix_is_a_404_naming_the_right_one() {
+    let app = TestApp::spawn().await;
+    app.get("/v2/persons")
+        .await
+        .assert_error(404, "(did you mean /v1/persons or /api/v2/persons?)");
+    app.get("/persons/7")
+        .await
+        .assert_error(404, "did you mean /v1/persons/7 or /api/v2/persons/7?");
+    app.get("/api/v2/notes")
+        .await
+        .assert_error(404, "(did you mean /v1/notes?)");
+    let r = app.get("/api/v2/nothing-here").await;
+    r.assert_error(404, "Unknown route: GET /api/v2/nothing-here");
+    assert!(!r.body["error"].as_str().unwrap().contains("did you mean"));
+}
+
+#[tokio::test]
+async fn the_root_says_what_the_server_is_as_json_or_as_a_page_for_a_browser() {
+    let app = TestApp::spawn().await;
+    let r = app.call(Method::GET, "/", None, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.data()["name"], "pipestack");
+    assert_eq!(r.data()["base_urls"]["api_v2"], "/api/v2");
+    assert_eq!(r.data()["docs"], "/docs");
+    let page = reqwest::Client::new()
+        .get(format!("{}/", app.base))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = page.text().await.unwrap();
+    for needle in [
+        "href=\"/docs\"",
+        "href=\"/openapi.json\"",
+        "/api/v2",
+        "x-api-token",
+    ] {
+        assert!(html.contains(needle), "the page lacks {needle}");
+    }
 }
 
 #[tokio::test]

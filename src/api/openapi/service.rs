@@ -9,6 +9,14 @@ use super::{Doc, doc};
 /// The description of a service route, if `name` is one.
 pub(super) fn describe(name: &str) -> Option<Doc> {
     Some(match name {
+        "index" => doc(
+            "What this server is: a page for browsers, this JSON for other clients",
+            vec![],
+            None,
+            200,
+            json!({"type": "object"}),
+            None,
+        ),
         "healthz" => doc("The process is alive", vec![], None, 200, r("Status"), None),
         "readyz" => doc("The store answers", vec![], None, 200, r("Status"), None),
         "metrics" => doc("Prometheus metrics", vec![], None, 200, json!({}), None),
