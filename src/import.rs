@@ -101,7 +101,7 @@ fn rows(reader: Box<dyn BufRead + Send>, format: Format) -> Box<dyn Iterator<Ite
                         let mut m = Map::new();
                         for (h, v) in headers.iter().zip(rec.iter()) {
                             if !v.is_empty() {
-                                m.insert(h.trim().to_owned(), Value::String(v.to_owned()));
+                                m.insert(column_key(h), Value::String(v.to_owned()));
                             }
                         }
                         (line, Ok(m))
@@ -114,6 +114,12 @@ fn rows(reader: Box<dyn BufRead + Send>, format: Format) -> Box<dyn Iterator<Ite
             }
         }
     }
+}
+
+/// A CSV column's header as the field key it names: a spreadsheet's `Name` or `First Name` is
+/// `name` or `first_name` (custom fields' keys are lower-case already).
+fn column_key(header: &str) -> String {
+    header.trim().to_lowercase().replace(' ', "_")
 }
 
 /// What the import checks references against: loaded once.
@@ -209,6 +215,21 @@ impl Items {
             Self::Deals => "deals",
             Self::Activities => "activities",
             Self::Notes => "notes",
+        }
+    }
+
+    /// `n` of them, in words: "1 person", "2 persons".
+    pub fn count(self, n: u64) -> String {
+        let one = match self {
+            Self::Persons => "person",
+            Self::Deals => "deal",
+            Self::Activities => "activity",
+            Self::Notes => "note",
+        };
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {}", self.name())
         }
     }
 }

@@ -224,13 +224,17 @@ async fn import(store: Arc<dyn Store>, args: ImportArgs) -> Result<()> {
     for (line, reason) in &summary.rejected {
         println!("rejected line {line}: {reason}");
     }
+    let rejected = summary.rejected.len();
     println!(
-        "imported {} {}, rejected {} rows, in {:.1} s",
-        summary.accepted,
-        items.name(),
-        summary.rejected.len(),
+        "imported {}, rejected {} {}, in {:.1} s",
+        items.count(summary.accepted),
+        rejected,
+        if rejected == 1 { "row" } else { "rows" },
         started.elapsed().as_secs_f64()
     );
+    if summary.accepted == 0 && rejected > 0 {
+        bail!("no row of {} was imported", args.file);
+    }
     Ok(())
 }
 

@@ -281,6 +281,34 @@ fn fresh(dir: &Path) {
 }
 
 #[tokio::test]
+async fn a_spreadsheet_export_imports_with_its_own_headers_and_an_all_rejected_file_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    fresh(dir.path());
+    // A spreadsheet's export: capitalised headers, words for underscores.
+    let file = write_file(
+        dir.path(),
+        "export.csv",
+        "Name,Email,Visible To\nGrace Hopper,grace@example.com,3\n",
+    );
+    let out = import(dir.path(), &file, &[]);
+    assert!(out.contains("imported 1 person, rejected 0 rows"), "{out}");
+    // Every row rejected: said, and the exit status says it too.
+    let file = write_file(dir.path(), "bad.csv", "name,visible_to\nAda,9\n");
+    let out = pipestack(dir.path())
+        .args(["import", &file, "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("imported 0 persons, rejected 1 row"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no row of"), "{stderr}");
+}
+
+#[tokio::test]
 async fn a_csv_import_loads_valid_rows_and_reports_each_rejected_one_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
     fresh(dir.path());
@@ -406,7 +434,7 @@ fn an_interrupted_import_leaves_whole_batches_and_nothing_half_written() {
         &write_file(dir.path(), "more.csv", "name\nAfter\n"),
         &[],
     );
-    assert!(out.contains("imported 1 persons"), "{out}");
+    assert!(out.contains("imported 1 person,"), "{out}");
 }
 
 #[tokio::test]
@@ -466,7 +494,7 @@ async fn a_deals_import_takes_v2_bodies_and_text_columns_with_the_apis_rules() {
     );
     let out = import(dir.path(), &jsonl, &["--items", "deals"]);
     assert!(out.contains("rejected line 2: status"), "{out}");
-    assert!(out.contains("imported 1 deals, rejected 1 rows"), "{out}");
+    assert!(out.contains("imported 1 deal, rejected 1 row"), "{out}");
 
     let (mut child, base) = serve(dir.path());
     let get = |path: String| {
@@ -541,7 +569,7 @@ async fn activities_and_notes_import_with_the_apis_rules_and_show_in_the_summari
         out.contains("rejected line 2: A note must be attached"),
         "{out}"
     );
-    assert!(out.contains("imported 2 notes, rejected 1 rows"), "{out}");
+    assert!(out.contains("imported 2 notes, rejected 1 row"), "{out}");
 
     let (mut child, base) = serve(dir.path());
     let ann: Value = reqwest::Client::new()
