@@ -1,7 +1,8 @@
 //! Several pipestack processes on one PostgreSQL database: they migrate once, never collide on
 //! ids, read each other's writes, keep counts right under concurrent writes, and accept each
-//! other's cursors. Runs when `PIPESTACK_TEST_DATABASE` names a PostgreSQL server (as `.ci/run`
-//! does in its PostgreSQL pass); on SQLite there is nothing to share, and it says so.
+//! other's cursors. Each test is `#[ignore]`d (reported as skipped) unless the ignored tests are
+//! run with `PIPESTACK_TEST_DATABASE` naming a PostgreSQL server, as `.ci/run`'s PostgreSQL pass
+//! does; run without one, they fail saying so.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashSet;
@@ -91,16 +92,15 @@ async fn call(method: reqwest::Method, url: String, body: Option<Value>) -> Valu
     v
 }
 
-/// The PostgreSQL URL to test on, or `None` (and why) when there is none.
-fn postgres_base() -> Option<String> {
+/// Why these tests are ignored unless asked for: they need a PostgreSQL server.
+const NEEDS_POSTGRES: &str = "set PIPESTACK_TEST_DATABASE=postgres://… and run the ignored tests (.ci/run's PostgreSQL pass does)";
+
+/// The PostgreSQL server to test on: these tests are `#[ignore]`d, and fail saying why when
+/// run without one.
+fn postgres_base() -> String {
     match std::env::var("PIPESTACK_TEST_DATABASE") {
-        Ok(base) if base.starts_with("postgres") => Some(base),
-        _ => {
-            eprintln!(
-                "not run: set PIPESTACK_TEST_DATABASE=postgres://… (the .ci/run PostgreSQL pass does)"
-            );
-            None
-        }
+        Ok(base) if base.starts_with("postgres") => base,
+        _ => panic!("{NEEDS_POSTGRES}"),
     }
 }
 
@@ -158,8 +158,9 @@ async fn wait_for_all(rx: &receiver::Receiver, ids: &[i64], within: std::time::D
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: PIPESTACK_TEST_DATABASE=postgres://… (.ci/run runs it)"]
 async fn two_instances_deliver_each_webhook_event_exactly_once() {
-    let Some(base) = postgres_base() else { return };
+    let base = postgres_base();
     let url = fresh_database(&base).await;
     let a = ready(spawn(&url));
     let b = ready(spawn(&url));
@@ -195,8 +196,9 @@ async fn two_instances_deliver_each_webhook_event_exactly_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: PIPESTACK_TEST_DATABASE=postgres://… (.ci/run runs it)"]
 async fn an_instance_dying_mid_delivery_loses_no_webhook_event() {
-    let Some(base) = postgres_base() else { return };
+    let base = postgres_base();
     let url = fresh_database(&base).await;
     let mut a = ready(spawn(&url));
     let b = ready(spawn(&url));
@@ -223,17 +225,9 @@ async fn an_instance_dying_mid_delivery_loses_no_webhook_event() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: PIPESTACK_TEST_DATABASE=postgres://… (.ci/run runs it)"]
 async fn three_instances_share_one_postgresql_database() {
-    let Ok(base) = std::env::var("PIPESTACK_TEST_DATABASE") else {
-        eprintln!(
-            "not run: set PIPESTACK_TEST_DATABASE=postgres://… (the .ci/run PostgreSQL pass does)"
-        );
-        return;
-    };
-    if !base.starts_with("postgres") {
-        eprintln!("not run: PIPESTACK_TEST_DATABASE is not a PostgreSQL URL");
-        return;
-    }
+    let base = postgres_base();
     let url = fresh_database(&base).await;
     // The first start creates the company; then two more start at the same moment (their
     // migrations run under the advisory lock).
@@ -356,14 +350,9 @@ async fn three_instances_share_one_postgresql_database() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: PIPESTACK_TEST_DATABASE=postgres://… (.ci/run runs it)"]
 async fn migrate_copies_a_sqlite_store_into_postgresql_identically() {
-    let Ok(base) = std::env::var("PIPESTACK_TEST_DATABASE") else {
-        eprintln!("not run: set PIPESTACK_TEST_DATABASE=postgres://…");
-        return;
-    };
-    if !base.starts_with("postgres") {
-        return;
-    }
+    let base = postgres_base();
     let dir = tempfile::tempdir().unwrap();
     let sqlite = format!("sqlite://{}/source.db", dir.path().display());
     let source = ready(spawn(&sqlite));
@@ -525,14 +514,9 @@ async fn migrate_copies_a_sqlite_store_into_postgresql_identically() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: PIPESTACK_TEST_DATABASE=postgres://… (.ci/run runs it)"]
 async fn sslmode_require_connects_over_tls() {
-    let Ok(base) = std::env::var("PIPESTACK_TEST_DATABASE") else {
-        eprintln!("not run: set PIPESTACK_TEST_DATABASE=postgres://…");
-        return;
-    };
-    if !base.starts_with("postgres") {
-        return;
-    }
+    let base = postgres_base();
     let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
         .await
         .unwrap();

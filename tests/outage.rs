@@ -37,15 +37,15 @@ async fn get(url: &str) -> (u16, Value) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL it may stop: PIPESTACK_TEST_DATABASE and PIPESTACK_TEST_PG_CLUSTER (.ci/run runs it)"]
 async fn the_server_answers_503_while_postgresql_is_down_and_recovers_by_itself() {
     let (Ok(base), Ok(cluster)) = (
         std::env::var("PIPESTACK_TEST_DATABASE"),
         std::env::var("PIPESTACK_TEST_PG_CLUSTER"),
     ) else {
-        eprintln!(
-            "not run: set PIPESTACK_TEST_DATABASE and PIPESTACK_TEST_PG_CLUSTER (the .ci/run outage step does)"
+        panic!(
+            "set PIPESTACK_TEST_DATABASE and PIPESTACK_TEST_PG_CLUSTER (the .ci/run outage step does)"
         );
-        return;
     };
     let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
         .await
