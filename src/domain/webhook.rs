@@ -159,9 +159,11 @@ impl Webhook {
     /// Whether an event of `object` with `action` is one this webhook subscribed to. A v1
     /// webhook may be subscribed in v2's words too (the SDKs list only those).
     pub fn wants(&self, object: &str, action: Action) -> bool {
-        (self.event_object == "*" || self.event_object == object)
-            && has_object(self.version, object)
-            && wants_action(&self.event_action, self.version, action)
+        wants(
+            (&self.event_object, &self.event_action, self.version),
+            object,
+            action,
+        )
     }
 }
 
@@ -170,9 +172,18 @@ pub fn has_object(version: Version, object: &str) -> bool {
     !(version == Version::V2 && object == "activityType")
 }
 
-/// Whether a webhook of `version` subscribed to `said` (its `event_action`) wants `action`.
-pub fn wants_action(said: &str, version: Version, action: Action) -> bool {
-    said == "*" || said == action.v2() || (version == Version::V1 && said == action.v1())
+/// Whether a webhook subscribed to `(event_object, event_action, version)` wants an event of
+/// `action` on `object`: the one rule, for the store's lookup and for [`Webhook::wants`].
+pub fn wants(
+    (subscribed_object, said, version): (&str, &str, Version),
+    object: &str,
+    action: Action,
+) -> bool {
+    let action_matches =
+        said == "*" || said == action.v2() || (version == Version::V1 && said == action.v1());
+    (subscribed_object == "*" || subscribed_object == object)
+        && has_object(version, object)
+        && action_matches
 }
 
 /// The payload format a webhook speaks.

@@ -232,7 +232,7 @@ pub async fn subscribers(db: &impl Db, on: On, action: Action) -> Result<Vec<i64
     let now = Timestamp::now();
     let hooks: Vec<Subscriber> = db
         .rows(sql!(
-            "SELECT id, event_action, version FROM webhooks WHERE company_id = ? \
+            "SELECT id, event_object, event_action, version FROM webhooks WHERE company_id = ? \
              AND remove_time IS NULL AND event_object IN (?, '*') \
              AND (banned_until IS NULL OR banned_until <= ?)",
             on.company_id,
@@ -242,10 +242,7 @@ pub async fn subscribers(db: &impl Db, on: On, action: Action) -> Result<Vec<i64
         .await?;
     Ok(hooks
         .iter()
-        .filter(|s| {
-            webhook::has_object(s.version, on.object)
-                && webhook::wants_action(&s.action, s.version, action)
-        })
+        .filter(|s| webhook::wants((&s.object, &s.action, s.version), on.object, action))
         .map(|s| s.id)
         .collect())
 }
@@ -253,6 +250,7 @@ pub async fn subscribers(db: &impl Db, on: On, action: Action) -> Result<Vec<i64
 /// What a change needs of a webhook to know whether it goes to it.
 struct Subscriber {
     id: i64,
+    object: String,
     action: String,
     version: Version,
 }
@@ -261,8 +259,9 @@ impl FromRow for Subscriber {
     fn from_row(r: &impl Row) -> Result<Self, StoreError> {
         Ok(Subscriber {
             id: r.int(0)?,
-            action: r.string(1)?,
-            version: version(r.text(2)?)?,
+            object: r.string(1)?,
+            action: r.string(2)?,
+            version: version(r.text(3)?)?,
         })
     }
 }
