@@ -1178,3 +1178,89 @@ async fn pipelines_stages_and_activity_types_send_their_events_and_v2_has_no_act
     assert_eq!(renamed["data"]["pipeline_id"], pipeline);
     assert_eq!(renamed["previous"]["name"], "Lead");
 }
+
+#[tokio::test]
+async fn two_changes_released_together_send_events_that_chain_one_after_the_other() {
+    let app = spawn().await;
+    let rx = Receiver::start().await;
+    subscribe(&app, &format!("{}/h", rx.url), "change", "person", "2.0").await;
+    let rounds = 10;
+    for round in 0..rounds {
+        let ann = id(&app
+            .post("/api/v2/persons", &json!({"name": "Ann"}))
+            .await
+            .body);
+        let patch = |name: &str| {
+            let body = json!({"name": name});
+            (
+                reqwest::Method::PATCH,
+                format!("/api/v2/persons/{ann}"),
+                Some(body),
+            )
+        };
+        let (a, b) = app
+            .race(patch(&format!("A{round}")), patch(&format!("B{round}")))
+            .await;
+        assert_eq!((a.status.as_u16(), b.status.as_u16()), (200, 200));
+        let got = rx.wait_for("/h", 2 * (round + 1), WAIT).await;
+        let mine: Vec<&Value> = got
+            .iter()
+            .filter(|e| e["meta"]["entity_id"] == json!(ann.to_string()))
+            .collect();
+        assert_eq!(mine.len(), 2, "round {round}: {mine:#?}");
+        // Each change's previous is what the one before left: neither saw a stale person.
+        assert_eq!(mine[0]["previous"]["name"], "Ann", "round {round}");
+        assert_eq!(
+            mine[1]["previous"]["name"], mine[0]["data"]["name"],
+            "round {round}: the second change builds on the first"
+        );
+        let now = app.get(&format!("/api/v2/persons/{ann}")).await;
+        assert_eq!(now.data()["name"], mine[1]["data"]["name"], "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn add_webhook_answers_malformed_bodies_in_the_envelope() {
+    let app = spawn().await;
+    for (body, needle) in [
+        ("{\"subscription_url\":", "JSON"),
+        ("[1, 2]", "object"),
+        ("\"text\"", "object"),
+    ] {
+        let r = app
+            .raw(
+                reqwest::Method::POST,
+                "/v1/webhooks",
+                "application/json",
+                body.into(),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{body}: {}", r.body);
+        assert_eq!(r.body["success"], false, "{body}: {}", r.body);
+        assert!(
+            r.body["error"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(needle),
+            "{body}: {}",
+            r.body
+        );
+    }
+    let big = format!("{{\"name\":\"{}\"}}", "x".repeat(2 << 20));
+    let r = app
+        .raw(
+            reqwest::Method::POST,
+            "/v1/webhooks",
+            "application/json",
+            big.into(),
+        )
+        .await;
+    r.assert_error(413, "too large");
+    app.delete("/v1/webhooks/abc")
+        .await
+        .assert_error(404, "Unknown route");
+    app.get("/v1/webhooks/999/deliveries")
+        .await
+        .assert_error(404, "Webhook not found");
+    assert_eq!(app.get("/v1/webhooks").await.data(), &json!([]));
+}
