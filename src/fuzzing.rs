@@ -99,6 +99,7 @@ fn fixture() -> (Session, Fields) {
         country: "US".into(),
         industry: "Other".into(),
         add_time: Timestamp(0),
+        clock: Default::default(),
     };
     let user = User {
         id: 1,

@@ -13,6 +13,7 @@ use crate::store::sql::Arg;
 const TABLES: &[&str] = &[
     "companies",
     "users",
+    "company_snapshots",
     "field_options",
     "person_fields",
     "organization_fields",

@@ -5,7 +5,7 @@
 
 use crate::domain::DomainError;
 use crate::domain::fields::{FieldType, builtin_fields};
-use crate::domain::ports::{NewCompany, NewUser, Store};
+use crate::domain::ports::{Defaults, NewCompany, NewUser, Store};
 use crate::domain::user::token_digest;
 use crate::domain::{Company, Kind, Timestamp, User, random_hex40};
 
@@ -86,24 +86,10 @@ pub async fn new_token(store: &dyn Store, user_id: i64) -> Result<String, Domain
     Ok(token)
 }
 
-/// Creates a company with its admin user and default person labels.
-pub async fn add_company(
-    store: &dyn Store,
-    name: &str,
-    token: Option<&str>,
-) -> Result<(Company, Issued), DomainError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(DomainError::invalid("name", "must not be empty"));
-    }
-    let now = Timestamp::now();
-    let token = match token {
-        Some(t) => t.to_owned(),
-        None => random_hex40()?,
-    };
-    let company = NewCompany {
-        name: name.to_owned(),
-        campaigns_enabled: true,
+/// What every company starts with (and gets back when the admin API resets it): the built-in
+/// fields and default labels of each kind.
+pub fn defaults() -> Defaults {
+    Defaults {
         fields: Kind::ALL
             .into_iter()
             .map(|kind| {
@@ -127,6 +113,28 @@ pub async fn add_company(
                 (kind, labels)
             })
             .collect(),
+    }
+}
+
+/// Creates a company with its admin user and default person labels.
+pub async fn add_company(
+    store: &dyn Store,
+    name: &str,
+    token: Option<&str>,
+) -> Result<(Company, Issued), DomainError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(DomainError::invalid("name", "must not be empty"));
+    }
+    let now = Timestamp::now();
+    let token = match token {
+        Some(t) => t.to_owned(),
+        None => random_hex40()?,
+    };
+    let company = NewCompany {
+        name: name.to_owned(),
+        campaigns_enabled: true,
+        defaults: defaults(),
         add_time: now,
     };
     let admin = NewUser {

@@ -5,7 +5,7 @@ use super::error::DomainError;
 use super::fields::{FieldDef, FieldSettings, FieldType, Fields, LABEL_KEY, MAX_DESCRIPTION};
 use super::person::MAX_TEXT;
 use super::ports::{Edit, FieldChanges, NewField, Store, StoreError};
-use super::{Kind, Session, Timestamp, random_hex40, values};
+use super::{Kind, Session, random_hex40, values};
 use crate::domain::webhook::Stamp;
 
 pub fn field_not_found() -> DomainError {
@@ -107,7 +107,7 @@ pub async fn add_field(
             settings: settings.clone(),
             options: options.clone(),
             user_id: session.user.id,
-            now: Timestamp::now(),
+            now: session.now(),
         };
         match store.insert_field(field).await {
             // A key collision (2^-160) is retried with a new key.

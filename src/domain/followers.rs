@@ -127,7 +127,7 @@ pub async fn add(
             item_id,
             user_id,
             session.user.id,
-            Timestamp::now(),
+            session.now(),
         )
         .await?
         .ok_or_else(|| {
@@ -160,7 +160,7 @@ pub async fn remove(
             item_id,
             which,
             session.user.id,
-            Timestamp::now(),
+            session.now(),
         )
         .await?
         .ok_or_else(|| DomainError::NotFound("Follower not found".into()))

@@ -33,7 +33,7 @@ use serde_json::Value;
 
 pub use error::DomainError;
 pub use fields::{FieldDef, FieldOption, Fields};
-pub use time::Timestamp;
+pub use time::{Clock, Timestamp};
 pub use user::{Company, Session, User};
 
 /// What an item is. Followers, fields (built-in and custom) and labels are each of one kind.

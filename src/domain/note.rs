@@ -272,7 +272,7 @@ pub async fn add_note(
     session: &Session,
     draft: NoteDraft,
 ) -> Result<Note, DomainError> {
-    let (new, refs) = prepare_note(session, &draft, Timestamp::now())?;
+    let (new, refs) = prepare_note(session, &draft, session.now())?;
     check_references(store, session, &refs).await?;
     Ok(store.insert_note(new).await?)
 }

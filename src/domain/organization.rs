@@ -278,7 +278,7 @@ pub async fn add_organization(
     let mut refs = Vec::new();
     let custom_fields = new_custom_values(&fields, draft.custom_fields, &mut refs)?;
     check_references(store, session, &refs).await?;
-    let now = Timestamp::now();
+    let now = session.now();
     let new = NewOrganization {
         company_id: session.company.id,
         owner_id,

@@ -209,7 +209,7 @@ pub async fn add_pipeline(
         company_id: session.company.id,
         name,
         deal_probability: draft.deal_probability.unwrap_or(false),
-        now: Timestamp::now(),
+        now: session.now(),
         user_id: session.user.id,
     };
     Ok(store.insert_pipeline(new).await?)
@@ -285,7 +285,7 @@ pub async fn add_stage(
             .unwrap_or(DEFAULT_STAGE_PROBABILITY),
         rotten: draft.rotten.unwrap_or(false),
         rotten_days: check_rotten_days(draft.rotten_days)?.flatten(),
-        now: Timestamp::now(),
+        now: session.now(),
         user_id: session.user.id,
     };
     Ok(store.insert_stage(new).await?)

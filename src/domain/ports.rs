@@ -25,7 +25,7 @@ use super::pipeline::{
 use super::query::{ListQuery, PersonQuery};
 use super::summary::{Summary, SummaryParts};
 use super::webhook::{Attempt, NewWebhook, Stamp, StoredEvent, Webhook};
-use super::{Company, DomainError, Kind, Session, Timestamp, User};
+use super::{Clock, Company, DomainError, Kind, Session, Timestamp, User};
 
 /// A change decided on an entity as it is inside the write's transaction (where engines that
 /// run writes side by side have locked it): what a concurrent write did is built on, never
@@ -71,11 +71,66 @@ pub type BuiltinField = (String, String, FieldType);
 pub struct NewCompany {
     pub name: String,
     pub campaigns_enabled: bool,
+    pub defaults: Defaults,
+    pub add_time: Timestamp,
+}
+
+/// What a company starts with besides its admin (and gets back when it is reset): built-in
+/// fields and labels here; the default pipeline and activity types come with them.
+#[derive(Debug, Clone)]
+pub struct Defaults {
     /// The built-in fields of each kind.
     pub fields: Vec<(Kind, Vec<BuiltinField>)>,
     /// Options each kind's label field starts with: `(label, color)`.
     pub labels: Vec<(Kind, Vec<(String, String)>)>,
+}
+
+/// A saved copy of a company's data (the admin API's snapshots).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SnapshotInfo {
+    pub name: String,
     pub add_time: Timestamp,
+    /// The size of the copy, in bytes of JSON.
+    pub size_bytes: i64,
+}
+
+/// What a snapshot could not be restored for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Restore {
+    Done,
+    NotFound,
+    /// Taken at another schema version (before an upgrade).
+    Stale {
+        schema: i64,
+    },
+}
+
+/// The admin API's store: a company's data reset, copied and restored, and its clock.
+#[async_trait]
+pub trait ToolkitStore: Send + Sync {
+    /// Deletes every piece of the company's data but its users (their tokens and settings
+    /// stay), with the webhooks' outbox and log, and puts back its defaults and real time, in
+    /// one write.
+    async fn reset_company(
+        &self,
+        company_id: i64,
+        defaults: Defaults,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Saves the company's data under `name`, replacing a snapshot of that name.
+    async fn save_snapshot(
+        &self,
+        company_id: i64,
+        name: &str,
+        at: Timestamp,
+    ) -> Result<SnapshotInfo, StoreError>;
+    async fn snapshots(&self, company_id: i64) -> Result<Vec<SnapshotInfo>, StoreError>;
+    /// Puts the company's data back as the snapshot has it, in one write.
+    async fn restore_snapshot(&self, company_id: i64, name: &str) -> Result<Restore, StoreError>;
+    /// Whether there was one.
+    async fn delete_snapshot(&self, company_id: i64, name: &str) -> Result<bool, StoreError>;
+    /// Sets the company's clock; whether the company exists.
+    async fn set_clock(&self, company_id: i64, clock: Clock) -> Result<bool, StoreError>;
 }
 
 #[derive(Debug, Clone)]
@@ -634,6 +689,7 @@ pub trait Store:
     + FollowerStore
     + WebhookStore
     + OutboxStore
+    + ToolkitStore
     + 'static
 {
     /// Whether the database answers (for `/readyz`).

@@ -23,9 +23,55 @@ const V1_FORMAT: &[FormatItem<'static>] =
 )]
 pub struct Timestamp(pub i64);
 
+/// Real time now, in unix milliseconds.
+pub fn real_ms() -> i64 {
+    let ms = OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+    i64::try_from(ms).unwrap_or(i64::MAX)
+}
+
+/// A company's clock (the admin API's `PUT /_pipestack/clock`): real time moved by an offset,
+/// or stopped at a moment. What a company's writes stamp (`add_time`, `update_time`, webhooks'
+/// timestamps) and what its queries call "now" (overdue activities, rotten deals) read it;
+/// rate limits keep real time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Clock {
+    /// Added to real time (milliseconds).
+    pub offset_ms: i64,
+    /// When set, the clock stands still at this moment (unix milliseconds).
+    pub frozen_ms: Option<i64>,
+}
+
+impl Clock {
+    /// Real time.
+    pub const REAL: Self = Self {
+        offset_ms: 0,
+        frozen_ms: None,
+    };
+
+    pub fn is_real(self) -> bool {
+        self == Self::REAL
+    }
+
+    /// Now by this clock, in unix milliseconds.
+    pub fn now_ms(self) -> i64 {
+        self.frozen_ms
+            .unwrap_or_else(|| real_ms().saturating_add(self.offset_ms))
+    }
+
+    /// Now by this clock, to the second.
+    pub fn now(self) -> Timestamp {
+        Timestamp::from_ms(self.now_ms())
+    }
+}
+
 impl Timestamp {
     pub fn now() -> Self {
         Self(OffsetDateTime::now_utc().unix_timestamp())
+    }
+
+    /// The second unix milliseconds `ms` fall in.
+    pub fn from_ms(ms: i64) -> Self {
+        Self(ms.div_euclid(1000))
     }
 
     fn datetime(self) -> OffsetDateTime {

@@ -2,7 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{DomainError, Timestamp};
+use super::{Clock, DomainError, Timestamp};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Company {
@@ -18,6 +18,8 @@ pub struct Company {
     /// What the company does (`/users/me`'s `company_industry`).
     pub industry: String,
     pub add_time: Timestamp,
+    /// The company's clock: real time unless a test moved it.
+    pub clock: Clock,
 }
 
 impl Company {
@@ -75,6 +77,11 @@ pub struct Session {
 }
 
 impl Session {
+    /// Now, by the company's clock.
+    pub fn now(&self) -> Timestamp {
+        self.company.clock.now()
+    }
+
     /// Managing the company's setup (fields, pipelines, stages) is for admins, as in Pipedrive.
     pub fn require_admin(&self) -> Result<(), DomainError> {
         if self.user.is_admin {

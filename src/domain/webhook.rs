@@ -7,7 +7,8 @@
 //! other users their own. An event is delivered only to webhooks whose user may see the object.
 
 use super::ports::Store;
-use super::{DomainError, Session, Timestamp};
+use super::time::real_ms;
+use super::{Clock, DomainError, Session, Timestamp};
 
 /// How many webhooks one user may have (Pipedrive's limit).
 pub const MAX_PER_USER: i64 = 40;
@@ -81,18 +82,31 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    /// Now, by the session's user.
+    /// Now by the company's clock, by the session's user.
     pub fn by(session: &Session) -> Self {
-        Self::now(session.user.id)
+        Self::at(session.user.id, session.company.clock.now_ms())
     }
 
+    /// Now in real time, by `user_id` (the store moves it to the company's clock when it
+    /// records an event: [`Stamp::on`]).
     pub fn now(user_id: i64) -> Self {
-        let ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-        let time_ms = i64::try_from(ms).unwrap_or(i64::MAX);
+        Self::at(user_id, real_ms())
+    }
+
+    pub fn at(user_id: i64, time_ms: i64) -> Self {
         Self {
             user_id,
-            time: Timestamp(time_ms.div_euclid(1000)),
+            time: Timestamp::from_ms(time_ms),
             time_ms,
+        }
+    }
+
+    /// The same change stamped by `clock`, when the company's clock is not real time.
+    pub fn on(self, clock: Clock) -> Self {
+        if clock.is_real() {
+            self
+        } else {
+            Self::at(self.user_id, clock.now_ms())
         }
     }
 }

@@ -87,7 +87,7 @@ pub async fn get_organization_deals(
 pub async fn render_one(store: &dyn Store, session: &Session, d: &Deal) -> Result<Value, ApiError> {
     let rel = Related::load(store, session, std::slice::from_ref(d)).await?;
     let mut data = rel.deal(d);
-    data["age"] = age(d.add_time, Timestamp::now());
+    data["age"] = age(d.add_time, session.now());
     Ok(data)
 }
 
@@ -95,7 +95,7 @@ pub async fn get_deal(Caller { session, store }: Caller, PathId(id): PathId) -> 
     let d = deal::find_deal(store.as_ref(), &session, id).await?;
     let rel = Related::load(store.as_ref(), &session, std::slice::from_ref(&d)).await?;
     let mut data = rel.deal(&d);
-    data["age"] = age(d.add_time, Timestamp::now());
+    data["age"] = age(d.add_time, session.now());
     Ok(success(
         StatusCode::OK,
         data,

@@ -74,7 +74,7 @@ pub async fn add_activity(
     draft: ActivityDraft,
 ) -> Result<Activity, DomainError> {
     let types = store.activity_types(session.company.id).await?;
-    let (new, refs) = prepare_activity(session, &types, &draft, Timestamp::now())?;
+    let (new, refs) = prepare_activity(session, &types, &draft, session.now())?;
     check_references(store, session, &refs).await?;
     Ok(store.insert_activity(new).await?)
 }
@@ -90,13 +90,14 @@ pub async fn update_activity(
     draft: ActivityDraft,
 ) -> Result<Activity, DomainError> {
     let types = store.activity_types(session.company.id).await?;
-    let (values, checked) = apply(&current.values, &draft, &types, Timestamp::now())?;
+    let (values, checked) = apply(&current.values, &draft, &types, session.now())?;
     check_references(store, session, &checked).await?;
     if values == current.values {
         return Ok(current.clone());
     }
+    let clock = session.company.clock;
     let edit: Edit<Activity, ActivityValues> = Box::new(move |a| {
-        let (values, refs) = apply(&a.values, &draft, &types, Timestamp::now())?;
+        let (values, refs) = apply(&a.values, &draft, &types, clock.now())?;
         match refs.into_iter().find(|r| !checked.contains(r)) {
             Some(_) => Err(DomainError::Conflict(
                 "The activity was changed by another request meanwhile; read it again and retry."

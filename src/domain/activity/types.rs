@@ -240,7 +240,7 @@ pub async fn add_type(
         name,
         icon_key,
         color: check_color(draft.color.flatten())?,
-        now: Timestamp::now(),
+        now: session.now(),
         user_id: session.user.id,
     };
     Ok(store.insert_activity_type(new).await?)

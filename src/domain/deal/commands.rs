@@ -232,7 +232,7 @@ pub async fn add_deal(
     draft: DealDraft,
 ) -> Result<Deal, DomainError> {
     let fields = Fields::load(store, Kind::Deal, session.company.id).await?;
-    let (new, mut refs) = prepare_deal(session, &fields, draft, Timestamp::now(), "API")?;
+    let (new, mut refs) = prepare_deal(session, &fields, draft, session.now(), "API")?;
     // The contact person and organization are checked (active, visible) inside the write,
     // under the lock that keeps them so: not twice.
     let contacts = [
@@ -345,13 +345,14 @@ pub async fn update_deal(
     draft: DealDraft,
 ) -> Result<Deal, DomainError> {
     let fields = Fields::load(store, Kind::Deal, session.company.id).await?;
-    let (changes, checked) = deal_changes(&fields, current, &draft, Timestamp::now())?;
+    let (changes, checked) = deal_changes(&fields, current, &draft, session.now())?;
     check_references(store, session, &checked).await?;
     if changes.is_empty() {
         return Ok(current.clone());
     }
+    let clock = session.company.clock;
     let edit: Edit<Deal, DealChanges> = Box::new(move |deal| {
-        let (changes, refs) = deal_changes(&fields, deal, &draft, Timestamp::now())?;
+        let (changes, refs) = deal_changes(&fields, deal, &draft, clock.now())?;
         match refs.into_iter().find(|r| !checked.contains(r)) {
             Some(_) => Err(DomainError::Conflict(
                 "The deal was changed by another request meanwhile; read it again and retry."

@@ -73,7 +73,7 @@ pub async fn add_person(
     draft: PersonDraft,
 ) -> Result<Person, DomainError> {
     let fields = Fields::load(store, Kind::Person, session.company.id).await?;
-    let (new, refs) = prepare_person(session, &fields, draft, Timestamp::now())?;
+    let (new, refs) = prepare_person(session, &fields, draft, session.now())?;
     check_references(store, session, &refs).await?;
     Ok(store.insert_person(new).await?)
 }

@@ -13,6 +13,17 @@ pub static POSTGRES: Dialect = Dialect {
     },
     row_locks: true,
     writing_with: true,
+    table_columns: "SELECT column_name::text FROM information_schema.columns \
+                    WHERE table_schema = current_schema() AND table_name = ? \
+                    ORDER BY ordinal_position",
+    rows_as_json: |table, _, condition| {
+        format!("SELECT COALESCE(json_agg(t), '[]')::text FROM {table} t WHERE {condition}")
+    },
+    rows_from_json: |table, _| {
+        format!(
+            "INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, (?::text)::json)"
+        )
+    },
 };
 
 /// `LIKE` pattern for a substring, with `%`, `_` and `\` taken literally.

@@ -638,8 +638,9 @@ pub async fn list(
     company_id: i64,
     q: &ListQuery<DealFilter>,
 ) -> Result<Vec<Deal>, StoreError> {
+    let now = super::tenants::clock(db, company_id).await?.now();
     let mut sql = sql!(select("d.company_id = ?"), company_id);
-    push_filters(&mut sql, &q.filter, Timestamp::now());
+    push_filters(&mut sql, &q.filter, now);
     order_and_page(&mut sql, &q.order, &q.page, q.limit, "d.id", sort_column);
     db.rows(sql).await
 }

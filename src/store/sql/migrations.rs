@@ -55,6 +55,7 @@ pub const MIGRATIONS: &[Migration] = &[
         Some(Fill::DefaultActivityTypes)
     ),
     migration!(10, "0010_webhooks.sql", None),
+    migration!(11, "0011_test_toolkit.sql", None),
 ];
 
 /// A step of a migration done in Rust.

@@ -11,6 +11,7 @@
 //! without a runtime.
 
 pub mod activities;
+pub mod company_data;
 pub mod deals;
 pub mod fields;
 pub mod followers;
@@ -216,6 +217,12 @@ impl FromRow for (i64, bool) {
     }
 }
 
+impl FromRow for String {
+    fn from_row(row: &impl Row) -> Result<Self, StoreError> {
+        row.string(0)
+    }
+}
+
 impl FromRow for bool {
     fn from_row(row: &impl Row) -> Result<Self, StoreError> {
         row.flag(0)
@@ -235,6 +242,13 @@ pub struct Dialect {
     /// Whether a statement's `WITH` may write (PostgreSQL): then a row and its log entry are
     /// written in one statement, one round trip.
     pub writing_with: bool,
+    /// The statement that lists a table's columns in order (its one argument: the table).
+    pub table_columns: &'static str,
+    /// A `SELECT` of one JSON array of the rows of `table` meeting `condition`, each an object
+    /// of its `columns`.
+    pub rows_as_json: fn(table: &str, columns: &[String], condition: &str) -> String,
+    /// An `INSERT` of the rows of such an array (its one argument) into `table`.
+    pub rows_from_json: fn(table: &str, columns: &[String]) -> String,
 }
 
 /// Appends the lock a write takes on the rows of `alias` it reads to decide on them.
@@ -284,6 +298,12 @@ pub trait Db: Sync + Sized {
         _old: Option<&str>,
         _new: &str,
     ) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// A person's row is about to be deleted (a company's reset or restore): engines whose
+    /// text index does not follow the column by itself take its text out.
+    fn search_text_removed(&self, _id: i64, _old: &str) -> Result<(), StoreError> {
         Ok(())
     }
 

@@ -1,11 +1,11 @@
 //! Companies and users: their columns, row mappers and statements.
 
 use super::{Db, FromRow, Row, fields, first, insert_id, sql, vanished};
-use crate::domain::ports::{NewCompany, NewUser, StoreError};
+use crate::domain::ports::{Defaults, NewCompany, NewUser, StoreError};
 use crate::domain::user::{company_domain, digests_match, token_digest};
-use crate::domain::{Company, Session, Timestamp, User};
+use crate::domain::{Clock, Company, Session, Timestamp, User};
 
-const COMPANY_COLUMNS: &str = "id, name, domain, campaigns_enabled, add_time, country, industry";
+const COMPANY_COLUMNS: &str = "id, name, domain, campaigns_enabled, add_time, country, industry, clock_offset_ms, clock_frozen_ms";
 
 const USER_COLUMNS: &str =
     "id, company_id, name, email, is_admin, active_flag, add_time, update_time, last_login";
@@ -20,6 +20,10 @@ impl FromRow for Company {
             add_time: r.time(4)?,
             country: r.string(5)?,
             industry: r.string(6)?,
+            clock: Clock {
+                offset_ms: r.int(7)?,
+                frozen_ms: r.opt_int(8)?,
+            },
         })
     }
 }
@@ -49,6 +53,41 @@ pub async fn company(db: &impl Db, id: i64) -> Result<Option<Company>, StoreErro
         ),
     )
     .await
+}
+
+impl FromRow for Clock {
+    fn from_row(r: &impl Row) -> Result<Self, StoreError> {
+        Ok(Clock {
+            offset_ms: r.int(0)?,
+            frozen_ms: r.opt_int(1)?,
+        })
+    }
+}
+
+/// A company's clock (real time for a company that is gone).
+pub async fn clock(db: &impl Db, company_id: i64) -> Result<Clock, StoreError> {
+    let clock = first(
+        db,
+        sql!(
+            "SELECT clock_offset_ms, clock_frozen_ms FROM companies WHERE id = ?",
+            company_id
+        ),
+    )
+    .await?;
+    Ok(clock.unwrap_or_default())
+}
+
+/// Sets a company's clock; whether the company exists.
+pub async fn set_clock(db: &impl Db, company_id: i64, clock: Clock) -> Result<bool, StoreError> {
+    let n = db
+        .execute(sql!(
+            "UPDATE companies SET clock_offset_ms = ?, clock_frozen_ms = ? WHERE id = ?",
+            clock.offset_ms,
+            clock.frozen_ms,
+            company_id
+        ))
+        .await?;
+    Ok(n == 1)
 }
 
 pub async fn companies(db: &impl Db) -> Result<Vec<Company>, StoreError> {
@@ -83,16 +122,7 @@ pub async fn add_company(
         id
     ))
     .await?;
-    for (kind, builtins) in &company.fields {
-        let labels = company
-            .labels
-            .iter()
-            .find(|(k, _)| k == kind)
-            .map_or(&[][..], |(_, l)| l.as_slice());
-        fields::add_builtins(db, id, *kind, builtins, labels, at).await?;
-    }
-    super::pipelines::add_defaults(db, id, at).await?;
-    super::activities::add_defaults(db, id, at).await?;
+    add_defaults(db, id, &company.defaults, at).await?;
     let user = add_user(
         db,
         &NewUser {
@@ -105,6 +135,26 @@ pub async fn add_company(
         .await?
         .ok_or_else(|| vanished("company"))?;
     Ok((company, user))
+}
+
+/// What a company starts with: built-in fields, default labels, pipeline and activity types.
+pub async fn add_defaults(
+    db: &impl Db,
+    company_id: i64,
+    defaults: &Defaults,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    for (kind, builtins) in &defaults.fields {
+        let labels = defaults
+            .labels
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map_or(&[][..], |(_, l)| l.as_slice());
+        fields::add_builtins(db, company_id, *kind, builtins, labels, at).await?;
+    }
+    super::pipelines::add_defaults(db, company_id, at).await?;
+    super::activities::add_defaults(db, company_id, at).await?;
+    Ok(())
 }
 
 pub async fn set_campaigns(

@@ -276,6 +276,8 @@ pub async fn record(
 ) -> Result<(), StoreError> {
     emits.0.store(true, Ordering::Relaxed);
     let names: Vec<String> = hooks.iter().map(i64::to_string).collect();
+    // Stamped by the company's clock (read here, so only changes with subscribers pay it).
+    let stamp = e.stamp.on(super::tenants::clock(db, e.company_id).await?);
     db.execute(sql!(
         "INSERT INTO webhook_events (company_id, object, object_id, action, user_id, time_ms, \
          previous, current, merged_id, hooks, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -283,8 +285,8 @@ pub async fn record(
         e.object,
         e.object_id,
         e.action.v1(),
-        e.stamp.user_id,
-        e.stamp.time_ms,
+        stamp.user_id,
+        stamp.time_ms,
         e.previous.as_deref(),
         e.current.as_deref(),
         e.merged_id,

@@ -75,6 +75,7 @@ mod organizations;
 mod persons;
 mod pipelines;
 mod tenants;
+mod toolkit;
 mod webhooks;
 
 #[async_trait]

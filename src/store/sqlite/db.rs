@@ -27,6 +27,22 @@ pub static SQLITE: Dialect = Dialect {
     person_text: fts::person_text,
     row_locks: false,
     writing_with: false,
+    table_columns: "SELECT name FROM pragma_table_info(?) ORDER BY cid",
+    rows_as_json: |table, columns, condition| {
+        let pairs: Vec<String> = columns.iter().map(|c| format!("'{c}', {c}")).collect();
+        format!(
+            "SELECT json_group_array(json_object({})) FROM {table} WHERE {condition}",
+            pairs.join(", ")
+        )
+    },
+    rows_from_json: |table, columns| {
+        let values: Vec<String> = columns.iter().map(|c| format!("value ->> '{c}'")).collect();
+        format!(
+            "INSERT INTO {table} ({}) SELECT {} FROM json_each(?)",
+            columns.join(", "),
+            values.join(", ")
+        )
+    },
 };
 
 impl SqliteDb {
@@ -110,7 +126,16 @@ impl Db for SqliteDb {
         self.pending_search()?.push(SearchOp {
             id,
             old: old.map(str::to_owned),
-            new: new.to_owned(),
+            new: Some(new.to_owned()),
+        });
+        Ok(())
+    }
+
+    fn search_text_removed(&self, id: i64, old: &str) -> Result<(), StoreError> {
+        self.pending_search()?.push(SearchOp {
+            id,
+            old: Some(old.to_owned()),
+            new: None,
         });
         Ok(())
     }

@@ -20,7 +20,8 @@ pub struct SearchOp {
     /// The text indexed until now (an external-content FTS5 table must be given the old text
     /// to take it out), `None` for a new person.
     pub old: Option<String>,
-    pub new: String,
+    /// `None` when the person's rows are deleted (a company's reset or restore).
+    pub new: Option<String>,
 }
 
 /// Appends the candidate condition of person search: three characters or more go through the
@@ -46,9 +47,11 @@ pub fn apply(conn: &Connection, ops: Vec<SearchOp>) -> Result<(), StoreError> {
             .and_then(|mut s| s.execute(params![op.id, old]))
             .map_err(db_error)?;
         }
-        conn.prepare_cached("INSERT INTO persons_fts (rowid, search_text) VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute(params![op.id, op.new]))
-            .map_err(db_error)?;
+        if let Some(new) = &op.new {
+            conn.prepare_cached("INSERT INTO persons_fts (rowid, search_text) VALUES (?1, ?2)")
+                .and_then(|mut s| s.execute(params![op.id, new]))
+                .map_err(db_error)?;
+        }
     }
     Ok(())
 }
