@@ -113,6 +113,18 @@ pub struct ServeArgs {
     /// private addresses included). A shared server should restrict it: see the README.
     #[arg(long, env = "PIPESTACK_WEBHOOK_ALLOW", default_value = "")]
     pub webhook_allow: String,
+    /// Serve the admin API for tests under `/_pipestack/` (reset, snapshots, request journal,
+    /// faults, clock), for admin tokens: never on a server that keeps real contacts.
+    #[arg(long, env = "PIPESTACK_ADMIN_API", value_parser = clap::builder::BoolishValueParser::new(),
+          default_value_t = false, num_args = 0, default_missing_value = "true")]
+    pub admin_api: bool,
+    /// The admin API's request journal: entries kept per company.
+    #[arg(long, env = "PIPESTACK_JOURNAL_SIZE", default_value_t = 1000)]
+    pub journal_size: usize,
+    /// A JSON file of users, fields, organizations, persons, deals, activities and notes applied
+    /// to the first company when the database is created (and at each admin API reset).
+    #[arg(long, env = "PIPESTACK_FIXTURES")]
+    pub fixtures: Option<String>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }

@@ -6,10 +6,12 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use pipestack::AppState;
 use pipestack::api::Options;
+use pipestack::api::admin::{self, fixtures::Fixtures};
 use pipestack::api::rate_limit::{RateLimiter, RateLimits, SystemClock};
 use pipestack::config::{
     Cli, Command, CompaniesCommand, ImportArgs, OnOff, ServeArgs, UsersCommand,
 };
+use pipestack::domain::user::token_digest;
 use pipestack::setup::{self, Bootstrap};
 use pipestack::store::{self, Store};
 use pipestack::webhooks;
@@ -89,6 +91,7 @@ async fn open(url: &str) -> Result<Arc<dyn Store>> {
 async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> Result<()> {
     let listen = args.listen.clone();
     let memory = args.memory;
+    let admin_api = args.admin_api;
     let rate_limiter = match args.rate_limits.as_str() {
         "off" => None,
         arg => {
@@ -96,9 +99,18 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> Result<()> {
             Some(RateLimiter::new(limits, Arc::new(SystemClock)))
         }
     };
+    let fixtures = match &args.fixtures {
+        Some(path) => Some(Arc::new(Fixtures::load(path).map_err(anyhow::Error::msg)?)),
+        None => None,
+    };
+    let admin = args.admin_api.then(|| admin::Config {
+        journal_size: args.journal_size,
+        fixtures: fixtures.clone(),
+    });
     let state = AppState::with_options(
         store.clone(),
         Options {
+            admin,
             limits: args.limits.to_limits(),
             rate_limiter,
             webhooks: webhooks::Config {
@@ -110,6 +122,16 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> Result<()> {
         },
     );
     let boot = setup::bootstrap(store.as_ref(), args.api_token.as_deref()).await?;
+    if let (Some(f), Bootstrap::Created { admin, .. }) = (&fixtures, &boot) {
+        let session = store
+            .session_by_digest(&token_digest(&admin.api_token))
+            .await?
+            .context("the new admin's token opens no session")?;
+        f.apply(&store, &session)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!("pipestack: fixtures from {} applied", f.file);
+    }
     if let Some(open_files) = pipestack::server::raise_open_files_limit() {
         tracing::info!(open_files, "open files limit");
     }
@@ -151,6 +173,9 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> Result<()> {
         }
     }
     println!("  base URL: {base}/v1 (legacy) and {base}/api/v2");
+    if admin_api {
+        println!("  admin API for tests: {base}/_pipestack/ (an admin's token)");
+    }
     tracing::info!(%base, "listening");
     pipestack::serve_state(listener, state, shutdown).await?;
     tracing::info!("stopped");

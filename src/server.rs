@@ -30,6 +30,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
+use crate::api::CloseConnection;
 use crate::api::limits::Limits;
 use crate::error::ApiError;
 
@@ -285,9 +286,12 @@ struct Tracked {
     conn: Arc<Conn>,
 }
 
+/// What makes hyper close a connection without an answer.
+type Closed = Box<dyn std::error::Error + Send + Sync>;
+
 impl hyper::service::Service<hyper::Request<Incoming>> for Tracked {
     type Response = Response;
-    type Error = std::convert::Infallible;
+    type Error = Closed;
     type Future = Pin<Box<dyn Future<Output = Result<Response, Self::Error>> + Send>>;
 
     fn call(&self, req: hyper::Request<Incoming>) -> Self::Future {
@@ -310,7 +314,13 @@ impl hyper::service::Service<hyper::Request<Incoming>> for Tracked {
         Box::pin(async move {
             let response = answer.await;
             conn.waits();
-            response
+            match response {
+                Ok(r) if r.extensions().get::<CloseConnection>().is_some() => {
+                    Err("closed by an injected fault".into())
+                }
+                Ok(r) => Ok(r),
+                Err(never) => match never {},
+            }
         })
     }
 }

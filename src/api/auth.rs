@@ -28,7 +28,7 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
 
 async fn admit(
     state: &AppState,
-    mut req: Request,
+    req: Request,
     next: Next,
     matched: Option<&MatchedPath>,
 ) -> Response {
@@ -44,6 +44,27 @@ async fn admit(
         Err(e) => return ApiError::from(e).into_response(),
     };
     note_login(state, &session).await;
+    match &state.toolkit {
+        Some(toolkit) => {
+            let s = session.clone();
+            toolkit
+                .around(state, &session, req, |req| {
+                    limited(state, s, req, next, matched)
+                })
+                .await
+        }
+        None => limited(state, session, req, next, matched).await,
+    }
+}
+
+/// The request counted against the rate limits, when they are on, and served.
+async fn limited(
+    state: &AppState,
+    session: Arc<Session>,
+    mut req: Request,
+    next: Next,
+    matched: Option<&MatchedPath>,
+) -> Response {
     let Some(limiter) = &state.rate_limiter else {
         req.extensions_mut().insert::<Arc<Session>>(session);
         return next.run(req).await;
@@ -104,7 +125,7 @@ async fn note_login(state: &AppState, session: &Session) {
 }
 
 /// The token a request carries, by precedence: header, bearer, query.
-fn token(req: &Request) -> Option<String> {
+pub fn token(req: &Request) -> Option<String> {
     let headers = req.headers();
     if let Some(t) = headers.get("x-api-token").and_then(|v| v.to_str().ok()) {
         return non_empty(t);

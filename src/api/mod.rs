@@ -4,6 +4,7 @@
 //! create, expanded `owner_id`/`org_id`, `related_objects`. Both dialects call the same domain
 //! functions; they only parse and render.
 
+pub mod admin;
 pub mod auth;
 pub mod envelope;
 pub mod extract;
@@ -44,6 +45,8 @@ pub struct Options {
     pub rate_limiter: Option<RateLimiter>,
     /// How webhooks are delivered.
     pub webhooks: crate::webhooks::Config,
+    /// The admin API for tests; `None`: off.
+    pub admin: Option<admin::Config>,
 }
 
 /// What every handler and middleware can reach: one `Arc`, so a clone per request is one
@@ -59,7 +62,14 @@ pub struct Shared {
     pub metrics: HttpMetrics,
     /// Logins noted lately, so that a user's `last_login` is written once a minute.
     pub logins: auth::Logins,
+    /// The admin API's journal, faults and fixtures; `None` when it is off.
+    pub toolkit: Option<Arc<admin::Toolkit>>,
 }
+
+/// Marks a response the server answers by closing the connection instead (an injected
+/// fault).
+#[derive(Debug, Clone, Copy)]
+pub struct CloseConnection;
 
 impl std::ops::Deref for AppState {
     type Target = Shared;
@@ -83,6 +93,9 @@ impl AppState {
             webhooks: options.webhooks,
             metrics: HttpMetrics::default(),
             logins: auth::Logins::default(),
+            toolkit: options
+                .admin
+                .map(|config| Arc::new(admin::Toolkit::new(config))),
         }))
     }
 }
@@ -96,11 +109,18 @@ pub fn router(state: AppState) -> Router {
         auth::authenticate,
     ));
     let public = routes::public().route_layer(middleware::from_fn(tag_route));
-    Router::new()
-        .merge(public)
-        .merge(api)
-        .fallback(|method: Method, uri: Uri| async move {
+    let mut app = Router::new().merge(public).merge(api);
+    if state.toolkit.is_some() {
+        app = app.merge(admin::routes(state.clone()));
+    }
+    app.fallback(|State(state): State<AppState>, method: Method, uri: Uri| async move {
             let path = uri.path();
+            if state.toolkit.is_none() && (path == "/_pipestack" || path.starts_with("/_pipestack/")) {
+                return ApiError::NotFound(
+                    "The admin API is off: start the server with --admin-api (PIPESTACK_ADMIN_API=true)"
+                        .into(),
+                );
+            }
             let hint = routes::suggest(path);
             if hint.is_empty() {
                 ApiError::NotFound(format!("Unknown route: {method} {path}"))

@@ -100,7 +100,12 @@ enum Kind {
 
 /// Reads the whole body within the size and time limits (413, 408).
 async fn read_body(req: Request, limits: &Limits) -> Result<Vec<u8>, ApiError> {
-    let read = read_limited(req.into_body(), limits.max_body_bytes);
+    read_whole(req.into_body(), limits).await
+}
+
+/// Reads a whole body within the size and time limits (413, 408).
+pub async fn read_whole(body: Body, limits: &Limits) -> Result<Vec<u8>, ApiError> {
+    let read = read_limited(body, limits.max_body_bytes);
     tokio::time::timeout(limits.request_timeout, read)
         .await
         .unwrap_or(Err(ApiError::RequestTimeout(

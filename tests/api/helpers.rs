@@ -98,6 +98,15 @@ impl TestApp {
         Self::start(url, token, configure).await
     }
 
+    /// Like [`Self::restart`], with options.
+    pub async fn start_with(
+        url: String,
+        token: &str,
+        configure: impl FnOnce(&mut Options),
+    ) -> Self {
+        Self::start(url, token.to_owned(), configure).await
+    }
+
     async fn start(url: String, token: String, configure: impl FnOnce(&mut Options)) -> Self {
         let store = store::open(&url).await.unwrap();
         let (company, admin) = match setup::bootstrap(store.as_ref(), Some(&token))

@@ -3,6 +3,7 @@
 
 mod activities;
 mod activity_summary;
+mod admin;
 mod auth;
 mod custom_fields;
 mod deal_counts;

@@ -158,7 +158,7 @@ impl FromRow for SnapshotInfo {
 
 pub async fn list(db: &impl Db, company_id: i64) -> Result<Vec<SnapshotInfo>, StoreError> {
     db.rows(sql!(
-        "SELECT name, add_time, LENGTH(data) FROM company_snapshots WHERE company_id = ? \
+        "SELECT name, add_time, CAST(LENGTH(data) AS BIGINT) FROM company_snapshots WHERE company_id = ? \
          ORDER BY add_time DESC, id DESC",
         company_id
     ))
