@@ -13,9 +13,8 @@ pub static POSTGRES: Dialect = Dialect {
     },
     row_locks: true,
     writing_with: true,
-    table_columns: "SELECT column_name::text FROM information_schema.columns \
-                    WHERE table_schema = current_schema() AND table_name = ? \
-                    ORDER BY ordinal_position",
+    // `json_agg` and `json_populate_recordset` take whole rows: no column list needed.
+    table_columns: None,
     rows_as_json: |table, _, condition| {
         format!("SELECT COALESCE(json_agg(t), '[]')::text FROM {table} t WHERE {condition}")
     },

@@ -94,7 +94,10 @@ pub async fn reset(
 }
 
 async fn columns<D: Db>(db: &D, table: &str) -> Result<Vec<String>, StoreError> {
-    db.rows(sql!(D::DIALECT.table_columns, table)).await
+    match D::DIALECT.table_columns {
+        Some(list) => db.rows(sql!(list, table)).await,
+        None => Ok(Vec::new()),
+    }
 }
 
 /// A snapshot's content: the schema it was taken at and each table's rows.

@@ -112,60 +112,6 @@ pub async fn field(
     Ok(load(db, company_id, kind, Some(id)).await?.pop())
 }
 
-/// A built-in field of a new company (or, once, of every company: the migration that adds a
-/// kind's fields).
-pub async fn insert_builtin(
-    db: &impl Db,
-    company_id: i64,
-    kind: Kind,
-    (key, name, field_type): (&str, &str, FieldType),
-    order: i64,
-    at: Timestamp,
-) -> Result<(), StoreError> {
-    db.execute(sql!(
-        format!(
-            "INSERT INTO {} (company_id, key, name, field_type, is_custom, order_nr, \
-             add_visible_flag, active_flag, add_time, update_time) \
-             VALUES (?, ?, ?, ?, FALSE, ?, TRUE, TRUE, ?, ?)",
-            table(kind)
-        ),
-        company_id,
-        key,
-        name,
-        field_type.as_str(),
-        order,
-        at,
-        at
-    ))
-    .await?;
-    Ok(())
-}
-
-/// A label of a new company: an option of a kind's label field.
-pub async fn insert_label(
-    db: &impl Db,
-    company_id: i64,
-    kind: Kind,
-    (label, color): (&str, &str),
-    order: i64,
-    at: Timestamp,
-) -> Result<(), StoreError> {
-    db.execute(sql!(
-        "INSERT INTO field_options (company_id, entity, field_key, label, color, order_nr, \
-         add_time, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        company_id,
-        kind.as_str(),
-        LABEL_KEY,
-        label,
-        color,
-        order,
-        at,
-        at
-    ))
-    .await?;
-    Ok(())
-}
-
 /// Options appended to a field, after its last one.
 async fn insert_options(
     db: &impl Db,
@@ -334,12 +280,42 @@ pub async fn add_builtins(
     labels: &[(String, String)],
     at: Timestamp,
 ) -> Result<(), StoreError> {
-    for (order, (key, name, field_type)) in fields.iter().enumerate() {
-        let field = (key.as_str(), name.as_str(), *field_type);
-        insert_builtin(db, company_id, kind, field, order as i64, at).await?;
+    // One statement for the fields and one for the labels (a reset pays them on every call).
+    if !fields.is_empty() {
+        let mut q = sql!(format!(
+            "INSERT INTO {} (company_id, key, name, field_type, is_custom, order_nr, \
+             add_visible_flag, active_flag, add_time, update_time) VALUES ",
+            table(kind)
+        ));
+        for (order, (key, name, field_type)) in fields.iter().enumerate() {
+            q.push(if order == 0 { "(" } else { ", (" });
+            q.push_arg("?, ", company_id)
+                .push_arg("?, ", key.as_str())
+                .push_arg("?, ", name.as_str())
+                .push_arg("?, FALSE, ", field_type.as_str())
+                .push_arg("?, TRUE, TRUE, ", order as i64)
+                .push_arg("?, ", at)
+                .push_arg("?)", at);
+        }
+        db.execute(q).await?;
     }
-    for (order, (label, color)) in labels.iter().enumerate() {
-        insert_label(db, company_id, kind, (label, color), order as i64, at).await?;
+    if !labels.is_empty() {
+        let mut q = sql!(
+            "INSERT INTO field_options (company_id, entity, field_key, label, color, order_nr, \
+             add_time, update_time) VALUES "
+        );
+        for (order, (label, color)) in labels.iter().enumerate() {
+            q.push(if order == 0 { "(" } else { ", (" });
+            q.push_arg("?, ", company_id)
+                .push_arg("?, ", kind.as_str())
+                .push_arg("?, ", LABEL_KEY)
+                .push_arg("?, ", label.as_str())
+                .push_arg("?, ", color.as_str())
+                .push_arg("?, ", order as i64)
+                .push_arg("?, ", at)
+                .push_arg("?)", at);
+        }
+        db.execute(q).await?;
     }
     Ok(())
 }

@@ -242,8 +242,9 @@ pub struct Dialect {
     /// Whether a statement's `WITH` may write (PostgreSQL): then a row and its log entry are
     /// written in one statement, one round trip.
     pub writing_with: bool,
-    /// The statement that lists a table's columns in order (its one argument: the table).
-    pub table_columns: &'static str,
+    /// The statement that lists a table's columns in order (its one argument: the table),
+    /// for engines whose JSON functions need them named.
+    pub table_columns: Option<&'static str>,
     /// A `SELECT` of one JSON array of the rows of `table` meeting `condition`, each an object
     /// of its `columns`.
     pub rows_as_json: fn(table: &str, columns: &[String], condition: &str) -> String,

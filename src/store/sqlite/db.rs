@@ -27,7 +27,7 @@ pub static SQLITE: Dialect = Dialect {
     person_text: fts::person_text,
     row_locks: false,
     writing_with: false,
-    table_columns: "SELECT name FROM pragma_table_info(?) ORDER BY cid",
+    table_columns: Some("SELECT name FROM pragma_table_info(?) ORDER BY cid"),
     rows_as_json: |table, columns, condition| {
         let pairs: Vec<String> = columns.iter().map(|c| format!("'{c}', {c}")).collect();
         format!(
