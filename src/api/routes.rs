@@ -277,11 +277,18 @@ fn list_of(wanted: impl Fn(&Entry) -> bool) -> Vec<(Method, String)> {
 /// the dialects that have it (`/v2/persons` → `/api/v2/persons`; `/persons` → `/v1/persons`
 /// and `/api/v2/persons`; `/api/v2/notes` → `/v1/notes`), for the 404's message.
 pub fn suggest(path: &str) -> Vec<String> {
-    let rest = ["/api/v1", "/api/v2", "/v1", "/v2", "/api"]
+    let (own, rest) = ["/api/v1", "/api/v2", "/v1", "/v2", "/api"]
         .iter()
-        .find_map(|p| path.strip_prefix(p).filter(|r| r.starts_with('/')))
-        .unwrap_or(path);
-    let segments: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+        .find_map(|p| {
+            let rest = path.strip_prefix(p).filter(|r| r.starts_with('/'))?;
+            Some((Some(*p), rest))
+        })
+        .unwrap_or((None, path));
+    let rest = match rest.trim_end_matches('/') {
+        "" => rest,
+        trimmed => trimmed,
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
     let matches = |pattern: &str| {
         let parts: Vec<&str> = pattern.split('/').collect();
         parts.len() == segments.len()
@@ -291,12 +298,24 @@ pub fn suggest(path: &str) -> Vec<String> {
                 literal => literal == *s,
             })
     };
+    let table = table();
+    let found: Vec<&Entry> = table
+        .iter()
+        .filter(|e| e.dialect != Dialect::Service && matches(e.path))
+        .collect();
+    // A path under a right prefix that only a trailing '/' kept from its route: that route.
+    let same = |e: &&Entry| own.is_some_and(|p| e.dialect.prefixes().contains(&p));
+    let keep: Vec<&Entry> = if found.iter().any(same) {
+        found.into_iter().filter(same).collect()
+    } else {
+        found
+    };
     let mut out: Vec<String> = Vec::new();
-    for e in table().iter().filter(|e| e.dialect != Dialect::Service) {
-        if !matches(e.path) {
-            continue;
-        }
-        let prefix = e.dialect.prefixes()[0];
+    for e in keep {
+        let prefix = match own {
+            Some(p) if e.dialect.prefixes().contains(&p) => p,
+            _ => e.dialect.prefixes()[0],
+        };
         let full = format!("{prefix}{rest}");
         if full != path && !out.contains(&full) {
             out.push(full);

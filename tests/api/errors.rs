@@ -273,6 +273,12 @@ async fn a_route_under_the_wrong_prefix_is_a_404_naming_the_right_one() {
     app.get("/api/v2/notes")
         .await
         .assert_error(404, "(did you mean /v1/notes?)");
+    // A trailing '/' names its route under the same prefix only.
+    let r = app.get("/api/v2/persons/").await;
+    r.assert_error(404, "(did you mean /api/v2/persons?)");
+    app.get("/api/v1/persons/")
+        .await
+        .assert_error(404, "(did you mean /api/v1/persons?)");
     let r = app.get("/api/v2/nothing-here").await;
     r.assert_error(404, "Unknown route: GET /api/v2/nothing-here");
     assert!(!r.body["error"].as_str().unwrap().contains("did you mean"));
