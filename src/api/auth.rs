@@ -124,6 +124,17 @@ async fn note_login(state: &AppState, session: &Session) {
     }
 }
 
+/// The session a request's token opens, if any (a lookup failure counts as none).
+pub async fn session_of(state: &AppState, token: Option<String>) -> Option<Arc<Session>> {
+    let token = token?;
+    state
+        .store
+        .session_by_digest(&token_digest(&token))
+        .await
+        .ok()
+        .flatten()
+}
+
 /// The token a request carries, by precedence: header, bearer, query.
 pub fn token(req: &Request) -> Option<String> {
     let headers = req.headers();

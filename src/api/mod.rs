@@ -27,7 +27,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{Method, Uri};
+use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 
@@ -113,27 +113,54 @@ pub fn router(state: AppState) -> Router {
     if state.toolkit.is_some() {
         app = app.merge(admin::routes(state.clone()));
     }
-    app.fallback(|State(state): State<AppState>, method: Method, uri: Uri| async move {
-            let path = uri.path();
-            if state.toolkit.is_none() && (path == "/_pipestack" || path.starts_with("/_pipestack/")) {
-                return ApiError::NotFound(
-                    "The admin API is off: start the server with --admin-api (PIPESTACK_ADMIN_API=true)"
-                        .into(),
-                );
-            }
-            let hint = routes::suggest(path);
-            if hint.is_empty() {
-                ApiError::NotFound(format!("Unknown route: {method} {path}"))
-            } else {
-                ApiError::NotFound(format!(
-                    "Unknown route: {method} {path} (did you mean {}?)",
-                    hint.join(" or ")
-                ))
-            }
-        })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(middleware::from_fn_with_state(state.clone(), edge))
-        .with_state(state)
+    app.fallback(|State(state): State<AppState>, req: Request| async move {
+        let answer = unknown_route(&state, req.method(), req.uri().path());
+        journaled(&state, req, answer).await
+    })
+    .method_not_allowed_fallback(|State(state): State<AppState>, req: Request| async move {
+        journaled(&state, req, ApiError::MethodNotAllowed).await
+    })
+    .layer(middleware::from_fn_with_state(state.clone(), edge))
+    .with_state(state)
+}
+
+/// The 404 of a path no route serves, naming the prefix meant when it can.
+fn unknown_route(state: &AppState, method: &Method, path: &str) -> ApiError {
+    if state.toolkit.is_none() && admin::is_admin_path(path) {
+        return ApiError::NotFound(
+            "The admin API is off: start the server with --admin-api (PIPESTACK_ADMIN_API=true)"
+                .into(),
+        );
+    }
+    let hint = routes::suggest(path);
+    if hint.is_empty() {
+        ApiError::NotFound(format!("Unknown route: {method} {path}"))
+    } else {
+        ApiError::NotFound(format!(
+            "Unknown route: {method} {path} (did you mean {}?)",
+            hint.join(" or ")
+        ))
+    }
+}
+
+/// An answer to a request no route took (unknown path, wrong method): with the admin API on,
+/// a request with a valid token still goes into its company's journal and meets its faults, so
+/// that a typo in a test's path shows there.
+async fn journaled(state: &AppState, req: Request, answer: ApiError) -> Response {
+    if let Some(toolkit) = &state.toolkit
+        && !admin::is_admin_path(req.uri().path())
+        && let Some(session) = auth::session_of(state, auth::token(&req)).await
+    {
+        return toolkit
+            .around(
+                state,
+                &session,
+                req,
+                |_| async move { answer.into_response() },
+            )
+            .await;
+    }
+    answer.into_response()
 }
 
 /// The matched route pattern, carried out on the response for `edge`'s metrics (set by

@@ -48,6 +48,9 @@ impl Clock {
         frozen_ms: None,
     };
 
+    /// The last moment a clock shows: the end of 9999 (Pipedrive's times have four-digit years).
+    pub const LAST_MS: i64 = 253_402_300_799_999;
+
     pub fn is_real(self) -> bool {
         self == Self::REAL
     }
@@ -56,6 +59,7 @@ impl Clock {
     pub fn now_ms(self) -> i64 {
         self.frozen_ms
             .unwrap_or_else(|| real_ms().saturating_add(self.offset_ms))
+            .clamp(0, Self::LAST_MS)
     }
 
     /// Now by this clock, to the second.

@@ -803,3 +803,144 @@ async fn a_fixture_the_api_refuses_is_named_in_the_answer() {
         "fixtures: persons[0]: no earlier object has \"$id\": \"nobody\"",
     );
 }
+
+#[tokio::test]
+async fn requests_no_route_takes_are_journaled_and_faultable_too() {
+    let app = spawn().await;
+    app.get("/api/v2/nothing")
+        .await
+        .assert_error(404, "Unknown route");
+    app.put("/api/v2/persons", &json!({}))
+        .await
+        .assert_error(405, "Method not allowed");
+    // Without a valid token nothing is journaled (no company to journal it for).
+    app.get_as("wrong-token", "/api/v2/nothing").await;
+    let r = app.get("/_pipestack/requests").await;
+    let list = r.data().as_array().unwrap();
+    assert_eq!(list.len(), 2, "{}", r.body);
+    assert_eq!(list[0]["method"], "PUT");
+    assert_eq!(list[0]["status"], 405);
+    assert_eq!(list[1]["path"], "/api/v2/nothing");
+    assert_eq!(list[1]["status"], 404);
+
+    app.post(
+        "/_pipestack/faults",
+        &json!({"path": "/api/v2/nothing", "status": 503}),
+    )
+    .await;
+    app.get("/api/v2/nothing")
+        .await
+        .assert_error(503, "Injected fault");
+    app.delete("/_pipestack/faults").await;
+
+    // A delay marks the usual answer; a text body is sent as text.
+    let r = app
+        .post(
+            "/_pipestack/faults",
+            &json!({"path": "/v1/users/me", "delay_ms": 1}),
+        )
+        .await;
+    let id = r.data()["id"].as_u64().unwrap();
+    let me = app.get("/v1/users/me").await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.headers["x-pipestack-fault"], id.to_string().as_str());
+    app.post(
+        "/_pipestack/faults",
+        &json!({"path": "/v1/persons", "status": 502, "body": "Bad gateway"}),
+    )
+    .await;
+    let raw = reqwest::Client::new()
+        .get(format!("{}/v1/persons", app.base))
+        .header("x-api-token", &app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), StatusCode::BAD_GATEWAY);
+    assert!(
+        raw.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    assert_eq!(raw.text().await.unwrap(), "Bad gateway");
+
+    for (body, needle) in [
+        (
+            json!({"path": "/x", "status": 500, "method": "FOO"}),
+            "method: must be one of",
+        ),
+        (
+            json!({"path": "/_pipestack/reset", "status": 500}),
+            "path: the admin API itself",
+        ),
+    ] {
+        app.post("/_pipestack/faults", &body)
+            .await
+            .assert_error(400, needle);
+    }
+}
+
+#[tokio::test]
+async fn tokens_are_redacted_wherever_the_journal_would_show_them() {
+    let app = spawn().await;
+    app.get(&format!("/v1/persons?API_TOKEN={}", app.token))
+        .await;
+    app.raw(
+        Method::POST,
+        "/v1/persons",
+        "application/x-www-form-urlencoded",
+        format!("name=Form&api_token={}", app.token).into_bytes(),
+    )
+    .await;
+    app.post(
+        "/api/v2/persons",
+        &json!({"name": "J", "api_token": app.token}),
+    )
+    .await;
+    let r = app.get("/_pipestack/requests").await;
+    assert!(!r.body.to_string().contains(&app.token), "{}", r.body);
+    assert_eq!(r.data()[2]["query"], "API_TOKEN=REDACTED");
+    assert_eq!(r.data()[1]["request_body"], "name=Form&api_token=REDACTED");
+    assert_eq!(r.data()[0]["request_body"]["api_token"], "REDACTED");
+}
+
+#[tokio::test]
+async fn the_clock_stays_within_the_years_pipedrive_can_write() {
+    let app = spawn().await;
+    for (body, needle) in [
+        (
+            json!({"time": "1969-12-31T23:59:59Z"}),
+            "time: must bring the clock between 1970 and 9999",
+        ),
+        (
+            json!({"offset_seconds": -3_000_000_000i64}),
+            "offset_seconds: must bring",
+        ),
+        (
+            json!({"offset_seconds": "5"}),
+            "offset_seconds: must be a number",
+        ),
+    ] {
+        app.put("/_pipestack/clock", &body)
+            .await
+            .assert_error(400, needle);
+    }
+    // A clock running at the last second of 9999 stops there instead of wrapping to 1970.
+    let r = app
+        .put(
+            "/_pipestack/clock",
+            &json!({"time": "9999-12-31T23:59:59Z"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let now = app.get("/_pipestack/clock").await;
+    assert_eq!(now.data()["now"], "9999-12-31T23:59:59.999Z");
+    let p = app.add_person_v2(json!({"name": "Late"})).await;
+    assert_eq!(p["add_time"], "9999-12-31T23:59:59Z");
+    for name in [".", "..", "-x"] {
+        app.post("/_pipestack/snapshots", &json!({"name": name}))
+            .await
+            .assert_error(400, "starting with a letter or digit");
+    }
+}

@@ -11,6 +11,9 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
+/// The methods a fault may name.
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
 /// The longest delay a fault may add, in milliseconds.
 pub const MAX_DELAY_MS: u64 = 120_000;
 
@@ -55,19 +58,23 @@ impl Fault {
         let method = match body.get("method") {
             None | Some(Value::Null) => None,
             Some(Value::String(m)) if m == "*" => None,
-            Some(Value::String(m))
-                if !m.is_empty() && m.bytes().all(|b| b.is_ascii_alphabetic()) =>
-            {
+            Some(Value::String(m)) if METHODS.contains(&m.to_ascii_uppercase().as_str()) => {
                 Some(m.to_ascii_uppercase())
             }
             Some(_) => {
                 return Err(ApiError::invalid(
                     "method",
-                    "must be an HTTP method or \"*\"",
+                    format!("must be one of {} or \"*\"", METHODS.join(", ")),
                 ));
             }
         };
         let path = match body.get("path") {
+            Some(Value::String(p)) if super::is_admin_path(p) => {
+                return Err(ApiError::invalid(
+                    "path",
+                    "the admin API itself cannot be faulted",
+                ));
+            }
             Some(Value::String(p)) if p.starts_with('/') => p.clone(),
             None | Some(Value::Null) => return Err(ApiError::invalid("path", "is required")),
             Some(_) => {

@@ -64,6 +64,26 @@ fn is_char_boundary(bytes: &[u8], i: usize) -> bool {
     bytes.get(i).is_none_or(|b| (*b as i8) >= -0x40)
 }
 
+/// A request body as the journal keeps it: [`body`], with an `api_token` in it (a form field,
+/// or a key of a JSON object) replaced.
+pub fn request_body(bytes: &[u8]) -> (Value, bool) {
+    let (mut v, cut) = body(bytes);
+    match &mut v {
+        Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                if k.eq_ignore_ascii_case("api_token") {
+                    *x = Value::String("REDACTED".into());
+                }
+            }
+        }
+        Value::String(s) if !cut && s.to_ascii_lowercase().contains("api_token=") => {
+            *s = redact(s);
+        }
+        _ => {}
+    }
+    (v, cut)
+}
+
 /// The query string with every `api_token` value replaced.
 pub fn redact(query: &str) -> String {
     query
@@ -71,7 +91,7 @@ pub fn redact(query: &str) -> String {
         .map(|pair| {
             let key = pair.split('=').next().unwrap_or("");
             if key.eq_ignore_ascii_case("api_token") {
-                "api_token=REDACTED".to_owned()
+                format!("{key}=REDACTED")
             } else {
                 pair.to_owned()
             }
@@ -174,7 +194,19 @@ mod tests {
     fn tokens_are_redacted_and_the_rest_kept() {
         assert_eq!(
             redact("start=0&api_token=secret&limit=5&API_TOKEN=x"),
-            "start=0&api_token=REDACTED&limit=5&api_token=REDACTED"
+            "start=0&api_token=REDACTED&limit=5&API_TOKEN=REDACTED"
+        );
+    }
+
+    #[test]
+    fn tokens_in_bodies_are_redacted() {
+        assert_eq!(
+            request_body(b"name=a&api_token=s").0,
+            "name=a&api_token=REDACTED"
+        );
+        assert_eq!(
+            request_body(br#"{"api_token":"s","n":1}"#).0,
+            serde_json::json!({"api_token": "REDACTED", "n": 1})
         );
     }
 

@@ -36,6 +36,11 @@ use faults::{Fault, Faults};
 use fixtures::Fixtures;
 use journal::{Entry, Filter, Journal};
 
+/// Whether a path is the admin API's own.
+pub fn is_admin_path(path: &str) -> bool {
+    path == "/_pipestack" || path.starts_with("/_pipestack/")
+}
+
 /// How the admin API is configured (`--admin-api`, `--journal-size`, `--fixtures`).
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -110,7 +115,11 @@ impl Toolkit {
                             Some(status) => answer(f, status),
                             None => {
                                 let req = Request::from_parts(parts, HttpBody::from(bytes.clone()));
-                                inner(req).await
+                                let mut response = inner(req).await;
+                                response
+                                    .headers_mut()
+                                    .insert("x-pipestack-fault", HeaderValue::from(f.id));
+                                response
                             }
                         }
                     }
@@ -126,7 +135,7 @@ impl Toolkit {
         let out = axum::body::to_bytes(body, usize::MAX)
             .await
             .unwrap_or_default();
-        let (request_body, request_body_truncated) = journal::body(&bytes);
+        let (request_body, request_body_truncated) = journal::request_body(&bytes);
         let (response_body, response_body_truncated) = journal::body(&out);
         let closed = parts.extensions.get::<CloseConnection>().is_some();
         self.journal.record(
@@ -155,6 +164,13 @@ impl Toolkit {
 /// A fault's own answer: its body, or Pipedrive's envelope for its status.
 fn answer(f: &Fault, status: u16) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Some(Value::String(text)) = &f.body {
+        let mut response = (status, text.clone()).into_response();
+        response
+            .headers_mut()
+            .insert("x-pipestack-fault", HeaderValue::from(f.id));
+        return response;
+    }
     let body = f.body.clone().unwrap_or_else(|| {
         if status.is_success() {
             json!({"success": true, "data": null})
@@ -373,13 +389,14 @@ fn render_snapshot(s: &crate::domain::ports::SnapshotInfo) -> Value {
 fn snapshot_name(name: &str) -> Result<&str, ApiError> {
     if name.is_empty()
         || name.len() > 100
+        || !name.starts_with(|c: char| c.is_ascii_alphanumeric())
         || !name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     {
         return Err(ApiError::invalid(
             "name",
-            "must be 1 to 100 letters, digits, '-', '_' or '.'",
+            "must be 1 to 100 letters, digits, '-', '_' or '.', starting with a letter or digit",
         ));
     }
     Ok(name)
@@ -584,24 +601,20 @@ fn clock_from(body: &Value) -> Result<Clock, ApiError> {
                         "must be an RFC 3339 time such as 2025-01-31T09:00:00Z",
                     )
                 })?;
-            let ms = i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
-            if !(0..=253_402_300_799_000).contains(&ms) {
-                return Err(ApiError::invalid("time", "must be from 1970 to 9999"));
-            }
-            ms
+            i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
         }
         (Some(_), None) => return Err(ApiError::invalid("time", "must be an RFC 3339 string")),
         (None, Some(v)) => {
-            let offset = v
+            let seconds = v
                 .as_f64()
-                .map(|s| (s * 1000.0).round())
-                .filter(|ms| ms.abs() <= MAX_OFFSET_MS as f64)
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        "offset_seconds",
-                        "must be a number of seconds within a century",
-                    )
-                })?;
+                .ok_or_else(|| ApiError::invalid("offset_seconds", "must be a number"))?;
+            let offset = (seconds * 1000.0).round();
+            if offset.abs() > MAX_OFFSET_MS as f64 {
+                return Err(ApiError::invalid(
+                    "offset_seconds",
+                    "must be within a century either way",
+                ));
+            }
             real.saturating_add(offset as i64)
         }
         (None, None) => {
@@ -610,6 +623,19 @@ fn clock_from(body: &Value) -> Result<Clock, ApiError> {
             ));
         }
     };
+    // A year later than 9999 cannot be written as Pipedrive's times are (a running clock is
+    // held at the end of 9999 by `Clock::now_ms`).
+    if !(0..=Clock::LAST_MS).contains(&target) {
+        let field = if body.contains_key("time") {
+            "time"
+        } else {
+            "offset_seconds"
+        };
+        return Err(ApiError::invalid(
+            field,
+            "must bring the clock between 1970 and 9999",
+        ));
+    }
     Ok(Clock {
         offset_ms: target - real,
         frozen_ms: frozen.then_some(target),
