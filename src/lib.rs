@@ -17,7 +17,8 @@
 //!   trigram search) and PostgreSQL (pool, one-statement inserts, pg_trgm).
 //! - [`api`]: the route table, authentication, extractors, request bodies, the OpenAPI
 //!   document, and the two dialects (`api::v1`, `api::v2`), which only parse requests into
-//!   domain commands and render results.
+//!   domain commands and render results; `api::admin`, the admin API for tests (reset,
+//!   snapshots, request journal, faults, clock, fixtures).
 //! - [`setup`]: first-start bootstrap (a company, its admin and an API token).
 //! - [`import`]: the bulk loader behind `pipestack import`.
 //! - [`migrate`]: `pipestack migrate`, a whole SQLite store copied into PostgreSQL.
