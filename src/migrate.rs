@@ -59,9 +59,10 @@ pub async fn migrate(
     to: &str,
     progress: &(dyn Fn(&str, u64, u64) + Sync),
 ) -> Result<Vec<(String, i64)>> {
-    let Some(path) = from.strip_prefix("sqlite://") else {
+    let Some(path) = crate::store::sqlite_file(from) else {
         bail!("--from must be a sqlite:// URL");
     };
+    let path = path.map_err(|e| anyhow::anyhow!("{e}"))?;
     if !to.starts_with("postgres://") && !to.starts_with("postgresql://") {
         bail!("--to must be a postgres:// URL");
     }

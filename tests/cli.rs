@@ -262,6 +262,59 @@ fn an_unsupported_database_url_is_a_clear_error() {
 }
 
 #[test]
+fn a_sqlite_urls_options_are_read_and_never_end_up_in_the_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    // mode=rw opens an existing file only; mode=ro is refused saying why; unknown options named.
+    for (url, needle) in [
+        ("sqlite://new.db?mode=rw", "new.db does not exist (mode=rw"),
+        ("sqlite://x.db?mode=ro", "cannot serve a read-only database"),
+        (
+            "sqlite://x.db?cache=shared",
+            "unknown option \"cache=shared\"",
+        ),
+    ] {
+        let out = pipestack(dir.path())
+            .args(["--database", url, "companies", "list"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{url}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{url}: {stderr}");
+    }
+    // mode=rwc (the default) creates the file the URL names, and mode=rw opens it then.
+    run(
+        dir.path(),
+        &[
+            "--database",
+            "sqlite://made.db?mode=rwc",
+            "companies",
+            "add",
+            "Acme",
+        ],
+    );
+    run(
+        dir.path(),
+        &[
+            "--database",
+            "sqlite://made.db?mode=rw",
+            "companies",
+            "list",
+        ],
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().any(|n| n == "made.db"), "{names:?}");
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains('?') || n.starts_with("new.db") || n.starts_with("x.db")),
+        "{names:?}"
+    );
+}
+
+#[test]
 fn a_cli_error_is_one_line_without_a_backtrace_even_with_rust_backtrace_set() {
     let dir = tempfile::tempdir().unwrap();
     let out = pipestack(dir.path())

@@ -43,10 +43,38 @@ impl Default for StoreOptions {
     }
 }
 
+/// The file a `sqlite://FILE[?mode=…]` URL names (`None` for another scheme). `mode=rwc`, the
+/// default, creates the file when it is missing; `mode=rw` opens an existing one only.
+pub fn sqlite_file(url: &str) -> Option<Result<&str, StoreError>> {
+    let rest = url.strip_prefix("sqlite://")?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() {
+        return Some(Err(StoreError::Internal(
+            "sqlite:// URL names no file (try sqlite://pipestack.db)".into(),
+        )));
+    }
+    for option in query.split('&').filter(|o| !o.is_empty()) {
+        let refused = match option {
+            "mode=rwc" => continue,
+            "mode=rw" if std::path::Path::new(path).exists() => continue,
+            "mode=rw" => format!("{path} does not exist (mode=rw opens an existing database only)"),
+            "mode=ro" => format!(
+                "{url}: pipestack cannot serve a read-only database (it writes migrations, \
+                 logins and webhook deliveries); serve a copy of the file instead"
+            ),
+            other => format!(
+                "unknown option {other:?} in the sqlite:// URL (known: mode=rwc, the default, and mode=rw)"
+            ),
+        };
+        return Some(Err(StoreError::Internal(refused)));
+    }
+    Some(Ok(path))
+}
+
 /// Opens a store for a bulk load: like [`open`], with a large writer cache for SQLite.
 pub async fn open_for_bulk(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if let Some(path) = url.strip_prefix("sqlite://").filter(|p| !p.is_empty()) {
-        let backend = sqlite::Sqlite::open_tuned(path, 512 * 1024)?;
+    if let Some(path) = sqlite_file(url) {
+        let backend = sqlite::Sqlite::open_tuned(path?, 512 * 1024)?;
         return Ok(Arc::new(SqlStore::new(backend)));
     }
     open(url).await
@@ -63,13 +91,8 @@ pub async fn open_with(url: &str, options: &StoreOptions) -> Result<Arc<dyn Stor
     if url == "sqlite::memory:" {
         return Ok(Arc::new(SqlStore::new(sqlite::Sqlite::open_memory()?)));
     }
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        if path.is_empty() {
-            return Err(StoreError::Internal(
-                "sqlite:// URL names no file (try sqlite://pipestack.db)".into(),
-            ));
-        }
-        return Ok(Arc::new(SqlStore::new(sqlite::Sqlite::open(path)?)));
+    if let Some(path) = sqlite_file(url) {
+        return Ok(Arc::new(SqlStore::new(sqlite::Sqlite::open(path?)?)));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let backend = postgres::Postgres::open(url, options).await?;
