@@ -547,3 +547,80 @@ async fn sslmode_require_connects_over_tls() {
         .get(0);
     assert!(encrypted > 0, "the instance's connections are encrypted");
 }
+
+/// Starts an instance that must fail to start (within 20 s); its stderr.
+fn refused(url: &str) -> String {
+    let mut child = Command::new(BIN)
+        .args(["--database", url, "serve", "--listen", "127.0.0.1:0"])
+        .env("PIPESTACK_LOG", "warn")
+        .env("PIPESTACK_STATEMENT_TIMEOUT_MS", "3000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(!status.success(), "{url}: exited 0");
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+            return err;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{url}: started instead of refusing the server");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: PIPESTACK_TEST_DATABASE=postgres://… (.ci/run runs it)"]
+async fn sslmode_verify_ca_and_verify_full_check_the_servers_certificate() {
+    let base = postgres_base();
+    let (client, conn) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let ssl_on: String = client.query_one("SHOW ssl", &[]).await.unwrap().get(0);
+    let cert: String = client
+        .query_one("SHOW ssl_cert_file", &[])
+        .await
+        .unwrap()
+        .get(0);
+    if ssl_on != "on" || std::fs::metadata(&cert).is_err() {
+        eprintln!("not run: this PostgreSQL server has no TLS certificate this test can read");
+        return;
+    }
+    let url = fresh_database(&base).await;
+    // The server's own (self-signed) certificate as the root: verify-ca connects whatever the
+    // host is called.
+    let server = ready(spawn(&format!(
+        "{url}?sslmode=verify-ca&sslrootcert={cert}"
+    )));
+    let v = call(
+        reqwest::Method::POST,
+        format!("{}/v1/persons", server.base),
+        Some(json!({"name": "Verified"})),
+    )
+    .await;
+    assert_eq!(v["data"]["name"], "Verified");
+    drop(server);
+    // Roots that are not the server's certificate's (the public CAs' bundle, which holds no
+    // self-signed certificate) refuse it.
+    let bundle = "/etc/ssl/certs/ca-certificates.crt";
+    if std::fs::metadata(bundle).is_ok() {
+        let err = refused(&format!("{url}?sslmode=verify-ca&sslrootcert={bundle}"));
+        assert!(err.contains("certificate"), "{err}");
+    }
+    // verify-full also wants the certificate to name the host (Debian's names localhost).
+    if url.contains("@127.0.0.1:") {
+        let err = refused(&format!("{url}?sslmode=verify-full&sslrootcert={cert}"));
+        assert!(err.contains("not valid for name"), "{err}");
+        let local = url.replace("@127.0.0.1:", "@localhost:");
+        drop(ready(spawn(&format!(
+            "{local}?sslmode=verify-full&sslrootcert={cert}"
+        ))));
+    }
+}

@@ -7,6 +7,7 @@
 
 mod db;
 mod fast;
+mod tls;
 mod trgm;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -30,14 +31,28 @@ pub struct Postgres {
 }
 
 fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
-    StoreError::Unavailable(format!("no database connection: {e}"))
+    // The causes say what went wrong (a refused password, a certificate not valid for the
+    // host): the pool's own message only that it could not connect.
+    let mut message = format!("no database connection: {e}");
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        cause = c.source();
+    }
+    StoreError::Unavailable(message)
 }
 
 impl Postgres {
     /// Connects to `url`, applies pending migrations under an advisory lock (instances
     /// starting together migrate once), and keeps a pool of `pool_size` connections.
     pub async fn open(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
-        let mut config: tokio_postgres::Config = url
+        let settings = tls::read_url(url);
+        let mut config: tokio_postgres::Config = settings
+            .url
             .parse()
             .map_err(|e| StoreError::Internal(format!("bad PostgreSQL URL: {e}")))?;
         config.options(format!(
@@ -50,22 +65,10 @@ impl Postgres {
         let manager_config = ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         };
-        // TLS as libpq's `sslmode` says: `disable` plain; `prefer` (the default) TLS when the
-        // server offers it; `require` TLS or nothing. Like libpq's `require`, the certificate
-        // is not verified (that is `verify-full`, which this URL syntax cannot express).
         let manager = if config.get_ssl_mode() == tokio_postgres::config::SslMode::Disable {
             Manager::from_config(config, NoTls, manager_config)
         } else {
-            let connector = native_tls::TlsConnector::builder()
-                .danger_accept_invalid_certs(true)
-                .danger_accept_invalid_hostnames(true)
-                .build()
-                .map_err(|e| StoreError::Internal(format!("cannot set up TLS: {e}")))?;
-            Manager::from_config(
-                config,
-                postgres_native_tls::MakeTlsConnector::new(connector),
-                manager_config,
-            )
+            Manager::from_config(config, tls::connector(&settings)?, manager_config)
         };
         let wait = std::time::Duration::from_millis(options.statement_timeout_ms);
         let pool = Pool::builder(manager)
