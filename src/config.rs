@@ -49,12 +49,24 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
-    /// Load persons from a CSV (header of v1 field names) or JSON-lines file (v1 bodies),
-    /// with the API's validation, in large transactions.
+    /// Load persons (or deals, activities, notes) from a CSV file (a spreadsheet's or
+    /// Pipedrive's export: human headers) or JSON-lines file, with the API's validation, in
+    /// large transactions.
     Import(ImportArgs),
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "A persons CSV may be a spreadsheet's or Pipedrive's own export: headers \
+are matched case-insensitively, by v1 key or by Pipedrive's labels (Name, Email - Work, \
+Phone - Mobile, Organization, Owner, Label, Visible to, Marketing status, a custom field's \
+name); owners, labels, organizations and options are named. A column that fills no person \
+field is reported once and its values ignored.
+
+Exit status: 0 when every row was imported; 1 when none was (every row rejected, or the \
+import failed); 2 when some rows were imported and some rejected (each is listed, with its \
+line)."
+)]
 pub struct ImportArgs {
     /// The file: `.csv`, or `.jsonl`/`.ndjson`.
     pub file: String,
@@ -71,7 +83,12 @@ pub struct ImportArgs {
     /// Import as this company's first admin (default: the first company).
     #[command(flatten)]
     pub company: CompanyArg,
-    /// No progress bar (for scripts).
+    /// Persons: create each organization an `Organization` column names that the company
+    /// does not have, once per name (names are first matched to the company's organizations,
+    /// case aside). Without it, a row naming an unknown organization is rejected.
+    #[arg(long)]
+    pub create_organizations: bool,
+    /// No progress bar (for scripts; there is none either when stderr is not a terminal).
     #[arg(long)]
     pub quiet: bool,
 }

@@ -182,8 +182,11 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
+/// `pipestack import`: prints a warning for each column ignored, each rejected row with its
+/// line, and the counts; the exit status is 0 when every row was imported, 1 when none was
+/// (the error says so), and 2 when some were rejected.
 async fn import(store: Arc<dyn Store>, args: ImportArgs) -> Result<()> {
-    use pipestack::import::{self as loader, Format};
+    use pipestack::import::{self as loader, Format, Items, Options, Progress};
     let format = match args.format.as_deref() {
         Some("csv") => Format::Csv,
         Some("jsonl") | Some("ndjson") => Format::JsonLines,
@@ -198,12 +201,15 @@ async fn import(store: Arc<dyn Store>, args: ImportArgs) -> Result<()> {
     if args.batch == 0 {
         bail!("--batch must be at least 1");
     }
-    let items = loader::Items::from_name(&args.items).with_context(|| {
+    let items = Items::from_name(&args.items).with_context(|| {
         format!(
             "unknown --items {:?}: use persons, deals, activities or notes",
             args.items
         )
     })?;
+    if args.create_organizations && items != Items::Persons {
+        bail!("--create-organizations is for persons (--items persons)");
+    }
     let company = company_id(store.as_ref(), args.company.company).await?;
     let company = store.company(company).await?.context("company not found")?;
     let admin = store
@@ -219,35 +225,48 @@ async fn import(store: Arc<dyn Store>, args: ImportArgs) -> Result<()> {
     };
     let file =
         std::fs::File::open(&args.file).with_context(|| format!("cannot open {}", args.file))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let counted = std::io::BufReader::new(file);
-    let bar = if args.quiet {
-        indicatif::ProgressBar::hidden()
-    } else {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {elapsed_precise} {pos} rows read ({per_sec}) {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        bar.set_message(format!("from {} ({} bytes)", args.file, size));
-        bar
-    };
+    let size = file.metadata().map(|m| m.len()).ok();
+    let bytes = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let reader = std::io::BufReader::with_capacity(
+        256 * 1024,
+        CountedReader {
+            inner: file,
+            bytes: bytes.clone(),
+        },
+    );
+    let done = Arc::new(std::sync::Mutex::new(Progress::default()));
+    let bar = ImportBar::start(args.quiet, size, bytes, done.clone());
     let started = std::time::Instant::now();
-    let summary = loader::import(
-        &store,
-        &session,
-        Box::new(counted),
+    let options = Options {
         format,
         items,
-        args.batch,
-        &|n| bar.set_position(n),
-    )
-    .await?;
-    bar.finish_and_clear();
+        batch_size: args.batch,
+        create_organizations: args.create_organizations,
+    };
+    let summary = loader::import(&store, &session, Box::new(reader), options, &|p| {
+        *done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = p;
+    })
+    .await;
+    bar.finish();
+    let summary = summary?;
+    for warning in &summary.warnings {
+        println!("warning: {warning}");
+    }
     for (line, reason) in &summary.rejected {
         println!("rejected line {line}: {reason}");
+    }
+    if summary.created_organizations > 0 {
+        let n = summary.created_organizations;
+        println!(
+            "created {n} {}",
+            if n == 1 {
+                "organization"
+            } else {
+                "organizations"
+            }
+        );
     }
     let rejected = summary.rejected.len();
     println!(
@@ -257,10 +276,135 @@ async fn import(store: Arc<dyn Store>, args: ImportArgs) -> Result<()> {
         if rejected == 1 { "row" } else { "rows" },
         started.elapsed().as_secs_f64()
     );
-    if summary.accepted == 0 && rejected > 0 {
+    if rejected == 0 {
+        return Ok(());
+    }
+    if summary.accepted == 0 {
         bail!("no row of {} was imported", args.file);
     }
-    Ok(())
+    eprintln!(
+        "pipestack: {rejected} {} of {} rejected (exit status 2)",
+        if rejected == 1 { "row" } else { "rows" },
+        args.file
+    );
+    // Every batch is committed: close the store, then say "some rejected" with status 2.
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    drop(store);
+    std::process::exit(2)
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// A reader that counts the bytes read through it (`import`'s progress by bytes).
+struct CountedReader<R> {
+    inner: R,
+    bytes: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: std::io::Read> std::io::Read for CountedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// `import`'s progress bar on stderr: the file's bytes read, their rate and the time left, and
+/// rows read and imported. A thread of its own redraws it ten times a second, so it keeps
+/// moving (and says so) while a batch is being written. None with `--quiet` or when stderr is
+/// not a terminal.
+struct ImportBar {
+    bar: indicatif::ProgressBar,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    ticker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ImportBar {
+    fn start(
+        quiet: bool,
+        size: Option<u64>,
+        bytes: Arc<std::sync::atomic::AtomicU64>,
+        done: Arc<std::sync::Mutex<pipestack::import::Progress>>,
+    ) -> Self {
+        use std::sync::atomic::Ordering;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            return Self {
+                bar: indicatif::ProgressBar::hidden(),
+                stop,
+                ticker: None,
+            };
+        }
+        // The bytes on the first line, the rows on the second.
+        let template = match size {
+            Some(n) if n > 0 => {
+                "{spinner} {elapsed_precise} [{wide_bar}] {binary_bytes}/{binary_total_bytes} \
+                 {binary_bytes_per_sec} ETA {eta}\n  {wide_msg}"
+            }
+            _ => "{spinner} {elapsed_precise} {binary_bytes} {binary_bytes_per_sec}\n  {wide_msg}",
+        };
+        let bar = indicatif::ProgressBar::with_draw_target(
+            size.filter(|n| *n > 0),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        let ticker = {
+            let (bar, stop) = (bar.clone(), stop.clone());
+            let started = std::time::Instant::now();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let p = *done
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let rate = p.read as f64 / started.elapsed().as_secs_f64().max(0.001);
+                    bar.set_position(bytes.load(Ordering::Relaxed));
+                    bar.set_message(format!(
+                        "{} rows read ({}/s), {} imported{}",
+                        thousands(p.read),
+                        thousands(rate as u64),
+                        thousands(p.imported),
+                        if p.waiting {
+                            ", writing a batch…"
+                        } else {
+                            ""
+                        }
+                    ));
+                    bar.tick();
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+            })
+        };
+        Self {
+            bar,
+            stop,
+            ticker: Some(ticker),
+        }
+    }
+
+    fn finish(mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(ticker) = self.ticker.take() {
+            let _ = ticker.join();
+        }
+        self.bar.finish_and_clear();
+    }
 }
 
 /// Installs the SIGINT and SIGTERM handlers at once, so that a signal arriving any time after

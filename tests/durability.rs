@@ -260,18 +260,31 @@ fn write_file(dir: &Path, name: &str, text: &str) -> String {
     path.display().to_string()
 }
 
-fn import(dir: &Path, file: &str, extra: &[&str]) -> String {
+/// Runs `pipestack import FILE --quiet EXTRA…`: its exit status, stdout and stderr.
+fn run_import(dir: &Path, file: &str, extra: &[&str]) -> (Option<i32>, String, String) {
     let out = pipestack(dir)
         .args(["import", file, "--quiet"])
         .args(extra)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// An import that imports something: its stdout. The exit status is checked against the
+/// summary: 0 when no row was rejected, 2 when some were.
+fn import(dir: &Path, file: &str, extra: &[&str]) -> String {
+    let (code, stdout, stderr) = run_import(dir, file, extra);
+    let expected = if stdout.contains(", rejected 0 rows") {
+        0
+    } else {
+        2
+    };
+    assert_eq!(code, Some(expected), "{stdout}{stderr}");
+    stdout
 }
 
 /// A fresh database with its company (the first start creates it).
@@ -306,6 +319,360 @@ async fn a_spreadsheet_export_imports_with_its_own_headers_and_an_all_rejected_f
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no row of"), "{stderr}");
+}
+
+/// What the person exports' names resolve to in a fresh company: a second user, an enum custom
+/// field `Tier`, the person labels and an organization.
+struct Names {
+    sam: i64,
+    admin: i64,
+    tier_key: String,
+    tier: std::collections::HashMap<String, i64>,
+    labels: std::collections::HashMap<String, i64>,
+    engines: i64,
+}
+
+/// A fresh database with [`Names`]' user, field and organization.
+async fn company_with_names(dir: &Path) -> Names {
+    let (mut child, base) = serve(dir);
+    let client = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        client
+            .post(format!("{base}{path}"))
+            .header("x-api-token", TOKEN)
+            .json(&body)
+            .send()
+    };
+    let tier: Value = post(
+        "/v1/personFields",
+        json!({"name": "Tier", "field_type": "enum",
+               "options": [{"label": "Gold"}, {"label": "Silver"}, {"label": "Bronze"}]}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let org: Value = post("/v1/organizations", json!({"name": "Analytical Engines"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fields: Value = client
+        .get(format!("{base}/v1/personFields"))
+        .header("x-api-token", TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    kill9(&mut child);
+    let options = |field: &Value| {
+        field["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["label"].as_str().unwrap().to_owned(),
+                    o["id"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let label = fields["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "label")
+        .unwrap();
+    let added = pipestack(dir)
+        .args([
+            "users",
+            "add",
+            "--name",
+            "Sam Seller",
+            "--email",
+            "sam@example.com",
+        ])
+        .output()
+        .unwrap();
+    let added = String::from_utf8(added.stdout).unwrap();
+    let sam = added
+        .strip_prefix("added user ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("{added}"));
+    Names {
+        sam,
+        admin: 1,
+        tier_key: tier["data"]["key"].as_str().unwrap().to_owned(),
+        tier: options(&tier["data"]),
+        labels: options(label),
+        engines: org["data"]["id"].as_i64().unwrap(),
+    }
+}
+
+/// A person as stored: `(org's name, owner, label ids, custom values, emails, phones,
+/// visible_to, marketing_status)`.
+type Stored = (
+    Option<String>,
+    i64,
+    Vec<i64>,
+    Value,
+    Value,
+    Value,
+    i64,
+    Option<String>,
+);
+
+fn stored(db: &Path, name: &str) -> Stored {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(
+            "SELECT o.name, p.owner_id, p.label_ids, p.custom_fields, p.emails, p.phones,
+                    p.visible_to, p.marketing_status
+             FROM persons p LEFT JOIN organizations o ON o.id = p.org_id WHERE p.name = ?1",
+            [name],
+            |r| {
+                let json = |i: usize| -> rusqlite::Result<Value> {
+                    Ok(serde_json::from_str(&r.get::<_, String>(i)?).unwrap())
+                };
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    serde_json::from_value(json(2)?).unwrap(),
+                    json(3)?,
+                    json(4)?,
+                    json(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ))
+            },
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[tokio::test]
+async fn a_pipedrive_export_imports_by_its_labels_and_names_and_says_once_what_it_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = company_with_names(dir.path()).await;
+    let file = write_file(
+        dir.path(),
+        "people.csv",
+        "Name,First name,Last name,Email,Email - Work,Email - Home,Phone,Phone - Work,\
+         Phone - Mobile,Organization,Owner,Label,Visible to,Marketing status,Tier,\
+         Favourite colour,ID\n\
+         Ada Lovelace,,,,ada@work.example,ada@home.example,,+44 1,+44 2,analytical  ENGINES,\
+         SAM@example.com,\"Customer; Hot lead\",Owner & followers,Subscribed,gold,blue,17\n\
+         Bad Label,,,,,,,,,,Sam Seller,Nope,,,,green,18\n\
+         Bad Owner,,,,,,,,,,Nobody,,,,,,19\n\
+         New Org,,,,,,,,,Difference Engines Ltd,,,,,,,20\n\
+         Bad Tier,,,,,,,,,,,,,,Platinum,,21\n\
+         ,Charles,Babbage,charles@example.com,,,+44 3,,,,admin,Cold lead,Entire company,,\
+         Silver,red,22\n",
+    );
+    let (code, out, err) = run_import(dir.path(), &file, &[]);
+    assert_eq!(code, Some(2), "some rows rejected: {out}{err}");
+    assert!(err.contains("4 rows of"), "{err}");
+    // Unknown and read-only columns: said once, before the summary, and the rows imported.
+    let warning =
+        "warning: column \"Favourite colour\" is not a person field; its values were ignored";
+    assert_eq!(out.matches("Favourite colour").count(), 1, "{out}");
+    assert!(out.starts_with(warning), "{out}");
+    assert!(
+        out.contains("warning: column \"ID\" is read-only; its values were ignored"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rejected line 3: Label: \"Nope\" is not a person label"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rejected line 4: Owner: \"Nobody\" is not a user of this company"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "rejected line 5: Organization: \"Difference Engines Ltd\" is not an organization \
+             of this company (pass --create-organizations to create it)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("rejected line 6: Tier: \"Platinum\" is not an option of this field"),
+        "{out}"
+    );
+    assert!(out.contains("imported 2 persons, rejected 4 rows"), "{out}");
+    let db = dir.path().join("pipestack.db");
+    let (org, owner, labels, custom, emails, phones, visible_to, marketing) =
+        stored(&db, "Ada Lovelace");
+    assert_eq!(org.as_deref(), Some("Analytical Engines"));
+    assert_eq!(owner, names.sam);
+    assert_eq!(
+        labels,
+        vec![names.labels["Customer"], names.labels["Hot lead"]]
+    );
+    assert_eq!(custom[&names.tier_key], names.tier["Gold"]);
+    assert_eq!(
+        emails,
+        json!([{"value": "ada@work.example", "primary": true, "label": "work"},
+               {"value": "ada@home.example", "primary": false, "label": "home"}])
+    );
+    assert_eq!(
+        phones,
+        json!([{"value": "+44 1", "primary": true, "label": "work"},
+               {"value": "+44 2", "primary": false, "label": "mobile"}])
+    );
+    assert_eq!(visible_to, 1);
+    assert_eq!(marketing.as_deref(), Some("subscribed"));
+    let (org, owner, labels, custom, ..) = stored(&db, "Charles Babbage");
+    assert_eq!(org, None);
+    assert_eq!(owner, names.admin);
+    assert_eq!(labels, vec![names.labels["Cold lead"]]);
+    assert_eq!(custom[&names.tier_key], names.tier["Silver"]);
+    let before = count(&db, "SELECT COUNT(*) FROM organizations");
+
+    // With --create-organizations, a name the company does not have is created once
+    // (names matched case aside), owned by the row's owner.
+    let file = write_file(
+        dir.path(),
+        "more.csv",
+        "Name,Organization - Name,Owner\n\
+         Grace,Difference Engines Ltd,Sam Seller\n\
+         Joan,DIFFERENCE ENGINES LTD,\n\
+         Alan,Analytical Engines,\n",
+    );
+    let out = import(dir.path(), &file, &["--create-organizations"]);
+    assert!(out.contains("created 1 organization\n"), "{out}");
+    assert!(out.contains("imported 3 persons, rejected 0 rows"), "{out}");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM organizations"), before + 1);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM persons p JOIN organizations o ON o.id = p.org_id
+             WHERE o.name = 'Difference Engines Ltd' AND o.owner_id = 2"
+        ),
+        2
+    );
+    assert_eq!(
+        count(
+            &db,
+            &format!(
+                "SELECT COUNT(*) FROM persons WHERE name = 'Alan' AND org_id = {}",
+                names.engines
+            )
+        ),
+        1
+    );
+    assert_consistent(&db);
+}
+
+#[test]
+fn a_crlf_file_reports_each_rejected_row_on_its_own_line() {
+    let dir = tempfile::tempdir().unwrap();
+    fresh(dir.path());
+    // Line 3 is bad; a quoted name spans lines 4 and 5, line 6 is blank, line 7 is bad.
+    let file = write_file(
+        dir.path(),
+        "windows.csv",
+        "Name,Visible to\r\nAda,3\r\nBad,9\r\n\"Two\r\nLines\",3\r\n\r\nAlso bad,8\r\nLast,1\r\n",
+    );
+    let out = import(dir.path(), &file, &[]);
+    assert!(
+        out.contains("rejected line 3: visible_to: must be one of"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rejected line 7: visible_to: must be one of"),
+        "{out}"
+    );
+    assert!(out.contains("imported 3 persons, rejected 2 rows"), "{out}");
+}
+
+#[tokio::test]
+async fn fifty_thousand_rows_of_a_pipedrive_export_all_import_with_their_organizations() {
+    const ROWS: usize = 50_000;
+    const ORGS: usize = 200;
+    let dir = tempfile::tempdir().unwrap();
+    let names = company_with_names(dir.path()).await;
+    let tiers = ["Gold", "Silver", "Bronze"];
+    let labels = ["Customer", "Hot lead", "Warm lead; Cold lead"];
+    // Organization 0 is the company's own (named in another case); the others are new, each
+    // named in two cases.
+    let org = |i: usize| match i % ORGS {
+        0 => "ANALYTICAL ENGINES".to_owned(),
+        n if i.is_multiple_of(2) => format!("Company {n} Ltd"),
+        n => format!("company {n} LTD"),
+    };
+    let mut text =
+        String::from("Name,Email - Work,Phone - Mobile,Organization,Label,Owner,Tier\r\n");
+    for i in 0..ROWS {
+        let owner = if i.is_multiple_of(2) {
+            "Sam Seller"
+        } else {
+            "admin"
+        };
+        text.push_str(&format!(
+            "Person {i},p{i}@example.com,+1 555 {i:06},{},\"{}\",{owner},{}\r\n",
+            org(i),
+            labels[i % 3],
+            tiers[i % 3]
+        ));
+    }
+    let file = write_file(dir.path(), "export.csv", &text);
+    let started = std::time::Instant::now();
+    let out = import(dir.path(), &file, &["--create-organizations"]);
+    eprintln!("imported {ROWS} rows in {:?}", started.elapsed());
+    assert!(
+        out.contains(&format!("created {} organizations", ORGS - 1)),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("imported {ROWS} persons, rejected 0 rows")),
+        "{out}"
+    );
+    let db = dir.path().join("pipestack.db");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM persons"), ROWS as i64);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM persons WHERE org_id IS NULL"),
+        0
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(DISTINCT org_id) FROM persons"),
+        ORGS as i64
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM organizations"),
+        ORGS as i64
+    );
+    for i in [0, 1, 2, 199, 200, 201, 12_345, 33_333, ROWS - 2, ROWS - 1] {
+        let (org_name, owner, label_ids, custom, emails, phones, ..) =
+            stored(&db, &format!("Person {i}"));
+        let expected_org = match i % ORGS {
+            0 => "Analytical Engines".to_owned(),
+            // Created with the spelling of the first row naming it.
+            n if n.is_multiple_of(2) => format!("Company {n} Ltd"),
+            n => format!("company {n} LTD"),
+        };
+        assert_eq!(org_name.as_deref(), Some(expected_org.as_str()), "row {i}");
+        let expected_owner = if i.is_multiple_of(2) {
+            names.sam
+        } else {
+            names.admin
+        };
+        assert_eq!(owner, expected_owner, "row {i}");
+        let expected_labels: Vec<i64> =
+            labels[i % 3].split("; ").map(|l| names.labels[l]).collect();
+        assert_eq!(label_ids, expected_labels, "row {i}");
+        assert_eq!(custom[&names.tier_key], names.tier[tiers[i % 3]], "row {i}");
+        assert_eq!(emails[0]["value"], format!("p{i}@example.com"));
+        assert_eq!(emails[0]["label"], "work");
+        assert_eq!(phones[0]["label"], "mobile");
+    }
+    assert_consistent(&db);
 }
 
 #[tokio::test]
