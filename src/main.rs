@@ -127,9 +127,15 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> Result<()> {
             .session_by_digest(&token_digest(&admin.api_token))
             .await?
             .context("the new admin's token opens no session")?;
-        f.apply(&store, &session)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        f.apply(&store, &session).await.map_err(|e| {
+            let fix = if memory {
+                ""
+            } else {
+                "; the new database holds the company without them: fix the file, then delete \
+                 the database (or reset it with --admin-api's POST /_pipestack/reset)"
+            };
+            anyhow::anyhow!("{e}{fix}")
+        })?;
         println!("pipestack: fixtures from {} applied", f.file);
     }
     if let Some(open_files) = pipestack::server::raise_open_files_limit() {

@@ -261,6 +261,64 @@ fn an_unsupported_database_url_is_a_clear_error() {
     );
 }
 
+#[tokio::test]
+async fn fixtures_fill_a_new_database_once_and_a_bad_file_stops_the_start_naming_the_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = dir.path().join("fixtures.json");
+    std::fs::write(
+        &fixtures,
+        r#"{"organizations": [{"$id": "acme", "name": "Acme"}],
+            "persons": [{"name": "Bob", "org_id": "$acme"}]}"#,
+    )
+    .unwrap();
+    let file = fixtures.to_str().unwrap();
+    let args = [
+        "--api-token",
+        "fixture-token-1",
+        "--fixtures",
+        file,
+        "--admin-api",
+    ];
+    let server = start(dir.path(), &args, &[]);
+    assert!(
+        server.banner.iter().any(|l| l.contains("fixtures from")),
+        "{:?}",
+        server.banner
+    );
+    let (status, body) = get(&server.base, "/api/v2/persons", "fixture-token-1").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"][0]["name"], "Bob");
+    let (_, orgs) = get(&server.base, "/api/v2/organizations", "fixture-token-1").await;
+    assert_eq!(body["data"][0]["org_id"], orgs["data"][0]["id"]);
+    server.terminate();
+    // On an existing database they are not applied again.
+    let server = start(dir.path(), &args, &[]);
+    let (_, body) = get(&server.base, "/api/v2/persons", "fixture-token-1").await;
+    assert_eq!(body["data"].as_array().unwrap().len(), 1);
+    server.terminate();
+
+    // A file that is not fixtures, and one the API refuses, stop a first start saying where.
+    for (text, needle) in [
+        (r#"{"people": []}"#, "\"people\" is not a section"),
+        (
+            r#"{"persons": [{"name": ""}]}"#,
+            "fixtures: persons[0]: Name must be given",
+        ),
+    ] {
+        let fresh = tempfile::tempdir().unwrap();
+        let path = fresh.path().join("f.json");
+        std::fs::write(&path, text).unwrap();
+        let out = pipestack(fresh.path())
+            .args(["serve", "--listen", "127.0.0.1:0", "--fixtures"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{text}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{text}: {stderr}");
+    }
+}
+
 #[test]
 fn a_sqlite_urls_options_are_read_and_never_end_up_in_the_file_name() {
     let dir = tempfile::tempdir().unwrap();
