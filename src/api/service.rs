@@ -46,7 +46,7 @@ pub async fn openapi_json() -> Response {
 
 /// `GET /`: what this server is and where to go. A browser (asking for HTML) gets a page; any
 /// other client the same as JSON in the success envelope.
-pub async fn index(headers: axum::http::HeaderMap) -> Response {
+pub async fn index(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -63,6 +63,7 @@ pub async fn index(headers: axum::http::HeaderMap) -> Response {
             "base_urls": {"v1": "/v1", "api_v1": "/api/v1", "api_v2": "/api/v2"},
             "docs": "/docs",
             "openapi": "/openapi.json",
+            "admin_api": state.toolkit.is_some().then_some("/_pipestack/"),
             "token": "Send an API token as the x-api-token header or the api_token query \
                 parameter. The first start prints the admin's; `pipestack users token ID` \
                 makes a new one.",

@@ -49,6 +49,8 @@ async fn the_admin_api_is_off_by_default_with_a_hint() {
         let r = app.call(method, path, Some(&app.token), None).await;
         r.assert_error(404, "--admin-api");
     }
+    let root = app.call(Method::GET, "/", None, None).await;
+    assert_eq!(root.data()["admin_api"], Value::Null);
     // Nothing was reset.
     app.add_person_v2(json!({"name": "Kept"})).await;
     let r = app.post("/_pipestack/reset", &json!({})).await;
@@ -76,6 +78,8 @@ async fn the_admin_api_takes_an_admin_token_only() {
             .await;
         r.assert_error(403, "admin user's API token");
     }
+    let root = app.call(Method::GET, "/", None, None).await;
+    assert_eq!(root.data()["admin_api"], "/_pipestack/");
     let r = app.get("/_pipestack/").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["success"], true);
