@@ -178,10 +178,11 @@ async fn serve(store: Arc<dyn Store>, args: ServeArgs) -> Result<()> {
             );
         }
     }
-    println!("  base URL: {base}/v1 (legacy) and {base}/api/v2");
     if admin_api {
         println!("  admin API for tests: {base}/_pipestack/ (an admin's token)");
     }
+    // The last line printed: scripts and tests wait for it, then may stop reading stdout.
+    println!("  base URL: {base}/v1 (legacy) and {base}/api/v2");
     tracing::info!(%base, "listening");
     pipestack::serve_state(listener, state, shutdown).await?;
     tracing::info!("stopped");
