@@ -13,6 +13,7 @@ pub static POSTGRES: Dialect = Dialect {
     },
     row_locks: true,
     writing_with: true,
+    one_snapshot: Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"),
     // `json_agg` and `json_populate_recordset` take whole rows: no column list needed.
     table_columns: None,
     rows_as_json: |table, _, condition| {

@@ -79,14 +79,24 @@ async fn empty(db: &impl Db, company_id: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Holds the company's row until the write commits: resets, restores and saves of one company
+/// follow each other (on PostgreSQL; SQLite's one writer runs them one at a time anyway).
+async fn hold<D: Db>(db: &D, company_id: i64) -> Result<(), StoreError> {
+    let mut q = sql!("SELECT c.id FROM companies c WHERE c.id = ?", company_id);
+    super::lock::<D>(&mut q, "c");
+    first::<i64, _>(db, q).await?;
+    Ok(())
+}
+
 /// The company back to how it started: its data deleted, its defaults put back, its clock
 /// real time again.
-pub async fn reset(
-    db: &impl Db,
+pub async fn reset<D: Db>(
+    db: &D,
     company_id: i64,
     defaults: &Defaults,
     at: Timestamp,
 ) -> Result<(), StoreError> {
+    hold(db, company_id).await?;
     empty(db, company_id).await?;
     super::tenants::add_defaults(db, company_id, defaults, at).await?;
     super::tenants::set_clock(db, company_id, Default::default()).await?;
@@ -114,6 +124,12 @@ pub async fn save<D: Db>(
     name: &str,
     at: Timestamp,
 ) -> Result<SnapshotInfo, StoreError> {
+    // Every table read as of one moment: on PostgreSQL a write committing between two of the
+    // reads would otherwise leave, say, a deal without its person in the copy.
+    if let Some(set) = D::DIALECT.one_snapshot {
+        db.batch(set).await?;
+    }
+    hold(db, company_id).await?;
     let mut tables = BTreeMap::new();
     for table in TABLES {
         let cols = columns(db, table).await?;
@@ -189,6 +205,7 @@ pub async fn restore<D: Db>(db: &D, company_id: i64, name: &str) -> Result<Resto
             schema: copy.schema,
         });
     }
+    hold(db, company_id).await?;
     empty(db, company_id).await?;
     for table in TABLES {
         let rows = copy

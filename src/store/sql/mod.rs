@@ -242,6 +242,9 @@ pub struct Dialect {
     /// Whether a statement's `WITH` may write (PostgreSQL): then a row and its log entry are
     /// written in one statement, one round trip.
     pub writing_with: bool,
+    /// What makes a write transaction read every table as of one moment, run as its first
+    /// statement (`None`: the engine's transactions already do).
+    pub one_snapshot: Option<&'static str>,
     /// The statement that lists a table's columns in order (its one argument: the table),
     /// for engines whose JSON functions need them named.
     pub table_columns: Option<&'static str>,

@@ -27,9 +27,15 @@ pub static SQLITE: Dialect = Dialect {
     person_text: fts::person_text,
     row_locks: false,
     writing_with: false,
+    one_snapshot: None,
     table_columns: Some("SELECT name FROM pragma_table_info(?) ORDER BY cid"),
     rows_as_json: |table, columns, condition| {
-        let pairs: Vec<String> = columns.iter().map(|c| format!("'{c}', {c}")).collect();
+        // REALs as text of 17 digits (JSON's own prints 15, losing the last ones), read back
+        // exactly into the column's REAL affinity.
+        let pairs: Vec<String> = columns
+            .iter()
+            .map(|c| format!("'{c}', IIF(typeof({c}) = 'real', printf('%!.17g', {c}), {c})"))
+            .collect();
         format!(
             "SELECT json_group_array(json_object({})) FROM {table} WHERE {condition}",
             pairs.join(", ")
