@@ -662,6 +662,17 @@ pub async fn claim<D: Db>(
 
 /// Records an attempt, and the webhook's state and the delivery's as they follow from it.
 pub async fn finish<D: Db>(db: &D, o: &Outcome) -> Result<(), StoreError> {
+    // A delivery dropped while it was being sent (its webhook deleted, its company reset or
+    // restored, another instance done with it) leaves nothing to record: a restored webhook of
+    // the same id must not take on an attempt made before the restore.
+    let mut still = sql!(
+        "SELECT d.id FROM webhook_deliveries d WHERE d.id = ?",
+        o.delivery_id
+    );
+    lock::<D>(&mut still, "d");
+    if first::<i64, _>(db, still).await?.is_none() {
+        return Ok(());
+    }
     let removed = match &o.attempt {
         Some(a) => record_attempt(db, o.webhook_id, a).await?,
         None => false,
