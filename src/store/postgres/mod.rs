@@ -50,7 +50,7 @@ impl Postgres {
     /// Connects to `url`, applies pending migrations under an advisory lock (instances
     /// starting together migrate once), and keeps a pool of `pool_size` connections.
     pub async fn open(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
-        let settings = tls::read_url(url);
+        let settings = tls::read_url(url)?;
         let mut config: tokio_postgres::Config = settings
             .url
             .parse()

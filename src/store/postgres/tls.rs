@@ -12,6 +12,7 @@ use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
+use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::domain::ports::StoreError;
@@ -37,14 +38,20 @@ pub struct Settings {
     pub root_cert: Option<String>,
 }
 
-pub fn read_url(url: &str) -> Settings {
+pub fn read_url(url: &str) -> Result<Settings, StoreError> {
     let Some((base, query)) = url.split_once('?') else {
-        return Settings {
+        return Ok(Settings {
             url: url.to_owned(),
             check: Check::None,
             root_cert: None,
-        };
+        });
     };
+    if query.matches("sslmode=").count() > 1 {
+        return Err(StoreError::Internal(
+            "the database URL gives sslmode more than once".into(),
+        ));
+    }
+    let mut require = false;
     let mut check = Check::None;
     let mut root_cert = None;
     let mut kept = Vec::new();
@@ -58,6 +65,10 @@ pub fn read_url(url: &str) -> Settings {
                 check = Check::Full;
                 kept.push("sslmode=require".to_owned());
             }
+            Some(("sslmode", "require")) => {
+                require = true;
+                kept.push(pair.to_owned());
+            }
             Some(("sslrootcert", path)) => {
                 root_cert = Some(
                     form_urlencoded::parse(format!("p={path}").as_bytes())
@@ -68,20 +79,51 @@ pub fn read_url(url: &str) -> Settings {
             _ => kept.push(pair.to_owned()),
         }
     }
+    // As libpq: `require` with a root certificate file checks the chain (as `verify-ca`).
+    if require && root_cert.is_some() {
+        check = Check::Chain;
+    }
     let url = if kept.is_empty() {
         base.to_owned()
     } else {
         format!("{base}?{}", kept.join("&"))
     };
-    Settings {
+    Ok(Settings {
         url,
         check,
         root_cert,
+    })
+}
+
+/// rustls's connector, given a host name to check even when the connection has none (a Unix
+/// socket, `hostaddr` alone): tokio-postgres asks for a connector before it knows whether TLS
+/// will be used. A name is only checked by `verify-full`, which then fails as libpq does.
+#[derive(Clone)]
+pub struct Connector {
+    inner: MakeRustlsConnect,
+    check: Check,
+}
+
+impl<S> MakeTlsConnect<S> for Connector
+where
+    MakeRustlsConnect: MakeTlsConnect<S>,
+{
+    type Stream = <MakeRustlsConnect as MakeTlsConnect<S>>::Stream;
+    type TlsConnect = <MakeRustlsConnect as MakeTlsConnect<S>>::TlsConnect;
+    type Error = <MakeRustlsConnect as MakeTlsConnect<S>>::Error;
+
+    fn make_tls_connect(&mut self, domain: &str) -> Result<Self::TlsConnect, Self::Error> {
+        let domain = if domain.is_empty() && self.check != Check::Full {
+            "localhost"
+        } else {
+            domain
+        };
+        MakeTlsConnect::<S>::make_tls_connect(&mut self.inner, domain)
     }
 }
 
 /// The connector for `settings`.
-pub fn connector(settings: &Settings) -> Result<MakeRustlsConnect, StoreError> {
+pub fn connector(settings: &Settings) -> Result<Connector, StoreError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let fail = |what: &str, e: &dyn std::fmt::Display| {
         StoreError::Internal(format!("cannot set up TLS to PostgreSQL: {what}: {e}"))
@@ -105,7 +147,10 @@ pub fn connector(settings: &Settings) -> Result<MakeRustlsConnect, StoreError> {
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
-    Ok(MakeRustlsConnect::new(config))
+    Ok(Connector {
+        inner: MakeRustlsConnect::new(config),
+        check: settings.check,
+    })
 }
 
 /// The roots a certificate must chain to: those of `sslrootcert`, or the platform's.
@@ -234,18 +279,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_connection_without_a_host_name_gets_a_connector_unless_the_name_is_checked() {
+        // A Unix socket: tokio-postgres asks for a connector with no name before it learns
+        // the socket takes no TLS.
+        let s = read_url("postgres://u@%2Frun%2Fpostgresql/db").expect("read");
+        let mut c = connector(&s).expect("a connector");
+        assert!(MakeTlsConnect::<tokio_postgres::Socket>::make_tls_connect(&mut c, "").is_ok());
+        c.check = Check::Full;
+        assert!(MakeTlsConnect::<tokio_postgres::Socket>::make_tls_connect(&mut c, "").is_err());
+        assert!(
+            MakeTlsConnect::<tokio_postgres::Socket>::make_tls_connect(&mut c, "db.example")
+                .is_ok()
+        );
+    }
+
+    #[test]
     fn verify_modes_are_read_and_handed_on_as_require() {
-        let s = read_url("postgres://u@h/db?sslmode=verify-full&sslrootcert=%2Ftmp%2Fca.pem&x=1");
+        let s = read_url("postgres://u@h/db?sslmode=verify-full&sslrootcert=%2Ftmp%2Fca.pem&x=1")
+            .expect("read");
         assert_eq!(s.url, "postgres://u@h/db?sslmode=require&x=1");
         assert_eq!(s.check, Check::Full);
         assert_eq!(s.root_cert.as_deref(), Some("/tmp/ca.pem"));
-        let s = read_url("postgres://u@h/db?sslmode=verify-ca");
+        let s = read_url("postgres://u@h/db?sslmode=verify-ca").expect("read");
         assert_eq!(s.check, Check::Chain);
-        let s = read_url("postgres://u@h/db?sslmode=require");
+        let s = read_url("postgres://u@h/db?sslmode=require").expect("read");
         assert_eq!(
             (s.url.as_str(), s.check),
             ("postgres://u@h/db?sslmode=require", Check::None)
         );
-        assert_eq!(read_url("postgres://u@h/db").url, "postgres://u@h/db");
+        assert_eq!(
+            read_url("postgres://u@h/db").expect("read").url,
+            "postgres://u@h/db"
+        );
+        // libpq's rules: require with a root file checks the chain; sslmode only once.
+        let s = read_url("postgres://u@h/db?sslmode=require&sslrootcert=ca.pem").expect("read");
+        assert_eq!(s.check, Check::Chain);
+        assert!(read_url("postgres://u@h/db?sslmode=verify-full&sslmode=disable").is_err());
     }
 }
