@@ -328,6 +328,27 @@ async fn a_snapshot_puts_back_exactly_what_it_saved_and_survives_a_restart() {
     app.add_person_v2(json!({"name": "Dan New"})).await;
     assert_eq!(person_ids(&app, &app.token).await.len(), 3);
 
+    // Numbers come back exactly (SQLite's JSON prints 15 digits of a REAL; the copy keeps 17).
+    let deal = app
+        .post(
+            "/api/v2/deals",
+            &json!({"title": "Exact", "value": 1234567.1234567891}),
+        )
+        .await;
+    let value = deal.data()["value"].clone();
+    app.post("/_pipestack/snapshots", &json!({"name": "numbers"}))
+        .await;
+    app.delete(&format!("/api/v2/deals/{}", deal.data()["id"]))
+        .await;
+    app.post("/_pipestack/snapshots/numbers/restore", &json!({}))
+        .await;
+    let back = app
+        .get(&format!("/api/v2/deals/{}", deal.data()["id"]))
+        .await;
+    assert_eq!(back.data()["value"], value, "{}", back.body);
+    assert_eq!(value, json!(1234567.1234567891));
+    app.delete("/_pipestack/snapshots/numbers").await;
+
     // Saving a name again replaces it; deleting it makes it unknown.
     let r = app
         .post("/_pipestack/snapshots", &json!({"name": "base-1"}))
@@ -887,6 +908,8 @@ async fn requests_no_route_takes_are_journaled_and_faultable_too() {
 #[tokio::test]
 async fn tokens_are_redacted_wherever_the_journal_would_show_them() {
     let app = spawn().await;
+    app.get(&format!("/v1/persons?api%5Ftoken={}", app.token))
+        .await;
     app.get(&format!("/v1/persons?API_TOKEN={}", app.token))
         .await;
     app.raw(
@@ -904,6 +927,7 @@ async fn tokens_are_redacted_wherever_the_journal_would_show_them() {
     let r = app.get("/_pipestack/requests").await;
     assert!(!r.body.to_string().contains(&app.token), "{}", r.body);
     assert_eq!(r.data()[2]["query"], "API_TOKEN=REDACTED");
+    assert_eq!(r.data()[3]["query"], "api%5Ftoken=REDACTED");
     assert_eq!(r.data()[1]["request_body"], "name=Form&api_token=REDACTED");
     assert_eq!(r.data()[0]["request_body"]["api_token"], "REDACTED");
 }

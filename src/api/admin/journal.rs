@@ -64,34 +64,60 @@ fn is_char_boundary(bytes: &[u8], i: usize) -> bool {
     bytes.get(i).is_none_or(|b| (*b as i8) >= -0x40)
 }
 
-/// A request body as the journal keeps it: [`body`], with an `api_token` in it (a form field,
-/// or a key of a JSON object) replaced.
+/// The keys whose values the journal never keeps: a token, and a webhook's Basic password
+/// (which the API itself never shows either).
+const SECRETS: &[&str] = &["api_token", "http_auth_password"];
+
+fn is_secret(key: &str) -> bool {
+    let key = key.trim_end_matches("[]");
+    SECRETS.iter().any(|s| key.eq_ignore_ascii_case(s))
+}
+
+/// A request body as the journal keeps it: [`body`], with secrets in it (a form field, or a
+/// key of a JSON object at any depth) replaced; a body cut short that names one is not kept.
 pub fn request_body(bytes: &[u8]) -> (Value, bool) {
     let (mut v, cut) = body(bytes);
     match &mut v {
-        Value::Object(o) => {
-            for (k, x) in o.iter_mut() {
-                if k.eq_ignore_ascii_case("api_token") {
-                    *x = Value::String("REDACTED".into());
-                }
+        Value::String(s) if cut => {
+            let lower = s.to_ascii_lowercase();
+            if SECRETS.iter().any(|k| lower.contains(k)) {
+                *s = "(not kept: cut short, and it names a secret)".into();
             }
         }
-        Value::String(s) if !cut && s.to_ascii_lowercase().contains("api_token=") => {
-            *s = redact(s);
-        }
-        _ => {}
+        Value::String(s) => *s = redact(s),
+        other => hide(other),
     }
     (v, cut)
 }
 
-/// The query string with every `api_token` value replaced.
+fn hide(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                if is_secret(k) {
+                    *x = Value::String("REDACTED".into());
+                } else {
+                    hide(x);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(hide),
+        _ => {}
+    }
+}
+
+/// A query string (or form body) with every secret's value replaced; keys are compared as the
+/// server reads them (percent-decoded), and kept as sent.
 pub fn redact(query: &str) -> String {
     query
         .split('&')
         .map(|pair| {
-            let key = pair.split('=').next().unwrap_or("");
-            if key.eq_ignore_ascii_case("api_token") {
-                format!("{key}=REDACTED")
+            let raw = pair.split('=').next().unwrap_or("");
+            let decoded = form_urlencoded::parse(raw.as_bytes())
+                .next()
+                .map_or_else(|| raw.to_owned(), |(k, _)| k.into_owned());
+            if is_secret(&decoded) {
+                format!("{raw}=REDACTED")
             } else {
                 pair.to_owned()
             }
@@ -196,6 +222,20 @@ mod tests {
             redact("start=0&api_token=secret&limit=5&API_TOKEN=x"),
             "start=0&api_token=REDACTED&limit=5&API_TOKEN=REDACTED"
         );
+    }
+
+    #[test]
+    fn secrets_are_redacted_however_they_are_spelled_or_nested() {
+        assert_eq!(redact("api%5Ftoken=s&a=1"), "api%5Ftoken=REDACTED&a=1");
+        assert_eq!(redact("api_%74oken=s"), "api_%74oken=REDACTED");
+        assert_eq!(
+            request_body(br#"{"a":{"http_auth_password":"p"},"b":[{"API_TOKEN":"t"}]}"#).0,
+            serde_json::json!({"a": {"http_auth_password": "REDACTED"}, "b": [{"API_TOKEN": "REDACTED"}]})
+        );
+        let big = format!("x={}&api_token=s", "y".repeat(BODY_LIMIT));
+        let (v, cut) = request_body(big.as_bytes());
+        assert!(cut);
+        assert!(!v.as_str().unwrap_or_default().contains("=s"));
     }
 
     #[test]
