@@ -7,35 +7,17 @@ use rusqlite::types::Value as Sql;
 
 use crate::store::sql::Arg;
 
-/// The tables, parents before children. Their columns are read from SQLite, and which of
-/// them are booleans (integers in SQLite) from PostgreSQL, so a new column needs nothing here;
-/// a new table must be added (a migrate refuses a source with a table it does not know).
-const TABLES: &[&str] = &[
-    "companies",
-    "users",
-    "company_snapshots",
-    "field_options",
-    "person_fields",
-    "organization_fields",
-    "deal_fields",
-    "organizations",
-    "persons",
-    "person_emails",
-    "pipelines",
-    "stages",
-    "deals",
-    "deal_refs",
-    "followers",
-    "follower_changes",
-    "activity_types",
-    "activities",
-    "activity_participants",
-    "notes",
-    "webhooks",
-    "webhook_events",
-    "webhook_deliveries",
-    "webhook_attempts",
-];
+/// The tables, parents before children: the companies, their users and snapshots, every
+/// company's data tables (as the admin API's reset and snapshots know them) and the webhooks'
+/// outbox and log. Their columns are read from SQLite, and which of them are booleans
+/// (integers in SQLite) from PostgreSQL, so a new column needs nothing here; a new table must
+/// be added (a migrate refuses a source with a table it does not know).
+fn tables() -> Vec<&'static str> {
+    let mut all = vec!["companies", "users", "company_snapshots"];
+    all.extend_from_slice(crate::store::sql::company_data::TABLES);
+    all.extend(["webhook_events", "webhook_deliveries", "webhook_attempts"]);
+    all
+}
 
 /// SQLite's own tables and those only its engine keeps (the person search index, rebuilt from
 /// the persons by PostgreSQL's own), which a migrate does not copy.
@@ -81,7 +63,7 @@ pub async fn migrate(
         .query_map([], |r| r.get::<_, String>(0))?
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
-        .filter(|t| !engine_only(t) && !TABLES.contains(&t.as_str()))
+        .filter(|t| !engine_only(t) && !tables().contains(&t.as_str()))
         .collect();
     if !unknown.is_empty() {
         bail!(
@@ -100,7 +82,7 @@ pub async fn migrate(
     }
     let tx = pg.transaction().await?;
     let mut counts = Vec::new();
-    for table in TABLES {
+    for table in tables() {
         let total: i64 =
             src.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?;
         let cols: Vec<String> = src
@@ -115,7 +97,7 @@ pub async fn migrate(
                 "SELECT column_name::text FROM information_schema.columns \
                  WHERE table_schema = current_schema() AND table_name = $1 \
                  AND data_type = 'boolean'",
-                &[table],
+                &[&table],
             )
             .await?
             .iter()

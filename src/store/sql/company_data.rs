@@ -10,7 +10,7 @@ use crate::domain::ports::{Defaults, Restore, SnapshotInfo, StoreError};
 
 /// The company's data tables, parents before children: what a reset empties and a snapshot
 /// keeps. Users are accounts (the CLI makes them, and they hold the tokens): they stay.
-const TABLES: &[&str] = &[
+pub const TABLES: &[&str] = &[
     "field_options",
     "person_fields",
     "organization_fields",
@@ -50,16 +50,19 @@ fn schema() -> i64 {
     migrations::MIGRATIONS.last().map_or(0, |m| m.version)
 }
 
+/// The company's persons' ids and search texts (what the engine's text index holds).
+async fn person_texts(db: &impl Db, company_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
+    db.rows(sql!(
+        "SELECT id, search_text FROM persons WHERE company_id = ?",
+        company_id
+    ))
+    .await
+}
+
 /// Deletes the company's data (its users kept), taking its persons out of the engine's text
 /// index first.
 async fn empty(db: &impl Db, company_id: i64) -> Result<(), StoreError> {
-    let texts: Vec<(i64, String)> = db
-        .rows(sql!(
-            "SELECT id, search_text FROM persons WHERE company_id = ?",
-            company_id
-        ))
-        .await?;
-    for (id, text) in &texts {
+    for (id, text) in &person_texts(db, company_id).await? {
         db.search_text_removed(*id, text)?;
     }
     for (table, condition) in TRANSIENT {
@@ -217,13 +220,7 @@ pub async fn restore<D: Db>(db: &D, company_id: i64, name: &str) -> Result<Resto
         let insert = (D::DIALECT.rows_from_json)(table, &cols);
         db.execute(sql!(insert, super::to_json(rows)?)).await?;
     }
-    let texts: Vec<(i64, String)> = db
-        .rows(sql!(
-            "SELECT id, search_text FROM persons WHERE company_id = ?",
-            company_id
-        ))
-        .await?;
-    for (id, text) in &texts {
+    for (id, text) in &person_texts(db, company_id).await? {
         db.search_text_changed(*id, None, text)?;
     }
     Ok(Restore::Done)
