@@ -665,11 +665,12 @@ pub async fn finish<D: Db>(db: &D, o: &Outcome) -> Result<(), StoreError> {
     // A delivery dropped while it was being sent (its webhook deleted, its company reset or
     // restored, another instance done with it) leaves nothing to record: a restored webhook of
     // the same id must not take on an attempt made before the restore.
-    let mut still = sql!(
-        "SELECT d.id FROM webhook_deliveries d WHERE d.id = ?",
+    // Read without a lock: a webhook's delete locks the webhook, then its deliveries, and the
+    // attempt below locks the webhook; locking the delivery first here would invert that order.
+    let still = sql!(
+        "SELECT id FROM webhook_deliveries WHERE id = ?",
         o.delivery_id
     );
-    lock::<D>(&mut still, "d");
     if first::<i64, _>(db, still).await?.is_none() {
         return Ok(());
     }
