@@ -972,3 +972,103 @@ async fn the_clock_stays_within_the_years_pipedrive_can_write() {
             .assert_error(400, "starting with a letter or digit");
     }
 }
+
+/// The company's counts of what a reset or a restore rewrites, through the API.
+async fn counts(app: &TestApp) -> (usize, usize, usize) {
+    let len = |r: crate::helpers::Resp| r.data().as_array().map_or(0, Vec::len);
+    (
+        len(app.get("/api/v2/persons?limit=500").await),
+        len(app.get("/api/v2/pipelines").await),
+        len(app.get("/v1/activityTypes").await),
+    )
+}
+
+#[tokio::test]
+async fn resets_and_restores_released_together_follow_each_other() {
+    let app = spawn().await;
+    for n in 0..3 {
+        app.add_person_v2(json!({"name": format!("Saved {n}")}))
+            .await;
+    }
+    app.post("/_pipestack/snapshots", &json!({"name": "three"}))
+        .await;
+    let saved = counts(&app).await;
+    assert_eq!(saved, (3, 1, 6));
+    let restore = || {
+        (
+            Method::POST,
+            "/_pipestack/snapshots/three/restore".to_owned(),
+            Some(json!({})),
+        )
+    };
+    let reset = || {
+        (
+            Method::POST,
+            "/_pipestack/reset".to_owned(),
+            Some(json!({})),
+        )
+    };
+    for round in 0..10 {
+        // Two restores: the data once, never twice (no duplicate key, no second pipeline).
+        let (a, b) = app.race(restore(), restore()).await;
+        assert_eq!(
+            (a.status, b.status),
+            (StatusCode::OK, StatusCode::OK),
+            "round {round}: {} {}",
+            a.body,
+            b.body
+        );
+        assert_eq!(counts(&app).await, saved, "round {round}");
+        // Two resets: the defaults once.
+        let (a, b) = app.race(reset(), reset()).await;
+        assert_eq!(
+            (a.status, b.status),
+            (StatusCode::OK, StatusCode::OK),
+            "round {round}: {} {}",
+            a.body,
+            b.body
+        );
+        assert_eq!(counts(&app).await, (0, 1, 6), "round {round}");
+        // A reset and a restore: one of the two states, whole.
+        let (a, b) = app.race(reset(), restore()).await;
+        assert_eq!(
+            (a.status, b.status),
+            (StatusCode::OK, StatusCode::OK),
+            "round {round}: {} {}",
+            a.body,
+            b.body
+        );
+        let now = counts(&app).await;
+        assert!(now == saved || now == (0, 1, 6), "round {round}: {now:?}");
+    }
+}
+
+#[tokio::test]
+async fn admin_bodies_over_the_limit_or_of_the_wrong_shape_get_the_envelope() {
+    let app = TestApp::spawn_with(|o| {
+        o.admin = Some(Config::default());
+        o.limits.max_body_bytes = 1024;
+    })
+    .await;
+    let big = json!({"name": "x".repeat(2048)});
+    for path in ["/_pipestack/snapshots", "/_pipestack/faults"] {
+        app.post(path, &big)
+            .await
+            .assert_error(413, "Request body is too large");
+    }
+    app.put("/_pipestack/clock", &big)
+        .await
+        .assert_error(413, "Request body is too large");
+    app.put("/_pipestack/clock", &json!([1]))
+        .await
+        .assert_error(400, "Send");
+    app.post("/_pipestack/snapshots", &json!("base"))
+        .await
+        .assert_error(400, "name: is required");
+    app.delete("/_pipestack/faults/99")
+        .await
+        .assert_error(404, "Fault 99 not found");
+    app.delete("/_pipestack/snapshots/nope")
+        .await
+        .assert_error(404, "not found");
+}
