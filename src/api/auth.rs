@@ -32,16 +32,9 @@ async fn admit(
     next: Next,
     matched: Option<&MatchedPath>,
 ) -> Response {
-    let Some(token) = token(&req) else {
-        return ApiError::Unauthorized.into_response();
-    };
-    if let Err(e) = super::limits::check_text("api_token", &token) {
-        return e.into_response();
-    }
-    let session = match state.store.session_by_digest(&token_digest(&token)).await {
-        Ok(Some(session)) => session,
-        Ok(None) => return ApiError::Unauthorized.into_response(),
-        Err(e) => return ApiError::from(e).into_response(),
+    let session = match session_of(state, token(&req)).await {
+        Ok(session) => session,
+        Err(e) => return e.into_response(),
     };
     note_login(state, &session).await;
     match &state.toolkit {
@@ -124,15 +117,15 @@ async fn note_login(state: &AppState, session: &Session) {
     }
 }
 
-/// The session a request's token opens, if any (a lookup failure counts as none).
-pub async fn session_of(state: &AppState, token: Option<String>) -> Option<Arc<Session>> {
-    let token = token?;
+/// The session a request's token opens: 401 without a token or for one that opens none.
+pub async fn session_of(state: &AppState, token: Option<String>) -> Result<Arc<Session>, ApiError> {
+    let token = token.ok_or(ApiError::Unauthorized)?;
+    super::limits::check_text("api_token", &token)?;
     state
         .store
         .session_by_digest(&token_digest(&token))
-        .await
-        .ok()
-        .flatten()
+        .await?
+        .ok_or(ApiError::Unauthorized)
 }
 
 /// The token a request carries, by precedence: header, bearer, query.

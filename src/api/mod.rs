@@ -149,7 +149,7 @@ fn unknown_route(state: &AppState, method: &Method, path: &str) -> ApiError {
 async fn journaled(state: &AppState, req: Request, answer: ApiError) -> Response {
     if let Some(toolkit) = &state.toolkit
         && !admin::is_admin_path(req.uri().path())
-        && let Some(session) = auth::session_of(state, auth::token(&req)).await
+        && let Ok(session) = auth::session_of(state, auth::token(&req)).await
     {
         return toolkit
             .around(

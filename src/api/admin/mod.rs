@@ -29,7 +29,6 @@ use super::parse::QueryParams;
 use super::{ApiResult, AppState, CloseConnection};
 use crate::domain::ports::Restore;
 use crate::domain::time::real_ms;
-use crate::domain::user::token_digest;
 use crate::domain::{Clock, Session, Timestamp};
 use crate::error::ApiError;
 use faults::{Fault, Faults};
@@ -283,13 +282,9 @@ const ENDPOINTS: &[(&str, &str, &str)] = &[
 
 /// Admin tokens only; the session goes to the handlers as on the API's routes.
 async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let Some(token) = super::auth::token(&req) else {
-        return ApiError::Unauthorized.into_response();
-    };
-    let session = match state.store.session_by_digest(&token_digest(&token)).await {
-        Ok(Some(session)) => session,
-        Ok(None) => return ApiError::Unauthorized.into_response(),
-        Err(e) => return ApiError::from(e).into_response(),
+    let session = match super::auth::session_of(&state, super::auth::token(&req)).await {
+        Ok(session) => session,
+        Err(e) => return e.into_response(),
     };
     if !session.user.is_admin {
         return ApiError::Forbidden("The admin API takes an admin user's API token".into())
