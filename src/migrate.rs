@@ -19,10 +19,13 @@ fn tables() -> Vec<&'static str> {
     all
 }
 
-/// SQLite's own tables and those only its engine keeps (the person search index, rebuilt from
-/// the persons by PostgreSQL's own), which a migrate does not copy.
+/// SQLite's own tables and those only its engine keeps (the person search index and its queue,
+/// rebuilt from the persons by PostgreSQL's own), which a migrate does not copy.
 fn engine_only(table: &str) -> bool {
-    table.starts_with("sqlite_") || table.starts_with("persons_fts") || table == "schema_migrations"
+    table.starts_with("sqlite_")
+        || table.starts_with("persons_fts")
+        || table == "person_search_queue"
+        || table == "schema_migrations"
 }
 
 /// A SQLite value as the SQL core's argument (booleans arrive as integers).

@@ -45,16 +45,21 @@ fn serve(dir: &Path) -> (Child, String) {
 }
 
 fn kill9(child: &mut Child) {
+    signal(child, "-KILL");
+}
+
+fn signal(child: &mut Child, which: &str) {
     let ok = Command::new("kill")
-        .args(["-KILL", &child.id().to_string()])
+        .args([which, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(ok.success());
     child.wait().unwrap();
 }
 
-/// Whole-database checks: SQLite's own, the search index against its content, and every
-/// person's owner among its followers (a person is written with its follower or not at all).
+/// Whole-database checks: SQLite's own, the search index's own (it may trail the persons: those
+/// it has not caught up with are queued), and every person's owner among its followers (a
+/// person is written with its follower or not at all).
 fn assert_consistent(db: &Path) {
     let conn = rusqlite::Connection::open(db).unwrap();
     let ok: String = conn
@@ -65,7 +70,7 @@ fn assert_consistent(db: &Path) {
         "INSERT INTO persons_fts (persons_fts) VALUES ('integrity-check')",
         [],
     )
-    .expect("the search index matches the persons");
+    .expect("the search index is whole");
     let orphans: i64 = conn
         .query_row(
             "SELECT COUNT(*) FROM persons p WHERE NOT EXISTS (SELECT 1 FROM followers f
@@ -151,8 +156,39 @@ async fn every_acknowledged_person_survives_kill_9_in_the_middle_of_concurrent_c
             "acknowledged person {id} is intact"
         );
         assert_eq!(r["data"]["followers_count"], 1);
+        let found: Value = client
+            .get(format!("{base}/api/v2/persons/search"))
+            .query(&[
+                ("term", name.as_str()),
+                ("fields", "name"),
+                ("limit", "500"),
+            ])
+            .header("x-api-token", TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = found["data"]["items"].as_array().unwrap();
+        assert!(
+            items.iter().any(|i| i["item"]["id"] == *id),
+            "search finds acknowledged person {id}"
+        );
     }
-    kill9(&mut child);
+    // The search index caught up with what was queued when the server was killed: once the
+    // server has stopped it holds exactly the persons' texts.
+    signal(&mut child, "-TERM");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let queued: i64 = conn
+        .query_row("SELECT COUNT(*) FROM person_search_queue", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(queued, 0, "nothing is left queued for the index");
+    conn.execute(
+        "INSERT INTO persons_fts (persons_fts, rank) VALUES ('integrity-check', 1)",
+        [],
+    )
+    .expect("the search index holds exactly the persons' texts");
 }
 
 /// Every change acknowledged before a `kill -9` has its webhook event delivered once the

@@ -63,7 +63,7 @@ async fn person_texts(db: &impl Db, company_id: i64) -> Result<Vec<(i64, String)
 /// index first.
 async fn empty(db: &impl Db, company_id: i64) -> Result<(), StoreError> {
     for (id, text) in &person_texts(db, company_id).await? {
-        db.search_text_removed(*id, text)?;
+        db.search_text_changed(*id, Some(text))?;
     }
     for (table, condition) in TRANSIENT {
         db.execute(sql!(
@@ -220,8 +220,8 @@ pub async fn restore<D: Db>(db: &D, company_id: i64, name: &str) -> Result<Resto
         let insert = (D::DIALECT.rows_from_json)(table, &cols);
         db.execute(sql!(insert, super::to_json(rows)?)).await?;
     }
-    for (id, text) in &person_texts(db, company_id).await? {
-        db.search_text_changed(*id, None, text)?;
+    for (id, _) in &person_texts(db, company_id).await? {
+        db.search_text_changed(*id, None)?;
     }
     Ok(Restore::Done)
 }

@@ -56,6 +56,7 @@ pub const MIGRATIONS: &[Migration] = &[
     ),
     migration!(10, "0010_webhooks.sql", None),
     migration!(11, "0011_test_toolkit.sql", None),
+    migration!(12, "0012_search_queue.sql", None),
 ];
 
 /// A step of a migration done in Rust.

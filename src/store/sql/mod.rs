@@ -294,20 +294,10 @@ pub trait Db: Sync + Sized {
     /// Runs statements without arguments, separated by `;` (migrations, transaction control).
     fn batch(&self, sql: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// A person's search text changed: engines whose text index does not follow the column by
-    /// itself (SQLite's FTS5) bring it up to date in the same transaction.
-    fn search_text_changed(
-        &self,
-        _id: i64,
-        _old: Option<&str>,
-        _new: &str,
-    ) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    /// A person's row is about to be deleted (a company's reset or restore): engines whose
-    /// text index does not follow the column by itself take its text out.
-    fn search_text_removed(&self, _id: i64, _old: &str) -> Result<(), StoreError> {
+    /// A person's search text is about to change, or their row to be inserted or deleted
+    /// (`before`: the text they had, `None` for a new row): engines whose text index does not
+    /// follow the column by itself (SQLite's FTS5) take note in the same transaction.
+    fn search_text_changed(&self, _id: i64, _before: Option<&str>) -> Result<(), StoreError> {
         Ok(())
     }
 

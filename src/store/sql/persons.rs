@@ -134,7 +134,7 @@ pub async fn insert_rows(db: &impl Db, prepared: &PreparedPerson) -> Result<i64,
     let p = &prepared.new;
     let id = super::insert_id(db, prepared.insert()).await?;
     index_emails(db, p.company_id, id, &p.emails).await?;
-    db.search_text_changed(id, None, &prepared.derived.search_text)?;
+    db.search_text_changed(id, None)?;
     if let Some(org) = p.org_id {
         organizations::count_people(db, org, 1).await?;
     }
@@ -449,7 +449,7 @@ pub async fn apply_changes(
         &person.custom_fields,
     );
     if new.search_text != before.search_text {
-        db.search_text_changed(id, Some(&before.search_text), &new.search_text)?;
+        db.search_text_changed(id, Some(&before.search_text))?;
     }
     db.execute(derived_update(id, &new)).await?;
     Ok(person)

@@ -2,12 +2,13 @@
 //! terms, and SQLite's dialect (FTS5 for person search, `instr` for substrings).
 
 use std::future::{Future, ready};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, ErrorCode, ToSql, params_from_iter};
 
-use super::fts::{self, SearchOp};
+use super::fts;
 use crate::domain::ports::StoreError;
 use crate::store::sql::{Arg, Db, Dialect, FromRow, Query, Row};
 
@@ -16,8 +17,9 @@ use crate::store::sql::{Arg, Db, Dialect, FromRow, Query, Row};
 /// contended).
 pub struct SqliteDb {
     conn: Mutex<Connection>,
-    /// Search index changes queued by the writes of the batch under way (writer only).
-    pending_search: Mutex<Vec<SearchOp>>,
+    /// Persons queued for the search index since the writer last looked (writer only; a
+    /// rolled-back write's count stays: it only makes the indexer look sooner).
+    queued: AtomicUsize,
 }
 
 pub static SQLITE: Dialect = Dialect {
@@ -55,7 +57,7 @@ impl SqliteDb {
     pub fn new(conn: Connection) -> Self {
         Self {
             conn: Mutex::new(conn),
-            pending_search: Mutex::new(Vec::new()),
+            queued: AtomicUsize::new(0),
         }
     }
 
@@ -65,10 +67,9 @@ impl SqliteDb {
             .map_err(|_| StoreError::Internal("a SQLite connection was poisoned".into()))
     }
 
-    pub fn pending_search(&self) -> Result<MutexGuard<'_, Vec<SearchOp>>, StoreError> {
-        self.pending_search
-            .lock()
-            .map_err(|_| StoreError::Internal("the search queue was poisoned".into()))
+    /// How many persons were queued for the search index since the last call.
+    pub fn take_queued(&self) -> usize {
+        self.queued.swap(0, Ordering::Relaxed)
     }
 
     fn run_rows<T: FromRow>(&self, q: &Query) -> Result<Vec<T>, StoreError> {
@@ -128,21 +129,9 @@ impl Db for SqliteDb {
         )
     }
 
-    fn search_text_changed(&self, id: i64, old: Option<&str>, new: &str) -> Result<(), StoreError> {
-        self.pending_search()?.push(SearchOp {
-            id,
-            old: old.map(str::to_owned),
-            new: Some(new.to_owned()),
-        });
-        Ok(())
-    }
-
-    fn search_text_removed(&self, id: i64, old: &str) -> Result<(), StoreError> {
-        self.pending_search()?.push(SearchOp {
-            id,
-            old: Some(old.to_owned()),
-            new: None,
-        });
+    fn search_text_changed(&self, id: i64, before: Option<&str>) -> Result<(), StoreError> {
+        fts::enqueue(&*self.conn()?, id, before)?;
+        self.queued.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }

@@ -1,11 +1,16 @@
-//! Person search on SQLite: an FTS5 trigram index over `persons.search_text`, kept in step by
-//! the writer at the end of each batch.
+//! Person search on SQLite: an FTS5 trigram index over `persons.search_text`, brought up to
+//! date by the writer behind the commits.
 //!
-//! FTS5 flushes its pending terms whenever a savepoint opens; writing the index inside each
-//! write's savepoint made every write a flush and a merge (a third of the writer's time). The
-//! writes of a batch queue their changes instead ([`SearchOp`]), and the whole batch's changes
-//! go in once, after the last savepoint and before COMMIT, in the same transaction. A write
-//! that fails drops its queued changes.
+//! Writing the index in every commit cost a third of a commit: FTS5 writes each transaction's
+//! terms as a new segment and merges segments as they pile up, a fixed cost per flush whatever
+//! its size. So a write only queues its person (`person_search_queue`, in its own transaction,
+//! with the text the index holds for it), and the writer indexes the queue [`STEP`] persons at
+//! a time: when that many are waiting, when it has had no write to do for [`IDLE`], when the
+//! store closes, and on start (a queue left by a crash or a stop that could not finish). A search reads the queued persons' own text
+//! ([`person_text`]): it finds a person the moment their write is acknowledged, and never a
+//! match the index has not yet taken out.
+
+use std::time::Duration;
 
 use rusqlite::{Connection, params};
 
@@ -13,45 +18,213 @@ use super::db::db_error;
 use crate::domain::ports::StoreError;
 use crate::store::sql::Query;
 
-/// A change of the trigram index, queued by a write and applied at the end of its batch.
-#[derive(Debug)]
-pub struct SearchOp {
-    pub id: i64,
-    /// The text indexed until now (an external-content FTS5 table must be given the old text
-    /// to take it out), `None` for a new person.
-    pub old: Option<String>,
-    /// `None` when the person's rows are deleted (a company's reset or restore).
-    pub new: Option<String>,
-}
+/// How many queued persons one step of the indexer takes (its own transaction).
+pub const STEP: usize = 512;
+/// How long the writer waits without a write before it indexes what is queued.
+pub const IDLE: Duration = Duration::from_millis(2);
+/// How long the writer goes on indexing when the store closes (a few hundred thousand persons;
+/// what remains is indexed after the next start).
+pub const CATCH_UP_AT_STOP: Duration = Duration::from_secs(3);
 
 /// Appends the candidate condition of person search: three characters or more go through the
-/// trigram index; shorter terms, which a trigram cannot match, scan.
+/// trigram index, for every person it is up to date for, and the queued persons' text is read
+/// directly; shorter terms, which a trigram cannot match, scan.
 pub fn person_text(q: &mut Query, needle: &str) {
     if needle.chars().count() >= 3 {
         q.push_arg(
-            "p.id IN (SELECT rowid FROM persons_fts WHERE persons_fts MATCH ?)",
+            "p.id IN (SELECT rowid FROM persons_fts WHERE persons_fts MATCH ? \
+             AND rowid NOT IN (SELECT person_id FROM person_search_queue) \
+             UNION ALL SELECT s.id FROM person_search_queue j JOIN persons s ON s.id = j.person_id \
+             WHERE ",
             format!("\"{}\"", needle.replace('"', "\"\"")),
         );
+        q.push_arg("instr(s.search_text, ?) > 0)", needle);
     } else {
         q.push_arg("instr(p.search_text, ?) > 0", needle);
     }
 }
 
-/// Applies a batch's queued changes to the index.
-pub fn apply(conn: &Connection, ops: Vec<SearchOp>) -> Result<(), StoreError> {
-    for op in ops {
-        if let Some(old) = &op.old {
+/// Queues a person whose search text is about to change (or whose row is about to go), with
+/// the text the index holds for them when they are not queued already: a queued person keeps
+/// the text that was indexed, which is what the index must be told to take out.
+pub fn enqueue(conn: &Connection, id: i64, indexed: Option<&str>) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO person_search_queue (person_id, indexed_text) VALUES (?1, ?2) \
+         ON CONFLICT (person_id) DO NOTHING",
+    )
+    .and_then(|mut s| s.execute(params![id, indexed]))
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// How many persons are queued.
+pub fn queued(conn: &Connection) -> Result<usize, StoreError> {
+    conn.query_row("SELECT count(*) FROM person_search_queue", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|n| n as usize)
+    .map_err(db_error)
+}
+
+/// Indexes up to [`STEP`] queued persons in one transaction (the writer's, between batches);
+/// how many it took.
+pub fn step(conn: &Connection) -> Result<usize, StoreError> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
+    let done = index_queued(conn).and_then(|n| {
+        conn.execute_batch("COMMIT").map_err(db_error)?;
+        Ok(n)
+    });
+    if done.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    done
+}
+
+fn index_queued(conn: &Connection) -> Result<usize, StoreError> {
+    type Queued = (i64, Option<String>, Option<String>);
+    let queued: Vec<Queued> = conn
+        .prepare_cached(
+            "SELECT j.person_id, j.indexed_text, p.search_text FROM person_search_queue j \
+             LEFT JOIN persons p ON p.id = j.person_id ORDER BY j.person_id LIMIT ?1",
+        )
+        .and_then(|mut s| {
+            s.query_map([STEP as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect()
+        })
+        .map_err(db_error)?;
+    let Some(&(last, _, _)) = queued.last() else {
+        return Ok(0);
+    };
+    for (id, old, new) in &queued {
+        if let Some(old) = old {
             conn.prepare_cached(
                 "INSERT INTO persons_fts (persons_fts, rowid, search_text) VALUES ('delete', ?1, ?2)",
             )
-            .and_then(|mut s| s.execute(params![op.id, old]))
+            .and_then(|mut s| s.execute(params![id, old]))
             .map_err(db_error)?;
         }
-        if let Some(new) = &op.new {
+        if let Some(new) = new {
             conn.prepare_cached("INSERT INTO persons_fts (rowid, search_text) VALUES (?1, ?2)")
-                .and_then(|mut s| s.execute(params![op.id, new]))
+                .and_then(|mut s| s.execute(params![id, new]))
                 .map_err(db_error)?;
         }
     }
-    Ok(())
+    conn.prepare_cached("DELETE FROM person_search_queue WHERE person_id <= ?1")
+        .and_then(|mut s| s.execute([last]))
+        .map_err(db_error)?;
+    Ok(queued.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::{Connection, params_from_iter};
+
+    use super::*;
+    use crate::store::sqlite::SqliteDb;
+
+    /// A migrated database whose persons need no company (foreign keys off).
+    fn db() -> SqliteDb {
+        let conn = Connection::open_in_memory().unwrap();
+        let db = SqliteDb::new(conn);
+        super::super::migrate(&db).unwrap();
+        db.conn()
+            .unwrap()
+            .execute_batch("PRAGMA foreign_keys = OFF")
+            .unwrap();
+        db
+    }
+
+    fn found(conn: &Connection, needle: &str) -> Vec<i64> {
+        let mut q = Query::default();
+        q.push("SELECT p.id FROM persons p WHERE ");
+        person_text(&mut q, needle);
+        q.push(" ORDER BY p.id");
+        let mut stmt = conn.prepare(&q.sql).unwrap();
+        stmt.query_map(params_from_iter(q.args.iter()), |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    fn set_text(conn: &Connection, id: i64, text: &str) {
+        conn.execute(
+            "INSERT INTO persons (id, company_id, owner_id, name, visible_to, add_time, \
+             update_time, search_text) VALUES (?1, 1, 1, 'x', 3, 0, 0, ?2) \
+             ON CONFLICT (id) DO UPDATE SET search_text = excluded.search_text",
+            params![id, text],
+        )
+        .unwrap();
+    }
+
+    /// The index matches its content table exactly (FTS5's own check, content included).
+    fn assert_index_whole(conn: &Connection) {
+        assert_eq!(queued(conn).unwrap(), 0);
+        conn.execute(
+            "INSERT INTO persons_fts (persons_fts, rank) VALUES ('integrity-check', 1)",
+            [],
+        )
+        .expect("the index holds exactly the persons' texts");
+    }
+
+    #[test]
+    fn a_search_reads_queued_persons_itself_and_the_index_catches_up_exactly() {
+        let db = db();
+        let conn = db.conn().unwrap();
+        // Two new persons, queued and not indexed: found at once.
+        for (id, text) in [(1, "alice anders"), (2, "bob berg")] {
+            enqueue(&conn, id, None).unwrap();
+            set_text(&conn, id, text);
+        }
+        assert_eq!(found(&conn, "anders"), [1]);
+        assert_eq!(found(&conn, "berg"), [2]);
+        assert_eq!(step(&conn).unwrap(), 2);
+        assert_index_whole(&conn);
+        assert_eq!(found(&conn, "anders"), [1]);
+
+        // Renamed twice before the index catches up: the old text is never found, the newest
+        // is, and the index is told to take out the text it really holds.
+        enqueue(&conn, 1, Some("alice anders")).unwrap();
+        set_text(&conn, 1, "carol carlsen");
+        enqueue(&conn, 1, Some("carol carlsen")).unwrap();
+        set_text(&conn, 1, "dora dahl");
+        assert_eq!(found(&conn, "anders"), Vec::<i64>::new());
+        assert_eq!(found(&conn, "carlsen"), Vec::<i64>::new());
+        assert_eq!(found(&conn, "dahl"), [1]);
+        assert_eq!(step(&conn).unwrap(), 1);
+        assert_index_whole(&conn);
+        assert_eq!(found(&conn, "dahl"), [1]);
+        assert_eq!(found(&conn, "anders"), Vec::<i64>::new());
+
+        // A row deleted (a reset) and another inserted under its id (a restore).
+        enqueue(&conn, 2, Some("bob berg")).unwrap();
+        conn.execute("DELETE FROM persons WHERE id = 2", [])
+            .unwrap();
+        assert_eq!(found(&conn, "berg"), Vec::<i64>::new());
+        enqueue(&conn, 2, None).unwrap();
+        set_text(&conn, 2, "erik eng");
+        assert_eq!(found(&conn, "eng"), [2]);
+        assert_eq!(step(&conn).unwrap(), 1);
+        assert_index_whole(&conn);
+        assert_eq!(found(&conn, "berg"), Vec::<i64>::new());
+        assert_eq!(found(&conn, "eng"), [2]);
+        assert_eq!(step(&conn).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_step_takes_a_bounded_number_and_the_rest_stays_found() {
+        let db = db();
+        let conn = db.conn().unwrap();
+        let n = STEP as i64 + 10;
+        for id in 1..=n {
+            enqueue(&conn, id, None).unwrap();
+            set_text(&conn, id, &format!("person number {id:05}"));
+        }
+        assert_eq!(step(&conn).unwrap(), STEP);
+        assert_eq!(queued(&conn).unwrap(), 10);
+        assert_eq!(found(&conn, &format!("{n:05}")), [n]);
+        assert_eq!(found(&conn, "00007"), [7]);
+        assert_eq!(found(&conn, "number").len(), n as usize);
+        assert_eq!(step(&conn).unwrap(), 10);
+        assert_index_whole(&conn);
+    }
 }

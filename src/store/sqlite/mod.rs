@@ -30,7 +30,11 @@ const WRITER_CACHE_KIB: u32 = 32 * 1024;
 const MAX_IDLE_READERS: usize = 16;
 
 pub struct Sqlite {
-    jobs: mpsc::Sender<Job>,
+    /// `None` once the store is being dropped.
+    jobs: Option<mpsc::Sender<Job>>,
+    /// The writer thread, joined when the store is dropped: it catches the search index up
+    /// before it ends (for a bounded time).
+    writer: Option<std::thread::JoinHandle<()>>,
     readers: Arc<ReadPool>,
     /// Writes per group-commit transaction.
     batch_sizes: Arc<Histogram>,
@@ -175,12 +179,13 @@ impl Sqlite {
         let batch_sizes = Arc::new(Histogram::new(BATCH_BOUNDS));
         let sizes = batch_sizes.clone();
         let writer_health = health.clone();
-        std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("pipestack-writer".into())
             .spawn(move || writer::run(db, rx, &sizes, &writer_health))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
-            jobs,
+            jobs: Some(jobs),
+            writer: Some(writer),
             readers: Arc::new(ReadPool {
                 target,
                 idle: Mutex::new(Vec::new()),
@@ -189,6 +194,21 @@ impl Sqlite {
             health,
             _stop_checkpoints: stop_checkpoints,
         })
+    }
+}
+
+impl Drop for Sqlite {
+    /// Ends the writer (it finishes the writes it was given and catches the search index up,
+    /// for a bounded time) and waits for it, so that a process that ends after the store leaves
+    /// nothing behind for the next start.
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(writer) = self.writer.take()
+            && writer.thread().id() != std::thread::current().id()
+            && writer.join().is_err()
+        {
+            tracing::error!("the writer thread panicked");
+        }
     }
 }
 
@@ -315,9 +335,16 @@ impl Backend for Sqlite {
             });
             (ok, completion)
         });
-        let sent = self.jobs.send(job);
+        let sent = self
+            .jobs
+            .as_ref()
+            .is_some_and(|jobs| jobs.send(job).is_ok());
         async move {
-            sent.map_err(|_| StoreError::Unavailable("the database writer has stopped".into()))?;
+            if !sent {
+                return Err(StoreError::Unavailable(
+                    "the database writer has stopped".into(),
+                ));
+            }
             // A dropped reply means the write never ran or was rolled back: nothing was stored.
             rx.await.map_err(|_| {
                 StoreError::Unavailable("the write was not committed; try again".into())

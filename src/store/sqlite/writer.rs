@@ -1,7 +1,8 @@
 //! Group commit: every write is a job sent to one writer thread. The thread takes all the jobs
 //! waiting, runs each inside its own SAVEPOINT of one transaction (so a failing write rolls
 //! back alone), commits once (one fsync for the batch), and only then answers each caller. An
-//! answer therefore always means "on disk".
+//! answer therefore always means "on disk". Between batches it brings the person search index
+//! up to date with what the writes queued ([`fts`]).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
@@ -19,9 +20,27 @@ pub type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
 /// A write: runs on the writer's connection and says whether it succeeded.
 pub type Job = Box<dyn FnOnce(&SqliteDb) -> (bool, Completion) + Send>;
 
-/// The writer thread's loop: a batch per wake-up, until every sender is gone.
+/// The writer thread's loop: a batch per wake-up, until every sender is gone; a step of the
+/// search indexer whenever a step's worth is queued or no write came for [`fts::IDLE`].
 pub fn run(db: SqliteDb, rx: mpsc::Receiver<Job>, sizes: &Histogram, health: &Health) {
-    while let Ok(first) = rx.recv() {
+    // Persons queued for the index (at least; a step that finds fewer sets it right).
+    let mut behind = db.conn().and_then(|c| fts::queued(&c)).unwrap_or(1);
+    loop {
+        let first = if behind > 0 {
+            match rx.recv_timeout(fts::IDLE) {
+                Ok(job) => job,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    behind = index_step(&db, behind);
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match rx.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            }
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -33,6 +52,28 @@ pub fn run(db: SqliteDb, rx: mpsc::Receiver<Job>, sizes: &Histogram, health: &He
         match run_batch(&db, batch) {
             Ok(()) => health.recover(),
             Err(e) => health.fail(format!("writes are failing: {e}")),
+        }
+        behind += db.take_queued();
+        while behind >= fts::STEP {
+            behind = index_step(&db, behind);
+        }
+    }
+    // The store is closing: catch the index up, for a while (the rest waits for the next start).
+    let until = std::time::Instant::now() + fts::CATCH_UP_AT_STOP;
+    while behind > 0 && std::time::Instant::now() < until {
+        behind = index_step(&db, behind);
+    }
+}
+
+/// One step of the search indexer; how many persons may still be queued. A step that fails
+/// (logged) leaves them queued for the next: searches stay exact meanwhile.
+fn index_step(db: &SqliteDb, behind: usize) -> usize {
+    match db.conn().and_then(|c| fts::step(&c)) {
+        Ok(n) if n < fts::STEP => 0,
+        Ok(n) => behind.saturating_sub(n).max(1),
+        Err(e) => {
+            tracing::error!(error = %e, "the search index could not catch up; will retry");
+            behind.min(fts::STEP - 1)
         }
     }
 }
@@ -49,11 +90,7 @@ fn run_batch(db: &SqliteDb, batch: Vec<Job>) -> Result<(), StoreError> {
         return Err(e);
     }
     let mut completions = Vec::with_capacity(batch.len());
-    if let Ok(mut pending) = db.pending_search() {
-        pending.clear();
-    }
     for job in batch {
-        let mark = db.pending_search().map(|p| p.len()).unwrap_or(0);
         let (ok, done) = match execute(db, "SAVEPOINT job") {
             Ok(()) => catch_unwind(AssertUnwindSafe(|| job(db))).unwrap_or_else(|_| {
                 let err = StoreError::Internal("a write panicked".into());
@@ -64,9 +101,6 @@ fn run_batch(db: &SqliteDb, batch: Vec<Job>) -> Result<(), StoreError> {
         let end = if ok {
             execute(db, "RELEASE job")
         } else {
-            if let Ok(mut pending) = db.pending_search() {
-                pending.truncate(mark);
-            }
             execute(db, "ROLLBACK TO job; RELEASE job")
         };
         if let Err(e) = end {
@@ -74,20 +108,13 @@ fn run_batch(db: &SqliteDb, batch: Vec<Job>) -> Result<(), StoreError> {
         }
         completions.push(done);
     }
-    let commit_error = commit(db).err().inspect(|_| {
+    let commit_error = execute(db, "COMMIT").err().inspect(|_| {
         let _ = execute(db, "ROLLBACK");
     });
     for done in completions {
         done(commit_error.as_ref());
     }
     commit_error.map_or(Ok(()), Err)
-}
-
-/// Brings the search index up to date with the batch, then commits.
-fn commit(db: &SqliteDb) -> Result<(), StoreError> {
-    let ops = std::mem::take(&mut *db.pending_search()?);
-    fts::apply(&*db.conn()?, ops)?;
-    execute(db, "COMMIT")
 }
 
 fn completion_with(err: StoreError) -> Completion {
