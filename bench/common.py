@@ -26,12 +26,20 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Server:
-    """A pipestack release binary on a fresh database file."""
+def fresh_pg(url):
+    """A new, empty PostgreSQL database beside the one `url` names; its URL."""
+    name = f"pipestack_bench_{os.getpid()}_{time.time_ns()}"
+    subprocess.run(["psql", url, "-qc", f"CREATE DATABASE {name}"], check=True)
+    return url[: url.rindex("/") + 1] + name
 
-    def __init__(self, db_dir=None, args=()):
+
+class Server:
+    """A pipestack release binary on a fresh database file, or on `database` (a URL)."""
+
+    def __init__(self, db_dir=None, args=(), database=None):
         self.args = list(args)
         self.dir = db_dir or tempfile.mkdtemp(prefix="pipestack-bench-")
+        self.database = database or f"sqlite://{self.dir}/bench.db"
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = None
@@ -39,7 +47,7 @@ class Server:
     def start(self):
         t0 = time.monotonic()
         self.proc = subprocess.Popen(
-            [BIN, "--database", f"sqlite://{self.dir}/bench.db", "serve",
+            [BIN, "--database", self.database, "serve",
              "--listen", f"127.0.0.1:{self.port}", "--api-token", TOKEN, *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={**os.environ, "PIPESTACK_LOG": "warn"},

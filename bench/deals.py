@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from common import BIN, ROOT, Server, machine, wrk
+from common import ROOT, Server, fresh_pg, machine, wrk
 
 SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -30,32 +30,6 @@ DEAL = {"title": "Annual licence", "owner_id": 1, "person_id": 1, "org_id": 1,
         "value": 1200, "currency": "EUR", "visible_to": 3}
 COUNTS = ("open_deals_count,won_deals_count,lost_deals_count,closed_deals_count,"
           "related_open_deals_count")
-
-
-class PgServer(Server):
-    """The same binary on a fresh PostgreSQL database."""
-
-    def __init__(self, url):
-        super().__init__()
-        name = f"pipestack_bench_{int(time.time())}"
-        subprocess.run(["psql", url, "-qc", f"CREATE DATABASE {name}"], check=True)
-        self.url = url[: url.rindex("/") + 1] + name
-
-    def start(self):
-        t0 = time.monotonic()
-        self.proc = subprocess.Popen(
-            [BIN, "--database", self.url, "serve", "--listen", f"127.0.0.1:{self.port}",
-             "--api-token", "bench-token-0001"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        while True:
-            try:
-                self.call("GET", "/v1/users/me")
-                return time.monotonic() - t0
-            except OSError:
-                if time.monotonic() - t0 > 30:
-                    raise RuntimeError("server did not start")
-                time.sleep(0.01)
 
 
 def seed(server):
@@ -116,7 +90,7 @@ def main():
     rows = []
     run("SQLite", Server(), rows)
     if PG_URL:
-        run("Postgres", PgServer(PG_URL), rows)
+        run("Postgres", Server(database=fresh_pg(PG_URL)), rows)
     lines = [
         "# Deals beside persons",
         "",

@@ -16,39 +16,13 @@ import tempfile
 import threading
 import time
 
-from common import BIN, Server, machine, wrk
+from common import BIN, Server, fresh_pg, machine, wrk
 from run import build, capture, gen, row, scenarios, start_null
 
 PG = sys.argv[1]
 SECONDS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 N = 1000
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def fresh_pg():
-    name = f"pipestack_bench_{os.getpid()}_{int(time.time())}"
-    subprocess.run(["psql", PG, "-qc", f"CREATE DATABASE {name}"], check=True)
-    return PG[: PG.rindex("/") + 1] + name
-
-
-class PgServer(Server):
-    def __init__(self, url):
-        super().__init__()
-        self.url = url
-
-    def start(self):
-        import urllib.request
-        t0 = time.monotonic()
-        self.proc = subprocess.Popen(
-            [BIN, "--database", self.url, "serve", "--listen", f"127.0.0.1:{self.port}",
-             "--api-token", "bench-token-0001"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PIPESTACK_LOG": "warn"})
-        while True:
-            try:
-                self.call("GET", "/v1/users/me")
-                return time.monotonic() - t0
-            except OSError:
-                time.sleep(0.005)
 
 
 def parallel(cells):
@@ -79,11 +53,11 @@ def main():
         subprocess.run([BIN, "--database", f"sqlite://{sqlite.dir}/bench.db", "import", csv_path, "--quiet"],
                        check=True, stdout=subprocess.DEVNULL)
         sqlite.start()
-        url = fresh_pg()
-        pg1 = PgServer(url)
+        url = fresh_pg(PG)
+        pg1 = Server(database=url)
         pg1.start()
         subprocess.run([BIN, "--database", url, "import", csv_path, "--quiet"], check=True, stdout=subprocess.DEVNULL)
-        pg2 = PgServer(url)
+        pg2 = Server(database=url)
         pg2.start()
         probe = row(csv_path, 345)
         probe["id"] = 346
