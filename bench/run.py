@@ -5,10 +5,12 @@ Builds the release binaries, starts pipestack on a fresh SQLite file and the nul
 (same HTTP stack, fixed responses of the same size, no work), and drives both with
 `wrk -t1` at 2 and 32 connections for: POST /v1/persons, POST /api/v2/persons,
 GET /v1/persons/{id}, a 100-person list page in each dialect, v2 search by substring and by
-exact email. Once on a small store (1,000 persons), once at 1,000,000 (loaded with
-`pipestack import`). Also: server RSS, and time from start to first answer.
+exact email, POST /api/v2/deals and POST /api/v2/activities. Once on a small store (1,000
+persons), once at 1,000,000 (loaded with `pipestack import`). Also: server RSS, and time from
+start to first answer. Given a PostgreSQL URL, the writes are measured once more on a fresh
+PostgreSQL database holding the small store, against the same null server.
 
-Run: python3 bench/run.py [seconds per measurement] [persons]   -> bench/RESULTS.md
+Run: python3 bench/run.py [seconds per measurement] [persons] [postgres://…]   -> bench/RESULTS.md
 """
 
 import csv
@@ -21,11 +23,12 @@ import tempfile
 import time
 import urllib.request
 
-from common import BIN, ROOT, TOKEN, Server, machine, wrk
+from common import BIN, ROOT, TOKEN, Server, fresh_pg, machine, wrk
 
 MAIN = __name__ == "__main__"
 SECONDS = int(sys.argv[1]) if MAIN and len(sys.argv) > 1 else 5
 BIG = int(sys.argv[2]) if MAIN and len(sys.argv) > 2 else 1_000_000
+PG = sys.argv[3] if MAIN and len(sys.argv) > 3 else None
 SMALL = 1_000
 NULL_BIN = os.path.join(ROOT, "target", "release", "pipestack-null-server")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -72,7 +75,18 @@ def scenarios(probe):
         (f"v2 search substring `{sub}`", "GET", f"/api/v2/persons/search?term={sub_q}", None, "search_v2"),
         ("v2 search exact email", "GET",
          f"/api/v2/persons/search?term={email_q}&fields=email&exact_match=true", None, "search_v2_exact"),
+        # Last: they add deals and activities to the probe person, whose answers above were
+        # captured without them.
+        ("POST /api/v2/deals", "POST", "/api/v2/deals",
+         {"title": "Bench deal", "value": 1200, "currency": "EUR", "person_id": probe["id"]}, "post_v2_deal"),
+        ("POST /api/v2/activities", "POST", "/api/v2/activities",
+         {"subject": "Bench call", "type": "call", "person_id": probe["id"],
+          "due_date": "2026-12-01", "due_time": "10:00"}, "post_v2_activity"),
     ]
+
+
+def is_write(scenario):
+    return scenario[1] == "POST"
 
 
 def capture(server, scen, outdir):
@@ -108,9 +122,9 @@ def start_null(outdir):
     raise RuntimeError("null server did not start")
 
 
-def measure(label, server, scen, null_base, results):
+def measure(label, server, scen, null_base, results, conns=(2, 32)):
     for name, method, path, body, _ in scen:
-        for c in (2, 32):
+        for c in conns:
             ours = wrk(server.base + path, c, SECONDS, method, body)
             ceiling = wrk(null_base + path, c, SECONDS, method, body)
             results.append((label, name, c, ours, ceiling))
@@ -128,7 +142,7 @@ def first_answer(server):
 def main():
     build()
     work = tempfile.mkdtemp(prefix="pipestack-bench-")
-    results, notes = [], []
+    results, notes, pg_results = [], [], []
     try:
         big_csv = os.path.join(work, "persons.csv")
         gen(BIG, big_csv)
@@ -160,6 +174,17 @@ def main():
             null, null_base = start_null(outdir)
             try:
                 measure(label, server, scen, null_base, results)
+                if PG and label == "small":
+                    pg = Server(database=fresh_pg(PG))
+                    pg.start()
+                    subprocess.run([BIN, "--database", pg.database, "import", file, "--quiet"],
+                                   check=True, stdout=subprocess.DEVNULL)
+                    try:
+                        measure("PostgreSQL", pg, [s for s in scen if is_write(s)], null_base, pg_results,
+                                conns=(32,))
+                    finally:
+                        pg.proc.terminate()
+                        pg.proc.wait()
             finally:
                 null.terminate()
             rss = server.rss_mb()
@@ -168,18 +193,18 @@ def main():
             notes.append((label, n, load_s, startup, startup_again, rss, db_mb))
             server.proc.terminate()
             server.proc.wait()
-        write(results, notes)
+        write(results, notes, pg_results)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def write(results, notes):
+def write(results, notes, pg_results):
     lines = [
         "# Benchmarks: pipestack against the ceiling",
         "",
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine()}.",
         "",
-        f"Command: `python3 bench/run.py {SECONDS} {BIG}`. Release build; pipestack on a fresh SQLite file "
+        f"Command: `python3 bench/run.py {SECONDS} {BIG}{' postgres://…' if PG else ''}`. Release build; pipestack on a fresh SQLite file "
         "(WAL, `synchronous=FULL`: every 2xx is on disk); the null server (`bench/null_server.rs`, "
         "same tokio/hyper/axum stack) answers the same routes with pipestack's own captured "
         f"responses, doing no work. `wrk -t1`, {SECONDS} s per cell, pipestack then null server, "
@@ -198,6 +223,17 @@ def write(results, notes):
     for label, n, load_s, startup, again, rss, db_mb in notes:
         lines.append(f"| {label} | {n:,} | {load_s:.1f} s | {startup * 1000:.0f} ms | {again * 1000:.0f} ms | "
                      f"{rss:.0f} MB | {db_mb:.0f} MB |")
+    if pg_results:
+        by_sqlite = {(n, c): o for l, n, c, o, _ in results if l == "small"}
+        lines += ["", "Writes on PostgreSQL (a fresh database holding the small store; PostgreSQL on the same "
+                      "two cores, `synchronous_commit=on`), beside SQLite and the same null server, c=32:", "",
+                  "| request | SQLite req/s (p99 ms) | PostgreSQL req/s (p99 ms) | null req/s | SQLite ÷ null | "
+                  "PostgreSQL ÷ null |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        for _, name, c, ours, null in pg_results:
+            s = by_sqlite[(name, c)]
+            lines.append(f"| {name} | {s['rps']:.0f} ({s['p99']:.1f}) | {ours['rps']:.0f} ({ours['p99']:.1f}) | "
+                         f"{null['rps']:.0f} | {s['rps'] / null['rps']:.2f} | {ours['rps'] / null['rps']:.2f} |")
     # Flatness: the same cell at 1M vs small.
     lines += ["", "Flatness (req/s at 1M ÷ req/s on the small store, c=32):", ""]
     by = {(l, n, c): o for l, n, c, o, _ in results}
