@@ -42,7 +42,8 @@ const READ_ONLY: &[&str] = &[
 /// `POST /v1/persons`: 201 with the person and its `related_objects`.
 pub async fn add_person(Caller { session, store }: Caller, Payload(body): Payload) -> ApiResult {
     let person = person::add_person(store.as_ref(), &session, draft(body)?).await?;
-    respond(store.as_ref(), &session, &person, StatusCode::CREATED, None).await
+    let related = Related::load_added(store.as_ref(), &session, &[&person]).await?;
+    Ok(reply(&person, &related, StatusCode::CREATED, None))
 }
 
 /// `GET /v1/persons/{id}`: the person (deleted ones too, with `active_flag: false`).
@@ -211,12 +212,21 @@ async fn respond(
     additional: Option<Value>,
 ) -> ApiResult {
     let related = Related::load(store, session, &[person]).await?;
-    Ok(success(
+    Ok(reply(person, &related, status, additional))
+}
+
+fn reply(
+    person: &Person,
+    related: &Related,
+    status: StatusCode,
+    additional: Option<Value>,
+) -> axum::response::Response {
+    success(
         status,
-        render::person(person, &related),
+        render::person(person, related),
         additional,
         Some(related.objects()),
-    ))
+    )
 }
 
 /// Parses a v1 body (JSON or form, already a JSON object) into the domain's command.

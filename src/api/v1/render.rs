@@ -35,6 +35,21 @@ impl Related {
         session: &Session,
         persons: &[&Person],
     ) -> Result<Self, ApiError> {
+        let mut related = Self::load_added(store, session, persons).await?;
+        let ids: Vec<i64> = persons.iter().map(|p| p.id).collect();
+        related.summaries =
+            summary::summaries(store, session, Kind::Person, &ids, (true, true)).await?;
+        Ok(related)
+    }
+
+    /// [`load`](Self::load) for persons just added: nothing can be attached to a person before
+    /// their id exists (no deal, activity or follower of another user), so their summaries are
+    /// all 0 without reading them.
+    pub async fn load_added(
+        store: &dyn Store,
+        session: &Session,
+        persons: &[&Person],
+    ) -> Result<Self, ApiError> {
         let company_id = session.company.id;
         let orgs = organization::of_persons(store, session, persons.iter().copied()).await?;
         let wanted: Vec<i64> = persons
@@ -49,13 +64,12 @@ impl Related {
             .filter(|u| wanted.contains(&u.id))
             .map(|u| (u.id, u.clone()))
             .collect();
-        let ids: Vec<i64> = persons.iter().map(|p| p.id).collect();
         Ok(Self {
             company: session.company.clone(),
             users,
             orgs,
             fields: Fields::load(store, Kind::Person, company_id).await?,
-            summaries: summary::summaries(store, session, Kind::Person, &ids, (true, true)).await?,
+            summaries: HashMap::new(),
         })
     }
 
