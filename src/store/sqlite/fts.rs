@@ -28,14 +28,15 @@ pub const CATCH_UP_AT_STOP: Duration = Duration::from_secs(3);
 
 /// Appends the candidate condition of person search: three characters or more go through the
 /// trigram index, for every person it is up to date for, and the queued persons' text is read
-/// directly; shorter terms, which a trigram cannot match, scan.
+/// directly (the queue first: `CROSS JOIN` keeps SQLite from scanning the persons and probing
+/// the queue); shorter terms, which a trigram cannot match, scan.
 pub fn person_text(q: &mut Query, needle: &str) {
     if needle.chars().count() >= 3 {
         q.push_arg(
             "p.id IN (SELECT rowid FROM persons_fts WHERE persons_fts MATCH ? \
              AND rowid NOT IN (SELECT person_id FROM person_search_queue) \
-             UNION ALL SELECT s.id FROM person_search_queue j JOIN persons s ON s.id = j.person_id \
-             WHERE ",
+             UNION ALL SELECT s.id FROM person_search_queue j CROSS JOIN persons s \
+             ON s.id = j.person_id WHERE ",
             format!("\"{}\"", needle.replace('"', "\"\"")),
         );
         q.push_arg("instr(s.search_text, ?) > 0)", needle);
@@ -208,6 +209,31 @@ mod tests {
         assert_eq!(found(&conn, "berg"), Vec::<i64>::new());
         assert_eq!(found(&conn, "eng"), [2]);
         assert_eq!(step(&conn).unwrap(), 0);
+    }
+
+    /// The queued persons are read from the queue, never by scanning every person for the
+    /// queue (which made a search at 100,000 persons 150 times slower).
+    #[test]
+    fn a_search_reads_the_queue_by_its_rows_not_every_person() {
+        let db = db();
+        let conn = db.conn().unwrap();
+        let mut q = Query::default();
+        q.push("EXPLAIN QUERY PLAN SELECT p.id FROM persons p WHERE ");
+        person_text(&mut q, "needle");
+        q.push(" AND p.company_id = 1 AND p.active_flag = TRUE ORDER BY p.id");
+        let mut stmt = conn.prepare(&q.sql).unwrap();
+        let plan: Vec<String> = stmt
+            .query_map(params_from_iter(q.args.iter()), |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(plan.iter().any(|s| s == "SCAN j"), "{plan:?}");
+        assert!(
+            plan.iter().all(|s| !["SCAN p", "SCAN s"]
+                .iter()
+                .any(|scan| s == scan || s.starts_with(&format!("{scan} ")))),
+            "{plan:?}"
+        );
     }
 
     #[test]
