@@ -28,10 +28,15 @@ use crate::metrics::{BATCH_BOUNDS, Histogram};
 const WRITER_CACHE_KIB: u32 = 32 * 1024;
 /// How many idle read connections are kept.
 const MAX_IDLE_READERS: usize = 16;
+/// How many long reads (searches, deep pages) run at once; more wait their turn. Each holds a
+/// blocking thread and a connection with its page cache: unbounded, 32 concurrent searches at
+/// a million persons took the server past 200 MB, and ran no faster.
+const LONG_READS: usize = 4;
 
 pub struct Sqlite {
     /// `None` once the store is being dropped.
     jobs: Option<mpsc::Sender<Job>>,
+    long_reads: Arc<tokio::sync::Semaphore>,
     /// The writer thread, joined when the store is dropped: it catches the search index up
     /// before it ends (for a bounded time).
     writer: Option<std::thread::JoinHandle<()>>,
@@ -185,6 +190,7 @@ impl Sqlite {
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             jobs: Some(jobs),
+            long_reads: Arc::new(tokio::sync::Semaphore::new(LONG_READS)),
             writer: Some(writer),
             readers: Arc::new(ReadPool {
                 target,
@@ -308,7 +314,12 @@ impl Backend for Sqlite {
         F: for<'d> FnOnce(&'d SqliteDb) -> BoxFuture<'d, Result<T, StoreError>> + Send + 'static,
     {
         let readers = self.readers.clone();
+        let long_reads = self.long_reads.clone();
         async move {
+            let _turn = long_reads
+                .acquire_owned()
+                .await
+                .map_err(|e| StoreError::Internal(format!("a read failed: {e}")))?;
             tokio::task::spawn_blocking(move || readers.with(|db| run_now(op(db))))
                 .await
                 .map_err(|e| StoreError::Internal(format!("a read failed: {e}")))?
