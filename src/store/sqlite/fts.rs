@@ -22,6 +22,9 @@ use crate::store::sql::Query;
 pub const STEP: usize = 512;
 /// How long the writer waits without a write before it indexes what is queued.
 pub const IDLE: Duration = Duration::from_millis(2);
+/// After steps that failed (a full disk, say), the writer waits twice as long each time
+/// before the next, up to this.
+pub const RETRY_AT_MOST: Duration = Duration::from_secs(1);
 /// How long the writer goes on indexing when the store closes (a few hundred thousand persons;
 /// what remains is indexed after the next start).
 pub const CATCH_UP_AT_STOP: Duration = Duration::from_secs(3);

@@ -25,12 +25,17 @@ pub type Job = Box<dyn FnOnce(&SqliteDb) -> (bool, Completion) + Send>;
 pub fn run(db: SqliteDb, rx: mpsc::Receiver<Job>, sizes: &Histogram, health: &Health) {
     // Persons queued for the index (at least; a step that finds fewer sets it right).
     let mut behind = db.conn().and_then(|c| fts::queued(&c)).unwrap_or(1);
+    // How long to wait for a write before a step: longer after each step that failed.
+    let mut idle = fts::IDLE;
     loop {
         let first = if behind > 0 {
-            match rx.recv_timeout(fts::IDLE) {
+            match rx.recv_timeout(idle) {
                 Ok(job) => job,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    behind = index_step(&db, behind);
+                    match index_step(&db, behind) {
+                        Some(left) => (behind, idle) = (left, fts::IDLE),
+                        None => idle = (idle * 2).min(fts::RETRY_AT_MOST),
+                    }
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -55,25 +60,31 @@ pub fn run(db: SqliteDb, rx: mpsc::Receiver<Job>, sizes: &Histogram, health: &He
         }
         behind += db.take_queued();
         while behind >= fts::STEP {
-            behind = index_step(&db, behind);
+            let Some(left) = index_step(&db, behind) else {
+                break;
+            };
+            behind = left;
         }
     }
     // The store is closing: catch the index up, for a while (the rest waits for the next start).
     let until = std::time::Instant::now() + fts::CATCH_UP_AT_STOP;
     while behind > 0 && std::time::Instant::now() < until {
-        behind = index_step(&db, behind);
+        let Some(left) = index_step(&db, behind) else {
+            break;
+        };
+        behind = left;
     }
 }
 
-/// One step of the search indexer; how many persons may still be queued. A step that fails
-/// (logged) leaves them queued for the next: searches stay exact meanwhile.
-fn index_step(db: &SqliteDb, behind: usize) -> usize {
+/// One step of the search indexer: how many persons may still be queued, or `None` when it
+/// failed (logged; they stay queued for a later step, and searches stay exact meanwhile).
+fn index_step(db: &SqliteDb, behind: usize) -> Option<usize> {
     match db.conn().and_then(|c| fts::step(&c)) {
-        Ok(n) if n < fts::STEP => 0,
-        Ok(n) => behind.saturating_sub(n).max(1),
+        Ok(n) if n < fts::STEP => Some(0),
+        Ok(n) => Some(behind.saturating_sub(n).max(1)),
         Err(e) => {
             tracing::error!(error = %e, "the search index could not catch up; will retry");
-            behind.min(fts::STEP - 1)
+            None
         }
     }
 }
