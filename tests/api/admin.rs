@@ -250,6 +250,44 @@ async fn reset_brings_the_company_back_to_its_first_start_and_leaves_others_alon
     assert_eq!(found.data()["items"].as_array().unwrap().len(), 1);
 }
 
+/// A snapshot is refused after an upgrade that changed the data's tables (409 naming its
+/// version), and restored after one that changed only an engine's own structures (migration
+/// 12, SQLite's search queue).
+#[tokio::test]
+async fn a_snapshot_outlives_upgrades_of_an_engines_own_structures_only() {
+    let app = spawn().await;
+    app.add_person_v2(json!({"name": "Kept Person"})).await;
+    let r = app
+        .post("/_pipestack/snapshots", &json!({"name": "at-11"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    app.add_person_v2(json!({"name": "Later Person"})).await;
+    let r = app
+        .post("/_pipestack/snapshots/at-11/restore", &json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(person_ids(&app, &app.token).await.len(), 1);
+
+    // The same snapshot as a build before migration 11 would have saved it.
+    app.execute_sql(
+        "UPDATE company_snapshots SET data = replace(data, '\"schema\":11', '\"schema\":10') \
+         WHERE name = 'at-11'",
+    )
+    .await;
+    let r = app
+        .post("/_pipestack/snapshots/at-11/restore", &json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("schema version 10"),
+        "{}",
+        r.body
+    );
+}
+
 #[tokio::test]
 async fn a_snapshot_puts_back_exactly_what_it_saved_and_survives_a_restart() {
     let app = spawn().await;

@@ -276,6 +276,22 @@ impl TestApp {
     }
 
     /// Rows in a table, read straight from the database.
+    /// Runs a statement on the test's database directly (either engine).
+    pub async fn execute_sql(&self, sql: &str) {
+        if let Some(path) = self.db_url.strip_prefix("sqlite://") {
+            rusqlite::Connection::open(path)
+                .unwrap()
+                .execute(sql, [])
+                .unwrap();
+            return;
+        }
+        let (client, conn) = tokio_postgres::connect(&self.db_url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        client.execute(sql, &[]).await.unwrap();
+    }
+
     pub async fn count_rows(&self, table: &str) -> i64 {
         let sql = format!("SELECT COUNT(*) FROM {table}");
         if let Some(path) = self.db_url.strip_prefix("sqlite://") {

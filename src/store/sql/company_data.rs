@@ -45,9 +45,15 @@ const TRANSIENT: &[(&str, &str)] = &[
     ("webhook_events", "company_id = ?"),
 ];
 
-/// The schema a snapshot is taken at: the last migration's version.
+/// The schema a snapshot is taken at: the version of the last migration that changed the
+/// company data's tables (an engine's own structures, such as SQLite's search queue, leave
+/// snapshots restorable).
 fn schema() -> i64 {
-    migrations::MIGRATIONS.last().map_or(0, |m| m.version)
+    migrations::MIGRATIONS
+        .iter()
+        .rev()
+        .find(|m| m.data)
+        .map_or(0, |m| m.version)
 }
 
 /// The company's persons' ids and search texts (what the engine's text index holds).

@@ -14,6 +14,9 @@ pub struct Migration {
     pub postgres: &'static str,
     /// What to compute for existing rows once the SQL has run.
     pub fill: Option<Fill>,
+    /// Whether it changes the tables a company's data is kept in (a snapshot taken before it
+    /// cannot be restored after it); `false` for an engine's own structures.
+    pub data: bool,
 }
 
 /// Which engine's SQL a migration runs.
@@ -31,6 +34,13 @@ macro_rules! migration {
             sqlite: include_str!(concat!("../../../migrations/sqlite/", $file)),
             postgres: include_str!(concat!("../../../migrations/postgres/", $file)),
             fill: $fill,
+            data: true,
+        }
+    };
+    ($version:literal, $file:literal, engine only) => {
+        Migration {
+            data: false,
+            ..migration!($version, $file, None)
         }
     };
 }
@@ -56,7 +66,7 @@ pub const MIGRATIONS: &[Migration] = &[
     ),
     migration!(10, "0010_webhooks.sql", None),
     migration!(11, "0011_test_toolkit.sql", None),
-    migration!(12, "0012_search_queue.sql", None),
+    migration!(12, "0012_search_queue.sql", engine only),
 ];
 
 /// A step of a migration done in Rust.
