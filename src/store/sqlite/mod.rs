@@ -317,13 +317,18 @@ impl Backend for Sqlite {
         let readers = self.readers.clone();
         let long_reads = self.long_reads.clone();
         async move {
-            let _turn = long_reads
+            // The permit goes with the read, not with the request: a read whose client has gone
+            // runs on and still counts.
+            let turn = long_reads
                 .acquire_owned()
                 .await
                 .map_err(|e| StoreError::Internal(format!("a read failed: {e}")))?;
-            tokio::task::spawn_blocking(move || readers.with(|db| run_now(op(db))))
-                .await
-                .map_err(|e| StoreError::Internal(format!("a read failed: {e}")))?
+            tokio::task::spawn_blocking(move || {
+                let _turn = turn;
+                readers.with(|db| run_now(op(db)))
+            })
+            .await
+            .map_err(|e| StoreError::Internal(format!("a read failed: {e}")))?
         }
     }
 
