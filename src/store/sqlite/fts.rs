@@ -6,7 +6,8 @@
 //! its size. So a write only queues its person (`person_search_queue`, in its own transaction,
 //! with the text the index holds for it), and the writer indexes the queue [`STEP`] persons at
 //! a time: when that many are waiting, when it has had no write to do for [`IDLE`], when the
-//! store closes, and on start (a queue left by a crash or a stop that could not finish). A search reads the queued persons' own text
+//! store closes, on start (a queue left by a crash or a stop that could not finish), and within
+//! [`LOOK_AGAIN`] of another process leaving persons queued. A search reads the queued persons' own text
 //! ([`person_text`]): it finds a person the moment their write is acknowledged, and never a
 //! match the index has not yet taken out.
 
@@ -22,6 +23,9 @@ use crate::store::sql::Query;
 pub const STEP: usize = 512;
 /// How long the writer waits without a write before it indexes what is queued.
 pub const IDLE: Duration = Duration::from_millis(2);
+/// How often an idle writer with nothing queued looks for persons another process queued (a
+/// `pipestack import` that stopped before it could index them all).
+pub const LOOK_AGAIN: Duration = Duration::from_secs(1);
 /// After steps that failed (a full disk, say), the writer waits twice as long each time
 /// before the next, up to this.
 pub const RETRY_AT_MOST: Duration = Duration::from_secs(1);

@@ -41,9 +41,14 @@ pub fn run(db: SqliteDb, rx: mpsc::Receiver<Job>, sizes: &Histogram, health: &He
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         } else {
-            match rx.recv() {
+            // Now and then, look for persons another process queued (an import, say).
+            match rx.recv_timeout(fts::LOOK_AGAIN) {
                 Ok(job) => job,
-                Err(_) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    behind = db.conn().and_then(|c| fts::queued(&c)).unwrap_or(0);
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
         };
         let mut batch = vec![first];
