@@ -44,6 +44,19 @@ fn serve(dir: &Path) -> (Child, String) {
     panic!("the server did not start");
 }
 
+/// `GET base + path` with the test's token; the answer's JSON.
+async fn get(base: &str, path: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .header("x-api-token", TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 fn kill9(child: &mut Child) {
     signal(child, "-KILL");
 }
@@ -139,37 +152,20 @@ async fn every_acknowledged_person_survives_kill_9_in_the_middle_of_concurrent_c
     let db = dir.path().join("pipestack.db");
     assert_consistent(&db);
     let (mut child, base) = serve(dir.path());
-    let client = reqwest::Client::new();
     for (id, name) in &acked {
-        let r: Value = client
-            .get(format!("{base}/v1/persons/{id}"))
-            .header("x-api-token", TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let r = get(&base, &format!("/v1/persons/{id}")).await;
         assert_eq!(
             r["data"]["name"],
             name.as_str(),
             "acknowledged person {id} is intact"
         );
         assert_eq!(r["data"]["followers_count"], 1);
-        let found: Value = client
-            .get(format!("{base}/api/v2/persons/search"))
-            .query(&[
-                ("term", name.as_str()),
-                ("fields", "name"),
-                ("limit", "500"),
-            ])
-            .header("x-api-token", TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let term = name.replace(' ', "%20");
+        let found = get(
+            &base,
+            &format!("/api/v2/persons/search?term={term}&fields=name&limit=500"),
+        )
+        .await;
         let items = found["data"]["items"].as_array().unwrap();
         assert!(
             items.iter().any(|i| i["item"]["id"] == *id),
@@ -741,15 +737,7 @@ async fn a_csv_import_loads_valid_rows_and_reports_each_rejected_one_with_its_li
     assert!(out.contains("imported 2 persons, rejected 3 rows"), "{out}");
 
     let (mut child, base) = serve(dir.path());
-    let r: Value = reqwest::Client::new()
-        .get(format!("{base}/v1/persons?sort=name%20ASC"))
-        .header("x-api-token", TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = get(&base, "/v1/persons?sort=name%20ASC").await;
     let data = r["data"].as_array().unwrap();
     assert_eq!(data.len(), 2);
     assert_eq!(data[0]["name"], "Ada Lovelace");
@@ -844,15 +832,7 @@ fn an_interrupted_import_leaves_whole_batches_and_nothing_half_written() {
 async fn a_deals_import_takes_v2_bodies_and_text_columns_with_the_apis_rules() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, base) = serve(dir.path());
-    let fields: Value = reqwest::Client::new()
-        .get(format!("{base}/v1/dealFields"))
-        .header("x-api-token", TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fields = get(&base, "/v1/dealFields").await;
     kill9(&mut child);
     let hot = fields["data"]
         .as_array()
@@ -975,15 +955,7 @@ async fn activities_and_notes_import_with_the_apis_rules_and_show_in_the_summari
     assert!(out.contains("imported 2 notes, rejected 1 row"), "{out}");
 
     let (mut child, base) = serve(dir.path());
-    let ann: Value = reqwest::Client::new()
-        .get(format!("{base}/v1/persons/1"))
-        .header("x-api-token", TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ann = get(&base, "/v1/persons/1").await;
     let d = &ann["data"];
     assert_eq!(d["activities_count"], 2, "{ann}");
     assert_eq!(d["done_activities_count"], 1);
