@@ -8,7 +8,7 @@ use pipestack::api::admin::{Config, fixtures::Fixtures};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{Resp, TestApp};
 
 async fn spawn() -> TestApp {
     TestApp::spawn_with(|o| o.admin = Some(Config::default())).await
@@ -1021,6 +1021,16 @@ async fn counts(app: &TestApp) -> (usize, usize, usize) {
     )
 }
 
+fn both_ok(a: &Resp, b: &Resp, round: usize) {
+    assert_eq!(
+        (a.status, b.status),
+        (StatusCode::OK, StatusCode::OK),
+        "round {round}: {} {}",
+        a.body,
+        b.body
+    );
+}
+
 #[tokio::test]
 async fn resets_and_restores_released_together_follow_each_other() {
     let app = spawn().await;
@@ -1049,33 +1059,15 @@ async fn resets_and_restores_released_together_follow_each_other() {
     for round in 0..10 {
         // Two restores: the data once, never twice (no duplicate key, no second pipeline).
         let (a, b) = app.race(restore(), restore()).await;
-        assert_eq!(
-            (a.status, b.status),
-            (StatusCode::OK, StatusCode::OK),
-            "round {round}: {} {}",
-            a.body,
-            b.body
-        );
+        both_ok(&a, &b, round);
         assert_eq!(counts(&app).await, saved, "round {round}");
         // Two resets: the defaults once.
         let (a, b) = app.race(reset(), reset()).await;
-        assert_eq!(
-            (a.status, b.status),
-            (StatusCode::OK, StatusCode::OK),
-            "round {round}: {} {}",
-            a.body,
-            b.body
-        );
+        both_ok(&a, &b, round);
         assert_eq!(counts(&app).await, (0, 1, 6), "round {round}");
         // A reset and a restore: one of the two states, whole.
         let (a, b) = app.race(reset(), restore()).await;
-        assert_eq!(
-            (a.status, b.status),
-            (StatusCode::OK, StatusCode::OK),
-            "round {round}: {} {}",
-            a.body,
-            b.body
-        );
+        both_ok(&a, &b, round);
         let now = counts(&app).await;
         assert!(now == saved || now == (0, 1, 6), "round {round}: {now:?}");
     }
