@@ -34,9 +34,11 @@ def fresh_pg(url):
 
 
 class Server:
-    """A pipestack release binary on a fresh database file, or on `database` (a URL)."""
+    """A pipestack release binary (`binary`, this tree's by default) on a fresh database file,
+    or on `database` (a URL)."""
 
-    def __init__(self, db_dir=None, args=(), database=None):
+    def __init__(self, db_dir=None, args=(), database=None, binary=BIN):
+        self.binary = binary
         self.args = list(args)
         self.dir = db_dir or tempfile.mkdtemp(prefix="pipestack-bench-")
         self.database = database or f"sqlite://{self.dir}/bench.db"
@@ -47,7 +49,7 @@ class Server:
     def start(self):
         t0 = time.monotonic()
         self.proc = subprocess.Popen(
-            [BIN, "--database", self.database, "serve",
+            [self.binary, "--database", self.database, "serve",
              "--listen", f"127.0.0.1:{self.port}", "--api-token", TOKEN, *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={**os.environ, "PIPESTACK_LOG": "warn"},

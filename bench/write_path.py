@@ -13,7 +13,6 @@ Run: cargo build --release --bins && python3 bench/write_path.py BEFORE_BIN [sec
 
 import json
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -22,7 +21,7 @@ import tempfile
 import time
 import urllib.request
 
-from common import ROOT, TOKEN, machine, wrk
+from common import ROOT, TOKEN, Server, machine, wrk
 
 BEFORE = sys.argv[1]
 SECONDS = int(sys.argv[2]) if len(sys.argv) > 2 else 10
@@ -52,26 +51,13 @@ def wait(base):
     raise RuntimeError(f"{base} did not start")
 
 
-def pipestack(binary):
-    d = tempfile.mkdtemp(prefix="pipestack-write-")
-    p = port()
-    proc = subprocess.Popen(
-        [binary, "--database", f"sqlite://{d}/bench.db", "serve", "--listen", f"127.0.0.1:{p}",
-         "--api-token", TOKEN], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "PIPESTACK_LOG": "warn"})
-    base = f"http://127.0.0.1:{p}"
-    wait(base)
-    return proc, base, d
-
-
 def cell(binary):
-    proc, base, d = pipestack(binary)
+    server = Server(binary=binary)
+    server.start()
     try:
-        return wrk(base + "/v1/persons", 32, SECONDS, "POST", BODY)
+        return wrk(server.base + "/v1/persons", 32, SECONDS, "POST", BODY)
     finally:
-        proc.terminate()
-        proc.wait()
-        shutil.rmtree(d, ignore_errors=True)
+        server.stop()
 
 
 def null_cell(outdir):
@@ -87,7 +73,9 @@ def null_cell(outdir):
 
 
 def capture(outdir):
-    proc, base, d = pipestack(AFTER)
+    server = Server(binary=AFTER)
+    server.start()
+    base = server.base
     try:
         req = urllib.request.Request(base + "/v1/persons", method="POST", data=json.dumps(BODY).encode(),
                                      headers={"x-api-token": TOKEN, "content-type": "application/json"})
@@ -105,9 +93,7 @@ def capture(outdir):
         with open(f"{outdir}/get_v1_person.body", "wb") as f:
             f.write(me)
     finally:
-        proc.terminate()
-        proc.wait()
-        shutil.rmtree(d, ignore_errors=True)
+        server.stop()
 
 
 def main():
