@@ -35,6 +35,10 @@ pub type Edit<T, C> = Box<dyn FnOnce(&T) -> Result<C, DomainError> + Send>;
 /// A merge decided on both persons (`from`, `into`) as they are inside the transaction.
 pub type MergeEdit = Box<dyn FnOnce(&Person, &Person) -> Result<PersonChanges, DomainError> + Send>;
 
+/// What [`Store::version`] answers: opaque bytes the engine defines.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DataVersion(pub Box<[u8]>);
+
 impl StoreError {
     /// A rule's refusal, carried through the store unchanged.
     pub fn refused(e: DomainError) -> Self {
@@ -694,6 +698,12 @@ pub trait Store:
 {
     /// Whether the database answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The identity of the data a read begun now would see, whoever wrote it: two equal
+    /// versions mean identical data. `None` when the engine cannot tell cheaply.
+    async fn version(&self) -> Result<Option<DataVersion>, StoreError> {
+        Ok(None)
+    }
 
     /// The store's own metrics in Prometheus' text format (none by default).
     fn render_metrics(&self, _out: &mut String) {}

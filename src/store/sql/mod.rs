@@ -31,7 +31,7 @@ use std::pin::Pin;
 use serde::de::DeserializeOwned;
 
 use crate::domain::Timestamp;
-use crate::domain::ports::StoreError;
+use crate::domain::ports::{DataVersion, StoreError};
 
 /// A future an engine runs an operation as (`Send`, so PostgreSQL's can cross threads).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -363,6 +363,13 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Whether the database answers.
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The identity of the data a read begun now would see ([`Store::version`]).
+    ///
+    /// [`Store::version`]: crate::domain::ports::Store::version
+    fn version(&self) -> impl Future<Output = Result<Option<DataVersion>, StoreError>> + Send {
+        async { Ok(None) }
+    }
 
     /// The engine's own metrics, in Prometheus' text format.
     fn render_metrics(&self, _out: &mut String) {}

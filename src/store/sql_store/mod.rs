@@ -9,7 +9,7 @@ use tokio::sync::Notify;
 use super::cached::{Caches, Change};
 use super::sql::Backend;
 use super::sql::webhooks::Emits;
-use crate::domain::ports::{Store, StoreError};
+use crate::domain::ports::{DataVersion, Store, StoreError};
 
 /// A store on a SQL engine.
 pub struct SqlStore<B> {
@@ -82,6 +82,10 @@ mod webhooks;
 impl<B: Backend> Store for SqlStore<B> {
     async fn ping(&self) -> Result<(), StoreError> {
         self.backend.ping().await
+    }
+
+    async fn version(&self) -> Result<Option<DataVersion>, StoreError> {
+        self.backend.version().await
     }
 
     fn render_metrics(&self, out: &mut String) {

@@ -4,6 +4,7 @@
 
 mod db;
 mod fts;
+mod snapshot;
 mod writer;
 
 use std::future::Future;
@@ -21,7 +22,7 @@ use writer::{Completion, Job};
 
 use super::sql::migrations::{self, Engine};
 use super::sql::{Backend, BoxFuture, Db};
-use crate::domain::ports::StoreError;
+use crate::domain::ports::{DataVersion, StoreError};
 use crate::metrics::{BATCH_BOUNDS, Histogram};
 
 /// The writer's page cache for a server: enough for the hot index pages, within the RSS budget.
@@ -378,6 +379,17 @@ impl Backend for Sqlite {
                 db.conn()?
                     .query_row("SELECT 1", [], |_| Ok(()))
                     .map_err(db_error)
+            })
+        }
+    }
+
+    /// SQLite's snapshot of the WAL (`snapshot`): one short read transaction.
+    fn version(&self) -> impl Future<Output = Result<Option<DataVersion>, StoreError>> + Send {
+        let readers = self.readers.clone();
+        async move {
+            readers.with(|db| {
+                let taken = snapshot::current(&*db.conn()?).map_err(db_error)?;
+                Ok(taken.map(|bytes| DataVersion(Box::new(bytes))))
             })
         }
     }
