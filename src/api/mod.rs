@@ -13,6 +13,7 @@ pub mod item_search;
 pub mod json;
 pub mod limits;
 pub mod openapi;
+pub mod page_cache;
 pub mod parse;
 pub mod payload;
 pub mod rate_limit;
@@ -62,6 +63,8 @@ pub struct Shared {
     pub metrics: HttpMetrics,
     /// Logins noted lately, so that a user's `last_login` is written once a minute.
     pub logins: auth::Logins,
+    /// Rendered list pages by the data's version.
+    pub pages: page_cache::PageCache,
     /// The admin API's journal, faults and fixtures; `None` when it is off.
     pub toolkit: Option<Arc<admin::Toolkit>>,
 }
@@ -93,6 +96,7 @@ impl AppState {
             webhooks: options.webhooks,
             metrics: HttpMetrics::default(),
             logins: auth::Logins::default(),
+            pages: page_cache::PageCache::default(),
             toolkit: options
                 .admin
                 .map(|config| Arc::new(admin::Toolkit::new(config))),

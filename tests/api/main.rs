@@ -23,6 +23,7 @@ mod openapi_keys;
 mod organization_fields;
 mod organizations;
 mod organizations_full;
+mod page_cache;
 mod paging;
 mod persons_add;
 mod persons_get;

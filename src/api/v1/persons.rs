@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::render::{self, Related};
 use crate::api::envelope::success;
+use crate::api::page_cache::CachedPage;
 use crate::api::parse::{QueryParams, contacts, required_id};
 use crate::api::payload::Payload;
 use crate::api::{ApiResult, search};
@@ -98,49 +99,56 @@ pub async fn delete_persons(Caller { session, store }: Caller, q: QueryParams) -
 }
 
 /// `GET /v1/persons`: `start`/`limit` paging, `sort`, `first_char`, `user_id`.
-pub async fn list_persons(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
-    if q.str("filter_id").is_some() {
-        return Err(ApiError::invalid(
-            "filter_id",
-            "saved filters are not supported",
-        ));
-    }
-    let (start, limit) = super::paging(&q)?;
-    let order = q
-        .str("sort")
-        .map(|s| query::parse_sort(s, "persons", query::person_sortable))
-        .transpose()?
-        .unwrap_or_default();
-    let filter = PersonFilter {
-        owner_id: q.id("user_id")?,
-        first_char: q.str("first_char").and_then(person::first_char),
-        ..PersonFilter::default()
-    };
-    let page = query::list_persons(
-        store.as_ref(),
-        &session,
-        PersonQuery {
-            filter,
-            order,
-            page: Page::Offset { start },
-            limit,
-        },
-    )
-    .await?;
-    let persons: Vec<&Person> = page.persons.iter().collect();
-    let related = Related::load(store.as_ref(), &session, &persons).await?;
-    let data: Vec<_> = persons
-        .iter()
-        .map(|p| render::person(p, &related))
-        .collect();
-    Ok(success(
-        StatusCode::OK,
-        data,
-        Some(
-            json!({ "pagination": super::pagination(start, limit, page.persons.len(), page.more) }),
-        ),
-        Some(related.objects()),
-    ))
+pub async fn list_persons(
+    Caller { session, store }: Caller,
+    page: CachedPage,
+    q: QueryParams,
+) -> ApiResult {
+    page.serve(async move {
+        if q.str("filter_id").is_some() {
+            return Err(ApiError::invalid(
+                "filter_id",
+                "saved filters are not supported",
+            ));
+        }
+        let (start, limit) = super::paging(&q)?;
+        let order = q
+            .str("sort")
+            .map(|s| query::parse_sort(s, "persons", query::person_sortable))
+            .transpose()?
+            .unwrap_or_default();
+        let filter = PersonFilter {
+            owner_id: q.id("user_id")?,
+            first_char: q.str("first_char").and_then(person::first_char),
+            ..PersonFilter::default()
+        };
+        let page = query::list_persons(
+            store.as_ref(),
+            &session,
+            PersonQuery {
+                filter,
+                order,
+                page: Page::Offset { start },
+                limit,
+            },
+        )
+        .await?;
+        let persons: Vec<&Person> = page.persons.iter().collect();
+        let related = Related::load(store.as_ref(), &session, &persons).await?;
+        let data: Vec<_> = persons
+            .iter()
+            .map(|p| render::person(p, &related))
+            .collect();
+        Ok(success(
+            StatusCode::OK,
+            data,
+            Some(
+                json!({ "pagination": super::pagination(start, limit, page.persons.len(), page.more) }),
+            ),
+            Some(related.objects()),
+        ))
+    })
+    .await
 }
 
 /// `GET /v1/persons/search`: ranked items with `start`/`limit` paging.

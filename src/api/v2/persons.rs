@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::render::{self, Context, Options};
 use crate::api::envelope::success;
+use crate::api::page_cache::CachedPage;
 use crate::api::parse::{QueryParams, best_first, contacts, keyset_page};
 use crate::api::payload::Payload;
 use crate::api::{ApiResult, search};
@@ -69,58 +70,65 @@ pub async fn delete_person(Caller { session, store }: Caller, PathId(id): PathId
 
 /// `GET /api/v2/persons`: keyset cursors over `sort_by` + id, so paging never skips or repeats
 /// a person while others are added or deleted.
-pub async fn get_persons(Caller { session, store }: Caller, q: QueryParams) -> ApiResult {
-    for unsupported in ["filter_id", "deal_id"] {
-        if q.str(unsupported).is_some() {
-            return Err(ApiError::invalid(
-                unsupported,
-                "is not supported by pipestack",
-            ));
+pub async fn get_persons(
+    Caller { session, store }: Caller,
+    page: CachedPage,
+    q: QueryParams,
+) -> ApiResult {
+    page.serve(async move {
+        for unsupported in ["filter_id", "deal_id"] {
+            if q.str(unsupported).is_some() {
+                return Err(ApiError::invalid(
+                    unsupported,
+                    "is not supported by pipestack",
+                ));
+            }
         }
-    }
-    let opts = Options::parse(&q)?;
-    let limit = query::limit(q.int("limit")?)?;
-    let order = super::ListOrder::parse(&q)?;
-    let filter = PersonFilter {
-        ids: q.ids("ids", 100)?,
-        owner_id: q.id("owner_id")?,
-        org_id: q.id("org_id")?,
-        updated_since: super::time_param(&q, "updated_since")?,
-        updated_until: super::time_param(&q, "updated_until")?,
-        ..PersonFilter::default()
-    };
-    let page = query::list_persons(
-        store.as_ref(),
-        &session,
-        PersonQuery {
-            filter,
-            order: vec![(order.sort_by, order.direction)],
-            page: Page::After(order.after),
-            limit,
-        },
-    )
-    .await?;
-    let last = page
-        .persons
-        .last()
-        .and_then(|p| Some((order.sort_by.key_of(p)?, p.id)));
-    let next_cursor = order.next_cursor(last, page.more);
-    let fields = Fields::load(store.as_ref(), Kind::Person, session.company.id).await?;
-    let ids: Vec<i64> = page.persons.iter().map(|p| p.id).collect();
-    let ctx = Context::new(&session.company, &fields)
-        .with_summaries(store.as_ref(), &session, Kind::Person, &ids, &opts)
+        let opts = Options::parse(&q)?;
+        let limit = query::limit(q.int("limit")?)?;
+        let order = super::ListOrder::parse(&q)?;
+        let filter = PersonFilter {
+            ids: q.ids("ids", 100)?,
+            owner_id: q.id("owner_id")?,
+            org_id: q.id("org_id")?,
+            updated_since: super::time_param(&q, "updated_since")?,
+            updated_until: super::time_param(&q, "updated_until")?,
+            ..PersonFilter::default()
+        };
+        let page = query::list_persons(
+            store.as_ref(),
+            &session,
+            PersonQuery {
+                filter,
+                order: vec![(order.sort_by, order.direction)],
+                page: Page::After(order.after),
+                limit,
+            },
+        )
         .await?;
-    let data: Vec<_> = page
-        .persons
-        .iter()
-        .map(|p| render::person(p, &opts, &ctx))
-        .collect();
-    Ok(success(
-        StatusCode::OK,
-        data,
-        Some(json!({ "next_cursor": next_cursor })),
-        None,
-    ))
+        let last = page
+            .persons
+            .last()
+            .and_then(|p| Some((order.sort_by.key_of(p)?, p.id)));
+        let next_cursor = order.next_cursor(last, page.more);
+        let fields = Fields::load(store.as_ref(), Kind::Person, session.company.id).await?;
+        let ids: Vec<i64> = page.persons.iter().map(|p| p.id).collect();
+        let ctx = Context::new(&session.company, &fields)
+            .with_summaries(store.as_ref(), &session, Kind::Person, &ids, &opts)
+            .await?;
+        let data: Vec<_> = page
+            .persons
+            .iter()
+            .map(|p| render::person(p, &opts, &ctx))
+            .collect();
+        Ok(success(
+            StatusCode::OK,
+            data,
+            Some(json!({ "next_cursor": next_cursor })),
+            None,
+        ))
+    })
+    .await
 }
 
 /// `GET /api/v2/persons/search`: ranked items, cursor-paged.

@@ -1,0 +1,189 @@
+//! Cached list pages: the same page asked for again, with nothing committed meanwhile, is the
+//! kept one; any commit (through the API, by another connection, released together with the
+//! list) is seen by the next list at once; pages are never shared across users or companies.
+
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+const LISTS: [&str; 2] = ["/v1/persons?limit=100", "/api/v2/persons?limit=100"];
+
+/// (hits, misses) of the page cache, from `/metrics`.
+async fn cache_counts(app: &TestApp) -> (u64, u64) {
+    let text = reqwest::get(format!("{}/metrics", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let count = |outcome: &str| {
+        let prefix = format!("pipestack_page_cache_requests_total{{outcome=\"{outcome}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in:\n{text}"))
+            .parse()
+            .unwrap()
+    };
+    (count("hit"), count("miss"))
+}
+
+/// Whether this engine has a data version (SQLite in WAL mode does, PostgreSQL does not): the
+/// cache is on only then.
+async fn caches(app: &TestApp) -> bool {
+    app.store.version().await.unwrap().is_some()
+}
+
+fn names(page: &Value) -> HashSet<String> {
+    page.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_page_asked_for_again_is_the_kept_one_until_a_write_commits() {
+    let app = TestApp::spawn().await;
+    let on = caches(&app).await;
+    app.add_person_v2(json!({"name": "Ada"})).await;
+    for list in LISTS {
+        let (hits, misses) = cache_counts(&app).await;
+        let first = app.get(list).await;
+        let again = app.get(list).await;
+        assert_eq!(first.status, 200);
+        assert_eq!(again.status, 200);
+        assert_eq!(again.body, first.body, "{list}");
+        assert_eq!(again.headers["content-type"], first.headers["content-type"]);
+        let expected = if on {
+            (hits + 1, misses + 1)
+        } else {
+            (hits, misses)
+        };
+        assert_eq!(cache_counts(&app).await, expected, "{list}");
+
+        app.add_person_v2(json!({"name": format!("After {list}")}))
+            .await;
+        let after = app.get(list).await;
+        assert!(
+            names(after.data()).contains(&format!("After {list}")),
+            "{list}: {}",
+            after.body
+        );
+        assert_eq!(cache_counts(&app).await.0, expected.0, "a write misses");
+    }
+    // An error is never kept.
+    let (hits, _) = cache_counts(&app).await;
+    for _ in 0..2 {
+        app.get("/api/v2/persons?limit=0")
+            .await
+            .assert_error(400, "limit");
+    }
+    assert_eq!(cache_counts(&app).await.0, hits);
+}
+
+#[tokio::test]
+async fn a_change_another_connection_commits_is_seen_by_the_next_list() {
+    let app = TestApp::spawn().await;
+    let id = app.add_person_v2(json!({"name": "Before"})).await["id"]
+        .as_i64()
+        .unwrap();
+    for list in LISTS {
+        app.get(list).await;
+        app.get(list).await;
+        let name = format!("Renamed for {list}");
+        app.execute_sql(&format!(
+            "UPDATE persons SET name = '{name}' WHERE id = {id}"
+        ))
+        .await;
+        let after = app.get(list).await;
+        assert_eq!(names(after.data()), HashSet::from([name]), "{list}");
+    }
+}
+
+#[tokio::test]
+async fn pages_are_kept_per_user_and_per_company() {
+    let app = TestApp::spawn().await;
+    let jane = app.add_user("Jane").await;
+    let (_, other) = app.other_company("Other Co").await;
+    app.add_person(json!({"name": "Private", "visible_to": "1"}))
+        .await;
+    app.add_person(json!({"name": "Shared", "visible_to": "3"}))
+        .await;
+    for list in LISTS {
+        for _ in 0..2 {
+            assert_eq!(
+                names(app.get(list).await.data()),
+                HashSet::from(["Private".into(), "Shared".into()])
+            );
+        }
+        for _ in 0..2 {
+            assert_eq!(
+                names(app.get_as(&jane.api_token, list).await.data()),
+                HashSet::from(["Shared".into()]),
+                "{list}: another user, the same path"
+            );
+        }
+        for _ in 0..2 {
+            let theirs = app.get_as(&other.api_token, list).await;
+            assert_eq!(theirs.status, 200);
+            assert!(
+                theirs.data().as_array().unwrap().is_empty(),
+                "{list}: another company, the same path: {}",
+                theirs.body
+            );
+        }
+    }
+}
+
+/// A list racing writes never answers without a write acknowledged before it began: readers
+/// keep filling the cache while each add is released together with a list, many rounds.
+#[tokio::test]
+async fn a_list_after_an_acknowledged_add_always_has_it_while_lists_race_the_adds() {
+    let app = TestApp::spawn().await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..3)
+        .map(|i| {
+            let (base, token, stop) = (app.base.clone(), app.token.clone(), stop.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let r = client
+                        .get(format!("{base}{}", LISTS[i % 2]))
+                        .header("x-api-token", &token)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), 200);
+                }
+            })
+        })
+        .collect();
+    for round in 0..40 {
+        let list = LISTS[round % 2];
+        let name = format!("Round {round}");
+        let (added, raced) = app
+            .race(
+                (
+                    reqwest::Method::POST,
+                    "/api/v2/persons".into(),
+                    Some(json!({"name": name})),
+                ),
+                (reqwest::Method::GET, list.into(), None),
+            )
+            .await;
+        assert_eq!(added.status, 200, "{}", added.body);
+        assert_eq!(raced.status, 200);
+        let after = app.get(list).await;
+        assert!(
+            names(after.data()).contains(&name),
+            "round {round}: {list} after the add was acknowledged: {}",
+            after.body
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for r in readers {
+        r.await.unwrap();
+    }
+}
