@@ -87,9 +87,15 @@ class Server:
 
 
 def wrk(url, connections, seconds, method="GET", body=None):
-    """Runs `wrk -t1`; returns req/s, p50 and p99 in ms, and non-2xx count."""
+    """Runs `wrk -t1`; returns req/s, p50 and p99 in ms, and non-2xx count. A `{start}` in the
+    URL is replaced by a random offset (0–899) in every request."""
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
     lua_body = json.dumps(body) if body is not None else None
+    if "{start}" in url:
+        path = url[url.index("/", url.index("//") + 2):]
+        script.write(f"local path = {lua_string(path)}\n")
+        script.write('request = function()\n  return wrk.format(nil, (path:gsub("{start}", '
+                     'tostring(math.random(0, 899)))))\nend\n')
     script.write(f'wrk.method = "{method}"\n')
     script.write(f'wrk.headers["x-api-token"] = "{TOKEN}"\n')
     script.write('wrk.headers["Content-Type"] = "application/json"\n')
