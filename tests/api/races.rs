@@ -649,3 +649,70 @@ async fn nothing_is_left_on_a_person_merged_away_meanwhile() {
     }
     eprintln!("added then moved: {moved}, refused: {refused}");
 }
+
+/// Ids a v2 search for `term` finds.
+async fn found(app: &TestApp, term: &str) -> Vec<i64> {
+    let r = app
+        .get(&format!("/api/v2/persons/search?term={term}&fields=name"))
+        .await;
+    ok(&r);
+    r.data()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["item"]["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// A rename released together with a search for the name it replaces: whichever the search
+/// saw, once the rename is acknowledged the new name is found and the old one is not, whether
+/// the person is still queued for the search index (asked at once) or indexed (asked after the
+/// indexer's idle step), and another person renamed alongside keeps the queue busy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_search_racing_a_rename_never_outlives_it() {
+    let app = TestApp::spawn().await;
+    let name = |r: usize| format!("Searched {r:04} Renamed");
+    let term = |r: usize| format!("{r:04}%20renamed");
+    let p = id(&app.add_person_v2(json!({"name": name(0)})).await);
+    let other = id(&app.add_person_v2(json!({"name": "Bystander"})).await);
+    for r in 1..=rounds() {
+        let (renamed, raced) = app
+            .race(
+                req(
+                    Method::PATCH,
+                    format!("/api/v2/persons/{p}"),
+                    json!({"name": name(r)}),
+                ),
+                (
+                    Method::GET,
+                    format!("/api/v2/persons/search?term={}&fields=name", term(r - 1)),
+                    None,
+                ),
+            )
+            .await;
+        ok(&renamed);
+        ok(&raced);
+        let seen: Vec<i64> = raced.data()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["item"]["id"].as_i64().unwrap())
+            .collect();
+        assert!(seen.is_empty() || seen == [p], "round {r}: {seen:?}");
+        ok(&app
+            .patch(
+                &format!("/api/v2/persons/{other}"),
+                &json!({"name": format!("Bystander {r}")}),
+            )
+            .await);
+        if r % 2 == 0 {
+            // Past the indexer's idle wait: the rename is in the index by now.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(found(&app, &term(r)).await, [p], "round {r}: the new name");
+        assert!(
+            found(&app, &term(r - 1)).await.is_empty(),
+            "round {r}: the old name"
+        );
+    }
+}
