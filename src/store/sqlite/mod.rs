@@ -101,7 +101,11 @@ impl ReadPool {
             }
         };
         let result = f(&db);
-        if let Ok(mut idle) = self.idle.lock()
+        // A connection a failed read left inside a transaction would serve that snapshot to
+        // every later read: it is closed instead.
+        let clean = db.conn().is_ok_and(|c| c.is_autocommit());
+        if clean
+            && let Ok(mut idle) = self.idle.lock()
             && idle.len() < MAX_IDLE_READERS
         {
             idle.push(db);

@@ -13,11 +13,17 @@ pub const SIZE: usize = 48;
 
 /// The snapshot a read transaction begun now would see; `None` when the database has none
 /// (not in WAL mode: an in-memory database) or SQLite could not take one (the WAL being
-/// recovered). Runs its own short read transaction.
+/// recovered). Runs its own short read transaction, and leaves none open, even on an error.
 pub fn current(conn: &Connection) -> rusqlite::Result<Option<[u8; SIZE]>> {
     conn.prepare_cached("BEGIN")?.execute([])?;
     let taken = take(conn);
-    conn.prepare_cached("COMMIT")?.execute([])?;
+    if let Err(e) = conn
+        .prepare_cached("COMMIT")
+        .and_then(|mut s| s.execute([]))
+    {
+        let _ = conn.execute_batch("ROLLBACK");
+        return Err(e);
+    }
     Ok(taken)
 }
 
