@@ -699,8 +699,9 @@ pub trait Store:
     /// Whether the database answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// The identity of the data a read begun now would see, whoever wrote it: two equal
-    /// versions mean identical data. `None` when the engine cannot tell cheaply.
+    /// The identity of the data a read begun now would see, whoever wrote it, and of this
+    /// process's caches of it: two equal versions mean identical data. `None` when the engine
+    /// cannot tell cheaply.
     async fn version(&self) -> Result<Option<DataVersion>, StoreError> {
         Ok(None)
     }

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -81,11 +82,20 @@ pub struct Caches {
     pub users: Cache<i64, Arc<[User]>>,
     /// A company's fields, by kind.
     pub fields: Cache<(i64, Kind), Arc<[FieldDef]>>,
+    /// Counts the invalidations: part of the store's data version, so that what was rendered
+    /// from an entry before a write forgot it is never taken for what is rendered after.
+    generation: AtomicU64,
 }
 
 impl Caches {
+    /// How many invalidations there have been.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
     /// Forgets what `change` made stale: the one set of invalidation rules.
     pub fn forget(&self, change: Change) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
         match change {
             Change::Company => self.sessions.clear(),
             Change::UserAdded { company_id } => self.users.forget(&company_id),

@@ -84,8 +84,17 @@ impl<B: Backend> Store for SqlStore<B> {
         self.backend.ping().await
     }
 
+    /// The engine's version and the caches' generation: a write forgets its stale entries after
+    /// it commits, so a read between the two sees the new data but may meet an old entry; the
+    /// generation it read marks what it renders as older than what any request after the write
+    /// is answered sees.
     async fn version(&self) -> Result<Option<DataVersion>, StoreError> {
-        self.backend.version().await
+        let generation = self.caches.generation();
+        Ok(self.backend.version().await?.map(|DataVersion(engine)| {
+            let mut bytes = engine.into_vec();
+            bytes.extend_from_slice(&generation.to_le_bytes());
+            DataVersion(bytes.into())
+        }))
     }
 
     fn render_metrics(&self, out: &mut String) {
