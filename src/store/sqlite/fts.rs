@@ -29,6 +29,15 @@ pub const LOOK_AGAIN: Duration = Duration::from_secs(1);
 /// After steps that failed (a full disk, say), the writer waits twice as long each time
 /// before the next, up to this.
 pub const RETRY_AT_MOST: Duration = Duration::from_secs(1);
+/// How many pages of segments each step merges (FTS5's `merge` command), in the step's
+/// transaction. FTS5's own merging (`automerge`) is off: it merged whole levels at once inside
+/// some steps, 20–30 ms each and the whole tail of creates (p99 16–24 ms at 32 connections;
+/// 7–9 ms with this, `bench/RESULTS-write-path.md`). Small merges after every step keep the
+/// segments few (searches after 20 s of creates ran as fast as before).
+pub const MERGE_PAGES: i64 = 32;
+/// Segments at one level beyond which FTS5 merges them at once anyway (its default is 16, which
+/// the small merges may not keep below during a burst; a safety bound, not reached in the bench).
+const CRISIS_MERGE: i64 = 64;
 /// How long the writer goes on indexing when the store closes (a few hundred thousand persons;
 /// what remains is indexed after the next start).
 pub const CATCH_UP_AT_STOP: Duration = Duration::from_secs(3);
@@ -74,8 +83,20 @@ pub fn queued(conn: &Connection) -> Result<usize, StoreError> {
     .map_err(db_error)
 }
 
+/// Sets FTS5's merging as [`MERGE_PAGES`] says (stored in the index's own configuration; run in
+/// the migrations' transaction at every start).
+pub fn tune(conn: &Connection) -> Result<(), StoreError> {
+    for (option, value) in [("automerge", 0), ("crisismerge", CRISIS_MERGE)] {
+        conn.prepare_cached("INSERT INTO persons_fts (persons_fts, rank) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![option, value]))
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
 /// Indexes up to [`STEP`] queued persons in one transaction (the writer's, between batches);
 /// how many it took.
+/// Then merges up to [`MERGE_PAGES`] pages of segments, in the same transaction.
 pub fn step(conn: &Connection) -> Result<usize, StoreError> {
     conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
     let done = index_queued(conn).and_then(|n| {
@@ -119,6 +140,9 @@ fn index_queued(conn: &Connection) -> Result<usize, StoreError> {
     }
     conn.prepare_cached("DELETE FROM person_search_queue WHERE person_id <= ?1")
         .and_then(|mut s| s.execute([last]))
+        .map_err(db_error)?;
+    conn.prepare_cached("INSERT INTO persons_fts (persons_fts, rank) VALUES ('merge', ?1)")
+        .and_then(|mut s| s.execute([MERGE_PAGES]))
         .map_err(db_error)?;
     Ok(queued.len())
 }
@@ -172,6 +196,48 @@ mod tests {
             [],
         )
         .expect("the index holds exactly the persons' texts");
+    }
+
+    /// Segments in the index, counted through its `%_idx` table (rows by segment and leaf).
+    fn segments(conn: &Connection) -> i64 {
+        conn.query_row(
+            "SELECT count(DISTINCT segid) FROM persons_fts_idx",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn steps_merge_a_little_each_so_segments_stay_few_and_the_index_whole() {
+        let db = db();
+        let conn = db.conn().unwrap();
+        let setting = |k: &str| -> i64 {
+            conn.query_row("SELECT v FROM persons_fts_config WHERE k = ?1", [k], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        assert_eq!(
+            setting("automerge"),
+            0,
+            "FTS5 merges whole levels itself otherwise"
+        );
+        assert_eq!(setting("crisismerge"), CRISIS_MERGE);
+        // 200 steps of 20 persons: without the merges, 200 segments.
+        let mut most = 0;
+        for s in 0..200 {
+            for i in 0..20 {
+                let id = s * 20 + i + 1;
+                enqueue(&conn, id, None).unwrap();
+                set_text(&conn, id, &format!("person {id} of step {s}"));
+            }
+            assert_eq!(step(&conn).unwrap(), 20);
+            most = most.max(segments(&conn));
+        }
+        assert!(most < 24, "at most {most} segments at once");
+        assert_index_whole(&conn);
+        assert_eq!(found(&conn, "person 1234 "), [1234]);
     }
 
     #[test]

@@ -423,7 +423,8 @@ fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
 /// Applies pending migrations in one transaction.
 fn migrate(db: &SqliteDb) -> Result<(), StoreError> {
     run_now(Box::pin(db.batch("BEGIN IMMEDIATE")))?;
-    let applied = run_now(Box::pin(migrations::apply(db, Engine::Sqlite)));
+    let applied = run_now(Box::pin(migrations::apply(db, Engine::Sqlite)))
+        .and_then(|()| fts::tune(&*db.conn()?));
     let end = if applied.is_ok() {
         "COMMIT"
     } else {
