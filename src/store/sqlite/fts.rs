@@ -83,6 +83,18 @@ pub fn queued(conn: &Connection) -> Result<usize, StoreError> {
     .map_err(db_error)
 }
 
+/// Merges up to [`MERGE_PAGES`] pages of segments in a transaction of its own (the writer's,
+/// when it has nothing else to do, so that segments a burst of writes left are merged before
+/// searches pay for them); whether FTS5 found more to merge.
+pub fn merge_some(conn: &Connection) -> Result<bool, StoreError> {
+    let before = conn.total_changes();
+    conn.prepare_cached("INSERT INTO persons_fts (persons_fts, rank) VALUES ('merge', ?1)")
+        .and_then(|mut s| s.execute([MERGE_PAGES]))
+        .map_err(db_error)?;
+    // FTS5's own test: fewer than two changes means nothing was left to merge.
+    Ok(conn.total_changes() - before >= 2)
+}
+
 /// Sets FTS5's merging as [`MERGE_PAGES`] says (stored in the index's own configuration; run in
 /// the migrations' transaction at every start).
 pub fn tune(conn: &Connection) -> Result<(), StoreError> {
@@ -238,6 +250,32 @@ mod tests {
         assert!(most < 24, "at most {most} segments at once");
         assert_index_whole(&conn);
         assert_eq!(found(&conn, "person 1234 "), [1234]);
+    }
+
+    #[test]
+    fn idle_merging_takes_the_segments_down_until_fts5_has_nothing_left() {
+        let db = db();
+        let conn = db.conn().unwrap();
+        // 40 segments: each person indexed in a transaction of its own, nothing merged.
+        for id in 1..=40 {
+            let text = format!("idle person {id}");
+            set_text(&conn, id, &text);
+            conn.execute(
+                "INSERT INTO persons_fts (rowid, search_text) VALUES (?1, ?2)",
+                params![id, text],
+            )
+            .unwrap();
+        }
+        assert_eq!(segments(&conn), 40);
+        let mut rounds = 0;
+        while merge_some(&conn).unwrap() {
+            rounds += 1;
+            assert!(rounds < 10_000, "merging never ends");
+        }
+        assert!(segments(&conn) < 8, "{} segments left", segments(&conn));
+        assert!(!merge_some(&conn).unwrap(), "nothing left to merge");
+        assert_index_whole(&conn);
+        assert_eq!(found(&conn, "person 17"), [17]);
     }
 
     #[test]

@@ -27,15 +27,33 @@ pub fn run(db: SqliteDb, rx: mpsc::Receiver<Job>, sizes: &Histogram, health: &He
     let mut behind = db.conn().and_then(|c| fts::queued(&c)).unwrap_or(1);
     // How long to wait for a write before a step: longer after each step that failed.
     let mut idle = fts::IDLE;
+    // Whether the index's segments may need merging (after steps, until FTS5 says no).
+    let mut unmerged = true;
     loop {
         let first = if behind > 0 {
             match rx.recv_timeout(idle) {
                 Ok(job) => job,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     match index_step(&db, behind) {
-                        Some(left) => (behind, idle) = (left, fts::IDLE),
+                        Some(left) => (behind, idle, unmerged) = (left, fts::IDLE, true),
                         None => idle = (idle * 2).min(fts::RETRY_AT_MOST),
                     }
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        } else if unmerged {
+            // Nothing queued: merge what the steps left, a little at a time between writes.
+            match rx.recv_timeout(fts::IDLE) {
+                Ok(job) => job,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    unmerged = db
+                        .conn()
+                        .and_then(|c| fts::merge_some(&c))
+                        .unwrap_or_else(|e| {
+                            tracing::error!(error = %e, "merging the search index failed");
+                            false
+                        });
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -68,7 +86,7 @@ pub fn run(db: SqliteDb, rx: mpsc::Receiver<Job>, sizes: &Histogram, health: &He
             let Some(left) = index_step(&db, behind) else {
                 break;
             };
-            behind = left;
+            (behind, unmerged) = (left, true);
         }
     }
     // The store is closing: catch the index up, for a while (the rest waits for the next start).
