@@ -96,12 +96,16 @@ pub fn merge_some(conn: &Connection) -> Result<bool, StoreError> {
 }
 
 /// Sets FTS5's merging as [`MERGE_PAGES`] says (stored in the index's own configuration; run in
-/// the migrations' transaction at every start).
+/// the migrations' transaction at every start, writing only what differs: opening a database
+/// already set up, such as `pipestack migrate`'s source, writes nothing).
 pub fn tune(conn: &Connection) -> Result<(), StoreError> {
     for (option, value) in [("automerge", 0), ("crisismerge", CRISIS_MERGE)] {
-        conn.prepare_cached("INSERT INTO persons_fts (persons_fts, rank) VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute(params![option, value]))
-            .map_err(db_error)?;
+        conn.prepare_cached(
+            "INSERT INTO persons_fts (persons_fts, rank) SELECT ?1, ?2 WHERE NOT EXISTS \
+             (SELECT 1 FROM persons_fts_config WHERE k = ?1 AND v = ?2)",
+        )
+        .and_then(|mut s| s.execute(params![option, value]))
+        .map_err(db_error)?;
     }
     Ok(())
 }
@@ -236,7 +240,10 @@ mod tests {
             "FTS5 merges whole levels itself otherwise"
         );
         assert_eq!(setting("crisismerge"), CRISIS_MERGE);
-        // 200 steps of 20 persons: without the merges, 200 segments.
+        let before = conn.total_changes();
+        tune(&conn).unwrap();
+        assert_eq!(conn.total_changes(), before, "set already: nothing written");
+        // 200 steps of 20 persons: without the merges, segments pile up to `crisismerge`.
         let mut most = 0;
         for s in 0..200 {
             for i in 0..20 {
