@@ -391,15 +391,7 @@ async fn company_with_names(dir: &Path) -> Names {
         .json()
         .await
         .unwrap();
-    let fields: Value = client
-        .get(format!("{base}/v1/personFields"))
-        .header("x-api-token", TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fields = get(&base, "/v1/personFields").await;
     kill9(&mut child);
     let options = |field: &Value| {
         field["options"]
@@ -880,21 +872,7 @@ async fn a_deals_import_takes_v2_bodies_and_text_columns_with_the_apis_rules() {
     assert!(out.contains("imported 1 deal, rejected 1 row"), "{out}");
 
     let (mut child, base) = serve(dir.path());
-    let get = |path: String| {
-        let base = base.clone();
-        async move {
-            reqwest::Client::new()
-                .get(format!("{base}{path}"))
-                .header("x-api-token", TOKEN)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
-    let r = get("/api/v2/deals?status=open,won".into()).await;
+    let r = get(&base, "/api/v2/deals?status=open,won").await;
     let data = r["data"].as_array().unwrap();
     assert_eq!(data.len(), 3, "{r}");
     assert_eq!(data[0]["title"], "Big sale");
@@ -906,7 +884,7 @@ async fn a_deals_import_takes_v2_bodies_and_text_columns_with_the_apis_rules() {
     assert_eq!(data[1]["stage_id"], 2);
     assert_eq!(data[2]["probability"], 50);
     // The buyer's counts include the imported deal.
-    let p = get("/v1/persons/1".into()).await;
+    let p = get(&base, "/v1/persons/1").await;
     assert_eq!(p["data"]["won_deals_count"], 1);
     kill9(&mut child);
     assert_consistent(&dir.path().join("pipestack.db"));
