@@ -38,13 +38,14 @@ async fn caches(app: &TestApp) -> bool {
 /// Waits until nothing commits behind the requests any more (the search indexer steps a few
 /// milliseconds after a write), so that two requests in a row see one version.
 async fn settled(app: &TestApp) {
-    loop {
+    for _ in 0..500 {
         let before = app.store.version().await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         if app.store.version().await.unwrap() == before {
             return;
         }
     }
+    panic!("the data kept changing for 10 s with no request");
 }
 
 fn names(page: &Value) -> HashSet<String> {
