@@ -41,6 +41,11 @@ pub fn pg_error(e: tokio_postgres::Error) -> StoreError {
         if code == "23505" || code == "23503" {
             return StoreError::Conflict(db.message().to_owned());
         }
+        // A deadlock or a serialization failure: nothing was written, and the same request
+        // may succeed if sent again.
+        if code == "40P01" || code == "40001" {
+            return StoreError::Contended(db.message().to_owned());
+        }
         if code.starts_with("57") || code.starts_with("08") || code.starts_with("53") {
             return StoreError::Unavailable(format!(
                 "the database is unavailable: {}",
