@@ -1,6 +1,8 @@
 //! Managing fields of every kind: adding, renaming, changing options, deleting. Both
 //! dialects' personFields and organizationFields endpoints call these.
 
+use std::sync::Arc;
+
 use super::error::DomainError;
 use super::fields::{FieldDef, FieldSettings, FieldType, Fields, LABEL_KEY, MAX_DESCRIPTION};
 use super::person::MAX_TEXT;
@@ -343,10 +345,10 @@ async fn change(
     session: &Session,
     kind: Kind,
     field: &FieldDef,
-    plan: impl Fn(&FieldDef) -> Result<FieldChanges, DomainError> + Send + 'static,
+    plan: impl Fn(&FieldDef) -> Result<FieldChanges, DomainError> + Send + Sync + 'static,
 ) -> Result<FieldDef, DomainError> {
     within_option_limit(field, &plan(field)?)?;
-    let edit: Edit<FieldDef, FieldChanges> = Box::new(move |current| {
+    let edit: Edit<FieldDef, FieldChanges> = Arc::new(move |current| {
         let changes = plan(current)?;
         within_option_limit(current, &changes)?;
         Ok(changes)

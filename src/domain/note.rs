@@ -2,6 +2,8 @@
 //! any of them or not. Their HTML is sanitized when written ([`super::html`]). Who sees a note:
 //! its author, an admin, and any user who may see every item it is attached to.
 
+use std::sync::Arc;
+
 use super::error::DomainError;
 use super::followers;
 use super::ports::{Edit, Store};
@@ -292,7 +294,7 @@ pub async fn update_note(
         return Ok(current);
     }
     let me = session.clone();
-    let edit: Edit<Note, NoteValues> = Box::new(move |n| {
+    let edit: Edit<Note, NoteValues> = Arc::new(move |n| {
         let (values, refs) = apply(&me, &n.values, &draft)?;
         match refs.into_iter().find(|r| !checked.contains(r)) {
             Some(_) => Err(DomainError::Conflict(

@@ -1,6 +1,8 @@
 //! Organizations: what a person's `org_id` points at, with owners, labels, custom fields,
 //! followers and visibility like persons.
 
+use std::sync::Arc;
+
 use crate::domain::webhook::Stamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -312,7 +314,7 @@ pub async fn update_organization(
             "can only be set when the organization is added",
         ));
     }
-    let mut changes = OrganizationChanges {
+    let mut base = OrganizationChanges {
         name: check_name(draft.name)?,
         address: draft.address.map(check_address).transpose()?,
         visible_to: draft.visible_to,
@@ -322,11 +324,11 @@ pub async fn update_organization(
     current.profile.patched(&draft.profile)?;
     // The current owner sent back is no change (and may since have been deactivated).
     if let Some(owner) = draft.owner_id.filter(|o| *o != current.owner_id) {
-        changes.owner_id = Some(check_owner(store, session, owner).await?);
+        base.owner_id = Some(check_owner(store, session, owner).await?);
     }
     let fields = Fields::load(store, Kind::Organization, session.company.id).await?;
     if let Some(labels) = draft.label_ids {
-        changes.label_ids = Some(check_labels(&fields, labels)?);
+        base.label_ids = Some(check_labels(&fields, labels)?);
     }
     // Checked on the organization as read (a bad value is refused before any write, and what
     // the values refer to is checked), then merged again inside the write.
@@ -342,13 +344,15 @@ pub async fn update_organization(
         check_references(store, session, &checked).await?;
     }
     let profile = draft.profile;
-    let edit: Edit<Organization, OrganizationChanges> = Box::new(move |org| {
+    let edit: Edit<Organization, OrganizationChanges> = Arc::new(move |org| {
+        let mut changes = base.clone();
         if !profile.is_empty() {
             changes.profile = Some(org.profile.patched(&profile)?);
         }
         if !custom.is_empty() {
             let mut refs = Vec::new();
-            let merged = merge_custom_values(&fields, &org.custom_fields, custom, &mut refs)?;
+            let merged =
+                merge_custom_values(&fields, &org.custom_fields, custom.clone(), &mut refs)?;
             if refs.iter().any(|r| !checked.contains(r)) {
                 return Err(changed_meanwhile());
             }

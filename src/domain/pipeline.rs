@@ -2,6 +2,8 @@
 //! Pipedrive's default stages; the pipeline with the lowest `order_nr` is the default, and a
 //! pipeline's first stage is its stage with the lowest `order_nr`. Managing them is for admins.
 
+use std::sync::Arc;
+
 use super::error::DomainError;
 use super::person::MAX_TEXT;
 use super::ports::{Edit, Store};
@@ -236,7 +238,7 @@ pub async fn update_pipeline(
 /// with deals asks where to move them first, the client moves (or deletes) them first, and
 /// a delete never strands a deal.
 fn refuse_if_it_holds_deals(what: &'static str, id: i64) -> Edit<i64, ()> {
-    Box::new(move |deals: &i64| {
+    Arc::new(move |deals: &i64| {
         if *deals > 0 {
             Err(DomainError::refused(format!(
                 "The {what} {id} holds {deals} deal(s): move them to another stage, or delete \

@@ -29,11 +29,13 @@ use super::{Clock, Company, DomainError, Kind, Session, Timestamp, User};
 
 /// A change decided on an entity as it is inside the write's transaction (where engines that
 /// run writes side by side have locked it): what a concurrent write did is built on, never
-/// undone. An error refuses the change ([`StoreError::Refused`]).
-pub type Edit<T, C> = Box<dyn FnOnce(&T) -> Result<C, DomainError> + Send>;
+/// undone. An error refuses the change ([`StoreError::Refused`]). A write may be run again
+/// (PostgreSQL retries a deadlock's victim), so the decision may be asked for again.
+pub type Edit<T, C> = Arc<dyn Fn(&T) -> Result<C, DomainError> + Send + Sync>;
 
 /// A merge decided on both persons (`from`, `into`) as they are inside the transaction.
-pub type MergeEdit = Box<dyn FnOnce(&Person, &Person) -> Result<PersonChanges, DomainError> + Send>;
+pub type MergeEdit =
+    Arc<dyn Fn(&Person, &Person) -> Result<PersonChanges, DomainError> + Send + Sync>;
 
 /// What [`Store::version`] answers: opaque bytes the engine defines.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -5,6 +5,8 @@
 //! participant), organization and deal (the store applies this rule in its queries). One that
 //! may not be seen is answered as one that does not exist.
 
+use std::sync::Arc;
+
 use super::{
     Activity, ActivityDraft, ActivityFilter, ActivityType, ActivityValues, NewActivity, apply,
 };
@@ -96,7 +98,7 @@ pub async fn update_activity(
         return Ok(current.clone());
     }
     let clock = session.company.clock;
-    let edit: Edit<Activity, ActivityValues> = Box::new(move |a| {
+    let edit: Edit<Activity, ActivityValues> = Arc::new(move |a| {
         let (values, refs) = apply(&a.values, &draft, &types, clock.now())?;
         match refs.into_iter().find(|r| !checked.contains(r)) {
             Some(_) => Err(DomainError::Conflict(

@@ -1,6 +1,8 @@
 //! The commands on deals: add (and the store-free rules the importer shares), find, change,
 //! delete, list and search. Both dialects call these.
 
+use std::sync::Arc;
+
 use crate::domain::webhook::Stamp;
 use serde_json::{Map, Value};
 
@@ -351,7 +353,7 @@ pub async fn update_deal(
         return Ok(current.clone());
     }
     let clock = session.company.clock;
-    let edit: Edit<Deal, DealChanges> = Box::new(move |deal| {
+    let edit: Edit<Deal, DealChanges> = Arc::new(move |deal| {
         let (changes, refs) = deal_changes(&fields, deal, &draft, clock.now())?;
         match refs.into_iter().find(|r| !checked.contains(r)) {
             Some(_) => Err(DomainError::Conflict(

@@ -1,6 +1,8 @@
 //! The commands on persons: add (and the store-free rules the importer shares), find, change,
 //! delete and merge. Both dialects call these.
 
+use std::sync::Arc;
+
 use super::contacts::{marketing_change, marketing_status_for, normalize_contacts};
 use super::name::{name_must_be_given, resolve_name, resolve_update_name};
 use super::{Contact, NewPerson, Person, PersonChanges, PersonDraft, digits};
@@ -137,8 +139,8 @@ pub async fn update_person(
     }
     let (company_id, id, by) = (session.company.id, current.id, Stamp::by(session));
     let session = session.clone();
-    let edit: Edit<Person, PersonChanges> = Box::new(move |person| {
-        let (changes, refs) = person_changes(&session, &fields, person, draft)?;
+    let edit: Edit<Person, PersonChanges> = Arc::new(move |person| {
+        let (changes, refs) = person_changes(&session, &fields, person, draft.clone())?;
         // What the change refers to was checked on the person as read; a reference that only
         // the person as it is now makes (its owner changed meanwhile) was not, so the change
         // is refused rather than written unchecked.
@@ -260,7 +262,7 @@ pub async fn merge_persons(
     active_person(store, session, merge_with_id)
         .await
         .map_err(|_| not_found())?;
-    let edit: MergeEdit = Box::new(|from, into| Ok(merged(from, into)));
+    let edit: MergeEdit = Arc::new(|from, into| Ok(merged(from, into)));
     store
         .merge_persons(
             session.company.id,

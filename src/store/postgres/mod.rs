@@ -106,6 +106,31 @@ async fn connect(pool: &Pool) -> Result<PgDb, StoreError> {
     Ok(PgDb::new(client))
 }
 
+/// How many times a write that lost a deadlock is run in all.
+const WRITE_ATTEMPTS: u32 = 3;
+
+/// Runs `op` in one transaction on a connection of `pool`, committing what it wrote.
+async fn transaction<T, F>(pool: &Pool, op: F) -> Result<T, StoreError>
+where
+    F: for<'d> FnOnce(&'d PgDb) -> BoxFuture<'d, Result<T, StoreError>>,
+{
+    let mut db = connect(pool).await?;
+    db.in_transaction = true;
+    db.batch("BEGIN").await?;
+    match op(&db).await {
+        Ok(v) => {
+            let committed = db.batch("COMMIT").await;
+            // Only a transaction that ended cleanly leaves a connection fit to reuse.
+            db.in_transaction = committed.is_err();
+            committed.map(|()| v)
+        }
+        Err(e) => {
+            db.in_transaction = db.batch("ROLLBACK").await.is_err();
+            Err(e)
+        }
+    }
+}
+
 impl Backend for Postgres {
     type Db = PgDb;
 
@@ -121,23 +146,19 @@ impl Backend for Postgres {
     async fn write<T, F>(&self, op: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'d> FnOnce(&'d PgDb) -> BoxFuture<'d, Result<T, StoreError>> + Send + 'static,
+        F: for<'d> FnOnce(&'d PgDb) -> BoxFuture<'d, Result<T, StoreError>>
+            + Clone
+            + Send
+            + 'static,
     {
-        {
-            let mut db = connect(&self.pool).await?;
-            db.in_transaction = true;
-            db.batch("BEGIN").await?;
-            match op(&db).await {
-                Ok(v) => {
-                    let committed = db.batch("COMMIT").await;
-                    // Only a transaction that ended cleanly leaves a connection fit to reuse.
-                    db.in_transaction = committed.is_err();
-                    committed.map(|()| v)
-                }
-                Err(e) => {
-                    db.in_transaction = db.batch("ROLLBACK").await.is_err();
-                    Err(e)
-                }
+        // A transaction PostgreSQL chose as a deadlock's victim wrote nothing: it runs again
+        // (a reset of a company while its webhooks' deliveries finish locks rows of theirs in
+        // an order no single order serves), and only the last attempt's error is answered.
+        let mut attempt = 1;
+        loop {
+            match transaction(&self.pool, op.clone()).await {
+                Err(StoreError::Contended(_)) if attempt < WRITE_ATTEMPTS => attempt += 1,
+                done => return done,
             }
         }
     }

@@ -355,11 +355,15 @@ pub trait Backend: Send + Sync + 'static {
     }
 
     /// Runs `op` in a transaction and resolves once it is committed to disk; an error rolls
-    /// back everything `op` wrote.
+    /// back everything `op` wrote. An engine may run a copy of `op` again after a transaction
+    /// the engine aborted without writing anything (PostgreSQL's deadlock victims).
     fn write<T, F>(&self, op: F) -> impl Future<Output = Result<T, StoreError>> + Send
     where
         T: Send + 'static,
-        F: for<'d> FnOnce(&'d Self::Db) -> BoxFuture<'d, Result<T, StoreError>> + Send + 'static;
+        F: for<'d> FnOnce(&'d Self::Db) -> BoxFuture<'d, Result<T, StoreError>>
+            + Clone
+            + Send
+            + 'static;
 
     /// Whether the database answers.
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;

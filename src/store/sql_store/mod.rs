@@ -34,6 +34,7 @@ impl<B: Backend> SqlStore<B> {
     where
         T: Send + 'static,
         F: for<'d> FnOnce(&'d B::Db) -> super::sql::BoxFuture<'d, Result<T, StoreError>>
+            + Clone
             + Send
             + 'static,
     {
@@ -50,6 +51,7 @@ impl<B: Backend> SqlStore<B> {
         &self,
         change: Change,
         op: impl for<'d> FnOnce(&'d B::Db) -> super::sql::BoxFuture<'d, Result<T, StoreError>>
+        + Clone
         + Send
         + 'static,
     ) -> Result<T, StoreError> {

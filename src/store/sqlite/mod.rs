@@ -341,7 +341,10 @@ impl Backend for Sqlite {
     fn write<T, F>(&self, op: F) -> impl Future<Output = Result<T, StoreError>> + Send
     where
         T: Send + 'static,
-        F: for<'d> FnOnce(&'d SqliteDb) -> BoxFuture<'d, Result<T, StoreError>> + Send + 'static,
+        F: for<'d> FnOnce(&'d SqliteDb) -> BoxFuture<'d, Result<T, StoreError>>
+            + Clone
+            + Send
+            + 'static,
     {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |db| {
