@@ -6,6 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{Resp, TestApp};
+use crate::receiver::Receiver;
 
 /// Rounds per race (`PIPESTACK_RACE_ROUNDS`, 25 by default).
 fn rounds() -> usize {
@@ -715,4 +716,38 @@ async fn a_search_racing_a_rename_never_outlives_it() {
             "round {r}: the old name"
         );
     }
+}
+
+/// A reset of the company while webhook deliveries of its events finish: a delivery records
+/// its attempt on the webhook, then settles its outbox row, and the reset deletes both, so the
+/// two must take them in the same order. Every reset succeeds (none deadlocks into a 500), and
+/// the deliveries went on meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reset_while_deliveries_finish_always_succeeds() {
+    let ms = std::time::Duration::from_millis;
+    let receiver = Receiver::start().await;
+    receiver.delay(ms(10));
+    let app = TestApp::spawn_with(|o| {
+        o.admin = Some(pipestack::api::admin::Config::default());
+        o.webhooks.poll = ms(2);
+    })
+    .await;
+    for round in 0..rounds() {
+        ok(&app
+            .post(
+                "/v1/webhooks",
+                &json!({"subscription_url": format!("{}/r{round}", receiver.url),
+                        "event_action": "*", "event_object": "*"}),
+            )
+            .await);
+        for i in 0..4 {
+            app.add_person_v2(json!({"name": format!("R{round} P{i}")}))
+                .await;
+        }
+        // A different moment of the deliveries each round: sending, or just answered.
+        tokio::time::sleep(ms(round as u64 % 5 * 4)).await;
+        let reset = app.post("/_pipestack/reset", &json!({})).await;
+        assert_eq!(reset.status, 200, "round {round}: {}", reset.body);
+    }
+    assert!(!receiver.received().is_empty(), "no delivery was made");
 }

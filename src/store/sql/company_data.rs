@@ -67,7 +67,20 @@ async fn person_texts(db: &impl Db, company_id: i64) -> Result<Vec<(i64, String)
 
 /// Deletes the company's data (its users kept), taking its persons out of the engine's text
 /// index first.
-async fn empty(db: &impl Db, company_id: i64) -> Result<(), StoreError> {
+async fn empty<D: Db>(db: &D, company_id: i64) -> Result<(), StoreError> {
+    // Locked in the order the outbox's writers take them, so that a delivery finishing
+    // meanwhile waits instead of deadlocking: events not yet made into deliveries (locked
+    // before their webhooks), then the webhooks (locked before their deliveries and the events
+    // those finish). PostgreSQL runs a deadlock's victim again all the same.
+    if D::DIALECT.row_locks {
+        for lock in [
+            "SELECT id FROM webhook_events WHERE company_id = ? AND hooks IS NOT NULL \
+             ORDER BY id FOR UPDATE",
+            "SELECT id FROM webhooks WHERE company_id = ? ORDER BY id FOR UPDATE",
+        ] {
+            db.rows::<i64>(sql!(lock, company_id)).await?;
+        }
+    }
     for (id, text) in &person_texts(db, company_id).await? {
         db.search_text_changed(*id, Some(text))?;
     }
