@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 
 pub use db::SqliteDb;
 use db::db_error;
-use writer::{Completion, Job};
+use writer::Job;
 
 use super::sql::migrations::{self, Engine};
 use super::sql::{Backend, BoxFuture, Db};
@@ -36,7 +36,7 @@ const LONG_READS: usize = 4;
 
 pub struct Sqlite {
     /// `None` once the store is being dropped.
-    jobs: Option<mpsc::Sender<Job>>,
+    jobs: Option<mpsc::Sender<Box<dyn Job>>>,
     long_reads: Arc<tokio::sync::Semaphore>,
     /// The writer thread, joined when the store is dropped: it catches the search index up
     /// before it ends (for a bounded time).
@@ -185,7 +185,7 @@ impl Sqlite {
                 .spawn(move || checkpoint_loop(checkpointer, stopped))
                 .map_err(|e| StoreError::Internal(format!("cannot start the checkpointer: {e}")))?;
         }
-        let (jobs, rx) = mpsc::channel::<Job>();
+        let (jobs, rx) = mpsc::channel::<Box<dyn Job>>();
         let batch_sizes = Arc::new(Histogram::new(BATCH_BOUNDS));
         let sizes = batch_sizes.clone();
         let writer_health = health.clone();
@@ -297,6 +297,44 @@ fn quick_check(conn: &Connection, path: &str) -> Result<(), StoreError> {
     }
 }
 
+/// A write of [`Sqlite::write`] as the writer runs it: `op`, a copy of it made by the caller
+/// for the run again that a failing batch needs (at most one: the writer's thread makes no
+/// copies), what the last run gave, and whom to answer.
+struct Write<F, T> {
+    op: Option<F>,
+    again: Option<F>,
+    outcome: Option<Result<T, StoreError>>,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<F, T> Job for Write<F, T>
+where
+    T: Send + 'static,
+    F: for<'d> FnOnce(&'d SqliteDb) -> BoxFuture<'d, Result<T, StoreError>> + Send,
+{
+    fn run(&mut self, db: &SqliteDb) -> bool {
+        // Cleared first: a run that panics leaves no outcome of an earlier run behind.
+        self.outcome = None;
+        let outcome = match self.op.take().or_else(|| self.again.take()) {
+            Some(op) => run_now(op(db)),
+            None => Err(StoreError::Internal("a write was run a third time".into())),
+        };
+        let ok = outcome.is_ok();
+        self.outcome = Some(outcome);
+        ok
+    }
+
+    fn answer(self: Box<Self>, commit_error: Option<&StoreError>) {
+        let outcome = match (self.outcome, commit_error) {
+            (Some(Ok(v)), None) => Ok(v),
+            (Some(Ok(_)), Some(e)) => Err(e.clone()),
+            (Some(Err(e)), _) => Err(e),
+            (None, _) => Err(StoreError::Internal("a write panicked".into())),
+        };
+        let _ = self.reply.send(outcome);
+    }
+}
+
 impl Backend for Sqlite {
     type Db = SqliteDb;
 
@@ -347,18 +385,11 @@ impl Backend for Sqlite {
             + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |db| {
-            let result = run_now(op(db));
-            let ok = result.is_ok();
-            let completion: Completion = Box::new(move |commit_error| {
-                let outcome = match (result, commit_error) {
-                    (Ok(v), None) => Ok(v),
-                    (Ok(_), Some(e)) => Err(e.clone()),
-                    (Err(e), _) => Err(e),
-                };
-                let _ = tx.send(outcome);
-            });
-            (ok, completion)
+        let job: Box<dyn Job> = Box::new(Write {
+            again: Some(op.clone()),
+            op: Some(op),
+            outcome: None,
+            reply: tx,
         });
         let sent = self
             .jobs
@@ -435,4 +466,85 @@ fn migrate(db: &SqliteDb) -> Result<(), StoreError> {
     };
     run_now(Box::pin(db.batch(end)))?;
     applied
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::store::sql::sql;
+
+    /// Rows of the test table, in order.
+    fn names(path: &std::path::Path) -> Vec<String> {
+        let conn = Connection::open(path).unwrap();
+        let mut stmt = conn.prepare("SELECT name FROM t ORDER BY name").unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    /// Writes queued together run in one batch without savepoints; when one fails after it
+    /// has written (or panics), the batch is rolled back and run again with a savepoint per
+    /// write: the failing write leaves nothing, the others are committed once, and every
+    /// caller gets its own write's answer.
+    #[tokio::test]
+    async fn a_failing_write_rolls_back_alone_and_its_batch_runs_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let store = Sqlite::open(path.to_str().unwrap()).unwrap();
+        store
+            .write(|db: &SqliteDb| {
+                Box::pin(async move { db.batch("CREATE TABLE t (name TEXT UNIQUE)").await })
+            })
+            .await
+            .unwrap();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let insert = |name: &'static str, then: Option<&'static str>| {
+            let runs = runs.clone();
+            store.write(move |db: &SqliteDb| {
+                Box::pin(async move {
+                    runs.fetch_add(1, Ordering::Relaxed);
+                    db.execute(sql!("INSERT INTO t (name) VALUES (?)", name))
+                        .await?;
+                    match then {
+                        Some("fail") => Err(StoreError::Conflict(format!("{name} refused"))),
+                        Some(_) => panic!("{name} panics"),
+                        None => Ok(name),
+                    }
+                })
+            })
+        };
+        // The first write holds the writer while the others queue behind it, into one batch.
+        let hold = store.write(|_db: &SqliteDb| {
+            Box::pin(async move {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                Ok("held")
+            })
+        });
+        let writes = (
+            insert("a", None),
+            insert("b", Some("fail")),
+            insert("c", None),
+            insert("d", Some("panic")),
+            insert("e", None),
+        );
+        assert_eq!(hold.await.unwrap(), "held");
+        let (a, b, c, d, e) = writes;
+        assert_eq!(a.await.unwrap(), "a");
+        assert!(matches!(b.await, Err(StoreError::Conflict(m)) if m == "b refused"));
+        assert_eq!(c.await.unwrap(), "c");
+        assert!(matches!(d.await, Err(StoreError::Internal(m)) if m.contains("panicked")));
+        assert_eq!(e.await.unwrap(), "e");
+        assert_eq!(names(&path), ["a", "c", "e"]);
+        // a and b ran optimistically, then all five again with savepoints.
+        assert_eq!(runs.load(Ordering::Relaxed), 7);
+
+        // A batch that succeeds runs each write once.
+        let (f, g) = (insert("f", None), insert("g", None));
+        assert_eq!((f.await.unwrap(), g.await.unwrap()), ("f", "g"));
+        assert_eq!(runs.load(Ordering::Relaxed), 9);
+        assert_eq!(names(&path), ["a", "c", "e", "f", "g"]);
+    }
 }
