@@ -3,8 +3,14 @@
 //! through axum, pipestack's own accept loop) answering the benchmarked routes with fixed responses of the same size as
 //! pipestack's, doing no work. Run by `bench/run.py`, which captures pipestack's responses first.
 //!
-//! Usage: pipestack-null-server ADDR DIR, where DIR holds `<name>.status` and `<name>.body`
-//! files for the names below.
+//! Usage: pipestack-null-server ADDR DIR [FLOOR], where DIR holds `<name>.status` and
+//! `<name>.body` files for the names below.
+//!
+//! With FLOOR (a file path) the two POST routes become the *durable floor*: each request's
+//! body is inserted as one row of one table (no index) in the SQLite file FLOOR (WAL,
+//! `synchronous=FULL`) by one writer thread that commits whatever has queued meanwhile as one
+//! transaction, and is answered after that commit, as pipestack's writes are. It is what any
+//! durable write costs on this stack and this machine, with nothing of a person's own work.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,6 +51,53 @@ fn load(dir: &str, name: &str) -> Canned {
     }
 }
 
+/// A body and whom to tell once it is committed.
+type Queued = (Bytes, tokio::sync::oneshot::Sender<()>);
+
+/// The durable floor's writer: group commits of whatever has queued, until the senders go.
+fn floor_writer(path: &str, jobs: &std::sync::mpsc::Receiver<Queued>) {
+    let mut db = rusqlite::Connection::open(path).expect("open the floor's file");
+    db.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+         CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body BLOB NOT NULL);",
+    )
+    .expect("set up the floor's file");
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        batch.extend(jobs.try_iter());
+        let tx = db.transaction().expect("begin");
+        {
+            let mut insert = tx
+                .prepare_cached("INSERT INTO bodies (body) VALUES (?)")
+                .expect("prepare");
+            for (body, _) in &batch {
+                insert.execute([body.as_ref()]).expect("insert");
+            }
+        }
+        tx.commit().expect("commit");
+        for (_, done) in batch {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// The two POST routes' handler on the durable floor: answers `canned` once the body is
+/// committed.
+fn floor_route(
+    jobs: std::sync::mpsc::Sender<Queued>,
+    canned: Canned,
+) -> axum::routing::MethodRouter {
+    post(move |body: Bytes| {
+        let (jobs, canned) = (jobs.clone(), canned.clone());
+        async move {
+            let (done, committed) = tokio::sync::oneshot::channel();
+            jobs.send((body, done)).expect("the floor's writer is gone");
+            committed.await.expect("the floor's writer is gone");
+            canned
+        }
+    })
+}
+
 #[tokio::main]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -53,6 +106,7 @@ async fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
     let dir = args.next().unwrap_or_else(|| ".".into());
+    let floor = args.next();
     let r = Arc::new(
         [
             "post_v1_person",
@@ -72,9 +126,20 @@ async fn main() {
             async move { canned }
         }
     };
+    let (v1_post, v2_post) = match floor {
+        Some(path) => {
+            let (jobs, queue) = std::sync::mpsc::channel();
+            std::thread::spawn(move || floor_writer(&path, &queue));
+            (
+                floor_route(jobs.clone(), r[0].clone()),
+                floor_route(jobs, r[1].clone()),
+            )
+        }
+        None => (post(c(0)), post(c(1))),
+    };
     let app = Router::new()
-        .route("/v1/persons", post(c(0)).get(c(3)))
-        .route("/api/v2/persons", post(c(1)).get(c(4)))
+        .route("/v1/persons", v1_post.get(c(3)))
+        .route("/api/v2/persons", v2_post.get(c(4)))
         .route("/v1/persons/{id}", get(c(2)))
         .route(
             "/api/v2/persons/search",

@@ -23,7 +23,7 @@ import urllib.request
 
 from common import ROOT, TOKEN, Server, machine, wrk
 
-BEFORE = sys.argv[1]
+BEFORE = sys.argv[1] if __name__ == "__main__" else None  # bench/floor.py imports this
 SECONDS = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 ROUNDS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
 AFTER = os.path.join(ROOT, "target", "release", "pipestack")
