@@ -539,3 +539,98 @@ async fn a_private_organization_does_not_leak_through_its_persons() {
         "Secret Org"
     );
 }
+
+/// Every person of a v1 list page, as `(id, followers_count)`, beside the number of followers
+/// `/v1/persons/{id}/followers` lists: the page reads the copy each person keeps on its row,
+/// the list reads the followers themselves.
+async fn counted_and_listed(app: &TestApp) -> Vec<(i64, u64, usize)> {
+    let page = app.get("/v1/persons?limit=500").await;
+    let mut out = Vec::new();
+    for p in page.data().as_array().unwrap() {
+        let id = p["id"].as_i64().unwrap();
+        let listed = app.get(&format!("/v1/persons/{id}/followers")).await;
+        out.push((
+            id,
+            p["followers_count"].as_u64().unwrap(),
+            listed.data().as_array().map_or(0, Vec::len),
+        ));
+    }
+    out
+}
+
+/// The followers a list page shows follow every change of them: added and removed (v1 and
+/// v2), brought by a merge, and put back by a snapshot's restore.
+#[tokio::test]
+async fn list_pages_show_the_followers_through_every_change() {
+    let app = TestApp::spawn_with(|o| o.admin = Some(Default::default())).await;
+    let users: Vec<i64> = {
+        let mut ids = Vec::new();
+        for name in ["Ann", "Ben", "Cy"] {
+            let u = pipestack::setup::add_user(
+                app.store.as_ref(),
+                app.company.id,
+                name,
+                &format!("{}@example.com", name.to_lowercase()),
+            )
+            .await
+            .unwrap();
+            ids.push(u.id);
+        }
+        ids
+    };
+    let id = |v: serde_json::Value| v["id"].as_i64().unwrap();
+    let p = id(app.add_person(json!({"name": "Kept"})).await);
+    let q = id(app
+        .add_person(json!({"name": "Merged", "owner_id": users[2]}))
+        .await);
+    let check = |rows: Vec<(i64, u64, usize)>, want: &[(i64, u64)]| {
+        for (id, counted, listed) in &rows {
+            assert_eq!(*counted as usize, *listed, "person {id}: {rows:?}");
+        }
+        let got: Vec<(i64, u64)> = rows.iter().map(|(i, c, _)| (*i, *c)).collect();
+        assert_eq!(got, want);
+    };
+    check(counted_and_listed(&app).await, &[(p, 1), (q, 1)]);
+
+    let r = app
+        .post(
+            &format!("/v1/persons/{p}/followers"),
+            &json!({"user_id": users[0]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app
+        .post(
+            &format!("/api/v2/persons/{p}/followers"),
+            &json!({"user_id": users[1]}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    check(counted_and_listed(&app).await, &[(p, 3), (q, 1)]);
+    let saved = app
+        .post("/_pipestack/snapshots", &json!({"name": "three"}))
+        .await;
+    assert!(saved.status.is_success(), "{}", saved.body);
+
+    let r = app
+        .delete(&format!("/api/v2/persons/{p}/followers/{}", users[1]))
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    check(counted_and_listed(&app).await, &[(p, 2), (q, 1)]);
+
+    // The merged person's follower (its owner, Cy) comes to the kept one.
+    let r = app
+        .put(
+            &format!("/v1/persons/{q}/merge"),
+            &json!({"merge_with_id": p}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    check(counted_and_listed(&app).await, &[(p, 3)]);
+
+    let r = app
+        .post("/_pipestack/snapshots/three/restore", &json!({}))
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    check(counted_and_listed(&app).await, &[(p, 3), (q, 1)]);
+}

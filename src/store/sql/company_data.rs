@@ -242,6 +242,7 @@ pub async fn restore<D: Db>(db: &D, company_id: i64, name: &str) -> Result<Resto
     for (id, _) in &person_texts(db, company_id).await? {
         db.search_text_changed(*id, None)?;
     }
+    super::followers::refresh_company(db, company_id).await?;
     Ok(Restore::Done)
 }
 

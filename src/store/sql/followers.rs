@@ -7,12 +7,12 @@ use crate::domain::ports::StoreError;
 
 /// The user ids following the item of the outer query (`p`, `o` or `d`), in no particular order:
 /// only membership and count are read, and an ordered aggregate costs SQLite a sort per row.
+///
+/// Persons keep theirs on their row (`persons.follower_ids`, see [`refresh`]): this reads the
+/// column there.
 pub const fn ids_of(kind: Kind) -> &'static str {
     match kind {
-        Kind::Person => {
-            "(SELECT string_agg(CAST(f.user_id AS TEXT), ',') FROM followers f \
-             WHERE f.kind = 'person' AND f.item_id = p.id)"
-        }
+        Kind::Person => "p.follower_ids",
         Kind::Organization => {
             "(SELECT string_agg(CAST(f.user_id AS TEXT), ',') FROM followers f \
              WHERE f.kind = 'organization' AND f.item_id = o.id)"
@@ -109,6 +109,63 @@ pub async fn follow<D: Db>(
     actor: i64,
     now: Timestamp,
 ) -> Result<Option<i64>, StoreError> {
+    hold(db, item).await?;
+    let added = follow_new(db, item, user_id, actor, now).await?;
+    if added.is_some() {
+        refresh(db, item).await?;
+    }
+    Ok(added)
+}
+
+/// Locks a person's row before its followers change: on PostgreSQL a follow of the same person
+/// committing meanwhile is then seen by [`refresh`]'s aggregate (its snapshot is taken after the
+/// lock is granted), and every write that changes a person's followers takes the person first.
+async fn hold<D: Db>(db: &D, item: Item) -> Result<(), StoreError> {
+    if matches!(item.kind, Kind::Person) && D::DIALECT.row_locks {
+        let mut q = sql!("SELECT p.id FROM persons p WHERE p.id = ?", item.id);
+        super::lock::<D>(&mut q, "p");
+        db.rows::<i64>(q).await?;
+    }
+    Ok(())
+}
+
+/// Writes the item's copy of its followers' ids again from the followers table: persons keep
+/// one on their row, which a page of persons reads instead of the table. Every change of the
+/// table goes through here, after [`hold`] (or inserts the item with the copy already right).
+async fn refresh(db: &impl Db, item: Item) -> Result<(), StoreError> {
+    if let Kind::Person = item.kind {
+        db.execute(sql!(
+            format!("UPDATE persons SET follower_ids = {PERSON_IDS} WHERE id = ?"),
+            item.id
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Every person's copy of its followers' ids written again (a company's, after a restore).
+pub async fn refresh_company(db: &impl Db, company_id: i64) -> Result<(), StoreError> {
+    db.execute(sql!(
+        format!("UPDATE persons SET follower_ids = {PERSON_IDS} WHERE company_id = ?"),
+        company_id
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The user ids following the person of the outer `persons` row, as `follower_ids` holds them.
+const PERSON_IDS: &str = "(SELECT string_agg(CAST(f.user_id AS TEXT), ',') FROM followers f \
+    WHERE f.kind = 'person' AND f.item_id = persons.id)";
+
+/// [`follow`] for an item just inserted with its copy of its followers' ids (a person's
+/// `follower_ids`) already written: the copy is not written again.
+pub async fn follow_new<D: Db>(
+    db: &D,
+    item: Item,
+    user_id: i64,
+    actor: i64,
+    now: Timestamp,
+) -> Result<Option<i64>, StoreError> {
     if D::DIALECT.writing_with {
         return first(
             db,
@@ -147,13 +204,14 @@ pub async fn follow<D: Db>(
 }
 
 /// Removes a follower and logs it; `None` when there is no such follower.
-pub async fn unfollow(
-    db: &impl Db,
+pub async fn unfollow<D: Db>(
+    db: &D,
     item: Item,
     which: FollowerRef,
     actor: i64,
     now: Timestamp,
 ) -> Result<Option<Follower>, StoreError> {
+    hold(db, item).await?;
     let (column, value) = match which {
         FollowerRef::Relationship(id) => ("id", id),
         FollowerRef::User(id) => ("user_id", id),
@@ -176,6 +234,7 @@ pub async fn unfollow(
     db.execute(sql!("DELETE FROM followers WHERE id = ?", f.id))
         .await?;
     log(db, item, f.user_id, actor, "removed", now).await?;
+    refresh(db, item).await?;
     Ok(Some(f))
 }
 

@@ -67,6 +67,9 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(10, "0010_webhooks.sql", None),
     migration!(11, "0011_test_toolkit.sql", None),
     migration!(12, "0012_search_queue.sql", engine only),
+    // A copy of what the followers table holds: snapshots leave it out of account (a restore
+    // computes it again).
+    migration!(13, "0013_person_follower_ids.sql", engine only),
 ];
 
 /// A step of a migration done in Rust.

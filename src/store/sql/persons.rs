@@ -94,8 +94,8 @@ impl PreparedPerson {
             "INSERT INTO persons (company_id, owner_id, org_id, name, first_name, last_name, \
              emails, phones, primary_email, label_ids, visible_to, marketing_status, \
              custom_fields, active_flag, add_time, update_time, first_char, search_text, \
-             name_key, first_name_key, last_name_key) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?, ?, ?, ?)",
+             name_key, first_name_key, last_name_key, follower_ids) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?, ?, ?, ?, ?)",
             p.company_id,
             p.owner_id,
             p.org_id,
@@ -115,8 +115,20 @@ impl PreparedPerson {
             &d.search_text,
             &d.keys.name,
             d.keys.first_name.as_deref(),
-            d.keys.last_name.as_deref()
+            d.keys.last_name.as_deref(),
+            self.follower_ids()
         )
+    }
+
+    /// The `follower_ids` the row is inserted with: its followers, each once.
+    fn follower_ids(&self) -> Option<String> {
+        let mut ids: Vec<i64> = Vec::with_capacity(self.new.followers.len());
+        for id in &self.new.followers {
+            if !ids.contains(id) {
+                ids.push(*id);
+            }
+        }
+        (!ids.is_empty()).then(|| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
     }
 }
 
@@ -144,7 +156,7 @@ pub async fn insert_rows(db: &impl Db, prepared: &PreparedPerson) -> Result<i64,
         id,
     };
     for user_id in &p.followers {
-        followers::follow(db, item, *user_id, p.created_by, p.update_time).await?;
+        followers::follow_new(db, item, *user_id, p.created_by, p.update_time).await?;
     }
     Ok(id)
 }
