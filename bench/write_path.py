@@ -23,9 +23,11 @@ import urllib.request
 
 from common import ROOT, TOKEN, Server, machine, wrk
 
-BEFORE = sys.argv[1] if __name__ == "__main__" else None  # bench/floor.py imports this
-SECONDS = int(sys.argv[2]) if len(sys.argv) > 2 else 10
-ROUNDS = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+# Read only when run: bench/floor.py imports this file for its helpers.
+ARGS = sys.argv[1:] if __name__ == "__main__" else []
+BEFORE = ARGS[0] if ARGS else None
+SECONDS = int(ARGS[1]) if len(ARGS) > 1 else 10
+ROUNDS = int(ARGS[2]) if len(ARGS) > 2 else 3
 AFTER = os.path.join(ROOT, "target", "release", "pipestack")
 NULL_BIN = os.path.join(ROOT, "target", "release", "pipestack-null-server")
 BODY = {"name": "John Doe", "owner_id": 1,
