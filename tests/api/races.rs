@@ -719,9 +719,10 @@ async fn a_search_racing_a_rename_never_outlives_it() {
 }
 
 /// A reset of the company while webhook deliveries of its events finish: a delivery records
-/// its attempt on the webhook, then settles its outbox row, and the reset deletes both, so the
-/// two must take them in the same order. Every reset succeeds (none deadlocks into a 500), and
-/// the deliveries went on meanwhile.
+/// its attempt on the webhook (trimming the webhook's log once it holds 100), then settles its
+/// outbox row, and the reset deletes all of them, so the two must take them in the same order.
+/// Every reset succeeds (none deadlocks), and the deliveries went on meanwhile; every fifth
+/// round fills the webhook's log first, so that the reset meets deliveries trimming it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reset_while_deliveries_finish_always_succeeds() {
     let ms = std::time::Duration::from_millis;
@@ -740,12 +741,21 @@ async fn a_reset_while_deliveries_finish_always_succeeds() {
                         "event_action": "*", "event_object": "*"}),
             )
             .await);
-        for i in 0..4 {
+        let full = round % 5 == 4;
+        let seen = receiver.received().len();
+        for i in 0..if full { 110 } else { 4 } {
             app.add_person_v2(json!({"name": format!("R{round} P{i}")}))
                 .await;
         }
-        // A different moment of the deliveries each round: sending, or just answered.
-        tokio::time::sleep(ms(round as u64 % 5 * 4)).await;
+        if full {
+            let waited = std::time::Instant::now();
+            while receiver.received().len() < seen + 101 && waited.elapsed().as_secs() < 10 {
+                tokio::time::sleep(ms(5)).await;
+            }
+        } else {
+            // A different moment of the deliveries each round: sending, or just answered.
+            tokio::time::sleep(ms(round as u64 % 5 * 4)).await;
+        }
         let reset = app.post("/_pipestack/reset", &json!({})).await;
         assert_eq!(reset.status, 200, "round {round}: {}", reset.body);
     }

@@ -707,6 +707,18 @@ pub async fn finish<D: Db>(db: &D, o: &Outcome) -> Result<(), StoreError> {
 
 /// Logs an attempt and updates the webhook's delivery state; whether that removed it.
 async fn record_attempt<D: Db>(db: &D, webhook_id: i64, a: &Attempt) -> Result<bool, StoreError> {
+    // The webhook locked before its log is written or trimmed: a reset and a webhook's delete
+    // lock the webhook before its attempts, so taking an old attempt's row first (the trim of
+    // a full log) would invert that order.
+    let mut read = sql!(
+        format!("SELECT {COLUMNS} FROM webhooks w WHERE w.id = ?"),
+        webhook_id
+    );
+    lock::<D>(&mut read, "w");
+    let Some(w) = first::<Webhook, _>(db, read).await? else {
+        // Deleted while the attempt ran: nothing left to record on.
+        return Ok(true);
+    };
     db.execute(sql!(
         "INSERT INTO webhook_attempts (webhook_id, event, object_id, attempt, time_ms, \
          http_status, latency_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -728,15 +740,6 @@ async fn record_attempt<D: Db>(db: &D, webhook_id: i64, a: &Attempt) -> Result<b
         webhook::LOG_SIZE
     ))
     .await?;
-    let mut read = sql!(
-        format!("SELECT {COLUMNS} FROM webhooks w WHERE w.id = ?"),
-        webhook_id
-    );
-    lock::<D>(&mut read, "w");
-    let Some(w) = first::<Webhook, _>(db, read).await? else {
-        // Deleted while the attempt ran: nothing left to record on.
-        return Ok(true);
-    };
     let s = webhook::after_attempt(&w, a);
     db.execute(sql!(
         "UPDATE webhooks SET last_delivery_time = ?, last_http_status = ?, \
