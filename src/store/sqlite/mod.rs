@@ -488,7 +488,7 @@ mod tests {
     /// Writes queued together run in one batch without savepoints; when one fails after it
     /// has written (or panics), the batch is rolled back and run again with a savepoint per
     /// write: the failing write leaves nothing, the others are committed once, and every
-    /// caller gets its own write's answer.
+    /// caller gets its own write's answer. One refused before it changed a row costs nothing.
     #[tokio::test]
     async fn a_failing_write_rolls_back_alone_and_its_batch_runs_again() {
         let dir = tempfile::tempdir().unwrap();
@@ -546,5 +546,31 @@ mod tests {
         assert_eq!((f.await.unwrap(), g.await.unwrap()), ("f", "g"));
         assert_eq!(runs.load(Ordering::Relaxed), 9);
         assert_eq!(names(&path), ["a", "c", "e", "f", "g"]);
+
+        // A write refused before it changed anything leaves its batch as it was: run once.
+        let refuse = || {
+            let runs = runs.clone();
+            store.write(move |db: &SqliteDb| {
+                Box::pin(async move {
+                    runs.fetch_add(1, Ordering::Relaxed);
+                    db.execute(sql!("UPDATE t SET name = 'z' WHERE name = 'none'"))
+                        .await?;
+                    Err::<&str, _>(StoreError::Conflict("refused".into()))
+                })
+            })
+        };
+        let hold = store.write(|_db: &SqliteDb| {
+            Box::pin(async move {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                Ok("held")
+            })
+        });
+        let (h, x, i) = (insert("h", None), refuse(), insert("i", None));
+        assert_eq!(hold.await.unwrap(), "held");
+        assert_eq!(h.await.unwrap(), "h");
+        assert!(matches!(x.await, Err(StoreError::Conflict(m)) if m == "refused"));
+        assert_eq!(i.await.unwrap(), "i");
+        assert_eq!(runs.load(Ordering::Relaxed), 12, "each of the three once");
+        assert_eq!(names(&path), ["a", "c", "e", "f", "g", "h", "i"]);
     }
 }

@@ -27,6 +27,14 @@ pub trait Job: Send {
     fn answer(self: Box<Self>, commit_error: Option<&StoreError>);
 }
 
+/// Runs a job without a savepoint: whether the transaction holds only whole writes after it
+/// (the job succeeded, or failed without changing a row).
+fn run_cleanly(db: &SqliteDb, job: &mut dyn Job) -> bool {
+    let changes = || db.conn().map(|c| c.total_changes()).ok();
+    let before = changes();
+    run_guarded(db, job) || (before.is_some() && changes() == before)
+}
+
 /// A job's run, with a panic taken as the write's failure.
 fn run_guarded(db: &SqliteDb, job: &mut dyn Job) -> bool {
     catch_unwind(AssertUnwindSafe(|| job.run(db))).unwrap_or_else(|_| {
@@ -138,8 +146,10 @@ fn run_batch(db: &SqliteDb, mut batch: Vec<Box<dyn Job>>) -> Result<(), StoreErr
         tracing::error!(error = %e, jobs = batch.len(), "cannot begin a write transaction");
         return Err(e);
     }
-    // Optimistically, no savepoints: a job that fails may have written part of its change.
-    if !batch.iter_mut().all(|job| run_guarded(db, job.as_mut())) {
+    // Optimistically, no savepoints. A job that fails having changed nothing (most refusals
+    // come before any write) leaves the batch as it was; one that fails after changing rows
+    // may have written part of its change, and the batch runs again.
+    if !batch.iter_mut().all(|job| run_cleanly(db, job.as_mut())) {
         if let Err(e) = execute(db, "ROLLBACK; BEGIN IMMEDIATE") {
             tracing::error!(error = %e, jobs = batch.len(), "cannot run a batch again");
             let _ = execute(db, "ROLLBACK");
