@@ -124,7 +124,14 @@ async fn hold<D: Db>(db: &D, item: Item) -> Result<(), StoreError> {
     if matches!(item.kind, Kind::Person) && D::DIALECT.row_locks {
         let mut q = sql!("SELECT p.id FROM persons p WHERE p.id = ?", item.id);
         super::lock::<D>(&mut q, "p");
-        db.rows::<i64>(q).await?;
+        if db.rows::<i64>(q).await?.is_empty() {
+            // Persons are never deleted but by a reset or a restore of the company, which
+            // committed after this write's snapshot: run again on what it left.
+            return Err(StoreError::Contended(format!(
+                "person {} was replaced meanwhile",
+                item.id
+            )));
+        }
     }
     Ok(())
 }
