@@ -119,6 +119,25 @@ def wrk(url, connections, seconds, method="GET", body=None):
     return {"rps": rps, "p50": p50, "p99": p99, "non2xx": bad}
 
 
+NOTES_MARK = "<!-- Above: written by the script named there; below: notes kept when it runs again. -->"
+
+
+def save_results(name, lines):
+    """Writes `lines` as the measured part of bench/`name`, keeping the notes below
+    NOTES_MARK (the analysis and earlier rounds written by hand); prints them."""
+    path = os.path.join(ROOT, "bench", name)
+    notes = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            text = f.read()
+        if NOTES_MARK in text:
+            notes = text[text.index(NOTES_MARK) + len(NOTES_MARK):]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n\n" + NOTES_MARK + notes)
+    print("\n".join(lines))
+    print(f"wrote {path}")
+
+
 def lua_string(s):
     return "[==[" + s + "]==]"
 

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 
-from common import ROOT, Server, machine, wrk
+from common import ROOT, Server, machine, save_results, wrk
 
 SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -94,10 +94,7 @@ def main():
     out += ["", "Each round (req/s): " + "; ".join(
         f"{k} " + ", ".join(f"{x['rps']:.0f}" for x in v) for k, v in cells.items()),
         "", f"non-2xx answers: {bad}"]
-    path = os.path.join(ROOT, "bench", "RESULTS-floor.md")
-    with open(path, "w") as f:
-        f.write("\n".join(out) + "\n")
-    print("\n".join(out))
+    save_results("RESULTS-floor.md", out)
 
 
 if __name__ == "__main__":

@@ -19,12 +19,14 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from common import ROOT, TOKEN, Server, machine, wrk
+from common import ROOT, TOKEN, Server, machine, save_results, wrk
 from write_path import BODY
 
-BINS = {"before": sys.argv[1], "after": sys.argv[2]}
-SECONDS = int(sys.argv[3]) if len(sys.argv) > 3 else 5
-ROUNDS = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+# Read only when run (other scripts import `seed`).
+ARGS = sys.argv[1:] if __name__ == "__main__" else []
+BINS = {"before": ARGS[0], "after": ARGS[1]} if len(ARGS) > 1 else {}
+SECONDS = int(ARGS[2]) if len(ARGS) > 2 else 5
+ROUNDS = int(ARGS[3]) if len(ARGS) > 3 else 3
 PATHS = ["/api/v2/persons?limit=100&start={start}", "/v1/persons?limit=100&start={start}"]
 
 
@@ -66,9 +68,7 @@ def main():
         out.append(f"| `GET {p.replace('{start}', 'random')}` | {b['rps']:,.0f} ({b['p99']:.1f} ms) | "
                    f"{a['rps']:,.0f} ({a['p99']:.1f} ms) | {a['rps'] / b['rps']:.2f} |")
     out += ["", "non-2xx answers: " + str(sum(x["non2xx"] for v in cells.values() for x in v))]
-    with open(os.path.join(ROOT, "bench", "RESULTS-lists.md"), "w") as f:
-        f.write("\n".join(out) + "\n")
-    print("\n".join(out))
+    save_results("RESULTS-lists.md", out)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import tempfile
 import time
 import urllib.request
 
-from common import ROOT, TOKEN, Server, machine, wrk
+from common import ROOT, TOKEN, Server, machine, save_results, wrk
 
 # Read only when run: bench/floor.py imports this file for its helpers.
 ARGS = sys.argv[1:] if __name__ == "__main__" else []
@@ -133,10 +133,7 @@ def main():
         out.append(f"| {k} | {m['rps']:,.0f} | {m['p50']:.2f} ms | {m['p99']:.2f} ms | "
                    f"{m['rps'] / med['null']['rps']:.3f} |")
     out += ["", f"non-2xx answers: {bad}"]
-    path = os.path.join(ROOT, "bench", "RESULTS-write-path.md")
-    with open(path, "w") as f:
-        f.write("\n".join(out) + "\n")
-    print(f"wrote {path}")
+    save_results("RESULTS-write-path.md", out)
 
 
 if __name__ == "__main__":
