@@ -11,7 +11,6 @@ Run: cargo build --release --bins && python3 bench/lists.py BEFORE_BIN AFTER_BIN
 """
 
 import json
-import os
 import statistics
 import subprocess
 import sys
