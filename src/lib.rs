@@ -39,6 +39,7 @@ pub mod migrate;
 pub mod server;
 pub mod setup;
 pub mod store;
+pub mod web;
 pub mod webhooks;
 
 use std::future::Future;

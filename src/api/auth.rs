@@ -107,7 +107,7 @@ impl Logins {
 /// Moves the user's `last_login` to now when it is a minute old or more: a write at most once
 /// a minute per user and process. It is a note, not the request's change: if it fails, the
 /// request goes on.
-async fn note_login(state: &AppState, session: &Session) {
+pub(crate) async fn note_login(state: &AppState, session: &Session) {
     let now = Timestamp::now();
     if !state.logins.is_news(session, now) {
         return;

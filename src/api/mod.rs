@@ -113,7 +113,10 @@ pub fn router(state: AppState) -> Router {
         auth::authenticate,
     ));
     let public = routes::public().route_layer(middleware::from_fn(tag_route));
-    let mut app = Router::new().merge(public).merge(api);
+    let mut app = Router::new()
+        .merge(public)
+        .merge(api)
+        .merge(crate::web::routes());
     if state.toolkit.is_some() {
         app = app.merge(admin::routes(state.clone()));
     }

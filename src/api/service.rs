@@ -53,7 +53,8 @@ pub async fn index(State(state): State<AppState>, headers: axum::http::HeaderMap
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
     if wants_html {
-        return Html(include_str!("index.html")).into_response();
+        // A browser goes to the web app; its sign-in page says what this page used to.
+        return axum::response::Redirect::to("/app/").into_response();
     }
     axum::Json(serde_json::json!({
         "success": true,

@@ -38,4 +38,5 @@ mod search;
 mod sorting;
 mod tenants;
 mod users;
+mod web;
 mod webhooks;

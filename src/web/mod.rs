@@ -1,0 +1,260 @@
+//! The web app at `/app/`: server-rendered pages (maud) with a little htmx, for the team that
+//! keeps its contacts here. Everything goes through the same domain rules, visibility and
+//! company scope as the API: a page is a dialect like v1 and v2, not a copy.
+//!
+//! Signing in turns a user's API token into a session cookie (`HttpOnly`, `SameSite=Strict`,
+//! `Secure` behind TLS); every form carries a CSRF token derived from that cookie, checked on
+//! every `POST`. No page but the sign-in page (and its assets) answers without a session.
+
+mod pages;
+mod persons;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::Markup;
+use sha2::{Digest, Sha256};
+
+use crate::api::AppState;
+use crate::api::auth::session_of;
+use crate::domain::Session;
+
+/// The cookie that holds the signed-in user's API token.
+const SESSION_COOKIE: &str = "pipestack_session";
+/// The cookie the sign-in form's CSRF token is checked against (there is no session yet).
+const SIGN_IN_COOKIE: &str = "pipestack_sign_in";
+
+/// Every route of the app, under `/app`.
+pub fn routes() -> Router<AppState> {
+    let app = Router::new()
+        .route("/", get(|| async { Redirect::to("/app/persons") }))
+        .route("/assets/htmx.min.js", get(htmx))
+        .route("/assets/app.css", get(css))
+        .route("/sign-in", get(sign_in_page).post(sign_in))
+        .route("/sign-out", post(sign_out))
+        .route("/persons", get(persons::list).post(persons::create))
+        .route("/persons/new", get(persons::new))
+        .route("/persons/{id}", get(persons::show))
+        .route(
+            "/persons/{id}/edit",
+            get(persons::edit).post(persons::update),
+        )
+        .route("/persons/{id}/notes", post(persons::add_note))
+        .fallback(|web: Result<Web, Response>| async move {
+            match web {
+                Ok(web) => pages::not_found(Some(&web), "There is no such page."),
+                Err(to_sign_in) => to_sign_in,
+            }
+        });
+    Router::new()
+        .route("/app/", get(|| async { Redirect::to("/app/persons") }))
+        .nest("/app", app)
+}
+
+/// A signed-in request: the session its cookie opens and the CSRF token its forms carry.
+/// Without one, the request is sent to the sign-in page.
+pub struct Web {
+    pub session: Arc<Session>,
+    pub state: AppState,
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for Web {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let token = cookie(&parts.headers, SESSION_COOKIE);
+        match session_of(state, token.clone()).await {
+            Ok(session) => {
+                crate::api::auth::note_login(state, &session).await;
+                Ok(Self {
+                    session,
+                    state: state.clone(),
+                    csrf: csrf_token(token.as_deref().unwrap_or_default()),
+                })
+            }
+            Err(_) => Err(Redirect::to("/app/sign-in").into_response()),
+        }
+    }
+}
+
+impl Web {
+    /// The form's fields, if it carries this session's CSRF token: a `POST` without it is
+    /// refused ([`pages::forbidden`]) before anything is read or written.
+    pub fn form(&self, body: &Bytes) -> Option<Form> {
+        let form = Form::parse(body);
+        constant_time_eq(form.get("csrf").as_bytes(), self.csrf.as_bytes()).then_some(form)
+    }
+}
+
+/// A form's fields in order (a name may repeat: checkboxes).
+pub struct Form(Vec<(String, String)>);
+
+impl Form {
+    pub fn parse(body: &[u8]) -> Self {
+        Self(form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// The first value of `name`, trimmed; empty when absent.
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.trim())
+    }
+
+    /// Every value of `name`.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+    }
+}
+
+/// The CSRF token of a session: a digest of its cookie, which a page of another site can
+/// neither read nor compute.
+fn csrf_token(token: &str) -> String {
+    let digest = Sha256::digest(format!("pipestack web form\0{token}").as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && !b.is_empty() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// `Set-Cookie` for one of the app's cookies: `HttpOnly`, `SameSite=Strict`, under `/app`,
+/// `Secure` when the request came over TLS (as a proxy in front says), gone when `value` is
+/// empty.
+fn set_cookie(headers: &HeaderMap, name: &str, value: &str) -> HeaderValue {
+    let tls = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    let mut cookie = format!("{name}={value}; Path=/app; HttpOnly; SameSite=Strict");
+    if value.is_empty() {
+        cookie.push_str("; Max-Age=0");
+    }
+    if tls {
+        cookie.push_str("; Secure");
+    }
+    HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// A page: HTML, never cached (it shows a user's data), framed out of other sites.
+pub fn html(status: StatusCode, page: Markup) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+        ],
+        page.into_string(),
+    )
+        .into_response()
+}
+
+/// After a form that changed something: see the result (303, so a reload does not post again).
+pub fn see(path: &str) -> Response {
+    Redirect::to(path).into_response()
+}
+
+async fn htmx() -> Response {
+    asset("text/javascript", include_str!("assets/htmx-2.0.11.min.js"))
+}
+
+async fn css() -> Response {
+    asset("text/css", include_str!("assets/app.css"))
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /app/sign-in`: what the server is, and the form; a fresh CSRF cookie for it.
+async fn sign_in_page(headers: HeaderMap) -> Response {
+    sign_in_form(&headers, StatusCode::OK, None)
+}
+
+fn sign_in_form(headers: &HeaderMap, status: StatusCode, error: Option<&str>) -> Response {
+    let nonce = crate::domain::random_hex40().unwrap_or_default();
+    let mut response = html(status, pages::sign_in(&nonce, error));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(headers, SIGN_IN_COOKIE, &nonce),
+    );
+    response
+}
+
+/// `POST /app/sign-in`: a token that opens a session becomes the session cookie.
+async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = Form::parse(&body);
+    let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
+    if !constant_time_eq(form.get("csrf").as_bytes(), expected.as_bytes()) {
+        return sign_in_form(
+            &headers,
+            StatusCode::FORBIDDEN,
+            Some("The form had expired; sign in again."),
+        );
+    }
+    let token = form.get("token");
+    let opens = !token.is_empty()
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && session_of(&state, Some(token.to_owned())).await.is_ok();
+    if !opens {
+        return sign_in_form(
+            &headers,
+            StatusCode::UNAUTHORIZED,
+            Some("That token opens no session: check it, or ask an admin for a new one."),
+        );
+    }
+    let mut response = see("/app/persons");
+    let h = response.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(&headers, SESSION_COOKIE, token),
+    );
+    h.append(header::SET_COOKIE, set_cookie(&headers, SIGN_IN_COOKIE, ""));
+    response
+}
+
+/// `POST /app/sign-out`: the session cookie is dropped.
+async fn sign_out(web: Web, headers: HeaderMap, body: Bytes) -> Response {
+    if web.form(&body).is_none() {
+        return pages::forbidden(&web);
+    }
+    let mut response = see("/app/sign-in");
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, set_cookie(&headers, SESSION_COOKIE, ""));
+    response
+}

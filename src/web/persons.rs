@@ -1,0 +1,813 @@
+//! The persons' pages: the list (search as you type, sort, owner filter, paging), a person
+//! with everything about them, adding and changing one, and notes. Forms become the v1 body
+//! the API takes, so that the same parser and the same domain rules decide, with the same
+//! messages, shown next to the field they name.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{Markup, html};
+use serde_json::{Map, Value, json};
+
+use super::pages::{failure, forbidden, layout, not_found};
+use super::{Form, Web, html as page, see};
+use crate::api::v1::persons::draft;
+use crate::domain::fields::FieldType;
+use crate::domain::note::{NoteDraft, NoteFilter};
+use crate::domain::person::Contact;
+use crate::domain::query::{
+    ListQuery, Page, PersonFilter, PersonQuery, parse_sort, person_sortable,
+};
+use crate::domain::search::{SearchFields, SearchQuery, search_persons};
+use crate::domain::{FieldDef, Fields, Kind, MarketingStatus, User, note, organization, person};
+use crate::error::ApiError;
+
+/// Persons on a page of the list.
+const PAGE: i64 = 50;
+/// The orders the list offers: (label, v1 `sort`).
+const ORDERS: [(&str, &str); 4] = [
+    ("Name", "name ASC"),
+    ("Last changed", "update_time DESC"),
+    ("Newest", "add_time DESC"),
+    ("Oldest", "add_time ASC"),
+];
+const VISIBILITY: [(&str, &str); 4] = [
+    ("1", "Owner and followers"),
+    ("3", "Entire company"),
+    ("5", "Owner's visibility group"),
+    ("7", "Owner's group and sub-groups"),
+];
+const MARKETING: [&str; 4] = ["no_consent", "unsubscribed", "subscribed", "archived"];
+
+/// `GET /app/persons`: a search when `q` is given (two characters or more), else the list in
+/// the chosen order; `owner_id` filters either. Asked by htmx as the user types, the same page
+/// is answered and htmx keeps its results.
+pub async fn list(web: Web, RawQuery(query): RawQuery) -> Response {
+    let params = Form::parse(query.unwrap_or_default().as_bytes());
+    let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
+    let start: i64 = params.get("start").parse().unwrap_or(0).max(0);
+    let owner_id: Option<i64> = params.get("owner_id").parse().ok();
+    let sort = ORDERS
+        .iter()
+        .find(|(_, s)| *s == params.get("sort"))
+        .map_or(ORDERS[0].1, |(_, s)| s);
+    let q = params.get("q");
+    let found = if q.chars().count() >= 2 {
+        let query = SearchQuery {
+            term: q.to_owned(),
+            fields: SearchFields::ALL,
+            exact_match: false,
+            org_id: None,
+        };
+        search_persons(store, session, &query).await.map(|hits| {
+            let all: Vec<_> = hits
+                .into_iter()
+                .map(|h| h.person)
+                .filter(|p| owner_id.is_none_or(|o| p.owner_id == o))
+                .collect();
+            let more = all.len() as i64 > start + PAGE;
+            let page = all
+                .into_iter()
+                .skip(start as usize)
+                .take(PAGE as usize)
+                .collect();
+            (page, more)
+        })
+    } else {
+        let order = parse_sort(sort, "persons", person_sortable).unwrap_or_default();
+        let query = PersonQuery {
+            filter: PersonFilter {
+                owner_id,
+                ..PersonFilter::default()
+            },
+            order,
+            page: Page::Offset { start },
+            limit: PAGE,
+        };
+        crate::domain::query::list_persons(store, session, query)
+            .await
+            .map(|p| (p.persons, p.more))
+    };
+    let (persons, more) = match found {
+        Ok(found) => found,
+        Err(e) => return failure(&web, StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    let users = match store.users(session.company.id).await {
+        Ok(users) => users,
+        Err(e) => return error_page(&web, e.into()),
+    };
+    let link = |start: i64| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query.append_pair("q", q).append_pair("sort", sort);
+        if let Some(o) = owner_id {
+            query.append_pair("owner_id", &o.to_string());
+        }
+        query.append_pair("start", &start.to_string());
+        format!("/app/persons?{}", query.finish())
+    };
+    let body = html! {
+        h1 { "Persons" }
+        form.filters method="get" action="/app/persons" role="search"
+            hx-get="/app/persons" hx-trigger="input changed delay:250ms from:#q, change"
+            hx-target="#results" hx-select="#results" hx-swap="outerHTML" hx-push-url="true" {
+            div {
+                label for="q" { "Search" }
+                input #q type="search" name="q" value=(q) placeholder="Name, email, phone, custom field…" autocomplete="off";
+            }
+            div {
+                label for="sort" { "Order" }
+                select #sort name="sort" {
+                    @for (label, value) in ORDERS {
+                        option value=(value) selected[value == sort] { (label) }
+                    }
+                }
+            }
+            div {
+                label for="owner_id" { "Owner" }
+                select #owner_id name="owner_id" {
+                    option value="" { "Anyone" }
+                    @for u in users.iter().filter(|u| u.active) {
+                        option value=(u.id) selected[owner_id == Some(u.id)] { (u.name) }
+                    }
+                }
+            }
+            button type="submit" { "Show" }
+        }
+        section #results aria-live="polite" {
+            @if q.chars().count() == 1 {
+                p.hint { "Type two characters or more to search." }
+            }
+            @if persons.is_empty() {
+                p { "No persons " (if q.is_empty() { "yet" } else { "match" }) "." }
+            } @else {
+                table {
+                    thead { tr { th scope="col" { "Name" } th scope="col" { "Email" } th scope="col" { "Phone" } th scope="col" { "Owner" } } }
+                    tbody {
+                        @for p in &persons {
+                            tr {
+                                td { a href={ "/app/persons/" (p.id) } { (p.name) } }
+                                td { (p.primary_email().unwrap_or("")) }
+                                td { (person::primary_value(&p.phones).unwrap_or("")) }
+                                td { (user_name(&users, p.owner_id)) }
+                            }
+                        }
+                    }
+                }
+            }
+            nav.pages aria-label="Pages" {
+                @if start > 0 { a href=(link((start - PAGE).max(0))) { "← Previous" } }
+                @if more { a href=(link(start + PAGE)) { "Next →" } }
+            }
+        }
+    };
+    page(StatusCode::OK, layout(Some(&web), "Persons", body))
+}
+
+/// `GET /app/persons/{id}`: every field, the organization, followers and notes.
+pub async fn show(web: Web, Path(id): Path<String>) -> Response {
+    let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
+    let Some(p) = visible_person(&web, &id).await else {
+        return not_found(
+            Some(&web),
+            "There is no such person, or you may not see them.",
+        );
+    };
+    let loaded = async {
+        let fields = Fields::load(store, Kind::Person, session.company.id).await?;
+        let users = store.users(session.company.id).await?;
+        let org = match p.org_id {
+            Some(org) => organization::find_organization(store, session, org)
+                .await
+                .ok(),
+            None => None,
+        };
+        let notes = note::list_notes(
+            store,
+            session,
+            ListQuery {
+                filter: NoteFilter {
+                    person_id: Some(p.id),
+                    ..NoteFilter::default()
+                },
+                order: Vec::new(),
+                page: Page::Offset { start: 0 },
+                limit: 500,
+            },
+        )
+        .await?
+        .0;
+        Ok::<_, ApiError>((fields, users, org, notes))
+    };
+    let (fields, users, org, notes) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(e) => return error_page(&web, e),
+    };
+    let labels: Vec<String> = p
+        .label_ids
+        .iter()
+        .map(|id| {
+            fields
+                .labels()
+                .iter()
+                .find(|o| o.id == *id)
+                .map_or_else(|| id.to_string(), |o| o.label.clone())
+        })
+        .collect();
+    let body = html! {
+        h1 { (p.name) @if !p.active { " " span.badge { "deleted" } } }
+        p { a href={ "/app/persons/" (p.id) "/edit" } { "Edit" } }
+        dl.fields {
+            dt { "Email" } dd { (contacts(&p.emails)) }
+            dt { "Phone" } dd { (contacts(&p.phones)) }
+            dt { "Organization" } dd { @if let Some(o) = &org { (o.name) } @else { "—" } }
+            dt { "Owner" } dd { (user_name(&users, p.owner_id)) }
+            dt { "Labels" } dd { @if labels.is_empty() { "—" } @else { (labels.join(", ")) } }
+            dt { "Visible to" } dd { (visibility_label(p.visible_to.get())) }
+            dt { "Marketing status" } dd { (p.marketing_status.map_or("—", MarketingStatus::as_str)) }
+            @for def in fields.custom() {
+                dt { (def.name) }
+                dd { (custom_text(def, p.custom_fields.get(&def.key), &users)) }
+            }
+            dt { "Added" } dd { (p.add_time.v1()) " UTC" }
+            dt { "Changed" } dd { (p.update_time.v1()) " UTC" }
+        }
+        h2 { "Followers (" (p.follower_ids.len()) ")" }
+        ul { @for f in &p.follower_ids { li { (user_name(&users, *f)) } } }
+        h2 #notes { "Notes (" span #note-count { (notes.len()) } ")" }
+        @if p.active {
+            form.card method="post" action={ "/app/persons/" (p.id) "/notes" } {
+                input type="hidden" name="csrf" value=(web.csrf);
+                label for="content" { "Add a note" }
+                textarea #content name="content" rows="3" required {}
+                button type="submit" { "Add note" }
+            }
+        }
+        @for n in &notes {
+            article.note {
+                p { (n.values.content) }
+                p.meta { (user_name(&users, n.values.user_id)) ", " (n.values.add_time.v1()) " UTC" }
+            }
+        }
+    };
+    page(StatusCode::OK, layout(Some(&web), &p.name, body))
+}
+
+/// `GET /app/persons/new`.
+pub async fn new(web: Web) -> Response {
+    form_page(&web, None, &Form(Vec::new()), None, StatusCode::OK).await
+}
+
+/// `POST /app/persons`: added, or the form again with the API's message by its field.
+pub async fn create(web: Web, body: Bytes) -> Response {
+    let Some(form) = web.form(&body) else {
+        return forbidden(&web);
+    };
+    let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
+    let added = async {
+        let fields = Fields::load(store, Kind::Person, session.company.id).await?;
+        let body = body_of(&form, &fields, None);
+        Ok::<_, ApiError>(person::add_person(store, session, draft(body)?).await?)
+    };
+    match added.await {
+        Ok(p) => see(&format!("/app/persons/{}", p.id)),
+        Err(e) => form_page(&web, None, &form, Some(e), StatusCode::BAD_REQUEST).await,
+    }
+}
+
+/// `GET /app/persons/{id}/edit`.
+pub async fn edit(web: Web, Path(id): Path<String>) -> Response {
+    match visible_person(&web, &id).await {
+        Some(p) if p.active => {
+            let form = form_of(&web, &p).await;
+            form_page(&web, Some(&p), &form, None, StatusCode::OK).await
+        }
+        _ => not_found(
+            Some(&web),
+            "There is no such person, or you may not see them.",
+        ),
+    }
+}
+
+/// `POST /app/persons/{id}/edit`: changed, or the form again with the message by its field.
+pub async fn update(web: Web, Path(id): Path<String>, body: Bytes) -> Response {
+    let Some(form) = web.form(&body) else {
+        return forbidden(&web);
+    };
+    let Some(current) = visible_person(&web, &id).await.filter(|p| p.active) else {
+        return not_found(
+            Some(&web),
+            "There is no such person, or you may not see them.",
+        );
+    };
+    let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
+    let changed = async {
+        let fields = Fields::load(store, Kind::Person, session.company.id).await?;
+        let body = body_of(&form, &fields, Some(&current));
+        Ok::<_, ApiError>(
+            person::update_person(store, session, current.clone(), draft(body)?).await?,
+        )
+    };
+    match changed.await {
+        Ok(p) => see(&format!("/app/persons/{}", p.id)),
+        Err(e) => {
+            form_page(
+                &web,
+                Some(&current),
+                &form,
+                Some(e),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /app/persons/{id}/notes`.
+pub async fn add_note(web: Web, Path(id): Path<String>, body: Bytes) -> Response {
+    let Some(form) = web.form(&body) else {
+        return forbidden(&web);
+    };
+    let Some(p) = visible_person(&web, &id).await.filter(|p| p.active) else {
+        return not_found(
+            Some(&web),
+            "There is no such person, or you may not see them.",
+        );
+    };
+    let draft = NoteDraft {
+        content: Some(form.get("content").to_owned()),
+        person_id: Some(Some(p.id)),
+        ..NoteDraft::default()
+    };
+    match note::add_note(web.state.store.as_ref(), &web.session, draft).await {
+        Ok(_) => see(&format!("/app/persons/{}#notes", p.id)),
+        Err(e) => error_page(&web, e.into()),
+    }
+}
+
+/// The person of a path's id, if it is one this user may see (deleted ones too).
+async fn visible_person(web: &Web, id: &str) -> Option<crate::domain::person::Person> {
+    let id: i64 = id.parse().ok().filter(|id| *id > 0)?;
+    person::find_person(web.state.store.as_ref(), &web.session, id)
+        .await
+        .ok()
+}
+
+fn error_page(web: &Web, e: ApiError) -> Response {
+    failure(web, e.status(), &e.to_string())
+}
+
+/// The v1 body a person's form stands for. On a change, every field is sent: what is unchanged
+/// changes nothing, and an emptied field is cleared.
+fn body_of(
+    form: &Form,
+    fields: &Fields,
+    current: Option<&crate::domain::person::Person>,
+) -> Map<String, Value> {
+    let mut body = Map::new();
+    let text = |name: &str| form.get(name).to_owned();
+    let number = |name: &str| -> Value {
+        let v = form.get(name);
+        if v.is_empty() {
+            Value::Null
+        } else {
+            v.parse::<i64>().map_or_else(|_| json!(v), |n| json!(n))
+        }
+    };
+    body.insert("name".into(), json!(text("name")));
+    for name in ["email", "phone"] {
+        let held = match current {
+            Some(p) if name == "email" => &p.emails[..],
+            Some(p) => &p.phones[..],
+            None => &[],
+        };
+        body.insert(
+            name.into(),
+            Value::Array(contact_list(form.get(name), held)),
+        );
+    }
+    if !form.get("owner_id").is_empty() {
+        body.insert("owner_id".into(), number("owner_id"));
+    }
+    if !form.get("org_id").is_empty() || current.is_some() {
+        body.insert("org_id".into(), number("org_id"));
+    }
+    if !form.get("visible_to").is_empty() {
+        body.insert("visible_to".into(), json!(text("visible_to")));
+    }
+    let marketing = form.get("marketing_status");
+    let unchanged =
+        current.is_some_and(|p| p.marketing_status.map(MarketingStatus::as_str) == Some(marketing));
+    if !marketing.is_empty() && !unchanged {
+        body.insert("marketing_status".into(), json!(marketing));
+    }
+    let labels: Vec<Value> = form
+        .all("label_ids")
+        .filter_map(|v| v.parse::<i64>().ok())
+        .map(|v| json!(v))
+        .collect();
+    if !labels.is_empty() || current.is_some() {
+        body.insert("label_ids".into(), Value::Array(labels));
+    }
+    for def in fields.custom() {
+        let key = def.key.as_str();
+        let value = match def.field_type {
+            FieldType::Set => {
+                let ids: Vec<String> = form.all(key).map(str::to_owned).collect();
+                if ids.is_empty() {
+                    Value::Null
+                } else {
+                    json!(ids.join(","))
+                }
+            }
+            FieldType::Double | FieldType::Monetary => match form.get(key) {
+                "" => Value::Null,
+                v => v.parse::<f64>().map_or_else(|_| json!(v), |n| json!(n)),
+            },
+            FieldType::Enum | FieldType::User | FieldType::Org | FieldType::People => number(key),
+            _ => match form.get(key) {
+                "" => Value::Null,
+                v => json!(v),
+            },
+        };
+        // A new person leaves out what the form left empty.
+        if !(value.is_null() && current.is_none()) {
+            body.insert(key.to_owned(), value);
+        }
+    }
+    body
+}
+
+/// An email or phone list from its textarea, one value a line, the first one primary. What
+/// the person already has keeps its label, and the very list they have (its order, labels and
+/// primary) is sent back when the lines name the same values with the same one first, so that
+/// saving an untouched form changes nothing.
+fn contact_list(lines: &str, held: &[Contact]) -> Vec<Value> {
+    let values: Vec<&str> = lines
+        .lines()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    let primary = held.iter().find(|c| c.primary).map(|c| c.value.as_str());
+    let same = values.len() == held.len()
+        && values.iter().all(|v| held.iter().any(|c| c.value == *v))
+        && primary == values.first().copied();
+    if same {
+        return held
+            .iter()
+            .map(|c| json!({ "value": c.value, "primary": c.primary, "label": c.label }))
+            .collect();
+    }
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let label = held
+                .iter()
+                .find(|c| c.value == *v)
+                .map_or("work", |c| c.label.as_str());
+            json!({ "value": v, "primary": i == 0, "label": label })
+        })
+        .collect()
+}
+
+/// The form's fields as a person holds them (to edit them).
+async fn form_of(web: &Web, p: &crate::domain::person::Person) -> Form {
+    // The primary first: the form makes its first line the primary one.
+    let lines = |c: &[Contact]| {
+        let (primary, rest): (Vec<_>, Vec<_>) = c.iter().partition(|c| c.primary);
+        let values: Vec<&str> = primary
+            .into_iter()
+            .chain(rest)
+            .map(|c| c.value.as_str())
+            .collect();
+        values.join("\n")
+    };
+    let mut f = vec![
+        ("name".to_owned(), p.name.clone()),
+        ("email".to_owned(), lines(&p.emails)),
+        ("phone".to_owned(), lines(&p.phones)),
+        ("owner_id".to_owned(), p.owner_id.to_string()),
+        (
+            "org_id".to_owned(),
+            p.org_id.map(|o| o.to_string()).unwrap_or_default(),
+        ),
+        ("visible_to".to_owned(), p.visible_to.get().to_string()),
+        (
+            "marketing_status".to_owned(),
+            p.marketing_status
+                .map(MarketingStatus::as_str)
+                .unwrap_or("")
+                .to_owned(),
+        ),
+    ];
+    f.extend(
+        p.label_ids
+            .iter()
+            .map(|l| ("label_ids".to_owned(), l.to_string())),
+    );
+    if let Ok(fields) = Fields::load(
+        web.state.store.as_ref(),
+        Kind::Person,
+        web.session.company.id,
+    )
+    .await
+    {
+        for def in fields.custom() {
+            match p.custom_fields.get(&def.key) {
+                None | Some(Value::Null) => {}
+                Some(Value::String(s)) if def.field_type == FieldType::Set => {
+                    f.extend(
+                        s.split(',')
+                            .map(|id| (def.key.clone(), id.trim().to_owned())),
+                    );
+                }
+                Some(Value::Array(ids)) => {
+                    f.extend(ids.iter().map(|id| (def.key.clone(), scalar(id))));
+                }
+                Some(Value::Object(o)) => {
+                    let v = o
+                        .get("value")
+                        .or_else(|| o.get("id"))
+                        .map(scalar)
+                        .unwrap_or_default();
+                    f.push((def.key.clone(), v));
+                }
+                Some(v) => f.push((def.key.clone(), scalar(v))),
+            }
+        }
+    }
+    Form(f)
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        v => v.to_string(),
+    }
+}
+
+/// The add or edit form, with `error` (the API's message) next to the field it names, or
+/// above the form when it names none of them.
+async fn form_page(
+    web: &Web,
+    current: Option<&crate::domain::person::Person>,
+    form: &Form,
+    error: Option<ApiError>,
+    status: StatusCode,
+) -> Response {
+    let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
+    let loaded = async {
+        let fields = Fields::load(store, Kind::Person, session.company.id).await?;
+        let users = store.users(session.company.id).await?;
+        Ok::<_, ApiError>((fields, users))
+    };
+    let (fields, users) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(e) => return error_page(web, e),
+    };
+    let message = error.as_ref().map(|e| e.to_string());
+    // "Name must be given." names no field in the API's words, but it is the name's.
+    let name_missing = person::name_must_be_given().to_string();
+    let named = message.as_deref().and_then(|m| match m.split_once(": ") {
+        _ if m == name_missing => Some("name".to_owned()),
+        Some((f, _)) => Some(f.to_owned()),
+        None => None,
+    });
+    let field_names: Vec<String> = [
+        "name",
+        "email",
+        "phone",
+        "owner_id",
+        "org_id",
+        "visible_to",
+        "marketing_status",
+        "label_ids",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .chain(fields.custom().map(|d| d.key.clone()))
+    .collect();
+    let error_for = |field: &str| -> Option<String> {
+        let named = named.as_deref()?;
+        (named == field
+            || named.starts_with(&format!("{field} "))
+            || (field == "label_ids" && named == "label"))
+            .then(|| message.clone().unwrap_or_default())
+    };
+    let unplaced = match (&message, &named) {
+        (Some(m), Some(n))
+            if !field_names
+                .iter()
+                .any(|f| n == f || n.starts_with(&format!("{f} ")) || n == "label") =>
+        {
+            Some(m.clone())
+        }
+        (Some(m), None) => Some(m.clone()),
+        _ => None,
+    };
+    let (title, action) = match current {
+        Some(p) => (
+            format!("Edit {}", p.name),
+            format!("/app/persons/{}/edit", p.id),
+        ),
+        None => ("Add a person".to_owned(), "/app/persons".to_owned()),
+    };
+    let owner = match form.get("owner_id") {
+        "" => session.user.id.to_string(),
+        o => o.to_owned(),
+    };
+    let visible = match form.get("visible_to") {
+        "" => "3",
+        v => v,
+    };
+    let labels = fields.labels();
+    let chosen: Vec<&str> = form.all("label_ids").collect();
+    let body = html! {
+        h1 { (title) }
+        @if let Some(m) = &unplaced { p.error role="alert" { (m) } }
+        form.card.person method="post" action=(action) novalidate {
+            input type="hidden" name="csrf" value=(web.csrf);
+            (text_field("name", "Name", form.get("name"), error_for("name"), true))
+            (area_field("email", "Emails (one a line; the first is primary)", form.get("email"), error_for("email")))
+            (area_field("phone", "Phones (one a line; the first is primary)", form.get("phone"), error_for("phone")))
+            (field("owner_id", "Owner", error_for("owner_id"), html! {
+                select #owner_id name="owner_id" aria-describedby=[error_for("owner_id").map(|_| "owner_id-error")] {
+                    @for u in users.iter().filter(|u| u.active) {
+                        option value=(u.id) selected[owner == u.id.to_string()] { (u.name) }
+                    }
+                }
+            }))
+            (text_field("org_id", "Organization id", form.get("org_id"), error_for("org_id"), false))
+            (field("visible_to", "Visible to", error_for("visible_to"), html! {
+                select #visible_to name="visible_to" {
+                    @for (value, label) in VISIBILITY { option value=(value) selected[visible == value] { (label) } }
+                }
+            }))
+            (field("marketing_status", "Marketing status", error_for("marketing_status"), html! {
+                select #marketing_status name="marketing_status" {
+                    option value="" { "—" }
+                    @for m in MARKETING { option value=(m) selected[form.get("marketing_status") == m] { (m) } }
+                }
+            }))
+            fieldset {
+                legend { "Labels" }
+                @if let Some(e) = error_for("label_ids") { p.error id="label_ids-error" { (e) } }
+                @for o in labels {
+                    label.check {
+                        input type="checkbox" name="label_ids" value=(o.id) checked[chosen.contains(&o.id.to_string().as_str())];
+                        " " (o.label)
+                    }
+                }
+            }
+            @for def in fields.custom() {
+                (custom_input(def, form, error_for(&def.key), &users))
+            }
+            button type="submit" { @if current.is_some() { "Save" } @else { "Add person" } }
+            " "
+            a href=(current.map_or("/app/persons".to_owned(), |p| format!("/app/persons/{}", p.id))) { "Cancel" }
+        }
+    };
+    page(status, layout(Some(web), &title, body))
+}
+
+/// A labelled control with its error beneath the label (`id-error`, which the control names).
+fn field(id: &str, label: &str, error: Option<String>, control: Markup) -> Markup {
+    html! {
+        div.field.invalid[error.is_some()] {
+            label for=(id) { (label) }
+            @if let Some(e) = &error { p.error id={ (id) "-error" } { (e) } }
+            (control)
+        }
+    }
+}
+
+fn text_field(id: &str, label: &str, value: &str, error: Option<String>, required: bool) -> Markup {
+    let described = error.as_ref().map(|_| format!("{id}-error"));
+    field(
+        id,
+        label,
+        error,
+        html! {
+            input id=(id) name=(id) type="text" value=(value) required[required]
+                aria-invalid=[described.as_ref().map(|_| "true")] aria-describedby=[described];
+        },
+    )
+}
+
+fn area_field(id: &str, label: &str, value: &str, error: Option<String>) -> Markup {
+    let described = error.as_ref().map(|_| format!("{id}-error"));
+    field(
+        id,
+        label,
+        error,
+        html! {
+            textarea id=(id) name=(id) rows="2" aria-invalid=[described.as_ref().map(|_| "true")] aria-describedby=[described] { (value) }
+        },
+    )
+}
+
+/// A custom field's control, by its type.
+fn custom_input(def: &FieldDef, form: &Form, error: Option<String>, users: &[User]) -> Markup {
+    let key = def.key.as_str();
+    let value = form.get(key);
+    let described = error.as_ref().map(|_| format!("{key}-error"));
+    let invalid = described.as_ref().map(|_| "true");
+    let control = match def.field_type {
+        FieldType::Enum => html! {
+            select id=(key) name=(key) aria-invalid=[invalid] aria-describedby=[described.clone()] {
+                option value="" { "—" }
+                @for o in &def.options { option value=(o.id) selected[value == o.id.to_string()] { (o.label) } }
+            }
+        },
+        FieldType::Set => {
+            let chosen: Vec<&str> = form.all(key).collect();
+            html! {
+                span id=(key) {
+                    @for o in &def.options {
+                        label.check { input type="checkbox" name=(key) value=(o.id) checked[chosen.contains(&o.id.to_string().as_str())]; " " (o.label) }
+                    }
+                }
+            }
+        }
+        FieldType::User => html! {
+            select id=(key) name=(key) aria-describedby=[described.clone()] {
+                option value="" { "—" }
+                @for u in users.iter().filter(|u| u.active) { option value=(u.id) selected[value == u.id.to_string()] { (u.name) } }
+            }
+        },
+        FieldType::Text | FieldType::Address => html! {
+            textarea id=(key) name=(key) rows="2" aria-invalid=[invalid] aria-describedby=[described.clone()] { (value) }
+        },
+        t => {
+            let kind = match t {
+                FieldType::Double | FieldType::Monetary | FieldType::Org | FieldType::People => {
+                    "number"
+                }
+                FieldType::Date => "date",
+                FieldType::Time => "time",
+                FieldType::Phone => "tel",
+                _ => "text",
+            };
+            html! {
+                input id=(key) name=(key) type=(kind) step=[(kind == "number").then_some("any")] value=(value)
+                    aria-invalid=[invalid] aria-describedby=[described.clone()];
+            }
+        }
+    };
+    field(key, &def.name, error, control)
+}
+
+fn user_name(users: &[User], id: i64) -> String {
+    users
+        .iter()
+        .find(|u| u.id == id)
+        .map_or_else(|| format!("user {id}"), |u| u.name.clone())
+}
+
+fn visibility_label(v: i64) -> &'static str {
+    VISIBILITY
+        .iter()
+        .find(|(value, _)| value.parse::<i64>().ok() == Some(v))
+        .map_or("—", |(_, label)| label)
+}
+
+fn contacts(list: &[Contact]) -> Markup {
+    html! {
+        @if list.is_empty() { "—" }
+        @for (i, c) in list.iter().enumerate() {
+            @if i > 0 { ", " }
+            (c.value) @if c.primary && list.len() > 1 { " (primary)" }
+        }
+    }
+}
+
+/// A custom value as a person's page shows it: options and users by name.
+fn custom_text(def: &FieldDef, stored: Option<&Value>, users: &[User]) -> String {
+    let Some(v) = crate::domain::fields::live_value(def, stored) else {
+        return "—".into();
+    };
+    let by_option = |id: &str| {
+        def.options
+            .iter()
+            .find(|o| o.id.to_string() == id.trim())
+            .map_or_else(|| id.trim().to_owned(), |o| o.label.clone())
+    };
+    match (def.field_type, &v) {
+        (FieldType::Enum, v) => by_option(&scalar(v)),
+        (FieldType::Set, Value::String(s)) => {
+            s.split(',').map(by_option).collect::<Vec<_>>().join(", ")
+        }
+        (FieldType::Set, Value::Array(ids)) => ids
+            .iter()
+            .map(|i| by_option(&scalar(i)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        (FieldType::User, v) => scalar(v)
+            .parse()
+            .map_or_else(|_| scalar(v), |id| user_name(users, id)),
+        (_, Value::Object(o)) => o.get("value").map(scalar).unwrap_or_default(),
+        (_, v) => scalar(v),
+    }
+}

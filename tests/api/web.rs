@@ -1,0 +1,610 @@
+//! The web app at `/app/`: sessions from tokens, CSRF on every form, the same rules and scope
+//! as the API, bad input shown by its field, and a 404 page for what one may not see.
+
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use reqwest::{Client, StatusCode};
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+/// A browser without JavaScript: its cookie, no redirects followed.
+struct Browser {
+    client: Client,
+    base: String,
+    cookie: String,
+}
+
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    html: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The value of the first hidden `csrf` field.
+    fn csrf(&self) -> String {
+        let at = self
+            .html
+            .find("name=\"csrf\" value=\"")
+            .expect("a form with a csrf field");
+        let rest = &self.html[at + 19..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+
+    fn cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        Self {
+            client: Client::builder().redirect(Policy::none()).build().unwrap(),
+            base: app.base.clone(),
+            cookie: String::new(),
+        }
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let req = if self.cookie.is_empty() {
+            req
+        } else {
+            req.header("cookie", &self.cookie)
+        };
+        let resp = req.send().await.unwrap();
+        let page = Page {
+            status: resp.status(),
+            headers: resp.headers().clone(),
+            html: resp.text().await.unwrap(),
+        };
+        for c in page.cookies() {
+            let pair = c.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            let mut kept: Vec<String> = self
+                .cookie
+                .split("; ")
+                .filter(|p| !p.is_empty() && !p.starts_with(&format!("{name}=")))
+                .map(str::to_owned)
+                .collect();
+            if !value.is_empty() {
+                kept.push(pair.to_owned());
+            }
+            self.cookie = kept.join("; ");
+        }
+        page
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let req = self.client.get(format!("{}{path}", self.base));
+        self.send(req).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(req).await
+    }
+
+    /// Signs in with `token` through the sign-in form.
+    async fn sign_in(&mut self, token: &str) -> Page {
+        let form = self.get("/app/sign-in").await;
+        let csrf = form.csrf();
+        self.post("/app/sign-in", &[("csrf", &csrf), ("token", token)])
+            .await
+    }
+
+    /// The CSRF token of the signed-in session (from any page's form).
+    async fn csrf(&mut self) -> String {
+        self.get("/app/persons/new").await.csrf()
+    }
+}
+
+#[tokio::test]
+async fn a_browser_at_the_root_goes_to_the_app_and_no_page_opens_without_a_session() {
+    let app = TestApp::spawn().await;
+    let mut b = Browser::new(&app);
+    let root = b
+        .send(
+            b.client
+                .get(format!("{}/", app.base))
+                .header("accept", "text/html"),
+        )
+        .await;
+    assert_eq!(root.status, StatusCode::SEE_OTHER);
+    assert_eq!(root.location(), "/app/");
+    let api = app.get("/").await;
+    assert_eq!(api.status, StatusCode::OK, "an API client still gets JSON");
+    assert_eq!(api.data()["openapi"], "/openapi.json");
+
+    for path in [
+        "/app/",
+        "/app/persons",
+        "/app/persons/new",
+        "/app/persons/1",
+        "/app/persons/1/edit",
+        "/app/nothing",
+    ] {
+        let page = b.get(path).await;
+        assert!(
+            page.status == StatusCode::SEE_OTHER && page.location().ends_with("/app/sign-in")
+                || path == "/app/" && page.location() == "/app/persons",
+            "{path}: {} {}",
+            page.status,
+            page.location()
+        );
+        assert!(!page.html.contains("Admin"), "{path} shows nothing");
+    }
+    let posted = b
+        .post("/app/persons", &[("name", "Sneaky"), ("csrf", "x")])
+        .await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.count_rows("persons").await, 0, "nothing was added");
+
+    let sign_in = b.get("/app/sign-in").await;
+    assert_eq!(sign_in.status, StatusCode::OK);
+    for shown in ["/openapi.json", "/docs", "/api/v2", "/v1", "API token"] {
+        assert!(
+            sign_in.html.contains(shown),
+            "the sign-in page shows {shown}"
+        );
+    }
+    let css = b.get("/app/assets/app.css").await;
+    assert_eq!(css.status, StatusCode::OK);
+    let js = b.get("/app/assets/htmx.min.js").await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert!(js.html.contains("htmx"), "htmx is served from the binary");
+}
+
+#[tokio::test]
+async fn signing_in_makes_a_strict_http_only_cookie_and_signing_out_drops_it() {
+    let app = TestApp::spawn().await;
+    let mut b = Browser::new(&app);
+
+    let wrong = b.sign_in("not-a-token-of-anyone").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.html.contains("That token opens no session"));
+    assert!(!b.cookie.contains("pipestack_session"));
+
+    // Without the sign-in form's own token (a page of another site posting it), refused.
+    let forged = b
+        .post("/app/sign-in", &[("csrf", "forged"), ("token", &app.token)])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(!b.cookie.contains("pipestack_session"));
+
+    let ok = b.sign_in(&app.token).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(ok.location(), "/app/persons");
+    let session = ok
+        .cookies()
+        .into_iter()
+        .find(|c| c.starts_with("pipestack_session="))
+        .expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/app"] {
+        assert!(session.contains(attribute), "{session} has {attribute}");
+    }
+    assert!(!session.contains("Secure"), "plain HTTP: not Secure");
+    let list = b.get("/app/persons").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.html.contains("Sign out"));
+
+    // Behind a TLS proxy, the cookie is Secure.
+    let mut tls = Browser::new(&app);
+    let form = tls.get("/app/sign-in").await;
+    let csrf = form.csrf();
+    let body = format!("csrf={csrf}&token={}", app.token);
+    let req = tls
+        .client
+        .post(format!("{}/app/sign-in", app.base))
+        .header("x-forwarded-proto", "https")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body);
+    let secure = tls.send(req).await;
+    assert!(
+        secure
+            .cookies()
+            .iter()
+            .any(|c| c.starts_with("pipestack_session=") && c.contains("; Secure"))
+    );
+
+    let refused = b.post("/app/sign-out", &[("csrf", "wrong")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        b.get("/app/persons").await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
+    let csrf = b.csrf().await;
+    let out = b.post("/app/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(
+        out.cookies()
+            .iter()
+            .any(|c| c.starts_with("pipestack_session=;") && c.contains("Max-Age=0"))
+    );
+    assert_eq!(b.get("/app/persons").await.location(), "/app/sign-in");
+}
+
+#[tokio::test]
+async fn a_person_added_and_changed_in_the_app_is_the_api_s_person_with_its_custom_field_and_note()
+{
+    let app = TestApp::spawn().await;
+    let field = app
+        .post(
+            "/v1/personFields",
+            &json!({ "name": "Shoe size", "field_type": "double" }),
+        )
+        .await;
+    let key = field.data()["key"].as_str().unwrap().to_owned();
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let csrf = b.csrf().await;
+    let added = b
+        .post(
+            "/app/persons",
+            &[
+                ("csrf", &csrf),
+                ("name", "Ada Lovelace"),
+                ("email", "ada@example.com\nada@work.example"),
+                ("phone", "+44 20 7946 0000"),
+                ("owner_id", &app.admin.id.to_string()),
+                ("visible_to", "3"),
+                ("marketing_status", "subscribed"),
+                ("label_ids", "1"),
+                (&key, "42.5"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+    let id: i64 = added
+        .location()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    let api = app.get(&format!("/v1/persons/{id}")).await;
+    let p = api.data();
+    assert_eq!(p["name"], "Ada Lovelace");
+    assert_eq!(p["email"][0]["value"], "ada@example.com");
+    assert_eq!(p["email"][0]["primary"], true);
+    assert_eq!(p["email"][1]["value"], "ada@work.example");
+    assert_eq!(p["phone"][0]["value"], "+44 20 7946 0000");
+    assert_eq!(p["marketing_status"], "subscribed");
+    assert_eq!(p["label_ids"], json!([1]));
+    assert_eq!(p[&key], json!(42.5));
+
+    let shown = b.get(&format!("/app/persons/{id}")).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    for text in [
+        "Ada Lovelace",
+        "ada@work.example",
+        "Shoe size",
+        "42.5",
+        "Customer",
+        "Notes (<span id=\"note-count\">0</span>)",
+    ] {
+        assert!(shown.html.contains(text), "the person's page shows {text}");
+    }
+
+    // The edit form holds what the person holds; a change goes through the API's rules.
+    let form = b.get(&format!("/app/persons/{id}/edit")).await;
+    assert!(
+        form.html.contains("value=\"42.5\""),
+        "the custom value is in the form"
+    );
+    let changed = b
+        .post(
+            &format!("/app/persons/{id}/edit"),
+            &[
+                ("csrf", &csrf),
+                ("name", "Ada King"),
+                ("email", "ada@example.com"),
+                ("phone", ""),
+                ("owner_id", &app.admin.id.to_string()),
+                ("visible_to", "3"),
+                ("marketing_status", "subscribed"),
+                (&key, "43"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.html);
+    let p = app.get(&format!("/v1/persons/{id}")).await;
+    let p = p.data();
+    assert_eq!(p["name"], "Ada King");
+    assert_eq!(p["email"].as_array().unwrap().len(), 1);
+    assert_eq!(p["phone"][0]["value"], "", "the phones were cleared");
+    assert_eq!(p["label_ids"], json!([]), "the unchecked label is gone");
+    assert_eq!(p[&key], json!(43.0));
+
+    let noted = b
+        .post(
+            &format!("/app/persons/{id}/notes"),
+            &[
+                ("csrf", &csrf),
+                ("content", "Met at the <b>Analytical</b> Society"),
+            ],
+        )
+        .await;
+    assert_eq!(noted.status, StatusCode::SEE_OTHER);
+    let notes = app.get(&format!("/v1/notes?person_id={id}")).await;
+    assert_eq!(notes.data().as_array().unwrap().len(), 1);
+    let shown = b.get(&format!("/app/persons/{id}")).await;
+    assert!(
+        shown
+            .html
+            .contains("Notes (<span id=\"note-count\">1</span>)")
+    );
+    assert!(
+        !shown.html.contains("<b>Analytical</b>"),
+        "a note's text is escaped on the page"
+    );
+    assert!(shown.html.contains("Analytical"));
+
+    let found = b.get("/app/persons?q=ada+k").await;
+    assert!(
+        found.html.contains(&format!("href=\"/app/persons/{id}\"")),
+        "search finds the person"
+    );
+    let none = b.get("/app/persons?q=nobody-here").await;
+    assert!(none.html.contains("No persons match"));
+}
+
+#[tokio::test]
+async fn forms_without_the_session_s_csrf_token_change_nothing() {
+    let app = TestApp::spawn().await;
+    let person = app.add_person(json!({ "name": "Kept" })).await;
+    let id = person["id"].as_i64().unwrap();
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    for (path, form) in [
+        ("/app/persons".to_owned(), vec![("name", "Added")]),
+        (format!("/app/persons/{id}/edit"), vec![("name", "Changed")]),
+        (
+            format!("/app/persons/{id}/notes"),
+            vec![("content", "A note")],
+        ),
+    ] {
+        for csrf in [None, Some("0123456789abcdef0123456789abcdef")] {
+            let mut fields = form.clone();
+            if let Some(c) = csrf {
+                fields.push(("csrf", c));
+            }
+            let page = b.post(&path, &fields).await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
+            assert!(page.html.contains("Nothing was changed"));
+        }
+    }
+    assert_eq!(app.count_rows("persons").await, 1);
+    assert_eq!(app.count_rows("notes").await, 0);
+    assert_eq!(
+        app.get(&format!("/v1/persons/{id}")).await.data()["name"],
+        "Kept"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_shown_by_its_field_with_the_api_s_message_and_nothing_is_stored() {
+    let app = TestApp::spawn().await;
+    let field = app
+        .post(
+            "/v1/personFields",
+            &json!({ "name": "Birthday", "field_type": "date" }),
+        )
+        .await;
+    let key = field.data()["key"].as_str().unwrap().to_owned();
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let csrf = b.csrf().await;
+
+    let nameless = b
+        .post("/app/persons", &[("csrf", &csrf), ("name", "")])
+        .await;
+    assert_eq!(nameless.status, StatusCode::BAD_REQUEST);
+    let api = app.post("/v1/persons", &json!({ "name": "" })).await;
+    let message = api.body["error"].as_str().unwrap().to_owned();
+    let by_name = format!("<p class=\"error\" id=\"name-error\">{message}</p>");
+    assert!(
+        nameless.html.contains(&by_name),
+        "{message} by the name: {}",
+        nameless.html
+    );
+
+    let bad_date = b
+        .post(
+            "/app/persons",
+            &[("csrf", &csrf), ("name", "Bea"), (&key, "31/02/2020")],
+        )
+        .await;
+    assert_eq!(bad_date.status, StatusCode::BAD_REQUEST);
+    let api = app
+        .post("/v1/persons", &json!({ "name": "Bea", &key: "31/02/2020" }))
+        .await;
+    let message = api.body["error"].as_str().unwrap();
+    assert!(
+        bad_date.html.contains(&format!(
+            "id=\"{key}-error\">{}",
+            message.replace('\'', "&#39;").replace('"', "&quot;")
+        )),
+        "{message} by the date field: {}",
+        bad_date.html
+    );
+    assert!(
+        bad_date.html.contains("value=\"Bea\""),
+        "what was typed is kept"
+    );
+
+    let no_org = b
+        .post(
+            "/app/persons",
+            &[("csrf", &csrf), ("name", "Cy"), ("org_id", "999")],
+        )
+        .await;
+    assert_eq!(no_org.status, StatusCode::BAD_REQUEST);
+    assert!(
+        no_org.html.contains("id=\"org_id-error\""),
+        "{}",
+        no_org.html
+    );
+
+    let stranger = b
+        .post(
+            "/app/persons",
+            &[
+                ("csrf", &csrf),
+                ("name", "Di"),
+                ("owner_id", "not a number"),
+            ],
+        )
+        .await;
+    assert_eq!(stranger.status, StatusCode::BAD_REQUEST);
+    assert!(
+        stranger.html.contains("id=\"owner_id-error\""),
+        "{}",
+        stranger.html
+    );
+    assert_eq!(app.count_rows("persons").await, 0, "nothing was stored");
+}
+
+#[tokio::test]
+async fn another_company_s_person_a_private_one_and_bad_ids_are_404_pages() {
+    let app = TestApp::spawn().await;
+    let (_, other_admin) = app.other_company("Elsewhere").await;
+    let theirs = app
+        .post_as(
+            &other_admin.api_token,
+            "/v1/persons",
+            &json!({ "name": "Their Secret" }),
+        )
+        .await;
+    let theirs = theirs.data()["id"].as_i64().unwrap();
+    let colleague = app.add_user("Colleague").await;
+    let private = app
+        .post_as(
+            &colleague.api_token,
+            "/v1/persons",
+            &json!({ "name": "Private Pat", "visible_to": "1" }),
+        )
+        .await;
+    let private = private.data()["id"].as_i64().unwrap();
+    let viewer = app.add_user("Viewer").await;
+
+    let mut b = Browser::new(&app);
+    b.sign_in(&viewer.api_token).await;
+    let csrf = b.csrf().await;
+    for id in [
+        theirs.to_string(),
+        private.to_string(),
+        "0".into(),
+        "-1".into(),
+        "abc".into(),
+        "99999999999999999999".into(),
+    ] {
+        for path in [
+            format!("/app/persons/{id}"),
+            format!("/app/persons/{id}/edit"),
+        ] {
+            let page = b.get(&path).await;
+            assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+            assert!(page.html.contains("Not found"));
+            assert!(!page.html.contains("Their Secret") && !page.html.contains("Private Pat"));
+        }
+        let edit = b
+            .post(
+                &format!("/app/persons/{id}/edit"),
+                &[("csrf", &csrf), ("name", "Mine now")],
+            )
+            .await;
+        assert_eq!(edit.status, StatusCode::NOT_FOUND);
+        let note = b
+            .post(
+                &format!("/app/persons/{id}/notes"),
+                &[("csrf", &csrf), ("content", "x")],
+            )
+            .await;
+        assert_eq!(note.status, StatusCode::NOT_FOUND);
+    }
+    let list = b.get("/app/persons").await;
+    assert!(!list.html.contains("Their Secret") && !list.html.contains("Private Pat"));
+    let search = b.get("/app/persons?q=secret").await;
+    assert!(!search.html.contains("Their Secret"));
+    assert_eq!(app.count_rows("notes").await, 0);
+    let name = app.get(&format!("/v1/persons/{private}")).await;
+    assert_eq!(name.data()["name"], "Private Pat", "unchanged");
+}
+
+#[tokio::test]
+async fn saving_the_edit_form_unchanged_keeps_what_the_api_set() {
+    let app = TestApp::spawn().await;
+    let person = app
+        .add_person(json!({
+            "name": "Lin",
+            "email": [
+                { "value": "lin@home.example", "label": "home", "primary": false },
+                { "value": "lin@work.example", "label": "work", "primary": true }
+            ],
+            "phone": [{ "value": "555-0100", "label": "mobile", "primary": true }],
+            "marketing_status": "subscribed"
+        }))
+        .await;
+    let id = person["id"].as_i64().unwrap();
+    let before = app.get(&format!("/v1/persons/{id}")).await.body;
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let form = b.get(&format!("/app/persons/{id}/edit")).await;
+    assert!(
+        form.html.contains("lin@work.example\nlin@home.example"),
+        "the primary email comes first: {}",
+        form.html
+    );
+    // Send the form back as a browser would, every field as shown.
+    let csrf = form.csrf();
+    let saved = b
+        .post(
+            &format!("/app/persons/{id}/edit"),
+            &[
+                ("csrf", &csrf),
+                ("name", "Lin"),
+                ("email", "lin@work.example\nlin@home.example"),
+                ("phone", "555-0100"),
+                ("owner_id", &app.admin.id.to_string()),
+                ("org_id", ""),
+                ("visible_to", "3"),
+                ("marketing_status", "subscribed"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let after = app.get(&format!("/v1/persons/{id}")).await.body;
+    for key in [
+        "email",
+        "phone",
+        "marketing_status",
+        "update_time",
+        "label_ids",
+    ] {
+        assert_eq!(
+            after["data"][key], before["data"][key],
+            "{key} is unchanged"
+        );
+    }
+}
