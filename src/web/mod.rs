@@ -6,6 +6,8 @@
 //! `Secure` behind TLS); every form carries a CSRF token derived from that cookie, checked on
 //! every `POST`. No page but the sign-in page (and its assets) answers without a session.
 
+mod activities;
+mod deals;
 mod pages;
 mod persons;
 
@@ -46,6 +48,10 @@ pub fn routes() -> Router<AppState> {
             get(persons::edit).post(persons::update),
         )
         .route("/persons/{id}/notes", post(persons::add_note))
+        .route("/deals", get(deals::board))
+        .route("/deals/{id}/stage", post(deals::move_to_stage))
+        .route("/activities", get(activities::list))
+        .route("/activities/{id}/done", post(activities::mark))
         .fallback(|web: Result<Web, Response>| async move {
             match web {
                 Ok(web) => pages::not_found(Some(&web), "There is no such page."),

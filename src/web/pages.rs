@@ -26,6 +26,8 @@ pub fn layout(web: Option<&Web>, title: &str, body: Markup) -> Markup {
                         nav aria-label="Main" {
                             a href="/app/persons" { "Persons" }
                             a href="/app/persons/new" { "Add a person" }
+                            a href="/app/deals" { "Deals" }
+                            a href="/app/activities" { "Activities" }
                         }
                         form.sign-out method="post" action="/app/sign-out" {
                             input type="hidden" name="csrf" value=(web.csrf);

@@ -197,9 +197,33 @@ pub async fn show(web: Web, Path(id): Path<String>) -> Response {
         )
         .await?
         .0;
-        Ok::<_, ApiError>((fields, users, org, notes))
+        let deals = crate::domain::deal::list_deals(
+            store,
+            session,
+            ListQuery {
+                filter: crate::domain::deal::DealFilter {
+                    person_id: Some(p.id),
+                    live: true,
+                    ..Default::default()
+                },
+                order: Vec::new(),
+                page: Page::Offset { start: 0 },
+                limit: 500,
+            },
+        )
+        .await?
+        .0;
+        let activities = super::activities::load(
+            &web,
+            crate::domain::activity::ActivityFilter {
+                participant_id: Some(p.id),
+                ..Default::default()
+            },
+        )
+        .await?;
+        Ok::<_, ApiError>((fields, users, org, notes, deals, activities))
     };
-    let (fields, users, org, notes) = match loaded.await {
+    let (fields, users, org, notes, deals, (activities, types)) = match loaded.await {
         Ok(loaded) => loaded,
         Err(e) => return error_page(&web, e),
     };
@@ -234,6 +258,23 @@ pub async fn show(web: Web, Path(id): Path<String>) -> Response {
         }
         h2 { "Followers (" (p.follower_ids.len()) ")" }
         ul { @for f in &p.follower_ids { li { (user_name(&users, *f)) } } }
+        h2 #deals { "Deals (" (deals.len()) ")" }
+        @if deals.is_empty() { p { "No deals." } } @else {
+            table {
+                thead { tr { th scope="col" { "Title" } th scope="col" { "Value" } th scope="col" { "Status" } } }
+                tbody {
+                    @for d in &deals {
+                        tr {
+                            td { a href={ "/app/deals?pipeline_id=" (d.pipeline_id) } { (d.title) } }
+                            td { (super::deals::format_value(d.value)) " " (d.currency) }
+                            td { (d.status.as_str()) }
+                        }
+                    }
+                }
+            }
+        }
+        h2 #activities { "Activities (" (activities.len()) ")" }
+        (super::activities::table(&web, &activities, &types, &format!("/app/persons/{}#activities", p.id), &super::activities::today(&web)))
         h2 #notes { "Notes (" span #note-count { (notes.len()) } ")" }
         @if p.active {
             form.card method="post" action={ "/app/persons/" (p.id) "/notes" } {

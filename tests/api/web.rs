@@ -608,3 +608,159 @@ async fn saving_the_edit_form_unchanged_keeps_what_the_api_set() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_deal_moves_between_stages_and_activities_are_marked_done_through_the_api_s_rules() {
+    let app = TestApp::spawn().await;
+    let person = app.add_person(json!({ "name": "Dee" })).await;
+    let pid = person["id"].as_i64().unwrap();
+    let deal = app
+        .post(
+            "/api/v2/deals",
+            &json!({ "title": "Big sale", "value": 1200, "person_id": pid }),
+        )
+        .await;
+    let deal = deal.data().clone();
+    let (deal_id, pipeline) = (
+        deal["id"].as_i64().unwrap(),
+        deal["pipeline_id"].as_i64().unwrap(),
+    );
+    let stages = app.get(&format!("/api/v2/stages?pipeline_id={pipeline}")).await;
+    let stages: Vec<i64> = stages
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(deal["stage_id"].as_i64().unwrap(), stages[0]);
+    let soon = app
+        .post(
+            "/api/v2/activities",
+            &json!({ "subject": "Call Dee", "person_id": pid, "due_date": "2999-01-01" }),
+        )
+        .await;
+    let soon = soon.data()["id"].as_i64().unwrap();
+    app.post(
+        "/api/v2/activities",
+        &json!({ "subject": "Late lunch", "person_id": pid, "due_date": "2001-01-01" }),
+    )
+    .await;
+
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let csrf = b.csrf().await;
+    let board = b.get("/app/deals").await;
+    assert_eq!(board.status, StatusCode::OK);
+    assert!(
+        board.html.contains("Big sale") && board.html.contains("1200 USD"),
+        "{}",
+        board.html
+    );
+
+    let moved = b
+        .post(
+            &format!("/app/deals/{deal_id}/stage"),
+            &[("csrf", &csrf), ("stage_id", &stages[2].to_string())],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        moved.location(),
+        format!("/app/deals?pipeline_id={pipeline}")
+    );
+    assert_eq!(
+        app.get(&format!("/v1/deals/{deal_id}")).await.data()["stage_id"]
+            .as_i64()
+            .unwrap(),
+        stages[2]
+    );
+    let forged = b
+        .post(
+            &format!("/app/deals/{deal_id}/stage"),
+            &[("csrf", "nope"), ("stage_id", &stages[0].to_string())],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let nowhere = b
+        .post(
+            &format!("/app/deals/{deal_id}/stage"),
+            &[("csrf", &csrf), ("stage_id", "999999")],
+        )
+        .await;
+    assert_eq!(
+        nowhere.status,
+        StatusCode::BAD_REQUEST,
+        "the API's refusal: {}",
+        nowhere.html
+    );
+    assert_eq!(
+        app.get(&format!("/v1/deals/{deal_id}")).await.data()["stage_id"]
+            .as_i64()
+            .unwrap(),
+        stages[2]
+    );
+
+    let upcoming = b.get("/app/activities").await;
+    assert!(upcoming.html.contains("Call Dee") && !upcoming.html.contains("Late lunch"));
+    let overdue = b.get("/app/activities?show=overdue").await;
+    assert!(overdue.html.contains("Late lunch") && overdue.html.contains("overdue"));
+    let done = b
+        .post(
+            &format!("/app/activities/{soon}/done"),
+            &[
+                ("csrf", &csrf),
+                ("done", "1"),
+                ("back", "https://evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(done.location(), "/app/activities", "never sent off the app");
+    assert_eq!(
+        app.get(&format!("/v1/activities/{soon}")).await.data()["done"],
+        true
+    );
+    assert!(
+        b.get("/app/activities?show=done")
+            .await
+            .html
+            .contains("Call Dee")
+    );
+    let undone = b
+        .post(
+            &format!("/app/activities/{soon}/done"),
+            &[
+                ("csrf", &csrf),
+                ("done", "0"),
+                ("back", &format!("/app/persons/{pid}")),
+            ],
+        )
+        .await;
+    assert_eq!(undone.location(), format!("/app/persons/{pid}"));
+    assert_eq!(
+        app.get(&format!("/v1/activities/{soon}")).await.data()["done"],
+        false
+    );
+
+    let shown = b.get(&format!("/app/persons/{pid}")).await;
+    for text in [
+        "Deals (1)",
+        "Big sale",
+        "Activities (2)",
+        "Call Dee",
+        "Late lunch",
+    ] {
+        assert!(shown.html.contains(text), "the person's page shows {text}");
+    }
+    for path in [
+        "/app/activities/999999/done",
+        "/app/activities/abc/done",
+        "/app/deals/999999/stage",
+    ] {
+        let page = b
+            .post(path, &[("csrf", &csrf), ("done", "1"), ("stage_id", "1")])
+            .await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+    }
+}

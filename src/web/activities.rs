@@ -1,0 +1,186 @@
+//! Activities: the upcoming and the overdue ones (and those done), each marked done or undone
+//! by a form, through the API's own rules for an activity's change.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{Markup, html};
+
+use super::pages::{failure, forbidden, layout, not_found};
+use super::{Form, Web, html as page, see};
+use crate::domain::activity::{self, Activity, ActivityDraft, ActivityFilter, ActivityType};
+use crate::domain::query::{ListQuery, Page};
+use crate::error::ApiError;
+
+/// The most activities a list shows.
+const LIST: i64 = 500;
+/// The lists the page offers: (value, label).
+const SHOWS: [(&str, &str); 3] = [
+    ("upcoming", "Upcoming"),
+    ("overdue", "Overdue"),
+    ("done", "Done"),
+];
+
+/// `GET /app/activities?show=upcoming|overdue|done`: by due date, the undone ones due today or
+/// later, those due before today, or the done ones (last first).
+pub async fn list(web: Web, RawQuery(query): RawQuery) -> Response {
+    let params = Form::parse(query.unwrap_or_default().as_bytes());
+    let show = SHOWS
+        .iter()
+        .map(|(v, _)| *v)
+        .find(|v| *v == params.get("show"))
+        .unwrap_or("upcoming");
+    let today = today(&web);
+    let filter = match show {
+        "overdue" => ActivityFilter {
+            done: Some(false),
+            due_to: Some(yesterday(&today)),
+            ..ActivityFilter::default()
+        },
+        "done" => ActivityFilter {
+            done: Some(true),
+            ..ActivityFilter::default()
+        },
+        _ => ActivityFilter {
+            done: Some(false),
+            due_from: Some(today.clone()),
+            ..ActivityFilter::default()
+        },
+    };
+    let (mut list, types) = match load(&web, filter).await {
+        Ok(loaded) => loaded,
+        Err(e) => return failure(&web, e.status(), &e.to_string()),
+    };
+    list.sort_by_key(|a| {
+        activity::due_key(a.values.due_date.as_deref(), a.values.due_time.as_deref())
+    });
+    if show == "done" {
+        list.reverse();
+    }
+    let back = format!("/app/activities?show={show}");
+    let body = html! {
+        h1 { "Activities" }
+        nav.tabs aria-label="Which activities" {
+            @for (value, label) in SHOWS {
+                a href={ "/app/activities?show=" (value) } aria-current=[(value == show).then_some("page")] { (label) }
+            }
+        }
+        (table(&web, &list, &types, &back, &today))
+    };
+    page(StatusCode::OK, layout(Some(&web), "Activities", body))
+}
+
+/// Activities the filter lets through (at most [`LIST`]) and the company's activity types.
+pub async fn load(
+    web: &Web,
+    filter: ActivityFilter,
+) -> Result<(Vec<Activity>, Vec<ActivityType>), ApiError> {
+    let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
+    let query = ListQuery {
+        filter,
+        order: Vec::new(),
+        page: Page::Offset { start: 0 },
+        limit: LIST,
+    };
+    let (list, _) = activity::list_activities(store, session, query).await?;
+    let types = store.activity_types(session.company.id).await?;
+    Ok((list, types))
+}
+
+/// A table of activities, each with its done/undone form, which comes back to `back`.
+pub fn table(
+    web: &Web,
+    list: &[Activity],
+    types: &[ActivityType],
+    back: &str,
+    today: &str,
+) -> Markup {
+    html! {
+        @if list.is_empty() { p { "No activities." } } @else {
+            table {
+                thead { tr { th scope="col" { "Subject" } th scope="col" { "Type" } th scope="col" { "Due" } th scope="col" { "Person" } th scope="col" { "Done" } } }
+                tbody {
+                    @for a in list {
+                        @let v = &a.values;
+                        @let overdue = !v.done && v.due_date.as_deref().is_some_and(|d| d < today);
+                        tr.overdue[overdue] {
+                            td { (v.subject) }
+                            td { (types.iter().find(|t| t.key_string == v.type_key).map_or(v.type_key.as_str(), |t| t.name.as_str())) }
+                            td { (v.due_date.as_deref().unwrap_or("—")) " " (v.due_time.as_deref().unwrap_or("")) @if overdue { " " span.badge { "overdue" } } }
+                            td { @if let Some(p) = v.person_id { a href={ "/app/persons/" (p) } { "person " (p) } } @else { "—" } }
+                            td {
+                                form method="post" action={ "/app/activities/" (a.id) "/done" } {
+                                    input type="hidden" name="csrf" value=(web.csrf);
+                                    input type="hidden" name="back" value=(back);
+                                    input type="hidden" name="done" value=(if v.done { "0" } else { "1" });
+                                    button.small type="submit" aria-label={ (if v.done { "Mark undone: " } else { "Mark done: " }) (v.subject) } {
+                                        (if v.done { "Undo" } else { "Done" })
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /app/activities/{id}/done`: marked done (`done=1`) or undone (`done=0`), back to the
+/// page the form was on (one of the app's own).
+pub async fn mark(web: Web, Path(id): Path<String>, body: Bytes) -> Response {
+    let Some(form) = web.form(&body) else {
+        return forbidden(&web);
+    };
+    let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
+    let current = match id.parse::<i64>() {
+        Ok(id) if id > 0 => activity::find_activity(store, session, id)
+            .await
+            .ok()
+            .filter(|a| a.active),
+        _ => None,
+    };
+    let Some(current) = current else {
+        return not_found(
+            Some(&web),
+            "There is no such activity, or you may not see it.",
+        );
+    };
+    let done = match form.get("done") {
+        "1" => true,
+        "0" => false,
+        _ => return failure(&web, StatusCode::BAD_REQUEST, "done: must be 1 or 0"),
+    };
+    let draft = ActivityDraft {
+        done: Some(done),
+        ..ActivityDraft::default()
+    };
+    match activity::update_activity(store, session, &current, draft).await {
+        Ok(_) => {
+            let back = form.get("back");
+            // Only a path of the app: a form cannot send the browser elsewhere.
+            let safe = back.starts_with("/app/") && !back.starts_with("//") && !back.contains("\\");
+            see(if safe { back } else { "/app/activities" })
+        }
+        Err(e) => {
+            let e = ApiError::from(e);
+            failure(&web, e.status(), &e.to_string())
+        }
+    }
+}
+
+/// Today by the company's clock, `YYYY-MM-DD`.
+pub fn today(web: &Web) -> String {
+    web.session.now().rfc3339()[..10].to_owned()
+}
+
+/// The day before `day` (`YYYY-MM-DD`).
+fn yesterday(day: &str) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(day, format)
+        .ok()
+        .and_then(|d| d.previous_day())
+        .and_then(|d| d.format(format).ok())
+        .unwrap_or_else(|| day.to_owned())
+}

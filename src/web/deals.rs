@@ -1,0 +1,145 @@
+//! Deals by pipeline and stage: a board of the open deals, each movable to another stage by a
+//! form (a keyboard and no script suffice), through the API's own rules for a deal's change.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::html;
+
+use super::pages::{failure, forbidden, layout, not_found};
+use super::{Form, Web, html as page, see};
+use crate::domain::deal::{self, DealDraft, DealFilter, DealStatus};
+use crate::domain::pipeline::{self, StageFilter};
+use crate::domain::query::{ListQuery, Page};
+use crate::error::ApiError;
+
+/// The most open deals a board shows in a pipeline.
+const BOARD: i64 = 500;
+
+/// `GET /app/deals?pipeline_id=`: the pipeline's stages in order, each with its open deals.
+pub async fn board(web: Web, RawQuery(query): RawQuery) -> Response {
+    let params = Form::parse(query.unwrap_or_default().as_bytes());
+    let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
+    let loaded = async {
+        let (pipelines, _) =
+            pipeline::list_pipelines(store, session, ListQuery::first_page(())).await?;
+        let chosen = params
+            .get("pipeline_id")
+            .parse::<i64>()
+            .ok()
+            .and_then(|id| pipelines.iter().find(|p| p.id == id))
+            .or(pipelines.first())
+            .cloned();
+        let Some(chosen) = chosen else {
+            return Ok::<_, ApiError>((pipelines, None, Vec::new(), Vec::new()));
+        };
+        let filter = StageFilter {
+            pipeline_id: Some(chosen.id),
+        };
+        let (mut stages, _) =
+            pipeline::list_stages(store, session, ListQuery::first_page(filter)).await?;
+        stages.sort_by_key(|s| (s.order_nr, s.id));
+        let query = ListQuery {
+            filter: DealFilter {
+                pipeline_id: Some(chosen.id),
+                statuses: vec![DealStatus::Open],
+                live: true,
+                archived: Some(false),
+                ..DealFilter::default()
+            },
+            order: Vec::new(),
+            page: Page::Offset { start: 0 },
+            limit: BOARD,
+        };
+        let (deals, _) = deal::list_deals(store, session, query).await?;
+        Ok((pipelines, Some(chosen), stages, deals))
+    };
+    let (pipelines, chosen, stages, deals) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(e) => return failure(&web, e.status(), &e.to_string()),
+    };
+    let body = html! {
+        h1 { "Deals" }
+        form.filters method="get" action="/app/deals" {
+            div {
+                label for="pipeline_id" { "Pipeline" }
+                select #pipeline_id name="pipeline_id" {
+                    @for p in &pipelines {
+                        option value=(p.id) selected[chosen.as_ref().is_some_and(|c| c.id == p.id)] { (p.name) }
+                    }
+                }
+            }
+            button type="submit" { "Show" }
+        }
+        @if chosen.is_none() { p { "There are no pipelines." } }
+        div.board {
+            @for stage in &stages {
+                section.stage aria-labelledby={ "stage-" (stage.id) } {
+                    h2 id={ "stage-" (stage.id) } { (stage.name) }
+                    @let here: Vec<_> = deals.iter().filter(|d| d.stage_id == stage.id).collect();
+                    p.hint { (here.len()) " open" }
+                    @for d in here {
+                        article.deal {
+                            h3 { (d.title) }
+                            p.meta { (format_value(d.value)) " " (d.currency) }
+                            form method="post" action={ "/app/deals/" (d.id) "/stage" } {
+                                input type="hidden" name="csrf" value=(web.csrf);
+                                label for={ "move-" (d.id) } { "Stage" }
+                                select id={ "move-" (d.id) } name="stage_id" {
+                                    @for s in &stages {
+                                        option value=(s.id) selected[s.id == d.stage_id] { (s.name) }
+                                    }
+                                }
+                                button type="submit" { "Move" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(StatusCode::OK, layout(Some(&web), "Deals", body))
+}
+
+/// `POST /app/deals/{id}/stage`: the deal moved to the chosen stage, back to its board.
+pub async fn move_to_stage(web: Web, Path(id): Path<String>, body: Bytes) -> Response {
+    let Some(form) = web.form(&body) else {
+        return forbidden(&web);
+    };
+    let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
+    let current = match id.parse::<i64>() {
+        Ok(id) if id > 0 => deal::active_deal(store, session, id).await.ok(),
+        _ => None,
+    };
+    let Some(current) = current else {
+        return not_found(Some(&web), "There is no such deal, or you may not see it.");
+    };
+    let Ok(stage_id) = form.get("stage_id").parse::<i64>() else {
+        return failure(
+            &web,
+            StatusCode::BAD_REQUEST,
+            "stage_id: must be a stage's id",
+        );
+    };
+    let draft = DealDraft {
+        stage_id: Some(stage_id),
+        ..DealDraft::default()
+    };
+    match deal::update_deal(store, session, &current, draft).await {
+        Ok(d) => see(&format!("/app/deals?pipeline_id={}", d.pipeline_id)),
+        Err(e) => {
+            let e = ApiError::from(e);
+            failure(&web, e.status(), &e.to_string())
+        }
+    }
+}
+
+/// A money amount as people read it: no trailing `.0`.
+pub fn format_value(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
