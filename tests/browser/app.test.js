@@ -1,6 +1,6 @@
 // The web app in a real headless Chromium (Debian's /usr/bin/chromium, or $CHROMIUM): sign in,
 // add a person with a custom field, find them by typing, edit them, add a note and see the
-// count, all on a phone's width too. With PIPESTACK_SCREENSHOTS=DIR the main pages are saved
+// count, move their deal on the board, mark their call done, on a phone's width too. With PIPESTACK_SCREENSHOTS=DIR the main pages are saved
 // there (docs/screenshots/ in the repository).
 'use strict';
 const test = require('node:test');
@@ -90,6 +90,23 @@ test('a team member signs in, adds, finds, edits and notes a person', { timeout:
   assert.equal(await page.locator('#note-count').textContent(), '1');
   await shot(page, 'person');
 
+  // Her deal moves to another stage on the board; her call is marked done.
+  const deal = await api(server, 'POST', '/api/v2/deals', { title: 'Compiler licence', value: 5000, person_id: added });
+  const stages = await api(server, 'GET', `/api/v2/stages?pipeline_id=${deal.pipeline_id}`);
+  await api(server, 'POST', '/api/v2/activities', { subject: 'Call Grace', person_id: added, due_date: '2999-01-01' });
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Deals' }).click();
+  const card = page.locator('article.deal', { hasText: 'Compiler licence' });
+  assert.equal(await card.getByLabel('Stage').inputValue(), String(stages[0].id));
+  await card.getByLabel('Stage').selectOption(String(stages[2].id));
+  await card.getByRole('button', { name: 'Move' }).click();
+  await page.locator(`#stage-${stages[2].id} ~ article.deal`, { hasText: 'Compiler licence' }).waitFor();
+  assert.equal((await api(server, 'GET', `/api/v2/deals/${deal.id}`)).stage_id, stages[2].id);
+  await shot(page, 'deals');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Activities' }).click();
+  await page.getByRole('button', { name: 'Mark done: Call Grace' }).click();
+  await page.getByRole('link', { name: 'Done' }).click();
+  await page.getByRole('button', { name: 'Mark undone: Call Grace' }).waitFor();
+
   // Every control has a label; the first Tab reaches the skip link.
   const unlabelled = await page.evaluate(() =>
     [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
@@ -102,7 +119,7 @@ test('a team member signs in, adds, finds, edits and notes a person', { timeout:
 
   // A phone's width: nothing wider than the screen.
   await page.setViewportSize({ width: 375, height: 800 });
-  for (const route of ['/app/persons', `/app/persons/${added}`, `/app/persons/${added}/edit`]) {
+  for (const route of ['/app/persons', `/app/persons/${added}`, `/app/persons/${added}/edit`, '/app/activities', '/app/deals']) {
     await page.goto(server.base + route);
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(wide <= 375, `${route} is ${wide}px wide on a 375px screen`);
