@@ -8,6 +8,7 @@
 
 mod activities;
 mod deals;
+mod forms;
 mod pages;
 mod persons;
 

@@ -10,17 +10,20 @@ use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::{Map, Value, json};
 
+use super::forms::{
+    self, Problem, area_field, custom_input, custom_text, field, text_field, user_name,
+    visibility_label,
+};
 use super::pages::{failure, forbidden, layout, not_found};
 use super::{Form, Web, html as page, see};
 use crate::api::v1::persons::draft;
-use crate::domain::fields::FieldType;
 use crate::domain::note::{NoteDraft, NoteFilter};
-use crate::domain::person::Contact;
+use crate::domain::person::{Contact, Person};
 use crate::domain::query::{
     ListQuery, Page, PersonFilter, PersonQuery, parse_sort, person_sortable,
 };
 use crate::domain::search::{SearchFields, SearchQuery, search_persons};
-use crate::domain::{FieldDef, Fields, Kind, MarketingStatus, User, note, organization, person};
+use crate::domain::{Fields, Kind, MarketingStatus, note, organization, person};
 use crate::error::ApiError;
 
 /// Persons on a page of the list.
@@ -32,11 +35,16 @@ const ORDERS: [(&str, &str); 4] = [
     ("Newest", "add_time DESC"),
     ("Oldest", "add_time ASC"),
 ];
-const VISIBILITY: [(&str, &str); 4] = [
-    ("1", "Owner and followers"),
-    ("3", "Entire company"),
-    ("5", "Owner's visibility group"),
-    ("7", "Owner's group and sub-groups"),
+/// The form's own fields (custom fields come after).
+const FORM_FIELDS: [&str; 8] = [
+    "name",
+    "email",
+    "phone",
+    "owner_id",
+    "org_id",
+    "visible_to",
+    "marketing_status",
+    "label_ids",
 ];
 const MARKETING: [&str; 4] = ["no_consent", "unsubscribed", "subscribed", "archived"];
 
@@ -387,7 +395,7 @@ pub async fn add_note(web: Web, Path(id): Path<String>, body: Bytes) -> Response
 }
 
 /// The person of a path's id, if it is one this user may see (deleted ones too).
-async fn visible_person(web: &Web, id: &str) -> Option<crate::domain::person::Person> {
+async fn visible_person(web: &Web, id: &str) -> Option<Person> {
     let id: i64 = id.parse().ok().filter(|id| *id > 0)?;
     person::find_person(web.state.store.as_ref(), &web.session, id)
         .await
@@ -400,22 +408,9 @@ fn error_page(web: &Web, e: ApiError) -> Response {
 
 /// The v1 body a person's form stands for. On a change, every field is sent: what is unchanged
 /// changes nothing, and an emptied field is cleared.
-fn body_of(
-    form: &Form,
-    fields: &Fields,
-    current: Option<&crate::domain::person::Person>,
-) -> Map<String, Value> {
+fn body_of(form: &Form, fields: &Fields, current: Option<&Person>) -> Map<String, Value> {
     let mut body = Map::new();
-    let text = |name: &str| form.get(name).to_owned();
-    let number = |name: &str| -> Value {
-        let v = form.get(name);
-        if v.is_empty() {
-            Value::Null
-        } else {
-            v.parse::<i64>().map_or_else(|_| json!(v), |n| json!(n))
-        }
-    };
-    body.insert("name".into(), json!(text("name")));
+    body.insert("name".into(), json!(form.get("name")));
     for name in ["email", "phone"] {
         let held = match current {
             Some(p) if name == "email" => &p.emails[..],
@@ -427,55 +422,17 @@ fn body_of(
             Value::Array(contact_list(form.get(name), held)),
         );
     }
-    if !form.get("owner_id").is_empty() {
-        body.insert("owner_id".into(), number("owner_id"));
-    }
     if !form.get("org_id").is_empty() || current.is_some() {
-        body.insert("org_id".into(), number("org_id"));
+        body.insert("org_id".into(), forms::number(form, "org_id"));
     }
-    if !form.get("visible_to").is_empty() {
-        body.insert("visible_to".into(), json!(text("visible_to")));
-    }
+    forms::put_owner_visibility_labels(&mut body, form, current.is_some());
     let marketing = form.get("marketing_status");
     let unchanged =
         current.is_some_and(|p| p.marketing_status.map(MarketingStatus::as_str) == Some(marketing));
     if !marketing.is_empty() && !unchanged {
         body.insert("marketing_status".into(), json!(marketing));
     }
-    let labels: Vec<Value> = form
-        .all("label_ids")
-        .filter_map(|v| v.parse::<i64>().ok())
-        .map(|v| json!(v))
-        .collect();
-    if !labels.is_empty() || current.is_some() {
-        body.insert("label_ids".into(), Value::Array(labels));
-    }
-    for def in fields.custom() {
-        let key = def.key.as_str();
-        let value = match def.field_type {
-            FieldType::Set => {
-                let ids: Vec<String> = form.all(key).map(str::to_owned).collect();
-                if ids.is_empty() {
-                    Value::Null
-                } else {
-                    json!(ids.join(","))
-                }
-            }
-            FieldType::Double | FieldType::Monetary => match form.get(key) {
-                "" => Value::Null,
-                v => v.parse::<f64>().map_or_else(|_| json!(v), |n| json!(n)),
-            },
-            FieldType::Enum | FieldType::User | FieldType::Org | FieldType::People => number(key),
-            _ => match form.get(key) {
-                "" => Value::Null,
-                v => json!(v),
-            },
-        };
-        // A new person leaves out what the form left empty.
-        if !(value.is_null() && current.is_none()) {
-            body.insert(key.to_owned(), value);
-        }
-    }
+    forms::put_custom(&mut body, form, fields, current.is_some());
     body
 }
 
@@ -513,7 +470,7 @@ fn contact_list(lines: &str, held: &[Contact]) -> Vec<Value> {
 }
 
 /// The form's fields as a person holds them (to edit them).
-async fn form_of(web: &Web, p: &crate::domain::person::Person) -> Form {
+async fn form_of(web: &Web, p: &Person) -> Form {
     // The primary first: the form makes its first line the primary one.
     let lines = |c: &[Contact]| {
         let (primary, rest): (Vec<_>, Vec<_>) = c.iter().partition(|c| c.primary);
@@ -554,46 +511,16 @@ async fn form_of(web: &Web, p: &crate::domain::person::Person) -> Form {
     )
     .await
     {
-        for def in fields.custom() {
-            match p.custom_fields.get(&def.key) {
-                None | Some(Value::Null) => {}
-                Some(Value::String(s)) if def.field_type == FieldType::Set => {
-                    f.extend(
-                        s.split(',')
-                            .map(|id| (def.key.clone(), id.trim().to_owned())),
-                    );
-                }
-                Some(Value::Array(ids)) => {
-                    f.extend(ids.iter().map(|id| (def.key.clone(), scalar(id))));
-                }
-                Some(Value::Object(o)) => {
-                    let v = o
-                        .get("value")
-                        .or_else(|| o.get("id"))
-                        .map(scalar)
-                        .unwrap_or_default();
-                    f.push((def.key.clone(), v));
-                }
-                Some(v) => f.push((def.key.clone(), scalar(v))),
-            }
-        }
+        f.extend(forms::custom_form_values(&p.custom_fields, &fields));
     }
     Form(f)
-}
-
-fn scalar(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        v => v.to_string(),
-    }
 }
 
 /// The add or edit form, with `error` (the API's message) next to the field it names, or
 /// above the form when it names none of them.
 async fn form_page(
     web: &Web,
-    current: Option<&crate::domain::person::Person>,
+    current: Option<&Person>,
     form: &Form,
     error: Option<ApiError>,
     status: StatusCode,
@@ -608,46 +535,11 @@ async fn form_page(
         Ok(loaded) => loaded,
         Err(e) => return error_page(web, e),
     };
-    let message = error.as_ref().map(|e| e.to_string());
     // "Name must be given." names no field in the API's words, but it is the name's.
     let name_missing = person::name_must_be_given().to_string();
-    let named = message.as_deref().and_then(|m| match m.split_once(": ") {
-        _ if m == name_missing => Some("name".to_owned()),
-        Some((f, _)) => Some(f.to_owned()),
-        None => None,
-    });
-    let field_names: Vec<String> = [
-        "name",
-        "email",
-        "phone",
-        "owner_id",
-        "org_id",
-        "visible_to",
-        "marketing_status",
-        "label_ids",
-    ]
-    .into_iter()
-    .map(str::to_owned)
-    .chain(fields.custom().map(|d| d.key.clone()))
-    .collect();
-    let error_for = |field: &str| -> Option<String> {
-        let named = named.as_deref()?;
-        (named == field
-            || named.starts_with(&format!("{field} "))
-            || (field == "label_ids" && named == "label"))
-            .then(|| message.clone().unwrap_or_default())
-    };
-    let unplaced = match (&message, &named) {
-        (Some(m), Some(n))
-            if !field_names
-                .iter()
-                .any(|f| n == f || n.starts_with(&format!("{f} ")) || n == "label") =>
-        {
-            Some(m.clone())
-        }
-        (Some(m), None) => Some(m.clone()),
-        _ => None,
-    };
+    let problem = Problem::new(error.as_ref(), |m| (m == name_missing).then_some("name"));
+    let error_for = |field: &str| problem.for_field(field);
+    let unplaced = problem.unplaced(&FORM_FIELDS, &fields);
     let (title, action) = match current {
         Some(p) => (
             format!("Edit {}", p.name),
@@ -659,12 +551,6 @@ async fn form_page(
         "" => session.user.id.to_string(),
         o => o.to_owned(),
     };
-    let visible = match form.get("visible_to") {
-        "" => "3",
-        v => v,
-    };
-    let labels = fields.labels();
-    let chosen: Vec<&str> = form.all("label_ids").collect();
     let body = html! {
         h1 { (title) }
         @if let Some(m) = &unplaced { p.error role="alert" { (m) } }
@@ -673,35 +559,16 @@ async fn form_page(
             (text_field("name", "Name", form.get("name"), error_for("name"), true))
             (area_field("email", "Emails (one a line; the first is primary)", form.get("email"), error_for("email")))
             (area_field("phone", "Phones (one a line; the first is primary)", form.get("phone"), error_for("phone")))
-            (field("owner_id", "Owner", error_for("owner_id"), html! {
-                select #owner_id name="owner_id" aria-describedby=[error_for("owner_id").map(|_| "owner_id-error")] {
-                    @for u in users.iter().filter(|u| u.active) {
-                        option value=(u.id) selected[owner == u.id.to_string()] { (u.name) }
-                    }
-                }
-            }))
+            (forms::owner_select(&users, &owner, error_for("owner_id")))
             (text_field("org_id", "Organization id", form.get("org_id"), error_for("org_id"), false))
-            (field("visible_to", "Visible to", error_for("visible_to"), html! {
-                select #visible_to name="visible_to" {
-                    @for (value, label) in VISIBILITY { option value=(value) selected[visible == value] { (label) } }
-                }
-            }))
+            (forms::visibility_select(form.get("visible_to"), error_for("visible_to")))
             (field("marketing_status", "Marketing status", error_for("marketing_status"), html! {
                 select #marketing_status name="marketing_status" {
                     option value="" { "—" }
                     @for m in MARKETING { option value=(m) selected[form.get("marketing_status") == m] { (m) } }
                 }
             }))
-            fieldset {
-                legend { "Labels" }
-                @if let Some(e) = error_for("label_ids") { p.error id="label_ids-error" { (e) } }
-                @for o in labels {
-                    label.check {
-                        input type="checkbox" name="label_ids" value=(o.id) checked[chosen.contains(&o.id.to_string().as_str())];
-                        " " (o.label)
-                    }
-                }
-            }
+            (forms::labels_fieldset(fields.labels(), form, error_for("label_ids")))
             @for def in fields.custom() {
                 (custom_input(def, form, error_for(&def.key), &users))
             }
@@ -713,107 +580,6 @@ async fn form_page(
     page(status, layout(Some(web), &title, body))
 }
 
-/// A labelled control with its error beneath the label (`id-error`, which the control names).
-fn field(id: &str, label: &str, error: Option<String>, control: Markup) -> Markup {
-    html! {
-        div.field.invalid[error.is_some()] {
-            label for=(id) { (label) }
-            @if let Some(e) = &error { p.error id={ (id) "-error" } { (e) } }
-            (control)
-        }
-    }
-}
-
-fn text_field(id: &str, label: &str, value: &str, error: Option<String>, required: bool) -> Markup {
-    let described = error.as_ref().map(|_| format!("{id}-error"));
-    field(
-        id,
-        label,
-        error,
-        html! {
-            input id=(id) name=(id) type="text" value=(value) required[required]
-                aria-invalid=[described.as_ref().map(|_| "true")] aria-describedby=[described];
-        },
-    )
-}
-
-fn area_field(id: &str, label: &str, value: &str, error: Option<String>) -> Markup {
-    let described = error.as_ref().map(|_| format!("{id}-error"));
-    field(
-        id,
-        label,
-        error,
-        html! {
-            textarea id=(id) name=(id) rows="2" aria-invalid=[described.as_ref().map(|_| "true")] aria-describedby=[described] { (value) }
-        },
-    )
-}
-
-/// A custom field's control, by its type.
-fn custom_input(def: &FieldDef, form: &Form, error: Option<String>, users: &[User]) -> Markup {
-    let key = def.key.as_str();
-    let value = form.get(key);
-    let described = error.as_ref().map(|_| format!("{key}-error"));
-    let invalid = described.as_ref().map(|_| "true");
-    let control = match def.field_type {
-        FieldType::Enum => html! {
-            select id=(key) name=(key) aria-invalid=[invalid] aria-describedby=[described.clone()] {
-                option value="" { "—" }
-                @for o in &def.options { option value=(o.id) selected[value == o.id.to_string()] { (o.label) } }
-            }
-        },
-        FieldType::Set => {
-            let chosen: Vec<&str> = form.all(key).collect();
-            html! {
-                span id=(key) {
-                    @for o in &def.options {
-                        label.check { input type="checkbox" name=(key) value=(o.id) checked[chosen.contains(&o.id.to_string().as_str())]; " " (o.label) }
-                    }
-                }
-            }
-        }
-        FieldType::User => html! {
-            select id=(key) name=(key) aria-describedby=[described.clone()] {
-                option value="" { "—" }
-                @for u in users.iter().filter(|u| u.active) { option value=(u.id) selected[value == u.id.to_string()] { (u.name) } }
-            }
-        },
-        FieldType::Text | FieldType::Address => html! {
-            textarea id=(key) name=(key) rows="2" aria-invalid=[invalid] aria-describedby=[described.clone()] { (value) }
-        },
-        t => {
-            let kind = match t {
-                FieldType::Double | FieldType::Monetary | FieldType::Org | FieldType::People => {
-                    "number"
-                }
-                FieldType::Date => "date",
-                FieldType::Time => "time",
-                FieldType::Phone => "tel",
-                _ => "text",
-            };
-            html! {
-                input id=(key) name=(key) type=(kind) step=[(kind == "number").then_some("any")] value=(value)
-                    aria-invalid=[invalid] aria-describedby=[described.clone()];
-            }
-        }
-    };
-    field(key, &def.name, error, control)
-}
-
-fn user_name(users: &[User], id: i64) -> String {
-    users
-        .iter()
-        .find(|u| u.id == id)
-        .map_or_else(|| format!("user {id}"), |u| u.name.clone())
-}
-
-fn visibility_label(v: i64) -> &'static str {
-    VISIBILITY
-        .iter()
-        .find(|(value, _)| value.parse::<i64>().ok() == Some(v))
-        .map_or("—", |(_, label)| label)
-}
-
 fn contacts(list: &[Contact]) -> Markup {
     html! {
         @if list.is_empty() { "—" }
@@ -821,34 +587,5 @@ fn contacts(list: &[Contact]) -> Markup {
             @if i > 0 { ", " }
             (c.value) @if c.primary && list.len() > 1 { " (primary)" }
         }
-    }
-}
-
-/// A custom value as a person's page shows it: options and users by name.
-fn custom_text(def: &FieldDef, stored: Option<&Value>, users: &[User]) -> String {
-    let Some(v) = crate::domain::fields::live_value(def, stored) else {
-        return "—".into();
-    };
-    let by_option = |id: &str| {
-        def.options
-            .iter()
-            .find(|o| o.id.to_string() == id.trim())
-            .map_or_else(|| id.trim().to_owned(), |o| o.label.clone())
-    };
-    match (def.field_type, &v) {
-        (FieldType::Enum, v) => by_option(&scalar(v)),
-        (FieldType::Set, Value::String(s)) => {
-            s.split(',').map(by_option).collect::<Vec<_>>().join(", ")
-        }
-        (FieldType::Set, Value::Array(ids)) => ids
-            .iter()
-            .map(|i| by_option(&scalar(i)))
-            .collect::<Vec<_>>()
-            .join(", "),
-        (FieldType::User, v) => scalar(v)
-            .parse()
-            .map_or_else(|_| scalar(v), |id| user_name(users, id)),
-        (_, Value::Object(o)) => o.get("value").map(scalar).unwrap_or_default(),
-        (_, v) => scalar(v),
     }
 }
