@@ -17,10 +17,15 @@ pub const VISIBILITY: [(&str, &str); 4] = [
     ("7", "Owner's group and sub-groups"),
 ];
 
+/// A value as a person reads and types it: text bare, whole numbers without `.0`.
 pub fn scalar(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if !n.is_i64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+            _ => n.to_string(),
+        },
         v => v.to_string(),
     }
 }

@@ -9,6 +9,7 @@
 mod activities;
 mod deals;
 mod forms;
+mod organizations;
 mod pages;
 mod persons;
 
@@ -49,6 +50,16 @@ pub fn routes() -> Router<AppState> {
             get(persons::edit).post(persons::update),
         )
         .route("/persons/{id}/notes", post(persons::add_note))
+        .route(
+            "/organizations",
+            get(organizations::list).post(organizations::create),
+        )
+        .route("/organizations/new", get(organizations::new))
+        .route("/organizations/{id}", get(organizations::show))
+        .route(
+            "/organizations/{id}/edit",
+            get(organizations::edit).post(organizations::update),
+        )
         .route("/deals", get(deals::board))
         .route("/deals/{id}/stage", post(deals::move_to_stage))
         .route("/activities", get(activities::list))

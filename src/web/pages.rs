@@ -26,6 +26,7 @@ pub fn layout(web: Option<&Web>, title: &str, body: Markup) -> Markup {
                         nav aria-label="Main" {
                             a href="/app/persons" { "Persons" }
                             a href="/app/persons/new" { "Add a person" }
+                            a href="/app/organizations" { "Organizations" }
                             a href="/app/deals" { "Deals" }
                             a href="/app/activities" { "Activities" }
                         }

@@ -625,7 +625,9 @@ async fn a_deal_moves_between_stages_and_activities_are_marked_done_through_the_
         deal["id"].as_i64().unwrap(),
         deal["pipeline_id"].as_i64().unwrap(),
     );
-    let stages = app.get(&format!("/api/v2/stages?pipeline_id={pipeline}")).await;
+    let stages = app
+        .get(&format!("/api/v2/stages?pipeline_id={pipeline}"))
+        .await;
     let stages: Vec<i64> = stages
         .data()
         .as_array()
@@ -763,4 +765,133 @@ async fn a_deal_moves_between_stages_and_activities_are_marked_done_through_the_
             .await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
     }
+}
+
+#[tokio::test]
+async fn organizations_are_listed_added_shown_and_changed_through_the_api_s_rules() {
+    let app = TestApp::spawn().await;
+    let field = app
+        .post(
+            "/v1/organizationFields",
+            &json!({ "name": "Employees", "field_type": "double" }),
+        )
+        .await;
+    let key = field.data()["key"].as_str().unwrap().to_owned();
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let csrf = b.csrf().await;
+
+    let nameless = b
+        .post("/app/organizations", &[("csrf", &csrf), ("name", "")])
+        .await;
+    assert_eq!(nameless.status, StatusCode::BAD_REQUEST);
+    assert!(
+        nameless.html.contains("id=\"name-error\""),
+        "{}",
+        nameless.html
+    );
+    let forged = b
+        .post("/app/organizations", &[("csrf", "x"), ("name", "Forged")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count_rows("organizations").await, 0);
+
+    let added = b
+        .post(
+            "/app/organizations",
+            &[
+                ("csrf", &csrf),
+                ("name", "Analytical Engines"),
+                ("address", "London"),
+                ("label_ids", "5"),
+                (&key, "12"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+    let id: i64 = added
+        .location()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let api = app.get(&format!("/v1/organizations/{id}")).await;
+    assert_eq!(api.data()["name"], "Analytical Engines");
+    assert_eq!(api.data()["address"], "London");
+    assert_eq!(api.data()[&key], json!(12.0));
+    app.add_person(json!({ "name": "Ada", "org_id": id })).await;
+
+    let shown = b.get(&format!("/app/organizations/{id}")).await;
+    for text in [
+        "Analytical Engines",
+        "London",
+        "Employees",
+        "People (1)",
+        "Ada",
+    ] {
+        assert!(
+            shown.html.contains(text),
+            "the organization's page shows {text}"
+        );
+    }
+    let list = b.get("/app/organizations?q=analyt").await;
+    assert!(
+        list.html
+            .contains(&format!("href=\"/app/organizations/{id}\""))
+    );
+
+    let form = b.get(&format!("/app/organizations/{id}/edit")).await;
+    assert!(form.html.contains("value=\"London\"") && form.html.contains("value=\"12\""));
+    let changed = b
+        .post(
+            &format!("/app/organizations/{id}/edit"),
+            &[
+                ("csrf", &csrf),
+                ("name", "Engines Ltd"),
+                ("address", ""),
+                ("visible_to", "3"),
+                (&key, ""),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.html);
+    let api = app.get(&format!("/v1/organizations/{id}")).await;
+    assert_eq!(api.data()["name"], "Engines Ltd");
+    assert!(
+        api.data()["address"].is_null(),
+        "the emptied address is cleared"
+    );
+    assert!(
+        api.data()[&key].is_null(),
+        "the emptied custom value is cleared"
+    );
+
+    let (_, other) = app.other_company("Elsewhere").await;
+    let theirs = app
+        .post_as(
+            &other.api_token,
+            "/v1/organizations",
+            &json!({ "name": "Their Org" }),
+        )
+        .await;
+    let theirs = theirs.data()["id"].as_i64().unwrap();
+    for path in [
+        format!("/app/organizations/{theirs}"),
+        format!("/app/organizations/{theirs}/edit"),
+        "/app/organizations/abc".into(),
+        "/app/organizations/0".into(),
+    ] {
+        let page = b.get(&path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!page.html.contains("Their Org"));
+    }
+    let stolen = b
+        .post(
+            &format!("/app/organizations/{theirs}/edit"),
+            &[("csrf", &csrf), ("name", "Mine")],
+        )
+        .await;
+    assert_eq!(stolen.status, StatusCode::NOT_FOUND);
+    assert!(!b.get("/app/organizations").await.html.contains("Their Org"));
 }

@@ -248,7 +248,7 @@ const READ_ONLY: &[&str] = &[
     "last_activity_date",
 ];
 
-fn draft(body: Map<String, Value>) -> Result<OrganizationDraft, ApiError> {
+pub fn draft(body: Map<String, Value>) -> Result<OrganizationDraft, ApiError> {
     let mut d = OrganizationDraft::default();
     let mut label: Option<Option<i64>> = None;
     let mut label_ids = None;
