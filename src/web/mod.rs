@@ -7,6 +7,7 @@
 //! every `POST`. No page but the sign-in page (and its assets) answers without a session.
 
 mod activities;
+mod admin;
 mod deals;
 mod forms;
 mod organizations;
@@ -60,6 +61,12 @@ pub fn routes() -> Router<AppState> {
             "/organizations/{id}/edit",
             get(organizations::edit).post(organizations::update),
         )
+        .route("/fields/{kind}", get(admin::fields).post(admin::add_field))
+        .route("/fields/{kind}/{id}/delete", post(admin::delete_field))
+        .route("/webhooks", get(admin::webhooks))
+        .route("/webhooks/{id}", get(admin::webhook_log))
+        .route("/webhooks/{id}/delete", post(admin::delete_webhook))
+        .route("/requests", get(admin::requests))
         .route("/deals", get(deals::board))
         .route("/deals/{id}/stage", post(deals::move_to_stage))
         .route("/activities", get(activities::list))

@@ -29,6 +29,11 @@ pub fn layout(web: Option<&Web>, title: &str, body: Markup) -> Markup {
                             a href="/app/organizations" { "Organizations" }
                             a href="/app/deals" { "Deals" }
                             a href="/app/activities" { "Activities" }
+                            a href="/app/webhooks" { "Webhooks" }
+                            @if web.session.user.is_admin {
+                                a href="/app/fields/person" { "Fields" }
+                                @if web.state.toolkit.is_some() { a href="/app/requests" { "Requests" } }
+                            }
                         }
                         form.sign-out method="post" action="/app/sign-out" {
                             input type="hidden" name="csrf" value=(web.csrf);

@@ -895,3 +895,172 @@ async fn organizations_are_listed_added_shown_and_changed_through_the_api_s_rule
     assert_eq!(stolen.status, StatusCode::NOT_FOUND);
     assert!(!b.get("/app/organizations").await.html.contains("Their Org"));
 }
+
+#[tokio::test]
+async fn admins_manage_fields_and_everyone_sees_the_delivery_log_of_their_webhooks() {
+    let app =
+        TestApp::spawn_with(|o| o.admin = Some(pipestack::api::admin::Config::default())).await;
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let csrf = b.csrf().await;
+
+    let fields = b.get("/app/fields/person").await;
+    assert_eq!(fields.status, StatusCode::OK);
+    assert!(fields.html.contains("marketing_status") || fields.html.contains("Email"));
+    let added = b
+        .post(
+            "/app/fields/person",
+            &[
+                ("csrf", &csrf),
+                ("name", "Tier"),
+                ("field_type", "enum"),
+                ("options", "Gold\nSilver"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+    let listed = app.get("/v1/personFields").await;
+    let tier = listed
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "Tier")
+        .expect("the field was added")
+        .clone();
+    assert_eq!(tier["options"].as_array().unwrap().len(), 2);
+    let bad = b
+        .post(
+            "/app/fields/person",
+            &[("csrf", &csrf), ("name", "X"), ("field_type", "nonsense")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.html.contains("field_type"),
+        "the API's message names the field: {}",
+        bad.html
+    );
+    // The new field is on the person form, as a select of its options.
+    let form = b.get("/app/persons/new").await;
+    assert!(form.html.contains(">Gold</option>") && form.html.contains(">Silver</option>"));
+    let id = tier["id"].as_i64().unwrap();
+    let gone = b
+        .post(
+            &format!("/app/fields/person/{id}/delete"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER);
+    let listed = app.get("/v1/personFields").await;
+    assert!(
+        !listed
+            .data()
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["name"] == "Tier")
+    );
+    assert_eq!(
+        b.get("/app/fields/nonsense").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // A user who is not an admin: no fields page, no journal, nothing added.
+    let user = app.add_user("Member").await;
+    let mut m = Browser::new(&app);
+    m.sign_in(&user.api_token).await;
+    let member_csrf = m.csrf().await;
+    assert_eq!(
+        m.get("/app/fields/person").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(m.get("/app/requests").await.status, StatusCode::FORBIDDEN);
+    let refused = m
+        .post(
+            "/app/fields/person",
+            &[
+                ("csrf", &member_csrf),
+                ("name", "Sneaky"),
+                ("field_type", "varchar"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        !app.get("/v1/personFields")
+            .await
+            .body
+            .to_string()
+            .contains("Sneaky")
+    );
+
+    // A webhook to a closed port: its failed deliveries show in its log.
+    let hook = app
+        .post("/v1/webhooks", &json!({ "subscription_url": "http://127.0.0.1:9/hook", "event_action": "create", "event_object": "person" }))
+        .await;
+    let hook = hook.data()["id"].as_i64().unwrap();
+    app.add_person(json!({ "name": "Wendy" })).await;
+    let list = b.get("/app/webhooks").await;
+    assert!(list.html.contains("create.person") && list.html.contains("http://127.0.0.1:9/hook"));
+    let mut log = b.get(&format!("/app/webhooks/{hook}")).await;
+    for _ in 0..50 {
+        if !log.html.contains("Deliveries (0)") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        log = b.get(&format!("/app/webhooks/{hook}")).await;
+    }
+    assert!(
+        log.html.contains("Deliveries (1)") && log.html.contains("create.person"),
+        "{}",
+        log.html
+    );
+    // Another user's webhook is not the member's to see or delete.
+    assert_eq!(
+        m.get(&format!("/app/webhooks/{hook}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let kept = m
+        .post(
+            &format!("/app/webhooks/{hook}/delete"),
+            &[("csrf", &member_csrf)],
+        )
+        .await;
+    assert_eq!(kept.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        m.get("/app/webhooks/abc").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let deleted = b
+        .post(&format!("/app/webhooks/{hook}/delete"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert!(
+        app.get("/v1/webhooks")
+            .await
+            .data()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // The journal shows the API's requests with their answers.
+    let journal = b.get("/app/requests").await;
+    assert_eq!(journal.status, StatusCode::OK);
+    assert!(
+        journal.html.contains("POST /v1/webhooks"),
+        "{}",
+        journal.html
+    );
+}
+
+#[tokio::test]
+async fn without_the_admin_api_the_request_journal_is_a_404_page() {
+    let app = TestApp::spawn().await;
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let page = b.get("/app/requests").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.html.contains("--admin-api"));
+}
