@@ -125,6 +125,10 @@ pub fn router(state: AppState) -> Router {
         journaled(&state, req, answer).await
     })
     .method_not_allowed_fallback(|State(state): State<AppState>, req: Request| async move {
+        if crate::web::is_app_path(req.uri().path()) {
+            let e = ApiError::MethodNotAllowed;
+            return crate::web::refusal(e.status(), &e.to_string());
+        }
         journaled(&state, req, ApiError::MethodNotAllowed).await
     })
     .layer(middleware::from_fn_with_state(state.clone(), edge))
@@ -193,6 +197,8 @@ async fn edge(State(state): State<AppState>, req: Request, next: Next) -> Respon
     let path = req.uri().path().to_owned();
     let response = match limits::check_head(&req, &state.limits) {
         Ok(()) => next.run(req).await,
+        // The web app's pages answer with a page, the API with its envelope.
+        Err(e) if crate::web::is_app_path(&path) => crate::web::refusal(e.status(), &e.to_string()),
         Err(e) => e.into_response(),
     };
     let route = response

@@ -1,14 +1,13 @@
 //! Activities: the upcoming and the overdue ones (and those done), each marked done or undone
 //! by a form, through the API's own rules for an activity's change.
 
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 
 use super::pages::{failure, forbidden, layout, not_found};
-use super::{Form, Web, html as page, see};
+use super::{Form, Posted, Web, html as page, see};
 use crate::domain::activity::{self, Activity, ActivityDraft, ActivityFilter, ActivityType};
 use crate::domain::query::{ListQuery, Page};
 use crate::error::ApiError;
@@ -129,7 +128,7 @@ pub fn table(
 
 /// `POST /app/activities/{id}/done`: marked done (`done=1`) or undone (`done=0`), back to the
 /// page the form was on (one of the app's own).
-pub async fn mark(web: Web, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn mark(web: Web, Path(id): Path<String>, Posted(body): Posted) -> Response {
     let Some(form) = web.form(&body) else {
         return forbidden(&web);
     };

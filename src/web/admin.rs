@@ -2,14 +2,13 @@
 //! organization fields (admins), webhooks with their delivery log, and, with `--admin-api`,
 //! the request journal (admins).
 
-use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
 
 use super::pages::{failure, forbidden, layout, not_found};
-use super::{Web, html as page, see};
+use super::{Posted, Web, html as page, see};
 use crate::api::admin::journal::Filter;
 use crate::domain::field_admin::{self, FieldDraft};
 use crate::domain::fields::{FieldSettings, FieldType};
@@ -123,7 +122,7 @@ async fn fields_page(
 
 /// `POST /app/fields/{kind}`: the field added with the API's rules, or the page with their
 /// message.
-pub async fn add_field(web: Web, Path(segment): Path<String>, body: Bytes) -> Response {
+pub async fn add_field(web: Web, Path(segment): Path<String>, Posted(body): Posted) -> Response {
     let Some(form) = web.form(&body) else {
         return forbidden(&web);
     };
@@ -162,7 +161,7 @@ pub async fn add_field(web: Web, Path(segment): Path<String>, body: Bytes) -> Re
 pub async fn delete_field(
     web: Web,
     Path((segment, id)): Path<(String, String)>,
-    body: Bytes,
+    Posted(body): Posted,
 ) -> Response {
     if web.form(&body).is_none() {
         return forbidden(&web);
@@ -259,7 +258,7 @@ pub async fn webhook_log(web: Web, Path(id): Path<String>) -> Response {
 }
 
 /// `POST /app/webhooks/{id}/delete`.
-pub async fn delete_webhook(web: Web, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn delete_webhook(web: Web, Path(id): Path<String>, Posted(body): Posted) -> Response {
     if web.form(&body).is_none() {
         return forbidden(&web);
     }

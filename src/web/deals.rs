@@ -1,14 +1,13 @@
 //! Deals by pipeline and stage: a board of the open deals, each movable to another stage by a
 //! form (a keyboard and no script suffice), through the API's own rules for a deal's change.
 
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
 
 use super::pages::{failure, forbidden, layout, not_found};
-use super::{Form, Web, html as page, see};
+use super::{Form, Posted, Web, html as page, see};
 use crate::domain::deal::{self, DealDraft, DealFilter, DealStatus};
 use crate::domain::pipeline::{self, StageFilter};
 use crate::domain::query::{ListQuery, Page};
@@ -103,7 +102,7 @@ pub async fn board(web: Web, RawQuery(query): RawQuery) -> Response {
 }
 
 /// `POST /app/deals/{id}/stage`: the deal moved to the chosen stage, back to its board.
-pub async fn move_to_stage(web: Web, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn move_to_stage(web: Web, Path(id): Path<String>, Posted(body): Posted) -> Response {
     let Some(form) = web.form(&body) else {
         return forbidden(&web);
     };

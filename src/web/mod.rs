@@ -118,6 +118,47 @@ impl Web {
     }
 }
 
+/// Whether a path is the web app's.
+pub fn is_app_path(path: &str) -> bool {
+    path == "/app" || path.starts_with("/app/")
+}
+
+/// A request refused before it reached the app (its headers or size over the limits), as a
+/// page.
+pub fn refusal(status: StatusCode, message: &str) -> Response {
+    html(
+        status,
+        pages::layout(
+            None,
+            "Refused",
+            maud::html! {
+                h1 { "Refused" }
+                p { (message) }
+                p { "Nothing was changed." }
+            },
+        ),
+    )
+}
+
+/// A form's body, read within the server's body limit: past it, a 413 page (not a framework's
+/// plain text), before anything is read or written.
+pub struct Posted(pub Bytes);
+
+impl axum::extract::FromRequest<AppState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        let limit = state.limits.max_body_bytes;
+        match axum::body::to_bytes(req.into_body(), limit).await {
+            Ok(bytes) => Ok(Self(bytes)),
+            Err(_) => Err(refusal(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("The form was larger than the server takes ({limit} bytes)."),
+            )),
+        }
+    }
+}
+
 /// A form's fields in order (a name may repeat: checkboxes).
 pub struct Form(Vec<(String, String)>);
 
@@ -239,7 +280,11 @@ fn sign_in_form(headers: &HeaderMap, status: StatusCode, error: Option<&str>) ->
 }
 
 /// `POST /app/sign-in`: a token that opens a session becomes the session cookie.
-async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Posted(body): Posted,
+) -> Response {
     let form = Form::parse(&body);
     let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
     if !constant_time_eq(form.get("csrf").as_bytes(), expected.as_bytes()) {
@@ -273,7 +318,7 @@ async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
 }
 
 /// `POST /app/sign-out`: the session cookie is dropped.
-async fn sign_out(web: Web, headers: HeaderMap, body: Bytes) -> Response {
+async fn sign_out(web: Web, headers: HeaderMap, Posted(body): Posted) -> Response {
     if web.form(&body).is_none() {
         return pages::forbidden(&web);
     }

@@ -1,7 +1,6 @@
 //! The organizations' pages: the list (search, paging), an organization with its persons and
 //! deals, and adding and changing one, through the v1 parser and the domain's rules.
 
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -13,7 +12,7 @@ use super::forms::{
     self, Problem, custom_input, custom_text, text_field, user_name, visibility_label,
 };
 use super::pages::{failure, forbidden, layout, not_found};
-use super::{Form, Web, html as page, see};
+use super::{Form, Posted, Web, html as page, see};
 use crate::api::v1::organizations::draft;
 use crate::domain::deal::{self, DealFilter};
 use crate::domain::organization::{
@@ -199,7 +198,7 @@ pub async fn new(web: Web) -> Response {
 }
 
 /// `POST /app/organizations`.
-pub async fn create(web: Web, body: Bytes) -> Response {
+pub async fn create(web: Web, Posted(body): Posted) -> Response {
     let Some(form) = web.form(&body) else {
         return forbidden(&web);
     };
@@ -239,7 +238,7 @@ pub async fn edit(web: Web, Path(id): Path<String>) -> Response {
 }
 
 /// `POST /app/organizations/{id}/edit`.
-pub async fn update(web: Web, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn update(web: Web, Path(id): Path<String>, Posted(body): Posted) -> Response {
     let Some(form) = web.form(&body) else {
         return forbidden(&web);
     };

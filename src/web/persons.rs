@@ -3,7 +3,6 @@
 //! the API takes, so that the same parser and the same domain rules decide, with the same
 //! messages, shown next to the field they name.
 
-use axum::body::Bytes;
 use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -15,7 +14,7 @@ use super::forms::{
     visibility_label,
 };
 use super::pages::{failure, forbidden, layout, not_found};
-use super::{Form, Web, html as page, see};
+use super::{Form, Posted, Web, html as page, see};
 use crate::api::v1::persons::draft;
 use crate::domain::note::{NoteDraft, NoteFilter};
 use crate::domain::person::{Contact, Person};
@@ -308,7 +307,7 @@ pub async fn new(web: Web) -> Response {
 }
 
 /// `POST /app/persons`: added, or the form again with the API's message by its field.
-pub async fn create(web: Web, body: Bytes) -> Response {
+pub async fn create(web: Web, Posted(body): Posted) -> Response {
     let Some(form) = web.form(&body) else {
         return forbidden(&web);
     };
@@ -339,7 +338,7 @@ pub async fn edit(web: Web, Path(id): Path<String>) -> Response {
 }
 
 /// `POST /app/persons/{id}/edit`: changed, or the form again with the message by its field.
-pub async fn update(web: Web, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn update(web: Web, Path(id): Path<String>, Posted(body): Posted) -> Response {
     let Some(form) = web.form(&body) else {
         return forbidden(&web);
     };
@@ -373,7 +372,7 @@ pub async fn update(web: Web, Path(id): Path<String>, body: Bytes) -> Response {
 }
 
 /// `POST /app/persons/{id}/notes`.
-pub async fn add_note(web: Web, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn add_note(web: Web, Path(id): Path<String>, Posted(body): Posted) -> Response {
     let Some(form) = web.form(&body) else {
         return forbidden(&web);
     };

@@ -1064,3 +1064,44 @@ async fn without_the_admin_api_the_request_journal_is_a_404_page() {
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(page.html.contains("--admin-api"));
 }
+
+#[tokio::test]
+async fn a_form_over_the_body_limit_is_a_413_page_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let csrf = b.csrf().await;
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let page = b
+        .post("/app/persons", &[("csrf", &csrf), ("name", &huge)])
+        .await;
+    assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        page.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(page.html.contains("Nothing was changed"));
+    assert_eq!(app.count_rows("persons").await, 0);
+    // A method a page does not take: a page too, not the API's envelope.
+    let put = b
+        .send(b.client.put(format!("{}/app/persons", app.base)))
+        .await;
+    assert_eq!(put.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(
+        put.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    // A name over the API's own limit is the API's refusal, by the field.
+    let long = b
+        .post(
+            "/app/persons",
+            &[("csrf", &csrf), ("name", &"y".repeat(300))],
+        )
+        .await;
+    assert_eq!(long.status, StatusCode::BAD_REQUEST, "{}", long.html);
+    assert!(long.html.contains("id=\"name-error\""), "{}", long.html);
+}
