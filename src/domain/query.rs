@@ -136,6 +136,14 @@ pub struct PersonFilter {
     pub updated_until: Option<Timestamp>,
     /// Hide private persons this user neither owns nor follows (`None`: see all).
     pub viewer: Option<i64>,
+    /// Persons whose search text (name, emails, phone digits, custom values) contains this,
+    /// lower-cased: the web app's search as one types, in the list's own order and pages.
+    pub text: Option<String>,
+    /// Persons whose name's sort key ([`sort_key`](super::collation::sort_key)) starts with
+    /// this key.
+    pub name_prefix: Option<String>,
+    /// Persons with this label.
+    pub label_id: Option<i64>,
 }
 
 #[derive(Debug, Clone)]

@@ -21,7 +21,6 @@ use crate::domain::person::{Contact, Person};
 use crate::domain::query::{
     ListQuery, Page, PersonFilter, PersonQuery, parse_sort, person_sortable,
 };
-use crate::domain::search::{SearchFields, SearchQuery, search_persons};
 use crate::domain::{Fields, Kind, MarketingStatus, note, organization, person};
 use crate::error::ApiError;
 
@@ -47,8 +46,35 @@ const FORM_FIELDS: [&str; 8] = [
 ];
 const MARKETING: [&str; 4] = ["no_consent", "unsubscribed", "subscribed", "archived"];
 
-/// `GET /app/persons`: a search when `q` is given (two characters or more), else the list in
-/// the chosen order; `owner_id` filters either. Asked by htmx as the user types, the same page
+/// What the search box asks of the list: three characters or more, persons whose search
+/// text contains them (an index serves it: trigrams); fewer, names starting with them (the
+/// name index). A term of phone characters with three digits or more is looked for as digits,
+/// as phones are kept.
+fn text_filter(q: &str) -> PersonFilter {
+    let q = q.trim();
+    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    let phone_like = q
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    match q.chars().count() {
+        0 => PersonFilter::default(),
+        _ if phone_like && digits.len() >= 3 => PersonFilter {
+            text: Some(digits),
+            ..PersonFilter::default()
+        },
+        1 | 2 => PersonFilter {
+            name_prefix: Some(crate::domain::collation::sort_key(q)),
+            ..PersonFilter::default()
+        },
+        _ => PersonFilter {
+            text: Some(q.to_lowercase()),
+            ..PersonFilter::default()
+        },
+    }
+}
+
+/// `GET /app/persons`: the list in the chosen order and pages, narrowed by the search box
+/// ([`text_filter`]), the owner and the label. Asked by htmx as the user types, the same page
 /// is answered and htmx keeps its results.
 pub async fn list(web: Web, RawQuery(query): RawQuery) -> Response {
     let params = Form::parse(query.unwrap_or_default().as_bytes());
@@ -59,56 +85,43 @@ pub async fn list(web: Web, RawQuery(query): RawQuery) -> Response {
         .iter()
         .find(|(_, s)| *s == params.get("sort"))
         .map_or(ORDERS[0].1, |(_, s)| s);
+    let label_id: Option<i64> = params.get("label_id").parse().ok();
     let q = params.get("q");
-    let found = if q.chars().count() >= 2 {
-        let query = SearchQuery {
-            term: q.to_owned(),
-            fields: SearchFields::ALL,
-            exact_match: false,
-            org_id: None,
-        };
-        search_persons(store, session, &query).await.map(|hits| {
-            let all: Vec<_> = hits
-                .into_iter()
-                .map(|h| h.person)
-                .filter(|p| owner_id.is_none_or(|o| p.owner_id == o))
-                .collect();
-            let more = all.len() as i64 > start + PAGE;
-            let page = all
-                .into_iter()
-                .skip(start as usize)
-                .take(PAGE as usize)
-                .collect();
-            (page, more)
-        })
-    } else {
-        let order = parse_sort(sort, "persons", person_sortable).unwrap_or_default();
-        let query = PersonQuery {
-            filter: PersonFilter {
-                owner_id,
-                ..PersonFilter::default()
-            },
-            order,
-            page: Page::Offset { start },
-            limit: PAGE,
-        };
-        crate::domain::query::list_persons(store, session, query)
-            .await
-            .map(|p| (p.persons, p.more))
+    let order = parse_sort(sort, "persons", person_sortable).unwrap_or_default();
+    let query = PersonQuery {
+        filter: PersonFilter {
+            owner_id,
+            label_id,
+            ..text_filter(q)
+        },
+        order,
+        page: Page::Offset { start },
+        limit: PAGE,
     };
+    let found = crate::domain::query::list_persons(store, session, query)
+        .await
+        .map(|p| (p.persons, p.more));
     let (persons, more) = match found {
         Ok(found) => found,
         Err(e) => return failure(&web, StatusCode::BAD_REQUEST, &e.to_string()),
     };
-    let users = match store.users(session.company.id).await {
-        Ok(users) => users,
-        Err(e) => return error_page(&web, e.into()),
+    let loaded = async {
+        let users = store.users(session.company.id).await?;
+        let labels = Fields::load(store, Kind::Person, session.company.id).await?;
+        Ok::<_, ApiError>((users, labels))
+    };
+    let (users, labels) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(e) => return error_page(&web, e),
     };
     let link = |start: i64| {
         let mut query = form_urlencoded::Serializer::new(String::new());
         query.append_pair("q", q).append_pair("sort", sort);
         if let Some(o) = owner_id {
             query.append_pair("owner_id", &o.to_string());
+        }
+        if let Some(l) = label_id {
+            query.append_pair("label_id", &l.to_string());
         }
         query.append_pair("start", &start.to_string());
         format!("/app/persons?{}", query.finish())
@@ -131,6 +144,15 @@ pub async fn list(web: Web, RawQuery(query): RawQuery) -> Response {
                 }
             }
             div {
+                label for="label_id" { "Label" }
+                select #label_id name="label_id" {
+                    option value="" { "Any" }
+                    @for l in labels.labels() {
+                        option value=(l.id) selected[label_id == Some(l.id)] { (l.label) }
+                    }
+                }
+            }
+            div {
                 label for="owner_id" { "Owner" }
                 select #owner_id name="owner_id" {
                     option value="" { "Anyone" }
@@ -142,8 +164,8 @@ pub async fn list(web: Web, RawQuery(query): RawQuery) -> Response {
             button type="submit" { "Show" }
         }
         section #results aria-live="polite" {
-            @if q.chars().count() == 1 {
-                p.hint { "Type two characters or more to search." }
+            @if (1..3).contains(&q.chars().count()) {
+                p.hint { "Names starting with “" (q) "”; type three characters or more to search names, emails, phones and custom fields." }
             }
             @if persons.is_empty() {
                 p { "No persons " (if q.is_empty() { "yet" } else { "match" }) "." }

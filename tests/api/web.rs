@@ -1105,3 +1105,106 @@ async fn a_form_over_the_body_limit_is_a_413_page_and_changes_nothing() {
     assert_eq!(long.status, StatusCode::BAD_REQUEST, "{}", long.html);
     assert!(long.html.contains("id=\"name-error\""), "{}", long.html);
 }
+
+#[tokio::test]
+async fn the_list_narrows_by_name_start_text_phone_digits_owner_and_label_in_its_order() {
+    let app = TestApp::spawn().await;
+    let other = app.add_user("Other").await;
+    for (name, email, phone, labels, owner) in [
+        (
+            "Émile Zola",
+            "emile@example.com",
+            "+33 1 23 45 67",
+            json!([1]),
+            app.admin.id,
+        ),
+        (
+            "Emma Stone",
+            "emma@films.example",
+            "555 0101",
+            json!([2]),
+            app.admin.id,
+        ),
+        (
+            "Bob Emmet",
+            "bob@example.com",
+            "555 0102",
+            json!([1, 2]),
+            other.user.id,
+        ),
+        ("Zed", "zed@corp.example", "", json!([]), app.admin.id),
+    ] {
+        app.add_person(json!({ "name": name, "email": email, "phone": phone, "label_ids": labels, "owner_id": owner }))
+            .await;
+    }
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let names = |html: &str| -> Vec<String> {
+        html.split("<td><a href=\"/app/persons/")
+            .skip(1)
+            .map(|s| s[s.find('>').unwrap() + 1..s.find('<').unwrap()].to_owned())
+            .collect()
+    };
+    // One or two characters: names starting with them, accents and case aside.
+    assert_eq!(
+        names(&b.get("/app/persons?q=em").await.html),
+        ["Émile Zola", "Emma Stone"]
+    );
+    assert_eq!(
+        names(&b.get("/app/persons?q=E").await.html),
+        ["Émile Zola", "Emma Stone"]
+    );
+    // Three or more: anywhere in the name, emails, phones; in the chosen order.
+    assert_eq!(
+        names(&b.get("/app/persons?q=emm").await.html),
+        ["Bob Emmet", "Emma Stone"]
+    );
+    assert_eq!(
+        names(&b.get("/app/persons?q=emm&sort=update_time+DESC").await.html),
+        ["Bob Emmet", "Emma Stone"],
+        "last changed first"
+    );
+    assert_eq!(
+        names(&b.get("/app/persons?q=emm&sort=name+DESC").await.html),
+        ["Bob Emmet", "Emma Stone"],
+        "an order the list does not offer falls back to by name"
+    );
+    assert_eq!(
+        names(&b.get("/app/persons?q=example.com").await.html),
+        ["Bob Emmet", "Émile Zola"]
+    );
+    assert_eq!(
+        names(&b.get("/app/persons?q=films").await.html),
+        ["Emma Stone"]
+    );
+    assert_eq!(
+        names(&b.get("/app/persons?q=555+01").await.html),
+        ["Bob Emmet", "Emma Stone"]
+    );
+    assert_eq!(
+        names(&b.get("/app/persons?q=%2B33+1+23").await.html),
+        ["Émile Zola"]
+    );
+    // Owner and label, alone and with a term.
+    let owner = format!("/app/persons?owner_id={}", other.user.id);
+    assert_eq!(names(&b.get(&owner).await.html), ["Bob Emmet"]);
+    assert_eq!(
+        names(&b.get("/app/persons?label_id=1").await.html),
+        ["Bob Emmet", "Émile Zola"]
+    );
+    assert_eq!(
+        names(&b.get("/app/persons?label_id=2&q=emm").await.html),
+        ["Bob Emmet", "Emma Stone"]
+    );
+    assert_eq!(
+        names(&b.get("/app/persons?label_id=3").await.html),
+        Vec::<String>::new()
+    );
+    // Bad parameters are ignored, never an error.
+    for path in [
+        "/app/persons?label_id=x&owner_id=y&start=-5&sort=%27",
+        "/app/persons?q=%22%27%25_*",
+    ] {
+        assert_eq!(b.get(path).await.status, StatusCode::OK, "{path}");
+    }
+}

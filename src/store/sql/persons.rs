@@ -185,7 +185,7 @@ async fn lock_active<D: Db>(
 }
 
 /// Appends a person list's filters.
-fn push_filters(q: &mut Query, f: &PersonFilter) {
+fn push_filters<D: Db>(q: &mut Query, f: &PersonFilter) {
     if let Some(owner) = f.owner_id {
         q.push_arg(" AND p.owner_id = ?", owner);
     }
@@ -208,6 +208,23 @@ fn push_filters(q: &mut Query, f: &PersonFilter) {
     if let Some(t) = f.updated_until {
         q.push_arg(" AND p.update_time < ?", t);
     }
+    if let Some(key) = &f.name_prefix {
+        // Keys compare byte by byte: every key starting with `key` sorts below it followed by
+        // the last code point.
+        q.push_arg(" AND p.name_key >= ?", key.clone());
+        q.push_arg(" AND p.name_key < ?", format!("{key}\u{10FFFF}"));
+    }
+    if let Some(label) = f.label_id {
+        // `label_ids` is written as compact JSON (`[1,2]`): the id between commas.
+        q.push_arg(
+            " AND (',' || substr(p.label_ids, 2, length(p.label_ids) - 2) || ',') LIKE ?",
+            format!("%,{label},%"),
+        );
+    }
+    if let Some(needle) = &f.text {
+        q.push(" AND ");
+        (D::DIALECT.person_text)(q, needle);
+    }
 }
 
 /// The column a sort field orders by: names and emails by their sort keys.
@@ -228,17 +245,41 @@ fn sort_column(f: SortField) -> Option<SortColumn> {
     }
 }
 
+/// Matches of a text filter up to which a list sorts them itself (from their ids); past it,
+/// it walks its order's index, where so many matches are soon met.
+const TEXT_MATCHES_SORTED: usize = 2_000;
+
 /// Non-deleted persons in the query's order and page.
-pub async fn list(
-    db: &impl Db,
+pub async fn list<D: Db>(
+    db: &D,
     company_id: i64,
     q: &PersonQuery,
 ) -> Result<Vec<Person>, StoreError> {
+    let mut filter = q.filter.clone();
+    if let Some(needle) = &q.filter.text {
+        // A rare text would have the index walk read every person to fill a page: when the
+        // text index gives few matches, they are the ids to sort.
+        let mut ids = Query {
+            sql: "SELECT p.id FROM persons p WHERE ".into(),
+            args: Vec::new(),
+        };
+        (D::DIALECT.person_text)(&mut ids, needle);
+        ids.push_arg(" AND p.company_id = ? AND p.active_flag = TRUE", company_id);
+        ids.push(&format!(" LIMIT {}", TEXT_MATCHES_SORTED + 1));
+        let ids: Vec<i64> = db.rows(ids).await?;
+        if ids.len() <= TEXT_MATCHES_SORTED {
+            filter.text = None;
+            filter.ids = Some(match filter.ids {
+                Some(wanted) => ids.into_iter().filter(|id| wanted.contains(id)).collect(),
+                None => ids,
+            });
+        }
+    }
     let mut sql = sql!(
         select("p.company_id = ? AND p.active_flag = TRUE"),
         company_id
     );
-    push_filters(&mut sql, &q.filter);
+    push_filters::<D>(&mut sql, &filter);
     order_and_page(&mut sql, &q.order, &q.page, q.limit, "p.id", sort_column);
     db.rows(sql).await
 }
@@ -262,15 +303,16 @@ pub fn is_quick(q: &PersonQuery) -> bool {
         Page::Offset { start } => start <= QUICK_OFFSET,
         Page::After(_) => true,
     };
-    indexed && shallow
+    // A text or label filter may read many rows to find a page's worth.
+    indexed && shallow && q.filter.text.is_none() && q.filter.label_id.is_none()
 }
 
 /// The deepest offset a list may start at and still count as quick.
 pub const QUICK_OFFSET: i64 = 1_000;
 
 /// Search candidates: non-deleted persons matching `condition`, within the filter, by id.
-async fn candidates(
-    db: &impl Db,
+async fn candidates<D: Db>(
+    db: &D,
     mut q: Query,
     org_id: Option<i64>,
     viewer: Option<i64>,
@@ -280,7 +322,7 @@ async fn candidates(
         viewer,
         ..PersonFilter::default()
     };
-    push_filters(&mut q, &filter);
+    push_filters::<D>(&mut q, &filter);
     q.push(&format!(" ORDER BY p.id LIMIT {MAX_SEARCH_CANDIDATES}"));
     db.rows(q).await
 }
