@@ -9,7 +9,7 @@ use maud::{Markup, html};
 use super::pages::{failure, forbidden, layout, not_found};
 use super::{Form, Posted, Web, html as page, see};
 use crate::domain::activity::{self, Activity, ActivityDraft, ActivityFilter, ActivityType};
-use crate::domain::query::{ListQuery, Page};
+use crate::domain::query::{Direction, ListQuery, Page, SortField};
 use crate::error::ApiError;
 
 /// The most activities a list shows.
@@ -47,16 +47,10 @@ pub async fn list(web: Web, RawQuery(query): RawQuery) -> Response {
             ..ActivityFilter::default()
         },
     };
-    let (mut list, types) = match load(&web, filter).await {
+    let (list, types) = match load(&web, filter).await {
         Ok(loaded) => loaded,
         Err(e) => return failure(&web, e.status(), &e.to_string()),
     };
-    list.sort_by_key(|a| {
-        activity::due_key(a.values.due_date.as_deref(), a.values.due_time.as_deref())
-    });
-    if show == "done" {
-        list.reverse();
-    }
     let back = format!("/app/activities?show={show}");
     let body = html! {
         h1 { "Activities" }
@@ -76,9 +70,15 @@ pub async fn load(
     filter: ActivityFilter,
 ) -> Result<(Vec<Activity>, Vec<ActivityType>), ApiError> {
     let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
+    // Soonest first (the done ones: last first), so that the first [`LIST`] are the right ones.
+    let direction = if filter.done == Some(true) {
+        Direction::Desc
+    } else {
+        Direction::Asc
+    };
     let query = ListQuery {
         filter,
-        order: Vec::new(),
+        order: vec![(SortField::DueDate, direction)],
         page: Page::Offset { start: 0 },
         limit: LIST,
     };
@@ -158,8 +158,11 @@ pub async fn mark(web: Web, Path(id): Path<String>, Posted(body): Posted) -> Res
     match activity::update_activity(store, session, &current, draft).await {
         Ok(_) => {
             let back = form.get("back");
-            // Only a path of the app: a form cannot send the browser elsewhere.
-            let safe = back.starts_with("/app/") && !back.starts_with("//") && !back.contains("\\");
+            // Only a plain path of the app: a form cannot send the browser elsewhere.
+            let safe = back.starts_with("/app/")
+                && back
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/_-.?=&#".contains(&b));
             see(if safe { back } else { "/app/activities" })
         }
         Err(e) => {

@@ -98,7 +98,7 @@ pub fn custom_input(def: &FieldDef, form: &Form, error: Option<String>, users: &
         FieldType::User => html! {
             select id=(key) name=(key) aria-describedby=[described.clone()] {
                 option value="" { "—" }
-                @for u in users.iter().filter(|u| u.active) { option value=(u.id) selected[value == u.id.to_string()] { (u.name) } }
+                @for u in users.iter().filter(|u| u.active || value == u.id.to_string()) { option value=(u.id) selected[value == u.id.to_string()] { (u.name) } }
             }
         },
         FieldType::Text | FieldType::Address => html! {
@@ -175,13 +175,18 @@ pub fn number(form: &Form, name: &str) -> Value {
     }
 }
 
-/// The owner, visibility and labels of a form, into the API's body. On a change the labels are
-/// always sent (none checked clears them).
-pub fn put_owner_visibility_labels(body: &mut Map<String, Value>, form: &Form, editing: bool) {
-    if !form.get("owner_id").is_empty() {
+/// The owner, visibility and labels of a form, into the API's body. On a change (`held`: the
+/// item's form as it was) what the form shows as it was is left out, labels in any order.
+pub fn put_owner_visibility_labels(
+    body: &mut Map<String, Value>,
+    form: &Form,
+    held: Option<&Form>,
+) {
+    let changed = |name: &str| held.is_none_or(|held| !form.same_values(held, name));
+    if !form.get("owner_id").is_empty() && changed("owner_id") {
         body.insert("owner_id".into(), number(form, "owner_id"));
     }
-    if !form.get("visible_to").is_empty() {
+    if !form.get("visible_to").is_empty() && changed("visible_to") {
         body.insert("visible_to".into(), json!(form.get("visible_to")));
     }
     let labels: Vec<Value> = form
@@ -189,16 +194,42 @@ pub fn put_owner_visibility_labels(body: &mut Map<String, Value>, form: &Form, e
         .filter_map(|v| v.parse::<i64>().ok())
         .map(|v| json!(v))
         .collect();
-    if !labels.is_empty() || editing {
+    if (!labels.is_empty() || held.is_some()) && changed("label_ids") {
         body.insert("label_ids".into(), Value::Array(labels));
     }
 }
 
+/// A number as typed: whole numbers as integers, others as decimals, anything else (or a
+/// number JSON cannot hold) as the text, for the API to refuse by its field.
+fn number_value(v: &str) -> Value {
+    if v.is_empty() {
+        return Value::Null;
+    }
+    if let Ok(n) = v.parse::<i64>() {
+        return json!(n);
+    }
+    match v.parse::<f64>() {
+        Ok(f) if f.is_finite() => json!(f),
+        _ => json!(v),
+    }
+}
+
 /// The custom values of a form, into the API's body, each as its type takes it. A new item
-/// leaves out what the form left empty; a change sends it as `null` (cleared).
-pub fn put_custom(body: &mut Map<String, Value>, form: &Form, fields: &Fields, editing: bool) {
+/// leaves out what the form left empty; a change sends it as `null` (cleared), and leaves out
+/// a value the form shows as it was (`held`: the item's values as its form shows them), so that
+/// saving touches nothing it did not change (an address's parts, a number's form, an order).
+pub fn put_custom(
+    body: &mut Map<String, Value>,
+    form: &Form,
+    fields: &Fields,
+    held: Option<&Form>,
+) {
+    let editing = held.is_some();
     for def in fields.custom() {
         let key = def.key.as_str();
+        if held.is_some_and(|held| form.same_values(held, key)) {
+            continue;
+        }
         let value = match def.field_type {
             FieldType::Set => {
                 let ids: Vec<&str> = form.all(key).collect();
@@ -208,10 +239,7 @@ pub fn put_custom(body: &mut Map<String, Value>, form: &Form, fields: &Fields, e
                     json!(ids.join(","))
                 }
             }
-            FieldType::Double | FieldType::Monetary => match form.get(key) {
-                "" => Value::Null,
-                v => v.parse::<f64>().map_or_else(|_| json!(v), |n| json!(n)),
-            },
+            FieldType::Double | FieldType::Monetary => number_value(form.get(key)),
             FieldType::Enum | FieldType::User | FieldType::Org | FieldType::People => {
                 number(form, key)
             }
@@ -256,8 +284,11 @@ pub fn owner_select(users: &[User], chosen: &str, error: Option<String>) -> Mark
         error.clone(),
         html! {
             select #owner_id name="owner_id" aria-describedby=[described] {
-                @for u in users.iter().filter(|u| u.active) {
-                    option value=(u.id) selected[chosen == u.id.to_string()] { (u.name) }
+                // The chosen one too when no longer active: saving must not change the owner.
+                @for u in users.iter().filter(|u| u.active || chosen == u.id.to_string()) {
+                    option value=(u.id) selected[chosen == u.id.to_string()] {
+                        (u.name) @if !u.active { " (deactivated)" }
+                    }
                 }
             }
         },

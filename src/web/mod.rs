@@ -30,6 +30,8 @@ use crate::api::AppState;
 use crate::api::auth::session_of;
 use crate::domain::Session;
 
+/// The deepest a list's page may start (deeper is that deep).
+const MAX_START: i64 = 1_000_000_000;
 /// The cookie that holds the signed-in user's API token.
 const SESSION_COOKIE: &str = "pipestack_session";
 /// The cookie the sign-in form's CSRF token is checked against (there is no session yet).
@@ -163,8 +165,58 @@ impl axum::extract::FromRequest<AppState> for Posted {
 pub struct Form(Vec<(String, String)>);
 
 impl Form {
+    /// Line breaks as `\n` (browsers send a textarea's as `\r\n`), and no NUL characters,
+    /// which no one types and the stores refuse.
     pub fn parse(body: &[u8]) -> Self {
-        Self(form_urlencoded::parse(body).into_owned().collect())
+        let clean = |v: String| v.replace("\r\n", "\n").replace('\0', "");
+        Self(
+            form_urlencoded::parse(body)
+                .into_owned()
+                .map(|(k, v)| (clean(k), clean(v)))
+                .collect(),
+        )
+    }
+
+    /// The fields, URL-encoded (but the CSRF token and an `original` of their own): what an
+    /// edit form carries as `original`, the item as the form first showed it.
+    pub fn encode(&self) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(
+                self.0
+                    .iter()
+                    .filter(|(k, _)| k != "csrf" && k != "original"),
+            )
+            .finish()
+    }
+
+    /// What an edit form carries as `original`: the one it came with (shown again after a
+    /// refusal), else the form itself (first shown: the item as it is).
+    pub fn original_field(&self) -> String {
+        match self.get("original") {
+            "" => self.encode(),
+            o => o.to_owned(),
+        }
+    }
+
+    /// The item as the edit form first showed it: its `original`, else `now` (the item as it
+    /// is). Comparing with it, a save sends only what its user changed, so that it undoes
+    /// nobody's change made while the form was open.
+    pub fn original(&self, now: impl FnOnce() -> Form) -> Form {
+        match self.get("original") {
+            "" => now(),
+            o => Form::parse(o.as_bytes()),
+        }
+    }
+
+    /// Whether the values of `name` are those of `held`, in any order (checkboxes come in the
+    /// options' order, not the stored one).
+    pub fn same_values(&self, held: &Form, name: &str) -> bool {
+        fn sorted<'a>(f: &'a Form, name: &'a str) -> Vec<&'a str> {
+            let mut v: Vec<&str> = f.all(name).filter(|v| !v.is_empty()).collect();
+            v.sort_unstable();
+            v
+        }
+        sorted(self, name) == sorted(held, name)
     }
 
     /// The first value of `name`, trimmed; empty when absent.

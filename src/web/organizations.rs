@@ -33,7 +33,7 @@ const FORM_FIELDS: [&str; 5] = ["name", "owner_id", "address", "visible_to", "la
 pub async fn list(web: Web, RawQuery(raw): RawQuery) -> Response {
     let params = Form::parse(raw.unwrap_or_default().as_bytes());
     let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
-    let start: i64 = params.get("start").parse().unwrap_or(0).max(0);
+    let start: i64 = params.get("start").parse().unwrap_or(0).clamp(0, super::MAX_START);
     let q = params.get("q");
     let found = if q.chars().count() >= 2 {
         let within = OrgSearchFields {
@@ -205,7 +205,7 @@ pub async fn create(web: Web, Posted(body): Posted) -> Response {
     let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
     let added = async {
         let fields = Fields::load(store, Kind::Organization, session.company.id).await?;
-        let d = draft(body_of(&form, &fields, false))?;
+        let d = draft(body_of(&form, &fields, None))?;
         Ok::<_, ApiError>(organization::add_organization(store, session, d).await?)
     };
     match added.await {
@@ -219,22 +219,8 @@ pub async fn edit(web: Web, Path(id): Path<String>) -> Response {
     let Some(o) = visible(&web, &id).await.filter(|o| o.active) else {
         return missing(&web);
     };
-    let mut f = vec![
-        ("name".to_owned(), o.name.clone()),
-        ("owner_id".to_owned(), o.owner_id.to_string()),
-        ("address".to_owned(), o.address.clone().unwrap_or_default()),
-        ("visible_to".to_owned(), o.visible_to.get().to_string()),
-    ];
-    f.extend(
-        o.label_ids
-            .iter()
-            .map(|l| ("label_ids".to_owned(), l.to_string())),
-    );
-    let store = web.state.store.as_ref();
-    if let Ok(fields) = Fields::load(store, Kind::Organization, web.session.company.id).await {
-        f.extend(forms::custom_form_values(&o.custom_fields, &fields));
-    }
-    form_page(&web, Some(&o), &Form(f), None, StatusCode::OK).await
+    let form = form_of(&web, &o).await;
+    form_page(&web, Some(&o), &form, None, StatusCode::OK).await
 }
 
 /// `POST /app/organizations/{id}/edit`.
@@ -246,9 +232,11 @@ pub async fn update(web: Web, Path(id): Path<String>, Posted(body): Posted) -> R
         return missing(&web);
     };
     let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
+    let now = form_of(&web, &current).await;
+    let held = form.original(|| now);
     let changed = async {
         let fields = Fields::load(store, Kind::Organization, session.company.id).await?;
-        let d = draft(body_of(&form, &fields, true))?;
+        let d = draft(body_of(&form, &fields, Some(&held)))?;
         Ok::<_, ApiError>(organization::update_organization(store, session, &current, d).await?)
     };
     match changed.await {
@@ -266,13 +254,38 @@ pub async fn update(web: Web, Path(id): Path<String>, Posted(body): Posted) -> R
     }
 }
 
-/// The v1 body an organization's form stands for (on a change, every field: an emptied one
-/// is cleared).
-fn body_of(form: &Form, fields: &Fields, editing: bool) -> Map<String, Value> {
+/// The form's fields as an organization holds them (to edit them).
+async fn form_of(web: &Web, o: &Organization) -> Form {
+    let mut f = vec![
+        ("name".to_owned(), o.name.clone()),
+        ("owner_id".to_owned(), o.owner_id.to_string()),
+        ("address".to_owned(), o.address.clone().unwrap_or_default()),
+        ("visible_to".to_owned(), o.visible_to.get().to_string()),
+    ];
+    f.extend(
+        o.label_ids
+            .iter()
+            .map(|l| ("label_ids".to_owned(), l.to_string())),
+    );
+    let store = web.state.store.as_ref();
+    if let Ok(fields) = Fields::load(store, Kind::Organization, web.session.company.id).await {
+        f.extend(forms::custom_form_values(&o.custom_fields, &fields));
+    }
+    Form(f)
+}
+
+/// The v1 body an organization's form stands for. On a change (`held`: the form as first
+/// shown) only what the user changed is sent (an address sent again would lose its parts);
+/// an emptied field is cleared.
+fn body_of(form: &Form, fields: &Fields, held: Option<&Form>) -> Map<String, Value> {
+    let changed = |name: &str| held.is_none_or(|held| !form.same_values(held, name));
     let mut body = Map::new();
-    body.insert("name".into(), json!(form.get("name")));
+    if changed("name") {
+        body.insert("name".into(), json!(form.get("name")));
+    }
     match form.get("address") {
-        "" if editing => {
+        _ if !changed("address") => {}
+        "" if held.is_some() => {
             body.insert("address".into(), Value::Null);
         }
         "" => {}
@@ -280,8 +293,8 @@ fn body_of(form: &Form, fields: &Fields, editing: bool) -> Map<String, Value> {
             body.insert("address".into(), json!(a));
         }
     }
-    forms::put_owner_visibility_labels(&mut body, form, editing);
-    forms::put_custom(&mut body, form, fields, editing);
+    forms::put_owner_visibility_labels(&mut body, form, held);
+    forms::put_custom(&mut body, form, fields, held);
     body
 }
 
@@ -328,6 +341,9 @@ async fn form_page(
         @if let Some(m) = &unplaced { p.error role="alert" { (m) } }
         form.card method="post" action=(action) novalidate {
             input type="hidden" name="csrf" value=(web.csrf);
+            @if current.is_some() {
+                input type="hidden" name="original" value=(form.original_field());
+            }
             (text_field("name", "Name", form.get("name"), error_for("name"), true))
             (forms::owner_select(&users, &owner, error_for("owner_id")))
             (text_field("address", "Address", form.get("address"), error_for("address"), false))

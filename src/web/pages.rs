@@ -16,6 +16,8 @@ pub fn layout(web: Option<&Web>, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · pipestack" }
                 link rel="stylesheet" href="/app/assets/app.css";
+                // No copies of pages in the tab's storage (they would outlive signing out).
+                meta name="htmx-config" content=r#"{"historyCacheSize":0,"refreshOnHistoryMiss":true}"#;
                 script src="/app/assets/htmx.min.js" defer {}
             }
             body {

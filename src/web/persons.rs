@@ -79,7 +79,7 @@ fn text_filter(q: &str) -> PersonFilter {
 pub async fn list(web: Web, RawQuery(query): RawQuery) -> Response {
     let params = Form::parse(query.unwrap_or_default().as_bytes());
     let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
-    let start: i64 = params.get("start").parse().unwrap_or(0).max(0);
+    let start: i64 = params.get("start").parse().unwrap_or(0).clamp(0, super::MAX_START);
     let owner_id: Option<i64> = params.get("owner_id").parse().ok();
     let sort = ORDERS
         .iter()
@@ -371,9 +371,11 @@ pub async fn update(web: Web, Path(id): Path<String>, Posted(body): Posted) -> R
         );
     };
     let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
+    let now = form_of(&web, &current).await;
+    let held = form.original(|| now);
     let changed = async {
         let fields = Fields::load(store, Kind::Person, session.company.id).await?;
-        let body = body_of(&form, &fields, Some(&current));
+        let body = body_of(&form, &fields, Some((&current, &held)));
         Ok::<_, ApiError>(
             person::update_person(store, session, current.clone(), draft(body)?).await?,
         )
@@ -429,13 +431,18 @@ fn error_page(web: &Web, e: ApiError) -> Response {
 
 /// The v1 body a person's form stands for. On a change, every field is sent: what is unchanged
 /// changes nothing, and an emptied field is cleared.
-fn body_of(form: &Form, fields: &Fields, current: Option<&Person>) -> Map<String, Value> {
+fn body_of(form: &Form, fields: &Fields, current: Option<(&Person, &Form)>) -> Map<String, Value> {
+    let held = current.map(|(_, f)| f);
+    let changed = |name: &str| held.is_none_or(|held| !form.same_values(held, name));
     let mut body = Map::new();
-    body.insert("name".into(), json!(form.get("name")));
-    for name in ["email", "phone"] {
+    // An unchanged name is not sent: it would be split into its parts again.
+    if changed("name") {
+        body.insert("name".into(), json!(form.get("name")));
+    }
+    for name in ["email", "phone"].into_iter().filter(|n| changed(n)) {
         let held = match current {
-            Some(p) if name == "email" => &p.emails[..],
-            Some(p) => &p.phones[..],
+            Some((p, _)) if name == "email" => &p.emails[..],
+            Some((p, _)) => &p.phones[..],
             None => &[],
         };
         body.insert(
@@ -443,17 +450,15 @@ fn body_of(form: &Form, fields: &Fields, current: Option<&Person>) -> Map<String
             Value::Array(contact_list(form.get(name), held)),
         );
     }
-    if !form.get("org_id").is_empty() || current.is_some() {
+    if (!form.get("org_id").is_empty() || current.is_some()) && changed("org_id") {
         body.insert("org_id".into(), forms::number(form, "org_id"));
     }
-    forms::put_owner_visibility_labels(&mut body, form, current.is_some());
+    forms::put_owner_visibility_labels(&mut body, form, held);
     let marketing = form.get("marketing_status");
-    let unchanged =
-        current.is_some_and(|p| p.marketing_status.map(MarketingStatus::as_str) == Some(marketing));
-    if !marketing.is_empty() && !unchanged {
+    if !marketing.is_empty() && changed("marketing_status") {
         body.insert("marketing_status".into(), json!(marketing));
     }
-    forms::put_custom(&mut body, form, fields, current.is_some());
+    forms::put_custom(&mut body, form, fields, held);
     body
 }
 
@@ -468,7 +473,9 @@ fn contact_list(lines: &str, held: &[Contact]) -> Vec<Value> {
         .filter(|v| !v.is_empty())
         .collect();
     let primary = held.iter().find(|c| c.primary).map(|c| c.value.as_str());
+    let distinct: std::collections::HashSet<&str> = values.iter().copied().collect();
     let same = values.len() == held.len()
+        && distinct.len() == values.len()
         && values.iter().all(|v| held.iter().any(|c| c.value == *v))
         && primary == values.first().copied();
     if same {
@@ -577,6 +584,9 @@ async fn form_page(
         @if let Some(m) = &unplaced { p.error role="alert" { (m) } }
         form.card.person method="post" action=(action) novalidate {
             input type="hidden" name="csrf" value=(web.csrf);
+            @if current.is_some() {
+                input type="hidden" name="original" value=(form.original_field());
+            }
             (text_field("name", "Name", form.get("name"), error_for("name"), true))
             (area_field("email", "Emails (one a line; the first is primary)", form.get("email"), error_for("email")))
             (area_field("phone", "Phones (one a line; the first is primary)", form.get("phone"), error_for("phone")))
