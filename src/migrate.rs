@@ -20,11 +20,13 @@ fn tables() -> Vec<&'static str> {
 }
 
 /// SQLite's own tables and those only its engine keeps (the person search index and its queue,
-/// rebuilt from the persons by PostgreSQL's own), which a migrate does not copy.
+/// rebuilt from the persons by PostgreSQL's own), and the label index the triggers of both
+/// keep from the persons, which a migrate does not copy.
 fn engine_only(table: &str) -> bool {
     table.starts_with("sqlite_")
         || table.starts_with("persons_fts")
         || table == "person_search_queue"
+        || table == "person_labels"
         || table == "schema_migrations"
 }
 

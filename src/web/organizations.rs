@@ -33,7 +33,11 @@ const FORM_FIELDS: [&str; 5] = ["name", "owner_id", "address", "visible_to", "la
 pub async fn list(web: Web, RawQuery(raw): RawQuery) -> Response {
     let params = Form::parse(raw.unwrap_or_default().as_bytes());
     let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
-    let start: i64 = params.get("start").parse().unwrap_or(0).clamp(0, super::MAX_START);
+    let start: i64 = params
+        .get("start")
+        .parse()
+        .unwrap_or(0)
+        .clamp(0, super::MAX_START);
     let q = params.get("q");
     let found = if q.chars().count() >= 2 {
         let within = OrgSearchFields {

@@ -79,7 +79,11 @@ fn text_filter(q: &str) -> PersonFilter {
 pub async fn list(web: Web, RawQuery(query): RawQuery) -> Response {
     let params = Form::parse(query.unwrap_or_default().as_bytes());
     let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
-    let start: i64 = params.get("start").parse().unwrap_or(0).clamp(0, super::MAX_START);
+    let start: i64 = params
+        .get("start")
+        .parse()
+        .unwrap_or(0)
+        .clamp(0, super::MAX_START);
     let owner_id: Option<i64> = params.get("owner_id").parse().ok();
     let sort = ORDERS
         .iter()

@@ -4,7 +4,7 @@
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 
@@ -1380,4 +1380,114 @@ async fn odd_input_is_a_page_never_a_500() {
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     assert_eq!(done.location(), "/app/activities");
+}
+
+/// The persons the web list shows for each label, against the labels the API shows.
+async fn assert_label_index_matches(app: &TestApp, b: &mut Browser, labels: &[i64], when: &str) {
+    let all = app.get("/v1/persons?limit=500").await;
+    let all = all.data().as_array().cloned().unwrap_or_default();
+    for &label in labels {
+        let mut expected: Vec<i64> = all
+            .iter()
+            .filter(|p| p["label_ids"].as_array().unwrap().contains(&json!(label)))
+            .map(|p| p["id"].as_i64().unwrap())
+            .collect();
+        expected.sort_unstable();
+        let page = b.get(&format!("/app/persons?label_id={label}")).await;
+        let mut shown: Vec<i64> = page
+            .html
+            .split("<td><a href=\"/app/persons/")
+            .skip(1)
+            .map(|s| s[..s.find('"').unwrap()].parse().unwrap())
+            .collect();
+        shown.sort_unstable();
+        assert_eq!(shown, expected, "label {label} {when}");
+    }
+}
+
+#[tokio::test]
+async fn the_label_filter_follows_every_write_of_a_person_s_labels() {
+    let app =
+        TestApp::spawn_with(|o| o.admin = Some(pipestack::api::admin::Config::default())).await;
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let id = |p: Value| p["id"].as_i64().unwrap();
+    let labels: Vec<i64> = app
+        .labels_of(app.company.id, pipestack::domain::Kind::Person)
+        .await
+        .iter()
+        .map(|l| l.id)
+        .collect();
+    let l = |i: usize| labels[i];
+    let a = id(app
+        .add_person(json!({ "name": "A", "label_ids": [l(0)] }))
+        .await);
+    let bb = id(app
+        .add_person(json!({ "name": "B", "label_ids": [l(1), l(2)] }))
+        .await);
+    let c = id(app.add_person(json!({ "name": "C" })).await);
+    assert_label_index_matches(&app, &mut b, &labels, "after adds").await;
+
+    app.put(
+        &format!("/v1/persons/{bb}"),
+        &json!({ "label_ids": [l(0), l(1)] }),
+    )
+    .await;
+    app.put(&format!("/v1/persons/{a}"), &json!({ "label_ids": [] }))
+        .await;
+    app.patch(
+        &format!("/api/v2/persons/{c}"),
+        &json!({ "label_ids": [l(3)] }),
+    )
+    .await;
+    assert_label_index_matches(&app, &mut b, &labels, "after changes").await;
+
+    let snap = app
+        .post("/_pipestack/snapshots", &json!({ "name": "labels" }))
+        .await;
+    assert_eq!(snap.status, StatusCode::CREATED, "{}", snap.body);
+    let merged = app
+        .put(
+            &format!("/v1/persons/{c}/merge"),
+            &json!({ "merge_with_id": bb }),
+        )
+        .await;
+    assert_eq!(merged.status, StatusCode::OK, "{}", merged.body);
+    app.delete(&format!("/v1/persons/{a}")).await;
+    assert_label_index_matches(&app, &mut b, &labels, "after a merge and a delete").await;
+
+    let restored = app
+        .post("/_pipestack/snapshots/labels/restore", &json!({}))
+        .await;
+    assert_eq!(restored.status, StatusCode::OK, "{}", restored.body);
+    assert_label_index_matches(&app, &mut b, &labels, "after a restore").await;
+    assert!(
+        b.get(&format!("/app/persons?label_id={}", l(3)))
+            .await
+            .html
+            .contains(">C<")
+    );
+
+    let reset = app.post("/_pipestack/reset", &json!({})).await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    assert_label_index_matches(&app, &mut b, &labels, "after a reset").await;
+    // A reset makes the labels again, with new ids.
+    let fields = app.get("/v1/personFields").await;
+    let labels: Vec<i64> = fields
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "label")
+        .unwrap()["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_i64().unwrap())
+        .collect();
+    app.add_person(json!({ "name": "D", "label_ids": [labels[1]] }))
+        .await;
+    assert_label_index_matches(&app, &mut b, &labels, "after an add on the reset company").await;
 }

@@ -70,6 +70,8 @@ pub const MIGRATIONS: &[Migration] = &[
     // A copy of what the followers table holds: snapshots leave it out of account (a restore
     // computes it again).
     migration!(13, "0013_person_follower_ids.sql", engine only),
+    // An index the triggers keep from the persons' labels.
+    migration!(14, "0014_person_labels.sql", engine only),
 ];
 
 /// A step of a migration done in Rust.

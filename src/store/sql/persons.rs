@@ -215,10 +215,11 @@ fn push_filters<D: Db>(q: &mut Query, f: &PersonFilter) {
         q.push_arg(" AND p.name_key < ?", format!("{key}\u{10FFFF}"));
     }
     if let Some(label) = f.label_id {
-        // `label_ids` is written as compact JSON (`[1,2]`): the id between commas.
+        // The index the triggers keep from `label_ids` (migration 14).
         q.push_arg(
-            " AND (',' || substr(p.label_ids, 2, length(p.label_ids) - 2) || ',') LIKE ?",
-            format!("%,{label},%"),
+            " AND p.id IN (SELECT person_id FROM person_labels WHERE company_id = p.company_id \
+             AND label_id = ?)",
+            label,
         );
     }
     if let Some(needle) = &f.text {
@@ -245,9 +246,21 @@ fn sort_column(f: SortField) -> Option<SortColumn> {
     }
 }
 
-/// Matches of a text filter up to which a list sorts them itself (from their ids); past it,
-/// it walks its order's index, where so many matches are soon met.
-const TEXT_MATCHES_SORTED: usize = 2_000;
+/// Matches of a text or label filter up to which a list sorts them itself (from their ids);
+/// past it, it walks its order's index, where so many matches are soon met.
+const FEW_MATCHES: usize = 2_000;
+
+/// Narrows the filter to `ids` (and the ids it had) when they are few: whether it did.
+fn narrow(filter: &mut PersonFilter, ids: Vec<i64>) -> bool {
+    if ids.len() > FEW_MATCHES {
+        return false;
+    }
+    filter.ids = Some(match filter.ids.take() {
+        Some(wanted) => ids.into_iter().filter(|id| wanted.contains(id)).collect(),
+        None => ids,
+    });
+    true
+}
 
 /// Non-deleted persons in the query's order and page.
 pub async fn list<D: Db>(
@@ -255,24 +268,30 @@ pub async fn list<D: Db>(
     company_id: i64,
     q: &PersonQuery,
 ) -> Result<Vec<Person>, StoreError> {
+    // A rare text or label would have the index walk read every person to fill a page: when
+    // the text index or the label index gives few matches, they are the ids to sort.
     let mut filter = q.filter.clone();
     if let Some(needle) = &q.filter.text {
-        // A rare text would have the index walk read every person to fill a page: when the
-        // text index gives few matches, they are the ids to sort.
         let mut ids = Query {
             sql: "SELECT p.id FROM persons p WHERE ".into(),
             args: Vec::new(),
         };
         (D::DIALECT.person_text)(&mut ids, needle);
         ids.push_arg(" AND p.company_id = ? AND p.active_flag = TRUE", company_id);
-        ids.push(&format!(" LIMIT {}", TEXT_MATCHES_SORTED + 1));
-        let ids: Vec<i64> = db.rows(ids).await?;
-        if ids.len() <= TEXT_MATCHES_SORTED {
+        ids.push(&format!(" LIMIT {}", FEW_MATCHES + 1));
+        if narrow(&mut filter, db.rows(ids).await?) {
             filter.text = None;
-            filter.ids = Some(match filter.ids {
-                Some(wanted) => ids.into_iter().filter(|id| wanted.contains(id)).collect(),
-                None => ids,
-            });
+        }
+    }
+    if let Some(label) = q.filter.label_id {
+        let ids = sql!(
+            "SELECT person_id FROM person_labels WHERE company_id = ? AND label_id = ? LIMIT ?",
+            company_id,
+            label,
+            FEW_MATCHES as i64 + 1
+        );
+        if narrow(&mut filter, db.rows(ids).await?) {
+            filter.label_id = None;
         }
     }
     let mut sql = sql!(
