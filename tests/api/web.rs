@@ -1491,3 +1491,56 @@ async fn the_label_filter_follows_every_write_of_a_person_s_labels() {
         .await;
     assert_label_index_matches(&app, &mut b, &labels, "after an add on the reset company").await;
 }
+
+#[tokio::test]
+async fn a_search_with_thousands_of_matches_walks_the_list_in_its_order() {
+    use pipestack::import::{Format, Items, Options, import};
+    let app = TestApp::spawn().await;
+    let mut csv = String::from("name,email\n");
+    for i in 0..2_100 {
+        csv.push_str(&format!("Dense {i:04},dense{i}@many.example\n"));
+    }
+    csv.push_str("Alone Rare,rare@one.example\n");
+    let session = app
+        .store
+        .session_by_digest(&pipestack::domain::user::token_digest(&app.token))
+        .await
+        .unwrap()
+        .unwrap();
+    let options = Options {
+        format: Format::Csv,
+        items: Items::Persons,
+        batch_size: 500,
+        create_organizations: false,
+    };
+    let summary = import(
+        &app.store,
+        &session,
+        Box::new(std::io::Cursor::new(csv)),
+        options,
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let names = |html: &str| -> Vec<String> {
+        html.split("<td><a href=\"/app/persons/")
+            .skip(1)
+            .map(|s| s[s.find('>').unwrap() + 1..s.find('<').unwrap()].to_owned())
+            .collect()
+    };
+    let first = b.get("/app/persons?q=dens").await;
+    let expected: Vec<String> = (0..50).map(|i| format!("Dense {i:04}")).collect();
+    assert_eq!(names(&first.html), expected);
+    assert!(first.html.contains("start=50"), "a next page");
+    let deep = b.get("/app/persons?q=many.example&start=2050").await;
+    let expected: Vec<String> = (2050..2100).map(|i| format!("Dense {i:04}")).collect();
+    assert_eq!(names(&deep.html), expected);
+    assert!(!deep.html.contains("start=2100"), "no page after the last");
+    assert_eq!(
+        names(&b.get("/app/persons?q=rare").await.html),
+        ["Alone Rare"]
+    );
+}

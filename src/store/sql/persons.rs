@@ -283,6 +283,9 @@ pub async fn list<D: Db>(
             filter.text = None;
         }
     }
+    // Many matches: the order's index is walked and each row's own text looked at (the text
+    // index would first list every match).
+    let dense = filter.text.take();
     if let Some(label) = q.filter.label_id {
         let ids = sql!(
             "SELECT person_id FROM person_labels WHERE company_id = ? AND label_id = ? LIMIT ?",
@@ -299,6 +302,10 @@ pub async fn list<D: Db>(
         company_id
     );
     push_filters::<D>(&mut sql, &filter);
+    if let Some(needle) = &dense {
+        sql.push(" AND ");
+        (D::DIALECT.contains)(&mut sql, "p.search_text", needle);
+    }
     order_and_page(&mut sql, &q.order, &q.page, q.limit, "p.id", sort_column);
     db.rows(sql).await
 }
