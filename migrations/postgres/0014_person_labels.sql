@@ -11,8 +11,11 @@ CREATE TABLE person_labels (
 
 CREATE FUNCTION person_labels_keep() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- By the whole key (the old labels), as SQLite's: by person alone would read every label
+    -- row of the company.
     IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.label_ids <> '[]' THEN
-        DELETE FROM person_labels WHERE company_id = OLD.company_id AND person_id = OLD.id;
+        DELETE FROM person_labels WHERE company_id = OLD.company_id AND person_id = OLD.id
+            AND label_id IN (SELECT l::bigint FROM json_array_elements_text(OLD.label_ids::json) l);
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.label_ids <> '[]' THEN
         INSERT INTO person_labels (company_id, label_id, person_id)

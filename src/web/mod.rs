@@ -208,6 +208,14 @@ impl Form {
         }
     }
 
+    /// The form with `held` as its `original`, when it came without one.
+    pub fn with_original(mut self, held: &Form) -> Form {
+        if self.get("original").is_empty() {
+            self.0.push(("original".to_owned(), held.encode()));
+        }
+        self
+    }
+
     /// Whether the values of `name` are those of `held`, in any order (checkboxes come in the
     /// options' order, not the stored one).
     pub fn same_values(&self, held: &Form, name: &str) -> bool {

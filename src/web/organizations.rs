@@ -238,6 +238,8 @@ pub async fn update(web: Web, Path(id): Path<String>, Posted(body): Posted) -> R
     let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
     let now = form_of(&web, &current).await;
     let held = form.original(|| now);
+    // Shown again after a refusal, the form keeps what it first showed.
+    let form = form.with_original(&held);
     let changed = async {
         let fields = Fields::load(store, Kind::Organization, session.company.id).await?;
         let d = draft(body_of(&form, &fields, Some(&held)))?;

@@ -1544,3 +1544,48 @@ async fn a_search_with_thousands_of_matches_walks_the_list_in_its_order() {
         ["Alone Rare"]
     );
 }
+
+#[tokio::test]
+async fn a_refused_save_shows_the_form_again_with_what_it_first_showed_as_its_original() {
+    let app = TestApp::spawn().await;
+    let id = app.add_person(json!({ "name": "Before" })).await["id"]
+        .as_i64()
+        .unwrap();
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let csrf = b.csrf().await;
+    // Without an `original` (a scripted client), refused for its organization.
+    let refused = b
+        .post(
+            &format!("/app/persons/{id}/edit"),
+            &[("csrf", &csrf), ("name", "After"), ("org_id", "999")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.html.contains("value=\"After\""),
+        "what was typed is kept"
+    );
+    let original = refused.hidden("original");
+    assert!(
+        original.contains("name=Before"),
+        "the original is the person as stored: {original}"
+    );
+    // Fixed and saved from that page: the name typed the first time is sent.
+    let saved = b
+        .post(
+            &format!("/app/persons/{id}/edit"),
+            &[
+                ("csrf", &csrf),
+                ("original", &original),
+                ("name", "After"),
+                ("org_id", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    assert_eq!(
+        app.get(&format!("/v1/persons/{id}")).await.data()["name"],
+        "After"
+    );
+}
