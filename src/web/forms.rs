@@ -104,6 +104,17 @@ pub fn custom_input(def: &FieldDef, form: &Form, error: Option<String>, users: &
         FieldType::Text | FieldType::Address => html! {
             textarea id=(key) name=(key) rows="2" aria-invalid=[invalid] aria-describedby=[described.clone()] { (value) }
         },
+        // The amount and its currency (`<key>_currency`, as v1 writes it).
+        FieldType::Monetary => {
+            let currency = format!("{key}_currency");
+            html! {
+                input id=(key) name=(key) type="number" step="any" value=(value)
+                    aria-invalid=[invalid] aria-describedby=[described.clone()];
+                label for=(currency) { (def.name) " currency" }
+                input id=(currency) name=(currency) type="text" maxlength="3" value=(form.get(&currency))
+                    placeholder=(crate::domain::fields::DEFAULT_CURRENCY);
+            }
+        }
         t => {
             let kind = match t {
                 FieldType::Double | FieldType::Monetary | FieldType::Org | FieldType::People => {
@@ -227,8 +238,17 @@ pub fn put_custom(
     let editing = held.is_some();
     for def in fields.custom() {
         let key = def.key.as_str();
-        if held.is_some_and(|held| form.same_values(held, key)) {
+        let currency = format!("{key}_currency");
+        let unchanged = |k: &str| held.is_some_and(|held| form.same_values(held, k));
+        if unchanged(key) && (def.field_type != FieldType::Monetary || unchanged(&currency)) {
             continue;
+        }
+        // A currency goes with an amount (alone, the API would refuse it for lack of one).
+        if def.field_type == FieldType::Monetary
+            && !form.get(&currency).is_empty()
+            && !form.get(key).is_empty()
+        {
+            body.insert(currency, json!(form.get(&format!("{key}_currency"))));
         }
         let value = match def.field_type {
             FieldType::Set => {
@@ -266,6 +286,9 @@ pub fn custom_form_values(custom: &Map<String, Value>, fields: &Fields) -> Vec<(
             }
             Some(Value::Array(ids)) => f.extend(ids.iter().map(|id| (key.clone(), scalar(id)))),
             Some(Value::Object(o)) => {
+                if let Some(c) = o.get("currency") {
+                    f.push((format!("{key}_currency"), scalar(c)));
+                }
                 let v = o.get("value").or_else(|| o.get("id")).map(scalar);
                 f.push((key, v.unwrap_or_default()));
             }

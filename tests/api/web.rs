@@ -1589,3 +1589,78 @@ async fn a_refused_save_shows_the_form_again_with_what_it_first_showed_as_its_or
         "After"
     );
 }
+
+#[tokio::test]
+async fn a_money_field_keeps_its_currency_and_takes_a_new_one() {
+    let app = TestApp::spawn().await;
+    let field = app
+        .post(
+            "/v1/personFields",
+            &json!({ "name": "Budget", "field_type": "monetary" }),
+        )
+        .await;
+    let key = field.data()["key"].as_str().unwrap().to_owned();
+    let currency = format!("{key}_currency");
+    let person = app
+        .add_person(json!({ "name": "Moneyed", &key: 100, &currency: "EUR" }))
+        .await;
+    let id = person["id"].as_i64().unwrap();
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let form = b.get(&format!("/app/persons/{id}/edit")).await;
+    assert!(form.html.contains("value=\"EUR\""), "{}", form.html);
+    let original = form.hidden("original");
+    let csrf = form.csrf();
+    let save = |amount: &'static str, code: &'static str| {
+        vec![
+            ("csrf".to_owned(), csrf.clone()),
+            ("original".to_owned(), original.clone()),
+            ("name".to_owned(), "Moneyed".to_owned()),
+            (key.clone(), amount.to_owned()),
+            (currency.clone(), code.to_owned()),
+        ]
+    };
+    let fields = save("150", "EUR");
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        b.post(&format!("/app/persons/{id}/edit"), &pairs)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let p = app.get(&format!("/v1/persons/{id}")).await;
+    assert_eq!(p.data()[&key], json!(150));
+    assert_eq!(
+        p.data()[&currency],
+        "EUR",
+        "a new amount keeps its currency"
+    );
+    let fields = save("150", "GBP");
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        b.post(&format!("/app/persons/{id}/edit"), &pairs)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let p = app.get(&format!("/v1/persons/{id}")).await;
+    assert_eq!(p.data()[&currency], "GBP");
+    let fields = save("150", "pounds");
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let refused = b.post(&format!("/app/persons/{id}/edit"), &pairs).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.html.contains("three-letter code"),
+        "{}",
+        refused.html
+    );
+}
