@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 
-use super::pages::{failure, forbidden, layout, not_found};
+use super::pages::{error_page, failure, forbidden, layout, not_found};
 use super::{Form, Posted, Web, html as page, see};
 use crate::domain::activity::{self, Activity, ActivityDraft, ActivityFilter, ActivityType};
 use crate::domain::query::{Direction, ListQuery, Page, SortField};
@@ -165,10 +165,7 @@ pub async fn mark(web: Web, Path(id): Path<String>, Posted(body): Posted) -> Res
                     .all(|b| b.is_ascii_alphanumeric() || b"/_-.?=&#".contains(&b));
             see(if safe { back } else { "/app/activities" })
         }
-        Err(e) => {
-            let e = ApiError::from(e);
-            failure(&web, e.status(), &e.to_string())
-        }
+        Err(e) => error_page(&web, e),
     }
 }
 

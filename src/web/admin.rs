@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
 
-use super::pages::{failure, forbidden, layout, not_found};
+use super::pages::{error_page, failure, forbidden, layout, not_found};
 use super::{Posted, Web, html as page, see};
 use crate::api::admin::journal::Filter;
 use crate::domain::field_admin::{self, FieldDraft};
@@ -71,10 +71,7 @@ async fn fields_page(
     };
     let defs = match Fields::load(web.state.store.as_ref(), kind, web.session.company.id).await {
         Ok(fields) => fields.defs.clone(),
-        Err(e) => {
-            let e = ApiError::from(e);
-            return failure(web, e.status(), &e.to_string());
-        }
+        Err(e) => return error_page(web, e),
     };
     let body = html! {
         h1 { (title) }
@@ -174,10 +171,7 @@ pub async fn delete_field(
     };
     match field_admin::delete_fields(web.state.store.as_ref(), &web.session, kind, &[id]).await {
         Ok(_) => see(&format!("/app/fields/{segment}")),
-        Err(e) => {
-            let e = ApiError::from(e);
-            failure(&web, e.status(), &e.to_string())
-        }
+        Err(e) => error_page(&web, e),
     }
 }
 
@@ -185,10 +179,7 @@ pub async fn delete_field(
 pub async fn webhooks(web: Web) -> Response {
     let list = match webhook::list(web.state.store.as_ref(), &web.session).await {
         Ok(list) => list,
-        Err(e) => {
-            let e = ApiError::from(e);
-            return failure(&web, e.status(), &e.to_string());
-        }
+        Err(e) => return error_page(&web, e),
     };
     let body = html! {
         h1 { "Webhooks" }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
 
-use super::pages::{failure, forbidden, layout, not_found};
+use super::pages::{error_page, failure, forbidden, layout, not_found};
 use super::{Form, Posted, Web, html as page, see};
 use crate::domain::deal::{self, DealDraft, DealFilter, DealStatus};
 use crate::domain::pipeline::{self, StageFilter};
@@ -127,10 +127,7 @@ pub async fn move_to_stage(web: Web, Path(id): Path<String>, Posted(body): Poste
     };
     match deal::update_deal(store, session, &current, draft).await {
         Ok(d) => see(&format!("/app/deals?pipeline_id={}", d.pipeline_id)),
-        Err(e) => {
-            let e = ApiError::from(e);
-            failure(&web, e.status(), &e.to_string())
-        }
+        Err(e) => error_page(&web, e),
     }
 }
 

@@ -11,7 +11,7 @@ use super::deals::format_value;
 use super::forms::{
     self, Problem, custom_input, custom_text, text_field, user_name, visibility_label,
 };
-use super::pages::{failure, forbidden, layout, not_found};
+use super::pages::{error_page, forbidden, layout, not_found, pager};
 use super::{Form, Posted, Web, html as page, see};
 use crate::api::v1::organizations::draft;
 use crate::domain::deal::{self, DealFilter};
@@ -69,11 +69,11 @@ pub async fn list(web: Web, RawQuery(raw): RawQuery) -> Response {
     };
     let (orgs, more): (Vec<Organization>, bool) = match found {
         Ok(found) => found,
-        Err(e) => return error_page(&web, e.into()),
+        Err(e) => return error_page(&web, e),
     };
     let users = match store.users(session.company.id).await {
         Ok(users) => users,
-        Err(e) => return error_page(&web, e.into()),
+        Err(e) => return error_page(&web, e),
     };
     let link = |start: i64| {
         let query = form_urlencoded::Serializer::new(String::new())
@@ -112,10 +112,7 @@ pub async fn list(web: Web, RawQuery(raw): RawQuery) -> Response {
                     }
                 }
             }
-            nav.pages aria-label="Pages" {
-                @if start > 0 { a href=(link((start - PAGE).max(0))) { "← Previous" } }
-                @if more { a href=(link(start + PAGE)) { "Next →" } }
-            }
+            (pager(start, PAGE, more, link))
         }
     };
     page(StatusCode::OK, layout(Some(&web), "Organizations", body))
@@ -379,8 +376,4 @@ fn missing(web: &Web) -> Response {
         Some(web),
         "There is no such organization, or you may not see it.",
     )
-}
-
-fn error_page(web: &Web, e: ApiError) -> Response {
-    failure(web, e.status(), &e.to_string())
 }

@@ -121,6 +121,22 @@ pub fn forbidden(web: &Web) -> Response {
     )
 }
 
+/// An error of the domain or the store as a page: the API's message and status.
+pub fn error_page(web: &Web, e: impl Into<crate::error::ApiError>) -> Response {
+    let e = e.into();
+    failure(web, e.status(), &e.to_string())
+}
+
+/// A list's "Previous" and "Next" links: `link` makes the path of a page starting at an offset.
+pub fn pager(start: i64, page: i64, more: bool, link: impl Fn(i64) -> String) -> Markup {
+    html! {
+        nav.pages aria-label="Pages" {
+            @if start > 0 { a href=(link((start - page).max(0))) { "← Previous" } }
+            @if more { a href=(link(start + page)) { "Next →" } }
+        }
+    }
+}
+
 /// A failure that is not the form's: the message the API would give, with its status.
 pub fn failure(web: &Web, status: StatusCode, message: &str) -> Response {
     page(

@@ -13,7 +13,7 @@ use super::forms::{
     self, Problem, area_field, custom_input, custom_text, field, text_field, user_name,
     visibility_label,
 };
-use super::pages::{failure, forbidden, layout, not_found};
+use super::pages::{error_page, failure, forbidden, layout, not_found, pager};
 use super::{Form, Posted, Web, html as page, see};
 use crate::api::v1::persons::draft;
 use crate::domain::note::{NoteDraft, NoteFilter};
@@ -188,10 +188,7 @@ pub async fn list(web: Web, RawQuery(query): RawQuery) -> Response {
                     }
                 }
             }
-            nav.pages aria-label="Pages" {
-                @if start > 0 { a href=(link((start - PAGE).max(0))) { "← Previous" } }
-                @if more { a href=(link(start + PAGE)) { "Next →" } }
-            }
+            (pager(start, PAGE, more, link))
         }
     };
     page(StatusCode::OK, layout(Some(&web), "Persons", body))
@@ -419,7 +416,7 @@ pub async fn add_note(web: Web, Path(id): Path<String>, Posted(body): Posted) ->
     };
     match note::add_note(web.state.store.as_ref(), &web.session, draft).await {
         Ok(_) => see(&format!("/app/persons/{}#notes", p.id)),
-        Err(e) => error_page(&web, e.into()),
+        Err(e) => error_page(&web, e),
     }
 }
 
@@ -429,10 +426,6 @@ async fn visible_person(web: &Web, id: &str) -> Option<Person> {
     person::find_person(web.state.store.as_ref(), &web.session, id)
         .await
         .ok()
-}
-
-fn error_page(web: &Web, e: ApiError) -> Response {
-    failure(web, e.status(), &e.to_string())
 }
 
 /// The v1 body a person's form stands for. On a change, every field is sent: what is unchanged
