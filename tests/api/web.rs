@@ -1664,3 +1664,67 @@ async fn a_money_field_keeps_its_currency_and_takes_a_new_one() {
         refused.html
     );
 }
+
+#[tokio::test]
+async fn two_saves_released_together_each_keep_their_change() {
+    let app = TestApp::spawn().await;
+    let id = app.add_person(json!({ "name": "Racer 0" })).await["id"]
+        .as_i64()
+        .unwrap();
+    let mut a = Browser::new(&app);
+    a.sign_in(&app.token).await;
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let path = format!("/app/persons/{id}/edit");
+    for round in 1..=20 {
+        // Both open the form, then save different fields at the same moment.
+        let (fa, fb) = (a.get(&path).await, b.get(&path).await);
+        let body = |form: &Page, name: &str, value: &str| {
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("csrf", &form.csrf())
+                .append_pair("original", &form.hidden("original"))
+                .extend_pairs(
+                    form_urlencoded::parse(form.hidden("original").as_bytes()).map(|(k, v)| {
+                        let v = if k == name {
+                            value.to_owned()
+                        } else {
+                            v.into_owned()
+                        };
+                        (k.into_owned(), v)
+                    }),
+                )
+                .finish()
+        };
+        let name = format!("Racer {round}");
+        let phone = format!("555 {round:04}");
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let send = |browser: &Browser, body: String| {
+            let req = browser
+                .client
+                .post(format!("{}{path}", app.base))
+                .header("cookie", &browser.cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body);
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                req.send().await.unwrap().status()
+            })
+        };
+        let ta = send(&a, body(&fa, "name", &name));
+        let tb = send(&b, body(&fb, "phone", &phone));
+        assert_eq!(ta.await.unwrap(), StatusCode::SEE_OTHER, "round {round}");
+        assert_eq!(tb.await.unwrap(), StatusCode::SEE_OTHER, "round {round}");
+        let p = app.get(&format!("/v1/persons/{id}")).await;
+        assert_eq!(
+            p.data()["name"],
+            name.as_str(),
+            "round {round}: the name is kept"
+        );
+        assert_eq!(
+            p.data()["phone"][0]["value"],
+            phone.as_str(),
+            "round {round}: the phone is kept"
+        );
+    }
+}
