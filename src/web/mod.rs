@@ -30,8 +30,10 @@ use crate::api::AppState;
 use crate::api::auth::session_of;
 use crate::domain::Session;
 
-/// The deepest a list's page may start (deeper is that deep).
-const MAX_START: i64 = 1_000_000_000;
+/// The deepest a list's page may start (deeper is that deep): an offset is skipped entry by
+/// entry (32–63 ms at 500,000 of a million persons, against the app's 50 ms a page); past it,
+/// one searches, filters or sorts the other way, as in most lists that page by number.
+const MAX_START: i64 = 10_000;
 /// The cookie that holds the signed-in user's API token.
 const SESSION_COOKIE: &str = "pipestack_session";
 /// The cookie the sign-in form's CSRF token is checked against (there is no session yet).

@@ -132,7 +132,14 @@ pub fn pager(start: i64, page: i64, more: bool, link: impl Fn(i64) -> String) ->
     html! {
         nav.pages aria-label="Pages" {
             @if start > 0 { a href=(link((start - page).max(0))) { "← Previous" } }
-            @if more { a href=(link(start + page)) { "Next →" } }
+            @if more && start + page <= super::MAX_START {
+                a href=(link(start + page)) { "Next →" }
+            } @else if more {
+                span.note {
+                    "The list pages through its first " (super::MAX_START + page)
+                    "; search, filter or sort the other way to see the others."
+                }
+            }
         }
     }
 }

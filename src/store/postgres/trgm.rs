@@ -2,7 +2,7 @@
 //! `persons.search_text` and `organizations.search_text` answer without a scan. The indexes
 //! follow their columns by themselves, so writes need nothing more.
 
-use crate::store::sql::Dialect;
+use crate::store::sql::{Dialect, sql};
 
 pub static POSTGRES: Dialect = Dialect {
     contains: |q, column, needle| {
@@ -10,6 +10,16 @@ pub static POSTGRES: Dialect = Dialect {
     },
     person_text: |q, needle| {
         q.push_arg("p.search_text LIKE ?", like(needle));
+    },
+    person_text_first: |needle, company_id, limit| {
+        sql!(
+            format!(
+                "SELECT p.id FROM persons p WHERE p.search_text LIKE ? AND p.company_id = ? \
+                 AND p.active_flag = TRUE LIMIT {limit}"
+            ),
+            like(needle),
+            company_id
+        )
     },
     row_locks: true,
     writing_with: true,

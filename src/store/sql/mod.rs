@@ -236,6 +236,9 @@ pub struct Dialect {
     /// Appends the condition of person search: `p.search_text` contains `needle`, through the
     /// engine's own text index.
     pub person_text: fn(&mut Query, needle: &str),
+    /// A whole query: the ids of at most `limit` of a company's non-deleted persons whose text
+    /// contains `needle`, which stops once it has them (how many match, when few).
+    pub person_text_first: fn(needle: &str, company_id: i64, limit: usize) -> Query,
     /// Whether writes run side by side and must lock the rows they decide on
     /// (`FOR NO KEY UPDATE`); SQLite's one writer runs them one after the other.
     pub row_locks: bool,

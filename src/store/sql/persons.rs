@@ -272,13 +272,7 @@ pub async fn list<D: Db>(
     // the text index or the label index gives few matches, they are the ids to sort.
     let mut filter = q.filter.clone();
     if let Some(needle) = &q.filter.text {
-        let mut ids = Query {
-            sql: "SELECT p.id FROM persons p WHERE ".into(),
-            args: Vec::new(),
-        };
-        (D::DIALECT.person_text)(&mut ids, needle);
-        ids.push_arg(" AND p.company_id = ? AND p.active_flag = TRUE", company_id);
-        ids.push(&format!(" LIMIT {}", FEW_MATCHES + 1));
+        let ids = (D::DIALECT.person_text_first)(needle, company_id, FEW_MATCHES + 1);
         if narrow(&mut filter, db.rows(ids).await?) {
             filter.text = None;
         }

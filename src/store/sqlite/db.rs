@@ -27,6 +27,7 @@ pub static SQLITE: Dialect = Dialect {
         q.push_arg(&format!("instr({column}, ?) > 0"), needle);
     },
     person_text: fts::person_text,
+    person_text_first: fts::person_text_first,
     row_locks: false,
     writing_with: false,
     one_snapshot: None,
