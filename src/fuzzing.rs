@@ -167,7 +167,11 @@ fn fixture() -> (Session, Fields) {
         defs.push(def(id, format!("{id:040x}"), t, true));
     }
     (
-        Session { company, user },
+        Session {
+            company,
+            user,
+            source: Default::default(),
+        },
         Fields {
             kind: Kind::Person,
             defs: defs.into(),

@@ -229,6 +229,7 @@ async fn import(store: Arc<dyn Store>, args: ImportArgs) -> Result<()> {
     let session = pipestack::domain::Session {
         company,
         user: admin,
+        source: Default::default(),
     };
     let file =
         std::fs::File::open(&args.file).with_context(|| format!("cannot open {}", args.file))?;

@@ -2,6 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
+use super::webhook::ChangeSource;
 use super::{Clock, DomainError, Timestamp};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,11 +70,13 @@ pub fn digests_match(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// The company and user an API token belongs to: every request runs as one.
+/// The company and user an API token belongs to: every request runs as one, through the API
+/// or the web app.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub company: Company,
     pub user: User,
+    pub source: ChangeSource,
 }
 
 impl Session {

@@ -72,11 +72,37 @@ impl Action {
     }
 }
 
-/// Who made a change, and when: what every write's event records.
+/// Where a change was made: Pipedrive's `change_source`, in a person's changelog (and in
+/// webhooks' `meta`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChangeSource {
+    /// Through the REST API.
+    #[default]
+    Api,
+    /// In the web app (`/app`).
+    App,
+}
+
+impl ChangeSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Api => "api",
+            Self::App => "app",
+        }
+    }
+
+    /// A stored source; anything else was the API's.
+    pub fn parse(s: &str) -> Self {
+        if s == "app" { Self::App } else { Self::Api }
+    }
+}
+
+/// Who made a change, when and where: what every write's event records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
     pub user_id: i64,
     pub time: Timestamp,
+    pub source: ChangeSource,
     /// The same moment to the millisecond (webhooks' `timestamp`).
     pub time_ms: i64,
 }
@@ -84,7 +110,10 @@ pub struct Stamp {
 impl Stamp {
     /// Now by the company's clock, by the session's user.
     pub fn by(session: &Session) -> Self {
-        Self::at(session.user.id, session.company.clock.now_ms())
+        Self {
+            source: session.source,
+            ..Self::at(session.user.id, session.company.clock.now_ms())
+        }
     }
 
     /// Now in real time, by `user_id` (the store moves it to the company's clock when it
@@ -97,6 +126,7 @@ impl Stamp {
         Self {
             user_id,
             time: Timestamp::from_ms(time_ms),
+            source: ChangeSource::Api,
             time_ms,
         }
     }
@@ -106,7 +136,10 @@ impl Stamp {
         if clock.is_real() {
             self
         } else {
-            Self::at(self.user_id, clock.now_ms())
+            Self {
+                source: self.source,
+                ..Self::at(self.user_id, clock.now_ms())
+            }
         }
     }
 }

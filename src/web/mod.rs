@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 use crate::api::AppState;
 use crate::api::auth::session_of;
 use crate::domain::Session;
+use crate::domain::webhook::ChangeSource;
 
 /// The deepest a list's page may start (deeper is that deep): an offset is skipped entry by
 /// entry (32–63 ms at 500,000 of a million persons, against the app's 50 ms a page); past it,
@@ -102,6 +103,11 @@ impl FromRequestParts<AppState> for Web {
         match session_of(state, token.clone()).await {
             Ok(session) => {
                 crate::api::auth::note_login(state, &session).await;
+                // What is changed here is changed in the app (webhooks say so).
+                let session = Arc::new(Session {
+                    source: ChangeSource::App,
+                    ..Session::clone(&session)
+                });
                 Ok(Self {
                     session,
                     state: state.clone(),

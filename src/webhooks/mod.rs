@@ -226,6 +226,7 @@ async fn deliver(
         .map(|u| Session {
             company: company.clone(),
             user: u.clone(),
+            source: Default::default(),
         })
         .collect();
     let Some(session) = sessions.iter().find(|s| s.user.id == w.user_id) else {

@@ -364,7 +364,7 @@ async fn reset(State(state): State<AppState>, Caller { session, store }: Caller)
             .ok_or_else(|| ApiError::NotFound("The company is gone".into()))?;
         let session = Arc::new(Session {
             company,
-            user: session.user.clone(),
+            ..Session::clone(&session)
         });
         f.apply(&store, &session).await?;
         applied = Some(f.counts());

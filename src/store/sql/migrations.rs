@@ -72,6 +72,8 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(13, "0013_person_follower_ids.sql", engine only),
     // An index the triggers keep from the persons' labels.
     migration!(14, "0014_person_labels.sql", engine only),
+    // The outbox is never in a snapshot.
+    migration!(15, "0015_event_source.sql", engine only),
 ];
 
 /// A step of a migration done in Rust.

@@ -230,7 +230,11 @@ pub async fn session(db: &impl Db, digest: &str) -> Result<Option<Session>, Stor
     let company = company(db, user.company_id)
         .await?
         .ok_or_else(|| StoreError::Internal("a user without a company".into()))?;
-    Ok(Some(Session { company, user }))
+    Ok(Some(Session {
+        company,
+        user,
+        source: Default::default(),
+    }))
 }
 
 pub async fn add_user(db: &impl Db, u: &NewUser) -> Result<User, StoreError> {

@@ -9,7 +9,7 @@ use super::{Db, FromRow, Row, first, insert_id, lock, share, sql, to_json, vanis
 use crate::domain::Timestamp;
 use crate::domain::ports::{Delivery, Outcome, StoreError};
 use crate::domain::webhook::{
-    self, Action, Attempt, Event, NewWebhook, Stamp, StoredEvent, Version, Webhook,
+    self, Action, Attempt, ChangeSource, Event, NewWebhook, Stamp, StoredEvent, Version, Webhook,
 };
 
 const COLUMNS: &str = "w.id, w.company_id, w.owner_id, w.user_id, w.name, w.event_action, \
@@ -280,13 +280,15 @@ pub async fn record(
     let stamp = e.stamp.on(super::tenants::clock(db, e.company_id).await?);
     db.execute(sql!(
         "INSERT INTO webhook_events (company_id, object, object_id, action, user_id, time_ms, \
-         previous, current, merged_id, hooks, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         change_source, previous, current, merged_id, hooks, pending) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         e.company_id,
         e.object,
         e.object_id,
         e.action.v1(),
         stamp.user_id,
         stamp.time_ms,
+        stamp.source.as_str(),
         e.previous.as_deref(),
         e.current.as_deref(),
         e.merged_id,
@@ -491,7 +493,7 @@ fn object_name(s: &str) -> Result<&'static str, StoreError> {
 }
 
 const EVENT_COLUMNS: &str = "e.id, e.company_id, e.object, e.object_id, e.action, e.user_id, \
-     e.time_ms, e.previous, e.current, e.merged_id";
+     e.time_ms, e.previous, e.current, e.merged_id, e.change_source";
 
 impl FromRow for StoredEvent {
     fn from_row(r: &impl Row) -> Result<Self, StoreError> {
@@ -508,6 +510,7 @@ impl FromRow for StoredEvent {
                 stamp: Stamp {
                     user_id: r.int(5)?,
                     time: Timestamp(time_ms.div_euclid(1000)),
+                    source: ChangeSource::parse(r.text(10)?),
                     time_ms,
                 },
                 previous: r.opt_string(7)?,
@@ -552,7 +555,8 @@ impl FromRow for Claimed {
         // The delivery's two columns come first, then the event's, then the webhook's.
         let shifted = Shifted { row: r, by: 2 };
         let event = StoredEvent::from_row(&shifted)?;
-        let webhook = Webhook::from_row(&Shifted { row: r, by: 12 })?;
+        let by = 2 + EVENT_COLUMNS.split(',').count();
+        let webhook = Webhook::from_row(&Shifted { row: r, by })?;
         Ok(Claimed(Delivery {
             id: r.int(0)?,
             attempts: r.int(1)?,
