@@ -93,6 +93,7 @@ pub fn table() -> Vec<Entry> {
         r!(V1 DELETE "/persons/{id}", 6 => p1::delete_person),
         r!(V1 PUT "/persons/{id}/merge", 40 => p1::merge_persons),
         r!(V1 GET "/persons/{id}/permittedUsers", 10 => p1::get_person_users),
+        r!(V1 GET "/persons/{id}/changelog", 20 => p1::get_person_changelog),
         r!(V1 GET "/persons/{id}/followers", 20 => f::get_person_followers_v1),
         r!(V1 POST "/persons/{id}/followers", 10 => f::add_person_follower_v1),
         r!(V1 DELETE "/persons/{id}/followers/{follower_id}", 6 => f::delete_person_follower_v1),

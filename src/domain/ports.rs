@@ -18,7 +18,7 @@ use super::fields::{FieldDef, FieldSettings, FieldType};
 use super::followers::{Follower, FollowerChange, FollowerRef};
 use super::note::{NewNote, Note, NoteFilter, NoteValues};
 use super::organization::{NewOrganization, Organization, OrganizationChanges, OrganizationQuery};
-use super::person::{NewPerson, Person, PersonChanges};
+use super::person::{NewPerson, Person, PersonChange, PersonChanges};
 use super::pipeline::{
     NewPipeline, NewStage, Pipeline, PipelineChanges, Stage, StageChanges, StageFilter,
 };
@@ -299,6 +299,15 @@ pub trait PersonStore: Send + Sync {
         edit: MergeEdit,
         by: Stamp,
     ) -> Result<Option<Person>, StoreError>;
+    /// A person's field changes, newest first: at most `limit`, older than the change
+    /// `before` if given.
+    async fn person_changes(
+        &self,
+        company_id: i64,
+        person_id: i64,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<PersonChange>, StoreError>;
     /// Non-deleted persons with an email equal (case-insensitively) to `email`: an index
     /// lookup.
     async fn persons_by_email(

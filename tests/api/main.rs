@@ -5,6 +5,7 @@ mod activities;
 mod activity_summary;
 mod admin;
 mod auth;
+mod changelog;
 mod custom_fields;
 mod deal_counts;
 mod deals;

@@ -761,3 +761,49 @@ async fn a_reset_while_deliveries_finish_always_succeeds() {
     }
     assert!(!receiver.received().is_empty(), "no delivery was made");
 }
+
+/// Two renames released together: each change's log entry starts from what the change before
+/// it left (the log is written from the person as read inside the write's transaction), and
+/// the newest ends at the name the person has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn renames_released_together_leave_a_changelog_that_chains() {
+    let app = TestApp::spawn().await;
+    for round in 0..rounds() {
+        let p = id(&app.add_person(json!({"name": "First"})).await);
+        let path = format!("/v1/persons/{p}");
+        let (a, b) = app
+            .race(
+                req(
+                    Method::PUT,
+                    path.clone(),
+                    json!({"name": format!("A {round}")}),
+                ),
+                req(
+                    Method::PATCH,
+                    format!("/api/v2/persons/{p}"),
+                    json!({"name": format!("B {round}")}),
+                ),
+            )
+            .await;
+        ok(&a);
+        ok(&b);
+        let log = app.get(&format!("{path}/changelog")).await;
+        let names: Vec<(Value, Value)> = log
+            .data()
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["field_key"] == "name")
+            .map(|e| (e["old_value"].clone(), e["new_value"].clone()))
+            .collect();
+        assert_eq!(names.len(), 2, "round {round}: {}", log.body);
+        let (newest, oldest) = (&names[0], &names[1]);
+        assert_eq!(oldest.0, "First", "round {round}: {names:?}");
+        assert_eq!(newest.0, oldest.1, "round {round}: {names:?}");
+        assert_eq!(
+            newest.1,
+            app.get(&path).await.data()["name"],
+            "round {round}"
+        );
+    }
+}

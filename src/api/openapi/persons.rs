@@ -7,7 +7,7 @@ use super::routes::Dialect;
 use super::shared::{
     boolean, deleted_id, deleted_ids, id, ids_param, list, merged, name, nullable_string, q, r,
     search_owner, search_params, search_result, v1_list_filters, v1_pagination, v2_cursor, v2_list,
-    v2_render,
+    v2_paging, v2_render,
 };
 use super::{Doc, doc};
 
@@ -154,6 +154,14 @@ fn describe_v1(operation: &str) -> Option<Doc> {
             list(json!({"type": "integer"})),
             None,
         ),
+        "get_person_changelog" => doc(
+            "List updates about person field values (newest first)",
+            v2_paging(),
+            None,
+            200,
+            list(r("PersonFieldChange")),
+            Some(v2_cursor()),
+        ),
         _ => return None,
     })
 }
@@ -218,7 +226,28 @@ pub(super) fn schemas() -> Vec<(&'static str, Value)> {
         ("MergedPersonV1", merged_person_v1()),
         ("PersonV2", person_v2()),
         ("PersonSearchResult", search_result(person_search_item())),
+        ("PersonFieldChange", field_change()),
     ]
+}
+
+/// One field's change, as `GET /v1/persons/{id}/changelog` lists it.
+fn field_change() -> Value {
+    let text = json!({"type": ["string", "null"]});
+    json!({
+        "type": "object",
+        "required": ["field_key", "old_value", "new_value", "actor_user_id", "time",
+            "change_source", "change_source_user_agent", "is_bulk_update_flag"],
+        "properties": {
+            "field_key": {"type": "string"},
+            "old_value": text,
+            "new_value": text,
+            "actor_user_id": {"type": "integer"},
+            "time": {"type": "string"},
+            "change_source": {"type": "string", "enum": ["api", "app"]},
+            "change_source_user_agent": text,
+            "is_bulk_update_flag": {"type": "boolean"},
+        },
+    })
 }
 
 /// An email or phone as v1 takes it: a bare value or an object.

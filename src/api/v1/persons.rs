@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::render::{self, Related};
 use crate::api::envelope::success;
 use crate::api::page_cache::CachedPage;
-use crate::api::parse::{QueryParams, contacts, required_id};
+use crate::api::parse::{QueryParams, contacts, decode_cursor, encode_cursor, required_id};
 use crate::api::payload::Payload;
 use crate::api::{ApiResult, search};
 use crate::domain::person::{self, Person, PersonDraft, person_not_found};
@@ -59,6 +59,51 @@ pub async fn get_person(Caller { session, store }: Caller, PathId(id): PathId) -
         Some(additional),
     )
     .await
+}
+
+/// `GET /v1/persons/{id}/changelog`: what each change did to each field, newest first,
+/// cursor-paged (`cursor`, `limit`).
+pub async fn get_person_changelog(
+    Caller { session, store }: Caller,
+    PathId(id): PathId,
+    q: QueryParams,
+) -> ApiResult {
+    let limit = query::limit(q.int("limit")?)? as usize;
+    let before = match q.str("cursor") {
+        None => None,
+        Some(c) => Some(
+            decode_cursor(c)?
+                .get("before")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| ApiError::invalid("cursor", "is not a changelog cursor"))?,
+        ),
+    };
+    let (changes, more) = person::changelog(store.as_ref(), &session, id, before, limit).await?;
+    let next = match changes.last() {
+        Some(last) if more => Some(encode_cursor(&json!({ "before": last.id }))),
+        _ => None,
+    };
+    let data: Vec<Value> = changes
+        .iter()
+        .map(|c| {
+            json!({
+                "field_key": c.change.field_key,
+                "old_value": c.change.old_value,
+                "new_value": c.change.new_value,
+                "actor_user_id": c.actor_user_id,
+                "time": c.time.v1(),
+                "change_source": c.source.as_str(),
+                "change_source_user_agent": null,
+                "is_bulk_update_flag": false,
+            })
+        })
+        .collect();
+    Ok(success(
+        StatusCode::OK,
+        Value::Array(data),
+        Some(json!({ "next_cursor": next })),
+        None,
+    ))
 }
 
 /// `PUT /v1/persons/{id}`: a partial update; `email`/`phone` replace the whole list.

@@ -5,6 +5,7 @@
 
 mod commands;
 mod contacts;
+mod history;
 mod name;
 
 pub use crate::domain::references::{
@@ -15,6 +16,7 @@ pub use commands::{
     prepare_person, update_person,
 };
 pub use contacts::{is_valid_email, normalize_contacts, primary_value};
+pub use history::{FieldChange, PersonChange, changelog, field_changes};
 pub use name::{Name, name_must_be_given, resolve_name, resolve_update_name, split_name};
 
 use serde::{Deserialize, Serialize};

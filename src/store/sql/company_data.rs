@@ -18,6 +18,7 @@ pub const TABLES: &[&str] = &[
     "organizations",
     "persons",
     "person_emails",
+    "person_changes",
     "pipelines",
     "stages",
     "deals",

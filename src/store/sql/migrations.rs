@@ -74,6 +74,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(14, "0014_person_labels.sql", engine only),
     // The outbox is never in a snapshot.
     migration!(15, "0015_event_source.sql", engine only),
+    migration!(16, "0016_person_changes.sql", None),
 ];
 
 /// A step of a migration done in Rust.

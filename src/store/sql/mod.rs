@@ -19,6 +19,7 @@ pub mod migrations;
 pub mod notes;
 pub mod organizations;
 pub mod paging;
+pub mod person_changes;
 pub mod persons;
 pub mod pipelines;
 pub mod summaries;

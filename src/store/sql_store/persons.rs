@@ -3,10 +3,11 @@
 use async_trait::async_trait;
 
 use super::SqlStore;
-use crate::domain::person::{NewPerson, Person, PersonChanges};
+use crate::domain::person::{NewPerson, Person, PersonChange, PersonChanges, field_changes};
 use crate::domain::ports::{Edit, MergeEdit, PersonStore, StoreError};
 use crate::domain::query::PersonQuery;
 use crate::domain::webhook::{Action, Event, Stamp};
+use crate::store::sql::person_changes;
 use crate::store::sql::persons::{self, PreparedPerson};
 use crate::store::sql::webhooks::{self, Emits, On};
 use crate::store::sql::{Backend, Db, to_json};
@@ -82,6 +83,8 @@ impl<B: Backend> PersonStore for SqlStore<B> {
                 else {
                     return Ok(None);
                 };
+                let changes = field_changes(&before, &after);
+                person_changes::record(db, company_id, id, by, &changes).await?;
                 webhooks::updated(db, &emits, on(company_id, id), by, (&before, &after)).await?;
                 Ok(Some(after))
             })
@@ -126,12 +129,26 @@ impl<B: Backend> PersonStore for SqlStore<B> {
                 // merged (naming the one deleted).
                 let gone = persons::get(db, company_id, from);
                 webhooks::deleted(db, &emits, (on(company_id, from), by), Some(into), gone).await?;
+                let changes = field_changes(&merge.before, &merge.after);
+                person_changes::record(db, company_id, into, by, &changes).await?;
                 let kept = (&merge.before, &merge.after);
                 webhooks::merged(db, &emits, (on(company_id, into), by), from, kept).await?;
                 Ok(Some(merge.after))
             })
         })
         .await
+    }
+
+    async fn person_changes(
+        &self,
+        company_id: i64,
+        person_id: i64,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<PersonChange>, StoreError> {
+        self.backend
+            .read(op!(db => person_changes::list(db, company_id, person_id, before, limit).await))
+            .await
     }
 
     async fn persons_by_email(
