@@ -10,6 +10,7 @@ mod activities;
 mod admin;
 mod deals;
 mod forms;
+mod history;
 mod organizations;
 mod pages;
 mod persons;
@@ -56,6 +57,7 @@ pub fn routes() -> Router<AppState> {
             get(persons::edit).post(persons::update),
         )
         .route("/persons/{id}/notes", post(persons::add_note))
+        .route("/persons/{id}/history", get(history::show))
         .route(
             "/organizations",
             get(organizations::list).post(organizations::create),
@@ -103,7 +105,7 @@ impl FromRequestParts<AppState> for Web {
         match session_of(state, token.clone()).await {
             Ok(session) => {
                 crate::api::auth::note_login(state, &session).await;
-                // What is changed here is changed in the app (webhooks say so).
+                // What is changed here is changed in the app (a person's changelog says so).
                 let session = Arc::new(Session {
                     source: ChangeSource::App,
                     ..Session::clone(&session)

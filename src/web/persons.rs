@@ -14,7 +14,7 @@ use super::forms::{
     visibility_label,
 };
 use super::pages::{error_page, failure, forbidden, layout, not_found, pager};
-use super::{Form, Posted, Web, html as page, see};
+use super::{Form, Posted, Web, history, html as page, see};
 use crate::api::v1::persons::draft;
 use crate::domain::note::{NoteDraft, NoteFilter};
 use crate::domain::person::{Contact, Person};
@@ -251,12 +251,15 @@ pub async fn show(web: Web, Path(id): Path<String>) -> Response {
             },
         )
         .await?;
-        Ok::<_, ApiError>((fields, users, org, notes, deals, activities))
+        let history =
+            person::changelog(store, session, p.id, None, history::ON_PERSON_PAGE).await?;
+        Ok::<_, ApiError>((fields, users, org, notes, deals, activities, history))
     };
-    let (fields, users, org, notes, deals, (activities, types)) = match loaded.await {
-        Ok(loaded) => loaded,
-        Err(e) => return error_page(&web, e),
-    };
+    let (fields, users, org, notes, deals, (activities, types), (history, more_history)) =
+        match loaded.await {
+            Ok(loaded) => loaded,
+            Err(e) => return error_page(&web, e),
+        };
     let labels: Vec<String> = p
         .label_ids
         .iter()
@@ -319,6 +322,15 @@ pub async fn show(web: Web, Path(id): Path<String>) -> Response {
                 p { (n.values.content) }
                 p.meta { (user_name(&users, n.values.user_id)) ", " (n.values.add_time.v1()) " UTC" }
             }
+        }
+        h2 #history { "History" }
+        @if history.is_empty() {
+            p { "No changes since the person was added." }
+        } @else {
+            (history::table(&history, &fields, &users))
+        }
+        @if more_history {
+            p { a href={ "/app/persons/" (p.id) "/history" } { "All changes" } }
         }
     };
     page(StatusCode::OK, layout(Some(&web), &p.name, body))
@@ -421,7 +433,7 @@ pub async fn add_note(web: Web, Path(id): Path<String>, Posted(body): Posted) ->
 }
 
 /// The person of a path's id, if it is one this user may see (deleted ones too).
-async fn visible_person(web: &Web, id: &str) -> Option<Person> {
+pub(super) async fn visible_person(web: &Web, id: &str) -> Option<Person> {
     let id: i64 = id.parse().ok().filter(|id| *id > 0)?;
     person::find_person(web.state.store.as_ref(), &web.session, id)
         .await

@@ -1257,26 +1257,7 @@ async fn saving_an_edit_form_sends_only_what_its_user_changed() {
     b.sign_in(&app.token).await;
     let form_a = a.get(&format!("/app/persons/{id}/edit")).await;
     let form_b = b.get(&format!("/app/persons/{id}/edit")).await;
-    let send = |form: &Page, changes: &[(&str, &str)]| {
-        // Every field as the form shows it (a browser sends them all), then the changes.
-        let mut fields: Vec<(String, String)> = vec![
-            ("csrf".into(), form.csrf()),
-            ("original".into(), form.hidden("original")),
-        ];
-        for (k, v) in form_urlencoded::parse(form.hidden("original").as_bytes()) {
-            let v = changes
-                .iter()
-                .find(|(ck, _)| *ck == k)
-                .map_or(v.into_owned(), |(_, cv)| (*cv).to_owned());
-            fields.push((k.into_owned(), v));
-        }
-        for (k, v) in changes {
-            if !fields.iter().any(|(fk, _)| fk == k) {
-                fields.push(((*k).to_owned(), (*v).to_owned()));
-            }
-        }
-        fields
-    };
+    let send = filled;
     let untouched = send(&form_a, &[]);
     let pairs: Vec<(&str, &str)> = untouched
         .iter()
@@ -1324,6 +1305,162 @@ async fn saving_an_edit_form_sends_only_what_its_user_changed() {
     assert_eq!(after[&number], json!(12), "a whole number stays whole");
     assert_eq!(after[&notes], before[&notes]);
     assert_eq!(after["label_ids"], before["label_ids"]);
+}
+
+/// What a browser sends from an edit `form` with `changes` made: every field as the form
+/// shows it, then the changes.
+fn filled(form: &Page, changes: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = vec![
+        ("csrf".into(), form.csrf()),
+        ("original".into(), form.hidden("original")),
+    ];
+    for (k, v) in form_urlencoded::parse(form.hidden("original").as_bytes()) {
+        let v = changes
+            .iter()
+            .find(|(ck, _)| *ck == k)
+            .map_or(v.into_owned(), |(_, cv)| (*cv).to_owned());
+        fields.push((k.into_owned(), v));
+    }
+    for (k, v) in changes {
+        if !fields.iter().any(|(fk, _)| fk == k) {
+            fields.push(((*k).to_owned(), (*v).to_owned()));
+        }
+    }
+    fields
+}
+
+/// Posts `fields` as a form.
+async fn post_fields(b: &mut Browser, path: &str, fields: &[(String, String)]) -> Page {
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    b.post(path, &pairs).await
+}
+
+#[tokio::test]
+async fn a_person_s_history_shows_each_change_by_whom_and_where_and_pages() {
+    let app = TestApp::spawn().await;
+    let rx = crate::receiver::Receiver::start().await;
+    let hook = app
+        .post(
+            "/v1/webhooks",
+            &json!({"subscription_url": format!("{}/v2", rx.url), "event_action": "change",
+                    "event_object": "person", "version": "2.0"}),
+        )
+        .await;
+    assert_eq!(hook.status, 201, "{}", hook.body);
+    let id = app
+        .add_person(json!({"name": "Ann Lee", "label_ids": [1]}))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let page = b.get(&format!("/app/persons/{id}")).await;
+    assert!(
+        page.html.contains("No changes since the person was added."),
+        "{}",
+        page.html
+    );
+
+    // Changed in the app: the changelog and the webhook say so.
+    let form = b.get(&format!("/app/persons/{id}/edit")).await;
+    let saved = post_fields(
+        &mut b,
+        &format!("/app/persons/{id}/edit"),
+        &filled(&form, &[("name", "Ann Berg")]),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let log = app.get(&format!("/v1/persons/{id}/changelog")).await;
+    let first = &log.data()[0];
+    assert_eq!(first["field_key"], "name", "{}", log.body);
+    assert_eq!(first["change_source"], "app");
+    let events = rx
+        .wait_for("/v2", 1, std::time::Duration::from_secs(10))
+        .await;
+    assert_eq!(events[0]["meta"]["change_source"], "app", "{:#?}", events);
+    // Changed through the API.
+    app.put(&format!("/v1/persons/{id}"), &json!({"label_ids": []}))
+        .await;
+    let events = rx
+        .wait_for("/v2", 2, std::time::Duration::from_secs(10))
+        .await;
+    assert_eq!(events[1]["meta"]["change_source"], "api", "{:#?}", events);
+
+    let page = b.get(&format!("/app/persons/{id}")).await;
+    let history = &page.html[page.html.find("id=\"history\"").unwrap()..];
+    // Newest first, fields by name, labels by label, the app's change marked.
+    let labels_at = history.find("<td>Labels</td>").expect(history);
+    let name_at = history.find("<td>Name</td>").expect(history);
+    assert!(labels_at < name_at, "{history}");
+    assert!(
+        history.contains("<td>Ann Lee</td><td>Ann Berg</td>"),
+        "{history}"
+    );
+    assert_eq!(
+        history.matches("in the app").count(),
+        2,
+        "name and last name: {history}"
+    );
+    assert!(!history.contains("All changes"), "everything is shown");
+
+    // More than the page shows: a link to every change, a hundred a page.
+    for i in 0..110 {
+        app.put(
+            &format!("/v1/persons/{id}"),
+            &json!({"name": format!("Name {i:03}")}),
+        )
+        .await;
+    }
+    let page = b.get(&format!("/app/persons/{id}")).await;
+    assert!(page.html.contains("All changes"), "{}", page.html);
+    let all = b.get(&format!("/app/persons/{id}/history")).await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(
+        all.html.contains("<td>Name 108</td><td>Name 109</td>"),
+        "newest first"
+    );
+    // Each rename changes the name and its last part (the first its first part too): 224
+    // changes, pages of 100.
+    let mut rows = Vec::new();
+    let mut page = all;
+    loop {
+        rows.push(page.html.matches("<tr><td>").count());
+        let Some(older) = page.html.split("history?before=").nth(1) else {
+            break;
+        };
+        let before: String = older.chars().take_while(char::is_ascii_digit).collect();
+        page = b
+            .get(&format!("/app/persons/{id}/history?before={before}"))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+    }
+    assert_eq!(rows, [100, 100, 24]);
+    assert!(
+        page.html.contains("<td>Ann Lee</td><td>Ann Berg</td>"),
+        "the oldest change on the last page: {}",
+        page.html
+    );
+
+    // Another company's person, and ids that are none, are 404 pages.
+    let (_, other) = app.other_company("Elsewhere").await;
+    let theirs = app
+        .post_as(&other.api_token, "/v1/persons", &json!({"name": "Theirs"}))
+        .await
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+    for path in [
+        format!("/app/persons/{theirs}/history"),
+        "/app/persons/0/history".into(),
+        "/app/persons/abc/history".into(),
+    ] {
+        let page = b.get(&path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!page.html.contains("Theirs"), "{path}");
+    }
 }
 
 #[tokio::test]

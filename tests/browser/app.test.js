@@ -83,6 +83,11 @@ test('a team member signs in, adds, finds, edits and notes a person', { timeout:
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('heading', { name: 'Grace Brewster Hopper' }).waitFor();
   assert.equal((await api(server, 'GET', `/v1/persons/${added}`)).name, 'Grace Brewster Hopper');
+  // The change is in her history, marked as made in the app.
+  const change = page.locator('table.history tr', { hasText: 'Grace Brewster Hopper' }).first();
+  await change.waitFor();
+  assert.match(await change.textContent(), /Grace Hopper.*Grace Brewster Hopper/);
+  assert.match(await change.textContent(), /in the app/);
   assert.equal(await page.locator('#note-count').textContent(), '0');
   await page.getByLabel('Add a note').fill('Invented the first compiler.');
   await page.getByRole('button', { name: 'Add note' }).click();
