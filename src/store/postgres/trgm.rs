@@ -21,6 +21,7 @@ pub static POSTGRES: Dialect = Dialect {
             company_id
         )
     },
+    person_text_count: None,
     row_locks: true,
     writing_with: true,
     one_snapshot: Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"),

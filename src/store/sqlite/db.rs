@@ -28,6 +28,7 @@ pub static SQLITE: Dialect = Dialect {
     },
     person_text: fts::person_text,
     person_text_first: fts::person_text_first,
+    person_text_count: Some(fts::person_text_count),
     row_locks: false,
     writing_with: false,
     one_snapshot: None,

@@ -92,6 +92,22 @@ pub fn person_text_first(needle: &str, company_id: i64, limit: usize) -> Query {
     )
 }
 
+/// How many persons (of any company, deleted or not) the trigram index matches `needle` in,
+/// counted up to `limit`: the index alone, about 3 ms for 100,000 at a million persons. A term
+/// shorter than three characters, which the index cannot match, counts as `limit`.
+pub fn person_text_count(needle: &str, limit: usize) -> Query {
+    if needle.chars().count() < 3 {
+        return sql!(format!("SELECT {limit}"));
+    }
+    sql!(
+        format!(
+            "SELECT count(*) FROM (SELECT rowid FROM persons_fts WHERE persons_fts MATCH ? \
+             LIMIT {limit})"
+        ),
+        format!("\"{}\"", needle.replace('"', "\"\""))
+    )
+}
+
 /// Queues a person whose search text is about to change (or whose row is about to go), with
 /// the text the index holds for them when they are not queued already: a queued person keeps
 /// the text that was indexed, which is what the index must be told to take out.
@@ -426,6 +442,96 @@ mod tests {
                 .any(|s| s.starts_with("SCAN p") || s.starts_with("SCAN s")),
             "{plan:?}"
         );
+    }
+
+    /// A list narrowed by a text takes one of three ways (few matches sorted from their ids,
+    /// the order walked looking ids up among the index's matches, or reading each row's
+    /// text): each gives the same pages, for persons indexed and queued alike.
+    #[tokio::test]
+    async fn the_three_ways_of_narrowing_a_list_by_text_give_the_same_pages() {
+        use crate::domain::person::NewPerson;
+        use crate::domain::query::{Direction, Page, PersonFilter, PersonQuery, SortField};
+        use crate::domain::{Timestamp, Visibility};
+        use crate::store::sql::persons::{self, PreparedPerson, Thresholds};
+
+        let db = db();
+        let mut names = Vec::new();
+        for i in 0..60 {
+            let name = if i % 5 == 0 {
+                format!("Rare {i:02}")
+            } else {
+                format!("Common {i:02}")
+            };
+            let p = NewPerson {
+                company_id: 1,
+                owner_id: 1,
+                org_id: None,
+                name: name.clone(),
+                first_name: None,
+                last_name: None,
+                emails: Vec::new(),
+                phones: Vec::new(),
+                label_ids: Vec::new(),
+                visible_to: Visibility::DEFAULT,
+                marketing_status: None,
+                custom_fields: serde_json::Map::new(),
+                add_time: Timestamp(i),
+                update_time: Timestamp(i),
+                followers: Vec::new(),
+                created_by: 1,
+            };
+            persons::insert_rows(&db, &PreparedPerson::new(p).unwrap())
+                .await
+                .unwrap();
+            names.push(name);
+            if i == 39 {
+                // The first forty indexed, the rest queued.
+                step(&db.conn().unwrap()).unwrap();
+            }
+        }
+        let ways = [
+            (
+                "sorted from ids",
+                Thresholds {
+                    few: 1_000,
+                    common: 1_000,
+                },
+            ),
+            (
+                "ids looked up",
+                Thresholds {
+                    few: 2,
+                    common: 1_000,
+                },
+            ),
+            ("rows read", Thresholds { few: 2, common: 3 }),
+        ];
+        for needle in ["rare", "common", "mon 3", "on 5", "nobody"] {
+            let mut expected: Vec<&String> = names
+                .iter()
+                .filter(|n| n.to_lowercase().contains(needle))
+                .collect();
+            expected.sort();
+            for start in [0, 5, 40] {
+                let page: Vec<&String> = expected.iter().skip(start).take(5).copied().collect();
+                let q = PersonQuery {
+                    filter: PersonFilter {
+                        text: Some(needle.to_owned()),
+                        ..PersonFilter::default()
+                    },
+                    order: vec![(SortField::Name, Direction::Asc)],
+                    page: Page::Offset {
+                        start: start as i64,
+                    },
+                    limit: 5,
+                };
+                for (way, t) in ways {
+                    let got = persons::list_with(&db, 1, &q, t).await.unwrap();
+                    let got: Vec<&String> = got.iter().map(|p| &p.name).collect();
+                    assert_eq!(got, page, "{needle} from {start}, {way}");
+                }
+            }
+        }
     }
 
     #[test]
