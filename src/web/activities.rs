@@ -6,14 +6,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 
-use super::pages::{error_page, failure, forbidden, layout, not_found};
+use super::pages::{error_page, failure, forbidden, layout, not_found, pager};
 use super::{Form, Posted, Web, html as page, see};
 use crate::domain::activity::{self, Activity, ActivityDraft, ActivityFilter, ActivityType};
 use crate::domain::query::{Direction, ListQuery, Page, SortField};
 use crate::error::ApiError;
 
 /// The most activities a list shows.
-const LIST: i64 = 500;
+const PAGE: i64 = 100;
 /// The lists the page offers: (value, label).
 const SHOWS: [(&str, &str); 3] = [
     ("upcoming", "Upcoming"),
@@ -47,11 +47,17 @@ pub async fn list(web: Web, RawQuery(query): RawQuery) -> Response {
             ..ActivityFilter::default()
         },
     };
-    let (list, types) = match load(&web, filter).await {
+    let start: i64 = params
+        .get("start")
+        .parse()
+        .unwrap_or(0)
+        .clamp(0, super::MAX_START);
+    let (list, more, types) = match load(&web, filter, start, PAGE).await {
         Ok(loaded) => loaded,
         Err(e) => return failure(&web, e.status(), &e.to_string()),
     };
-    let back = format!("/app/activities?show={show}");
+    let back = format!("/app/activities?show={show}&start={start}");
+    let link = |start: i64| format!("/app/activities?show={show}&start={start}");
     let body = html! {
         h1 { "Activities" }
         nav.tabs aria-label="Which activities" {
@@ -60,17 +66,21 @@ pub async fn list(web: Web, RawQuery(query): RawQuery) -> Response {
             }
         }
         (table(&web, &list, &types, &back, &today))
+        (pager(start, PAGE, more, link))
     };
     page(StatusCode::OK, layout(Some(&web), "Activities", body))
 }
 
-/// Activities the filter lets through (at most [`LIST`]) and the company's activity types.
+/// A page of the activities the filter lets through (`limit` from `start`), whether more
+/// follow, and the company's activity types.
 pub async fn load(
     web: &Web,
     filter: ActivityFilter,
-) -> Result<(Vec<Activity>, Vec<ActivityType>), ApiError> {
+    start: i64,
+    limit: i64,
+) -> Result<(Vec<Activity>, bool, Vec<ActivityType>), ApiError> {
     let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
-    // Soonest first (the done ones: last first), so that the first [`LIST`] are the right ones.
+    // Soonest first (the done ones: last first).
     let direction = if filter.done == Some(true) {
         Direction::Desc
     } else {
@@ -79,12 +89,12 @@ pub async fn load(
     let query = ListQuery {
         filter,
         order: vec![(SortField::DueDate, direction)],
-        page: Page::Offset { start: 0 },
-        limit: LIST,
+        page: Page::Offset { start },
+        limit,
     };
-    let (list, _) = activity::list_activities(store, session, query).await?;
+    let (list, more) = activity::list_activities(store, session, query).await?;
     let types = store.activity_types(session.company.id).await?;
-    Ok((list, types))
+    Ok((list, more, types))
 }
 
 /// A table of activities, each with its done/undone form, which comes back to `back`.

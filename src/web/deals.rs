@@ -6,17 +6,18 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
 
-use super::pages::{error_page, failure, forbidden, layout, not_found};
+use super::pages::{error_page, failure, forbidden, layout, not_found, pager};
 use super::{Form, Posted, Web, html as page, see};
-use crate::domain::deal::{self, DealDraft, DealFilter, DealStatus};
-use crate::domain::pipeline::{self, StageFilter};
+use crate::domain::deal::{self, Deal, DealDraft, DealFilter, DealStatus};
+use crate::domain::pipeline::{self, Stage, StageFilter};
 use crate::domain::query::{ListQuery, Page};
 use crate::error::ApiError;
 
-/// The most open deals a board shows in a pipeline.
-const BOARD: i64 = 500;
+/// The open deals a stage shows at once; the next ones a link away.
+const STAGE_PAGE: i64 = 100;
 
-/// `GET /app/deals?pipeline_id=`: the pipeline's stages in order, each with its open deals.
+/// `GET /app/deals?pipeline_id=`: the pipeline's stages in order, each with its open deals,
+/// [`STAGE_PAGE`] at a time (`stage_id` and `start`: where one stage's page starts).
 pub async fn board(web: Web, RawQuery(query): RawQuery) -> Response {
     let params = Form::parse(query.unwrap_or_default().as_bytes());
     let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
@@ -31,7 +32,7 @@ pub async fn board(web: Web, RawQuery(query): RawQuery) -> Response {
             .or(pipelines.first())
             .cloned();
         let Some(chosen) = chosen else {
-            return Ok::<_, ApiError>((pipelines, None, Vec::new(), Vec::new()));
+            return Ok::<_, ApiError>((pipelines, None, Vec::new()));
         };
         let filter = StageFilter {
             pipeline_id: Some(chosen.id),
@@ -39,22 +40,39 @@ pub async fn board(web: Web, RawQuery(query): RawQuery) -> Response {
         let (mut stages, _) =
             pipeline::list_stages(store, session, ListQuery::first_page(filter)).await?;
         stages.sort_by_key(|s| (s.order_nr, s.id));
-        let query = ListQuery {
-            filter: DealFilter {
-                pipeline_id: Some(chosen.id),
-                statuses: vec![DealStatus::Open],
-                live: true,
-                archived: Some(false),
-                ..DealFilter::default()
-            },
-            order: Vec::new(),
-            page: Page::Offset { start: 0 },
-            limit: BOARD,
-        };
-        let (deals, _) = deal::list_deals(store, session, query).await?;
-        Ok((pipelines, Some(chosen), stages, deals))
+        let paged: Option<i64> = params.get("stage_id").parse().ok();
+        let asked: i64 = params.get("start").parse().unwrap_or(0);
+        let mut columns = Vec::new();
+        for stage in stages {
+            let start = if paged == Some(stage.id) {
+                asked.clamp(0, super::MAX_START)
+            } else {
+                0
+            };
+            let query = ListQuery {
+                filter: DealFilter {
+                    pipeline_id: Some(chosen.id),
+                    stage_id: Some(stage.id),
+                    statuses: vec![DealStatus::Open],
+                    live: true,
+                    archived: Some(false),
+                    ..DealFilter::default()
+                },
+                order: Vec::new(),
+                page: Page::Offset { start },
+                limit: STAGE_PAGE,
+            };
+            let (deals, more) = deal::list_deals(store, session, query).await?;
+            columns.push(Column {
+                stage,
+                deals,
+                start,
+                more,
+            });
+        }
+        Ok((pipelines, Some(chosen), columns))
     };
-    let (pipelines, chosen, stages, deals) = match loaded.await {
+    let (pipelines, chosen, columns) = match loaded.await {
         Ok(loaded) => loaded,
         Err(e) => return failure(&web, e.status(), &e.to_string()),
     };
@@ -73,12 +91,22 @@ pub async fn board(web: Web, RawQuery(query): RawQuery) -> Response {
         }
         @if chosen.is_none() { p { "There are no pipelines." } }
         div.board {
-            @for stage in &stages {
+            @for Column { stage, deals, start, more } in &columns {
                 section.stage aria-labelledby={ "stage-" (stage.id) } {
                     h2 id={ "stage-" (stage.id) } { (stage.name) }
-                    @let here: Vec<_> = deals.iter().filter(|d| d.stage_id == stage.id).collect();
-                    p.hint { (here.len()) " open" }
-                    @for d in here {
+                    p.hint {
+                        @if *start == 0 && !more { (deals.len()) " open" }
+                        @else if deals.is_empty() { "No more open deals" }
+                        @else { "Open deals " (start + 1) "–" (*start + deals.len() as i64) }
+                    }
+                    @let link = |start: i64| {
+                        format!(
+                            "/app/deals?pipeline_id={}&stage_id={}&start={start}#stage-{}",
+                            stage.pipeline_id, stage.id, stage.id
+                        )
+                    };
+                    (pager(*start, STAGE_PAGE, *more, link))
+                    @for d in deals {
                         article.deal {
                             h3 { (d.title) }
                             p.meta { (format_value(d.value)) " " (d.currency) }
@@ -86,8 +114,8 @@ pub async fn board(web: Web, RawQuery(query): RawQuery) -> Response {
                                 input type="hidden" name="csrf" value=(web.csrf);
                                 label for={ "move-" (d.id) } { "Stage" }
                                 select id={ "move-" (d.id) } name="stage_id" {
-                                    @for s in &stages {
-                                        option value=(s.id) selected[s.id == d.stage_id] { (s.name) }
+                                    @for c in &columns {
+                                        option value=(c.stage.id) selected[c.stage.id == d.stage_id] { (c.stage.name) }
                                     }
                                 }
                                 button type="submit" { "Move" }
@@ -99,6 +127,14 @@ pub async fn board(web: Web, RawQuery(query): RawQuery) -> Response {
         }
     };
     page(StatusCode::OK, layout(Some(&web), "Deals", body))
+}
+
+/// A stage of the board and the page of its open deals shown.
+struct Column {
+    stage: Stage,
+    deals: Vec<Deal>,
+    start: i64,
+    more: bool,
 }
 
 /// `POST /app/deals/{id}/stage`: the deal moved to the chosen stage, back to its board.

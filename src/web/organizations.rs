@@ -11,7 +11,7 @@ use super::deals::format_value;
 use super::forms::{
     self, Problem, custom_input, custom_text, text_field, user_name, visibility_label,
 };
-use super::pages::{error_page, forbidden, layout, not_found, pager};
+use super::pages::{count, error_page, forbidden, layout, not_found, pager};
 use super::{Form, Posted, Web, html as page, see};
 use crate::api::v1::organizations::draft;
 use crate::domain::deal::{self, DealFilter};
@@ -140,8 +140,7 @@ pub async fn show(web: Web, Path(id): Path<String>) -> Response {
                 limit: 500,
             },
         )
-        .await?
-        .persons;
+        .await?;
         let filter = DealFilter {
             org_id: Some(o.id),
             live: true,
@@ -153,10 +152,10 @@ pub async fn show(web: Web, Path(id): Path<String>) -> Response {
             page: Page::Offset { start: 0 },
             limit: 500,
         };
-        let deals = deal::list_deals(store, session, query).await?.0;
+        let deals = deal::list_deals(store, session, query).await?;
         Ok::<_, ApiError>((fields, users, persons, deals))
     };
-    let (fields, users, persons, deals) = match loaded.await {
+    let (fields, users, people, (deals, more_deals)) = match loaded.await {
         Ok(loaded) => loaded,
         Err(e) => return error_page(&web, e),
     };
@@ -181,9 +180,12 @@ pub async fn show(web: Web, Path(id): Path<String>) -> Response {
             dt { "Added" } dd { (o.add_time.v1()) " UTC" }
             dt { "Changed" } dd { (o.update_time.v1()) " UTC" }
         }
-        h2 { "People (" (persons.len()) ")" }
-        ul { @for p in &persons { li { a href={ "/app/persons/" (p.id) } { (p.name) } } } }
-        h2 { "Deals (" (deals.len()) ")" }
+        h2 { "People (" (count(people.persons.len(), people.more)) ")" }
+        ul { @for p in &people.persons { li { a href={ "/app/persons/" (p.id) } { (p.name) } } } }
+        @if people.more {
+            p { a href={ "/app/persons?org_id=" (o.id) } { "All the people, a page at a time" } }
+        }
+        h2 { "Deals (" (count(deals.len(), more_deals)) ")" }
         ul {
             @for d in &deals {
                 li { a href={ "/app/deals?pipeline_id=" (d.pipeline_id) } { (d.title) } " · " (format_value(d.value)) " " (d.currency) " · " (d.status.as_str()) }

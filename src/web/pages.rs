@@ -144,6 +144,15 @@ pub fn pager(start: i64, page: i64, more: bool, link: impl Fn(i64) -> String) ->
     }
 }
 
+/// How many items a page lists: `500+` when it shows the first 500 of more.
+pub fn count(shown: usize, more: bool) -> String {
+    if more {
+        format!("{shown}+")
+    } else {
+        shown.to_string()
+    }
+}
+
 /// A failure that is not the form's: the message the API would give, with its status.
 pub fn failure(web: &Web, status: StatusCode, message: &str) -> Response {
     page(

@@ -13,7 +13,7 @@ use super::forms::{
     self, Problem, area_field, custom_input, custom_text, field, text_field, user_name,
     visibility_label,
 };
-use super::pages::{error_page, failure, forbidden, layout, not_found, pager};
+use super::pages::{count, error_page, failure, forbidden, layout, not_found, pager};
 use super::{Form, Posted, Web, history, html as page, see};
 use crate::api::v1::persons::draft;
 use crate::domain::note::{NoteDraft, NoteFilter};
@@ -26,6 +26,8 @@ use crate::error::ApiError;
 
 /// Persons on a page of the list.
 const PAGE: i64 = 50;
+/// The most deals, activities and notes a person's page shows of each.
+const ON_PAGE: i64 = 500;
 /// The orders the list offers: (label, v1 `sort`).
 const ORDERS: [(&str, &str); 4] = [
     ("Name", "name ASC"),
@@ -85,6 +87,7 @@ pub async fn list(web: Web, RawQuery(query): RawQuery) -> Response {
         .unwrap_or(0)
         .clamp(0, super::MAX_START);
     let owner_id: Option<i64> = params.get("owner_id").parse().ok();
+    let org_id: Option<i64> = params.get("org_id").parse().ok();
     let sort = ORDERS
         .iter()
         .find(|(_, s)| *s == params.get("sort"))
@@ -95,6 +98,7 @@ pub async fn list(web: Web, RawQuery(query): RawQuery) -> Response {
     let query = PersonQuery {
         filter: PersonFilter {
             owner_id,
+            org_id,
             label_id,
             ..text_filter(q)
         },
@@ -126,6 +130,9 @@ pub async fn list(web: Web, RawQuery(query): RawQuery) -> Response {
         }
         if let Some(l) = label_id {
             query.append_pair("label_id", &l.to_string());
+        }
+        if let Some(o) = org_id {
+            query.append_pair("org_id", &o.to_string());
         }
         query.append_pair("start", &start.to_string());
         format!("/app/persons?{}", query.finish())
@@ -165,7 +172,16 @@ pub async fn list(web: Web, RawQuery(query): RawQuery) -> Response {
                     }
                 }
             }
+            @if let Some(o) = org_id {
+                input type="hidden" name="org_id" value=(o);
+            }
             button type="submit" { "Show" }
+        }
+        @if let Some(o) = org_id {
+            p.hint {
+                "Only the people of " a href={ "/app/organizations/" (o) } { "organization " (o) }
+                " · " a href="/app/persons" { "Everyone" }
+            }
         }
         section #results aria-live="polite" {
             @if (1..3).contains(&q.chars().count()) {
@@ -222,11 +238,10 @@ pub async fn show(web: Web, Path(id): Path<String>) -> Response {
                 },
                 order: Vec::new(),
                 page: Page::Offset { start: 0 },
-                limit: 500,
+                limit: ON_PAGE,
             },
         )
-        .await?
-        .0;
+        .await?;
         let deals = crate::domain::deal::list_deals(
             store,
             session,
@@ -238,28 +253,36 @@ pub async fn show(web: Web, Path(id): Path<String>) -> Response {
                 },
                 order: Vec::new(),
                 page: Page::Offset { start: 0 },
-                limit: 500,
+                limit: ON_PAGE,
             },
         )
-        .await?
-        .0;
+        .await?;
         let activities = super::activities::load(
             &web,
             crate::domain::activity::ActivityFilter {
                 participant_id: Some(p.id),
                 ..Default::default()
             },
+            0,
+            ON_PAGE,
         )
         .await?;
         let history =
             person::changelog(store, session, p.id, None, history::ON_PERSON_PAGE).await?;
         Ok::<_, ApiError>((fields, users, org, notes, deals, activities, history))
     };
-    let (fields, users, org, notes, deals, (activities, types), (history, more_history)) =
-        match loaded.await {
-            Ok(loaded) => loaded,
-            Err(e) => return error_page(&web, e),
-        };
+    let (
+        fields,
+        users,
+        org,
+        (notes, more_notes),
+        (deals, more_deals),
+        (activities, more_activities, types),
+        (history, more_history),
+    ) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(e) => return error_page(&web, e),
+    };
     let labels: Vec<String> = p
         .label_ids
         .iter()
@@ -291,7 +314,7 @@ pub async fn show(web: Web, Path(id): Path<String>) -> Response {
         }
         h2 { "Followers (" (p.follower_ids.len()) ")" }
         ul { @for f in &p.follower_ids { li { (user_name(&users, *f)) } } }
-        h2 #deals { "Deals (" (deals.len()) ")" }
+        h2 #deals { "Deals (" (count(deals.len(), more_deals)) ")" }
         @if deals.is_empty() { p { "No deals." } } @else {
             table {
                 thead { tr { th scope="col" { "Title" } th scope="col" { "Value" } th scope="col" { "Status" } } }
@@ -306,9 +329,9 @@ pub async fn show(web: Web, Path(id): Path<String>) -> Response {
                 }
             }
         }
-        h2 #activities { "Activities (" (activities.len()) ")" }
+        h2 #activities { "Activities (" (count(activities.len(), more_activities)) ")" }
         (super::activities::table(&web, &activities, &types, &format!("/app/persons/{}#activities", p.id), &super::activities::today(&web)))
-        h2 #notes { "Notes (" span #note-count { (notes.len()) } ")" }
+        h2 #notes { "Notes (" span #note-count { (count(notes.len(), more_notes)) } ")" }
         @if p.active {
             form.card method="post" action={ "/app/persons/" (p.id) "/notes" } {
                 input type="hidden" name="csrf" value=(web.csrf);

@@ -1705,6 +1705,82 @@ async fn the_list_pages_ten_thousand_deep_and_says_how_to_reach_the_rest() {
     assert!(desc.html.contains("Many 10119"), "{}", desc.html);
 }
 
+#[tokio::test]
+async fn long_stages_activities_and_an_organization_s_people_page_rather_than_stop() {
+    let app = TestApp::spawn().await;
+    let first = app
+        .post("/api/v2/deals", &json!({"title": "Deal 000"}))
+        .await;
+    let pipeline = first.data()["pipeline_id"].as_i64().unwrap();
+    let stages = app
+        .get(&format!("/api/v2/stages?pipeline_id={pipeline}"))
+        .await;
+    let stages: Vec<i64> = stages
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_i64().unwrap())
+        .collect();
+    for i in 1..105 {
+        let body = json!({"title": format!("Deal {i:03}"), "stage_id": stages[0]});
+        app.post("/api/v2/deals", &body).await;
+    }
+    app.post(
+        "/api/v2/deals",
+        &json!({"title": "Later deal", "stage_id": stages[1]}),
+    )
+    .await;
+    for i in 0..103 {
+        let body = json!({"subject": format!("Call {i:03}"), "due_date": format!("2999-01-{:02}", 1 + i / 10)});
+        app.post("/api/v2/activities", &body).await;
+    }
+    let org = app.add_org("Big Co").await;
+    for i in 0..501 {
+        app.add_person(json!({"name": format!("Staff {i:03}"), "org_id": org}))
+            .await;
+    }
+    app.add_person(json!({"name": "Outsider"})).await;
+
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    // Each stage pages by itself; the other stages stay on their first page.
+    let board = b.get("/app/deals").await;
+    assert!(board.html.contains("Open deals 1–100"), "{}", board.html);
+    assert!(board.html.contains("Deal 099") && !board.html.contains("Deal 100"));
+    assert!(board.html.contains("Later deal"));
+    let next = format!(
+        "/app/deals?pipeline_id={pipeline}&amp;stage_id={}&amp;start=100",
+        stages[0]
+    );
+    assert!(board.html.contains(&next), "{}", board.html);
+    let rest = b.get(&next.replace("&amp;", "&")).await;
+    assert!(rest.html.contains("Open deals 101–105"), "{}", rest.html);
+    assert!(rest.html.contains("Deal 104") && !rest.html.contains("Deal 099"));
+    assert!(rest.html.contains("Later deal"), "the next stage as it was");
+
+    // A hundred activities a page.
+    let list = b.get("/app/activities").await;
+    assert!(list.html.contains("Call 099") && !list.html.contains("Call 100"));
+    assert!(list.html.contains("show=upcoming&amp;start=100"));
+    let more = b.get("/app/activities?show=upcoming&start=100").await;
+    assert!(more.html.contains("Call 102") && !more.html.contains("Call 099"));
+
+    // An organization shows its first 500 people and links to all of them.
+    let page = b.get(&format!("/app/organizations/{org}")).await;
+    assert!(page.html.contains("People (500+)"), "{}", page.html);
+    let all = format!("/app/persons?org_id={org}");
+    assert!(page.html.contains(&all), "{}", page.html);
+    let people = b.get(&all).await;
+    assert!(people.html.contains("Staff 000") && !people.html.contains("Outsider"));
+    let last = b.get(&format!("{all}&start=500")).await;
+    assert!(last.html.contains("Staff 500"), "{}", last.html);
+    assert!(
+        last.html
+            .contains(&format!("name=\"org_id\" value=\"{org}\""))
+    );
+}
+
 /// Imports `csv` (a header and rows) as the test user's persons.
 async fn import_persons(app: &TestApp, csv: String) {
     use pipestack::import::{Format, Items, Options, import};
