@@ -240,9 +240,9 @@ pub struct Dialect {
     /// A whole query: the ids of at most `limit` of a company's non-deleted persons whose text
     /// contains `needle`, which stops once it has them (how many match, when few).
     pub person_text_first: fn(needle: &str, company_id: i64, limit: usize) -> Query,
-    /// A whole query: how many persons of any company the text index matches, counted up to
-    /// `limit` (a cheap bound on how common `needle` is); `None` where the engine has no count
-    /// that cheap.
+    /// A whole query: a bound, counted up to `limit`, on the persons (of any company) listing
+    /// the text index's matches for `needle` goes through; `None` where the engine has no such
+    /// count that is cheap.
     pub person_text_count: Option<fn(needle: &str, limit: usize) -> Query>,
     /// Whether writes run side by side and must lock the rows they decide on
     /// (`FOR NO KEY UPDATE`); SQLite's one writer runs them one after the other.

@@ -252,20 +252,21 @@ pub struct Thresholds {
     /// Matches of a text or label filter up to which a list sorts them itself (from their
     /// ids); past it, it walks its order's index, where so many matches are soon met.
     pub few: usize,
-    /// Matches of a text (in every company) from which a list walking its order reads each
-    /// row's text rather than listing the text index's matches first.
+    /// How many persons (in every company) listing a text's matches may go through
+    /// (`Dialect::person_text_count`) before a list walking its order reads each row's text
+    /// rather than listing the text index's matches first.
     pub common: usize,
 }
 
 /// At a million persons, a page of `jen` (55,000 matches) took 27 ms reading each row's text
-/// and 8 ms looking ids up among the index's matches; `com` (250,000) 0.4 ms and 26 ms. (The
-/// engine decides which terms it can count cheaply: `Dialect::person_text_count`.)
+/// and 8 ms looking ids up among the index's matches; `com` (250,000) 0.4 ms and 26 ms; phone
+/// digits every phone shares (lists of a million) 8 ms and 40 ms.
 pub const THRESHOLDS: Thresholds = Thresholds {
     few: 2_000,
     common: 100_000,
 };
 
-/// Whether `needle` is so common that a walk meets its matches soon.
+/// Whether listing `needle`'s matches would cost more than a walk that meets them soon.
 async fn common<D: Db>(db: &D, needle: &str, at: usize) -> Result<bool, StoreError> {
     let Some(count) = D::DIALECT.person_text_count else {
         return Ok(true);

@@ -92,25 +92,37 @@ pub fn person_text_first(needle: &str, company_id: i64, limit: usize) -> Query {
     )
 }
 
-/// How many persons (of any company, deleted or not) the trigram index matches `needle` in,
-/// counted up to `limit`: for a term of three characters (one trigram) the index's list of
-/// that trigram, about 3 ms for 100,000 at a million persons. Other terms count as `limit`
-/// (so a list walks reading rows): a shorter one the index cannot match, and a longer one is
-/// matched through the lists of all its trigrams, which may each be long whatever it matches
-/// (phone digits that every person's phone shares: counting 10,000 matches took 30–90 ms, the
-/// walk 8 ms).
+/// The longest of the trigram index's lists that matching `needle` goes through, counted up
+/// to `limit`: the persons (of any company, deleted or not) its most common trigram is in. The
+/// index matches a term by walking the lists of all its trigrams, so this bounds what listing
+/// its matches costs, whatever they number: phone digits that every phone shares go through
+/// lists of a million (30–90 ms to list 10,000 matches, where walking the order took 8 ms);
+/// `jensen` through lists under 100,000. Each list is counted up to `limit` (about 3 ms at
+/// 100,000), for at most [`COUNTED_TRIGRAMS`]; a term shorter than a trigram, or longer than
+/// that, counts as `limit` (a list walks reading rows).
 pub fn person_text_count(needle: &str, limit: usize) -> Query {
-    if needle.chars().count() != 3 {
+    let chars: Vec<char> = needle.chars().collect();
+    let trigrams: Vec<String> = chars.windows(3).map(|w| w.iter().collect()).collect();
+    if trigrams.is_empty() || trigrams.len() > COUNTED_TRIGRAMS {
         return sql!(format!("SELECT {limit}"));
     }
-    sql!(
-        format!(
-            "SELECT count(*) FROM (SELECT rowid FROM persons_fts WHERE persons_fts MATCH ? \
-             LIMIT {limit})"
-        ),
-        format!("\"{}\"", needle.replace('"', "\"\""))
-    )
+    let one = format!(
+        "SELECT (SELECT count(*) FROM (SELECT rowid FROM persons_fts WHERE persons_fts MATCH ? \
+         LIMIT {limit})) AS n"
+    );
+    let mut q = sql!(format!(
+        "SELECT max(n) FROM ({})",
+        vec![one; trigrams.len()].join(" UNION ALL ")
+    ));
+    for t in trigrams {
+        q.args
+            .push(format!("\"{}\"", t.replace('"', "\"\"")).into());
+    }
+    q
 }
+
+/// The most trigrams of a term [`person_text_count`] counts the lists of.
+const COUNTED_TRIGRAMS: usize = 8;
 
 /// Queues a person whose search text is about to change (or whose row is about to go), with
 /// the text the index holds for them when they are not queued already: a queued person keeps
@@ -493,6 +505,22 @@ mod tests {
                 step(&db.conn().unwrap()).unwrap();
             }
         }
+        // The cost bound: the longest trigram list of the term (the indexed persons only),
+        // capped; a term under a trigram counts as the cap.
+        let count = |needle: &str, cap: usize| -> i64 {
+            let q = person_text_count(needle, cap);
+            let conn = db.conn().unwrap();
+            conn.query_row(&q.sql, params_from_iter(q.args.iter()), |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(count("rar", 1_000), 8);
+        assert_eq!(
+            count("mon 3", 1_000),
+            32,
+            "'mon' is in every indexed Common"
+        );
+        assert_eq!(count("com", 5), 5);
+        assert_eq!(count("xy", 10), 10);
         let ways = [
             (
                 "sorted from ids",
