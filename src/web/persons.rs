@@ -36,8 +36,10 @@ const ORDERS: [(&str, &str); 4] = [
     ("Oldest", "add_time ASC"),
 ];
 /// The form's own fields (custom fields come after).
-const FORM_FIELDS: [&str; 8] = [
+const FORM_FIELDS: [&str; 10] = [
     "name",
+    "first_name",
+    "last_name",
     "email",
     "phone",
     "owner_id",
@@ -469,9 +471,20 @@ fn body_of(form: &Form, fields: &Fields, current: Option<(&Person, &Form)>) -> M
     let held = current.map(|(_, f)| f);
     let changed = |name: &str| held.is_none_or(|held| !form.same_values(held, name));
     let mut body = Map::new();
-    // An unchanged name is not sent: it would be split into its parts again.
-    if changed("name") {
+    // An unchanged name is not sent: it would be split into its parts again. A new person's
+    // name may be given by its parts alone (then the API makes the name of them).
+    let parts = ["first_name", "last_name"];
+    let given = |name: &&str| !form.get(name).trim().is_empty();
+    let name_too = current.is_some() || given(&"name") || !parts.iter().any(given);
+    if name_too && changed("name") {
         body.insert("name".into(), json!(form.get("name")));
+    }
+    // A part the form did not carry (a page from before the parts were on it) stays.
+    for part in parts {
+        let sent = form.all(part).next().is_some();
+        if sent && changed(part) && (current.is_some() || given(&part)) {
+            body.insert(part.into(), json!(form.get(part)));
+        }
     }
     for name in ["email", "phone"].into_iter().filter(|n| changed(n)) {
         let held = match current {
@@ -545,6 +558,14 @@ async fn form_of(web: &Web, p: &Person) -> Form {
     };
     let mut f = vec![
         ("name".to_owned(), p.name.clone()),
+        (
+            "first_name".to_owned(),
+            p.first_name.clone().unwrap_or_default(),
+        ),
+        (
+            "last_name".to_owned(),
+            p.last_name.clone().unwrap_or_default(),
+        ),
         ("email".to_owned(), lines(&p.emails)),
         ("phone".to_owned(), lines(&p.phones)),
         ("owner_id".to_owned(), p.owner_id.to_string()),
@@ -621,7 +642,12 @@ async fn form_page(
             @if current.is_some() {
                 input type="hidden" name="original" value=(form.original_field());
             }
-            (text_field("name", "Name", form.get("name"), error_for("name"), true))
+            (text_field("name", "Name", form.get("name"), error_for("name"), false))
+            fieldset.name-parts {
+                legend { "Or its parts (a changed part makes the name anew)" }
+                (text_field("first_name", "First name", form.get("first_name"), error_for("first_name"), false))
+                (text_field("last_name", "Last name", form.get("last_name"), error_for("last_name"), false))
+            }
             (area_field("email", "Emails (one a line; the first is primary)", form.get("email"), error_for("email")))
             (area_field("phone", "Phones (one a line; the first is primary)", form.get("phone"), error_for("phone")))
             (forms::owner_select(&users, &owner, error_for("owner_id")))

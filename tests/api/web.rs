@@ -383,6 +383,78 @@ async fn a_person_added_and_changed_in_the_app_is_the_api_s_person_with_its_cust
 }
 
 #[tokio::test]
+async fn a_name_is_given_whole_or_by_its_parts_as_the_api_takes_it() {
+    let app = TestApp::spawn().await;
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let csrf = b.csrf().await;
+    // Added by its parts alone: the API makes the name of them.
+    let added = b
+        .post(
+            "/app/persons",
+            &[
+                ("csrf", &csrf),
+                ("name", ""),
+                ("first_name", "Ada"),
+                ("last_name", "Lovelace"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+    let id: i64 = added
+        .location()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let p = app.get(&format!("/v1/persons/{id}")).await;
+    assert_eq!(p.data()["name"], "Ada Lovelace");
+    assert_eq!(p.data()["first_name"], "Ada");
+    assert_eq!(p.data()["last_name"], "Lovelace");
+
+    // A changed last name alone makes the name anew; a changed name is split as the API does.
+    let form = b.get(&format!("/app/persons/{id}/edit")).await;
+    assert!(form.html.contains("value=\"Lovelace\""), "{}", form.html);
+    let saved = post_fields(
+        &mut b,
+        &format!("/app/persons/{id}/edit"),
+        &filled(&form, &[("last_name", "Byron")]),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    assert_eq!(
+        app.get(&format!("/v1/persons/{id}")).await.data()["name"],
+        "Ada Byron"
+    );
+    let form = b.get(&format!("/app/persons/{id}/edit")).await;
+    let saved = post_fields(
+        &mut b,
+        &format!("/app/persons/{id}/edit"),
+        &filled(&form, &[("name", "Augusta Ada King")]),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let p = app.get(&format!("/v1/persons/{id}")).await;
+    assert_eq!(p.data()["first_name"], "Augusta");
+    assert_eq!(p.data()["last_name"], "Ada King");
+
+    // Neither the name nor its parts: the API's message, by the name.
+    let refused = b
+        .post(
+            "/app/persons",
+            &[("csrf", &csrf), ("name", ""), ("first_name", "")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.html.contains("id=\"name-error\""),
+        "{}",
+        refused.html
+    );
+}
+
+#[tokio::test]
 async fn forms_without_the_session_s_csrf_token_change_nothing() {
     let app = TestApp::spawn().await;
     let person = app.add_person(json!({ "name": "Kept" })).await;

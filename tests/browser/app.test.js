@@ -59,7 +59,7 @@ test('a team member signs in, adds, finds, edits and notes a person', { timeout:
   await page.getByRole('button', { name: 'Add person' }).click();
   await page.locator('#name-error').waitFor();
   assert.equal(await page.getByLabel('Favourite colour').inputValue(), 'Teal', 'what was typed is kept');
-  await page.getByLabel('Name').fill('Grace Hopper');
+  await page.getByLabel('Name', { exact: true }).fill('Grace Hopper');
   await page.getByLabel(/^Emails/).fill('grace@example.com');
   await page.getByRole('button', { name: 'Add person' }).click();
   await page.getByRole('heading', { name: 'Grace Hopper' }).waitFor();
@@ -79,7 +79,7 @@ test('a team member signs in, adds, finds, edits and notes a person', { timeout:
   // Edit her, then add a note and see the count.
   await page.getByRole('link', { name: 'Grace Hopper' }).click();
   await page.getByRole('link', { name: 'Edit' }).click();
-  await page.getByLabel('Name').fill('Grace Brewster Hopper');
+  await page.getByLabel('Name', { exact: true }).fill('Grace Brewster Hopper');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('heading', { name: 'Grace Brewster Hopper' }).waitFor();
   assert.equal((await api(server, 'GET', `/v1/persons/${added}`)).name, 'Grace Brewster Hopper');
