@@ -5,11 +5,14 @@ use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
+use serde_json::{Map, json};
 
+use super::forms::{self, Problem, field, text_field};
 use super::pages::{error_page, failure, forbidden, layout, not_found, pager};
 use super::{Form, Posted, Web, html as page, see};
 use crate::domain::activity::{self, Activity, ActivityDraft, ActivityFilter, ActivityType};
 use crate::domain::query::{Direction, ListQuery, Page, SortField};
+use crate::domain::{Fields, Kind};
 use crate::error::ApiError;
 
 /// The most activities a list shows.
@@ -65,6 +68,7 @@ pub async fn list(web: Web, RawQuery(query): RawQuery) -> Response {
                 a href={ "/app/activities?show=" (value) } aria-current=[(value == show).then_some("page")] { (label) }
             }
         }
+        p { a href="/app/activities/new" { "Add an activity" } }
         (table(&web, &list, &types, &back, &today))
         (pager(start, PAGE, more, link))
     };
@@ -192,4 +196,96 @@ fn yesterday(day: &str) -> String {
         .and_then(|d| d.previous_day())
         .and_then(|d| d.format(format).ok())
         .unwrap_or_else(|| day.to_owned())
+}
+
+/// The add form's own fields.
+const FORM_FIELDS: [&str; 7] = [
+    "subject",
+    "type",
+    "due_date",
+    "due_time",
+    "person_id",
+    "deal_id",
+    "note",
+];
+
+/// `GET /app/activities/new?person_id=`: the form to add an activity.
+pub async fn new(web: Web, RawQuery(query): RawQuery) -> Response {
+    let params = Form::parse(query.unwrap_or_default().as_bytes());
+    form_page(&web, &params, None, StatusCode::OK).await
+}
+
+/// `POST /app/activities`: the activity added through the API's rules (v2's body), back to
+/// the upcoming ones (or its person); a refusal shows the form again, the message by its field.
+pub async fn create(web: Web, Posted(body): Posted) -> Response {
+    let Some(form) = web.form(&body) else {
+        return forbidden(&web);
+    };
+    let mut body = Map::new();
+    for text in ["subject", "type", "due_date", "due_time", "note"] {
+        if !form.get(text).trim().is_empty() {
+            body.insert(text.into(), json!(form.get(text).trim()));
+        }
+    }
+    for id in ["person_id", "deal_id"] {
+        if !form.get(id).is_empty() {
+            body.insert(id.into(), forms::number(&form, id));
+        }
+    }
+    let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
+    let added = async {
+        let draft = crate::api::v2::activities::draft(body)?;
+        Ok::<_, ApiError>(activity::add_activity(store, session, draft).await?)
+    };
+    match added.await {
+        Ok(a) => match a.values.person_id {
+            Some(p) => see(&format!("/app/persons/{p}#activities")),
+            None => see("/app/activities"),
+        },
+        Err(e) => form_page(&web, &form, Some(e), StatusCode::BAD_REQUEST).await,
+    }
+}
+
+/// The add form, with `error` by its field.
+async fn form_page(
+    web: &Web,
+    form: &Form,
+    error: Option<ApiError>,
+    status: StatusCode,
+) -> Response {
+    let types = match web.state.store.activity_types(web.session.company.id).await {
+        Ok(types) => types,
+        Err(e) => return error_page(web, e),
+    };
+    let problem = Problem::new(error.as_ref(), |_| None);
+    let error_for = |field: &str| problem.for_field(field);
+    let unplaced = problem.unplaced(&FORM_FIELDS, &Fields::none(Kind::Deal));
+    let body = html! {
+        h1 { "Add an activity" }
+        @if let Some(m) = &unplaced { p.error role="alert" { (m) } }
+        form.card method="post" action="/app/activities" novalidate {
+            input type="hidden" name="csrf" value=(web.csrf);
+            (text_field("subject", "Subject (the type's name when empty)", form.get("subject"), error_for("subject"), false))
+            (field("type", "Type", error_for("type"), html! {
+                select #type name="type" {
+                    @for t in types.iter().filter(|t| t.active) {
+                        option value=(t.key_string) selected[form.get("type") == t.key_string] { (t.name) }
+                    }
+                }
+            }))
+            (field("due_date", "Due date", error_for("due_date"), html! {
+                input #due_date name="due_date" type="date" value=(form.get("due_date"));
+            }))
+            (field("due_time", "Due time (UTC)", error_for("due_time"), html! {
+                input #due_time name="due_time" type="time" value=(form.get("due_time"));
+            }))
+            (text_field("person_id", "Person id", form.get("person_id"), error_for("person_id"), false))
+            (text_field("deal_id", "Deal id", form.get("deal_id"), error_for("deal_id"), false))
+            (forms::area_field("note", "Note", form.get("note"), error_for("note")))
+            button type="submit" { "Add activity" }
+            " "
+            a href="/app/activities" { "Cancel" }
+        }
+    };
+    page(status, layout(Some(web), "Add an activity", body))
 }

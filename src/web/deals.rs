@@ -5,12 +5,15 @@ use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
+use serde_json::{Map, json};
 
+use super::forms::{self, Problem, field, text_field};
 use super::pages::{error_page, failure, forbidden, layout, not_found, pager};
 use super::{Form, Posted, Web, html as page, see};
 use crate::domain::deal::{self, Deal, DealDraft, DealFilter, DealStatus};
 use crate::domain::pipeline::{self, Stage, StageFilter};
 use crate::domain::query::{ListQuery, Page};
+use crate::domain::{Fields, Kind};
 use crate::error::ApiError;
 
 /// The open deals a stage shows at once; the next ones a link away.
@@ -88,6 +91,9 @@ pub async fn board(web: Web, RawQuery(query): RawQuery) -> Response {
                 }
             }
             button type="submit" { "Show" }
+        }
+        @if let Some(p) = &chosen {
+            p { a href={ "/app/deals/new?pipeline_id=" (p.id) } { "Add a deal" } }
         }
         @if chosen.is_none() { p { "There are no pipelines." } }
         div.board {
@@ -174,4 +180,125 @@ pub fn format_value(v: f64) -> String {
     } else {
         format!("{v:.2}")
     }
+}
+
+/// The add form's own fields.
+const FORM_FIELDS: [&str; 7] = [
+    "title",
+    "value",
+    "currency",
+    "stage_id",
+    "person_id",
+    "org_id",
+    "pipeline_id",
+];
+
+/// `GET /app/deals/new?pipeline_id=`: the form to add a deal to a stage of the pipeline.
+pub async fn new(web: Web, RawQuery(query): RawQuery) -> Response {
+    let params = Form::parse(query.unwrap_or_default().as_bytes());
+    form_page(&web, &params, None, StatusCode::OK).await
+}
+
+/// `POST /app/deals`: the deal added through the API's rules (v2's body), shown in its stage;
+/// a refusal shows the form again with the API's message by its field.
+pub async fn create(web: Web, Posted(body): Posted) -> Response {
+    let Some(form) = web.form(&body) else {
+        return forbidden(&web);
+    };
+    let mut body = Map::new();
+    body.insert("title".into(), json!(form.get("title")));
+    for id in ["stage_id", "person_id", "org_id"] {
+        if !form.get(id).is_empty() {
+            body.insert(id.into(), forms::number(&form, id));
+        }
+    }
+    let value = form.get("value").trim();
+    if !value.is_empty() {
+        let amount = value
+            .parse::<f64>()
+            .map_or_else(|_| json!(value), |v| json!(v));
+        body.insert("value".into(), amount);
+    }
+    if !form.get("currency").trim().is_empty() {
+        body.insert("currency".into(), json!(form.get("currency").trim()));
+    }
+    let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
+    let added = async {
+        let draft = crate::api::v2::deals::draft(body)?;
+        Ok::<_, ApiError>(deal::add_deal(store, session, draft).await?)
+    };
+    match added.await {
+        Ok(d) => see(&format!(
+            "/app/deals?pipeline_id={}#stage-{}",
+            d.pipeline_id, d.stage_id
+        )),
+        Err(e) => form_page(&web, &form, Some(e), StatusCode::BAD_REQUEST).await,
+    }
+}
+
+/// The add form for the pipeline `form` names (or the first), with `error` by its field.
+async fn form_page(
+    web: &Web,
+    form: &Form,
+    error: Option<ApiError>,
+    status: StatusCode,
+) -> Response {
+    let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
+    let loaded = async {
+        let (pipelines, _) =
+            pipeline::list_pipelines(store, session, ListQuery::first_page(())).await?;
+        let chosen = form
+            .get("pipeline_id")
+            .parse::<i64>()
+            .ok()
+            .and_then(|id| pipelines.iter().find(|p| p.id == id))
+            .or(pipelines.first())
+            .cloned();
+        let mut stages = Vec::new();
+        if let Some(p) = &chosen {
+            let filter = StageFilter {
+                pipeline_id: Some(p.id),
+            };
+            stages = pipeline::list_stages(store, session, ListQuery::first_page(filter))
+                .await?
+                .0;
+            stages.sort_by_key(|s| (s.order_nr, s.id));
+        }
+        let fields = Fields::load(store, Kind::Deal, session.company.id).await?;
+        Ok::<_, ApiError>((chosen, stages, fields))
+    };
+    let (chosen, stages, fields) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(e) => return error_page(web, e),
+    };
+    let Some(chosen) = chosen else {
+        return failure(web, StatusCode::NOT_FOUND, "There are no pipelines.");
+    };
+    let problem = Problem::new(error.as_ref(), |_| None);
+    let error_for = |field: &str| problem.for_field(field);
+    let unplaced = problem.unplaced(&FORM_FIELDS, &fields);
+    let body = html! {
+        h1 { "Add a deal to " (chosen.name) }
+        @if let Some(m) = &unplaced { p.error role="alert" { (m) } }
+        form.card method="post" action="/app/deals" novalidate {
+            input type="hidden" name="csrf" value=(web.csrf);
+            input type="hidden" name="pipeline_id" value=(chosen.id);
+            (text_field("title", "Title", form.get("title"), error_for("title"), true))
+            (text_field("value", "Value", form.get("value"), error_for("value"), false))
+            (text_field("currency", "Currency (three letters; the company's when empty)", form.get("currency"), error_for("currency"), false))
+            (field("stage_id", "Stage", error_for("stage_id"), html! {
+                select #stage_id name="stage_id" {
+                    @for s in &stages {
+                        option value=(s.id) selected[form.get("stage_id") == s.id.to_string()] { (s.name) }
+                    }
+                }
+            }))
+            (text_field("person_id", "Person id", form.get("person_id"), error_for("person_id"), false))
+            (text_field("org_id", "Organization id", form.get("org_id"), error_for("org_id"), false))
+            button type="submit" { "Add deal" }
+            " "
+            a href={ "/app/deals?pipeline_id=" (chosen.id) } { "Cancel" }
+        }
+    };
+    page(status, layout(Some(web), "Add a deal", body))
 }

@@ -74,9 +74,14 @@ pub fn routes() -> Router<AppState> {
         .route("/webhooks/{id}", get(admin::webhook_log))
         .route("/webhooks/{id}/delete", post(admin::delete_webhook))
         .route("/requests", get(admin::requests))
-        .route("/deals", get(deals::board))
+        .route("/deals", get(deals::board).post(deals::create))
+        .route("/deals/new", get(deals::new))
         .route("/deals/{id}/stage", post(deals::move_to_stage))
-        .route("/activities", get(activities::list))
+        .route(
+            "/activities",
+            get(activities::list).post(activities::create),
+        )
+        .route("/activities/new", get(activities::new))
         .route("/activities/{id}/done", post(activities::mark))
         .fallback(|web: Result<Web, Response>| async move {
             match web {

@@ -1853,6 +1853,151 @@ async fn long_stages_activities_and_an_organization_s_people_page_rather_than_st
     );
 }
 
+#[tokio::test]
+async fn deals_and_activities_are_added_in_the_app_through_the_api_s_rules() {
+    let app = TestApp::spawn().await;
+    let pid = app.add_person(json!({"name": "Dee"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let (_, other) = app.other_company("Elsewhere").await;
+    let theirs = app
+        .post_as(&other.api_token, "/v1/persons", &json!({"name": "Theirs"}))
+        .await
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let csrf = b.csrf().await;
+    let board = b.get("/app/deals").await;
+    assert!(board.html.contains("Add a deal"), "{}", board.html);
+    let form = b.get("/app/deals/new").await;
+    assert_eq!(form.status, StatusCode::OK);
+    let stages = app.get("/api/v2/stages").await;
+    let second = stages.data()[1].clone();
+    let (stage, pipeline) = (
+        second["id"].as_i64().unwrap(),
+        second["pipeline_id"].as_i64().unwrap(),
+    );
+    assert!(form.html.contains(&format!("<option value=\"{stage}\"")));
+    let stage_s = stage.to_string();
+    let pid_s = pid.to_string();
+    let added = b
+        .post(
+            "/app/deals",
+            &[
+                ("csrf", &csrf),
+                ("pipeline_id", &pipeline.to_string()),
+                ("title", "Big sale"),
+                ("value", "1500.5"),
+                ("currency", "EUR"),
+                ("stage_id", &stage_s),
+                ("person_id", &pid_s),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+    assert_eq!(
+        added.location(),
+        format!("/app/deals?pipeline_id={pipeline}#stage-{stage}")
+    );
+    let deals = app.get("/api/v2/deals").await;
+    let deal = &deals.data()[0];
+    assert_eq!(deal["title"], "Big sale");
+    assert_eq!(deal["value"], 1500.5);
+    assert_eq!(deal["currency"], "EUR");
+    assert_eq!(deal["stage_id"], stage);
+    assert_eq!(deal["person_id"], pid);
+    // Refused: by the field the API names; nothing added.
+    let theirs_s = theirs.to_string();
+    for (form, field) in [
+        (vec![("title", "")], "title"),
+        (
+            vec![("title", "X"), ("person_id", theirs_s.as_str())],
+            "person_id",
+        ),
+        (vec![("title", "X"), ("value", "lots")], "value"),
+    ] {
+        let mut fields = vec![("csrf", csrf.as_str())];
+        fields.extend(form);
+        let refused = b.post("/app/deals", &fields).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{field}");
+        assert!(
+            refused.html.contains(&format!("id=\"{field}-error\"")),
+            "{field}: {}",
+            refused.html
+        );
+    }
+    let forged = b.post("/app/deals", &[("csrf", "x"), ("title", "Y")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/api/v2/deals")
+            .await
+            .data()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // An activity, back on its person's page.
+    let list = b.get("/app/activities").await;
+    assert!(list.html.contains("Add an activity"));
+    let form = b.get("/app/activities/new").await;
+    assert!(
+        form.html.contains("<option value=\"meeting\""),
+        "{}",
+        form.html
+    );
+    let added = b
+        .post(
+            "/app/activities",
+            &[
+                ("csrf", &csrf),
+                ("subject", "Call Dee"),
+                ("type", "meeting"),
+                ("due_date", "2999-01-02"),
+                ("due_time", "09:30"),
+                ("person_id", &pid_s),
+                ("note", "About the sale"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+    assert_eq!(added.location(), format!("/app/persons/{pid}#activities"));
+    let activities = app.get("/api/v2/activities").await;
+    let a = &activities.data()[0];
+    assert_eq!(a["subject"], "Call Dee");
+    assert_eq!(a["type"], "meeting");
+    assert_eq!(a["due_date"], "2999-01-02");
+    assert_eq!(a["due_time"], "09:30");
+    assert_eq!(a["person_id"], pid);
+    for (form, field) in [
+        (vec![("due_date", "soon")], "due_date"),
+        (vec![("type", "nonsense")], "type"),
+        (vec![("person_id", theirs_s.as_str())], "person_id"),
+    ] {
+        let mut fields = vec![("csrf", csrf.as_str())];
+        fields.extend(form);
+        let refused = b.post("/app/activities", &fields).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{field}");
+        assert!(
+            refused.html.contains(&format!("id=\"{field}-error\"")),
+            "{field}: {}",
+            refused.html
+        );
+    }
+    assert_eq!(
+        app.get("/api/v2/activities")
+            .await
+            .data()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
 /// Imports `csv` (a header and rows) as the test user's persons.
 async fn import_persons(app: &TestApp, csv: String) {
     use pipestack::import::{Format, Items, Options, import};
