@@ -36,22 +36,27 @@ def pages(person_id, org_id, middle, name, email, phone):
     person's."""
     full = quote_plus(name.lower())
     three = name.split()[1][:3].lower()
+    last = name.split()[1].lower()
     two = name[:2].lower()
     return [
         ("persons, first page (by name)", "/app/persons"),
         ("persons, last changed first", "/app/persons?sort=update_time+DESC"),
         ("persons, page 2", "/app/persons?start=50"),
-        (f"persons, page at {middle:,} (offset)", f"/app/persons?start={middle}"),
+        ("persons, page at 10,000 (the deepest)", "/app/persons?start=10000"),
+        (f"persons, asked at {middle:,} (answered at 10,000)", f"/app/persons?start={middle}"),
         ("search, a full name (one hit)", f"/app/persons?q={full}"),
         ("search, an email", f"/app/persons?q={quote_plus(email)}"),
         (f"search, 3 letters ({three!r}: many hits)", f"/app/persons?q={three}"),
+        (f"search, a last name ({last!r})", f"/app/persons?q={last}"),
         (f"names starting with 2 letters ({two!r})", f"/app/persons?q={two}"),
         ("search, 3 letters matching nobody ('qqq')", "/app/persons?q=qqq"),
+        ("search, 3 letters in every email ('com')", "/app/persons?q=com"),
         ("search, phone digits", f"/app/persons?q={quote_plus(phone[:9])}"),
         ("label filter (no person has it)", "/app/persons?label_id=1"),
         ("owner filter", "/app/persons?owner_id=1"),
         ("a person", f"/app/persons/{person_id}"),
         ("a person's edit form", f"/app/persons/{person_id}/edit"),
+        ("a person's history", f"/app/persons/{person_id}/history"),
         ("add a person (form)", "/app/persons/new"),
         ("organizations", "/app/organizations"),
         ("an organization", f"/app/organizations/{org_id}"),
@@ -82,6 +87,8 @@ def main():
             row = next(r for i, r in enumerate(csv.DictReader(f)) if i == probe - 1)
         org = server.call("POST", "/v1/organizations", {"name": "Analytical Engines"})["data"]["id"]
         server.call("PUT", f"/v1/persons/{probe}", {"org_id": org})
+        for i in range(150):
+            server.call("PUT", f"/v1/persons/{probe}", {"label_ids": [1 + i % 3]})
         for i in range(3):
             server.call("POST", "/api/v2/deals", {"title": f"Deal {i}", "value": 1000 * i, "person_id": probe})
             server.call("POST", "/api/v2/activities", {"subject": f"Call {i}", "person_id": probe,
