@@ -258,32 +258,31 @@ async fn a_snapshot_outlives_upgrades_of_an_engines_own_structures_only() {
     let app = spawn().await;
     app.add_person_v2(json!({"name": "Kept Person"})).await;
     let r = app
-        .post("/_pipestack/snapshots", &json!({"name": "at-16"}))
+        .post("/_pipestack/snapshots", &json!({"name": "at-11"}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     app.add_person_v2(json!({"name": "Later Person"})).await;
     let r = app
-        .post("/_pipestack/snapshots/at-16/restore", &json!({}))
+        .post("/_pipestack/snapshots/at-11/restore", &json!({}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(person_ids(&app, &app.token).await.len(), 1);
 
-    // The same snapshot as a build before migration 16 (the person changelog) would have
-    // saved it: the last migration of the data's tables before it was 11.
+    // The same snapshot as a build before migration 11 would have saved it.
     app.execute_sql(
-        "UPDATE company_snapshots SET data = replace(data, '\"schema\":16', '\"schema\":11') \
-         WHERE name = 'at-16'",
+        "UPDATE company_snapshots SET data = replace(data, '\"schema\":11', '\"schema\":10') \
+         WHERE name = 'at-11'",
     )
     .await;
     let r = app
-        .post("/_pipestack/snapshots/at-16/restore", &json!({}))
+        .post("/_pipestack/snapshots/at-11/restore", &json!({}))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert!(
         r.body["error"]
             .as_str()
             .unwrap()
-            .contains("schema version 11"),
+            .contains("schema version 10"),
         "{}",
         r.body
     );

@@ -15,7 +15,8 @@ pub struct Migration {
     /// What to compute for existing rows once the SQL has run.
     pub fill: Option<Fill>,
     /// Whether it changes the tables a company's data is kept in (a snapshot taken before it
-    /// cannot be restored after it); `false` for an engine's own structures.
+    /// cannot be restored after it); `false` for an engine's own structures and for a table
+    /// added.
     pub data: bool,
 }
 
@@ -38,6 +39,14 @@ macro_rules! migration {
         }
     };
     ($version:literal, $file:literal, engine only) => {
+        Migration {
+            data: false,
+            ..migration!($version, $file, None)
+        }
+    };
+    // A table added to the company's data: a snapshot from before it restores (without rows
+    // for it: a restore empties every table and fills those the snapshot holds).
+    ($version:literal, $file:literal, added table) => {
         Migration {
             data: false,
             ..migration!($version, $file, None)
@@ -74,7 +83,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(14, "0014_person_labels.sql", engine only),
     // The outbox is never in a snapshot.
     migration!(15, "0015_event_source.sql", engine only),
-    migration!(16, "0016_person_changes.sql", None),
+    migration!(16, "0016_person_changes.sql", added table),
 ];
 
 /// A step of a migration done in Rust.
