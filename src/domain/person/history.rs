@@ -6,8 +6,10 @@
 //! `email`, `phone`, `label_ids`, `visible_to`, `marketing_status`, `add_time`, and each custom
 //! field's key), its value before and after as text (a list of emails or phones as its values
 //! joined by `, `, labels as their ids joined by `,`, other JSON values as JSON), or `None`
-//! where there was none. Adding a person records nothing (its `add_time` and creator say it);
-//! nor do changes a person gets from elsewhere (an organization or an option deleted).
+//! where there was none (an empty text is none). The labels of emails and phones are not in
+//! the text: changing only a label records nothing. Adding a person records nothing (its
+//! `add_time` and creator say it); nor do changes a person gets from elsewhere (an
+//! organization or an option deleted).
 
 use serde_json::Value;
 
@@ -133,10 +135,12 @@ fn ids(list: &[i64]) -> Option<String> {
     (!ids.is_empty()).then(|| ids.join(","))
 }
 
-/// A custom value as text: a string as itself, `null` as none, anything else as JSON.
+/// A custom value as text: a string as itself, `null` and `""` as none, anything else as
+/// JSON.
 fn text(v: &Value) -> Option<String> {
     match v {
         Value::Null => None,
+        Value::String(s) if s.is_empty() => None,
         Value::String(s) => Some(s.clone()),
         other => Some(other.to_string()),
     }
@@ -241,6 +245,7 @@ mod tests {
         let mut after = person();
         after.custom_fields.insert("aaa".into(), Value::Null);
         after.custom_fields.insert("zzz".into(), Value::Null);
+        after.custom_fields.insert("yyy".into(), json!(""));
         assert_eq!(
             field_changes(&before, &after),
             [change("aaa", Some("x"), None)]
