@@ -471,11 +471,12 @@ fn body_of(form: &Form, fields: &Fields, current: Option<(&Person, &Form)>) -> M
     let held = current.map(|(_, f)| f);
     let changed = |name: &str| held.is_none_or(|held| !form.same_values(held, name));
     let mut body = Map::new();
-    // An unchanged name is not sent: it would be split into its parts again. A new person's
-    // name may be given by its parts alone (then the API makes the name of them).
+    // An unchanged name is not sent: it would be split into its parts again. A name may be
+    // given by its parts alone (then the API makes the name of them): an empty name beside a
+    // part is left out.
     let parts = ["first_name", "last_name"];
     let given = |name: &&str| !form.get(name).trim().is_empty();
-    let name_too = current.is_some() || given(&"name") || !parts.iter().any(given);
+    let name_too = given(&"name") || !parts.iter().any(given);
     if name_too && changed("name") {
         body.insert("name".into(), json!(form.get("name")));
     }

@@ -438,6 +438,19 @@ async fn a_name_is_given_whole_or_by_its_parts_as_the_api_takes_it() {
     let p = app.get(&format!("/v1/persons/{id}")).await;
     assert_eq!(p.data()["first_name"], "Augusta");
     assert_eq!(p.data()["last_name"], "Ada King");
+    // The name emptied and a part changed: the parts make the name.
+    let form = b.get(&format!("/app/persons/{id}/edit")).await;
+    let saved = post_fields(
+        &mut b,
+        &format!("/app/persons/{id}/edit"),
+        &filled(&form, &[("name", ""), ("last_name", "King")]),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    assert_eq!(
+        app.get(&format!("/v1/persons/{id}")).await.data()["name"],
+        "Augusta King"
+    );
 
     // Neither the name nor its parts: the API's message, by the name.
     let refused = b
