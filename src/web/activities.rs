@@ -259,6 +259,7 @@ async fn form_page(
     };
     let problem = Problem::new(error.as_ref(), |_| None);
     let error_for = |field: &str| problem.for_field(field);
+    // Activities have no custom fields.
     let unplaced = problem.unplaced(&FORM_FIELDS, &Fields::none(Kind::Deal));
     let body = html! {
         h1 { "Add an activity" }

@@ -207,7 +207,7 @@ pub async fn create(web: Web, Posted(body): Posted) -> Response {
     };
     let mut body = Map::new();
     body.insert("title".into(), json!(form.get("title")));
-    for id in ["stage_id", "person_id", "org_id"] {
+    for id in ["pipeline_id", "stage_id", "person_id", "org_id"] {
         if !form.get(id).is_empty() {
             body.insert(id.into(), forms::number(&form, id));
         }

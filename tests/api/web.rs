@@ -1953,6 +1953,47 @@ async fn deals_and_activities_are_added_in_the_app_through_the_api_s_rules() {
         1
     );
 
+    // A deal added to another pipeline's form goes to that pipeline (its first stage when
+    // none is chosen).
+    let renewals = app
+        .post("/api/v2/pipelines", &json!({"name": "Renewals"}))
+        .await
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+    let call = app
+        .post(
+            "/api/v2/stages",
+            &json!({"name": "Call", "pipeline_id": renewals}),
+        )
+        .await
+        .data()["id"]
+        .as_i64()
+        .unwrap();
+    let form = b
+        .get(&format!("/app/deals/new?pipeline_id={renewals}"))
+        .await;
+    assert!(
+        form.html.contains("Add a deal to Renewals"),
+        "{}",
+        form.html
+    );
+    let added = b
+        .post(
+            "/app/deals",
+            &[
+                ("csrf", &csrf),
+                ("pipeline_id", &renewals.to_string()),
+                ("title", "Renewal"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+    assert_eq!(
+        added.location(),
+        format!("/app/deals?pipeline_id={renewals}#stage-{call}")
+    );
+
     // An activity, back on its person's page.
     let list = b.get("/app/activities").await;
     assert!(list.html.contains("Add an activity"));
