@@ -4,7 +4,7 @@ cut to the persons, personFields, organizations and users operations pipestack s
 pointed at a running pipestack: the contract tests/schemathesis/run_v1.sh checks the server
 against.
 
-Five corrections are made to the document, each only where Pipedrive itself contradicts it:
+Six corrections are made to the document, each only where Pipedrive itself contradicts it:
 - its schemas omit `nullable` (OpenAPI 3.0) on keys its own examples, and the seed's "Add a
   person" answer, show as null (`org_id`, `picture_id`, `next_activity_date`, ...): those keys
   may be null; every other key must have the documented type (so a null `permission_set_id`
@@ -15,7 +15,9 @@ Five corrections are made to the document, each only where Pipedrive itself cont
   others, which the same API's v2 document lists (`int`, `status`): those are added;
 - a deal's keys that its other documents show as null (DEAL_NULLABLE, with the reason for
   each) may be null in the v1 deal too;
-- activity types' `color` and notes' links may be null (OTHER_NULLABLE, with the reasons).
+- activity types' `color` and notes' links may be null (OTHER_NULLABLE, with the reasons);
+- a cursor-paged list's `next_cursor` may be null: its own description says it is null at the
+  end of the list, while its schema types it a string (`GET /persons/{id}/changelog`).
 
 Usage: v1_contract.py PIPEDRIVE_V1_YAML SEED_RESPONSE_JSON SERVED_OPENAPI_JSON BASE_URL OUT_JSON
 """
@@ -49,6 +51,10 @@ DEAL_NULLABLE = {
 # objects and ids are null, as `deal_id`, `org_id`, `person_id` and `project_id` already are
 # in Pipedrive's examples.
 OTHER_NULLABLE = {"color", "deal", "person", "organization", "project", "lead_id"}
+
+# "The value of the `next_cursor` field will be `null` if you have reached the end of the
+# dataset" (the document's description of the key its schema types a plain string).
+PAGING_NULLABLE = {"next_cursor"}
 
 RESOURCES = {
     "persons",
@@ -152,7 +158,7 @@ def main():
     with open(pipedrive) as f:
         doc = yaml.safe_load(f)
     with open(seed) as f:
-        nullable = null_keys(json.load(f), examples(doc, set())) | DEAL_NULLABLE | OTHER_NULLABLE
+        nullable = null_keys(json.load(f), examples(doc, set())) | DEAL_NULLABLE | OTHER_NULLABLE | PAGING_NULLABLE
     allow_null(doc, nullable)
     drop_date_time(doc)
     built_in_field_types(doc)
