@@ -56,7 +56,7 @@ pub fn table(changes: &[PersonChange], fields: &Fields, users: &[User]) -> Marku
                         td { (c.time.v1()) }
                         td {
                             (user_name(users, c.actor_user_id))
-                            @if c.source == ChangeSource::App { " " span.badge { "in the app" } }
+                            @if c.source == ChangeSource::App { " " span.badge.app { "in the app" } }
                         }
                         td { (field_name(fields, &c.change.field_key)) }
                         td { (value(fields, users, &c.change.field_key, c.change.old_value.as_deref())) }
