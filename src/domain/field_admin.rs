@@ -110,6 +110,7 @@ pub async fn add_field(
             options: options.clone(),
             user_id: session.user.id,
             now: session.now(),
+            source: session.source,
         };
         match store.insert_field(field).await {
             // A key collision (2^-160) is retried with a new key.

@@ -10,7 +10,7 @@ use super::ports::{Edit, Store};
 use super::query::{ListQuery, SortField, one_page};
 use super::references::{Reference, check_references};
 use super::{Session, Timestamp, html, values};
-use crate::domain::webhook::Stamp;
+use crate::domain::webhook::{ChangeSource, Stamp};
 
 /// The longest note (Pipedrive documents about 100,000 characters).
 pub const MAX_CONTENT: usize = 100_000;
@@ -77,6 +77,8 @@ pub struct NewNote {
     pub company_id: i64,
     pub values: NoteValues,
     pub now: Timestamp,
+    /// Where it is added: its webhook event's `change_source`.
+    pub source: ChangeSource,
 }
 
 impl NewNote {
@@ -254,6 +256,7 @@ pub fn prepare_note(
             company_id: session.company.id,
             values,
             now,
+            source: session.source,
         },
         refs,
     ))

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::domain::webhook::Stamp;
+use crate::domain::webhook::{ChangeSource, Stamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -119,6 +119,8 @@ pub struct NewOrganization {
     pub created_by: i64,
     pub profile: OrgProfile,
     pub custom_fields: Map<String, Value>,
+    /// Where it is added: its webhook event's `change_source`.
+    pub source: ChangeSource,
 }
 
 /// Column-level changes; `None` leaves a column alone.
@@ -291,6 +293,7 @@ pub async fn add_organization(
         add_time: draft.add_time.unwrap_or(now),
         update_time: now,
         created_by: session.user.id,
+        source: session.source,
         profile: OrgProfile::default().patched(&draft.profile)?,
         custom_fields,
     };

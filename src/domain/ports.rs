@@ -24,7 +24,7 @@ use super::pipeline::{
 };
 use super::query::{ListQuery, PersonQuery};
 use super::summary::{Summary, SummaryParts};
-use super::webhook::{Attempt, NewWebhook, Stamp, StoredEvent, Webhook};
+use super::webhook::{Attempt, ChangeSource, NewWebhook, Stamp, StoredEvent, Webhook};
 use super::{Clock, Company, DomainError, Kind, Session, Timestamp, User};
 
 /// A change decided on an entity as it is inside the write's transaction (where engines that
@@ -163,6 +163,8 @@ pub struct NewField {
     pub options: Vec<String>,
     pub user_id: i64,
     pub now: Timestamp,
+    /// Where it is added: its webhook event's `change_source`.
+    pub source: ChangeSource,
 }
 
 /// Changes to a field, applied atomically: all or nothing.

@@ -131,6 +131,11 @@ impl Stamp {
         }
     }
 
+    /// The same change, made where `source` says.
+    pub fn via(self, source: ChangeSource) -> Self {
+        Self { source, ..self }
+    }
+
     /// The same change stamped by `clock`, when the company's clock is not real time.
     pub fn on(self, clock: Clock) -> Self {
         if clock.is_real() {

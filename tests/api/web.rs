@@ -2052,6 +2052,70 @@ async fn deals_and_activities_are_added_in_the_app_through_the_api_s_rules() {
     );
 }
 
+#[tokio::test]
+async fn what_is_added_in_the_app_is_sent_to_webhooks_as_made_in_the_app() {
+    let app = TestApp::spawn().await;
+    let rx = crate::receiver::Receiver::start().await;
+    let hook = app
+        .post(
+            "/v1/webhooks",
+            &json!({"subscription_url": format!("{}/v2", rx.url), "event_action": "create",
+                    "event_object": "*", "version": "2.0"}),
+        )
+        .await;
+    assert_eq!(hook.status, 201, "{}", hook.body);
+    let mut b = Browser::new(&app);
+    b.sign_in(&app.token).await;
+    let csrf = b.csrf().await;
+    let added = b
+        .post("/app/persons", &[("csrf", &csrf), ("name", "Ann")])
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+    let pid = added.location().rsplit('/').next().unwrap().to_owned();
+    for (path, fields) in [
+        ("/app/organizations".to_owned(), vec![("name", "Acme")]),
+        (
+            format!("/app/persons/{pid}/notes"),
+            vec![("content", "Hello")],
+        ),
+        ("/app/deals".to_owned(), vec![("title", "Sale")]),
+        ("/app/activities".to_owned(), vec![("subject", "Call")]),
+    ] {
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend(fields);
+        let r = b.post(&path, &form).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}: {}", r.html);
+    }
+    app.add_person_v2(json!({"name": "Through the API"})).await;
+    let events = rx
+        .wait_for("/v2", 6, std::time::Duration::from_secs(10))
+        .await;
+    let sources: Vec<(String, String)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["meta"]["entity"].as_str().unwrap().to_owned(),
+                e["meta"]["change_source"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut expected: Vec<(String, String)> = [
+        ("person", "app"),
+        ("organization", "app"),
+        ("note", "app"),
+        ("deal", "app"),
+        ("activity", "app"),
+        ("person", "api"),
+    ]
+    .iter()
+    .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+    .collect();
+    let mut got = sources.clone();
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected, "{events:#?}");
+}
+
 /// Imports `csv` (a header and rows) as the test user's persons.
 async fn import_persons(app: &TestApp, csv: String) {
     use pipestack::import::{Format, Items, Options, import};

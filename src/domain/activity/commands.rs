@@ -64,6 +64,7 @@ pub fn prepare_activity(
             creator_user_id: session.user.id,
             values,
             now,
+            source: session.source,
         },
         refs,
     ))

@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use super::error::DomainError;
 use super::person::MAX_TEXT;
 use super::references::Reference;
+use super::webhook::ChangeSource;
 use super::{Timestamp, html, values};
 
 /// A person an activity is with.
@@ -151,6 +152,8 @@ pub struct NewActivity {
     pub creator_user_id: i64,
     pub values: ActivityValues,
     pub now: Timestamp,
+    /// Where it is added: its webhook event's `change_source`.
+    pub source: ChangeSource,
 }
 
 impl NewActivity {

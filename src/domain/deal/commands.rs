@@ -198,6 +198,7 @@ pub fn prepare_deal(
     let new = NewDeal {
         company_id: session.company.id,
         creator_user_id: session.user.id,
+        source: session.source,
         owner_id,
         person_id,
         org_id,

@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 
 use super::fields::push_custom_text;
 use super::query::SortField;
+use super::webhook::ChangeSource;
 use super::{Timestamp, Visibility};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -130,6 +131,8 @@ pub struct NewDeal {
     /// The user the contact person and organization must be visible to (`None`: an admin,
     /// who sees all): checked with them inside the write.
     pub contacts_for: Option<i64>,
+    /// Where it is added: its webhook event's `change_source`.
+    pub source: ChangeSource,
 }
 
 impl NewDeal {

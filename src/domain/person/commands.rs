@@ -64,6 +64,7 @@ pub fn prepare_person(
         update_time: now,
         followers: vec![owner_id],
         created_by: session.user.id,
+        source: session.source,
     };
     Ok((new, refs))
 }

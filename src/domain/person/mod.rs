@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::collation::sort_key;
+use super::webhook::ChangeSource;
 use super::{MarketingStatus, Timestamp, Visibility};
 
 /// The longest `name`, `first_name`, `last_name`, email or phone value accepted.
@@ -138,6 +139,8 @@ pub struct NewPerson {
     pub followers: Vec<i64>,
     /// The user adding the person.
     pub created_by: i64,
+    /// Where it is added: its webhook event's `change_source`.
+    pub source: ChangeSource,
 }
 
 /// Changes to a stored person, column by column; `None` leaves a column alone. Derived columns

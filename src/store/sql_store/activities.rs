@@ -87,7 +87,7 @@ impl<B: Backend> ActivityStore for SqlStore<B> {
         self.write_emitting(|emits| {
             op!(db => {
                 let a = activities::insert(db, &activity).await?;
-                let by = Stamp::now(activity.creator_user_id);
+                let by = Stamp::now(activity.creator_user_id).via(activity.source);
                 webhooks::added(db, &emits, on(a.company_id, a.id), by, &a).await?;
                 Ok(a)
             })
@@ -101,7 +101,7 @@ impl<B: Backend> ActivityStore for SqlStore<B> {
                 let mut ids = Vec::with_capacity(list.len());
                 for new in &list {
                     let a = activities::insert(db, new).await?;
-                    let by = Stamp::now(new.creator_user_id);
+                    let by = Stamp::now(new.creator_user_id).via(new.source);
                     webhooks::added(db, &emits, on(a.company_id, a.id), by, &a).await?;
                     ids.push(a.id);
                 }

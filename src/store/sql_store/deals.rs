@@ -22,7 +22,7 @@ impl<B: Backend> DealStore for SqlStore<B> {
         self.write_emitting(|emits| {
             op!(db => {
                 let d = deals::insert(db, &deal).await?;
-                let by = Stamp::now(deal.creator_user_id);
+                let by = Stamp::now(deal.creator_user_id).via(deal.source);
                 webhooks::added(db, &emits, on(d.company_id, d.id), by, &d).await?;
                 Ok(d)
             })
@@ -36,7 +36,7 @@ impl<B: Backend> DealStore for SqlStore<B> {
                 let mut ids = Vec::with_capacity(deals.len());
                 for new in &deals {
                     let d = deals::insert(db, new).await?;
-                    let by = Stamp::now(new.creator_user_id);
+                    let by = Stamp::now(new.creator_user_id).via(new.source);
                     webhooks::added(db, &emits, on(d.company_id, d.id), by, &d).await?;
                     ids.push(d.id);
                 }

@@ -35,7 +35,7 @@ impl<B: Backend> FieldStore for SqlStore<B> {
                 op!(db => {
                     let f = fields::insert(db, &field).await?;
                     if let Some(on) = on(company_id, field.kind, f.id) {
-                        webhooks::added(db, &emits, on, Stamp::now(field.user_id), &f).await?;
+                        webhooks::added(db, &emits, on, Stamp::now(field.user_id).via(field.source), &f).await?;
                     }
                     Ok(f)
                 })

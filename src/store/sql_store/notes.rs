@@ -23,7 +23,7 @@ impl<B: Backend> NoteStore for SqlStore<B> {
         self.write_emitting(|emits| {
             op!(db => {
                 let n = notes::insert(db, &note).await?;
-                let by = Stamp::now(note.values.user_id);
+                let by = Stamp::now(note.values.user_id).via(note.source);
                 webhooks::added(db, &emits, on(n.company_id, n.id), by, &n).await?;
                 Ok(n)
             })
@@ -37,7 +37,7 @@ impl<B: Backend> NoteStore for SqlStore<B> {
                 let mut ids = Vec::with_capacity(list.len());
                 for new in &list {
                     let n = notes::insert(db, new).await?;
-                    let by = Stamp::now(new.values.user_id);
+                    let by = Stamp::now(new.values.user_id).via(new.source);
                     webhooks::added(db, &emits, on(n.company_id, n.id), by, &n).await?;
                     ids.push(n.id);
                 }

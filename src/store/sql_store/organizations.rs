@@ -24,7 +24,7 @@ impl<B: Backend> OrganizationStore for SqlStore<B> {
             op!(db => {
                 let o = organizations::insert(db, &org).await?;
                 let on = on(o.company_id, o.id);
-                webhooks::added(db, &emits, on, Stamp::now(org.created_by), &o).await?;
+                webhooks::added(db, &emits, on, Stamp::now(org.created_by).via(org.source), &o).await?;
                 Ok(o)
             })
         })

@@ -197,7 +197,7 @@ async fn added(
     }
     let e = Event {
         current: Some(to_json(&p.clone().into_person(id))?),
-        ..webhooks::event(on, Action::Added, Stamp::now(p.created_by))
+        ..webhooks::event(on, Action::Added, Stamp::now(p.created_by).via(p.source))
     };
     webhooks::record(db, emits, &e, &hooks).await
 }

@@ -495,6 +495,7 @@ mod tests {
                 update_time: Timestamp(i),
                 followers: Vec::new(),
                 created_by: 1,
+                source: Default::default(),
             };
             persons::insert_rows(&db, &PreparedPerson::new(p).unwrap())
                 .await
