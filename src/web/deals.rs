@@ -11,7 +11,7 @@ use super::forms::{self, Problem, field, text_field};
 use super::pages::{error_page, failure, forbidden, layout, not_found, pager};
 use super::{Form, Posted, Web, html as page, see};
 use crate::domain::deal::{self, Deal, DealDraft, DealFilter, DealStatus};
-use crate::domain::pipeline::{self, Stage, StageFilter};
+use crate::domain::pipeline::{self, Pipeline, Stage, StageFilter};
 use crate::domain::query::{ListQuery, Page};
 use crate::domain::{Fields, Kind};
 use crate::error::ApiError;
@@ -25,24 +25,10 @@ pub async fn board(web: Web, RawQuery(query): RawQuery) -> Response {
     let params = Form::parse(query.unwrap_or_default().as_bytes());
     let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
     let loaded = async {
-        let (pipelines, _) =
-            pipeline::list_pipelines(store, session, ListQuery::first_page(())).await?;
-        let chosen = params
-            .get("pipeline_id")
-            .parse::<i64>()
-            .ok()
-            .and_then(|id| pipelines.iter().find(|p| p.id == id))
-            .or(pipelines.first())
-            .cloned();
+        let (pipelines, chosen, stages) = pipeline_of(&web, &params).await?;
         let Some(chosen) = chosen else {
             return Ok::<_, ApiError>((pipelines, None, Vec::new()));
         };
-        let filter = StageFilter {
-            pipeline_id: Some(chosen.id),
-        };
-        let (mut stages, _) =
-            pipeline::list_stages(store, session, ListQuery::first_page(filter)).await?;
-        stages.sort_by_key(|s| (s.order_nr, s.id));
         let paged: Option<i64> = params.get("stage_id").parse().ok();
         let asked: i64 = params.get("start").parse().unwrap_or(0);
         let mut columns = Vec::new();
@@ -133,6 +119,35 @@ pub async fn board(web: Web, RawQuery(query): RawQuery) -> Response {
         }
     };
     page(StatusCode::OK, layout(Some(&web), "Deals", body))
+}
+
+/// The company's pipelines, the one `params` names (`pipeline_id`; else the first) and its
+/// stages in order.
+async fn pipeline_of(
+    web: &Web,
+    params: &Form,
+) -> Result<(Vec<Pipeline>, Option<Pipeline>, Vec<Stage>), ApiError> {
+    let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
+    let (pipelines, _) =
+        pipeline::list_pipelines(store, session, ListQuery::first_page(())).await?;
+    let chosen = params
+        .get("pipeline_id")
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| pipelines.iter().find(|p| p.id == id))
+        .or(pipelines.first())
+        .cloned();
+    let mut stages = Vec::new();
+    if let Some(p) = &chosen {
+        let filter = StageFilter {
+            pipeline_id: Some(p.id),
+        };
+        stages = pipeline::list_stages(store, session, ListQuery::first_page(filter))
+            .await?
+            .0;
+        stages.sort_by_key(|s| (s.order_nr, s.id));
+    }
+    Ok((pipelines, chosen, stages))
 }
 
 /// A stage of the board and the page of its open deals shown.
@@ -245,25 +260,7 @@ async fn form_page(
 ) -> Response {
     let (store, session) = (web.state.store.as_ref(), web.session.as_ref());
     let loaded = async {
-        let (pipelines, _) =
-            pipeline::list_pipelines(store, session, ListQuery::first_page(())).await?;
-        let chosen = form
-            .get("pipeline_id")
-            .parse::<i64>()
-            .ok()
-            .and_then(|id| pipelines.iter().find(|p| p.id == id))
-            .or(pipelines.first())
-            .cloned();
-        let mut stages = Vec::new();
-        if let Some(p) = &chosen {
-            let filter = StageFilter {
-                pipeline_id: Some(p.id),
-            };
-            stages = pipeline::list_stages(store, session, ListQuery::first_page(filter))
-                .await?
-                .0;
-            stages.sort_by_key(|s| (s.order_nr, s.id));
-        }
+        let (_, chosen, stages) = pipeline_of(web, form).await?;
         let fields = Fields::load(store, Kind::Deal, session.company.id).await?;
         Ok::<_, ApiError>((chosen, stages, fields))
     };
