@@ -273,6 +273,12 @@ pub trait PersonStore: Send + Sync {
         company_id: i64,
         query: PersonQuery,
     ) -> Result<Vec<Person>, StoreError>;
+    /// The ids of [`list_persons`](Self::list_persons)' persons, in its order.
+    async fn list_person_ids(
+        &self,
+        company_id: i64,
+        query: PersonQuery,
+    ) -> Result<Vec<i64>, StoreError>;
     /// Changes a non-deleted person as `edit` decides on it; `None` when there is none with
     /// that id. Changes that change nothing write nothing (`update_time` stays); an
     /// organization the person joins must still be active.

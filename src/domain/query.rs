@@ -165,7 +165,7 @@ pub struct PersonQuery {
 }
 
 /// One page of persons and whether more follow.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct PersonPage {
     pub persons: Vec<Person>,
     pub more: bool,
@@ -287,22 +287,48 @@ pub async fn list_persons(
     session: &Session,
     query: PersonQuery,
 ) -> Result<PersonPage, DomainError> {
-    let limit = query.limit;
-    if let Some(org) = query.filter.org_id
-        && !super::organization::exists_for(store, session, org).await?
-    {
-        return Ok(PersonPage {
-            persons: Vec::new(),
-            more: false,
-        });
-    }
-    let mut query = query;
-    query.filter.viewer = super::followers::viewer(session);
-    query.limit = limit + 1;
-    let mut persons = store.list_persons(session.company.id, query).await?;
+    let Some((company_id, query, limit)) = listable(store, session, query).await? else {
+        return Ok(PersonPage::default());
+    };
+    let mut persons = store.list_persons(company_id, query).await?;
     let more = persons.len() as i64 > limit;
     persons.truncate(limit as usize);
     Ok(PersonPage { persons, more })
+}
+
+/// [`list_persons`]' page as ids, in its order, and whether more follow: for a read that
+/// renders persons it keeps ([`crate::api::rendered`]).
+pub async fn list_person_ids(
+    store: &dyn Store,
+    session: &Session,
+    query: PersonQuery,
+) -> Result<(Vec<i64>, bool), DomainError> {
+    let Some((company_id, query, limit)) = listable(store, session, query).await? else {
+        return Ok((Vec::new(), false));
+    };
+    let mut ids = store.list_person_ids(company_id, query).await?;
+    let more = ids.len() as i64 > limit;
+    ids.truncate(limit as usize);
+    Ok((ids, more))
+}
+
+/// The query a list of persons asks the store, seen as the session's user and asking one
+/// more than the page to know whether more follow, with the page's limit; `None` when it is
+/// filtered by an organization the user cannot see (an empty page).
+async fn listable(
+    store: &dyn Store,
+    session: &Session,
+    mut query: PersonQuery,
+) -> Result<Option<(i64, PersonQuery, i64)>, DomainError> {
+    if let Some(org) = query.filter.org_id
+        && !super::organization::exists_for(store, session, org).await?
+    {
+        return Ok(None);
+    }
+    let limit = query.limit;
+    query.filter.viewer = super::followers::viewer(session);
+    query.limit = limit + 1;
+    Ok(Some((session.company.id, query, limit)))
 }
 
 /// Whether persons can be sorted by a field.

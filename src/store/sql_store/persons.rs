@@ -69,6 +69,22 @@ impl<B: Backend> PersonStore for SqlStore<B> {
             .await
     }
 
+    async fn list_person_ids(
+        &self,
+        company_id: i64,
+        query: PersonQuery,
+    ) -> Result<Vec<i64>, StoreError> {
+        if persons::is_quick(&query) {
+            return self
+                .backend
+                .read(op!(db => persons::list_ids(db, company_id, &query).await))
+                .await;
+        }
+        self.backend
+            .read_long(op!(db => persons::list_ids(db, company_id, &query).await))
+            .await
+    }
+
     async fn update_person(
         &self,
         company_id: i64,
