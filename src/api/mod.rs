@@ -17,6 +17,7 @@ pub mod page_cache;
 pub mod parse;
 pub mod payload;
 pub mod rate_limit;
+pub mod rendered;
 pub mod routes;
 pub mod search;
 pub mod service;
@@ -65,6 +66,8 @@ pub struct Shared {
     pub logins: auth::Logins,
     /// Rendered list pages by the data's version.
     pub pages: page_cache::PageCache,
+    /// Persons rendered for list pages, by the data's version.
+    pub rendered: rendered::RenderedPersons,
     /// The admin API's journal, faults and fixtures; `None` when it is off.
     pub toolkit: Option<Arc<admin::Toolkit>>,
 }
@@ -97,6 +100,7 @@ impl AppState {
             metrics: HttpMetrics::default(),
             logins: auth::Logins::default(),
             pages: page_cache::PageCache::default(),
+            rendered: rendered::RenderedPersons::default(),
             toolkit: options
                 .admin
                 .map(|config| Arc::new(admin::Toolkit::new(config))),

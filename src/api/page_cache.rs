@@ -22,6 +22,7 @@
 //! [`Store::version`]: crate::domain::ports::Store::version
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -43,19 +44,111 @@ const MAX_BYTES: usize = 8 * 1024 * 1024;
 /// How long a page is served after it was rendered.
 const TTL: Duration = crate::store::cached::TTL;
 
-#[derive(Default)]
 pub struct PageCache {
-    pages: Mutex<Pages>,
+    pages: ByVersion<Key, Page>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
-/// The pages of one version: a page of another version is never kept beside them.
-#[derive(Default)]
-struct Pages {
+impl Default for PageCache {
+    fn default() -> Self {
+        Self {
+            pages: ByVersion::new(MAX_BYTES),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Values rendered from one version of the data, each served for at most [`TTL`] after it was
+/// kept: a value of another version is never kept beside them, and past `max_bytes` the cache
+/// starts over. Pages here, and the persons a page is made of ([`crate::api::rendered`]).
+pub struct ByVersion<K, V> {
+    max_bytes: usize,
+    entries: Mutex<Entries<K, V>>,
+}
+
+struct Entries<K, V> {
     version: Option<DataVersion>,
-    by_key: HashMap<Key, Page>,
+    by_key: HashMap<K, Kept<V>>,
     bytes: usize,
+}
+
+struct Kept<V> {
+    value: V,
+    size: usize,
+    kept: Instant,
+}
+
+impl<K: Hash + Eq, V: Clone> ByVersion<K, V> {
+    pub fn new(max_bytes: usize) -> Self {
+        Self {
+            max_bytes,
+            entries: Mutex::new(Entries {
+                version: None,
+                by_key: HashMap::new(),
+                bytes: 0,
+            }),
+        }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, Entries<K, V>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The value kept for `key` under `version`, if it is still fresh.
+    pub fn get(&self, version: &DataVersion, key: &K) -> Option<V> {
+        self.get_many(version, [key]).pop().flatten()
+    }
+
+    /// [`get`](Self::get) for each of `keys`, under one lock.
+    pub fn get_many<'k>(
+        &self,
+        version: &DataVersion,
+        keys: impl IntoIterator<Item = &'k K>,
+    ) -> Vec<Option<V>>
+    where
+        K: 'k,
+    {
+        let entries = self.entries();
+        let current = entries.version.as_ref() == Some(version);
+        keys.into_iter()
+            .map(|key| {
+                entries
+                    .by_key
+                    .get(key)
+                    .filter(|kept| current && kept.kept.elapsed() < TTL)
+                    .map(|kept| kept.value.clone())
+            })
+            .collect()
+    }
+
+    /// Keeps `values` (each with its size in bytes) under `version`: a value larger than the
+    /// whole cache is not kept.
+    pub fn put(&self, version: &DataVersion, values: impl IntoIterator<Item = (K, V, usize)>) {
+        let mut entries = self.entries();
+        for (key, value, size) in values {
+            if size > self.max_bytes {
+                continue;
+            }
+            if entries.version.as_ref() != Some(version) || entries.bytes + size > self.max_bytes {
+                *entries = Entries {
+                    version: Some(version.clone()),
+                    by_key: HashMap::new(),
+                    bytes: 0,
+                };
+            }
+            let kept = Kept {
+                value,
+                size,
+                kept: Instant::now(),
+            };
+            if let Some(old) = entries.by_key.insert(key, kept) {
+                entries.bytes -= old.size;
+            }
+            entries.bytes += size;
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -69,7 +162,6 @@ struct Key {
 struct Page {
     headers: HeaderMap,
     body: Bytes,
-    rendered: Instant,
 }
 
 impl Page {
@@ -78,7 +170,6 @@ impl Page {
             headers,
             // A copy of its own size: a rendered body's buffer has room to spare.
             body: Bytes::copy_from_slice(body),
-            rendered: Instant::now(),
         }
     }
 
@@ -89,33 +180,12 @@ impl Page {
 
 impl PageCache {
     fn get(&self, version: &DataVersion, key: &Key) -> Option<Page> {
-        let pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        if pages.version.as_ref() != Some(version) {
-            return None;
-        }
-        pages
-            .by_key
-            .get(key)
-            .filter(|page| page.rendered.elapsed() < TTL)
-            .cloned()
+        self.pages.get(version, key)
     }
 
     fn put(&self, version: DataVersion, key: Key, page: Page) {
         let size = page.size(&key);
-        if size > MAX_BYTES {
-            return;
-        }
-        let mut pages = self.pages.lock().unwrap_or_else(|e| e.into_inner());
-        if pages.version.as_ref() != Some(&version) || pages.bytes + size > MAX_BYTES {
-            *pages = Pages {
-                version: Some(version),
-                ..Pages::default()
-            };
-        }
-        if let Some(old) = pages.by_key.insert(key.clone(), page) {
-            pages.bytes -= old.size(&key);
-        }
-        pages.bytes += size;
+        self.pages.put(&version, [(key, page, size)]);
     }
 
     /// Hits and misses, in Prometheus' text format.
@@ -162,13 +232,17 @@ impl FromRequestParts<AppState> for CachedPage {
 
 impl CachedPage {
     /// The page for the data as it is now: the kept one if it was rendered for this version,
-    /// else `render`'s (run only then, after the version was read), kept if it is a `200`.
-    pub async fn serve(self, render: impl Future<Output = ApiResult>) -> ApiResult {
+    /// else `render`'s (run only then, after the version was read, and told it to key what it
+    /// keeps of its own), kept if it is a `200`.
+    pub async fn serve<F: Future<Output = ApiResult>>(
+        self,
+        render: impl FnOnce(Option<DataVersion>) -> F,
+    ) -> ApiResult {
         // Without a version (or a session) there is nothing to key a page by; an error reading
         // it is the rendering's to meet and answer.
         let version = self.state.store.version().await.ok().flatten();
         let (Some(version), Some(key)) = (version, self.key) else {
-            return render.await;
+            return render(None).await;
         };
         let cache = &self.state.pages;
         if let Some(page) = cache.get(&version, &key) {
@@ -178,7 +252,7 @@ impl CachedPage {
             return Ok(response);
         }
         cache.misses.fetch_add(1, Ordering::Relaxed);
-        let response = render.await?;
+        let response = render(Some(version.clone())).await?;
         if response.status() != StatusCode::OK {
             return Ok(response);
         }
@@ -234,7 +308,7 @@ mod tests {
             cache.put(version(1), key(path), page(&half));
         }
         {
-            let pages = cache.pages.lock().unwrap();
+            let pages = cache.pages.entries();
             assert_eq!(
                 pages.by_key.len(),
                 1,
@@ -243,7 +317,7 @@ mod tests {
             assert_eq!(pages.bytes, half.len() + 2);
         }
         cache.put(version(1), key("/3"), page("short"));
-        assert_eq!(cache.pages.lock().unwrap().bytes, "short".len() + 2);
+        assert_eq!(cache.pages.entries().bytes, "short".len() + 2);
         cache.put(version(1), key("/huge"), page(&"x".repeat(MAX_BYTES + 1)));
         assert!(cache.get(&version(1), &key("/huge")).is_none());
         assert!(
@@ -255,9 +329,14 @@ mod tests {
     #[test]
     fn a_page_is_served_for_at_most_the_ttl() {
         let cache = PageCache::default();
-        let mut old = page("old");
-        old.rendered = Instant::now() - TTL;
-        cache.put(version(1), key("/a"), old);
+        cache.put(version(1), key("/a"), page("old"));
+        cache
+            .pages
+            .entries()
+            .by_key
+            .get_mut(&key("/a"))
+            .unwrap()
+            .kept = Instant::now() - TTL;
         assert!(cache.get(&version(1), &key("/a")).is_none());
     }
 }

@@ -31,6 +31,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     let mut out = String::with_capacity(16 * 1024);
     state.metrics.render(&mut out);
     state.pages.render_metrics(&mut out);
+    state.rendered.render_metrics(&mut out);
     state.store.render_metrics(&mut out);
     let mut response = out.into_response();
     response.headers_mut().insert(

@@ -185,7 +185,16 @@ pub async fn of_persons<'a>(
     session: &Session,
     persons: impl IntoIterator<Item = &'a super::person::Person>,
 ) -> Result<std::collections::BTreeMap<i64, Organization>, DomainError> {
-    let mut ids: Vec<i64> = persons.into_iter().filter_map(|p| p.org_id).collect();
+    let ids = persons.into_iter().filter_map(|p| p.org_id).collect();
+    visible_by_ids(store, session, ids).await
+}
+
+/// The organizations among `ids` the session's user may see, deleted ones too, by id.
+pub async fn visible_by_ids(
+    store: &dyn Store,
+    session: &Session,
+    mut ids: Vec<i64>,
+) -> Result<std::collections::BTreeMap<i64, Organization>, DomainError> {
     ids.sort_unstable();
     ids.dedup();
     Ok(store

@@ -1,6 +1,8 @@
 //! Cached list pages: the same page asked for again, with nothing committed meanwhile, is the
 //! kept one; any commit (through the API, by another connection, released together with the
 //! list) is seen by the next list at once; pages are never shared across users or companies.
+//! The same for the persons a v1 page is made of: a page at another offset shows those other
+//! pages rendered for this version, exactly as it would render them afresh.
 
 use std::collections::HashSet;
 
@@ -12,6 +14,15 @@ const LISTS: [&str; 2] = ["/v1/persons?limit=100", "/api/v2/persons?limit=100"];
 
 /// (hits, misses) of the page cache, from `/metrics`.
 async fn cache_counts(app: &TestApp) -> (u64, u64) {
+    counts(app, "pipestack_page_cache_requests_total").await
+}
+
+/// (hits, misses) of the persons kept for pages, from `/metrics`.
+async fn kept_counts(app: &TestApp) -> (u64, u64) {
+    counts(app, "pipestack_rendered_persons_total").await
+}
+
+async fn counts(app: &TestApp, metric: &str) -> (u64, u64) {
     let text = reqwest::get(format!("{}/metrics", app.base))
         .await
         .unwrap()
@@ -19,7 +30,7 @@ async fn cache_counts(app: &TestApp) -> (u64, u64) {
         .await
         .unwrap();
     let count = |outcome: &str| {
-        let prefix = format!("pipestack_page_cache_requests_total{{outcome=\"{outcome}\"}} ");
+        let prefix = format!("{metric}{{outcome=\"{outcome}\"}} ");
         text.lines()
             .find_map(|l| l.strip_prefix(&prefix))
             .unwrap_or_else(|| panic!("no {prefix} in:\n{text}"))
@@ -231,5 +242,157 @@ async fn a_user_renamed_by_another_process_is_seen_within_twice_the_caches_lifet
         after.body.to_string().contains("Renamed Owner"),
         "{}",
         after.body
+    );
+}
+
+/// A v1 page at an offset no page was asked at is made of the persons earlier pages rendered
+/// for this version (counted as kept), and is what rendering every person afresh gives.
+#[tokio::test]
+async fn a_page_at_another_offset_shows_the_kept_persons_as_they_render_afresh() {
+    let app = TestApp::spawn().await;
+    let on = caches(&app).await;
+    let org = app.add_org("Acme").await;
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        let p = app
+            .add_person(json!({
+                "name": format!("P{i:02}"),
+                "org_id": if i % 3 == 0 { Value::Null } else { json!(org) },
+                "email": [{"value": format!("p{i}@example.com"), "primary": true}],
+            }))
+            .await;
+        ids.push(p["id"].as_i64().unwrap());
+    }
+    let deal = app
+        .post(
+            "/api/v2/deals",
+            &json!({"title": "D", "person_id": ids[12], "org_id": org}),
+        )
+        .await;
+    assert_eq!(deal.status, 200, "{}", deal.body);
+    settled(&app).await;
+
+    let (hits, misses) = kept_counts(&app).await;
+    let first = app.get("/v1/persons?start=0&limit=20").await;
+    let second = app.get("/v1/persons?start=10&limit=20").await;
+    assert_eq!(first.status, 200);
+    assert_eq!(second.status, 200);
+    let (first, second) = (first.body, second.body);
+    assert_eq!(second["data"].as_array().unwrap().len(), 20);
+    assert_eq!(
+        second["data"].as_array().unwrap()[..10],
+        first["data"].as_array().unwrap()[10..20]
+    );
+    assert_eq!(
+        second["data"][2]["open_deals_count"], 1,
+        "{}",
+        second["data"][2]
+    );
+    assert_eq!(
+        second["additional_data"]["pagination"],
+        json!({"start": 10, "limit": 20, "more_items_in_collection": false})
+    );
+    if on {
+        assert_eq!(kept_counts(&app).await, (hits + 10, misses + 30));
+    }
+
+    // A commit of another company's changes the version: every person is rendered again,
+    // and the page is the same.
+    app.other_company("Other Co").await;
+    settled(&app).await;
+    let afresh = app.get("/v1/persons?start=10&limit=20").await;
+    assert_eq!(afresh.body, second);
+    if on {
+        assert_eq!(kept_counts(&app).await, (hits + 10, misses + 50));
+    }
+}
+
+/// What a kept person shows changes with the next commit: a deal's count, its organization's
+/// name, its own name, its deletion.
+#[tokio::test]
+async fn a_kept_person_is_shown_as_it_is_after_a_change() {
+    let app = TestApp::spawn().await;
+    let org = app.add_org("Acme").await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let p = app
+            .add_person(json!({"name": format!("P{i}"), "org_id": org}))
+            .await;
+        ids.push(p["id"].as_i64().unwrap());
+    }
+    app.get("/v1/persons?start=0&limit=5").await;
+    let deal = app
+        .post("/api/v2/deals", &json!({"title": "D", "person_id": ids[2]}))
+        .await;
+    assert_eq!(deal.status, 200, "{}", deal.body);
+    let renamed = app
+        .patch(
+            &format!("/api/v2/organizations/{org}"),
+            &json!({"name": "Acme Two"}),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    let page = app.get("/v1/persons?start=1&limit=4").await;
+    let data = page.data().as_array().unwrap();
+    assert_eq!(data[1]["name"], "P2");
+    assert_eq!(data[1]["open_deals_count"], 1, "{}", data[1]);
+    for p in data {
+        assert_eq!(p["org_name"], "Acme Two", "{p}");
+        assert_eq!(p["org_id"]["name"], "Acme Two", "{p}");
+    }
+    assert_eq!(
+        page.body["related_objects"]["organization"][org.to_string()]["name"],
+        "Acme Two"
+    );
+
+    app.put(
+        &format!("/v1/persons/{}", ids[3]),
+        &json!({"name": "Renamed"}),
+    )
+    .await;
+    app.delete(&format!("/v1/persons/{}", ids[4])).await;
+    let page = app.get("/v1/persons?start=2&limit=3").await;
+    let names: Vec<&str> = page
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["P2", "Renamed"]);
+}
+
+/// A person is kept per user: what one user's page showed of an organization the other may
+/// not see is not shown to the other.
+#[tokio::test]
+async fn a_kept_person_is_never_shown_to_another_user() {
+    let app = TestApp::spawn().await;
+    let jane = app.add_user("Jane").await;
+    let hidden = app
+        .post(
+            "/v1/organizations",
+            &json!({"name": "Hidden Org", "visible_to": "1"}),
+        )
+        .await;
+    assert_eq!(hidden.status, 201, "{}", hidden.body);
+    let org = hidden.data()["id"].as_i64().unwrap();
+    app.add_person(json!({"name": "Shared", "visible_to": "3", "org_id": org}))
+        .await;
+    // Jane's first request notes her login (a commit): made before, so that both lists below
+    // see one version.
+    app.get_as(&jane.api_token, "/v1/users/me").await;
+    settled(&app).await;
+    let admins = app.get("/v1/persons?start=0&limit=10").await;
+    assert_eq!(admins.data()[0]["org_id"]["name"], "Hidden Org");
+    let janes = app
+        .get_as(&jane.api_token, "/v1/persons?start=0&limit=10")
+        .await;
+    assert_eq!(janes.status, 200);
+    assert_eq!(janes.data()[0]["name"], "Shared");
+    assert_eq!(janes.data()[0]["org_id"], org, "{}", janes.body);
+    assert!(
+        !janes.body.to_string().contains("Hidden Org"),
+        "{}",
+        janes.body
     );
 }

@@ -6,16 +6,22 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::render::{self, Related};
+use crate::api::AppState;
 use crate::api::envelope::success;
 use crate::api::page_cache::CachedPage;
 use crate::api::parse::{QueryParams, contacts, decode_cursor, encode_cursor, required_id};
 use crate::api::payload::Payload;
+use crate::api::rendered::{self, Rendered, Shape};
 use crate::api::{ApiResult, search};
+use crate::domain::Kind;
 use crate::domain::person::{self, Person, PersonDraft, person_not_found};
+use crate::domain::ports::DataVersion;
 use crate::domain::query::{self, Page, PersonFilter, PersonQuery};
 use crate::domain::search::search_persons;
+use crate::domain::summary;
 use crate::domain::{MarketingStatus, Session, Visibility, values};
 use crate::error::ApiError;
+use axum::extract::State;
 
 /// Keys of the v1 person object that a client may not write.
 const READ_ONLY: &[&str] = &[
@@ -145,11 +151,12 @@ pub async fn delete_persons(Caller { session, store }: Caller, q: QueryParams) -
 
 /// `GET /v1/persons`: `start`/`limit` paging, `sort`, `first_char`, `user_id`.
 pub async fn list_persons(
+    State(state): State<AppState>,
     Caller { session, store }: Caller,
     page: CachedPage,
     q: QueryParams,
 ) -> ApiResult {
-    page.serve(async move {
+    page.serve(|version| async move {
         if q.str("filter_id").is_some() {
             return Err(ApiError::invalid(
                 "filter_id",
@@ -167,17 +174,27 @@ pub async fn list_persons(
             first_char: q.str("first_char").and_then(person::first_char),
             ..PersonFilter::default()
         };
-        let page = query::list_persons(
-            store.as_ref(),
-            &session,
-            PersonQuery {
-                filter,
-                order,
-                page: Page::Offset { start },
-                limit,
-            },
-        )
-        .await?;
+        let query = PersonQuery {
+            filter,
+            order,
+            page: Page::Offset { start },
+            limit,
+        };
+        let pagination =
+            |shown, more| json!({ "pagination": super::pagination(start, limit, shown, more) });
+        if let Some(version) = version
+            && let Some((data, more, related)) =
+                kept_page(&state, store.as_ref(), &session, &version, query.clone()).await?
+        {
+            let shown = data.len();
+            return Ok(success(
+                StatusCode::OK,
+                data,
+                Some(pagination(shown, more)),
+                Some(related.objects()),
+            ));
+        }
+        let page = query::list_persons(store.as_ref(), &session, query).await?;
         let persons: Vec<&Person> = page.persons.iter().collect();
         let related = Related::load(store.as_ref(), &session, &persons).await?;
         let data: Vec<_> = persons
@@ -187,13 +204,76 @@ pub async fn list_persons(
         Ok(success(
             StatusCode::OK,
             data,
-            Some(
-                json!({ "pagination": super::pagination(start, limit, page.persons.len(), page.more) }),
-            ),
+            Some(pagination(page.persons.len(), page.more)),
             Some(related.objects()),
         ))
     })
     .await
+}
+
+/// A v1 page of persons made of those rendered for this version of the data ([`rendered`]):
+/// its ids are listed, and only the persons not kept are read and rendered (then kept). What
+/// they refer to is read for the whole page. `None` when a person listed was gone by the time
+/// it was read (a commit in between): the page is then read in one statement.
+async fn kept_page(
+    state: &AppState,
+    store: &dyn Store,
+    session: &Session,
+    version: &DataVersion,
+    query: PersonQuery,
+) -> Result<Option<(Vec<rendered::Json>, bool, Related)>, ApiError> {
+    let (ids, more) = query::list_person_ids(store, session, query).await?;
+    let mut kept = state.rendered.get(version, session, Shape::V1, &ids);
+    let missing: Vec<i64> = ids
+        .iter()
+        .zip(&kept)
+        .filter(|(_, k)| k.is_none())
+        .map(|(id, _)| *id)
+        .collect();
+    let persons = query::visible_persons(store, session, missing.clone()).await?;
+    if persons.len() != missing.len() {
+        return Ok(None);
+    }
+    let mut related = Related::of(
+        store,
+        session,
+        kept.iter()
+            .flatten()
+            .map(|k| k.owner_id)
+            .chain(persons.iter().map(|p| p.owner_id))
+            .collect(),
+        kept.iter()
+            .flatten()
+            .filter_map(|k| k.org_id)
+            .chain(persons.iter().filter_map(|p| p.org_id))
+            .collect(),
+    )
+    .await?;
+    related.summaries =
+        summary::summaries(store, session, Kind::Person, &missing, (true, true)).await?;
+    let fresh = persons
+        .iter()
+        .map(|p| {
+            let json = rendered::Json::new(&render::person(p, &related))?;
+            Ok((
+                p.id,
+                Rendered {
+                    json,
+                    owner_id: p.owner_id,
+                    org_id: p.org_id,
+                },
+            ))
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    for (id, person) in &fresh {
+        let at = ids.iter().position(|i| i == id);
+        if let Some(slot) = at.and_then(|i| kept.get_mut(i)) {
+            *slot = Some(person.clone());
+        }
+    }
+    state.rendered.put(version, session, Shape::V1, fresh);
+    let data = kept.into_iter().flatten().map(|k| k.json).collect();
+    Ok(Some((data, more, related)))
 }
 
 /// `GET /v1/persons/search`: ranked items with `start`/`limit` paging.

@@ -50,11 +50,26 @@ impl Related {
         session: &Session,
         persons: &[&Person],
     ) -> Result<Self, ApiError> {
+        Self::of(
+            store,
+            session,
+            persons.iter().map(|p| p.owner_id).collect(),
+            persons.iter().filter_map(|p| p.org_id).collect(),
+        )
+        .await
+    }
+
+    /// What persons owned by `owners` and in `orgs` refer to, without their summaries.
+    pub async fn of(
+        store: &dyn Store,
+        session: &Session,
+        owners: Vec<i64>,
+        orgs: Vec<i64>,
+    ) -> Result<Self, ApiError> {
         let company_id = session.company.id;
-        let orgs = organization::of_persons(store, session, persons.iter().copied()).await?;
-        let wanted: Vec<i64> = persons
-            .iter()
-            .map(|p| p.owner_id)
+        let orgs = organization::visible_by_ids(store, session, orgs).await?;
+        let wanted: Vec<i64> = owners
+            .into_iter()
             .chain(orgs.values().map(|o| o.owner_id))
             .collect();
         let users = store

@@ -75,7 +75,7 @@ pub async fn get_persons(
     page: CachedPage,
     q: QueryParams,
 ) -> ApiResult {
-    page.serve(async move {
+    page.serve(|_| async move {
         for unsupported in ["filter_id", "deal_id"] {
             if q.str(unsupported).is_some() {
                 return Err(ApiError::invalid(
