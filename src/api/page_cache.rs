@@ -96,6 +96,11 @@ impl<K: Hash + Eq, V: Clone> ByVersion<K, V> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether values are kept for `version` (none are for another).
+    pub fn is_for(&self, version: &DataVersion) -> bool {
+        self.entries().version.as_ref() == Some(version)
+    }
+
     /// The value kept for `key` under `version`, if it is still fresh.
     pub fn get(&self, version: &DataVersion, key: &K) -> Option<V> {
         self.get_many(version, [key]).pop().flatten()

@@ -95,6 +95,16 @@ impl RenderedPersons {
         }
     }
 
+    /// Counts `n` persons rendered without being looked for (a page read whole).
+    pub fn rendered_afresh(&self, n: usize) {
+        self.misses.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// Whether persons are kept for `version` (any company's, any user's).
+    pub fn holds(&self, version: &DataVersion) -> bool {
+        self.persons.is_for(version)
+    }
+
     /// The persons `ids` as kept for `version`, where they are.
     pub fn get(
         &self,

@@ -213,8 +213,9 @@ pub async fn list_persons(
 
 /// A v1 page of persons made of those rendered for this version of the data ([`rendered`]):
 /// its ids are listed, and only the persons not kept are read and rendered (then kept). What
-/// they refer to is read for the whole page. `None` when a person listed was gone by the time
-/// it was read (a commit in between): the page is then read in one statement.
+/// they refer to is read for the whole page. The first page since a commit, with nothing kept
+/// yet, is read in one statement (its persons kept); so is a page one of whose persons was gone
+/// by the time it was read (a commit in between): then `None`.
 async fn kept_page(
     state: &AppState,
     store: &dyn Store,
@@ -222,6 +223,16 @@ async fn kept_page(
     version: &DataVersion,
     query: PersonQuery,
 ) -> Result<Option<(Vec<rendered::Json>, bool, Related)>, ApiError> {
+    if !state.rendered.holds(version) {
+        let page = query::list_persons(store, session, query).await?;
+        let persons: Vec<&Person> = page.persons.iter().collect();
+        let related = Related::load(store, session, &persons).await?;
+        let fresh = render_each(&page.persons, &related)?;
+        state.rendered.rendered_afresh(fresh.len());
+        let data = fresh.iter().map(|(_, r)| r.json.clone()).collect();
+        state.rendered.put(version, session, Shape::V1, fresh);
+        return Ok(Some((data, page.more, related)));
+    }
     let (ids, more) = query::list_person_ids(store, session, query).await?;
     let mut kept = state.rendered.get(version, session, Shape::V1, &ids);
     let missing: Vec<i64> = ids
@@ -251,20 +262,7 @@ async fn kept_page(
     .await?;
     related.summaries =
         summary::summaries(store, session, Kind::Person, &missing, (true, true)).await?;
-    let fresh = persons
-        .iter()
-        .map(|p| {
-            let json = rendered::Json::new(&render::person(p, &related))?;
-            Ok((
-                p.id,
-                Rendered {
-                    json,
-                    owner_id: p.owner_id,
-                    org_id: p.org_id,
-                },
-            ))
-        })
-        .collect::<Result<Vec<_>, ApiError>>()?;
+    let fresh = render_each(&persons, &related)?;
     for (id, person) in &fresh {
         let at = ids.iter().position(|i| i == id);
         if let Some(slot) = at.and_then(|i| kept.get_mut(i)) {
@@ -274,6 +272,21 @@ async fn kept_page(
     state.rendered.put(version, session, Shape::V1, fresh);
     let data = kept.into_iter().flatten().map(|k| k.json).collect();
     Ok(Some((data, more, related)))
+}
+
+/// Each person rendered on its own, to be kept, by id.
+fn render_each(persons: &[Person], related: &Related) -> Result<Vec<(i64, Rendered)>, ApiError> {
+    persons
+        .iter()
+        .map(|p| {
+            let rendered = Rendered {
+                json: rendered::Json::new(&render::person(p, related))?,
+                owner_id: p.owner_id,
+                org_id: p.org_id,
+            };
+            Ok((p.id, rendered))
+        })
+        .collect()
 }
 
 /// `GET /v1/persons/search`: ranked items with `start`/`limit` paging.
