@@ -47,14 +47,15 @@ pub struct Rendered {
     pub org_id: Option<i64>,
 }
 
-/// Rendered JSON, written into a response as it is.
+/// Rendered JSON, written into a response as it is (shared, not copied: a boxed value moved
+/// into an `Arc` would be copied once more).
 #[derive(Clone)]
-pub struct Json(Arc<RawValue>);
+pub struct Json(Arc<Box<RawValue>>);
 
 impl Json {
     pub fn new(value: &impl Serialize) -> Result<Self, ApiError> {
         serde_json::value::to_raw_value(value)
-            .map(|raw| Self(Arc::from(raw)))
+            .map(|raw| Self(Arc::new(raw)))
             .map_err(|e| ApiError::Internal(format!("rendering a person: {e}")))
     }
 
