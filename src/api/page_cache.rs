@@ -131,17 +131,20 @@ impl<K: Hash + Eq, V: Clone> ByVersion<K, V> {
     /// Keeps `values` (each with its size in bytes) under `version`: a value larger than the
     /// whole cache is not kept.
     pub fn put(&self, version: &DataVersion, values: impl IntoIterator<Item = (K, V, usize)>) {
+        // What is let go is dropped after the lock is released.
+        let mut gone = Vec::new();
         let mut entries = self.entries();
         for (key, value, size) in values {
             if size > self.max_bytes {
                 continue;
             }
             if entries.version.as_ref() != Some(version) || entries.bytes + size > self.max_bytes {
-                *entries = Entries {
+                let fresh = Entries {
                     version: Some(version.clone()),
                     by_key: HashMap::new(),
                     bytes: 0,
                 };
+                gone.push(std::mem::replace(&mut *entries, fresh));
             }
             let kept = Kept {
                 value,
@@ -153,6 +156,8 @@ impl<K: Hash + Eq, V: Clone> ByVersion<K, V> {
             }
             entries.bytes += size;
         }
+        drop(entries);
+        drop(gone);
     }
 }
 
