@@ -3,7 +3,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
 
@@ -44,4 +44,15 @@ pub fn success(
             .into_response(),
         Err(e) => ApiError::Internal(format!("rendering a response: {e}")).into_response(),
     }
+}
+
+/// A page of a cursor-paged list: `additional_data.next_cursor` says where the next page
+/// starts, `null` after the last one.
+pub fn cursor_page(data: impl Serialize, next_cursor: Option<String>) -> Response {
+    success(
+        StatusCode::OK,
+        data,
+        Some(json!({ "next_cursor": next_cursor })),
+        None,
+    )
 }

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::ApiResult;
-use super::envelope::success;
+use super::envelope::{cursor_page, success};
 use super::extract::{ActiveDeal, ActiveOrganization, ActivePerson, Caller, FollowerId, PathId};
 use super::parse::{QueryParams, keyset_page, required_id};
 use super::payload::Payload;
@@ -71,12 +71,7 @@ pub async fn v2_list(caller: &Caller, kind: Kind, id: i64, q: &QueryParams) -> A
         .iter()
         .map(|f| json!({"user_id": f.user_id, "add_time": f.add_time.rfc3339()}))
         .collect();
-    Ok(success(
-        StatusCode::OK,
-        Value::Array(data),
-        Some(json!({ "next_cursor": next })),
-        None,
-    ))
+    Ok(cursor_page(Value::Array(data), next))
 }
 
 pub async fn v2_add(
@@ -126,12 +121,7 @@ pub async fn v2_changelog(caller: &Caller, kind: Kind, id: i64, q: &QueryParams)
             })
         })
         .collect();
-    Ok(success(
-        StatusCode::OK,
-        Value::Array(data),
-        Some(json!({ "next_cursor": next })),
-        None,
-    ))
+    Ok(cursor_page(Value::Array(data), next))
 }
 
 /// Route handlers, one per (dialect, kind, verb).

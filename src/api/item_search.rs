@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::ApiResult;
-use super::envelope::success;
+use super::envelope::{cursor_page, success};
 use super::extract::Caller;
 use super::parse::{QueryParams, best_first, keyset_page};
 use super::v2::deals::Names;
@@ -179,12 +179,7 @@ pub async fn search_items_v2(Caller { session, store }: Caller, q: QueryParams) 
     )?;
     let items = render(store.as_ref(), &session, page, extras).await?;
     let related = related(store.as_ref(), &session, &q, page, extras).await?;
-    Ok(success(
-        StatusCode::OK,
-        data(items, related),
-        Some(json!({ "next_cursor": next_cursor })),
-        None,
-    ))
+    Ok(cursor_page(data(items, related), next_cursor))
 }
 
 /// `GET /v1/itemSearch`: the same search, paged by `start`/`limit`.
@@ -296,12 +291,7 @@ pub async fn search_field_v2(Caller { session, store }: Caller, q: QueryParams) 
             Value::Object(item)
         })
         .collect();
-    Ok(success(
-        StatusCode::OK,
-        data,
-        Some(json!({ "next_cursor": next_cursor })),
-        None,
-    ))
+    Ok(cursor_page(data, next_cursor))
 }
 
 /// `GET /v1/itemSearch/field`: `field_type`, `field_key`, `exact_match` (else a substring),

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::render::{self, Related};
 use crate::api::AppState;
-use crate::api::envelope::success;
+use crate::api::envelope::{cursor_page, success};
 use crate::api::page_cache::CachedPage;
 use crate::api::parse::{QueryParams, contacts, decode_cursor, encode_cursor, required_id};
 use crate::api::payload::Payload;
@@ -104,12 +104,7 @@ pub async fn get_person_changelog(
             })
         })
         .collect();
-    Ok(success(
-        StatusCode::OK,
-        Value::Array(data),
-        Some(json!({ "next_cursor": next })),
-        None,
-    ))
+    Ok(cursor_page(Value::Array(data), next))
 }
 
 /// `PUT /v1/persons/{id}`: a partial update; `email`/`phone` replace the whole list.

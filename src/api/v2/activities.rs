@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::{ListOrder, time_param};
 use crate::api::ApiResult;
-use crate::api::envelope::success;
+use crate::api::envelope::{cursor_page, success};
 use crate::api::extract::{Caller, FieldCode, PathId};
 use crate::api::parse::{QueryParams, keyset_page, reject_fields};
 use crate::api::payload::Payload;
@@ -163,12 +163,7 @@ pub async fn get_activities(Caller { session, store }: Caller, q: QueryParams) -
     });
     let next_cursor = order.next_cursor(last, more);
     let data: Vec<Value> = list.iter().map(|a| render(a, attendees)).collect();
-    Ok(success(
-        StatusCode::OK,
-        data,
-        Some(json!({ "next_cursor": next_cursor })),
-        None,
-    ))
+    Ok(cursor_page(data, next_cursor))
 }
 
 /// Keys of the v2 activity object a client may not write.
@@ -382,12 +377,7 @@ pub async fn get_activity_fields(Caller { session, store }: Caller, q: QueryPara
         .iter()
         .map(|(_, f)| activity_field(*f, &types, ui))
         .collect();
-    Ok(success(
-        StatusCode::OK,
-        data,
-        Some(json!({ "next_cursor": next_cursor })),
-        None,
-    ))
+    Ok(cursor_page(data, next_cursor))
 }
 
 /// `GET /api/v2/activityFields/{field_code}`.

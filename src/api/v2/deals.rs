@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use super::render::{self, Context, Options};
 use super::{ListOrder, time_param};
 use crate::api::ApiResult;
-use crate::api::envelope::success;
+use crate::api::envelope::{cursor_page, success};
 use crate::api::extract::{ActiveDeal, Caller, PathId};
 use crate::api::parse::{QueryParams, best_first, keyset_page, reject_fields};
 use crate::api::payload::Payload;
@@ -256,12 +256,7 @@ async fn list(Caller { session, store }: Caller, q: QueryParams, archived: bool)
         .with_summaries(store.as_ref(), &session, Kind::Deal, &ids, &opts)
         .await?;
     let data: Vec<DealV2<'_>> = deals.iter().map(|d| render(d, &opts, &ctx)).collect();
-    Ok(success(
-        StatusCode::OK,
-        data,
-        Some(json!({ "next_cursor": next_cursor })),
-        None,
-    ))
+    Ok(cursor_page(data, next_cursor))
 }
 
 /// `GET /api/v2/deals/search`: by title and custom values, ranked like persons.
@@ -322,12 +317,7 @@ pub async fn search_deals(Caller { session, store }: Caller, q: QueryParams) -> 
             json!({"result_score": score, "item": item})
         })
         .collect();
-    Ok(success(
-        StatusCode::OK,
-        json!({ "items": items }),
-        Some(json!({ "next_cursor": next_cursor })),
-        None,
-    ))
+    Ok(cursor_page(json!({ "items": items }), next_cursor))
 }
 
 /// The names a search item shows: of the deals' stages, persons and organizations.

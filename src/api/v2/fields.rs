@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use crate::api::ApiResult;
-use crate::api::envelope::success;
+use crate::api::envelope::{cursor_page, success};
 use crate::api::parse::{QueryParams, keyset_page, reject_fields};
 use crate::api::payload::{JsonBody, Payload};
 use crate::domain::field_admin::{self, FieldUpdate};
@@ -83,12 +83,7 @@ pub async fn get_fields<K: ItemKind>(
         "field list",
     )?;
     let page: Vec<Value> = page.iter().map(|f| field(f, &include)).collect();
-    Ok(success(
-        StatusCode::OK,
-        Value::Array(page),
-        Some(json!({ "next_cursor": next_cursor })),
-        None,
-    ))
+    Ok(cursor_page(Value::Array(page), next_cursor))
 }
 
 pub async fn get_field<K: ItemKind>(

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::render::{self, Context, Options};
 use crate::api::ApiResult;
-use crate::api::envelope::success;
+use crate::api::envelope::{cursor_page, success};
 use crate::api::parse::{QueryParams, best_first, keyset_page, reject_fields};
 use crate::api::payload::Payload;
 use crate::domain::fields::ADDRESS_PARTS;
@@ -195,12 +195,7 @@ pub async fn get_organizations(Caller { session, store }: Caller, q: QueryParams
     });
     let next_cursor = order.next_cursor(last, more);
     let data = many(store.as_ref(), &session, &orgs, &opts).await?;
-    Ok(success(
-        StatusCode::OK,
-        data,
-        Some(json!({ "next_cursor": next_cursor })),
-        None,
-    ))
+    Ok(cursor_page(data, next_cursor))
 }
 
 /// `GET /api/v2/organizations/search`: by name and address, ranked like persons.
@@ -233,12 +228,7 @@ pub async fn search_organization(Caller { session, store }: Caller, q: QueryPara
         .iter()
         .map(|(score, o)| json!({"result_score": score, "item": search_item(o)}))
         .collect();
-    Ok(success(
-        StatusCode::OK,
-        json!({ "items": items }),
-        Some(json!({ "next_cursor": next_cursor })),
-        None,
-    ))
+    Ok(cursor_page(json!({ "items": items }), next_cursor))
 }
 
 /// An organization as a search result shows it.

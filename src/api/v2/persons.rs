@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::render::{self, Context, Options};
-use crate::api::envelope::success;
+use crate::api::envelope::{cursor_page, success};
 use crate::api::page_cache::CachedPage;
 use crate::api::parse::{QueryParams, best_first, contacts, keyset_page};
 use crate::api::payload::Payload;
@@ -121,12 +121,7 @@ pub async fn get_persons(
             .iter()
             .map(|p| render::person(p, &opts, &ctx))
             .collect();
-        Ok(success(
-            StatusCode::OK,
-            data,
-            Some(json!({ "next_cursor": next_cursor })),
-            None,
-        ))
+        Ok(cursor_page(data, next_cursor))
     })
     .await
 }
@@ -138,12 +133,7 @@ pub async fn search_persons(Caller { session, store }: Caller, q: QueryParams) -
     let (page, next_cursor) =
         keyset_page(&q, &hits, |h| (best_first(h.score), h.person.id), "search")?;
     let items = search::items(store.as_ref(), &session, page, search::wants_picture(&q)).await?;
-    Ok(success(
-        StatusCode::OK,
-        json!({ "items": items }),
-        Some(json!({ "next_cursor": next_cursor })),
-        None,
-    ))
+    Ok(cursor_page(json!({ "items": items }), next_cursor))
 }
 
 async fn one(store: &dyn Store, session: &Session, person: &Person, opts: &Options) -> ApiResult {

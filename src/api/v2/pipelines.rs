@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::ListOrder;
 use crate::api::ApiResult;
-use crate::api::envelope::success;
+use crate::api::envelope::{cursor_page, success};
 use crate::api::extract::{Caller, PathId};
 use crate::api::parse::{QueryParams, reject_fields};
 use crate::api::payload::Payload;
@@ -45,16 +45,6 @@ pub fn render_stage(s: &Stage) -> Value {
 
 fn one(data: Value) -> ApiResult {
     Ok(success(StatusCode::OK, data, None, None))
-}
-
-/// A list page with its cursor.
-fn page(data: Vec<Value>, next_cursor: Option<String>) -> ApiResult {
-    Ok(success(
-        StatusCode::OK,
-        data,
-        Some(json!({ "next_cursor": next_cursor })),
-        None,
-    ))
 }
 
 const KEYS_READ_ONLY: &[&str] = &["id", "order_nr", "is_deleted", "add_time", "update_time"];
@@ -110,10 +100,10 @@ pub async fn get_pipelines(Caller { session, store }: Caller, q: QueryParams) ->
         let key = sort_key(order.sort_by, p.id, p.order_nr, p.add_time, p.update_time);
         (key, p.id)
     });
-    page(
-        pipelines.iter().map(render_pipeline).collect(),
+    Ok(cursor_page(
+        pipelines.iter().map(render_pipeline).collect::<Vec<_>>(),
         order.next_cursor(last, more),
-    )
+    ))
 }
 
 /// `GET /api/v2/pipelines/{id}`: deleted ones too, with `is_deleted: true`.
@@ -167,10 +157,10 @@ pub async fn get_stages(Caller { session, store }: Caller, q: QueryParams) -> Ap
         let key = sort_key(order.sort_by, s.id, s.order_nr, s.add_time, s.update_time);
         (key, s.id)
     });
-    page(
-        stages.iter().map(render_stage).collect(),
+    Ok(cursor_page(
+        stages.iter().map(render_stage).collect::<Vec<_>>(),
         order.next_cursor(last, more),
-    )
+    ))
 }
 
 pub async fn get_stage(Caller { session, store }: Caller, PathId(id): PathId) -> ApiResult {
