@@ -70,8 +70,21 @@ pub struct ByVersion<K, V> {
 
 struct Entries<K, V> {
     version: Option<DataVersion>,
+    /// When the version was first seen.
+    since: Instant,
     by_key: HashMap<K, Kept<V>>,
     bytes: usize,
+}
+
+impl<K, V> Entries<K, V> {
+    fn of(version: &DataVersion) -> Self {
+        Self {
+            version: Some(version.clone()),
+            since: Instant::now(),
+            by_key: HashMap::new(),
+            bytes: 0,
+        }
+    }
 }
 
 struct Kept<V> {
@@ -86,6 +99,7 @@ impl<K: Hash + Eq, V: Clone> ByVersion<K, V> {
             max_bytes,
             entries: Mutex::new(Entries {
                 version: None,
+                since: Instant::now(),
                 by_key: HashMap::new(),
                 bytes: 0,
             }),
@@ -96,9 +110,17 @@ impl<K: Hash + Eq, V: Clone> ByVersion<K, V> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Whether values are kept for `version` (none are for another).
-    pub fn is_for(&self, version: &DataVersion) -> bool {
-        self.entries().version.as_ref() == Some(version)
+    /// Whether values are kept for `version` (none are for another), which was first seen
+    /// at least `settled` ago; seeing it first lets go of another version's values.
+    pub fn is_for(&self, version: &DataVersion, settled: Duration) -> bool {
+        let mut entries = self.entries();
+        if entries.version.as_ref() != Some(version) {
+            let gone = std::mem::replace(&mut *entries, Entries::of(version));
+            drop(entries);
+            drop(gone);
+            return settled.is_zero();
+        }
+        entries.since.elapsed() >= settled
     }
 
     /// The value kept for `key` under `version`, if it is still fresh.
@@ -128,23 +150,21 @@ impl<K: Hash + Eq, V: Clone> ByVersion<K, V> {
             .collect()
     }
 
-    /// Keeps `values` (each with its size in bytes) under `version`: a value larger than the
-    /// whole cache is not kept.
+    /// Keeps `values` (each with its size in bytes) under `version`, letting go of another
+    /// version's: a value larger than the whole cache is not kept.
     pub fn put(&self, version: &DataVersion, values: impl IntoIterator<Item = (K, V, usize)>) {
         // What is let go is dropped after the lock is released.
         let mut gone = Vec::new();
         let mut entries = self.entries();
+        if entries.version.as_ref() != Some(version) {
+            gone.push(std::mem::replace(&mut *entries, Entries::of(version)));
+        }
         for (key, value, size) in values {
             if size > self.max_bytes {
                 continue;
             }
-            if entries.version.as_ref() != Some(version) || entries.bytes + size > self.max_bytes {
-                let fresh = Entries {
-                    version: Some(version.clone()),
-                    by_key: HashMap::new(),
-                    bytes: 0,
-                };
-                gone.push(std::mem::replace(&mut *entries, fresh));
+            if entries.bytes + size > self.max_bytes {
+                gone.push(std::mem::replace(&mut *entries, Entries::of(version)));
             }
             let kept = Kept {
                 value,

@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -21,8 +22,14 @@ use crate::domain::ports::DataVersion;
 use crate::error::ApiError;
 
 /// The most bytes of persons kept; past it the cache starts over. A v1 person is ~1.4 KB, so
-/// this holds ~6,000 of them (the page cache keeps as much again).
-const MAX_BYTES: usize = 8 * 1024 * 1024;
+/// this holds ~2,800 of them (the page cache keeps twice as much).
+const MAX_BYTES: usize = 4 * 1024 * 1024;
+
+/// How long a version stands before its pages keep persons: while commits follow each other
+/// closely (a burst of writes, the search index merging after a start), each version would
+/// serve a page or two, and keeping their persons only churns memory (measured: 50 MB more
+/// at its peak at a million persons).
+const SETTLED: Duration = Duration::from_millis(50);
 
 /// How a person was rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -96,14 +103,10 @@ impl RenderedPersons {
         }
     }
 
-    /// Counts `n` persons rendered without being looked for (a page read whole).
-    pub fn rendered_afresh(&self, n: usize) {
-        self.misses.fetch_add(n as u64, Ordering::Relaxed);
-    }
-
-    /// Whether persons are kept for `version` (any company's, any user's).
+    /// Whether persons are kept for `version`: once it has stood for [`SETTLED`] since a page
+    /// first asked (the first asking lets go of what other versions kept).
     pub fn holds(&self, version: &DataVersion) -> bool {
-        self.persons.is_for(version)
+        self.persons.is_for(version, SETTLED)
     }
 
     /// The persons `ids` as kept for `version`, where they are.
@@ -145,7 +148,7 @@ impl RenderedPersons {
 
     /// Hits and misses, in Prometheus' text format.
     pub fn render_metrics(&self, out: &mut String) {
-        out.push_str("# HELP pipestack_rendered_persons_total Persons a list page showed where the store has a data version, by whether one rendered for that version was served.\n");
+        out.push_str("# HELP pipestack_rendered_persons_total Persons a list page looked for among those rendered for its data version, by whether one was kept.\n");
         out.push_str("# TYPE pipestack_rendered_persons_total counter\n");
         for (outcome, count) in [("hit", &self.hits), ("miss", &self.misses)] {
             out.push_str(&format!(

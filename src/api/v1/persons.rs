@@ -208,9 +208,10 @@ pub async fn list_persons(
 
 /// A v1 page of persons made of those rendered for this version of the data ([`rendered`]):
 /// its ids are listed, and only the persons not kept are read and rendered (then kept). What
-/// they refer to is read for the whole page. The first page since a commit, with nothing kept
-/// yet, is read in one statement (its persons kept); so is a page one of whose persons was gone
-/// by the time it was read (a commit in between): then `None`.
+/// they refer to is read for the whole page. `None` while the version is new (the page is then
+/// read in one statement and nothing is kept: while commits follow each other closely, no
+/// other page would use it), and for a page one of whose persons was gone by the time it was
+/// read (a commit in between).
 async fn kept_page(
     state: &AppState,
     store: &dyn Store,
@@ -219,14 +220,7 @@ async fn kept_page(
     query: PersonQuery,
 ) -> Result<Option<(Vec<rendered::Json>, bool, Related)>, ApiError> {
     if !state.rendered.holds(version) {
-        let page = query::list_persons(store, session, query).await?;
-        let persons: Vec<&Person> = page.persons.iter().collect();
-        let related = Related::load(store, session, &persons).await?;
-        let fresh = render_each(&page.persons, &related)?;
-        state.rendered.rendered_afresh(fresh.len());
-        let data = fresh.iter().map(|(_, r)| r.json.clone()).collect();
-        state.rendered.put(version, session, Shape::V1, fresh);
-        return Ok(Some((data, page.more, related)));
+        return Ok(None);
     }
     let (ids, more) = query::list_person_ids(store, session, query).await?;
     let mut kept = state.rendered.get(version, session, Shape::V1, &ids);
