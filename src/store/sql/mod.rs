@@ -362,6 +362,26 @@ pub trait Backend: Send + Sync + 'static {
         self.read(op)
     }
 
+    /// [`read`](Self::read) when the caller knows `op` is `quick`, else
+    /// [`read_long`](Self::read_long).
+    fn read_as<T, F>(
+        &self,
+        quick: bool,
+        op: F,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send
+    where
+        T: Send + 'static,
+        F: for<'d> FnOnce(&'d Self::Db) -> BoxFuture<'d, Result<T, StoreError>> + Send + 'static,
+    {
+        async move {
+            if quick {
+                self.read(op).await
+            } else {
+                self.read_long(op).await
+            }
+        }
+    }
+
     /// Runs `op` in a transaction and resolves once it is committed to disk; an error rolls
     /// back everything `op` wrote. An engine may run a copy of `op` again after a transaction
     /// the engine aborted without writing anything (PostgreSQL's deadlock victims).

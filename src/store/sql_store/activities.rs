@@ -127,14 +127,12 @@ impl<B: Backend> ActivityStore for SqlStore<B> {
         company_id: i64,
         query: ListQuery<ActivityFilter>,
     ) -> Result<Vec<Activity>, StoreError> {
-        if activities::is_quick(&query) {
-            return self
-                .backend
-                .read(op!(db => activities::list(db, company_id, &query).await))
-                .await;
-        }
+        let quick = activities::is_quick(&query);
         self.backend
-            .read_long(op!(db => activities::list(db, company_id, &query).await))
+            .read_as(
+                quick,
+                op!(db => activities::list(db, company_id, &query).await),
+            )
             .await
     }
 

@@ -57,14 +57,9 @@ impl<B: Backend> DealStore for SqlStore<B> {
         company_id: i64,
         query: ListQuery<DealFilter>,
     ) -> Result<Vec<Deal>, StoreError> {
-        if deals::is_quick(&query) {
-            return self
-                .backend
-                .read(op!(db => deals::list(db, company_id, &query).await))
-                .await;
-        }
+        let quick = deals::is_quick(&query);
         self.backend
-            .read_long(op!(db => deals::list(db, company_id, &query).await))
+            .read_as(quick, op!(db => deals::list(db, company_id, &query).await))
             .await
     }
 

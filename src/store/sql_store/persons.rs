@@ -58,14 +58,12 @@ impl<B: Backend> PersonStore for SqlStore<B> {
         company_id: i64,
         query: PersonQuery,
     ) -> Result<Vec<Person>, StoreError> {
-        if persons::is_quick(&query) {
-            return self
-                .backend
-                .read(op!(db => persons::list(db, company_id, &query).await))
-                .await;
-        }
+        let quick = persons::is_quick(&query);
         self.backend
-            .read_long(op!(db => persons::list(db, company_id, &query).await))
+            .read_as(
+                quick,
+                op!(db => persons::list(db, company_id, &query).await),
+            )
             .await
     }
 
@@ -74,14 +72,12 @@ impl<B: Backend> PersonStore for SqlStore<B> {
         company_id: i64,
         query: PersonQuery,
     ) -> Result<Vec<i64>, StoreError> {
-        if persons::is_quick(&query) {
-            return self
-                .backend
-                .read(op!(db => persons::list_ids(db, company_id, &query).await))
-                .await;
-        }
+        let quick = persons::is_quick(&query);
         self.backend
-            .read_long(op!(db => persons::list_ids(db, company_id, &query).await))
+            .read_as(
+                quick,
+                op!(db => persons::list_ids(db, company_id, &query).await),
+            )
             .await
     }
 
