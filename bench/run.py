@@ -139,6 +139,28 @@ def measure(label, server, scen, null_base, results, conns=(2, 32)):
                   flush=True)
 
 
+class PeakRss:
+    """The server's highest RSS while a `with` block runs, sampled every 100 ms."""
+
+    def __init__(self, server):
+        self.server, self.peak = server, 0.0
+        self.stop = __import__("threading").Event()
+        self.thread = __import__("threading").Thread(target=self.sample, daemon=True)
+
+    def sample(self):
+        while not self.stop.is_set():
+            self.peak = max(self.peak, self.server.rss_mb())
+            time.sleep(0.1)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self.stop.set()
+        self.thread.join()
+
+
 def first_answer(server):
     server.proc.terminate()
     server.proc.wait()
@@ -179,7 +201,8 @@ def main():
             capture(server, scen, outdir)
             null, null_base = start_null(outdir)
             try:
-                measure(label, server, scen, null_base, results)
+                with PeakRss(server) as peak:
+                    measure(label, server, scen, null_base, results)
                 if PG and label == "small":
                     pg = Server(database=fresh_pg(PG))
                     pg.start()
@@ -196,7 +219,7 @@ def main():
             rss = server.rss_mb()
             startup_again = first_answer(server)
             db_mb = sum(os.path.getsize(os.path.join(server.dir, f)) for f in os.listdir(server.dir)) / 2**20
-            notes.append((label, n, load_s, startup, startup_again, rss, db_mb))
+            notes.append((label, n, load_s, startup, startup_again, rss, peak.peak, db_mb))
             server.proc.terminate()
             server.proc.wait()
         write(results, notes, pg_results)
@@ -224,11 +247,11 @@ def write(results, notes, pg_results):
             f"| {label} | {name} | {c} | {ours['rps']:.0f} | {ours['p50']:.2f} | {ours['p99']:.2f} | "
             f"{null['rps']:.0f} | {null['p99']:.2f} | {ours['rps'] / null['rps']:.2f} | {ours['non2xx']} |")
     lines += ["", "| store | persons | import time | first answer (fresh start) | first answer (restart) | "
-                  "server RSS after the runs | database on disk |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
-    for label, n, load_s, startup, again, rss, db_mb in notes:
+                  "server RSS after the runs | server RSS at its highest (every 100 ms) | database on disk |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for label, n, load_s, startup, again, rss, peak, db_mb in notes:
         lines.append(f"| {label} | {n:,} | {load_s:.1f} s | {startup * 1000:.0f} ms | {again * 1000:.0f} ms | "
-                     f"{rss:.0f} MB | {db_mb:.0f} MB |")
+                     f"{rss:.0f} MB | {peak:.0f} MB | {db_mb:.0f} MB |")
     if pg_results:
         by_sqlite = {(n, c): o for l, n, c, o, _ in results if l == "small"}
         lines += ["", "Writes on PostgreSQL (a fresh database holding the small store; PostgreSQL on the same "
