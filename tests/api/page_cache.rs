@@ -220,6 +220,80 @@ async fn a_list_after_an_acknowledged_add_always_has_it_while_lists_race_the_add
     }
 }
 
+/// A v1 page at any offset after an acknowledged rename shows the new name, while readers keep
+/// filling the kept persons with pages of every size and each rename is released together
+/// with a page (now and then the version is left to stand, so that pages keep persons).
+#[tokio::test]
+async fn a_page_after_an_acknowledged_rename_shows_it_while_pages_race_the_renames() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(app.add_person(json!({"name": format!("P{i}")})).await["id"].clone());
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|i| {
+            let (base, token, stop) = (app.base.clone(), app.token.clone(), stop.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let mut n = i;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    n += 1;
+                    let r = client
+                        .get(format!(
+                            "{base}/v1/persons?start={}&limit={}",
+                            n % 7,
+                            20 + n % 11
+                        ))
+                        .header("x-api-token", &token)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), 200);
+                }
+            })
+        })
+        .collect();
+    for round in 0..30 {
+        let id = &ids[(round * 7) % ids.len()];
+        let name = format!("Renamed in round {round}");
+        let (renamed, raced) = app
+            .race(
+                (
+                    reqwest::Method::PATCH,
+                    format!("/api/v2/persons/{id}"),
+                    Some(json!({"name": name})),
+                ),
+                (
+                    reqwest::Method::GET,
+                    "/v1/persons?start=1&limit=29".into(),
+                    None,
+                ),
+            )
+            .await;
+        assert_eq!(renamed.status, 200, "{}", renamed.body);
+        assert_eq!(raced.status, 200);
+        if round % 3 == 0 {
+            version_stood().await;
+        }
+        let after = app
+            .get(&format!("/v1/persons?start=0&limit={}", 30 + round))
+            .await;
+        let shown = after
+            .data()
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| &p["id"] == id)
+            .unwrap_or_else(|| panic!("round {round}: {id} not listed: {}", after.body));
+        assert_eq!(shown["name"], name, "round {round}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for r in readers {
+        r.await.unwrap();
+    }
+}
+
 /// What a page shows from the store's caches (here the owner's name, from the cached users)
 /// is seen within twice their lifetime when another process changes it: a page rendered from
 /// an entry that was still old is not kept for good.
@@ -326,6 +400,66 @@ async fn a_page_at_another_offset_shows_the_kept_persons_as_they_render_afresh()
     assert_eq!(page(5, 20).await, third);
     if on {
         assert_eq!(kept_counts(&app).await, (hits + 15, misses + 25));
+    }
+}
+
+/// Pages made of kept persons follow the list's order and filters: for each `sort` and filter,
+/// a page at another offset (ids listed, persons kept) overlaps the first page (read whole)
+/// person for person.
+#[tokio::test]
+async fn a_sorted_or_filtered_page_of_kept_persons_keeps_the_lists_order() {
+    let app = TestApp::spawn().await;
+    let jane = app.add_user("Jane").await;
+    for (i, name) in [
+        "delta",
+        "Alpha",
+        "charlie",
+        "bravo",
+        "Echo",
+        "alpha two",
+        "foxtrot",
+        "Golf",
+    ]
+    .iter()
+    .cycle()
+    .take(24)
+    .enumerate()
+    {
+        let owner = if i % 2 == 0 { app.admin.id } else { jane.id };
+        app.add_person(json!({"name": format!("{name} {i:02}"), "owner_id": owner}))
+            .await;
+    }
+    settled(&app).await;
+    for query in [
+        "sort=name%20DESC",
+        "sort=name%20ASC,%20id%20DESC",
+        "sort=add_time%20DESC",
+        "first_char=a",
+        &format!("user_id={}", jane.id),
+    ] {
+        let first = app
+            .get(&format!("/v1/persons?{query}&start=0&limit=10"))
+            .await;
+        version_stood().await;
+        let looked_for = |(hits, misses): (u64, u64)| hits + misses;
+        let before = looked_for(kept_counts(&app).await);
+        let later = app
+            .get(&format!("/v1/persons?{query}&start=3&limit=10"))
+            .await;
+        if caches(&app).await {
+            let listed = later.data().as_array().unwrap().len() as u64;
+            let after = looked_for(kept_counts(&app).await);
+            assert_eq!(after, before + listed, "{query}: read as ids");
+        }
+        assert_eq!(first.status, 200, "{query}: {}", first.body);
+        assert_eq!(later.status, 200, "{query}: {}", later.body);
+        let (first, later) = (
+            first.data().as_array().unwrap().clone(),
+            later.data().as_array().unwrap().clone(),
+        );
+        let overlap = first.len().saturating_sub(3).min(later.len());
+        assert!(overlap > 0, "{query}: {first:?}");
+        assert_eq!(later[..overlap], first[3..3 + overlap], "{query}");
     }
 }
 
