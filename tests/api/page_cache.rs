@@ -60,6 +60,46 @@ async fn settled(app: &TestApp) {
     panic!("the data kept changing for 10 s with no request");
 }
 
+/// Readers asking for pages until stopped, the path of each request from `path(reader,
+/// request)`; every answer must be a `200`.
+struct Readers {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Readers {
+    fn spawn(app: &TestApp, count: usize, path: fn(usize, usize) -> String) -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let tasks = (0..count)
+            .map(|reader| {
+                let (base, token, stop) = (app.base.clone(), app.token.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let client = reqwest::Client::new();
+                    let mut n = 0;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let r = client
+                            .get(format!("{base}{}", path(reader, n)))
+                            .header("x-api-token", &token)
+                            .send()
+                            .await
+                            .unwrap();
+                        assert_eq!(r.status(), 200);
+                        n += 1;
+                    }
+                })
+            })
+            .collect();
+        Self { stop, tasks }
+    }
+
+    async fn stop(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for task in self.tasks {
+            task.await.unwrap();
+        }
+    }
+}
+
 /// Waits until the version the last page saw first has stood long enough for pages to keep
 /// persons (50 ms in `src/api/rendered.rs`).
 async fn version_stood() {
@@ -174,24 +214,7 @@ async fn pages_are_kept_per_user_and_per_company() {
 #[tokio::test]
 async fn a_list_after_an_acknowledged_add_always_has_it_while_lists_race_the_adds() {
     let app = TestApp::spawn().await;
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let readers: Vec<_> = (0..3)
-        .map(|i| {
-            let (base, token, stop) = (app.base.clone(), app.token.clone(), stop.clone());
-            tokio::spawn(async move {
-                let client = reqwest::Client::new();
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let r = client
-                        .get(format!("{base}{}", LISTS[i % 2]))
-                        .header("x-api-token", &token)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(r.status(), 200);
-                }
-            })
-        })
-        .collect();
+    let readers = Readers::spawn(&app, 3, |reader, _| LISTS[reader % 2].to_owned());
     for round in 0..40 {
         let list = LISTS[round % 2];
         let name = format!("Round {round}");
@@ -214,10 +237,7 @@ async fn a_list_after_an_acknowledged_add_always_has_it_while_lists_race_the_add
             after.body
         );
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    for r in readers {
-        r.await.unwrap();
-    }
+    readers.stop().await;
 }
 
 /// A v1 page at any offset after an acknowledged rename shows the new name, while readers keep
@@ -230,30 +250,10 @@ async fn a_page_after_an_acknowledged_rename_shows_it_while_pages_race_the_renam
     for i in 0..30 {
         ids.push(app.add_person(json!({"name": format!("P{i}")})).await["id"].clone());
     }
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let readers: Vec<_> = (0..2)
-        .map(|i| {
-            let (base, token, stop) = (app.base.clone(), app.token.clone(), stop.clone());
-            tokio::spawn(async move {
-                let client = reqwest::Client::new();
-                let mut n = i;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    n += 1;
-                    let r = client
-                        .get(format!(
-                            "{base}/v1/persons?start={}&limit={}",
-                            n % 7,
-                            20 + n % 11
-                        ))
-                        .header("x-api-token", &token)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert_eq!(r.status(), 200);
-                }
-            })
-        })
-        .collect();
+    let readers = Readers::spawn(&app, 2, |reader, n| {
+        let n = reader + n;
+        format!("/v1/persons?start={}&limit={}", n % 7, 20 + n % 11)
+    });
     for round in 0..30 {
         let id = &ids[(round * 7) % ids.len()];
         let name = format!("Renamed in round {round}");
@@ -288,10 +288,7 @@ async fn a_page_after_an_acknowledged_rename_shows_it_while_pages_race_the_renam
             .unwrap_or_else(|| panic!("round {round}: {id} not listed: {}", after.body));
         assert_eq!(shown["name"], name, "round {round}");
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    for r in readers {
-        r.await.unwrap();
-    }
+    readers.stop().await;
 }
 
 /// What a page shows from the store's caches (here the owner's name, from the cached users)
