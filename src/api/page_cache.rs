@@ -46,16 +46,39 @@ const TTL: Duration = crate::store::cached::TTL;
 
 pub struct PageCache {
     pages: ByVersion<Key, Page>,
-    hits: AtomicU64,
-    misses: AtomicU64,
+    outcomes: Outcomes,
 }
 
 impl Default for PageCache {
     fn default() -> Self {
         Self {
             pages: ByVersion::new(MAX_BYTES),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
+            outcomes: Outcomes::default(),
+        }
+    }
+}
+
+/// How often a cache had what was looked for (`hit`) or not (`miss`), for `/metrics`.
+#[derive(Default)]
+pub struct Outcomes {
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl Outcomes {
+    pub fn count(&self, hits: u64, misses: u64) {
+        self.hits.fetch_add(hits, Ordering::Relaxed);
+        self.misses.fetch_add(misses, Ordering::Relaxed);
+    }
+
+    /// The counts as the counter `name`, in Prometheus' text format.
+    pub fn render(&self, out: &mut String, name: &str, help: &str) {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n"));
+        for (outcome, count) in [("hit", &self.hits), ("miss", &self.misses)] {
+            out.push_str(&format!(
+                "{name}{{outcome=\"{outcome}\"}} {}\n",
+                count.load(Ordering::Relaxed)
+            ));
         }
     }
 }
@@ -220,14 +243,11 @@ impl PageCache {
 
     /// Hits and misses, in Prometheus' text format.
     pub fn render_metrics(&self, out: &mut String) {
-        out.push_str("# HELP pipestack_page_cache_requests_total List pages asked for where the store has a data version, by whether a page rendered for that version was served.\n");
-        out.push_str("# TYPE pipestack_page_cache_requests_total counter\n");
-        for (outcome, count) in [("hit", &self.hits), ("miss", &self.misses)] {
-            out.push_str(&format!(
-                "pipestack_page_cache_requests_total{{outcome=\"{outcome}\"}} {}\n",
-                count.load(Ordering::Relaxed)
-            ));
-        }
+        self.outcomes.render(
+            out,
+            "pipestack_page_cache_requests_total",
+            "List pages asked for where the store has a data version, by whether a page rendered for that version was served.",
+        );
     }
 }
 
@@ -276,12 +296,12 @@ impl CachedPage {
         };
         let cache = &self.state.pages;
         if let Some(page) = cache.get(&version, &key) {
-            cache.hits.fetch_add(1, Ordering::Relaxed);
+            cache.outcomes.count(1, 0);
             let mut response = Response::new(Body::from(page.body));
             *response.headers_mut() = page.headers;
             return Ok(response);
         }
-        cache.misses.fetch_add(1, Ordering::Relaxed);
+        cache.outcomes.count(0, 1);
         let response = render(Some(version.clone())).await?;
         if response.status() != StatusCode::OK {
             return Ok(response);

@@ -10,13 +10,12 @@
 //! list.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use super::page_cache::ByVersion;
+use super::page_cache::{ByVersion, Outcomes};
 use crate::domain::Session;
 use crate::domain::ports::DataVersion;
 use crate::error::ApiError;
@@ -79,16 +78,14 @@ impl Serialize for Json {
 
 pub struct RenderedPersons {
     persons: ByVersion<Key, Rendered>,
-    hits: AtomicU64,
-    misses: AtomicU64,
+    outcomes: Outcomes,
 }
 
 impl Default for RenderedPersons {
     fn default() -> Self {
         Self {
             persons: ByVersion::new(MAX_BYTES),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
+            outcomes: Outcomes::default(),
         }
     }
 }
@@ -123,9 +120,7 @@ impl RenderedPersons {
             .collect();
         let kept = self.persons.get_many(version, &keys);
         let hits = kept.iter().filter(|k| k.is_some()).count() as u64;
-        self.hits.fetch_add(hits, Ordering::Relaxed);
-        self.misses
-            .fetch_add(ids.len() as u64 - hits, Ordering::Relaxed);
+        self.outcomes.count(hits, ids.len() as u64 - hits);
         kept
     }
 
@@ -148,13 +143,10 @@ impl RenderedPersons {
 
     /// Hits and misses, in Prometheus' text format.
     pub fn render_metrics(&self, out: &mut String) {
-        out.push_str("# HELP pipestack_rendered_persons_total Persons a list page looked for among those rendered for its data version, by whether one was kept.\n");
-        out.push_str("# TYPE pipestack_rendered_persons_total counter\n");
-        for (outcome, count) in [("hit", &self.hits), ("miss", &self.misses)] {
-            out.push_str(&format!(
-                "pipestack_rendered_persons_total{{outcome=\"{outcome}\"}} {}\n",
-                count.load(Ordering::Relaxed)
-            ));
-        }
+        self.outcomes.render(
+            out,
+            "pipestack_rendered_persons_total",
+            "Persons a list page looked for among those rendered for its data version, by whether one was kept.",
+        );
     }
 }
