@@ -461,10 +461,13 @@ async fn a_sorted_or_filtered_page_of_kept_persons_keeps_the_lists_order() {
 }
 
 /// What a kept person shows changes with the next commit: a deal's count, its organization's
-/// name, its own name, its deletion.
+/// name, its own name, its deletion. Each is checked on the first page after the change (read
+/// whole) and on a page made after the new version stood (read as ids), while the persons were
+/// kept under the version before.
 #[tokio::test]
 async fn a_kept_person_is_shown_as_it_is_after_a_change() {
     let app = TestApp::spawn().await;
+    let on = caches(&app).await;
     let org = app.add_org("Acme").await;
     let mut ids = Vec::new();
     for i in 0..5 {
@@ -473,7 +476,21 @@ async fn a_kept_person_is_shown_as_it_is_after_a_change() {
             .await;
         ids.push(p["id"].as_i64().unwrap());
     }
-    app.get("/v1/persons?start=0&limit=5").await;
+    // Both pages of each pair, the second one after the version stood.
+    let pages = |first: &'static str, then: &'static str| {
+        let app = &app;
+        async move {
+            settled(app).await;
+            let first = app.get(first).await;
+            version_stood().await;
+            let then = app.get(then).await;
+            assert_eq!(first.status, 200, "{}", first.body);
+            assert_eq!(then.status, 200, "{}", then.body);
+            [first.body, then.body]
+        }
+    };
+    pages("/v1/persons?start=0&limit=5", "/v1/persons?start=0&limit=6").await;
+    let (kept, _) = kept_counts(&app).await;
     let deal = app
         .post("/api/v2/deals", &json!({"title": "D", "person_id": ids[2]}))
         .await;
@@ -485,18 +502,26 @@ async fn a_kept_person_is_shown_as_it_is_after_a_change() {
         )
         .await;
     assert_eq!(renamed.status, 200, "{}", renamed.body);
-    let page = app.get("/v1/persons?start=1&limit=4").await;
-    let data = page.data().as_array().unwrap();
-    assert_eq!(data[1]["name"], "P2");
-    assert_eq!(data[1]["open_deals_count"], 1, "{}", data[1]);
-    for p in data {
-        assert_eq!(p["org_name"], "Acme Two", "{p}");
-        assert_eq!(p["org_id"]["name"], "Acme Two", "{p}");
+    for page in pages("/v1/persons?start=1&limit=4", "/v1/persons?start=1&limit=3").await {
+        let data = page["data"].as_array().unwrap();
+        assert_eq!(data[1]["name"], "P2");
+        assert_eq!(data[1]["open_deals_count"], 1, "{}", data[1]);
+        for p in data {
+            assert_eq!(p["org_name"], "Acme Two", "{p}");
+            assert_eq!(p["org_id"]["name"], "Acme Two", "{p}");
+        }
+        assert_eq!(
+            page["related_objects"]["organization"][org.to_string()]["name"],
+            "Acme Two"
+        );
     }
-    assert_eq!(
-        page.body["related_objects"]["organization"][org.to_string()]["name"],
-        "Acme Two"
-    );
+    if on {
+        assert_eq!(
+            kept_counts(&app).await.0,
+            kept,
+            "nothing kept before is served"
+        );
+    }
 
     app.put(
         &format!("/v1/persons/{}", ids[3]),
@@ -504,15 +529,15 @@ async fn a_kept_person_is_shown_as_it_is_after_a_change() {
     )
     .await;
     app.delete(&format!("/v1/persons/{}", ids[4])).await;
-    let page = app.get("/v1/persons?start=2&limit=3").await;
-    let names: Vec<&str> = page
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["P2", "Renamed"]);
+    for page in pages("/v1/persons?start=2&limit=3", "/v1/persons?start=2&limit=4").await {
+        let names: Vec<&str> = page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["P2", "Renamed"]);
+    }
 }
 
 /// A person is kept per user: what one user's page showed of an organization the other may
