@@ -388,6 +388,15 @@ async fn a_page_at_another_offset_shows_the_kept_persons_as_they_render_afresh()
     );
     if on {
         assert_eq!(kept_counts(&app).await, (hits + 15, misses + 25));
+        // Asked again, a page made of kept persons is made of them again: it is not kept whole
+        // beside them (a page-cache miss, twenty persons kept).
+        let pages = counts(&app, "pipestack_page_cache_requests_total").await;
+        assert_eq!(page(5, 20).await, third);
+        assert_eq!(kept_counts(&app).await, (hits + 35, misses + 25));
+        assert_eq!(
+            counts(&app, "pipestack_page_cache_requests_total").await,
+            (pages.0, pages.1 + 1)
+        );
     }
 
     // A commit of another company's changes the version: every person is rendered again,
@@ -396,7 +405,7 @@ async fn a_page_at_another_offset_shows_the_kept_persons_as_they_render_afresh()
     settled(&app).await;
     assert_eq!(page(5, 20).await, third);
     if on {
-        assert_eq!(kept_counts(&app).await, (hits + 15, misses + 25));
+        assert_eq!(kept_counts(&app).await, (hits + 35, misses + 25));
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::render::{self, Related};
 use crate::api::AppState;
 use crate::api::envelope::{cursor_page, success};
-use crate::api::page_cache::CachedPage;
+use crate::api::page_cache::{CachedPage, MadeOfKept};
 use crate::api::parse::{QueryParams, contacts, decode_cursor, encode_cursor, required_id};
 use crate::api::payload::Payload;
 use crate::api::rendered::{self, Rendered, Shape};
@@ -182,12 +182,14 @@ pub async fn list_persons(
                 kept_page(&state, store.as_ref(), &session, &version, query.clone()).await?
         {
             let shown = data.len();
-            return Ok(success(
+            let mut response = success(
                 StatusCode::OK,
                 data,
                 Some(pagination(shown, more)),
                 Some(related.objects()),
-            ));
+            );
+            response.extensions_mut().insert(MadeOfKept);
+            return Ok(response);
         }
         let page = query::list_persons(store.as_ref(), &session, query).await?;
         let persons: Vec<&Person> = page.persons.iter().collect();
