@@ -68,7 +68,7 @@ pub enum Change {
     Company,
     /// A user was added to a company.
     UserAdded { company_id: i64 },
-    /// A user was activated, deactivated or given a new token.
+    /// A user was activated, deactivated, given a new token, or its login noted.
     User,
     /// A company's fields (of any kind) or their options.
     Fields { company_id: i64 },
