@@ -18,9 +18,9 @@ use pipestack::webhooks;
 use tracing_subscriber::EnvFilter;
 
 /// JSON in and out is allocation-heavy; mimalloc measured faster than the system allocator
-/// (GET by id 1.2x side by side, measured again for issue 18). Built without transparent huge pages
-/// (`no_thp`): with them every 2 MB region it touched stayed whole in memory, 12 MB more at
-/// rest and ~20 MB more at a million persons, for no speed measured.
+/// (GET by id 1.2x side by side, measured again for issue 18). Built without transparent huge
+/// pages (`no_thp`): with them every 2 MB region it touched stayed whole in memory, 12 MB more
+/// at rest and ~20 MB more at a million persons, for no speed measured.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
