@@ -196,3 +196,34 @@ async fn a_deactivated_users_token_stops_working_and_it_cannot_be_given_persons(
         200
     );
 }
+
+/// A user another process added (`pipestack users add` while the server runs) is an owner at
+/// once, though the company's users are cached: one not among them is read.
+#[tokio::test]
+async fn a_user_another_process_added_is_an_owner_at_once() {
+    let app = TestApp::spawn().await;
+    app.add_person(serde_json::json!({"name": "Fills the cache", "owner_id": app.admin.id}))
+        .await;
+    app.execute_sql(&format!(
+        "INSERT INTO users (id, company_id, name, email, api_token_sha256, add_time, \
+         update_time) VALUES (900001, {}, 'Late', 'late@example.com', 'digest-900001', 0, 0)",
+        app.company.id
+    ))
+    .await;
+    let r = app
+        .post(
+            "/v1/persons",
+            &serde_json::json!({"name": "Owned late", "owner_id": 900001}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.data()["id"].as_i64().unwrap();
+    let r = app.get(&format!("/api/v2/persons/{id}")).await;
+    assert_eq!(r.data()["owner_id"], 900001);
+    app.post(
+        "/v1/persons",
+        &serde_json::json!({"name": "Nobody's", "owner_id": 900002}),
+    )
+    .await
+    .assert_error(400, "owner_id");
+}

@@ -147,9 +147,14 @@ impl<B: Backend> TenantStore for SqlStore<B> {
     }
 
     /// From the company's users as cached: every create names its owner, and a read of its
-    /// own per create cost the path a read transaction.
+    /// own per create cost the path a read transaction. One not among them (added since by
+    /// another process, or none) is read.
     async fn user(&self, company_id: i64, id: i64) -> Result<Option<User>, StoreError> {
-        let users = self.users(company_id).await?;
-        Ok(users.iter().find(|u| u.id == id).cloned())
+        if let Some(user) = self.users(company_id).await?.iter().find(|u| u.id == id) {
+            return Ok(Some(user.clone()));
+        }
+        self.backend
+            .read(op!(db => tenants::user(db, company_id, id).await))
+            .await
     }
 }
