@@ -5,9 +5,10 @@
 //! looked up under, so nothing stale is served: a write acknowledged before a request began is
 //! in the version that request sees.
 //!
-//! A page is kept per company, user (visibility) and exact path and query; only `200`s. The
-//! engine decides whether there is a version at all: SQLite in WAL mode has one (its snapshot),
-//! PostgreSQL and in-memory SQLite have none, and there every request renders.
+//! A page is kept per company, user (visibility) and exact path and query; only `200`s, and
+//! not a page made of persons kept already (`MadeOfKept`). The engine decides whether there
+//! is a version at all: SQLite in WAL mode has one (its snapshot), PostgreSQL and in-memory
+//! SQLite have none, and there every request renders.
 //!
 //! A page rendered from reads later than the version it was looked up under (a commit landed
 //! meanwhile) is kept under that older version; only requests that still see that version,
