@@ -112,7 +112,11 @@ pub(crate) async fn note_login(state: &AppState, session: &Session) {
     if !state.logins.is_news(session, now) {
         return;
     }
-    if let Err(e) = state.store.record_login(session.user.id, now).await {
+    if let Err(e) = state
+        .store
+        .record_login(session.company.id, session.user.id, now)
+        .await
+    {
         tracing::warn!(error = %e, user_id = session.user.id, "could not note the login");
     }
 }

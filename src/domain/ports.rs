@@ -221,7 +221,12 @@ pub trait TenantStore: Send + Sync {
     /// Gives a user a new token (by its digest): the old one stops working at once.
     async fn set_token_digest(&self, user_id: i64, digest: &str) -> Result<bool, StoreError>;
     /// Notes that the user's token opened a session at `at`.
-    async fn record_login(&self, user_id: i64, at: Timestamp) -> Result<(), StoreError>;
+    async fn record_login(
+        &self,
+        company_id: i64,
+        user_id: i64,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
     /// Sets where a company is and what it does.
     async fn set_company_profile(
         &self,

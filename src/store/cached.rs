@@ -66,9 +66,9 @@ impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
 pub enum Change {
     /// A company's settings (seen through every session of it).
     Company,
-    /// A user was added to a company.
-    UserAdded { company_id: i64 },
-    /// A user was activated, deactivated, given a new token, or its login noted.
+    /// A company's users changed in what no session holds: one was added, or a login noted.
+    Users { company_id: i64 },
+    /// A user was activated, deactivated or given a new token.
     User,
     /// A company's fields (of any kind) or their options.
     Fields { company_id: i64 },
@@ -98,7 +98,7 @@ impl Caches {
         self.generation.fetch_add(1, Ordering::SeqCst);
         match change {
             Change::Company => self.sessions.clear(),
-            Change::UserAdded { company_id } => self.users.forget(&company_id),
+            Change::Users { company_id } => self.users.forget(&company_id),
             Change::User => {
                 self.sessions.clear();
                 self.users.clear();

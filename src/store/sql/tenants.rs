@@ -299,10 +299,16 @@ pub async fn set_token_digest(
     Ok(n == 1)
 }
 
-pub async fn record_login(db: &impl Db, user_id: i64, at: Timestamp) -> Result<(), StoreError> {
+pub async fn record_login(
+    db: &impl Db,
+    company_id: i64,
+    user_id: i64,
+    at: Timestamp,
+) -> Result<(), StoreError> {
     db.execute(sql!(
-        "UPDATE users SET last_login = ? WHERE id = ?",
+        "UPDATE users SET last_login = ? WHERE company_id = ? AND id = ?",
         at,
+        company_id,
         user_id
     ))
     .await?;

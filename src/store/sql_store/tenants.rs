@@ -73,7 +73,7 @@ impl<B: Backend> TenantStore for SqlStore<B> {
                 })
             })
             .await;
-        self.caches.forget(Change::UserAdded { company_id });
+        self.caches.forget(Change::Users { company_id });
         added
     }
 
@@ -110,11 +110,17 @@ impl<B: Backend> TenantStore for SqlStore<B> {
         .await
     }
 
-    /// A user's row changed (at most once a minute per user): the users are read again.
-    async fn record_login(&self, user_id: i64, at: Timestamp) -> Result<(), StoreError> {
+    /// A user's row changed (at most once a minute per user): the company's users are read
+    /// again; its sessions stay.
+    async fn record_login(
+        &self,
+        company_id: i64,
+        user_id: i64,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
         self.write_then_forget(
-            Change::User,
-            op!(db => tenants::record_login(db, user_id, at).await),
+            Change::Users { company_id },
+            op!(db => tenants::record_login(db, company_id, user_id, at).await),
         )
         .await
     }
