@@ -243,6 +243,18 @@ pub async fn restore<D: Db>(db: &D, company_id: i64, name: &str) -> Result<Resto
     for (id, _) in &person_texts(db, company_id).await? {
         db.search_text_changed(*id, None)?;
     }
+    // The persons put back are new persons: their labels are indexed as an add's are.
+    let labelled: Vec<(i64, String)> = db
+        .rows(sql!(
+            "SELECT id, label_ids FROM persons WHERE company_id = ? AND label_ids <> '[]'",
+            company_id
+        ))
+        .await?;
+    for (id, labels) in labelled {
+        let labels: Vec<i64> = serde_json::from_str(&labels)
+            .map_err(|e| StoreError::Internal(format!("person {id}'s label_ids: {e}")))?;
+        super::persons::index_labels(db, company_id, id, &labels).await?;
+    }
     super::followers::refresh_company(db, company_id).await?;
     Ok(Restore::Done)
 }

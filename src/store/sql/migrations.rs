@@ -84,6 +84,8 @@ pub const MIGRATIONS: &[Migration] = &[
     // The outbox is never in a snapshot.
     migration!(15, "0015_event_source.sql", engine only),
     migration!(16, "0016_person_changes.sql", added table),
+    // SQLite indexes a new person's labels by a statement, not a trigger.
+    migration!(17, "0017_person_labels_on_insert.sql", engine only),
 ];
 
 /// A step of a migration done in Rust.

@@ -146,6 +146,7 @@ pub async fn insert_rows(db: &impl Db, prepared: &PreparedPerson) -> Result<i64,
     let p = &prepared.new;
     let id = super::insert_id(db, prepared.insert()).await?;
     index_emails(db, p.company_id, id, &p.emails).await?;
+    index_labels(db, p.company_id, id, &p.label_ids).await?;
     db.search_text_changed(id, None)?;
     if let Some(org) = p.org_id {
         organizations::count_people(db, org, 1).await?;
@@ -456,6 +457,30 @@ pub async fn is_active(db: &impl Db, company_id: i64, id: i64) -> Result<bool, S
     )
     .await?;
     Ok(active.unwrap_or(false))
+}
+
+/// Indexes a new person's labels (`person_labels`, what the label filter reads). Triggers keep
+/// the index as persons' labels change and persons go, but on SQLite no trigger fires on an
+/// insert: one would make every insert a statement transaction, whose journal copies each page
+/// the insert touches (migration 17). PostgreSQL's trigger has indexed them already: the rows
+/// it wrote are skipped.
+pub async fn index_labels(
+    db: &impl Db,
+    company_id: i64,
+    id: i64,
+    labels: &[i64],
+) -> Result<(), StoreError> {
+    for &label in labels {
+        db.execute(sql!(
+            "INSERT INTO person_labels (company_id, label_id, person_id) VALUES (?, ?, ?) \
+             ON CONFLICT DO NOTHING",
+            company_id,
+            label,
+            id
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 /// Replaces a person's rows in `person_emails` (lower-cased values, for exact-email search).

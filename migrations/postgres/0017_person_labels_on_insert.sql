@@ -1,0 +1,3 @@
+-- SQLite's persons lost their label trigger on insert (see its migration 17): a statement
+-- transaction per insert is SQLite's cost only. PostgreSQL keeps its trigger; the statement
+-- that indexes a new person's labels finds them there and skips them.
