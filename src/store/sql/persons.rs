@@ -145,7 +145,7 @@ pub async fn insert<D: Db>(db: &D, prepared: &PreparedPerson) -> Result<i64, Sto
 pub async fn insert_rows(db: &impl Db, prepared: &PreparedPerson) -> Result<i64, StoreError> {
     let p = &prepared.new;
     let id = super::insert_id(db, prepared.insert()).await?;
-    index_emails(db, p.company_id, id, &p.emails).await?;
+    add_emails(db, p.company_id, id, &p.emails).await?;
     index_labels(db, p.company_id, id, &p.label_ids).await?;
     db.search_text_changed(id, None)?;
     if let Some(org) = p.org_id {
@@ -492,6 +492,16 @@ async fn index_emails(
 ) -> Result<(), StoreError> {
     db.execute(sql!("DELETE FROM person_emails WHERE person_id = ?", id))
         .await?;
+    add_emails(db, company_id, id, emails).await
+}
+
+/// Writes a person's rows in `person_emails`: those of a new person, or after its old ones went.
+async fn add_emails(
+    db: &impl Db,
+    company_id: i64,
+    id: i64,
+    emails: &[Contact],
+) -> Result<(), StoreError> {
     for e in emails {
         db.execute(sql!(
             "INSERT INTO person_emails (company_id, value, person_id) VALUES (?, ?, ?)",
