@@ -230,11 +230,18 @@ impl On {
 /// Pipedrive). One index lookup when the company has none, which is what most writes pay.
 pub async fn subscribers(db: &impl Db, on: On, action: Action) -> Result<Vec<i64>, StoreError> {
     let now = Timestamp::now();
+    // Two lookups rather than `event_object IN (?, '*')`: SQLite builds a temporary B-tree of
+    // an `IN` list for every run, and this runs in every write that may emit (a few percent of
+    // the writer's time in person creates).
+    let live = "SELECT id, event_object, event_action, version FROM webhooks WHERE company_id = ? \
+                AND remove_time IS NULL AND event_object = ? \
+                AND (banned_until IS NULL OR banned_until <= ?)";
     let hooks: Vec<Subscriber> = db
         .rows(sql!(
-            "SELECT id, event_object, event_action, version FROM webhooks WHERE company_id = ? \
-             AND remove_time IS NULL AND event_object IN (?, '*') \
-             AND (banned_until IS NULL OR banned_until <= ?)",
+            format!("{live} UNION ALL {live}"),
+            on.company_id,
+            "*",
+            now,
             on.company_id,
             on.object,
             now
