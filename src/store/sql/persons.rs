@@ -216,7 +216,7 @@ fn push_filters<D: Db>(q: &mut Query, f: &PersonFilter) {
         q.push_arg(" AND p.name_key < ?", format!("{key}\u{10FFFF}"));
     }
     if let Some(label) = f.label_id {
-        // The index the triggers keep from `label_ids` (migration 14).
+        // The index kept from `label_ids` (migrations 14 and 17; `index_labels`).
         q.push_arg(
             " AND p.id IN (SELECT person_id FROM person_labels WHERE company_id = p.company_id \
              AND label_id = ?)",
