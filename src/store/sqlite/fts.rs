@@ -29,11 +29,12 @@ pub const LOOK_AGAIN: Duration = Duration::from_secs(1);
 /// After steps that failed (a full disk, say), the writer waits twice as long each time
 /// before the next, up to this.
 pub const RETRY_AT_MOST: Duration = Duration::from_secs(1);
-/// How many pages of segments each step merges (FTS5's `merge` command), in the step's
-/// transaction. FTS5's own merging (`automerge`) is off: it merged whole levels at once inside
-/// some steps, 20–30 ms each and the whole tail of creates (p99 16–24 ms at 32 connections;
-/// 7–9 ms with this, `bench/RESULTS-write-path.md`). Small merges after every step keep the
-/// segments few (searches after 20 s of creates ran as fast as before).
+/// How many pages of segments are merged after each step (FTS5's `merge` command), in a
+/// transaction of their own at the writer's next turn ([`Turns`]). FTS5's own merging
+/// (`automerge`) is off: it merged whole levels at once inside some steps, 20–30 ms each and
+/// the whole tail of creates (p99 16–24 ms at 32 connections; 7–9 ms with this,
+/// `bench/RESULTS-write-path.md`). Small merges after every step keep the segments few
+/// (searches after 20 s of creates ran as fast as before).
 pub const MERGE_PAGES: i64 = 32;
 /// Segments at one level beyond which FTS5 merges them at once anyway (its default is 16, which
 /// the small merges may not keep below during a burst; a safety bound, not reached in the bench).
@@ -173,9 +174,57 @@ pub fn tune(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// What the writer does between two batches, one at a time and each in its own transaction,
+/// so that no pause between batches is longer than one of them: a step when a step's worth is
+/// queued, and after each step, at the next turn, [`MERGE_PAGES`] pages of merging. (A step
+/// and its merge in one transaction made the longest pause, ~2.8 ms for 512 persons, and so
+/// the tail of creates: p99 5.5–7.1 ms at 32 connections, against 4.0–5.3 ms taken apart,
+/// `bench/RESULTS-write-path.md`.)
+#[derive(Default)]
+pub struct Turns {
+    merge_owed: bool,
+}
+
+/// What a turn did.
+#[derive(Debug, PartialEq)]
+pub enum Turn {
+    /// Indexed this many persons.
+    Stepped(usize),
+    /// Merged what the last step left.
+    Merged,
+    /// Nothing: no step's worth queued and no merge owed.
+    Idle,
+}
+
+impl Turns {
+    /// Takes the next turn, `behind` being how many persons may be queued. A merge that fails
+    /// is not owed again: what is left is merged when the writer is idle.
+    pub fn take(&mut self, conn: &Connection, behind: usize) -> Result<Turn, StoreError> {
+        if std::mem::take(&mut self.merge_owed) {
+            merge_some(conn)?;
+            return Ok(Turn::Merged);
+        }
+        if behind < STEP {
+            return Ok(Turn::Idle);
+        }
+        let n = step(conn)?;
+        self.merge_owed = true;
+        Ok(Turn::Stepped(n))
+    }
+}
+
+/// How many persons may still be queued after a step took `taken` of `behind`: none when it
+/// took less than a step's worth, at least one otherwise (the next step finds out).
+pub fn left(behind: usize, taken: usize) -> usize {
+    if taken < STEP {
+        0
+    } else {
+        behind.saturating_sub(taken).max(1)
+    }
+}
+
 /// Indexes up to [`STEP`] queued persons in one transaction (the writer's, between batches);
 /// how many it took.
-/// Then merges up to [`MERGE_PAGES`] pages of segments, in the same transaction.
 pub fn step(conn: &Connection) -> Result<usize, StoreError> {
     conn.execute_batch("BEGIN IMMEDIATE").map_err(db_error)?;
     let done = index_queued(conn).and_then(|n| {
@@ -219,9 +268,6 @@ fn index_queued(conn: &Connection) -> Result<usize, StoreError> {
     }
     conn.prepare_cached("DELETE FROM person_search_queue WHERE person_id <= ?1")
         .and_then(|mut s| s.execute([last]))
-        .map_err(db_error)?;
-    conn.prepare_cached("INSERT INTO persons_fts (persons_fts, rank) VALUES ('merge', ?1)")
-        .and_then(|mut s| s.execute([MERGE_PAGES]))
         .map_err(db_error)?;
     Ok(queued.len())
 }
@@ -306,7 +352,7 @@ mod tests {
     }
 
     #[test]
-    fn steps_merge_a_little_each_so_segments_stay_few_and_the_index_whole() {
+    fn turns_merge_a_little_after_each_step_so_segments_stay_few_and_the_index_whole() {
         let db = db();
         let conn = db.conn().unwrap();
         let setting = |k: &str| -> i64 {
@@ -324,7 +370,9 @@ mod tests {
         let before = conn.total_changes();
         tune(&conn).unwrap();
         assert_eq!(conn.total_changes(), before, "set already: nothing written");
-        // 200 steps of 20 persons: without the merges, segments pile up to `crisismerge`.
+        // 200 steps of 20 persons, taken as the writer takes them between batches (told a
+        // step's worth is queued): without the merges, segments pile up to `crisismerge`.
+        let mut turns = Turns::default();
         let mut most = 0;
         for s in 0..200 {
             for i in 0..20 {
@@ -332,7 +380,10 @@ mod tests {
                 enqueue(&conn, id, None).unwrap();
                 set_text(&conn, id, &format!("person {id} of step {s}"));
             }
-            assert_eq!(step(&conn).unwrap(), 20);
+            assert_eq!(turns.take(&conn, STEP).unwrap(), Turn::Stepped(20));
+            // The next turn merges, even with a step's worth queued; then nothing is owed.
+            assert_eq!(turns.take(&conn, STEP).unwrap(), Turn::Merged);
+            assert_eq!(turns.take(&conn, STEP - 1).unwrap(), Turn::Idle);
             most = most.max(segments(&conn));
         }
         assert!(most < 24, "at most {most} segments at once");

@@ -4,7 +4,8 @@
 //! roll back alone: the batch runs first without savepoints (SQLite copies every page a
 //! savepoint touches, a quarter of a write's time), and only when a job fails is it rolled
 //! back and run again with a savepoint per job. Between batches the writer brings the person
-//! search index up to date with what the writes queued ([`fts`]).
+//! search index up to date with what the writes queued, one short transaction at a time
+//! ([`fts::Turns`]).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
@@ -52,6 +53,8 @@ pub fn run(db: SqliteDb, rx: mpsc::Receiver<Box<dyn Job>>, sizes: &Histogram, he
     let mut idle = fts::IDLE;
     // Whether the index's segments may need merging (after steps, until FTS5 says no).
     let mut unmerged = true;
+    // Steps and their merges between batches, one per turn.
+    let mut turns = fts::Turns::default();
     loop {
         let first = if behind > 0 {
             match rx.recv_timeout(idle) {
@@ -105,11 +108,12 @@ pub fn run(db: SqliteDb, rx: mpsc::Receiver<Box<dyn Job>>, sizes: &Histogram, he
             Err(e) => health.fail(format!("writes are failing: {e}")),
         }
         behind += db.take_queued();
-        while behind >= fts::STEP {
-            let Some(left) = index_step(&db, behind) else {
-                break;
-            };
-            (behind, unmerged) = (left, true);
+        match db.conn().and_then(|c| turns.take(&c, behind)) {
+            Ok(fts::Turn::Stepped(n)) => (behind, unmerged) = (fts::left(behind, n), true),
+            Ok(fts::Turn::Merged | fts::Turn::Idle) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "the search index could not catch up; will retry")
+            }
         }
     }
     // The store is closing: catch the index up, for a while (the rest waits for the next start).
@@ -126,8 +130,7 @@ pub fn run(db: SqliteDb, rx: mpsc::Receiver<Box<dyn Job>>, sizes: &Histogram, he
 /// failed (logged; they stay queued for a later step, and searches stay exact meanwhile).
 fn index_step(db: &SqliteDb, behind: usize) -> Option<usize> {
     match db.conn().and_then(|c| fts::step(&c)) {
-        Ok(n) if n < fts::STEP => Some(0),
-        Ok(n) => Some(behind.saturating_sub(n).max(1)),
+        Ok(n) => Some(fts::left(behind, n)),
         Err(e) => {
             tracing::error!(error = %e, "the search index could not catch up; will retry");
             None
