@@ -553,6 +553,42 @@ mod tests {
         assert!(wal < 12 << 20, "the WAL grew to {} MB", wal >> 20);
     }
 
+    /// A batch that queues thousands of persons for the search index (an import's) is followed
+    /// by as many turns as bring the index within two steps of the writes, not by one step.
+    #[tokio::test]
+    async fn the_index_catches_up_to_two_steps_after_a_batch_that_queued_thousands() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.db");
+        let store = Sqlite::open(path.to_str().unwrap()).unwrap();
+        // Persons without rows: a step takes them off the queue and indexes nothing.
+        store
+            .write(|db: &SqliteDb| {
+                Box::pin(async move {
+                    for id in 1..=5_000 {
+                        db.search_text_changed(id, None)?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+            .unwrap();
+        // The next write runs after the turns that followed the first one's batch.
+        let queued: Vec<i64> = store
+            .write(|db: &SqliteDb| {
+                Box::pin(async move {
+                    db.rows(sql!("SELECT count(*) FROM person_search_queue"))
+                        .await
+                })
+            })
+            .await
+            .unwrap();
+        assert!(
+            queued[0] < 2 * fts::STEP as i64,
+            "{} persons still queued",
+            queued[0]
+        );
+    }
+
     /// Writes queued together run in one batch without savepoints; when one fails after it
     /// has written (or panics), the batch is rolled back and run again with a savepoint per
     /// write: the failing write leaves nothing, the others are committed once, and every

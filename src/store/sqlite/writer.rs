@@ -41,16 +41,22 @@ fn note_wal_frames(_: &Wal, frames: std::ffi::c_int) -> rusqlite::Result<()> {
 }
 
 /// Checkpoints the WAL (`PASSIVE`, as SQLite's automatic checkpoint) when the last commit left
-/// it [`CHECKPOINT_AT`] frames long or more.
-fn checkpoint_if_due(db: &SqliteDb) {
+/// it [`CHECKPOINT_AT`] frames long or more; whether it was due.
+fn checkpoint_if_due(db: &SqliteDb) -> bool {
     if WAL_FRAMES.get() < CHECKPOINT_AT {
-        return;
+        return false;
     }
     WAL_FRAMES.set(0);
     if let Err(e) = execute(db, "PRAGMA wal_checkpoint(PASSIVE)") {
         tracing::warn!(error = %e, "checkpointing the WAL failed; will retry");
     }
+    true
 }
+
+/// How many persons may stay queued for the index after the writer's turns between two
+/// batches: one turn when fewer are, more until fewer are (an import's batches queue
+/// thousands of persons each; one step per batch would leave the index ever further behind).
+const CATCH_UP_AT: usize = 2 * fts::STEP;
 
 /// A write sent to the writer thread.
 pub trait Job: Send {
@@ -101,7 +107,7 @@ pub fn run(db: SqliteDb, rx: mpsc::Receiver<Box<dyn Job>>, sizes: &Histogram, he
                         Some(left) => (behind, idle, unmerged) = (left, fts::IDLE, true),
                         None => idle = (idle * 2).min(fts::RETRY_AT_MOST),
                     }
-                    checkpoint_if_due(&db);
+                    let _ = checkpoint_if_due(&db);
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -118,7 +124,7 @@ pub fn run(db: SqliteDb, rx: mpsc::Receiver<Box<dyn Job>>, sizes: &Histogram, he
                             tracing::error!(error = %e, "merging the search index failed");
                             false
                         });
-                    checkpoint_if_due(&db);
+                    let _ = checkpoint_if_due(&db);
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -147,16 +153,25 @@ pub fn run(db: SqliteDb, rx: mpsc::Receiver<Box<dyn Job>>, sizes: &Histogram, he
             Err(e) => health.fail(format!("writes are failing: {e}")),
         }
         behind += db.take_queued();
-        // One turn between batches: the WAL's checkpoint when it is due, else the index's.
-        if WAL_FRAMES.get() >= CHECKPOINT_AT {
-            checkpoint_if_due(&db);
-            continue;
-        }
-        match db.conn().and_then(|c| turns.take(&c, behind)) {
-            Ok(fts::Turn::Stepped(n)) => (behind, unmerged) = (fts::left(behind, n), true),
-            Ok(fts::Turn::Merged | fts::Turn::Idle) => {}
-            Err(e) => {
-                tracing::error!(error = %e, "the search index could not catch up; will retry")
+        // Turns between batches, each its own transaction: the WAL's checkpoint when it is due,
+        // else the index's next (a step or a merge). One, or as many as bring the index within
+        // `CATCH_UP_AT` persons of the writes.
+        loop {
+            let took = checkpoint_if_due(&db)
+                || match db.conn().and_then(|c| turns.take(&c, behind)) {
+                    Ok(fts::Turn::Stepped(n)) => {
+                        (behind, unmerged) = (fts::left(behind, n), true);
+                        true
+                    }
+                    Ok(fts::Turn::Merged) => true,
+                    Ok(fts::Turn::Idle) => false,
+                    Err(e) => {
+                        tracing::error!(error = %e, "the search index could not catch up; will retry");
+                        false
+                    }
+                };
+            if !took || behind < CATCH_UP_AT {
+                break;
             }
         }
     }
@@ -167,6 +182,7 @@ pub fn run(db: SqliteDb, rx: mpsc::Receiver<Box<dyn Job>>, sizes: &Histogram, he
             break;
         };
         behind = left;
+        let _ = checkpoint_if_due(&db);
     }
 }
 
