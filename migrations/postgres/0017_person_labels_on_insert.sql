@@ -1,3 +1,4 @@
 -- SQLite's persons lost their label trigger on insert (see its migration 17): a statement
--- transaction per insert is SQLite's cost only. PostgreSQL keeps its trigger; the statement
--- that indexes a new person's labels finds them there and skips them.
+-- transaction per insert is SQLite's cost only. PostgreSQL keeps its trigger, which indexes
+-- the labels of every person it inserts; a restore's statement that indexes the restored
+-- persons' labels (`persons::index_labels`) finds them there and skips them.
