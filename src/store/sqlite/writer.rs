@@ -107,7 +107,7 @@ pub fn run(db: SqliteDb, rx: mpsc::Receiver<Box<dyn Job>>, sizes: &Histogram, he
                         Some(left) => (behind, idle, unmerged) = (left, fts::IDLE, true),
                         None => idle = (idle * 2).min(fts::RETRY_AT_MOST),
                     }
-                    let _ = checkpoint_if_due(&db);
+                    checkpoint_if_due(&db);
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -124,7 +124,7 @@ pub fn run(db: SqliteDb, rx: mpsc::Receiver<Box<dyn Job>>, sizes: &Histogram, he
                             tracing::error!(error = %e, "merging the search index failed");
                             false
                         });
-                    let _ = checkpoint_if_due(&db);
+                    checkpoint_if_due(&db);
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -182,7 +182,7 @@ pub fn run(db: SqliteDb, rx: mpsc::Receiver<Box<dyn Job>>, sizes: &Histogram, he
             break;
         };
         behind = left;
-        let _ = checkpoint_if_due(&db);
+        checkpoint_if_due(&db);
     }
 }
 
