@@ -1,10 +1,12 @@
 //! The embedded SQLite backend: WAL with `synchronous=FULL`, one writer thread doing group
 //! commit (`writer`), a pool of read connections that never wait behind it, and an FTS5
-//! trigram index for person search (`fts`). Every statement comes from the SQL core.
+//! trigram index for person search (`fts`), over the platform's files with the WAL's writes
+//! gathered a commit at a time (`vfs`). Every statement comes from the SQL core.
 
 mod db;
 mod fts;
 mod snapshot;
+mod vfs;
 mod writer;
 
 use std::future::Future;
@@ -63,7 +65,10 @@ enum Target {
 impl Target {
     fn connect(&self) -> Result<Connection, StoreError> {
         let conn = match self {
-            Target::File(path) => Connection::open(path),
+            Target::File(path) => {
+                vfs::register().map_err(StoreError::Internal)?;
+                Connection::open_with_flags_and_vfs(path, OpenFlags::default(), vfs::NAME)
+            }
             Target::Memory(uri) => Connection::open_with_flags(
                 uri,
                 OpenFlags::SQLITE_OPEN_READ_WRITE
