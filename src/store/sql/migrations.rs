@@ -86,6 +86,8 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(16, "0016_person_changes.sql", added table),
     // SQLite indexes a new person's labels by a statement, not a trigger.
     migration!(17, "0017_person_labels_on_insert.sql", engine only),
+    // SQLite checks the followers' kinds without a temporary B-tree per insert.
+    migration!(18, "0018_follower_kinds_compared.sql", engine only),
 ];
 
 /// A step of a migration done in Rust.

@@ -518,6 +518,49 @@ mod tests {
         }
     }
 
+    /// No write of a person, its emails, its follower or its changelog builds a temporary
+    /// B-tree: SQLite builds one on every run for an `IN` list of three constants or more
+    /// (a `CHECK` of the followers' kinds did, until migration 18).
+    #[test]
+    fn no_insert_of_a_create_builds_a_temporary_b_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        drop(Sqlite::open(path.to_str().unwrap()).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        for table in ["persons", "person_emails", "followers", "follower_changes"] {
+            let columns: Vec<String> = conn
+                .prepare("SELECT name FROM pragma_table_info(?) WHERE name <> 'id'")
+                .unwrap()
+                .query_map([table], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let values = vec!["?"; columns.len()].join(", ");
+            let insert = format!(
+                "INSERT INTO {table} ({}) VALUES ({values})",
+                columns.join(", ")
+            );
+            let opcodes: Vec<String> = conn
+                .prepare(&format!("EXPLAIN {insert}"))
+                .unwrap()
+                .query_map(
+                    rusqlite::params_from_iter(vec![rusqlite::types::Null; columns.len()]),
+                    |r| r.get("opcode"),
+                )
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            assert!(
+                opcodes.iter().any(|o| o == "Insert"),
+                "{insert}: {opcodes:?}"
+            );
+            assert!(
+                !opcodes.iter().any(|o| o == "OpenEphemeral"),
+                "{insert}: {opcodes:?}"
+            );
+        }
+    }
+
     /// The WAL starts over under writes that never pause: the writer checkpoints it between
     /// batches once it is `writer::CHECKPOINT_AT` frames long (the background checkpointer
     /// alone cannot finish a checkpoint while the writer appends), so it stays a few MB while

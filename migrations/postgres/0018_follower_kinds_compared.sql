@@ -1,0 +1,2 @@
+-- SQLite's followers table was rebuilt to check its kinds by comparisons (see its migration
+-- 18): a temporary B-tree per insert for an IN list is SQLite's cost only.
