@@ -27,6 +27,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Runs the command; an error is printed as one line saying what went wrong (with its causes),
 /// never as a backtrace, whatever `RUST_BACKTRACE` says, and the exit status is 1.
 fn main() -> std::process::ExitCode {
+    // First, while this is the only thread.
+    store::sqlite::prepare();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {

@@ -5,6 +5,7 @@
 
 mod db;
 mod fts;
+mod pcache;
 mod snapshot;
 mod vfs;
 mod writer;
@@ -26,6 +27,14 @@ use super::sql::migrations::{self, Engine};
 use super::sql::{Backend, BoxFuture, Db};
 use crate::domain::ports::{DataVersion, StoreError};
 use crate::metrics::{BATCH_BOUNDS, Histogram};
+
+/// Prepares SQLite for this process before anything uses it: its page cache without a scan of
+/// every page at each commit (`pcache`). For the start of `main`, while no other thread can
+/// use SQLite (its configuration is not thread-safe); whether it was in time. A process that
+/// does not call it runs SQLite as it comes.
+pub fn prepare() -> bool {
+    pcache::install()
+}
 
 /// The writer's page cache for a server: enough for the hot index pages, within the RSS budget.
 const WRITER_CACHE_KIB: u32 = 32 * 1024;
