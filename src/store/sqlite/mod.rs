@@ -1,7 +1,8 @@
 //! The embedded SQLite backend: WAL with `synchronous=FULL`, one writer thread doing group
 //! commit (`writer`), a pool of read connections that never wait behind it, and an FTS5
 //! trigram index for person search (`fts`), over the platform's files with the WAL's writes
-//! gathered a commit at a time (`vfs`). Every statement comes from the SQL core.
+//! gathered a commit at a time (`vfs`) and SQLite's page cache spared a scan per commit
+//! (`pcache`). Every statement comes from the SQL core.
 
 mod db;
 mod fts;

@@ -12,8 +12,8 @@
 //! counts on from a write is unchanged: nothing is durable before `xSync`, and every byte it
 //! wrote is in the file before anyone may read it.
 //!
-//! The second place pipestack calls SQLite's C API itself (with `snapshot.rs`): rusqlite has no
-//! wrapper for a VFS.
+//! One of the three places pipestack calls SQLite's C API itself (with `snapshot.rs` and
+//! `pcache.rs`): rusqlite has no wrapper for a VFS.
 #![allow(unsafe_code)]
 
 use std::ffi::{CStr, c_char, c_int, c_void};
