@@ -13,7 +13,7 @@
 //!
 //! Installed by the binary first thing (`super::prepare`, before any thread can use SQLite:
 //! SQLite's configuration is not thread-safe); a process that does not keeps the default
-//! cache as it is (the tests that run the server in their own process).
+//! cache as it is (the tests that run the server inside the test's own process).
 //!
 //! One of the three places pipestack calls SQLite's C API itself (with `snapshot.rs` and
 //! `vfs.rs`): rusqlite has no wrapper for a page cache.
