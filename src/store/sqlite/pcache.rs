@@ -37,12 +37,21 @@ unsafe impl Send for Methods {}
 // SAFETY: as above; the struct is never written after it is set.
 unsafe impl Sync for Methods {}
 
+type Fetch =
+    unsafe extern "C" fn(*mut ffi::sqlite3_pcache, c_uint, c_int) -> *mut ffi::sqlite3_pcache_page;
+
+type Unpin = unsafe extern "C" fn(*mut ffi::sqlite3_pcache, *mut ffi::sqlite3_pcache_page, c_int);
+
 /// SQLite's lock byte (`PENDING_BYTE`): the page holding it is never used for data.
 const PENDING_BYTE: c_uint = 0x4000_0000;
 
 /// One cache: the default cache's, and what this layer knows of the page numbers it holds.
 struct Cache {
     inner: *mut ffi::sqlite3_pcache,
+    /// The default cache's `xFetch` and `xUnpin`, called for every page a statement reads
+    /// (kept here, one indirection less than through [`default`]).
+    fetch: Fetch,
+    unpin: Unpin,
     /// The lock-byte page's number for this cache's page size.
     lock_page: c_uint,
     /// At least the largest page number held since the last truncation, the lock-byte page's
@@ -109,7 +118,9 @@ unsafe extern "C" fn create(
     extra: c_int,
     purgeable: c_int,
 ) -> *mut ffi::sqlite3_pcache {
-    let Some(create) = default().and_then(|d| d.xCreate) else {
+    let Some(((create, fetch), unpin)) =
+        default().and_then(|d| d.xCreate.zip(d.xFetch).zip(d.xUnpin))
+    else {
         return std::ptr::null_mut();
     };
     // SAFETY: the default cache's own method, called as SQLite called this one.
@@ -119,6 +130,8 @@ unsafe extern "C" fn create(
     }
     let cache = Cache {
         inner,
+        fetch,
+        unpin,
         lock_page: PENDING_BYTE / page.max(1) as c_uint + 1,
         largest: 0,
         at_lock_page: false,
@@ -154,7 +167,8 @@ unsafe extern "C" fn fetch(
 ) -> *mut ffi::sqlite3_pcache_page {
     // SAFETY: SQLite passes a cache `create` made.
     let cache = unsafe { cache(c) };
-    let page = inner!(cache, xFetch, key, create).unwrap_or(std::ptr::null_mut());
+    // SAFETY: the default cache's own method on its own cache, as SQLite called ours.
+    let page = unsafe { (cache.fetch)(cache.inner, key, create) };
     if !page.is_null() {
         if key == cache.lock_page {
             cache.at_lock_page = true;
@@ -170,8 +184,12 @@ unsafe extern "C" fn unpin(
     page: *mut ffi::sqlite3_pcache_page,
     discard: c_int,
 ) {
-    // SAFETY: SQLite passes a cache `create` made and a page of it.
-    inner!(unsafe { cache(c) }, xUnpin, page, discard);
+    // SAFETY: SQLite passes a cache `create` made and a page of it; the default cache's own
+    // method on its own cache.
+    unsafe {
+        let cache = cache(c);
+        (cache.unpin)(cache.inner, page, discard);
+    }
 }
 
 unsafe extern "C" fn rekey(
