@@ -169,6 +169,10 @@ unsafe fn methods<'a>(inner: *mut ffi::sqlite3_file) -> &'a ffi::sqlite3_io_meth
 unsafe fn flush(file: *mut ffi::sqlite3_file) -> c_int {
     // SAFETY: the caller's promise.
     let (gathered, inner) = unsafe { (gathered(file), inner(file)) };
+    // Every read of a WAL comes here first; a reader's file has never gathered anything.
+    if gathered.bytes.is_empty() {
+        return ffi::SQLITE_OK;
+    }
     // SAFETY: as above.
     let Some(write) = (unsafe { methods(inner) }).xWrite else {
         return ffi::SQLITE_IOERR_WRITE;
