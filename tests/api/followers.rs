@@ -136,6 +136,98 @@ async fn v2_followers_use_user_ids_and_keep_a_changelog() {
     assert_eq!(r.data()["followers_count"], 1);
 }
 
+/// The follow a person is created with (its owner's, made by its creator) is read from its row
+/// while it stands and written to the log when it ends, under the same place in the order: the
+/// changelog reads the same before and after, and a cursor taken before goes on where it was.
+#[tokio::test]
+async fn the_follow_an_item_is_created_with_keeps_its_place_in_the_changelog_when_it_ends() {
+    let app = TestApp::spawn().await;
+    let jane = pipestack::setup::add_user(
+        app.store.as_ref(),
+        app.company.id,
+        "Jane",
+        "jane@example.com",
+    )
+    .await
+    .unwrap();
+    let bob =
+        pipestack::setup::add_user(app.store.as_ref(), app.company.id, "Bob", "bob@example.com")
+            .await
+            .unwrap();
+    let person = app
+        .add_person(json!({"name": "Followed", "owner_id": jane.id}))
+        .await;
+    let p = person["id"].as_i64().unwrap();
+    let log = |r: &crate::helpers::Resp| -> Vec<(String, i64, i64)> {
+        r.data()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["action"].as_str().unwrap().to_owned(),
+                    c["follower_user_id"].as_i64().unwrap(),
+                    c["actor_user_id"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let changelog = format!("/api/v2/persons/{p}/followers/changelog");
+    let r = app.get(&changelog).await;
+    assert_eq!(log(&r), vec![("added".into(), jane.id, app.admin.id)]);
+    let created = r.data()[0]["time"].as_str().unwrap().to_owned();
+    assert!(created.ends_with('Z'), "{created}");
+    app.post(
+        &format!("/api/v2/persons/{p}/followers"),
+        &json!({"user_id": bob.id}),
+    )
+    .await;
+    let first = app.get(&format!("{changelog}?limit=1")).await;
+    assert_eq!(log(&first), vec![("added".into(), jane.id, app.admin.id)]);
+    let cursor = first.body["additional_data"]["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The creation's follow ends: its addition is logged, in its place, with its time.
+    let r = app
+        .delete(&format!("/api/v2/persons/{p}/followers/{}", jane.id))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app.get(&changelog).await;
+    assert_eq!(
+        log(&r),
+        vec![
+            ("added".into(), jane.id, app.admin.id),
+            ("added".into(), bob.id, app.admin.id),
+            ("removed".into(), jane.id, app.admin.id),
+        ]
+    );
+    assert_eq!(r.data()[0]["time"], created.as_str());
+    let rest = app.get(&format!("{changelog}?cursor={cursor}")).await;
+    assert_eq!(
+        log(&rest),
+        vec![
+            ("added".into(), bob.id, app.admin.id),
+            ("removed".into(), jane.id, app.admin.id),
+        ]
+    );
+    // Followed again: a follow like any other, logged as it is made.
+    app.post(
+        &format!("/api/v2/persons/{p}/followers"),
+        &json!({"user_id": jane.id}),
+    )
+    .await;
+    let r = app.get(&changelog).await;
+    assert_eq!(log(&r).len(), 4);
+    assert_eq!(log(&r)[3], ("added".into(), jane.id, app.admin.id));
+    // Deals and organizations are created with their owner's follow the same way.
+    let org = app.add_org("Followed Org").await;
+    let r = app
+        .get(&format!("/api/v2/organizations/{org}/followers/changelog"))
+        .await;
+    assert_eq!(log(&r), vec![("added".into(), app.admin.id, app.admin.id)]);
+}
+
 #[tokio::test]
 async fn organizations_have_followers_too() {
     let app = TestApp::spawn().await;

@@ -1,6 +1,6 @@
 //! What PostgreSQL earns over the SQL core's statement-by-statement path: a person inserted
-//! in one statement, one round trip, with its email index rows, its organization's count, its
-//! followers and their changelog.
+//! in one statement, one round trip, with its email index rows, its organization's count and
+//! its followers (whose addition their rows keep, see `followers::follow_new`).
 
 use tokio_postgres::types::ToSql;
 
@@ -18,13 +18,10 @@ pub async fn insert_person(db: &PgDb, prepared: &PreparedPerson) -> Result<i64, 
         ), o AS (
             UPDATE organizations SET people_count = people_count + 1 WHERE id = ${org}
         ), f AS (
-            INSERT INTO followers (company_id, kind, item_id, user_id, add_time)
-            SELECT ${c}, 'person', p.id, u, ${at} FROM p, unnest(${followers}::bigint[]) AS u
-            ON CONFLICT DO NOTHING RETURNING item_id, user_id
-        ), l AS (
-            INSERT INTO follower_changes (company_id, kind, item_id, user_id, actor_user_id,
-                action, time)
-            SELECT ${c}, 'person', f.item_id, f.user_id, ${actor}, 'added', ${at} FROM f
+            INSERT INTO followers (company_id, kind, item_id, user_id, add_time, unlogged_actor)
+            SELECT ${c}, 'person', p.id, u, ${at}, ${actor} FROM p,
+                unnest(${followers}::bigint[]) AS u
+            ON CONFLICT DO NOTHING
         )
         SELECT id FROM p",
         number(&row.sql),

@@ -331,7 +331,7 @@ pub async fn insert<D: Db>(db: &D, d: &NewDeal) -> Result<Deal, StoreError> {
         kind: Kind::Deal,
         id,
     };
-    followers::follow(db, item, d.owner_id, d.creator_user_id, d.update_time).await?;
+    followers::follow_new(db, item, d.owner_id, d.creator_user_id, d.update_time).await?;
     Ok(d.stored(id, pipeline_id, stage_id))
 }
 

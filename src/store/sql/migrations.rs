@@ -52,6 +52,14 @@ macro_rules! migration {
             ..migration!($version, $file, None)
         }
     };
+    // A nullable column added whose NULL means what rows meant before it: a snapshot from
+    // before it restores (its rows get NULL).
+    ($version:literal, $file:literal, added column) => {
+        Migration {
+            data: false,
+            ..migration!($version, $file, None)
+        }
+    };
 }
 
 /// Every migration, in order.
@@ -88,6 +96,9 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(17, "0017_person_labels_on_insert.sql", engine only),
     // SQLite checks the followers' kinds without a temporary B-tree per insert.
     migration!(18, "0018_follower_kinds_compared.sql", engine only),
+    // A new item's follows logged from their rows: NULL, what a snapshot from before holds,
+    // means logged, as they were.
+    migration!(19, "0019_unlogged_first_follows.sql", added column),
 ];
 
 /// A step of a migration done in Rust.

@@ -120,7 +120,7 @@ pub async fn insert(db: &impl Db, o: &NewOrganization) -> Result<Organization, S
         kind: Kind::Organization,
         id,
     };
-    followers::follow(db, item, o.owner_id, o.created_by, o.update_time).await?;
+    followers::follow_new(db, item, o.owner_id, o.created_by, o.update_time).await?;
     get(db, o.company_id, id)
         .await?
         .ok_or_else(|| vanished("organization"))
