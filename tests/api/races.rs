@@ -807,3 +807,45 @@ async fn renames_released_together_leave_a_changelog_that_chains() {
         );
     }
 }
+
+/// Two unfollows of the follow an organization, a deal and a person were created with,
+/// released together: one ends it, the other finds nothing (never an error), and the
+/// changelog tells it once: one "added" (written by the unfollow that ended it) and one
+/// "removed".
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unfollows_of_a_creations_follow_released_together_log_it_once() {
+    let app = TestApp::spawn().await;
+    let me = app.admin.id;
+    for round in 0..rounds() {
+        let org = app.add_org(&format!("Followed {round}")).await;
+        let deal = id(app
+            .post("/api/v2/deals", &json!({"title": format!("Deal {round}")}))
+            .await
+            .data());
+        let person = id(&app.add_person(json!({"name": "Followed"})).await);
+        for item in [
+            format!("/api/v2/organizations/{org}"),
+            format!("/api/v2/deals/{deal}"),
+            format!("/api/v2/persons/{person}"),
+        ] {
+            let unfollow = || req(Method::DELETE, format!("{item}/followers/{me}"), json!({}));
+            let (a, b) = app.race(unfollow(), unfollow()).await;
+            let statuses = [a.status.as_u16(), b.status.as_u16()];
+            assert!(
+                statuses.contains(&200) && statuses.iter().all(|s| [200, 404].contains(s)),
+                "round {round}, {item}: {statuses:?} {} {}",
+                a.body,
+                b.body
+            );
+            let log = app.get(&format!("{item}/followers/changelog")).await;
+            let actions: Vec<&str> = log
+                .data()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["action"].as_str().unwrap())
+                .collect();
+            assert_eq!(actions, ["added", "removed"], "round {round}, {item}");
+        }
+    }
+}

@@ -251,20 +251,20 @@ pub async fn unfollow<D: Db>(
         FollowerRef::Relationship(id) => ("id", id),
         FollowerRef::User(id) => ("user_id", id),
     };
-    let found: Option<Follower> = first(
-        db,
-        sql!(
-            format!(
-                "SELECT {COLUMNS} FROM followers WHERE company_id = ? AND kind = ? \
-                 AND item_id = ? AND {column} = ?"
-            ),
-            item.company_id,
-            item.kind.as_str(),
-            item.id,
-            value
+    // Locked: of two unfollows of one follow, the second waits and finds it gone (it would
+    // log the end twice, and the addition of a creation's follow under a key already taken).
+    let mut q = sql!(
+        format!(
+            "SELECT {COLUMNS} FROM followers f WHERE company_id = ? AND kind = ? \
+             AND item_id = ? AND {column} = ?"
         ),
-    )
-    .await?;
+        item.company_id,
+        item.kind.as_str(),
+        item.id,
+        value
+    );
+    super::lock::<D>(&mut q, "f");
+    let found: Option<Follower> = first(db, q).await?;
     let Some(f) = found else { return Ok(None) };
     // A follow the item was created with has its addition logged now, under its own key.
     db.execute(sql!(
