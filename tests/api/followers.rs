@@ -142,18 +142,8 @@ async fn v2_followers_use_user_ids_and_keep_a_changelog() {
 #[tokio::test]
 async fn the_follow_an_item_is_created_with_keeps_its_place_in_the_changelog_when_it_ends() {
     let app = TestApp::spawn().await;
-    let jane = pipestack::setup::add_user(
-        app.store.as_ref(),
-        app.company.id,
-        "Jane",
-        "jane@example.com",
-    )
-    .await
-    .unwrap();
-    let bob =
-        pipestack::setup::add_user(app.store.as_ref(), app.company.id, "Bob", "bob@example.com")
-            .await
-            .unwrap();
+    let jane = app.add_user("Jane").await;
+    let bob = app.add_user("Bob").await;
     let person = app
         .add_person(json!({"name": "Followed", "owner_id": jane.id}))
         .await;
