@@ -107,27 +107,14 @@ async fn v2_followers_use_user_ids_and_keep_a_changelog() {
     let r = app
         .get(&format!("/api/v2/persons/{p}/followers/changelog"))
         .await;
-    let log: Vec<(String, i64)> = r
-        .data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["action"].as_str().unwrap().to_owned(),
-                c["follower_user_id"].as_i64().unwrap(),
-            )
-        })
-        .collect();
     assert_eq!(
-        log,
+        log(&r),
         vec![
-            ("added".into(), app.admin.id),
-            ("added".into(), jane.id),
-            ("removed".into(), jane.id)
+            ("added".into(), app.admin.id, app.admin.id),
+            ("added".into(), jane.id, app.admin.id),
+            ("removed".into(), jane.id, app.admin.id)
         ]
     );
-    assert_eq!(r.data()[2]["actor_user_id"], app.admin.id);
     let r = app
         .get(&format!(
             "/api/v2/persons/{p}?include_fields=followers_count"
@@ -148,20 +135,6 @@ async fn the_follow_an_item_is_created_with_keeps_its_place_in_the_changelog_whe
         .add_person(json!({"name": "Followed", "owner_id": jane.id}))
         .await;
     let p = person["id"].as_i64().unwrap();
-    let log = |r: &crate::helpers::Resp| -> Vec<(String, i64, i64)> {
-        r.data()
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| {
-                (
-                    c["action"].as_str().unwrap().to_owned(),
-                    c["follower_user_id"].as_i64().unwrap(),
-                    c["actor_user_id"].as_i64().unwrap(),
-                )
-            })
-            .collect()
-    };
     let changelog = format!("/api/v2/persons/{p}/followers/changelog");
     let r = app.get(&changelog).await;
     assert_eq!(log(&r), vec![("added".into(), jane.id, app.admin.id)]);
@@ -216,6 +189,36 @@ async fn the_follow_an_item_is_created_with_keeps_its_place_in_the_changelog_whe
         .get(&format!("/api/v2/organizations/{org}/followers/changelog"))
         .await;
     assert_eq!(log(&r), vec![("added".into(), app.admin.id, app.admin.id)]);
+    let deal = app
+        .post(
+            "/api/v2/deals",
+            &json!({"title": "Followed deal", "owner_id": jane.id}),
+        )
+        .await;
+    assert_eq!(deal.status, 200, "{}", deal.body);
+    let r = app
+        .get(&format!(
+            "/api/v2/deals/{}/followers/changelog",
+            deal.data()["id"]
+        ))
+        .await;
+    assert_eq!(log(&r), vec![("added".into(), jane.id, app.admin.id)]);
+}
+
+/// A changelog answer's entries as (action, follower, actor).
+fn log(r: &crate::helpers::Resp) -> Vec<(String, i64, i64)> {
+    r.data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap().to_owned(),
+                c["follower_user_id"].as_i64().unwrap(),
+                c["actor_user_id"].as_i64().unwrap(),
+            )
+        })
+        .collect()
 }
 
 #[tokio::test]
