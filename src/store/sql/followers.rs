@@ -76,6 +76,8 @@ pub async fn list(
     .await
 }
 
+/// An item's followers changelog, oldest first: the logged changes, and the additions of the
+/// follows it was created with that still stand (read from their rows, [`follow_new`]).
 pub async fn changes(
     db: &impl Db,
     company_id: i64,

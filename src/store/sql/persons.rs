@@ -141,7 +141,7 @@ pub async fn insert<D: Db>(db: &D, prepared: &PreparedPerson) -> Result<i64, Sto
 }
 
 /// Inserts a person statement by statement: its row, its email index, its organization's
-/// count, its followers (and their changelog); its id.
+/// count, its followers (whose addition their rows keep: [`followers::follow_new`]); its id.
 pub async fn insert_rows(db: &impl Db, prepared: &PreparedPerson) -> Result<i64, StoreError> {
     let p = &prepared.new;
     let id = super::insert_id(db, prepared.insert()).await?;
