@@ -108,7 +108,7 @@ async fn v2_followers_use_user_ids_and_keep_a_changelog() {
         .get(&format!("/api/v2/persons/{p}/followers/changelog"))
         .await;
     assert_eq!(
-        log(&r),
+        r.follower_changes(),
         vec![
             ("added".into(), app.admin.id, app.admin.id),
             ("added".into(), jane.id, app.admin.id),
@@ -137,7 +137,10 @@ async fn the_follow_an_item_is_created_with_keeps_its_place_in_the_changelog_whe
     let p = person["id"].as_i64().unwrap();
     let changelog = format!("/api/v2/persons/{p}/followers/changelog");
     let r = app.get(&changelog).await;
-    assert_eq!(log(&r), vec![("added".into(), jane.id, app.admin.id)]);
+    assert_eq!(
+        r.follower_changes(),
+        vec![("added".into(), jane.id, app.admin.id)]
+    );
     let created = r.data()[0]["time"].as_str().unwrap().to_owned();
     assert!(created.ends_with('Z'), "{created}");
     app.post(
@@ -146,7 +149,10 @@ async fn the_follow_an_item_is_created_with_keeps_its_place_in_the_changelog_whe
     )
     .await;
     let first = app.get(&format!("{changelog}?limit=1")).await;
-    assert_eq!(log(&first), vec![("added".into(), jane.id, app.admin.id)]);
+    assert_eq!(
+        first.follower_changes(),
+        vec![("added".into(), jane.id, app.admin.id)]
+    );
     let cursor = first.body["additional_data"]["next_cursor"]
         .as_str()
         .unwrap()
@@ -158,7 +164,7 @@ async fn the_follow_an_item_is_created_with_keeps_its_place_in_the_changelog_whe
     assert_eq!(r.status, 200, "{}", r.body);
     let r = app.get(&changelog).await;
     assert_eq!(
-        log(&r),
+        r.follower_changes(),
         vec![
             ("added".into(), jane.id, app.admin.id),
             ("added".into(), bob.id, app.admin.id),
@@ -168,7 +174,7 @@ async fn the_follow_an_item_is_created_with_keeps_its_place_in_the_changelog_whe
     assert_eq!(r.data()[0]["time"], created.as_str());
     let rest = app.get(&format!("{changelog}?cursor={cursor}")).await;
     assert_eq!(
-        log(&rest),
+        rest.follower_changes(),
         vec![
             ("added".into(), bob.id, app.admin.id),
             ("removed".into(), jane.id, app.admin.id),
@@ -181,14 +187,20 @@ async fn the_follow_an_item_is_created_with_keeps_its_place_in_the_changelog_whe
     )
     .await;
     let r = app.get(&changelog).await;
-    assert_eq!(log(&r).len(), 4);
-    assert_eq!(log(&r)[3], ("added".into(), jane.id, app.admin.id));
+    assert_eq!(r.follower_changes().len(), 4);
+    assert_eq!(
+        r.follower_changes()[3],
+        ("added".into(), jane.id, app.admin.id)
+    );
     // Deals and organizations are created with their owner's follow the same way.
     let org = app.add_org("Followed Org").await;
     let r = app
         .get(&format!("/api/v2/organizations/{org}/followers/changelog"))
         .await;
-    assert_eq!(log(&r), vec![("added".into(), app.admin.id, app.admin.id)]);
+    assert_eq!(
+        r.follower_changes(),
+        vec![("added".into(), app.admin.id, app.admin.id)]
+    );
     let deal = app
         .post(
             "/api/v2/deals",
@@ -202,23 +214,10 @@ async fn the_follow_an_item_is_created_with_keeps_its_place_in_the_changelog_whe
             deal.data()["id"]
         ))
         .await;
-    assert_eq!(log(&r), vec![("added".into(), jane.id, app.admin.id)]);
-}
-
-/// A changelog answer's entries as (action, follower, actor).
-fn log(r: &crate::helpers::Resp) -> Vec<(String, i64, i64)> {
-    r.data()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["action"].as_str().unwrap().to_owned(),
-                c["follower_user_id"].as_i64().unwrap(),
-                c["actor_user_id"].as_i64().unwrap(),
-            )
-        })
-        .collect()
+    assert_eq!(
+        r.follower_changes(),
+        vec![("added".into(), jane.id, app.admin.id)]
+    );
 }
 
 #[tokio::test]

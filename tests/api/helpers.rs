@@ -44,6 +44,22 @@ impl Resp {
         &self.body["data"]
     }
 
+    /// A followers changelog answer's entries as (action, follower, actor).
+    pub fn follower_changes(&self) -> Vec<(String, i64, i64)> {
+        self.data()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["action"].as_str().unwrap().to_owned(),
+                    c["follower_user_id"].as_i64().unwrap(),
+                    c["actor_user_id"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    }
+
     /// Asserts Pipedrive's error envelope with this status and an `error` containing `needle`.
     #[track_caller]
     pub fn assert_error(&self, status: u16, needle: &str) {

@@ -838,14 +838,11 @@ async fn unfollows_of_a_creations_follow_released_together_log_it_once() {
                 b.body
             );
             let log = app.get(&format!("{item}/followers/changelog")).await;
-            let actions: Vec<&str> = log
-                .data()
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["action"].as_str().unwrap())
-                .collect();
-            assert_eq!(actions, ["added", "removed"], "round {round}, {item}");
+            assert_eq!(
+                log.follower_changes(),
+                [("added".into(), me, me), ("removed".into(), me, me)],
+                "round {round}, {item}"
+            );
         }
     }
 }
